@@ -1,0 +1,86 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "crosstrail",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "crosstrail", targets: ["crosstrail"]),
+        .library(name: "CrossTrailTimeline", targets: ["CrossTrailTimeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C and C++ shims: each wraps one system library and is imported by one module only.
+        .target(
+            name: "CSimdjson",
+            linkerSettings: [.linkedLibrary("simdjson")]
+        ),
+        .target(
+            name: "CGzip",
+            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]
+        ),
+        .target(name: "CrossTrailModel", swiftSettings: strictness),
+        .target(
+            name: "CrossTrailIngest",
+            dependencies: [
+                "CrossTrailModel", "CSimdjson", "CGzip",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictness
+        ),
+        .target(
+            name: "CrossTrailTimeline",
+            dependencies: ["CrossTrailModel", "CrossTrailIngest"],
+            swiftSettings: strictness
+        ),
+        .target(
+            name: "CrossTrailSamples",
+            dependencies: ["CrossTrailModel", "CrossTrailIngest"],
+            swiftSettings: strictness
+        ),
+        .executableTarget(
+            name: "crosstrail",
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictness
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["CrossTrailModel"],
+            path: "Tests/TestSupport",
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailModelTests",
+            dependencies: ["CrossTrailModel"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailIngestTests",
+            dependencies: ["CrossTrailIngest", "TestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailTimelineTests",
+            dependencies: ["CrossTrailTimeline", "CrossTrailSamples", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["TestSupport"],
+            swiftSettings: strictness
+        ),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

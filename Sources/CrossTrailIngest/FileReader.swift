@@ -1,0 +1,302 @@
+import CrossTrailModel
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Receives the events a worker reads. One sink per worker thread; never shared.
+public protocol EventSink: AnyObject {
+    func accept(_ event: AuditEvent)
+}
+
+/// Limits that keep memory bounded on hostile or huge input.
+public struct IngestLimits: Sendable {
+    /// Largest decompressed file read as one document (bytes).
+    public var maxFileBytes: Int = 512 << 20
+    /// Largest single record (bytes).
+    public var maxRecordBytes: Int = 128 << 20
+    /// Deepest JSON nesting accepted.
+    public var maxDepth: Int = 1024
+
+    public init() {}
+}
+
+/// Reads one file: decompresses, detects its layout, splits it into records, normalizes them.
+final class FileReader {
+    private let parser: JSONParser
+    private let normalizer: Normalizer
+    private let limits: IngestLimits
+    private let csv = CSVRecords()
+
+    init(filter: EventFilter, limits: IngestLimits) {
+        self.limits = limits
+        self.parser = JSONParser(maxDepth: limits.maxDepth)
+        self.normalizer = Normalizer(filter: filter)
+    }
+
+    func read(path: String, display: String, sink: any EventSink, stats: inout IngestStats) {
+        stats.files += 1
+        let raw: PaddedBuffer
+        do {
+            raw = try load(path)
+        } catch {
+            stats.filesFailed += 1
+            stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
+            return
+        }
+        stats.bytesRead += Int64(raw.count)
+        let sha = SHA256.hash(data: raw.bytes).map { b in String(b, radix: 16).leftPad2 }.joined()
+
+        var content = raw
+        if Gunzip.isGzip(raw.bytes) {
+            switch Gunzip.decompress(raw.bytes, limit: limits.maxFileBytes) {
+            case .ok(let b):
+                content = b
+            case .damaged(let prefix, let reason, let at):
+                stats.add(Diagnostic(.error, file: display, offset: at, reason: "\(reason) at compressed byte \(at); reading the \(prefix.count) bytes decoded before it"))
+                content = prefix
+            case .tooLarge:
+                stats.filesFailed += 1
+                stats.add(Diagnostic(.error, file: display, reason: "decompresses to more than \(limits.maxFileBytes) bytes (--max-file-bytes); file skipped"))
+                return
+            }
+        } else if raw.count > limits.maxFileBytes {
+            stats.filesFailed += 1
+            stats.add(Diagnostic(.error, file: display, reason: "file is larger than \(limits.maxFileBytes) bytes (--max-file-bytes); file skipped"))
+            return
+        }
+        stats.bytesDecompressed += Int64(content.count)
+        let ctx = Context(display: display, sha: sha, sink: sink)
+        parse(content, ctx, &stats)
+    }
+
+    private struct Context {
+        let display: String
+        let sha: String
+        let sink: any EventSink
+    }
+
+    private func load(_ path: String) throws(IngestError) -> PaddedBuffer {
+        let fh = try FileHandleReader(path: path)
+        defer { fh.close() }
+        var st = stat()
+        guard fstat(fh.fd, &st) == 0 else { throw IngestError(path: path, errno: errno) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw IngestError(path: path, reason: "not a regular file") }
+        let size = Int(st.st_size)
+        // Read compressed files whole; a size cap here keeps a hostile file from exhausting memory.
+        let cap = min(size, limits.maxFileBytes) + 1
+        let buf = PaddedBuffer(capacity: cap)
+        let n = try fh.read(into: buf.base, count: cap)
+        buf.setCount(n)
+        return buf
+    }
+
+    // MARK: - Layout detection
+
+    private func parse(_ buf: PaddedBuffer, _ ctx: Context, _ stats: inout IngestStats) {
+        let bytes = buf.bytes
+        var start = 0
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
+        if bytes.count >= 2, (bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF) {
+            stats.filesUnrecognized += 1
+            stats.add(Diagnostic(.error, file: ctx.display, offset: 0, reason: "UTF-16 encoded file; convert it to UTF-8"))
+            return
+        }
+        while start < bytes.count, FileReader.isSpace(bytes[start]) { start += 1 }
+        if start == bytes.count {
+            stats.add(Diagnostic(.warning, file: ctx.display, reason: "empty file"))
+            return
+        }
+        let first = bytes[start]
+        if first == UInt8(ascii: "[") {
+            documentRecords(buf, from: start, ctx, &stats)
+        } else if first == UInt8(ascii: "{") {
+            if FileReader.firstLineIsObject(bytes, from: start) && !FileReader.looksLikeContainer(bytes, from: start) {
+                lineRecords(buf, from: start, ctx, &stats)
+            } else {
+                objectDocument(buf, from: start, ctx, &stats)
+            }
+        } else if csv.looksLikeAuditCSV(bytes, from: start) {
+            csv.read(bytes, from: start) { row in
+                switch row {
+                case .record(let text, let line, let offset):
+                    text.withUnsafeBytes { record(in: $0, padded: false, line: line, offset: offset, container: .databricksSystemTable, ctx, &stats) }
+                case .bad(let line, let offset, let reason):
+                    stats.recordsRead += 1
+                    stats.rejected += 1
+                    stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: reason))
+                }
+            }
+        } else {
+            stats.filesUnrecognized += 1
+            stats.add(Diagnostic(.error, file: ctx.display, offset: start, reason: "not a recognized log format (expected JSON, JSON lines or an audit CSV export)"))
+        }
+    }
+
+    /// `{"Records":[...]}`, `{"records":[...]}` (Azure), `{"Events":[...]}` (lookup-events), a digest, or one record.
+    private func objectDocument(_ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats) {
+        let layouts: [(StaticString, SourceFormat?)] = [("Records", .cloudtrailDelivery), ("records", nil), ("Events", .cloudtrailLookup)]
+        for (key, container) in layouts {
+            switch parser.recordSpans(buf.bytes, key: key) {
+            case .noSuchKey:
+                continue
+            case .spans(let spans, let error):
+                emit(spans: spans, error: error, buf, container: container, ctx, &stats)
+                return
+            }
+        }
+        // A single object: a digest file, one pretty-printed record, or concatenated objects.
+        lineRecordsOrConcatenated(buf, from: start, ctx, &stats)
+    }
+
+    private func documentRecords(_ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats) {
+        switch parser.recordSpans(buf.bytes, key: "Records") {
+        case .noSuchKey:
+            lineRecordsOrConcatenated(buf, from: start, ctx, &stats)
+        case .spans(let spans, let error):
+            emit(spans: spans, error: error, buf, container: nil, ctx, &stats)
+        }
+    }
+
+    private func emit(spans: [JSONParser.Span], error: JSONParser.ParseError?, _ buf: PaddedBuffer, container: SourceFormat?, _ ctx: Context, _ stats: inout IngestStats) {
+        let bytes = buf.bytes
+        for s in spans {
+            record(in: UnsafeRawBufferPointer(rebasing: bytes[s.offset..<(s.offset + s.length)]), padded: true, line: nil, offset: s.offset, container: container, ctx, &stats)
+        }
+        guard let error else { return }
+        // Recovery: rescan from the end of the last good record, record by record.
+        let before = stats.diagnosticsTotal
+        let resume = spans.last.map { $0.offset + $0.length } ?? FileReader.firstElementStart(bytes)
+        scan(RecordScanner(bytes: bytes, from: resume), bytes, lines: false, container: container, ctx, &stats)
+        if stats.diagnosticsTotal == before {
+            stats.add(Diagnostic(.warning, file: ctx.display, offset: error.offset, reason: "document is not valid JSON (\(error)); its records were read one by one"))
+        }
+    }
+
+    private func scan(_ scanner: RecordScanner, _ bytes: UnsafeRawBufferPointer, lines: Bool, container: SourceFormat?, _ ctx: Context, _ stats: inout IngestStats) {
+        scanner.elements { item in
+            switch item {
+            case .element(let off, let len, let line):
+                record(in: UnsafeRawBufferPointer(rebasing: bytes[off..<(off + len)]), padded: true, line: lines ? line : nil, offset: off, container: container, ctx, &stats)
+            case .garbage(let off, let line, let reason):
+                stats.add(Diagnostic(.error, file: ctx.display, line: lines ? line : nil, offset: off, reason: reason))
+            case .truncated(let off, let line):
+                stats.recordsRead += 1
+                stats.rejected += 1
+                stats.add(Diagnostic(.error, file: ctx.display, line: lines ? line : nil, offset: off, reason: "truncated record (the file ends inside it)"))
+            }
+        }
+    }
+
+    /// JSON lines: one record per line (memchr split). Pretty-printed input falls back to the scanner.
+    private func lineRecords(_ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats) {
+        let bytes = buf.bytes
+        let base = bytes.baseAddress!
+        var pos = start
+        var line = 1
+        for i in 0..<start where bytes[i] == 10 { line += 1 }
+        while pos < bytes.count {
+            let rest = bytes.count - pos
+            let nl = memchr(base + pos, 10, rest)
+            let end = nl.map { base.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            var s = pos, e = end
+            while s < e, FileReader.isSpace(bytes[s]) { s += 1 }
+            while e > s, FileReader.isSpace(bytes[e - 1]) { e -= 1 }
+            if s < e {
+                record(in: UnsafeRawBufferPointer(rebasing: bytes[s..<e]), padded: true, line: line, offset: s, container: nil, ctx, &stats)
+            }
+            pos = end + 1
+            line += 1
+        }
+    }
+
+    private func lineRecordsOrConcatenated(_ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats) {
+        let bytes = buf.bytes
+        let line = 1 + (0..<start).reduce(0) { $0 + (bytes[$1] == 10 ? 1 : 0) }
+        scan(RecordScanner(bytes: bytes, from: start, topLevel: true, startLine: line), bytes, lines: true, container: nil, ctx, &stats)
+    }
+
+    // MARK: - One record
+
+    private func record(in bytes: UnsafeRawBufferPointer, padded: Bool, line: Int?, offset: Int, container: SourceFormat?, _ ctx: Context, _ stats: inout IngestStats) {
+        if bytes.count > limits.maxRecordBytes {
+            stats.recordsRead += 1
+            stats.rejected += 1
+            stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "record of \(bytes.count) bytes exceeds the \(limits.maxRecordBytes)-byte limit (--max-record-bytes)"))
+            return
+        }
+        switch parser.parse(bytes, padded: padded) {
+        case .failure(let e):
+            stats.recordsRead += 1
+            stats.rejected += 1
+            stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "invalid JSON record: \(e)"))
+        case .success(let v):
+            let prov = Provenance(file: ctx.display, line: line, offset: offset, sha256: ctx.sha)
+            switch normalizer.normalize(v, raw: bytes, provenance: prov, container: container) {
+            case .event(var e):
+                e.contentHash = hash64(bytes)
+                stats.recordsRead += 1
+                stats.accepted += 1
+                stats.byFormat[e.format.rawValue, default: 0] += 1
+                ctx.sink.accept(e)
+            case .filtered:
+                stats.recordsRead += 1
+                stats.filtered += 1
+            case .rejected(let reason):
+                stats.recordsRead += 1
+                stats.rejected += 1
+                stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: reason))
+            case .digest:
+                stats.digestFiles += 1
+            }
+        }
+    }
+
+    // MARK: - Byte helpers
+
+    @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 10 || c == 13 || c == 9 }
+
+    /// True when the first line is a complete JSON object (JSON lines), judged by bracket balance.
+    static func firstLineIsObject(_ b: UnsafeRawBufferPointer, from start: Int) -> Bool {
+        var depth = 0, inString = false, escape = false
+        var i = start
+        while i < b.count {
+            let c = b[i]
+            if inString {
+                if escape { escape = false } else if c == 92 { escape = true } else if c == 34 { inString = false }
+            } else if c == 34 { inString = true } else if c == 123 || c == 91 { depth += 1 } else if c == 125 || c == 93 {
+                depth -= 1
+                if depth == 0 {
+                    // The rest of this line must be blank.
+                    var j = i + 1
+                    while j < b.count, b[j] != 10 { if !isSpace(b[j]) { return false }; j += 1 }
+                    return true
+                }
+            } else if c == 10 { return false }
+            i += 1
+        }
+        return false
+    }
+
+    /// True when the object starts with a records container key.
+    static func looksLikeContainer(_ b: UnsafeRawBufferPointer, from start: Int) -> Bool {
+        var i = start + 1
+        while i < b.count, isSpace(b[i]) { i += 1 }
+        for key in ["\"Records\"", "\"records\"", "\"Events\""] {
+            let k = Array(key.utf8)
+            if i + k.count <= b.count, (0..<k.count).allSatisfy({ b[i + $0] == k[$0] }) { return true }
+        }
+        return false
+    }
+
+    /// Where the first array element would start, for recovery when nothing parsed.
+    static func firstElementStart(_ b: UnsafeRawBufferPointer) -> Int {
+        var i = 0
+        while i < b.count, b[i] != UInt8(ascii: "[") { i += 1 }
+        return min(i + 1, b.count)
+    }
+}
+
+extension String {
+    var leftPad2: String { count == 1 ? "0" + self : self }
+}

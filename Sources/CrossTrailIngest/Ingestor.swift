@@ -1,0 +1,139 @@
+import CrossTrailModel
+import Foundation
+
+/// Live counters for progress display, updated by workers after each file.
+public final class IngestProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _files = 0, _records = 0
+    private var _bytes: Int64 = 0
+    public let totalFiles: Int
+
+    public init(totalFiles: Int) { self.totalFiles = totalFiles }
+
+    func add(files: Int, records: Int, bytes: Int64) {
+        lock.lock(); _files += files; _records += records; _bytes += bytes; lock.unlock()
+    }
+
+    public var snapshot: (files: Int, records: Int, bytes: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        return (_files, _records, _bytes)
+    }
+}
+
+/// Finds input files and reads them in parallel, one file per worker at a time.
+public struct Ingestor: Sendable {
+    public var filter: EventFilter
+    public var limits: IngestLimits
+    public var workers: Int
+
+    public init(filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(), workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.filter = filter
+        self.limits = limits
+        self.workers = max(1, workers)
+    }
+
+    /// An input file and how it is named in provenance and diagnostics.
+    public struct InputFile: Sendable, Hashable {
+        public var path: String
+        public var display: String
+    }
+
+    /// Expands files and directory trees (recursively, not following symlinked directories),
+    /// sorted so runs are deterministic. Hidden files are skipped. Unreadable paths become diagnostics.
+    public static func discover(_ paths: [String], diagnostics: inout [Diagnostic]) -> [InputFile] {
+        var out: [InputFile] = []
+        let fm = FileManager.default
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: p, isDirectory: &isDir) else {
+                diagnostics.append(Diagnostic(.error, file: p, reason: "no such file or directory"))
+                continue
+            }
+            if !isDir.boolValue {
+                out.append(InputFile(path: p, display: p))
+                continue
+            }
+            var found: [InputFile] = []
+            var visited = Set<String>()
+            walk(URL(fileURLWithPath: p), display: p, into: &found, visited: &visited, diagnostics: &diagnostics)
+            found.sort { $0.display < $1.display }
+            out.append(contentsOf: found)
+        }
+        return out
+    }
+
+    private static func walk(_ dir: URL, display: String, into out: inout [InputFile], visited: inout Set<String>, diagnostics: inout [Diagnostic]) {
+        let real = dir.resolvingSymlinksInPath().path
+        guard visited.insert(real).inserted else {
+            diagnostics.append(Diagnostic(.warning, file: display, reason: "directory visited twice (symlink loop); skipped"))
+            return
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        } catch {
+            diagnostics.append(Diagnostic(.error, file: display, reason: "cannot list directory"))
+            return
+        }
+        for name in names where !name.hasPrefix(".") {
+            let url = dir.appendingPathComponent(name)
+            let shown = display.hasSuffix("/") ? display + name : display + "/" + name
+            let values = try? url.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey, .isRegularFileKey])
+            if values?.isSymbolicLink == true {
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+                    walk(url, display: shown, into: &out, visited: &visited, diagnostics: &diagnostics)
+                } else {
+                    out.append(InputFile(path: url.path, display: shown))
+                }
+            } else if values?.isDirectory == true {
+                walk(url, display: shown, into: &out, visited: &visited, diagnostics: &diagnostics)
+            } else {
+                out.append(InputFile(path: url.path, display: shown))
+            }
+        }
+    }
+
+    /// Reads every file, handing events to the worker's sink. Returns merged statistics.
+    /// - Parameter makeSink: called once per worker, on that worker's thread.
+    public func run(files: [InputFile], progress: IngestProgress? = nil, makeSink: @escaping @Sendable (Int) -> any EventSink) -> IngestStats {
+        let queue = WorkQueue(count: files.count)
+        let results = ResultsBox(count: workers)
+        let filter = self.filter, limits = self.limits
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let sink = makeSink(w)
+            let reader = FileReader(filter: filter, limits: limits)
+            var stats = IngestStats()
+            while let i = queue.next() {
+                let before = (stats.recordsRead, stats.bytesRead)
+                reader.read(path: files[i].path, display: files[i].display, sink: sink, stats: &stats)
+                progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
+            }
+            results.set(w, stats)
+        }
+        var total = IngestStats()
+        for s in results.all { total.merge(s) }
+        return total
+    }
+}
+
+private final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard nextIndex < count else { return nil }
+        defer { nextIndex += 1 }
+        return nextIndex
+    }
+}
+
+private final class ResultsBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [IngestStats]
+    init(count: Int) { items = Array(repeating: IngestStats(), count: count) }
+    func set(_ i: Int, _ s: IngestStats) { lock.lock(); items[i] = s; lock.unlock() }
+    var all: [IngestStats] { lock.lock(); defer { lock.unlock() }; return items }
+}

@@ -1,0 +1,409 @@
+import CrossTrailModel
+
+/// Turns one parsed record of any supported format into an `AuditEvent`.
+/// One instance per worker thread (it owns the parsers for JSON-in-string fields).
+final class Normalizer {
+    enum Result {
+        case event(AuditEvent)
+        case filtered
+        case rejected(String)
+        case digest
+    }
+
+    let filter: EventFilter
+    private let nested = JSONParser()
+
+    init(filter: EventFilter) { self.filter = filter }
+
+    /// Detects the record's format from its keys and normalizes it.
+    func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?) -> Result {
+        guard v.isObject else { return .rejected("record is not a JSON object") }
+        if v["eventName"] != nil || v["eventSource"] != nil || v["eventVersion"] != nil {
+            return cloudTrail(v, raw: raw, provenance: provenance, format: container == .cloudtrailDelivery ? .cloudtrailDelivery : .cloudtrailNDJSON)
+        }
+        if let embedded = v["CloudTrailEvent"] {
+            guard let result = embedded.withStringBytes({ text -> Result in
+                switch nested.parse(embedded: text) {
+                case .success(let inner):
+                    return cloudTrail(inner, raw: text, provenance: provenance, format: .cloudtrailLookup)
+                case .failure(let e):
+                    return .rejected("CloudTrailEvent is not valid JSON (\(e))")
+                }
+            }) else { return .rejected("CloudTrailEvent is not a string") }
+            return result
+        }
+        if v["serviceName"] != nil, v["actionName"] != nil {
+            return databricksDelivery(v, raw: raw, provenance: provenance)
+        }
+        if v["action_name"] != nil || v["service_name"] != nil {
+            return databricksSystemTable(v, raw: raw, provenance: provenance)
+        }
+        if v["operationName"] != nil, v["category"] != nil || v["properties"] != nil {
+            return databricksAzure(v, raw: raw, provenance: provenance)
+        }
+        if v["digestStartTime"] != nil, v["logFiles"] != nil { return .digest }
+        return .rejected("not a recognized audit record (no eventName, actionName, action_name or operationName)")
+    }
+
+    // MARK: - CloudTrail
+
+    private func cloudTrail(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, format: SourceFormat) -> Result {
+        guard let time = v["eventTime"].flatMap(timestamp) ?? v["@timestamp"].flatMap(timestamp) else {
+            return .rejected(v["eventTime"] == nil && v["@timestamp"] == nil ? "no eventTime or @timestamp" : "unparseable eventTime")
+        }
+        guard filter.matchesTime(time), filter.matchesPlane(.aws) else { return .filtered }
+        let actor = cloudTrailActor(v["userIdentity"])
+        guard filter.matchesActor(actor) else { return .filtered }
+
+        var service = v["eventSource"]?.string ?? "unknown"
+        if service.hasSuffix(".amazonaws.com") { service.removeLast(14) }
+        let action = v["eventName"]?.string ?? "unknown"
+        var outcome = Outcome(status: .success)
+        if let code = v["errorCode"]?.string {
+            outcome = Outcome(status: .failure, errorCode: code, errorMessage: v["errorMessage"]?.string)
+        } else if let login = v["responseElements"]?["ConsoleLogin"]?.string, login != "Success" {
+            outcome = Outcome(status: .failure, errorCode: login, errorMessage: v["errorMessage"]?.string)
+        }
+        let id = v["eventID"]?.string ?? Normalizer.contentID(raw)
+        var e = AuditEvent(id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,
+                           actor: actor, format: format, provenance: provenance)
+        e.sourceIPAddress = v["sourceIPAddress"]?.string
+        e.userAgent = v["userAgent"]?.string
+        e.vpcEndpointId = v["vpcEndpointId"]?.string
+        e.tlsVersion = v["tlsDetails"]?["tlsVersion"]?.string
+        e.account = v["recipientAccountId"]?.string ?? actor.accountId
+        e.region = v["awsRegion"]?.string
+        e.requestId = v["requestID"]?.string
+        e.eventType = v["eventType"]?.string
+        e.readOnly = v["readOnly"]?.bool
+        let params = v["requestParameters"]
+        if let params, params.kind != .null { e.requestParameters = nested.minified(params) }
+        var resources: [Resource] = []
+        v["resources"]?.forEachElement { r in
+            guard let id = r["ARN"]?.string ?? r["arn"]?.string else { return }
+            resources.append(Resource(type: r["type"]?.string ?? "arn", id: id))
+        }
+        if let params, params.isObject {
+            if let bucket = params["bucketName"]?.string {
+                if let key = params["key"]?.string {
+                    appendUnique(&resources, Resource(type: "s3Object", id: "\(bucket)/\(key)"))
+                } else if !resources.contains(where: { $0.type == "AWS::S3::Bucket" }) {
+                    appendUnique(&resources, Resource(type: "s3Bucket", id: bucket))
+                }
+            }
+            for (key, type) in Normalizer.awsParamResources {
+                if let value = params[dynamicKey: key]?.string { appendUnique(&resources, Resource(type: type, id: value)) }
+            }
+        }
+        e.resources = resources
+        return .event(e)
+    }
+
+    private static let awsParamResources: [(String, String)] = [
+        ("roleArn", "arn"), ("policyArn", "arn"), ("userName", "iamUser"), ("roleName", "iamRole"),
+        ("groupName", "iamGroup"), ("keyId", "kmsKey"), ("name", "name"), ("instanceId", "ec2Instance"),
+        ("functionName", "lambdaFunction"), ("secretId", "secret"),
+    ]
+
+    private func cloudTrailActor(_ u: JSONValue?) -> Actor {
+        guard let u, u.isObject else { return Actor(kind: .unknown, key: "unknown", displayName: "unknown") }
+        let type = u["type"]?.string ?? ""
+        let arn = u["arn"]?.string
+        let principal = u["principalId"]?.string
+        let account = u["accountId"]?.string
+        var a: Actor
+        switch type {
+        case "Root":
+            a = Actor(kind: .root, key: arn ?? "root:\(account ?? "?")", displayName: "root")
+        case "IAMUser":
+            let name = u["userName"]?.string ?? arn.map(Normalizer.lastPathComponent) ?? principal ?? "iam-user"
+            a = Actor(kind: .iamUser, key: arn ?? "iamUser:\(principal ?? name)", displayName: name)
+        case "AssumedRole":
+            let name = arn.map(Normalizer.roleSessionName) ?? principal ?? "assumed-role"
+            a = Actor(kind: .assumedRole, key: arn ?? "assumedRole:\(principal ?? name)", displayName: name)
+        case "FederatedUser", "SAMLUser", "WebIdentityUser", "IdentityCenterUser":
+            let name = u["userName"]?.string ?? principal ?? type
+            a = Actor(kind: .federatedUser, key: arn ?? "\(type):\(principal ?? name)", displayName: name)
+        case "AWSService":
+            let by = u["invokedBy"]?.string ?? "aws-service"
+            a = Actor(kind: .awsService, key: "service:\(by)", displayName: by)
+        case "AWSAccount":
+            if principal == "ANONYMOUS_PRINCIPAL" || account == "ANONYMOUS_PRINCIPAL" {
+                a = Actor(kind: .anonymous, key: "anonymous", displayName: "anonymous")
+            } else {
+                a = Actor(kind: .awsAccount, key: "account:\(account ?? principal ?? "?")", displayName: account ?? principal ?? "aws-account")
+            }
+        case "Unknown", "":
+            let name = u["userName"]?.string ?? principal ?? "unknown"
+            a = Actor(kind: .unknown, key: arn ?? "unknown:\(name)", displayName: name)
+        default:
+            let name = u["userName"]?.string ?? principal ?? type
+            a = Actor(kind: .unknown, key: arn ?? "\(type):\(name)", displayName: name)
+        }
+        a.arn = arn
+        a.principalId = principal
+        a.accountId = account
+        a.accessKeyId = u["accessKeyId"]?.string
+        if let ctx = u["sessionContext"] {
+            a.sessionIssuer = ctx["sessionIssuer"]?["arn"]?.string
+            if let mfa = ctx["attributes"]?["mfaAuthenticated"]?.bool { a.mfa = mfa }
+        }
+        if a.kind == .assumedRole, let arn, let slash = arn.lastIndex(of: "/") {
+            let session = String(arn[arn.index(after: slash)...])
+            a.sessionName = session
+            if session.contains("@") { a.email = session.lowercased() }
+        }
+        a.onBehalfOf = u["onBehalfOf"]?["userId"]?.string
+        if a.kind != .awsService, let by = u["invokedBy"]?.string { a.runAs = by }
+        return a
+    }
+
+    // MARK: - Databricks
+
+    private func databricksDelivery(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
+        guard let ms = v["timestamp"]?.int64 else {
+            return .rejected(v["timestamp"] == nil ? "no timestamp" : "timestamp is not epoch milliseconds")
+        }
+        let time = Timestamp(millis: ms)
+        guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
+        let identity = v["userIdentity"]
+        let actor = databricksActor(email: identity?["email"]?.string, subject: identity?["subjectName"]?.string, runAs: nil, runBy: nil)
+        guard filter.matchesActor(actor) else { return .filtered }
+        let response = v["response"]
+        var e = AuditEvent(id: v["requestId"]?.string ?? Normalizer.contentID(raw), time: time, plane: .databricks,
+                           service: v["serviceName"]?.string ?? "unknown", action: v["actionName"]?.string ?? "unknown",
+                           outcome: databricksOutcome(code: response?["statusCode"]?.int64, message: response?["errorMessage"]?.string),
+                           actor: actor, format: .databricksDelivery, provenance: provenance)
+        e.sourceIPAddress = v["sourceIPAddress"]?.string
+        e.userAgent = v["userAgent"]?.string
+        e.workspace = v["workspaceId"]?.string
+        e.account = v["accountId"]?.string
+        e.requestId = v["requestId"]?.string
+        e.eventType = v["auditLevel"]?.string
+        (e.requestParameters, e.resources) = databricksParams(v["requestParams"])
+        return .event(e)
+    }
+
+    private func databricksSystemTable(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
+        guard let tv = v["event_time"], let time = timestamp(tv) ?? tv.int64.map({ Timestamp(millis: $0) }) else {
+            return .rejected(v["event_time"] == nil ? "no event_time" : "unparseable event_time")
+        }
+        guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
+        // user_identity / identity_metadata / response may be objects or JSON text (CSV exports).
+        var email: String?, subject: String?, runAs: String?, runBy: String?
+        withObject(v["user_identity"]) { u in
+            email = u["email"]?.string
+            subject = u["subject_name"]?.string ?? u["subjectName"]?.string
+        }
+        withObject(v["identity_metadata"]) { m in
+            runAs = m["run_as"]?.string
+            runBy = m["run_by"]?.string
+        }
+        let actor = databricksActor(email: email, subject: subject, runAs: runAs, runBy: runBy)
+        guard filter.matchesActor(actor) else { return .filtered }
+        var code: Int64?, message: String?
+        withObject(v["response"]) { r in
+            code = r["status_code"]?.int64 ?? r["statusCode"]?.int64
+            message = r["error_message"]?.string ?? r["errorMessage"]?.string
+        }
+        let id = v["event_id"]?.string ?? v["request_id"]?.string ?? Normalizer.contentID(raw)
+        var e = AuditEvent(id: id, time: time, plane: .databricks, service: v["service_name"]?.string ?? "unknown",
+                           action: v["action_name"]?.string ?? "unknown", outcome: databricksOutcome(code: code, message: message),
+                           actor: actor, format: .databricksSystemTable, provenance: provenance)
+        e.sourceIPAddress = v["source_ip_address"]?.string
+        e.userAgent = v["user_agent"]?.string
+        e.workspace = v["workspace_id"]?.string
+        e.account = v["account_id"]?.string
+        e.requestId = v["request_id"]?.string
+        e.eventType = v["audit_level"]?.string
+        (e.requestParameters, e.resources) = databricksParams(v["request_params"])
+        return .event(e)
+    }
+
+    private func databricksAzure(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
+        guard let tv = v["time"], let time = timestamp(tv) else {
+            return .rejected(v["time"] == nil ? "no time" : "unparseable time")
+        }
+        guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
+        let props = v["properties"]
+        var email: String?, subject: String?
+        withObject(v["identity"] ?? props?["identity"]) { u in
+            email = u["email"]?.string
+            subject = u["subjectName"]?.string
+        }
+        let actor = databricksActor(email: email, subject: subject, runAs: nil, runBy: nil)
+        guard filter.matchesActor(actor) else { return .filtered }
+        var code: Int64?, message: String?
+        withObject(props?["response"]) { r in
+            code = r["statusCode"]?.int64
+            message = r["errorMessage"]?.string
+        }
+        if code == nil, let rt = v["resultType"]?.string ?? v["resultSignature"]?.string { code = Int64(rt) }
+        let operation = v["operationName"]?.string ?? "unknown"
+        let action = props?["actionName"]?.string ?? String(operation.split(separator: "/").last ?? "unknown")
+        let service = props?["serviceName"]?.string ?? v["category"]?.string ?? "unknown"
+        let requestId = props?["requestId"]?.string
+        var e = AuditEvent(id: requestId ?? props?["logId"]?.string ?? Normalizer.contentID(raw), time: time, plane: .databricks,
+                           service: service, action: action, outcome: databricksOutcome(code: code, message: message),
+                           actor: actor, format: .databricksAzure, provenance: provenance)
+        e.sourceIPAddress = props?["sourceIPAddress"]?.string ?? v["callerIpAddress"]?.string
+        e.userAgent = props?["userAgent"]?.string
+        e.requestId = requestId
+        e.workspace = props?["workspaceId"]?.string ?? Normalizer.azureWorkspace(v["resourceId"]?.string)
+        e.region = v["location"]?.string
+        (e.requestParameters, e.resources) = databricksParams(props?["requestParams"])
+        return .event(e)
+    }
+
+    private func databricksActor(email: String?, subject: String?, runAs: String?, runBy: String?) -> Actor {
+        var a: Actor
+        if let email, !email.isEmpty {
+            let lower = email.lowercased()
+            if lower.contains("@") {
+                a = Actor(kind: .databricksUser, key: lower, displayName: lower)
+                a.email = lower
+            } else if Normalizer.looksLikeUUID(lower) {
+                a = Actor(kind: .servicePrincipal, key: "sp:\(lower)", displayName: subject ?? lower)
+                a.principalId = lower
+            } else if lower.hasPrefix("system-") || lower == "system-user" || lower.hasPrefix("system") {
+                a = Actor(kind: .system, key: "system:\(lower)", displayName: email)
+            } else {
+                a = Actor(kind: .unknown, key: "databricks:\(lower)", displayName: email)
+            }
+        } else if let subject, !subject.isEmpty {
+            a = Actor(kind: .unknown, key: "databricks:\(subject.lowercased())", displayName: subject)
+        } else {
+            a = Actor(kind: .anonymous, key: "anonymous", displayName: "anonymous")
+        }
+        a.runAs = runAs
+        if let runBy, runBy.lowercased() != a.email { a.onBehalfOf = runBy }
+        return a
+    }
+
+    private func databricksOutcome(code: Int64?, message: String?) -> Outcome {
+        guard let code else { return Outcome(status: message == nil ? .unknown : .failure, errorMessage: message) }
+        if (200..<400).contains(code) { return Outcome(status: .success) }
+        return Outcome(status: .failure, errorCode: String(code), errorMessage: message)
+    }
+
+    private static let databricksParamResources: [(String, String)] = [
+        ("clusterId", "cluster"), ("cluster_id", "cluster"), ("jobId", "job"), ("job_id", "job"),
+        ("warehouseId", "warehouse"), ("warehouse_id", "warehouse"), ("notebookId", "notebook"),
+        ("notebookFullPath", "notebook"), ("path", "path"), ("full_name_arg", "securable"),
+        ("full_name", "securable"), ("table_full_name", "table"), ("securable_full_name", "securable"),
+        ("name", "name"), ("scope", "secretScope"), ("share", "share"), ("recipient", "recipient"),
+        ("instanceProfileArn", "arn"), ("instance_profile_arn", "arn"), ("pipeline_id", "pipeline"),
+    ]
+
+    static func databricksResources(_ p: JSONValue) -> [Resource] {
+        guard p.isObject else { return [] }
+        var out: [Resource] = []
+        for (key, type) in databricksParamResources {
+            if let v = p[dynamicKey: key]?.string, !v.isEmpty { appendUnique(&out, Resource(type: type, id: v)) }
+        }
+        return out
+    }
+
+    /// Request parameters as valid JSON text (objects given as JSON strings are decoded first;
+    /// other strings are kept as JSON strings) and the resources they name.
+    private func databricksParams(_ p: JSONValue?) -> (String?, [Resource]) {
+        guard let p, p.kind != .null else { return (nil, []) }
+        if p.kind != .string { return (nested.minified(p), Normalizer.databricksResources(p)) }
+        var result: (String?, [Resource]) = (nil, [])
+        withObject(p) { inner in result = (nested.minified(inner), Normalizer.databricksResources(inner)) }
+        if result.0 == nil, let text = p.string {
+            var quoted: [UInt8] = []
+            JSONText.appendString(text.utf8, to: &quoted)
+            result.0 = String(decoding: quoted, as: UTF8.self)
+        }
+        return result
+    }
+
+    // MARK: - Helpers
+
+    /// Calls `body` with the value as an object, parsing it first when it is JSON text.
+    private func withObject(_ v: JSONValue?, _ body: (JSONValue) -> Void) {
+        guard let v else { return }
+        if v.isObject { body(v); return }
+        _ = v.withStringBytes { text in
+            if case .success(let inner) = nested.parse(embedded: text), inner.isObject { body(inner) }
+        }
+    }
+
+    private func timestamp(_ v: JSONValue) -> Timestamp? {
+        if let t = v.withStringBytes({ Timestamp.parse($0) }) { return t }
+        return nil
+    }
+
+    static func lastPathComponent(_ arn: String) -> String {
+        arn.split(separator: "/").last.map(String.init) ?? arn
+    }
+
+    /// `arn:aws:sts::1:assumed-role/Role/session` → `Role/session`.
+    static func roleSessionName(_ arn: String) -> String {
+        guard let r = arn.range(of: ":assumed-role/") else { return lastPathComponent(arn) }
+        return String(arn[r.upperBound...])
+    }
+
+    static func azureWorkspace(_ resourceId: String?) -> String? {
+        guard let resourceId else { return nil }
+        let parts = resourceId.split(separator: "/")
+        if let i = parts.lastIndex(where: { $0.uppercased() == "WORKSPACES" }), i + 1 < parts.count { return String(parts[i + 1]) }
+        return nil
+    }
+
+    static func looksLikeUUID(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 36 else { return false }
+        for (i, c) in u.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 { if c != UInt8(ascii: "-") { return false } } else if !(c &- 48 < 10 || c &- 97 < 6) { return false }
+        }
+        return true
+    }
+
+    /// A stable id for records that carry none: `h-` + 64-bit hash of the record's bytes.
+    static func contentID(_ raw: UnsafeRawBufferPointer) -> String {
+        "h-" + hex64(hash64(raw))
+    }
+}
+
+private func appendUnique(_ list: inout [Resource], _ r: Resource) {
+    if !list.contains(r) { list.append(r) }
+}
+
+
+/// 64-bit hash of bytes (wyhash-style mixing, 8 bytes at a time). Stable across runs and machines.
+public func hash64(_ b: UnsafeRawBufferPointer, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> UInt64 {
+    var h = seed ^ UInt64(b.count)
+    let n = b.count
+    var i = 0
+    @inline(__always) func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let r = a.multipliedFullWidth(by: b)
+        return r.high ^ r.low
+    }
+    while i + 8 <= n {
+        let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        h = mix(h ^ w, 0xA076_1D64_78BD_642F)
+        i += 8
+    }
+    var tail: UInt64 = 0
+    var shift: UInt64 = 0
+    while i < n {
+        tail |= UInt64(b[i]) << shift
+        shift += 8
+        i += 1
+    }
+    h = mix(h ^ tail, 0xE703_7ED1_A0B4_28DB)
+    return mix(h, 0x8EBC_6AF0_9C88_C6E3)
+}
+
+public func hex64(_ v: UInt64) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8](repeating: 0, count: 16)
+    var x = v
+    for i in stride(from: 15, through: 0, by: -1) {
+        out[i] = digits[Int(x & 0xf)]
+        x >>= 4
+    }
+    return String(decoding: out, as: UTF8.self)
+}

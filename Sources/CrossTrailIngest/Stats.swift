@@ -1,0 +1,58 @@
+import CrossTrailModel
+
+/// Counts for one ingest run. `recordsRead == accepted + filtered + rejected` after ingest;
+/// the timeline then moves some accepted records to `duplicates`.
+public struct IngestStats: Sendable, Codable {
+    public var files = 0
+    /// Files whose content was not a recognized log format (each has a diagnostic).
+    public var filesUnrecognized = 0
+    /// Files that could not be read at all (each has a diagnostic).
+    public var filesFailed = 0
+    public var digestFiles = 0
+    public var bytesRead: Int64 = 0
+    public var bytesDecompressed: Int64 = 0
+    public var recordsRead = 0
+    public var accepted = 0
+    /// Records dropped by --since/--until/--actor/... filters.
+    public var filtered = 0
+    public var rejected = 0
+    public var duplicates = 0
+    /// Records sharing an id with different content (kept; Databricks request pairs are counted apart).
+    public var idConflicts = 0
+    public var databricksPairs = 0
+    public var byFormat: [String: Int] = [:]
+    public var diagnosticsTotal = 0
+    /// The first `maxKeptDiagnostics` diagnostics (all are counted in diagnosticsTotal).
+    public var diagnostics: [Diagnostic] = []
+
+    public static let maxKeptDiagnostics = 10_000
+
+    public init() {}
+
+    public mutating func add(_ d: Diagnostic) {
+        diagnosticsTotal += 1
+        if diagnostics.count < IngestStats.maxKeptDiagnostics { diagnostics.append(d) }
+    }
+
+    public mutating func merge(_ o: IngestStats) {
+        files += o.files
+        filesUnrecognized += o.filesUnrecognized
+        filesFailed += o.filesFailed
+        digestFiles += o.digestFiles
+        bytesRead += o.bytesRead
+        bytesDecompressed += o.bytesDecompressed
+        recordsRead += o.recordsRead
+        accepted += o.accepted
+        filtered += o.filtered
+        rejected += o.rejected
+        duplicates += o.duplicates
+        idConflicts += o.idConflicts
+        databricksPairs += o.databricksPairs
+        for (k, v) in o.byFormat { byFormat[k, default: 0] += v }
+        diagnosticsTotal += o.diagnosticsTotal
+        for d in o.diagnostics where diagnostics.count < IngestStats.maxKeptDiagnostics { diagnostics.append(d) }
+    }
+
+    /// True when every record read is accounted for.
+    public var reconciles: Bool { recordsRead == accepted + filtered + rejected + duplicates }
+}

@@ -1,0 +1,78 @@
+/// Selects events for a timeline. Cheap checks (time, actor) are split out so readers can
+/// apply them before decoding the rest of a record.
+public struct EventFilter: Sendable {
+    public var since: Timestamp?
+    /// Exclusive upper bound.
+    public var until: Timestamp?
+    /// Case-insensitive glob patterns matched against the actor's key, display name, ARN, email,
+    /// session name, principal id and access key id. Any match selects the event.
+    public var actors: [Glob] = []
+    public var actions: [Glob] = []
+    public var services: [Glob] = []
+    public var planes: Set<Plane> = []
+    public var resources: [Glob] = []
+    public var outcomes: Set<OutcomeStatus> = []
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        since == nil && until == nil && actors.isEmpty && actions.isEmpty && services.isEmpty
+            && planes.isEmpty && resources.isEmpty && outcomes.isEmpty
+    }
+
+    @inlinable public func matchesTime(_ t: Timestamp) -> Bool {
+        if let since, t < since { return false }
+        if let until, !(t < until) { return false }
+        return true
+    }
+
+    public func matchesPlane(_ p: Plane) -> Bool { planes.isEmpty || planes.contains(p) }
+
+    public func matchesActor(_ a: Actor) -> Bool {
+        if actors.isEmpty { return true }
+        let fields = [a.key, a.displayName, a.arn, a.email, a.sessionName, a.principalId, a.accessKeyId, a.runAs]
+        for g in actors {
+            for case let f? in fields where g.matches(f) { return true }
+        }
+        return false
+    }
+
+    /// The full check, after the cheap ones.
+    public func matches(_ e: AuditEvent) -> Bool {
+        guard matchesTime(e.time), matchesPlane(e.plane), matchesActor(e.actor) else { return false }
+        if !actions.isEmpty, !actions.contains(where: { $0.matches(e.action) || $0.matches(e.service + ":" + e.action) }) { return false }
+        if !services.isEmpty, !services.contains(where: { $0.matches(e.service) }) { return false }
+        if !outcomes.isEmpty, !outcomes.contains(e.outcome.status) { return false }
+        if !resources.isEmpty, !e.resources.contains(where: { r in resources.contains { $0.matches(r.id) } }) { return false }
+        return true
+    }
+}
+
+/// A case-insensitive shell-style glob (`*`, `?`). A pattern without wildcards matches exactly.
+public struct Glob: Sendable, Hashable {
+    public let pattern: String
+    private let bytes: [UInt8]
+
+    public init(_ pattern: String) {
+        self.pattern = pattern
+        self.bytes = Array(pattern.lowercased().utf8)
+    }
+
+    public func matches(_ text: String) -> Bool {
+        let t = Array(text.lowercased().utf8)
+        var p = 0, s = 0, star = -1, mark = 0
+        while s < t.count {
+            if p < bytes.count, bytes[p] == UInt8(ascii: "?") || bytes[p] == t[s] {
+                p += 1; s += 1
+            } else if p < bytes.count, bytes[p] == UInt8(ascii: "*") {
+                star = p; mark = s; p += 1
+            } else if star >= 0 {
+                p = star + 1; mark += 1; s = mark
+            } else {
+                return false
+            }
+        }
+        while p < bytes.count, bytes[p] == UInt8(ascii: "*") { p += 1 }
+        return p == bytes.count
+    }
+}

@@ -1,0 +1,301 @@
+import CrossTrailIngest
+import CrossTrailModel
+
+/// How a later record relates to an earlier one with the same id.
+public enum SharedID: String, Sendable {
+    /// Databricks logs two records for one long-running request.
+    case pair
+    /// Same id, different content: both kept, and reported.
+    case conflict
+}
+
+/// Renders events to output bytes. Rendering happens on the worker threads; the merge only
+/// copies bytes and appends the terminator (plus an `idShared` mark when needed).
+public protocol TimelineRenderer: Sendable {
+    /// The `--format` name.
+    static var identifier: String { get }
+    /// Bytes written before the first record (CSV header, table header).
+    func header() -> [UInt8]
+    /// Appends the record's body (everything but the terminator).
+    func render(_ e: AuditEvent, into out: inout [UInt8])
+    /// Appends the terminator, with the id mark when the record shares its id with an earlier one.
+    func finish(shared: SharedID?, into out: inout [UInt8])
+}
+
+extension TimelineRenderer {
+    public func header() -> [UInt8] { [] }
+}
+
+/// Picks the renderer for a `--format` value.
+public enum TimelineFormat: String, Sendable, CaseIterable {
+    case table, jsonl, csv, ocsf, timesketch
+
+    public var renderer: any TimelineRenderer {
+        switch self {
+        case .table: TableRenderer()
+        case .jsonl: JSONLRenderer()
+        case .csv: CSVRenderer()
+        case .ocsf: OCSFRenderer()
+        case .timesketch: TimesketchRenderer()
+        }
+    }
+}
+
+/// Small JSON object builder over a byte buffer.
+struct JSONObjectWriter {
+    var first = true
+
+    mutating func key(_ k: StaticString, _ out: inout [UInt8]) {
+        if !first { out.append(44) }
+        first = false
+        out.append(34)
+        k.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(34)
+        out.append(58)
+    }
+
+    mutating func string(_ k: StaticString, _ v: String?, _ out: inout [UInt8], includeNull: Bool = false) {
+        guard let v else {
+            if includeNull { key(k, &out); out.append(contentsOf: "null".utf8) }
+            return
+        }
+        key(k, &out)
+        appendJSONString(v, &out)
+    }
+
+    mutating func raw(_ k: StaticString, _ v: String?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(contentsOf: v.utf8)
+    }
+
+    mutating func int(_ k: StaticString, _ v: Int64?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(contentsOf: String(v).utf8)
+    }
+
+    mutating func bool(_ k: StaticString, _ v: Bool?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(contentsOf: (v ? "true" : "false").utf8)
+    }
+}
+
+@inline(__always) func appendJSONString(_ s: String, _ out: inout [UInt8]) {
+    out.append(34)
+    JSONText.appendEscaped(s.utf8, to: &out)
+    out.append(34)
+}
+
+/// The documented, stable JSONL schema (Docs/formats.md).
+public struct JSONLRenderer: TimelineRenderer {
+    public static let identifier = "jsonl"
+    public init() {}
+
+    public func render(_ e: AuditEvent, into out: inout [UInt8]) {
+        out.append(123)
+        var o = JSONObjectWriter()
+        o.string("id", e.id, &out)
+        o.key("time", &out); out.append(34); e.time.appendISO8601(to: &out); out.append(34)
+        o.string("plane", e.plane.rawValue, &out)
+        o.string("service", e.service, &out)
+        o.string("action", e.action, &out)
+        o.key("outcome", &out)
+        out.append(123)
+        var oc = JSONObjectWriter()
+        oc.string("status", e.outcome.status.rawValue, &out)
+        oc.string("errorCode", e.outcome.errorCode, &out)
+        oc.string("errorMessage", e.outcome.errorMessage, &out)
+        out.append(125)
+        o.key("actor", &out)
+        JSONLRenderer.actor(e.actor, &out)
+        o.string("sourceIPAddress", e.sourceIPAddress, &out, includeNull: true)
+        o.string("userAgent", e.userAgent, &out)
+        o.string("vpcEndpointId", e.vpcEndpointId, &out)
+        o.string("tlsVersion", e.tlsVersion, &out)
+        o.string("account", e.account, &out)
+        o.string("region", e.region, &out)
+        o.string("workspace", e.workspace, &out)
+        o.key("resources", &out)
+        out.append(91)
+        for (i, r) in e.resources.enumerated() {
+            if i > 0 { out.append(44) }
+            out.append(123)
+            var ro = JSONObjectWriter()
+            ro.string("type", r.type, &out)
+            ro.string("id", r.id, &out)
+            out.append(125)
+        }
+        out.append(93)
+        o.string("requestId", e.requestId, &out)
+        o.string("eventType", e.eventType, &out)
+        o.bool("readOnly", e.readOnly, &out)
+        o.raw("requestParameters", e.requestParameters, &out)
+        o.string("format", e.format.rawValue, &out)
+        o.key("source", &out)
+        JSONLRenderer.provenance(e.provenance, &out)
+    }
+
+    static func actor(_ a: Actor, _ out: inout [UInt8]) {
+        out.append(123)
+        var ao = JSONObjectWriter()
+        ao.string("kind", a.kind.rawValue, &out)
+        ao.string("key", a.key, &out)
+        ao.string("name", a.displayName, &out)
+        ao.string("arn", a.arn, &out)
+        ao.string("email", a.email, &out)
+        ao.string("principalId", a.principalId, &out)
+        ao.string("accountId", a.accountId, &out)
+        ao.string("sessionIssuer", a.sessionIssuer, &out)
+        ao.string("sessionName", a.sessionName, &out)
+        ao.string("accessKeyId", a.accessKeyId, &out)
+        ao.bool("mfa", a.mfa, &out)
+        ao.string("runAs", a.runAs, &out)
+        ao.string("onBehalfOf", a.onBehalfOf, &out)
+        out.append(125)
+    }
+
+    static func provenance(_ p: Provenance, _ out: inout [UInt8]) {
+        out.append(123)
+        var so = JSONObjectWriter()
+        so.string("file", p.file, &out)
+        so.int("line", p.line.map(Int64.init), &out)
+        so.int("offset", Int64(p.offset), &out)
+        so.string("sha256", p.sha256, &out)
+        out.append(125)
+    }
+
+    public func finish(shared: SharedID?, into out: inout [UInt8]) {
+        if let shared {
+            out.append(contentsOf: ",\"idShared\":\"".utf8)
+            out.append(contentsOf: shared.rawValue.utf8)
+            out.append(34)
+        }
+        out.append(125)
+        out.append(10)
+    }
+}
+
+/// Timesketch JSONL: `message`, `datetime`, `timestamp` (microseconds), `timestamp_desc`, plus flat fields.
+public struct TimesketchRenderer: TimelineRenderer {
+    public static let identifier = "timesketch"
+    public init() {}
+
+    public func render(_ e: AuditEvent, into out: inout [UInt8]) {
+        out.append(123)
+        var o = JSONObjectWriter()
+        var message = "\(e.actor.displayName) \(e.service):\(e.action)"
+        if e.outcome.status == .failure { message += " failed" + (e.outcome.errorCode.map { " (\($0))" } ?? "") }
+        if let r = e.resources.first { message += " on \(r.id)" }
+        o.string("message", message, &out)
+        o.key("datetime", &out); out.append(34); e.time.appendISO8601(to: &out); out.append(34)
+        o.int("timestamp", e.time.millis * 1000, &out)
+        o.string("timestamp_desc", "Event Time", &out)
+        o.string("event_id", e.id, &out)
+        o.string("plane", e.plane.rawValue, &out)
+        o.string("service", e.service, &out)
+        o.string("action", e.action, &out)
+        o.string("outcome", e.outcome.status.rawValue, &out)
+        o.string("error_code", e.outcome.errorCode, &out)
+        o.string("actor", e.actor.key, &out)
+        o.string("actor_kind", e.actor.kind.rawValue, &out)
+        o.string("source_ip", e.sourceIPAddress, &out)
+        o.string("user_agent", e.userAgent, &out)
+        o.string("account", e.account, &out)
+        o.string("region", e.region, &out)
+        o.string("workspace", e.workspace, &out)
+        o.string("resources", e.resources.isEmpty ? nil : e.resources.map(\.id).joined(separator: " "), &out)
+        o.string("source_file", e.provenance.file, &out)
+        o.int("source_offset", Int64(e.provenance.offset), &out)
+    }
+
+    public func finish(shared: SharedID?, into out: inout [UInt8]) {
+        JSONLRenderer().finish(shared: shared, into: &out)
+    }
+}
+
+/// CSV with a fixed header; fields quoted when needed (RFC 4180). Cells that a spreadsheet would
+/// run as a formula (`=`, `+`, `-`, `@` first) are prefixed with `'`.
+public struct CSVRenderer: TimelineRenderer {
+    public static let identifier = "csv"
+    public init() {}
+    static let columns = ["time", "id", "plane", "service", "action", "outcome", "errorCode", "actorKind", "actor",
+                          "actorName", "sourceIPAddress", "userAgent", "account", "region", "workspace", "resources",
+                          "requestId", "sourceFile", "sourceLine", "sourceOffset", "idShared"]
+
+    public func header() -> [UInt8] { Array((CSVRenderer.columns.joined(separator: ",") + "\n").utf8) }
+
+    public func render(_ e: AuditEvent, into out: inout [UInt8]) {
+        let cells: [String?] = [e.time.iso8601, e.id, e.plane.rawValue, e.service, e.action, e.outcome.status.rawValue,
+                                e.outcome.errorCode, e.actor.kind.rawValue, e.actor.key, e.actor.displayName, e.sourceIPAddress,
+                                e.userAgent, e.account, e.region, e.workspace, e.resources.map(\.id).joined(separator: " "),
+                                e.requestId, e.provenance.file, e.provenance.line.map(String.init), String(e.provenance.offset)]
+        for (i, c) in cells.enumerated() {
+            if i > 0 { out.append(44) }
+            if let c { CSVRenderer.cell(c, &out) }
+        }
+    }
+
+    static func cell(_ s: String, _ out: inout [UInt8]) {
+        var text = s
+        if let f = text.utf8.first, f == UInt8(ascii: "=") || f == UInt8(ascii: "+") || f == UInt8(ascii: "@") || (f == UInt8(ascii: "-") && text.count > 1 && !text.dropFirst().allSatisfy(\.isNumber)) {
+            text = "'" + text
+        }
+        let needsQuote = text.utf8.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
+        if !needsQuote { out.append(contentsOf: text.utf8); return }
+        out.append(34)
+        for c in text.utf8 {
+            if c == 34 { out.append(34) }
+            out.append(c)
+        }
+        out.append(34)
+    }
+
+    public func finish(shared: SharedID?, into out: inout [UInt8]) {
+        out.append(44)
+        if let shared { out.append(contentsOf: shared.rawValue.utf8) }
+        out.append(10)
+    }
+}
+
+/// A readable terminal table (the default on a TTY). Control characters in log strings are
+/// replaced so a hostile log cannot drive the terminal.
+public struct TableRenderer: TimelineRenderer {
+    public static let identifier = "table"
+    public init() {}
+    static let widths = [24, 10, 18, 30, 8, 36, 15]
+
+    public func header() -> [UInt8] {
+        var out: [UInt8] = []
+        row(["TIME", "PLANE", "SERVICE", "ACTION", "OUTCOME", "ACTOR", "SOURCE IP", "RESOURCE"], &out)
+        out.append(10)
+        return out
+    }
+
+    func row(_ cells: [String], _ out: inout [UInt8]) {
+        for (i, c) in cells.enumerated() {
+            let clean = String(c.unicodeScalars.map { $0.value < 32 || $0.value == 127 || (0x80..<0xA0).contains($0.value) ? "?" : Character($0) })
+            if i < TableRenderer.widths.count {
+                let w = TableRenderer.widths[i]
+                var cell = clean.count > w ? String(clean.prefix(w - 1)) + "…" : clean
+                cell += String(repeating: " ", count: max(0, w - cell.count))
+                out.append(contentsOf: cell.utf8)
+                out.append(32)
+            } else {
+                out.append(contentsOf: clean.utf8)
+            }
+        }
+    }
+
+    public func render(_ e: AuditEvent, into out: inout [UInt8]) {
+        let outcome = e.outcome.status == .failure ? "FAIL" + (e.outcome.errorCode.map { ":" + $0 } ?? "") : e.outcome.status.rawValue
+        row([e.time.iso8601, e.plane.rawValue, e.service, e.action, outcome, e.actor.displayName, e.sourceIPAddress ?? "-",
+             e.resources.first?.id ?? ""], &out)
+    }
+
+    public func finish(shared: SharedID?, into out: inout [UInt8]) {
+        if let shared { out.append(contentsOf: " [\(shared.rawValue)]".utf8) }
+        out.append(10)
+    }
+}

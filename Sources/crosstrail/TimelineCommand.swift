@@ -1,0 +1,138 @@
+import ArgumentParser
+import CrossTrailIngest
+import CrossTrailModel
+import CrossTrailTimeline
+import Foundation
+
+extension TimelineFormat: ExpressibleByArgument {}
+extension Plane: ExpressibleByArgument {}
+extension OutcomeStatus: ExpressibleByArgument {}
+
+struct TimelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline",
+        abstract: "Merge CloudTrail and Databricks audit logs into one ordered, deduplicated timeline.",
+        discussion: """
+        PATH may be files or directory trees (e.g. a copy of s3://bucket/AWSLogs/), plain or gzip.
+        Formats are detected per file: CloudTrail delivery files, CloudTrail JSON lines,
+        `aws cloudtrail lookup-events` output, Databricks audit JSON lines or arrays,
+        system.access.audit exports (JSON lines or CSV) and Azure Databricks diagnostic logs.
+        CloudTrail digest files are recognised and counted, never mixed into the timeline.
+
+        Examples:
+          crosstrail timeline ./logs --since 2026-08-01T00:00Z --until 2026-08-02T00:00Z --actor alice@acme.example
+          crosstrail timeline ./logs --format jsonl > timeline.jsonl
+        """
+    )
+
+    @Argument(help: "Log files or directories.")
+    var paths: [String]
+
+    @Option(help: "Only events at or after this time (ISO 8601, e.g. 2026-08-01T00:00Z).")
+    var since: String?
+
+    @Option(help: "Only events before this time (ISO 8601).")
+    var until: String?
+
+    @Option(help: "Actor glob (email, ARN, user name, session name, access key id); repeatable.")
+    var actor: [String] = []
+
+    @Option(help: "Action glob, e.g. 'Delete*' or 's3:GetObject'; repeatable.")
+    var action: [String] = []
+
+    @Option(help: "Service glob, e.g. s3, iam, clusters; repeatable.")
+    var service: [String] = []
+
+    @Option(help: "Plane: aws or databricks; repeatable.")
+    var plane: [Plane] = []
+
+    @Option(help: "Resource glob (ARN, bucket/key, cluster id, table); repeatable.")
+    var resource: [String] = []
+
+    @Option(help: "Outcome: success, failure or unknown; repeatable.")
+    var outcome: [OutcomeStatus] = []
+
+    @Option(help: "Output format: table, jsonl, csv, ocsf, timesketch (default: table on a terminal, jsonl otherwise).")
+    var format: TimelineFormat?
+
+    @Option(name: [.short, .long], help: "Write the timeline to this file instead of standard output.")
+    var output: String?
+
+    @Option(help: "Write run statistics and all diagnostics as JSON to this file.")
+    var statsJSON: String?
+
+    @Flag(help: "Exit with status 3 when any input diagnostic was reported.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "Do not print the run summary.")
+    var quiet = false
+
+    @Option(help: "Worker threads (default: number of cores).")
+    var workers: Int?
+
+    @Option(help: "Memory for sorting in MiB before spilling sorted runs to disk.")
+    var memory: Int = 96
+
+    @Option(help: "Directory for spill files (default: $TMPDIR or /tmp).")
+    var tempDir: String?
+
+    @Option(help: "Largest (decompressed) file accepted, in MiB.")
+    var maxFileMib: Int = 512
+
+    @Option(help: "Largest single record accepted, in MiB.")
+    var maxRecordMib: Int = 128
+
+    @Option(help: "Deepest JSON nesting accepted.")
+    var maxDepth: Int = 1024
+
+    func validate() throws {
+        if let since, Timestamp(iso: since) == nil { throw ValidationError("--since '\(since)' is not an ISO 8601 time (e.g. 2026-08-01T00:00Z)") }
+        if let until, Timestamp(iso: until) == nil { throw ValidationError("--until '\(until)' is not an ISO 8601 time") }
+        if memory < 8 { throw ValidationError("--memory must be at least 8 (MiB)") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if maxFileMib < 1 || maxRecordMib < 1 || maxDepth < 2 { throw ValidationError("limits must be positive") }
+    }
+
+    func run() throws {
+        var options = TimelineOptions()
+        var filter = EventFilter()
+        filter.since = since.flatMap { Timestamp(iso: $0) }
+        filter.until = until.flatMap { Timestamp(iso: $0) }
+        filter.actors = actor.map(Glob.init)
+        filter.actions = action.map(Glob.init)
+        filter.services = service.map(Glob.init)
+        filter.planes = Set(plane)
+        filter.resources = resource.map(Glob.init)
+        filter.outcomes = Set(outcome)
+        options.filter = filter
+        let stdoutIsTTY = output == nil && isatty(1) == 1
+        options.format = format ?? (stdoutIsTTY ? .table : .jsonl)
+        options.memoryBudget = memory << 20
+        if let workers { options.workers = workers }
+        if let tempDir { options.temporaryDirectory = tempDir }
+        options.limits.maxFileBytes = maxFileMib << 20
+        options.limits.maxRecordBytes = maxRecordMib << 20
+        options.limits.maxDepth = maxDepth
+
+        var discovery: [Diagnostic] = []
+        let files = Ingestor.discover(paths, diagnostics: &discovery)
+        let sink = try output.map { try OutputSink(path: $0) } ?? OutputSink(fd: 1)
+        let progress = IngestProgress(totalFiles: files.count)
+        let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
+        reporter.start()
+        let started = Date()
+        var stats: IngestStats
+        do {
+            stats = try Timeline.build(files: files, options: options, output: sink, progress: progress)
+        } catch {
+            reporter.stop()
+            throw error
+        }
+        reporter.stop()
+        for d in discovery { stats.add(d) }
+        let elapsed = Date().timeIntervalSince(started)
+        if let statsJSON { try RunSummary.writeJSON(stats, to: statsJSON) }
+        if !quiet { RunSummary.print(stats, elapsed: elapsed) }
+        if strict && stats.diagnosticsTotal > 0 { throw ExitCode(3) }
+    }
+}
