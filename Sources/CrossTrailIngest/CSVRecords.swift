@@ -93,22 +93,35 @@ public enum JSONText {
         out.append(34)
     }
 
-    /// Appends the escaped body of a valid UTF-8 string (no quotes).
-    @inlinable
+    /// Appends the escaped body of a valid UTF-8 string (no quotes). Runs of bytes that need no
+    /// escaping are copied in bulk.
     public static func appendEscaped(_ s: String.UTF8View, to out: inout [UInt8]) {
-        for c in s {
+        var copy = String(s)
+        copy.withUTF8 { appendEscaped(bytes: UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    public static func appendEscaped(bytes b: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        var runStart = 0
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c >= 32 && c != 34 && c != 92 && c != 0x7f { i += 1; continue }
+            if i > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[runStart..<i])) }
             switch c {
             case 34: out.append(92); out.append(34)
             case 92: out.append(92); out.append(92)
             case 10: out.append(92); out.append(110)
             case 13: out.append(92); out.append(114)
             case 9: out.append(92); out.append(116)
-            case 0..<32, 0x7f:
+            default:
                 out.append(contentsOf: [92, 117, 48, 48])
                 out.append(hexDigit(c >> 4)); out.append(hexDigit(c & 15))
-            default: out.append(c)
             }
+            i += 1
+            runStart = i
         }
+        if n > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[runStart..<n])) }
     }
 
     @inlinable static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }

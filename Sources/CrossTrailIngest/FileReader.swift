@@ -45,7 +45,13 @@ final class FileReader {
             return
         }
         stats.bytesRead += Int64(raw.count)
-        let sha = SHA256.hash(data: raw.bytes).map { b in String(b, radix: 16).leftPad2 }.joined()
+        var shaHex: [UInt8] = []
+        shaHex.reserveCapacity(64)
+        for b in SHA256.hash(data: raw.bytes) {
+            shaHex.append(JSONText.hexDigit(b >> 4))
+            shaHex.append(JSONText.hexDigit(b & 15))
+        }
+        let sha = String(decoding: shaHex, as: UTF8.self)
 
         var content = raw
         if Gunzip.isGzip(raw.bytes) {
@@ -297,6 +303,3 @@ final class FileReader {
     }
 }
 
-extension String {
-    var leftPad2: String { count == 1 ? "0" + self : self }
-}

@@ -18,7 +18,7 @@ final class Normalizer {
     /// Detects the record's format from its keys and normalizes it.
     func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?) -> Result {
         guard v.isObject else { return .rejected("record is not a JSON object") }
-        if v["eventName"] != nil || v["eventSource"] != nil || v["eventVersion"] != nil {
+        if container == .cloudtrailDelivery || v["eventName"] != nil || v["eventSource"] != nil || v["eventVersion"] != nil {
             return cloudTrail(v, raw: raw, provenance: provenance, format: container == .cloudtrailDelivery ? .cloudtrailDelivery : .cloudtrailNDJSON)
         }
         if let embedded = v["CloudTrailEvent"] {
@@ -341,8 +341,13 @@ final class Normalizer {
 
     /// `arn:aws:sts::1:assumed-role/Role/session` → `Role/session`.
     static func roleSessionName(_ arn: String) -> String {
-        guard let r = arn.range(of: ":assumed-role/") else { return lastPathComponent(arn) }
-        return String(arn[r.upperBound...])
+        let marker = Array(":assumed-role/".utf8)
+        let u = Array(arn.utf8)
+        guard u.count > marker.count else { return lastPathComponent(arn) }
+        for i in 0...(u.count - marker.count) where u[i] == marker[0] && Array(u[i..<(i + marker.count)]) == marker {
+            return String(decoding: u[(i + marker.count)...], as: UTF8.self)
+        }
+        return lastPathComponent(arn)
     }
 
     static func azureWorkspace(_ resourceId: String?) -> String? {

@@ -158,6 +158,16 @@ public struct SampleGenerator {
         summary.databricksRecords += 5
         try write("logs/databricks/system-access-audit/export.csv", Array(csv.utf8))
 
+        // A log shipper's export: bare CloudTrail records, one per line, `@timestamp` instead of eventTime.
+        var shipped: [String] = []
+        for k in 0..<4 {
+            var record = routineCloudTrail(time: t + 5_400_000 + Int64(k) * 1000, account: Self.accounts[1], region: "eu-west-1")
+            if k % 2 == 1, let r = record.range(of: "\"eventTime\":") { record.replaceSubrange(r, with: "\"@timestamp\":") }
+            shipped.append(record)
+        }
+        summary.cloudTrailRecords += shipped.count
+        try write("logs/shipper/cloudtrail-\(Timestamp(millis: t).day).ndjson", Array((shipped.joined(separator: "\n") + "\n").utf8))
+
         let inner = routineCloudTrail(time: t + 7_200_000, account: Self.accounts[1], region: "us-east-1")
         let escaped = inner.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         let lookup = "{\"Events\":[{\"EventId\":\"lookup-1\",\"EventName\":\"lookup\",\"ReadOnly\":\"true\",\"CloudTrailEvent\":\"\(escaped)\"}]}\n"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct CrossTrail: ParsableCommand {
@@ -12,6 +13,20 @@ struct CrossTrail: ParsableCommand {
         version: CrossTrailVersion.current,
         subcommands: [TimelineCommand.self, SamplesCommand.self]
     )
+
+    /// Maps usage errors to exit status 2 (documented), everything else as ArgumentParser does.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 enum CrossTrailVersion {

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct CLITests {
+    static let fixtures = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailIngestTests/Fixtures").path
+
+    @Test func samplesAreDeterministicAndTheDemoRuns() throws {
+        let a = try TestPaths.temporaryDirectory("samples-a"), b = try TestPaths.temporaryDirectory("samples-b")
+        #expect(try runCrossTrail(["samples", "--out", a.path, "--events", "300"]).status == 0)
+        #expect(try runCrossTrail(["samples", "--out", b.path, "--events", "300"]).status == 0)
+        let files = FileManager.default.enumerator(atPath: a.path)!.compactMap { $0 as? String }.sorted()
+        #expect(files.count > 10)
+        for f in files {
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: a.appendingPathComponent(f).path, isDirectory: &isDir)
+            if isDir.boolValue { continue }
+            #expect(FileManager.default.contentsEqual(atPath: a.appendingPathComponent(f).path, andPath: b.appendingPathComponent(f).path), "\(f)")
+        }
+        let r = try runCrossTrail(["timeline", a.appendingPathComponent("logs").path, "--format", "jsonl"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("records read"))
+        #expect(try #require(parseJSONLines(r.stdout)).count > 300)
+        let table = try runCrossTrail(["timeline", a.appendingPathComponent("logs").path, "--format", "table", "--actor", "alice@acme.example", "--since", "2026-08-01T09:30Z", "--until", "2026-08-01T09:50Z"])
+        #expect(table.stdout.hasPrefix("TIME"))
+        #expect(table.stdout.contains("workspaceConfEdit"))
+    }
+
+    @Test func strictExitsThreeAndStatsAccountForEveryRecord() throws {
+        let dir = try TestPaths.temporaryDirectory("cli")
+        let stats = dir.appendingPathComponent("stats.json").path
+        let input = CLITests.fixtures + "/databricks-delivery.jsonl"
+        let lenient = try runCrossTrail(["timeline", input, "--format", "jsonl", "--stats-json", stats])
+        #expect(lenient.status == 0)
+        #expect(lenient.stderr.contains("databricks-delivery.jsonl:4"))
+        let strict = try runCrossTrail(["timeline", input, "--format", "jsonl", "--strict", "-q"])
+        #expect(strict.status == 3)
+        #expect(strict.stderr.isEmpty)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any])
+        let read = json["recordsRead"] as! Int, accepted = json["accepted"] as! Int
+        let rejected = json["rejected"] as! Int, filtered = json["filtered"] as! Int, dup = json["duplicates"] as! Int
+        #expect(read == 6 && accepted == 3 && rejected == 3)
+        #expect(read == accepted + rejected + filtered + dup)
+        let diags = try #require(json["diagnostics"] as? [[String: Any]])
+        #expect(diags.count == 3)
+        #expect(diags.allSatisfy { ($0["file"] as? String)?.hasSuffix("databricks-delivery.jsonl") == true && $0["line"] is Int && $0["reason"] is String })
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        let r = try runCrossTrail(["timeline", ".", "--since", "yesterday"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--since"))
+        #expect(try runCrossTrail(["timeline", ".", "--format", "xml"]).status == 2)
+    }
+
+    @Test func outputFileAndHelp() throws {
+        let dir = try TestPaths.temporaryDirectory("cli-out")
+        let out = dir.appendingPathComponent("t.csv").path
+        let r = try runCrossTrail(["timeline", CLITests.fixtures + "/cloudtrail-ndjson.jsonl.gz", "--format", "csv", "-o", out, "-q"])
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text.split(separator: "\n").count == 4)
+        let help = try runCrossTrail(["timeline", "--help"])
+        #expect(help.stdout.contains("--stats-json"))
+        #expect(help.stdout.contains("Examples"))
+    }
+}

@@ -1,0 +1,158 @@
+import CrossTrailIngest
+import CrossTrailModel
+import CrossTrailSamples
+import CrossTrailTimeline
+import Foundation
+import Testing
+import TestSupport
+
+/// One generated dataset shared by the suite (deterministic).
+enum Dataset {
+    static let root: URL = {
+        let dir = try! TestPaths.temporaryDirectory("timeline")
+        var g = SampleGenerator(options: SampleGenerator.Options(), outputDirectory: dir.path)
+        _ = try! g.generate()
+        return dir
+    }()
+    static var logs: String { root.appendingPathComponent("logs").path }
+}
+
+func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Void = { _ in }) throws -> (String, IngestStats) {
+    var options = TimelineOptions()
+    configure(&options)
+    var diagnostics: [Diagnostic] = []
+    let files = Ingestor.discover(paths, diagnostics: &diagnostics)
+    let out = try TestPaths.temporaryDirectory("out").appendingPathComponent("timeline")
+    let stats: IngestStats
+    do {
+        let sink = try OutputSink(path: out.path)
+        stats = try Timeline.build(files: files, options: options, output: sink)
+    }
+    return (try String(contentsOf: out, encoding: .utf8), stats)
+}
+
+@Suite struct TimelineTests {
+    @Test func sortedDeduplicatedAndAccountedFor() throws {
+        let (text, stats) = try buildTimeline([Dataset.logs])
+        let rows = try #require(parseJSONLines(text))
+        #expect(rows.count == stats.accepted)
+        #expect(stats.reconciles)
+        // The re-delivered CloudTrail file (100 records) is dropped as duplicates.
+        #expect(stats.duplicates == 100)
+        #expect(stats.digestFiles == 1)
+        #expect(stats.diagnosticsTotal == 0)
+        let times = rows.map { $0["time"] as! String }
+        #expect(times == times.sorted())
+        #expect(Set(rows.map { $0["id"] as! String }).count == rows.count - rows.filter { $0["idShared"] != nil }.count)
+        // Every row carries the documented fields.
+        for key in ["id", "time", "plane", "service", "action", "outcome", "actor", "sourceIPAddress", "resources", "source"] {
+            #expect(rows.allSatisfy { $0[key] != nil }, "missing \(key)")
+        }
+        #expect(rows.allSatisfy { ($0["time"] as! String).hasSuffix("Z") && ($0["time"] as! String).count == 24 })
+        // All six source layouts are present.
+        #expect(Set(rows.map { $0["format"] as! String }) == Set(SourceFormat.allCases.map(\.rawValue)))
+    }
+
+    @Test func databricksRequestPairIsKeptAndMarked() throws {
+        let (text, stats) = try buildTimeline([Dataset.logs]) { $0.filter.actions = [Glob("start")] }
+        let rows = try #require(parseJSONLines(text)).filter { ($0["requestId"] as? String) == "incident-start-0001" }
+        #expect(rows.count == 2)
+        #expect(rows[0]["idShared"] == nil)
+        #expect(rows[1]["idShared"] as? String == "pair")
+        #expect(stats.databricksPairs >= 1)
+    }
+
+    @Test func incidentAcrossBothPlanesByActorAndWindow() throws {
+        let (text, stats) = try buildTimeline([Dataset.logs]) {
+            $0.filter.since = Timestamp(iso: "2026-08-01T09:30Z")
+            $0.filter.until = Timestamp(iso: "2026-08-01T09:50Z")
+            $0.filter.actors = [Glob("alice@acme.example"), Glob("*i-0a1b2c3d4e5f60718")]
+        }
+        let rows = try #require(parseJSONLines(text))
+        let actions = rows.map { "\($0["plane"]!):\($0["action"]!)" }
+        #expect(actions.contains("databricks:runCommand"))
+        #expect(actions.contains("aws:GetObject"))
+        #expect(actions.contains("databricks:downloadQueryResult"))
+        #expect(actions.contains("databricks:workspaceConfEdit"))
+        #expect(actions.contains("aws:StopLogging"))
+        #expect(rows.filter { $0["action"] as? String == "GetObject" }.count == 12)
+        #expect(stats.filtered > 3000)
+        #expect(stats.reconciles)
+    }
+
+    @Test func spillingGivesTheSameBytesAsMemory() throws {
+        let (inMemory, _) = try buildTimeline([Dataset.logs]) { $0.memoryBudget = 512 << 20; $0.workers = 1 }
+        let (spilled, _) = try buildTimeline([Dataset.logs]) { $0.memoryBudget = 1 << 20; $0.workers = 2 }
+        #expect(inMemory == spilled)
+        #expect(!inMemory.isEmpty)
+    }
+
+    @Test func lateFilters() throws {
+        let (text, stats) = try buildTimeline([Dataset.logs]) {
+            $0.filter.planes = [.aws]
+            $0.filter.services = [Glob("s3")]
+            $0.filter.outcomes = [.failure]
+        }
+        let rows = try #require(parseJSONLines(text))
+        #expect(!rows.isEmpty)
+        #expect(rows.allSatisfy { $0["plane"] as? String == "aws" && $0["service"] as? String == "s3" && ($0["outcome"] as? [String: Any])?["status"] as? String == "failure" })
+        #expect(stats.reconciles)
+        let (byResource, _) = try buildTimeline([Dataset.logs]) { $0.filter.resources = [Glob("acme-pii-customers/customers/*")] }
+        #expect(try #require(parseJSONLines(byResource)).count == 12)
+    }
+}
+
+@Suite struct FormatTests {
+    @Test func csvHasHeaderAndOneRowPerEvent() throws {
+        let (text, stats) = try buildTimeline([Dataset.logs]) { $0.format = .csv }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.first == "time,id,plane,service,action,outcome,errorCode,actorKind,actor,actorName,sourceIPAddress,userAgent,account,region,workspace,resources,requestId,sourceFile,sourceLine,sourceOffset,idShared")
+        // One multi-line field is quoted (the CSV export's "multi\nline" agent is not in the samples).
+        #expect(lines.count - 2 == stats.accepted)
+    }
+
+    @Test func ocsfClassesAndRequiredAttributes() throws {
+        let (text, _) = try buildTimeline([Dataset.logs]) { $0.format = .ocsf }
+        let rows = try #require(parseJSONLines(text))
+        #expect(rows.allSatisfy { $0["class_uid"] != nil && $0["activity_id"] != nil && $0["type_uid"] != nil && $0["actor"] != nil && $0["metadata"] != nil && $0["src_endpoint"] != nil })
+        #expect(rows.allSatisfy { ($0["type_uid"] as! Int) == ($0["class_uid"] as! Int) * 100 + ($0["activity_id"] as! Int) })
+        let login = try #require(rows.first { ($0["api"] as? [String: Any])?["operation"] as? String == "tokenLogin" })
+        #expect(login["class_uid"] as? Int == 3002)
+        let get = try #require(rows.first { ($0["api"] as? [String: Any])?["operation"] as? String == "GetObject" })
+        #expect(get["class_uid"] as? Int == 6003)
+        #expect(get["activity_id"] as? Int == 2)
+        let stop = try #require(rows.first { ($0["api"] as? [String: Any])?["operation"] as? String == "StopLogging" })
+        #expect(stop["activity_id"] as? Int == 3)
+    }
+
+    @Test func timesketchFields() throws {
+        let (text, _) = try buildTimeline([Dataset.logs]) { $0.format = .timesketch }
+        let rows = try #require(parseJSONLines(text))
+        #expect(rows.allSatisfy { $0["message"] is String && $0["datetime"] is String && $0["timestamp"] is Int && $0["timestamp_desc"] as? String == "Event Time" })
+    }
+
+    @Test func tableNeutralizesControlCharacters() {
+        var e = AuditEvent(id: "x", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "Get\u{1B}[31mObject",
+                           outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: "k", displayName: "evil\u{7}"),
+                           format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+        e.sourceIPAddress = "1.2.3.4"
+        var out: [UInt8] = []
+        TableRenderer().render(e, into: &out)
+        #expect(!out.contains(0x1B))
+        #expect(!out.contains(0x07))
+    }
+
+    @Test func jsonlEscapesHostileStrings() throws {
+        var e = AuditEvent(id: "q\"\\\n\u{0}</script>", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "a",
+                           outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: "k", displayName: "d"),
+                           format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+        e.userAgent = "\u{7f}\t"
+        var out: [UInt8] = []
+        let r = JSONLRenderer()
+        r.render(e, into: &out)
+        r.finish(shared: nil, into: &out)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(out)) as? [String: Any])
+        #expect(obj["id"] as? String == "q\"\\\n\u{0}</script>")
+        #expect(obj["userAgent"] as? String == "\u{7f}\t")
+    }
+}
