@@ -52,6 +52,7 @@ final class FileReader {
             shaHex.append(JSONText.hexDigit(b & 15))
         }
         let sha = String(decoding: shaHex, as: UTF8.self)
+        stats.inputs.append(IngestStats.Input(file: display, bytes: Int64(raw.count), sha256: sha))
 
         var content = raw
         if Gunzip.isGzip(raw.bytes) {

@@ -27,6 +27,16 @@ public struct IngestStats: Sendable, Codable {
 
     public static let maxKeptDiagnostics = 10_000
 
+    /// One input file as read: its size and SHA-256 (of the stored bytes, compressed or not).
+    public struct Input: Sendable, Codable, Hashable {
+        public var file: String
+        public var bytes: Int64
+        public var sha256: String
+    }
+
+    /// Every file read, sorted by name, so an event's `source.file` can be tied to exact bytes.
+    public var inputs: [Input] = []
+
     public init() {}
 
     public mutating func add(_ d: Diagnostic) {
@@ -49,6 +59,8 @@ public struct IngestStats: Sendable, Codable {
         idConflicts += o.idConflicts
         databricksPairs += o.databricksPairs
         for (k, v) in o.byFormat { byFormat[k, default: 0] += v }
+        inputs.append(contentsOf: o.inputs)
+        inputs.sort { $0.file < $1.file }
         diagnosticsTotal += o.diagnosticsTotal
         for d in o.diagnostics where diagnostics.count < IngestStats.maxKeptDiagnostics { diagnostics.append(d) }
     }

@@ -162,7 +162,6 @@ public struct JSONLRenderer: TimelineRenderer {
         so.string("file", p.file, &out)
         so.int("line", p.line.map(Int64.init), &out)
         so.int("offset", Int64(p.offset), &out)
-        so.string("sha256", p.sha256, &out)
         out.append(125)
     }
 

@@ -333,6 +333,7 @@ struct Merger {
 
         var groupTime: Int64 = .min
         var groupID: [UInt8] = []
+        groupID.reserveCapacity(256)
         var groupHashes: [UInt64] = []
         var tail: [UInt8] = []
         var conflictsReported = 0
@@ -351,8 +352,10 @@ struct Merger {
                 }
             } else {
                 groupTime = time
-                groupID = Array(id)
-                groupHashes = [hash]
+                groupID.removeAll(keepingCapacity: true)
+                groupID.append(contentsOf: id)
+                groupHashes.removeAll(keepingCapacity: true)
+                groupHashes.append(hash)
                 let key = hash64(id)
                 if let seen = recent[key], time - seen <= window {
                     shared = RecordLayout.plane(p) == 1 ? .pair : .conflict
