@@ -100,17 +100,28 @@ public struct Ingestor: Sendable {
         let queue = WorkQueue(count: files.count)
         let results = ResultsBox(count: workers)
         let filter = self.filter, limits = self.limits
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let sink = makeSink(w)
-            let reader = FileReader(filter: filter, limits: limits)
-            var stats = IngestStats()
-            while let i = queue.next() {
-                let before = (stats.recordsRead, stats.bytesRead)
-                reader.read(path: files[i].path, display: files[i].display, sink: sink, stats: &stats)
-                progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
+        // Dedicated threads with a known stack size: callers may be on Swift concurrency's
+        // cooperative pool, whose small stacks and few threads must not be blocked by this work.
+        let done = DispatchGroup()
+        for w in 0..<workers {
+            done.enter()
+            let thread = Thread {
+                let sink = makeSink(w)
+                let reader = FileReader(filter: filter, limits: limits)
+                var stats = IngestStats()
+                while let i = queue.next() {
+                    let before = (stats.recordsRead, stats.bytesRead)
+                    reader.read(path: files[i].path, display: files[i].display, sink: sink, stats: &stats)
+                    progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
+                }
+                results.set(w, stats)
+                done.leave()
             }
-            results.set(w, stats)
+            thread.stackSize = 16 << 20
+            thread.name = "crosstrail-ingest-\(w)"
+            thread.start()
         }
+        done.wait()
         var total = IngestStats()
         for s in results.all { total.merge(s) }
         return total

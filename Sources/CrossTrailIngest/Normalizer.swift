@@ -1,4 +1,7 @@
 import CrossTrailModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns one parsed record of any supported format into an `AuditEvent`.
 /// One instance per worker thread (it owns the parsers for JSON-in-string fields).
@@ -12,6 +15,8 @@ final class Normalizer {
 
     let filter: EventFilter
     private let nested = JSONParser()
+    private let strings = StringCache()
+    private let actors = ActorCache()
 
     init(filter: EventFilter) { self.filter = filter }
 
@@ -47,52 +52,96 @@ final class Normalizer {
 
     // MARK: - CloudTrail
 
+    /// The top-level members of a CloudTrail record, found in one pass.
+    private struct CloudTrailFields {
+        var eventTime, timestamp, eventSource, eventName, userIdentity, errorCode, errorMessage: JSONValue?
+        var responseElements, eventID, sourceIPAddress, userAgent, vpcEndpointId, tlsDetails: JSONValue?
+        var recipientAccountId, awsRegion, requestID, eventType, readOnly, requestParameters, resources: JSONValue?
+
+        init(_ v: JSONValue) {
+            v.forEachMember { k, value in
+                @inline(__always) func is_(_ name: StaticString) -> Bool {
+                    name.withUTF8Buffer { n in n.count == k.count && memcmp(n.baseAddress!, k.baseAddress!, n.count) == 0 }
+                }
+                switch k.count {
+                case 7: if is_("eventID") { eventID = value }
+                case 8: if is_("readOnly") { readOnly = value }
+                case 9:
+                    if is_("eventTime") { eventTime = value } else if is_("eventName") { eventName = value }
+                    else if is_("eventType") { eventType = value } else if is_("userAgent") { userAgent = value }
+                    else if is_("requestID") { requestID = value } else if is_("resources") { resources = value }
+                    else if is_("awsRegion") { awsRegion = value } else if is_("errorCode") { errorCode = value }
+                case 10: if is_("@timestamp") { timestamp = value } else if is_("tlsDetails") { tlsDetails = value }
+                case 11: if is_("eventSource") { eventSource = value }
+                case 12: if is_("userIdentity") { userIdentity = value } else if is_("errorMessage") { errorMessage = value }
+                case 13: if is_("vpcEndpointId") { vpcEndpointId = value }
+                case 15: if is_("sourceIPAddress") { sourceIPAddress = value }
+                case 16: if is_("responseElements") { responseElements = value }
+                case 17: if is_("requestParameters") { requestParameters = value }
+                case 18: if is_("recipientAccountId") { recipientAccountId = value }
+                default: break
+                }
+            }
+        }
+    }
+
     private func cloudTrail(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, format: SourceFormat) -> Result {
-        guard let time = v["eventTime"].flatMap(timestamp) ?? v["@timestamp"].flatMap(timestamp) else {
-            return .rejected(v["eventTime"] == nil && v["@timestamp"] == nil ? "no eventTime or @timestamp" : "unparseable eventTime")
+        let f = CloudTrailFields(v)
+        guard let time = f.eventTime.flatMap(timestamp) ?? f.timestamp.flatMap(timestamp) else {
+            return .rejected(f.eventTime == nil && f.timestamp == nil ? "no eventTime or @timestamp" : "unparseable eventTime")
         }
         guard filter.matchesTime(time), filter.matchesPlane(.aws) else { return .filtered }
-        let actor = cloudTrailActor(v["userIdentity"])
+        let actor = actors.actor(f.userIdentity) { cloudTrailActor(f.userIdentity) }
         guard filter.matchesActor(actor) else { return .filtered }
 
-        var service = v["eventSource"]?.string ?? "unknown"
-        if service.hasSuffix(".amazonaws.com") { service.removeLast(14) }
-        let action = v["eventName"]?.string ?? "unknown"
+        let service = f.eventSource?.withStringBytes { b -> String in
+            let suffix = ".amazonaws.com".utf8
+            if b.count > suffix.count, UnsafeRawBufferPointer(rebasing: b[(b.count - suffix.count)...]).elementsEqual(suffix) {
+                return strings.intern(UnsafeRawBufferPointer(rebasing: b[..<(b.count - suffix.count)]))
+            }
+            return strings.intern(b)
+        } ?? "unknown"
+        let action = strings.string(f.eventName) ?? "unknown"
         var outcome = Outcome(status: .success)
-        if let code = v["errorCode"]?.string {
-            outcome = Outcome(status: .failure, errorCode: code, errorMessage: v["errorMessage"]?.string)
-        } else if let login = v["responseElements"]?["ConsoleLogin"]?.string, login != "Success" {
-            outcome = Outcome(status: .failure, errorCode: login, errorMessage: v["errorMessage"]?.string)
+        if let code = f.errorCode?.string {
+            outcome = Outcome(status: .failure, errorCode: code, errorMessage: f.errorMessage?.string)
+        } else if let login = f.responseElements?["ConsoleLogin"]?.string, login != "Success" {
+            outcome = Outcome(status: .failure, errorCode: login, errorMessage: f.errorMessage?.string)
         }
-        let id = v["eventID"]?.string ?? Normalizer.contentID(raw)
+        let id = f.eventID?.string ?? Normalizer.contentID(raw)
         var e = AuditEvent(id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,
                            actor: actor, format: format, provenance: provenance)
-        e.sourceIPAddress = v["sourceIPAddress"]?.string
-        e.userAgent = v["userAgent"]?.string
-        e.vpcEndpointId = v["vpcEndpointId"]?.string
-        e.tlsVersion = v["tlsDetails"]?["tlsVersion"]?.string
-        e.account = v["recipientAccountId"]?.string ?? actor.accountId
-        e.region = v["awsRegion"]?.string
-        e.requestId = v["requestID"]?.string
-        e.eventType = v["eventType"]?.string
-        e.readOnly = v["readOnly"]?.bool
-        let params = v["requestParameters"]
+        e.sourceIPAddress = f.sourceIPAddress?.string
+        e.userAgent = strings.string(f.userAgent)
+        e.vpcEndpointId = strings.string(f.vpcEndpointId)
+        e.tlsVersion = strings.string(f.tlsDetails?["tlsVersion"])
+        e.account = strings.string(f.recipientAccountId) ?? actor.accountId
+        e.region = strings.string(f.awsRegion)
+        e.requestId = f.requestID?.string
+        e.eventType = strings.string(f.eventType)
+        e.readOnly = f.readOnly?.bool
+        let params = f.requestParameters
         if let params, params.kind != .null { e.requestParameters = nested.minified(params) }
         var resources: [Resource] = []
-        v["resources"]?.forEachElement { r in
+        f.resources?.forEachElement { r in
             guard let id = r["ARN"]?.string ?? r["arn"]?.string else { return }
-            resources.append(Resource(type: r["type"]?.string ?? "arn", id: id))
+            resources.append(Resource(type: strings.string(r["type"]) ?? "arn", id: id))
         }
         if let params, params.isObject {
-            if let bucket = params["bucketName"]?.string {
-                if let key = params["key"]?.string {
-                    appendUnique(&resources, Resource(type: "s3Object", id: "\(bucket)/\(key)"))
+            var bucket: String?, key: String?
+            params.forEachMember { k, value in
+                if k.elementsEqual("bucketName".utf8) { bucket = value.string; return }
+                if k.elementsEqual("key".utf8) { key = value.string; return }
+                for (name, type) in Normalizer.awsParamResources where k.elementsEqual(name.utf8) {
+                    if let id = value.string { appendUnique(&resources, Resource(type: type, id: id)) }
+                }
+            }
+            if let bucket {
+                if let key {
+                    appendUnique(&resources, Resource(type: "s3Object", id: bucket + "/" + key))
                 } else if !resources.contains(where: { $0.type == "AWS::S3::Bucket" }) {
                     appendUnique(&resources, Resource(type: "s3Bucket", id: bucket))
                 }
-            }
-            for (key, type) in Normalizer.awsParamResources {
-                if let value = params[dynamicKey: key]?.string { appendUnique(&resources, Resource(type: type, id: value)) }
             }
         }
         e.resources = resources
@@ -151,7 +200,7 @@ final class Normalizer {
         if a.kind == .assumedRole, let arn, let slash = arn.lastIndex(of: "/") {
             let session = String(arn[arn.index(after: slash)...])
             a.sessionName = session
-            if session.contains("@") { a.email = session.lowercased() }
+            if session.utf8.contains(UInt8(ascii: "@")) { a.email = session.lowercased() }
         }
         a.onBehalfOf = u["onBehalfOf"]?["userId"]?.string
         if a.kind != .awsService, let by = u["invokedBy"]?.string { a.runAs = by }
@@ -167,19 +216,22 @@ final class Normalizer {
         let time = Timestamp(millis: ms)
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         let identity = v["userIdentity"]
-        let actor = databricksActor(email: identity?["email"]?.string, subject: identity?["subjectName"]?.string, runAs: nil, runBy: nil)
+        let actor = actors.actor(identity) {
+            databricksActor(email: identity?["email"]?.string, subject: identity?["subjectName"]?.string, runAs: nil, runBy: nil)
+        }
         guard filter.matchesActor(actor) else { return .filtered }
         let response = v["response"]
-        var e = AuditEvent(id: v["requestId"]?.string ?? Normalizer.contentID(raw), time: time, plane: .databricks,
-                           service: v["serviceName"]?.string ?? "unknown", action: v["actionName"]?.string ?? "unknown",
+        let requestId = v["requestId"]?.string
+        var e = AuditEvent(id: requestId ?? Normalizer.contentID(raw), time: time, plane: .databricks,
+                           service: strings.string(v["serviceName"]) ?? "unknown", action: strings.string(v["actionName"]) ?? "unknown",
                            outcome: databricksOutcome(code: response?["statusCode"]?.int64, message: response?["errorMessage"]?.string),
                            actor: actor, format: .databricksDelivery, provenance: provenance)
         e.sourceIPAddress = v["sourceIPAddress"]?.string
-        e.userAgent = v["userAgent"]?.string
-        e.workspace = v["workspaceId"]?.string
-        e.account = v["accountId"]?.string
-        e.requestId = v["requestId"]?.string
-        e.eventType = v["auditLevel"]?.string
+        e.userAgent = strings.string(v["userAgent"])
+        e.workspace = strings.string(v["workspaceId"])
+        e.account = strings.string(v["accountId"])
+        e.requestId = requestId
+        e.eventType = strings.string(v["auditLevel"])
         (e.requestParameters, e.resources) = databricksParams(v["requestParams"])
         return .event(e)
     }
@@ -259,7 +311,7 @@ final class Normalizer {
         var a: Actor
         if let email, !email.isEmpty {
             let lower = email.lowercased()
-            if lower.contains("@") {
+            if lower.utf8.contains(UInt8(ascii: "@")) {
                 a = Actor(kind: .databricksUser, key: lower, displayName: lower)
                 a.email = lower
             } else if Normalizer.looksLikeUUID(lower) {

@@ -122,13 +122,18 @@ enum RecordLayout {
         return UnsafeRawBufferPointer(start: p + start, count: totalLength(p) - start)
     }
 
-    /// Orders by time, then id bytes.
+    /// Orders by time, then id bytes, then the rendered bytes (which end with the source file and
+    /// offset), so the order, and which copy of a duplicate is kept, never depends on threads or memory.
     @inline(__always) static func less(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Bool {
         let ta = time(a), tb = time(b)
         if ta != tb { return ta < tb }
         let la = idLength(a), lb = idLength(b)
         let c = memcmp(a + header, b + header, min(la, lb))
-        return c != 0 ? c < 0 : la < lb
+        if c != 0 { return c < 0 }
+        if la != lb { return la < lb }
+        let ba = body(a), bb = body(b)
+        let d = memcmp(ba.baseAddress!, bb.baseAddress!, min(ba.count, bb.count))
+        return d != 0 ? d < 0 : ba.count < bb.count
     }
 }
 
@@ -182,6 +187,7 @@ final class RunCollector: EventSink {
     }
 
     private func sortOffsets() {
+        guard !offsets.isEmpty else { return }
         arena.withUnsafeBytes { raw in
             let base = raw.baseAddress!
             offsets.sort { RecordLayout.less(base + $0, base + $1) }

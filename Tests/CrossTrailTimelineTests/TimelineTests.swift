@@ -20,6 +20,7 @@ enum Dataset {
 func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Void = { _ in }) throws -> (String, IngestStats) {
     var options = TimelineOptions()
     configure(&options)
+    if let w = ProcessInfo.processInfo.environment["CT_WORKERS"] { options.workers = Int(w)! }
     var diagnostics: [Diagnostic] = []
     let files = Ingestor.discover(paths, diagnostics: &diagnostics)
     let out = try TestPaths.temporaryDirectory("out").appendingPathComponent("timeline")
