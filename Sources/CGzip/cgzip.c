@@ -7,25 +7,23 @@
 static _Thread_local struct libdeflate_decompressor *tl_dec = NULL;
 
 int cg_gunzip_whole(const uint8_t *in, size_t inlen, size_t max_out, size_t padding,
-                    uint8_t **out, size_t *outlen) {
+                    uint8_t **bufp, size_t *bufsize, size_t *outlen) {
   if (!tl_dec) { tl_dec = libdeflate_alloc_decompressor(); if (!tl_dec) return CG_NOMEM; }
-  size_t cap = 0, used = 0;
-  uint8_t *buf = NULL;
-  size_t pos = 0;
-  while (pos < inlen) {
-    if (inlen - pos < 18) { free(buf); return CG_CORRUPT; }
-    /* ISIZE of this member is a hint (mod 2^32); members are found by trying. */
-    size_t want = 0;
+  uint8_t *buf = *bufp;
+  size_t cap = *bufsize, used = 0, pos = 0;
+  int rc = CG_OK;
+  while (pos < inlen && rc == CG_OK) {
+    if (inlen - pos < 18) { rc = CG_CORRUPT; break; }
+    /* ISIZE (the last 4 bytes, mod 2^32) is the size of a single-member file: a good first guess. */
     const uint8_t *tail = in + inlen - 4;
-    uint32_t isize = (uint32_t)tail[0] | ((uint32_t)tail[1] << 8) | ((uint32_t)tail[2] << 16) | ((uint32_t)tail[3] << 24);
-    want = pos == 0 ? (size_t)isize : (inlen - pos) * 4;
-    if (want < (inlen - pos) * 2) want = (inlen - pos) * 2;
+    size_t want = (size_t)((uint32_t)tail[0] | ((uint32_t)tail[1] << 8) | ((uint32_t)tail[2] << 16) | ((uint32_t)tail[3] << 24));
+    if (pos > 0 || want < (inlen - pos) * 2) want = (inlen - pos) * 4;
     for (;;) {
-      if (want > max_out - used && max_out > used) want = max_out - used;
+      if (want > max_out - used) want = max_out - used;
       if (used + want + padding > cap) {
         size_t ncap = used + want + padding;
         uint8_t *nb = realloc(buf, ncap);
-        if (!nb) { free(buf); return CG_NOMEM; }
+        if (!nb) { rc = CG_NOMEM; break; }
         buf = nb; cap = ncap;
       }
       size_t in_used = 0, produced = 0;
@@ -33,17 +31,23 @@ int cg_gunzip_whole(const uint8_t *in, size_t inlen, size_t max_out, size_t padd
                                                                cap - used - padding, &in_used, &produced);
       if (r == LIBDEFLATE_SUCCESS) { used += produced; pos += in_used; break; }
       if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
-        if (used + want >= max_out) { free(buf); return CG_TOO_LARGE; }
-        want *= 2;
+        if (used + want >= max_out) { rc = CG_TOO_LARGE; break; }
+        want = want ? want * 2 : 4096;
         continue;
       }
-      free(buf);
-      return CG_CORRUPT;
+      rc = CG_CORRUPT;
+      break;
     }
   }
-  if (!buf) { buf = malloc(padding ? padding : 1); if (!buf) return CG_NOMEM; }
+  *bufp = buf; *bufsize = cap;
+  if (rc != CG_OK) return rc;
+  if (!buf || cap < used + padding) {
+    uint8_t *nb = realloc(buf, used + padding + 1);
+    if (!nb) return CG_NOMEM;
+    buf = nb; *bufp = nb; *bufsize = used + padding + 1;
+  }
   memset(buf + used, 0, padding);
-  *out = buf; *outlen = used;
+  *outlen = used;
   return CG_OK;
 }
 

@@ -5,34 +5,57 @@ import Glibc
 import Darwin
 #endif
 
-/// A malloc'ed byte buffer followed by `JSONParser.padding` zero bytes (simdjson reads past the end).
+/// A reusable malloc'ed byte buffer whose content is always followed by `JSONParser.padding`
+/// zero bytes (simdjson reads past the end). Workers keep theirs across files.
 final class PaddedBuffer {
-    let base: UnsafeMutableRawPointer
-    private(set) var count: Int
-    let capacity: Int
+    private(set) var base: UnsafeMutableRawPointer
+    /// Bytes allocated, padding included.
+    private var allocated: Int
+    private(set) var count = 0
 
-    init(capacity: Int) {
-        self.capacity = capacity
-        guard let p = malloc(capacity + JSONParser.padding) else { fatalError("out of memory (\(capacity) bytes)") }
+    init(capacity: Int = 0) {
+        allocated = capacity + JSONParser.padding
+        guard let p = malloc(allocated) else { fatalError("out of memory (\(capacity) bytes)") }
         base = p
-        count = 0
         memset(p, 0, JSONParser.padding)
-    }
-
-    /// Takes ownership of a malloc'ed buffer that already has the padding after `count` bytes.
-    init(adopting p: UnsafeMutableRawPointer, count: Int) {
-        base = p
-        self.count = count
-        capacity = count
     }
 
     deinit { free(base) }
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    /// Bytes that fit before the padding.
+    var capacity: Int { allocated - JSONParser.padding }
+
+    /// Makes room for `n` bytes of content, keeping the current content.
+    func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        guard let p = realloc(base, n + JSONParser.padding) else { fatalError("out of memory (\(n) bytes)") }
+        base = p
+        allocated = n + JSONParser.padding
+    }
 
     func setCount(_ n: Int) {
         count = n
         memset(base + n, 0, JSONParser.padding)
+    }
+
+    /// Returns memory after an unusually large file, so one big file does not pin it for the run.
+    func shrink(to n: Int) {
+        guard allocated > n * 2 + JSONParser.padding, let p = realloc(base, n + JSONParser.padding) else { return }
+        base = p
+        allocated = n + JSONParser.padding
+        count = min(count, n)
+        memset(base + count, 0, JSONParser.padding)
+    }
+
+    /// Lets C code reallocate the block (cg_gunzip_whole).
+    func withStorage<R>(_ body: (inout UnsafeMutablePointer<UInt8>?, inout Int) -> R) -> R {
+        var p: UnsafeMutablePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
+        var size = allocated
+        let r = body(&p, &size)
+        if let p { base = UnsafeMutableRawPointer(p) }
+        allocated = size
+        return r
     }
 }
 
@@ -82,59 +105,59 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(path): \(reason)" }
 }
 
-/// Outcome of decompressing a whole gzip file in memory.
-enum Gunzip {
-    case ok(PaddedBuffer)
-    /// The data was corrupt or truncated; `prefix` holds what decoded before the damage.
-    case damaged(prefix: PaddedBuffer, reason: String, compressedOffset: Int)
+/// Outcome of decompressing a whole gzip file into a PaddedBuffer.
+enum GunzipStatus {
+    case ok
+    /// The data was corrupt or truncated; the buffer holds what decoded before the damage.
+    case damaged(reason: String, compressedOffset: Int)
     case tooLarge
+}
 
+extension PaddedBuffer {
     static func isGzip(_ b: UnsafeRawBufferPointer) -> Bool { b.count >= 2 && b[0] == 0x1f && b[1] == 0x8b }
 
-    static func decompress(_ input: UnsafeRawBufferPointer, limit: Int) -> Gunzip {
-        var out: UnsafeMutablePointer<UInt8>?
+    /// Replaces the content with the decompressed `input` (libdeflate; zlib to salvage damaged data).
+    func gunzip(_ input: UnsafeRawBufferPointer, limit: Int) -> GunzipStatus {
         var outLen = 0
-        let rc = cg_gunzip_whole(input.baseAddress!.assumingMemoryBound(to: UInt8.self), input.count, limit, JSONParser.padding, &out, &outLen)
-        if rc == Int32(CG_OK.rawValue), let out { return .ok(PaddedBuffer(adopting: out, count: outLen)) }
-        if rc == Int32(CG_TOO_LARGE.rawValue) { return .tooLarge }
+        let rc = withStorage { p, size in
+            cg_gunzip_whole(input.baseAddress!.assumingMemoryBound(to: UInt8.self), input.count, limit, JSONParser.padding, &p, &size, &outLen)
+        }
+        if rc == Int32(CG_OK.rawValue) { setCount(outLen); return .ok }
+        if rc == Int32(CG_TOO_LARGE.rawValue) { setCount(0); return .tooLarge }
         if rc == Int32(CG_NOMEM.rawValue) { fatalError("out of memory decompressing") }
-        return recover(input, limit: limit)
+        return salvage(input, limit: limit)
     }
 
     /// Streams with zlib to keep everything before the damage.
-    static func recover(_ input: UnsafeRawBufferPointer, limit: Int) -> Gunzip {
+    private func salvage(_ input: UnsafeRawBufferPointer, limit: Int) -> GunzipStatus {
         guard let s = cg_stream_new() else { fatalError("out of memory") }
         defer { cg_stream_free(s) }
-        var cap = max(input.count * 4, 1 << 16)
-        var buf = PaddedBuffer(capacity: cap)
+        reserve(max(input.count * 4, 1 << 16))
         var used = 0, pos = 0
         var memberEnded = true
         while pos < input.count {
-            if used == cap {
-                if cap >= limit { return .tooLarge }
-                let bigger = PaddedBuffer(capacity: min(cap * 2, limit))
-                memcpy(bigger.base, buf.base, used)
-                buf = bigger
-                cap = bigger.capacity
+            if used == capacity {
+                if capacity >= limit { setCount(0); return .tooLarge }
+                reserve(min(capacity * 2, limit))
             }
             var consumed = 0, produced = 0
             var ended: Int32 = 0
             let rc = cg_stream_inflate(s, input.baseAddress!.assumingMemoryBound(to: UInt8.self) + pos, input.count - pos,
-                                       buf.base.assumingMemoryBound(to: UInt8.self) + used, cap - used, &consumed, &produced, &ended)
+                                       base.assumingMemoryBound(to: UInt8.self) + used, capacity - used, &consumed, &produced, &ended)
             pos += consumed
             used += produced
             if rc != Int32(CG_OK.rawValue) {
-                buf.setCount(used)
-                return .damaged(prefix: buf, reason: "corrupt gzip data (\(String(cString: cg_stream_error(s))))", compressedOffset: pos)
+                setCount(used)
+                return .damaged(reason: "corrupt gzip data (\(String(cString: cg_stream_error(s))))", compressedOffset: pos)
             }
             memberEnded = ended != 0
-            if consumed == 0 && produced == 0 && used < cap { break }
+            if consumed == 0 && produced == 0 && used < capacity { break }
         }
-        buf.setCount(used)
+        setCount(used)
         if !memberEnded {
-            return .damaged(prefix: buf, reason: "truncated gzip file (unexpected end of compressed data)", compressedOffset: pos)
+            return .damaged(reason: "truncated gzip file (unexpected end of compressed data)", compressedOffset: pos)
         }
-        return .ok(buf)
+        return .ok
     }
 }
 

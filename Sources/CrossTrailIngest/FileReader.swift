@@ -34,42 +34,49 @@ final class FileReader {
         self.normalizer = Normalizer(filter: filter)
     }
 
+    /// Reused across files: the bytes as stored and, for gzip, the decompressed bytes.
+    private let stored = PaddedBuffer()
+    private let inflated = PaddedBuffer()
+
     func read(path: String, display: String, sink: any EventSink, stats: inout IngestStats) {
         stats.files += 1
-        let raw: PaddedBuffer
+        defer {
+            stored.shrink(to: 64 << 20)
+            inflated.shrink(to: 64 << 20)
+        }
         do {
-            raw = try load(path)
+            try load(path, into: stored)
         } catch {
             stats.filesFailed += 1
             stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
             return
         }
-        stats.bytesRead += Int64(raw.count)
+        stats.bytesRead += Int64(stored.count)
         var shaHex: [UInt8] = []
         shaHex.reserveCapacity(64)
-        for b in SHA256.hash(data: raw.bytes) {
+        for b in SHA256.hash(data: stored.bytes) {
             shaHex.append(JSONText.hexDigit(b >> 4))
             shaHex.append(JSONText.hexDigit(b & 15))
         }
         let sha = String(decoding: shaHex, as: UTF8.self)
-        stats.inputs.append(IngestStats.Input(file: display, bytes: Int64(raw.count), sha256: sha))
+        stats.inputs.append(IngestStats.Input(file: display, bytes: Int64(stored.count), sha256: sha))
 
-        var content = raw
-        if Gunzip.isGzip(raw.bytes) {
-            switch Gunzip.decompress(raw.bytes, limit: limits.maxFileBytes) {
-            case .ok(let b):
-                content = b
-            case .damaged(let prefix, let reason, let at):
-                stats.add(Diagnostic(.error, file: display, offset: at, reason: "\(reason) at compressed byte \(at); reading the \(prefix.count) bytes decoded before it"))
-                content = prefix
+        var content = stored
+        if PaddedBuffer.isGzip(stored.bytes) {
+            switch inflated.gunzip(stored.bytes, limit: limits.maxFileBytes) {
+            case .ok:
+                break
+            case .damaged(let reason, let at):
+                stats.add(Diagnostic(.error, file: display, offset: at, reason: "\(reason) at compressed byte \(at); reading the \(inflated.count) bytes decoded before it"))
             case .tooLarge:
                 stats.filesFailed += 1
-                stats.add(Diagnostic(.error, file: display, reason: "decompresses to more than \(limits.maxFileBytes) bytes (--max-file-bytes); file skipped"))
+                stats.add(Diagnostic(.error, file: display, reason: "decompresses to more than \(limits.maxFileBytes) bytes (--max-file-mib); file skipped"))
                 return
             }
-        } else if raw.count > limits.maxFileBytes {
+            content = inflated
+        } else if stored.count > limits.maxFileBytes {
             stats.filesFailed += 1
-            stats.add(Diagnostic(.error, file: display, reason: "file is larger than \(limits.maxFileBytes) bytes (--max-file-bytes); file skipped"))
+            stats.add(Diagnostic(.error, file: display, reason: "file is larger than \(limits.maxFileBytes) bytes (--max-file-mib); file skipped"))
             return
         }
         stats.bytesDecompressed += Int64(content.count)
@@ -83,19 +90,17 @@ final class FileReader {
         let sink: any EventSink
     }
 
-    private func load(_ path: String) throws(IngestError) -> PaddedBuffer {
+    private func load(_ path: String, into buf: PaddedBuffer) throws(IngestError) {
         let fh = try FileHandleReader(path: path)
         defer { fh.close() }
         var st = stat()
         guard fstat(fh.fd, &st) == 0 else { throw IngestError(path: path, errno: errno) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw IngestError(path: path, reason: "not a regular file") }
-        let size = Int(st.st_size)
-        // Read compressed files whole; a size cap here keeps a hostile file from exhausting memory.
-        let cap = min(size, limits.maxFileBytes) + 1
-        let buf = PaddedBuffer(capacity: cap)
+        // One byte past the limit tells "too large" apart; a hostile size cannot exhaust memory.
+        let cap = min(Int(st.st_size), limits.maxFileBytes) + 1
+        buf.reserve(cap)
         let n = try fh.read(into: buf.base, count: cap)
         buf.setCount(n)
-        return buf
     }
 
     // MARK: - Layout detection
@@ -118,7 +123,7 @@ final class FileReader {
         if first == UInt8(ascii: "[") {
             documentRecords(buf, from: start, ctx, &stats)
         } else if first == UInt8(ascii: "{") {
-            if FileReader.firstLineIsObject(bytes, from: start) && !FileReader.looksLikeContainer(bytes, from: start) {
+            if !FileReader.looksLikeContainer(bytes, from: start) && FileReader.firstLineIsObject(bytes, from: start) {
                 lineRecords(buf, from: start, ctx, &stats)
             } else {
                 objectDocument(buf, from: start, ctx, &stats)
@@ -229,7 +234,7 @@ final class FileReader {
         if bytes.count > limits.maxRecordBytes {
             stats.recordsRead += 1
             stats.rejected += 1
-            stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "record of \(bytes.count) bytes exceeds the \(limits.maxRecordBytes)-byte limit (--max-record-bytes)"))
+            stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "record of \(bytes.count) bytes exceeds the \(limits.maxRecordBytes)-byte limit (--max-record-mib)"))
             return
         }
         switch parser.parse(bytes, padded: padded) {

@@ -1,4 +1,7 @@
 import CrossTrailModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Per-worker cache of the long strings that repeat across records (user agents, ARNs, service
 /// and action names), so each distinct value is allocated once. Bounded: cleared when full.
@@ -25,7 +28,8 @@ final class StringCache {
     func intern(_ b: UnsafeRawBufferPointer) -> String {
         if b.count <= 15 { return String(decoding: b, as: UTF8.self) }
         let h = hash64(b)
-        if let s = table[h], s.utf8.count == b.count, s.utf8.elementsEqual(b) { return s }
+        if var s = table[h], s.utf8.count == b.count,
+           s.withUTF8({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }) { return s }
         if table.count >= limit { table.removeAll(keepingCapacity: true) }
         let s = String(decoding: b, as: UTF8.self)
         table[h] = s

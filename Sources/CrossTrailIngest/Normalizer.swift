@@ -130,9 +130,10 @@ final class Normalizer {
         if let params, params.isObject {
             var bucket: String?, key: String?
             params.forEachMember { k, value in
-                if k.elementsEqual("bucketName".utf8) { bucket = value.string; return }
-                if k.elementsEqual("key".utf8) { key = value.string; return }
-                for (name, type) in Normalizer.awsParamResources where k.elementsEqual(name.utf8) {
+                guard let first = k.first, k.count >= 3, k.count <= 12 else { return }
+                if k.count == 10, k.elementsEqual("bucketName".utf8) { bucket = value.string; return }
+                if k.count == 3, k.elementsEqual("key".utf8) { key = value.string; return }
+                for (name, type) in Normalizer.awsParamResources where name.utf8.count == k.count && name.utf8.first == first && k.elementsEqual(name.utf8) {
                     if let id = value.string { appendUnique(&resources, Resource(type: type, id: id)) }
                 }
             }

@@ -203,9 +203,14 @@ public struct SampleGenerator {
 
     mutating func routineCloudTrail(time: Int64, account: String, region: String) -> String {
         let (source, name, readOnly) = rng.pick(Self.ctActions)
-        let user = rng.pick(Self.users)
-        let session = rng.next(3) == 0 ? "i-0\(rng.hex(16))" : user
+        // Events come from a pool of role sessions (people through SSO, cluster nodes through
+        // instance profiles); a session keeps its keys and principal for all of its events.
+        let slot = rng.next(96)
+        var srng = SplitMix64(seed: UInt64(slot) &* 0x9E37_79B9 &+ (UInt64(account) ?? 0))
+        let session = slot % 3 == 0 ? "i-0\(srng.hex(16))" : Self.users[slot % Self.users.count]
         let role = session.hasPrefix("i-") ? "databricks-workers" : "AWSReservedSSO_DataEngineer_0123456789abcdef"
+        let principalSuffix = srng.upper(16), accessKey = srng.upper(16), rolePrincipal = srng.upper(16)
+        let sessionStart = options.start.millis + Int64(slot) * 420_000
         let fail = rng.next(40) == 0
         let bucket = rng.pick(["acme-analytics", "acme-raw-events", "acme-pii-customers", "acme-logs"])
         let key = "year=2026/month=08/part-\(rng.hex(8)).parquet"
@@ -226,7 +231,7 @@ public struct SampleGenerator {
         let ip = rng.next(5) == 0 ? "\(rng.next(200) + 20).\(rng.next(255)).\(rng.next(255)).\(rng.next(254) + 1)" : "10.0.\(rng.next(8)).\(rng.next(254) + 1)"
         let vpce = rng.next(3) == 0 ? "" : ",\"vpcEndpointId\":\"vpce-0\(rng.hex(16))\""
         return """
-        {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROA\(rng.upper(16)):\(session)","arn":"arn:aws:sts::\(account):assumed-role/\(role)/\(session)","accountId":"\(account)","accessKeyId":"ASIA\(rng.upper(16))","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA\(rng.upper(16))","arn":"arn:aws:iam::\(account):role/\(role)","accountId":"\(account)","userName":"\(role)"},"attributes":{"creationDate":"\(Timestamp(millis: time - 600_000).iso8601.prefix(19))Z","mfaAuthenticated":"false"}}},"eventTime":"\(Timestamp(millis: time).iso8601.prefix(19))Z","eventSource":"\(source)","eventName":"\(name)","awsRegion":"\(region)","sourceIPAddress":"\(ip)","userAgent":"[aws-sdk-java/1.12.638 Linux/5.15.0-1051-aws OpenJDK_64-Bit_Server_VM/25.392-b08 java/1.8.0_392 scala/2.12.15 vendor/Azul_Systems,_Inc. cfg/retry-mode/legacy]","requestParameters":\(params),"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4","CipherSuite":"TLS_AES_128_GCM_SHA256","bytesTransferredIn":0,"AuthenticationMethod":"AuthHeader","x-amz-id-2":"\(rng.token(40))","bytesTransferredOut":\(rng.next(900000))},"requestID":"\(rng.upper(16))","eventID":"\(rng.uuid())","readOnly":\(readOnly),"eventType":"\(eventType)","recipientAccountId":"\(account)"\(resources)\(error)\(vpce),"tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"\(source.replacingOccurrences(of: ".amazonaws.com", with: "")).\(region).amazonaws.com"}}
+        {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROA\(principalSuffix):\(session)","arn":"arn:aws:sts::\(account):assumed-role/\(role)/\(session)","accountId":"\(account)","accessKeyId":"ASIA\(accessKey)","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA\(rolePrincipal)","arn":"arn:aws:iam::\(account):role/\(role)","accountId":"\(account)","userName":"\(role)"},"attributes":{"creationDate":"\(Timestamp(millis: sessionStart).iso8601.prefix(19))Z","mfaAuthenticated":"false"}}},"eventTime":"\(Timestamp(millis: time).iso8601.prefix(19))Z","eventSource":"\(source)","eventName":"\(name)","awsRegion":"\(region)","sourceIPAddress":"\(ip)","userAgent":"[aws-sdk-java/1.12.638 Linux/5.15.0-1051-aws OpenJDK_64-Bit_Server_VM/25.392-b08 java/1.8.0_392 scala/2.12.15 vendor/Azul_Systems,_Inc. cfg/retry-mode/legacy]","requestParameters":\(params),"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4","CipherSuite":"TLS_AES_128_GCM_SHA256","bytesTransferredIn":0,"AuthenticationMethod":"AuthHeader","x-amz-id-2":"\(rng.token(40))","bytesTransferredOut":\(rng.next(900000))},"requestID":"\(rng.upper(16))","eventID":"\(rng.uuid())","readOnly":\(readOnly),"eventType":"\(eventType)","recipientAccountId":"\(account)"\(resources)\(error)\(vpce),"tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"\(source.replacingOccurrences(of: ".amazonaws.com", with: "")).\(region).amazonaws.com"}}
         """
     }
 

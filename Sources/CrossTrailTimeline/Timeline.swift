@@ -49,23 +49,32 @@ public enum Timeline {
         }
         var merger = Merger(renderer: renderer, window: options.sharedIDWindowMillis)
         try output.write(renderer.header())
+        defer { output.close() }
         try merger.merge(runs, into: output, stats: &stats)
         try output.flush()
         return stats
     }
 }
 
-/// Where timeline bytes go: a file descriptor with a large buffer.
-public final class OutputSink {
+/// Where timeline bytes go: a file descriptor with a large buffer. Full buffers are written by a
+/// background thread, so the kernel's copy overlaps the merge (two cores, two jobs).
+public final class OutputSink: @unchecked Sendable {
     private let fd: Int32
     private let ownsFD: Bool
     private var buffer: [UInt8] = []
-    private let chunk = 1 << 20
+    private let chunk = 4 << 20
+    // Hand-off to the writer thread: at most one buffer in flight.
+    private let lock = NSCondition()
+    private var pending: [UInt8]?
+    private var writerError: IngestError?
+    private var closed = false
+    private var writerStarted = false
+    private var writerDone = false
 
     public init(fd: Int32) {
         self.fd = fd
         ownsFD = false
-        buffer.reserveCapacity(chunk * 2)
+        buffer.reserveCapacity(chunk + (1 << 20))
     }
 
     /// Creates (truncates) a file.
@@ -74,12 +83,12 @@ public final class OutputSink {
         guard fd >= 0 else { throw IngestError(path: path, reason: String(cString: strerror(errno))) }
         self.fd = fd
         ownsFD = true
-        buffer.reserveCapacity(chunk * 2)
+        buffer.reserveCapacity(chunk + (1 << 20))
     }
 
     deinit {
         try? flush()
-        if ownsFD { close(fd) }
+        if ownsFD { Glibc.close(fd) }
     }
 
     func append(_ body: UnsafeRawBufferPointer) { buffer.append(contentsOf: body) }
@@ -88,20 +97,76 @@ public final class OutputSink {
 
     public func write(_ bytes: [UInt8]) throws {
         buffer.append(contentsOf: bytes)
-        if needsFlush { try flush() }
+        if needsFlush { try handOff() }
     }
 
+    /// Passes the full buffer to the writer thread (waiting while the previous one is written).
+    func handOff() throws {
+        startWriter()
+        lock.lock()
+        while pending != nil && writerError == nil { lock.wait() }
+        if let e = writerError { lock.unlock(); throw e }
+        var next: [UInt8] = []
+        next.reserveCapacity(chunk + (1 << 20))
+        swap(&next, &buffer)
+        pending = next
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    /// Writes everything buffered and waits until it is written.
     public func flush() throws {
+        if writerStarted {
+            lock.lock()
+            while pending != nil && writerError == nil { lock.wait() }
+            let e = writerError
+            lock.unlock()
+            if let e { throw e }
+        }
+        try OutputSink.writeAll(fd, buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func startWriter() {
+        guard !writerStarted else { return }
+        writerStarted = true
+        let t = Thread { [self] in
+            while true {
+                lock.lock()
+                while pending == nil && !closed { lock.wait() }
+                guard let data = pending else { lock.unlock(); return }
+                lock.unlock()
+                var failure: IngestError?
+                do { try OutputSink.writeAll(fd, data) } catch { failure = error as? IngestError }
+                lock.lock()
+                pending = nil
+                writerError = writerError ?? failure
+                lock.broadcast()
+                lock.unlock()
+            }
+        }
+        t.name = "crosstrail-writer"
+        t.start()
+    }
+
+    /// Stops the writer thread (after flush).
+    func close() {
+        lock.lock()
+        closed = true
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    static func writeAll(_ fd: Int32, _ data: [UInt8]) throws(IngestError) {
         var off = 0
-        while off < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+        while off < data.count {
+            let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw IngestError(path: "output", reason: String(cString: strerror(errno)))
             }
             off += n
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 
@@ -376,7 +441,7 @@ struct Merger {
                 tail.removeAll(keepingCapacity: true)
                 renderer.finish(shared: shared, into: &tail)
                 out.append(contentsOf: tail)
-                if out.needsFlush { try out.flush() }
+                if out.needsFlush { try out.handOff() }
                 if shared == .pair { stats.databricksPairs += 1 }
                 if shared == .conflict {
                     stats.idConflicts += 1

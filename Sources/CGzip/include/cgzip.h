@@ -10,11 +10,12 @@ extern "C" {
 
 enum cg_status { CG_OK = 0, CG_CORRUPT = 1, CG_TOO_LARGE = 2, CG_NOMEM = 3 };
 
-/// Decompresses all gzip members of `in` into a malloc'ed buffer followed by `padding` zero bytes.
-/// Fails with CG_TOO_LARGE when the output would exceed `max_out`, CG_CORRUPT on bad data
-/// (the caller then streams with cg_stream_* to keep the good prefix).
+/// Decompresses all gzip members of `in` into `*buf` (a malloc'ed block of `*bufsize` bytes, or
+/// NULL/0), reallocating it as needed; the output is followed by `padding` zero bytes. The buffer
+/// stays the caller's on every return. Fails with CG_TOO_LARGE when the output would exceed
+/// `max_out`, CG_CORRUPT on bad data (the caller then streams with cg_stream_* to keep the good prefix).
 int cg_gunzip_whole(const uint8_t *in, size_t inlen, size_t max_out, size_t padding,
-                    uint8_t **out, size_t *outlen);
+                    uint8_t **buf, size_t *bufsize, size_t *outlen);
 
 typedef struct cg_stream cg_stream;
 cg_stream *cg_stream_new(void);
