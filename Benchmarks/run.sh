@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs crosstrail and its peers (zcat, Python+orjson, DuckDB, jq|sort) on the same corpora in one
-# run and writes Benchmarks/results/latest.md. Sizes: BENCH_SIZES="100k 700k" (add 7m for the big one).
+# Runs crosstrail (the full JSONL schema, and --fields with the peers' 8 fields) and its peers
+# (zcat, Python+orjson, DuckDB, jq|sort) on the same corpora in one run; writes
+# Benchmarks/results/latest.md.
+#   BENCH_SIZES="100k 700k"   corpus sizes (add 7m for 7 million events, ~10 GB of JSON)
+#   BENCH_TOOLS="..."         subset of: crosstrail crosstrail-8f zcat python duckdb jq
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/crosstrail}
 SIZES=${BENCH_SIZES:-"100k 700k"}
+TOOLS=${BENCH_TOOLS:-"crosstrail crosstrail-8f zcat python duckdb jq"}
 OUT=Benchmarks/results
 mkdir -p "$OUT/raw" Benchmarks/corpus
 command -v jq >/dev/null && command -v bc >/dev/null || ./scripts/install-deps.sh jq bc
@@ -13,22 +17,35 @@ python3 -c "import duckdb" 2>/dev/null || pip install -q duckdb
 
 events_for() { case "$1" in 100k) echo "100000 5" ;; 700k) echo "700000 30" ;; 7m) echo "7000000 300" ;; *) echo "bad size $1" >&2; exit 2 ;; esac; }
 
-# measure NAME CMD...: wall seconds and peak RSS (KB) of the whole pipeline
+# measure NAME CMD: prints wall seconds and peak RSS (KB; for pipelines, the largest process)
 measure() {
-  local name=$1; shift
-  local t0 t1
+  local name=$1 t0 t1
+  shift
   t0=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$OUT/raw/$name.rss" bash -c "$*" >/dev/null 2>"$OUT/raw/$name.err" || { echo "$name failed:"; cat "$OUT/raw/$name.err"; return 1; }
+  /usr/bin/time -f "%M" -o "$OUT/raw/$name.rss" bash -c "$*" >/dev/null 2>"$OUT/raw/$name.err" || { echo "$name failed:" >&2; cat "$OUT/raw/$name.err" >&2; exit 1; }
   t1=$(date +%s.%N)
-  echo "$(echo "$t1 - $t0" | bc -l) $(cat "$OUT/raw/$name.rss")"
+  echo "$(echo "$t1 - $t0" | bc -l) $(tail -1 "$OUT/raw/$name.rss")"
+}
+
+command_for() {
+  local tool=$1 size=$2 corpus=$3
+  case $tool in
+    crosstrail) echo "$BIN timeline $corpus/logs --format jsonl -q -o $OUT/raw/$size-$tool.jsonl" ;;
+    crosstrail-8f) echo "$BIN timeline $corpus/logs --fields id,time,plane,service,action,outcome,actor.key,sourceIPAddress -q -o $OUT/raw/$size-$tool.jsonl" ;;
+    zcat) echo "find $corpus/logs -name '*.gz' -print0 | sort -z | xargs -0 cat | zcat > /dev/null" ;;
+    python) echo "python3 Benchmarks/peers/timeline.py $corpus $OUT/raw/$size-$tool.jsonl" ;;
+    duckdb) echo "python3 -c \"import duckdb; duckdb.sql(open('Benchmarks/peers/timeline.sql').read().replace('@CORPUS@', '$corpus').replace('@OUT@', '$OUT/raw/$size-$tool.jsonl'))\"" ;;
+    jq) echo "find $corpus/logs -name '*.gz' -print0 | xargs -0 cat | zcat | jq -c -f Benchmarks/peers/timeline.jq | LC_ALL=C sort -S 200M > $OUT/raw/$size-$tool.jsonl" ;;
+    *) echo "unknown tool $tool" >&2; exit 2 ;;
+  esac
 }
 
 report="$OUT/latest.md"
 {
-  echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores"
+  echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
   echo
-  echo "| events | tool | wall s | events/s | MB/s (decompressed JSON) | peak RSS MB | crosstrail speedup |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| events | tool | wall s | events/s | MB/s of JSON | peak RSS MB | output MB | wall ÷ crosstrail full | wall ÷ crosstrail 8 fields |"
+  echo "|---|---|---|---|---|---|---|---|---|"
 } > "$report"
 
 for size in $SIZES; do
@@ -38,25 +55,26 @@ for size in $SIZES; do
     echo "generating $corpus ($n events)"
     "$BIN" samples --logs-only --out "$corpus" --events "$n" --days "$days" --records-per-file 1000
   fi
-  files=$(find "$corpus/logs" -name '*.gz' | sort)
-  bytes=$(echo "$files" | xargs cat | zcat | wc -c)
+  bytes=$(find "$corpus/logs" -name '*.gz' -print0 | xargs -0 cat | zcat | wc -c)
   events=$(( n + 22 ))
-  sync
-  declare -A wall rss
-  run() { local r; r=$(measure "$size-$1" "$2"); wall[$1]=${r% *}; rss[$1]=${r#* }; echo "  $size $1: ${wall[$1]} s, $(( ${rss[$1]} / 1024 )) MB"; }
   echo "$size: $events events, $(( bytes / 1048576 )) MB of JSON"
-  run crosstrail "$BIN timeline $corpus/logs --format jsonl -q -o $OUT/raw/$size-crosstrail.jsonl"
-  run zcat "find $corpus/logs -name '*.gz' -print0 | sort -z | xargs -0 cat | zcat > /dev/null"
-  run python "python3 Benchmarks/peers/timeline.py $corpus $OUT/raw/$size-python.jsonl"
-  run duckdb "python3 -c \"import duckdb,sys; duckdb.sql(open('Benchmarks/peers/timeline.sql').read().replace('@CORPUS@', '$corpus').replace('@OUT@', '$OUT/raw/$size-duckdb.jsonl'))\""
-  run jq "find $corpus/logs -name '*.gz' -print0 | xargs -0 cat | zcat | jq -c -f Benchmarks/peers/timeline.jq | LC_ALL=C sort -S 200M > $OUT/raw/$size-jq.jsonl"
-  for tool in crosstrail zcat python duckdb jq; do
-    w=${wall[$tool]}
-    printf '| %s | %s | %.2f | %.0f | %.0f | %d | %s |\n' "$events" "$tool" "$w" "$(echo "$events / $w" | bc -l)" \
-      "$(echo "$bytes / 1048576 / $w" | bc -l)" "$(( ${rss[$tool]} / 1024 ))" \
-      "$( [ $tool = crosstrail ] && echo "—" || printf '%.1f×' "$(echo "$w / ${wall[crosstrail]}" | bc -l)")" >> "$report"
+  declare -A wall=() rss=() outmb=()
+  for tool in $TOOLS; do
+    sync
+    r=$(measure "$size-$tool" "$(command_for "$tool" "$size" "$corpus")")
+    wall[$tool]=${r% *}
+    rss[$tool]=${r#* }
+    f="$OUT/raw/$size-$tool.jsonl"
+    outmb[$tool]=$( [ -f "$f" ] && echo $(( $(stat -c %s "$f") / 1048576 )) || echo 0 )
+    rm -f "$f"
+    echo "  $tool: ${wall[$tool]} s, $(( ${rss[$tool]} / 1024 )) MB peak RSS"
   done
-  rm -f "$OUT"/raw/$size-*.jsonl
+  for tool in $TOOLS; do
+    w=${wall[$tool]}
+    ratio() { [ -n "${wall[$1]:-}" ] && printf '%.2f' "$(echo "$w / ${wall[$1]}" | bc -l)" || echo "—"; }
+    printf '| %s | %s | %.2f | %.0f | %.0f | %d | %s | %s | %s |\n' "$events" "$tool" "$w" "$(echo "$events / $w" | bc -l)" \
+      "$(echo "$bytes / 1048576 / $w" | bc -l)" "$(( ${rss[$tool]} / 1024 ))" "${outmb[$tool]}" "$(ratio crosstrail)" "$(ratio crosstrail-8f)" >> "$report"
+  done
 done
 echo
 cat "$report"

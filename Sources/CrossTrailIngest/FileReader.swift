@@ -28,10 +28,10 @@ final class FileReader {
     private let limits: IngestLimits
     private let csv = CSVRecords()
 
-    init(filter: EventFilter, limits: IngestLimits) {
+    init(filter: EventFilter, limits: IngestLimits, keepRequestParameters: Bool = true) {
         self.limits = limits
         self.parser = JSONParser(maxDepth: limits.maxDepth)
-        self.normalizer = Normalizer(filter: filter)
+        self.normalizer = Normalizer(filter: filter, keepRequestParameters: keepRequestParameters)
     }
 
     /// Reused across files: the bytes as stored and, for gzip, the decompressed bytes.
@@ -67,7 +67,7 @@ final class FileReader {
             case .ok:
                 break
             case .damaged(let reason, let at):
-                stats.add(Diagnostic(.error, file: display, offset: at, reason: "\(reason) at compressed byte \(at); reading the \(inflated.count) bytes decoded before it"))
+                stats.add(Diagnostic(.error, file: display, reason: "\(reason) at compressed byte \(at); reading the \(inflated.count) bytes decoded before it"))
             case .tooLarge:
                 stats.filesFailed += 1
                 stats.add(Diagnostic(.error, file: display, reason: "decompresses to more than \(limits.maxFileBytes) bytes (--max-file-mib); file skipped"))

@@ -37,53 +37,30 @@ final class StringCache {
     }
 }
 
-/// Per-worker cache of normalized actors, keyed by the complete content of the identity object
-/// they were built from (so equal identities give the same, already-built Actor).
+/// Per-worker cache of normalized actors. Within one log, the same identity fields (ARN, access
+/// key, principal, ...) always normalize to the same Actor, so a session's events share one value.
 final class ActorCache {
     private var table: [UInt64: (fingerprint: [UInt8], actor: Actor)] = [:]
     private var scratch: [UInt8] = []
 
-    func actor(_ identity: JSONValue?, extra: JSONValue? = nil, build: () -> Actor) -> Actor {
+    /// `identity` is the identity object; `keys` are the members that determine the actor
+    /// (their exact bytes form the cache key).
+    func actor(_ identity: JSONValue?, keys: [StaticString], build: () -> Actor) -> Actor {
+        guard let identity, identity.isObject else { return build() }
         scratch.removeAll(keepingCapacity: true)
-        if let identity { ActorCache.fingerprint(identity, into: &scratch, depth: 0) }
-        scratch.append(1)
-        if let extra { ActorCache.fingerprint(extra, into: &scratch, depth: 0) }
+        for k in keys {
+            if let v = identity[k] {
+                if v.withStringBytes({ scratch.append(contentsOf: $0) }) == nil, let text = v.string {
+                    scratch.append(contentsOf: text.utf8)
+                }
+            }
+            scratch.append(0)
+        }
         let h = scratch.withUnsafeBytes { hash64($0) }
         if let hit = table[h], hit.fingerprint == scratch { return hit.actor }
         let a = build()
         if table.count >= 4096 { table.removeAll(keepingCapacity: true) }
         table[h] = (scratch, a)
         return a
-    }
-
-    /// A canonical byte rendering of a JSON value (type-tagged, length-prefixed strings).
-    static func fingerprint(_ v: JSONValue, into out: inout [UInt8], depth: Int) {
-        switch v.kind {
-        case .string:
-            out.append(0x22)
-            _ = v.withStringBytes { b in
-                withUnsafeBytes(of: UInt32(b.count)) { out.append(contentsOf: $0) }
-                out.append(contentsOf: b)
-            }
-        case .object:
-            guard depth < 6 else { out.append(0x3F); return }
-            out.append(0x7B)
-            v.forEachMember { k, value in
-                withUnsafeBytes(of: UInt32(k.count)) { out.append(contentsOf: $0) }
-                out.append(contentsOf: k)
-                fingerprint(value, into: &out, depth: depth + 1)
-            }
-            out.append(0x7D)
-        case .array:
-            guard depth < 6 else { out.append(0x3F); return }
-            out.append(0x5B)
-            v.forEachElement { fingerprint($0, into: &out, depth: depth + 1) }
-            out.append(0x5D)
-        case .null:
-            out.append(0x6E)
-        case .bool, .number:
-            out.append(0x23)
-            out.append(contentsOf: (v.string ?? "").utf8)
-        }
     }
 }

@@ -18,7 +18,12 @@ final class Normalizer {
     private let strings = StringCache()
     private let actors = ActorCache()
 
-    init(filter: EventFilter) { self.filter = filter }
+    let keepRequestParameters: Bool
+
+    init(filter: EventFilter, keepRequestParameters: Bool = true) {
+        self.filter = filter
+        self.keepRequestParameters = keepRequestParameters
+    }
 
     /// Detects the record's format from its keys and normalizes it.
     func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?) -> Result {
@@ -91,7 +96,10 @@ final class Normalizer {
             return .rejected(f.eventTime == nil && f.timestamp == nil ? "no eventTime or @timestamp" : "unparseable eventTime")
         }
         guard filter.matchesTime(time), filter.matchesPlane(.aws) else { return .filtered }
-        let actor = actors.actor(f.userIdentity) { cloudTrailActor(f.userIdentity) }
+        // An access key id names one session: with the ARN and principal it fixes every other field.
+        let actor = actors.actor(f.userIdentity, keys: ["type", "arn", "accessKeyId", "principalId", "userName", "invokedBy", "accountId"]) {
+            cloudTrailActor(f.userIdentity)
+        }
         guard filter.matchesActor(actor) else { return .filtered }
 
         let service = f.eventSource?.withStringBytes { b -> String in
@@ -121,7 +129,7 @@ final class Normalizer {
         e.eventType = strings.string(f.eventType)
         e.readOnly = f.readOnly?.bool
         let params = f.requestParameters
-        if let params, params.kind != .null { e.requestParameters = nested.minified(params) }
+        if keepRequestParameters, let params, params.kind != .null { e.requestParameters = nested.minified(params) }
         var resources: [Resource] = []
         f.resources?.forEachElement { r in
             guard let id = r["ARN"]?.string ?? r["arn"]?.string else { return }
@@ -217,7 +225,7 @@ final class Normalizer {
         let time = Timestamp(millis: ms)
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         let identity = v["userIdentity"]
-        let actor = actors.actor(identity) {
+        let actor = actors.actor(identity, keys: ["email", "subjectName"]) {
             databricksActor(email: identity?["email"]?.string, subject: identity?["subjectName"]?.string, runAs: nil, runBy: nil)
         }
         guard filter.matchesActor(actor) else { return .filtered }
@@ -361,10 +369,14 @@ final class Normalizer {
     /// other strings are kept as JSON strings) and the resources they name.
     private func databricksParams(_ p: JSONValue?) -> (String?, [Resource]) {
         guard let p, p.kind != .null else { return (nil, []) }
-        if p.kind != .string { return (nested.minified(p), Normalizer.databricksResources(p)) }
+        if p.kind != .string { return (keepRequestParameters ? nested.minified(p) : nil, Normalizer.databricksResources(p)) }
         var result: (String?, [Resource]) = (nil, [])
-        withObject(p) { inner in result = (nested.minified(inner), Normalizer.databricksResources(inner)) }
-        if result.0 == nil, let text = p.string {
+        var decoded = false
+        withObject(p) { inner in
+            decoded = true
+            result = (keepRequestParameters ? nested.minified(inner) : nil, Normalizer.databricksResources(inner))
+        }
+        if keepRequestParameters, !decoded, let text = p.string {
             var quoted: [UInt8] = []
             JSONText.appendString(text.utf8, to: &quoted)
             result.0 = String(decoding: quoted, as: UTF8.self)
@@ -425,8 +437,9 @@ final class Normalizer {
     }
 }
 
+/// Adds a resource unless one with the same id is already listed (the first, most specific type wins).
 private func appendUnique(_ list: inout [Resource], _ r: Resource) {
-    if !list.contains(r) { list.append(r) }
+    if !list.contains(where: { $0.id == r.id }) { list.append(r) }
 }
 
 

@@ -30,10 +30,11 @@ extension TimelineRenderer {
 public enum TimelineFormat: String, Sendable, CaseIterable {
     case table, jsonl, csv, ocsf, timesketch
 
-    public var renderer: any TimelineRenderer {
+    /// The renderer; `fields` narrows JSONL output.
+    public func renderer(fields: JSONLFields = .all) -> any TimelineRenderer {
         switch self {
         case .table: TableRenderer()
-        case .jsonl: JSONLRenderer()
+        case .jsonl: JSONLRenderer(fields: fields)
         case .csv: CSVRenderer()
         case .ocsf: OCSFRenderer()
         case .timesketch: TimesketchRenderer()
@@ -88,71 +89,84 @@ struct JSONObjectWriter {
     out.append(34)
 }
 
-/// The documented, stable JSONL schema (Docs/formats.md).
+/// The documented, stable JSONL schema (Docs/formats.md), optionally narrowed by `--fields`.
 public struct JSONLRenderer: TimelineRenderer {
     public static let identifier = "jsonl"
-    public init() {}
+    let fields: JSONLFields
+
+    public init(fields: JSONLFields = .all) { self.fields = fields }
 
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
+        let f = fields
         out.append(123)
         var o = JSONObjectWriter()
-        o.string("id", e.id, &out)
-        o.key("time", &out); out.append(34); e.time.appendISO8601(to: &out); out.append(34)
-        o.string("plane", e.plane.rawValue, &out)
-        o.string("service", e.service, &out)
-        o.string("action", e.action, &out)
-        o.key("outcome", &out)
-        out.append(123)
-        var oc = JSONObjectWriter()
-        oc.string("status", e.outcome.status.rawValue, &out)
-        oc.string("errorCode", e.outcome.errorCode, &out)
-        oc.string("errorMessage", e.outcome.errorMessage, &out)
-        out.append(125)
-        o.key("actor", &out)
-        JSONLRenderer.actor(e.actor, &out)
-        o.string("sourceIPAddress", e.sourceIPAddress, &out, includeNull: true)
-        o.string("userAgent", e.userAgent, &out)
-        o.string("vpcEndpointId", e.vpcEndpointId, &out)
-        o.string("tlsVersion", e.tlsVersion, &out)
-        o.string("account", e.account, &out)
-        o.string("region", e.region, &out)
-        o.string("workspace", e.workspace, &out)
-        o.key("resources", &out)
-        out.append(91)
-        for (i, r) in e.resources.enumerated() {
-            if i > 0 { out.append(44) }
+        if f.has(.id) { o.string("id", e.id, &out) }
+        if f.has(.time) { o.key("time", &out); out.append(34); e.time.appendISO8601(to: &out); out.append(34) }
+        if f.has(.plane) { o.string("plane", e.plane.rawValue, &out) }
+        if f.has(.service) { o.string("service", e.service, &out) }
+        if f.has(.action) { o.string("action", e.action, &out) }
+        if f.has(.outcome) {
+            o.key("outcome", &out)
             out.append(123)
-            var ro = JSONObjectWriter()
-            ro.string("type", r.type, &out)
-            ro.string("id", r.id, &out)
+            var oc = JSONObjectWriter()
+            oc.string("status", e.outcome.status.rawValue, &out)
+            oc.string("errorCode", e.outcome.errorCode, &out)
+            oc.string("errorMessage", e.outcome.errorMessage, &out)
             out.append(125)
         }
-        out.append(93)
-        o.string("requestId", e.requestId, &out)
-        o.string("eventType", e.eventType, &out)
-        o.bool("readOnly", e.readOnly, &out)
-        o.raw("requestParameters", e.requestParameters, &out)
-        o.string("format", e.format.rawValue, &out)
-        o.key("source", &out)
-        JSONLRenderer.provenance(e.provenance, &out)
+        if f.has(.actor) {
+            o.key("actor", &out)
+            JSONLRenderer.actor(e.actor, f, &out)
+        }
+        if f.has(.sourceIPAddress) { o.string("sourceIPAddress", e.sourceIPAddress, &out, includeNull: true) }
+        if f.has(.userAgent) { o.string("userAgent", e.userAgent, &out) }
+        if f.has(.vpcEndpointId) { o.string("vpcEndpointId", e.vpcEndpointId, &out) }
+        if f.has(.tlsVersion) { o.string("tlsVersion", e.tlsVersion, &out) }
+        if f.has(.account) { o.string("account", e.account, &out) }
+        if f.has(.region) { o.string("region", e.region, &out) }
+        if f.has(.workspace) { o.string("workspace", e.workspace, &out) }
+        if f.has(.resources) {
+            o.key("resources", &out)
+            out.append(91)
+            for (i, r) in e.resources.enumerated() {
+                if i > 0 { out.append(44) }
+                out.append(123)
+                var ro = JSONObjectWriter()
+                ro.string("type", r.type, &out)
+                ro.string("id", r.id, &out)
+                out.append(125)
+            }
+            out.append(93)
+        }
+        if f.has(.requestId) { o.string("requestId", e.requestId, &out) }
+        if f.has(.eventType) { o.string("eventType", e.eventType, &out) }
+        if f.has(.readOnly) { o.bool("readOnly", e.readOnly, &out) }
+        if f.has(.requestParameters) { o.raw("requestParameters", e.requestParameters, &out) }
+        if f.has(.format) { o.string("format", e.format.rawValue, &out) }
+        if f.has(.source) {
+            o.key("source", &out)
+            JSONLRenderer.provenance(e.provenance, &out)
+        }
+        // Keeps the line an object even when nothing was selected, and lets finish() add a key.
+        if o.first { out.append(contentsOf: "\"id\":".utf8); appendJSONString(e.id, &out) }
     }
 
-    static func actor(_ a: Actor, _ out: inout [UInt8]) {
+    static func actor(_ a: Actor, _ f: JSONLFields = .all, _ out: inout [UInt8]) {
         out.append(123)
         var ao = JSONObjectWriter()
-        ao.string("kind", a.kind.rawValue, &out)
-        ao.string("key", a.key, &out)
-        ao.string("name", a.displayName, &out)
-        ao.string("arn", a.arn, &out)
-        ao.string("email", a.email, &out)
-        ao.string("principalId", a.principalId, &out)
-        ao.string("accountId", a.accountId, &out)
-        ao.string("sessionIssuer", a.sessionIssuer, &out)
-        ao.string("sessionName", a.sessionName, &out)
-        ao.string("accessKeyId", a.accessKeyId, &out)
-        ao.bool("mfa", a.mfa, &out)
-        ao.string("runAs", a.runAs, &out)
-        ao.string("onBehalfOf", a.onBehalfOf, &out)
+        if f.has(.kind) { ao.string("kind", a.kind.rawValue, &out) }
+        if f.has(.key) { ao.string("key", a.key, &out) }
+        if f.has(.name) { ao.string("name", a.displayName, &out) }
+        if f.has(.arn) { ao.string("arn", a.arn, &out) }
+        if f.has(.email) { ao.string("email", a.email, &out) }
+        if f.has(.principalId) { ao.string("principalId", a.principalId, &out) }
+        if f.has(.accountId) { ao.string("accountId", a.accountId, &out) }
+        if f.has(.sessionIssuer) { ao.string("sessionIssuer", a.sessionIssuer, &out) }
+        if f.has(.sessionName) { ao.string("sessionName", a.sessionName, &out) }
+        if f.has(.accessKeyId) { ao.string("accessKeyId", a.accessKeyId, &out) }
+        if f.has(.mfa) { ao.bool("mfa", a.mfa, &out) }
+        if f.has(.runAs) { ao.string("runAs", a.runAs, &out) }
+        if f.has(.onBehalfOf) { ao.string("onBehalfOf", a.onBehalfOf, &out) }
         out.append(125)
     }
 

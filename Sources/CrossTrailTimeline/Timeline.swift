@@ -8,6 +8,8 @@ import Glibc
 /// Settings for building a timeline.
 public struct TimelineOptions: Sendable {
     public var format: TimelineFormat = .jsonl
+    /// Keys written by the JSONL format.
+    public var fields: JSONLFields = .all
     public var filter = EventFilter()
     public var limits = IngestLimits()
     /// Bytes of rendered records held in memory before sorted runs are spilled to disk (all workers together).
@@ -31,10 +33,12 @@ public enum Timeline {
         defer { spillDir.remove() }
         let workers = max(1, options.workers)
         let collectors = CollectorBox(count: workers)
-        let renderer = options.format.renderer
+        let renderer = options.format.renderer(fields: options.fields)
         let budget = max(1 << 20, options.memoryBudget / workers)
         let filter = options.filter
-        let ingestor = Ingestor(filter: filter, limits: options.limits, workers: workers)
+        var ingestor = Ingestor(filter: filter, limits: options.limits, workers: workers)
+        // Only JSONL writes raw request parameters; skip decoding them when nothing prints them.
+        ingestor.keepRequestParameters = options.format == .jsonl && options.fields.needsRequestParameters
         var stats = ingestor.run(files: files, progress: progress) { w in
             let c = RunCollector(worker: w, renderer: renderer, filter: filter, budget: budget, spillDir: spillDir)
             collectors.set(w, c)
@@ -281,8 +285,13 @@ final class RunCollector: EventSink {
         offsets.removeAll(keepingCapacity: true)
     }
 
-    /// Returns this worker's runs: the spilled files and the in-memory remainder.
+    /// Returns this worker's runs: the spilled files and the in-memory remainder. Once anything
+    /// was spilled, the remainder is spilled too, so the merge holds no arena in memory.
     func finish() throws -> [any RunCursor] {
+        if !spills.isEmpty && !offsets.isEmpty {
+            spill()
+            if let spillError { throw spillError }
+        }
         sortOffsets()
         var runs: [any RunCursor] = try spills.map { try FileRun(path: $0) }
         if !offsets.isEmpty { runs.append(MemoryRun(arena: arena, offsets: offsets)) }
@@ -323,7 +332,7 @@ final class FileRun: RunCursor {
     init(path: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw IngestError(path: path, reason: String(cString: strerror(errno))) }
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
         try load()
     }
 
@@ -378,7 +387,7 @@ struct Merger {
     private var recent: [UInt64: Int64] = [:]
     private var order: [(UInt64, Int64)] = []
     private var orderHead = 0
-    private static let maxRecent = 500_000
+    private static let maxRecent = 200_000
 
     init(renderer: any TimelineRenderer, window: Int64) {
         self.renderer = renderer

@@ -7,16 +7,17 @@ enum RunSummary {
     static func print(_ s: IngestStats, elapsed: TimeInterval) {
         var lines: [String] = []
         let mb = Double(s.bytesDecompressed) / 1_048_576
-        lines.append(String(format: "crosstrail: %d files (%.1f MB of log data) in %.2f s", s.files, mb, elapsed))
+        lines.append("crosstrail: \(s.files) file\(s.files == 1 ? "" : "s") " + String(format: "(%.1f MB of log data) in %.2f s", mb, elapsed))
         var accounting = "  records read \(s.recordsRead) = timeline \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected) + duplicates \(s.duplicates)"
         if !s.reconciles { accounting += "  (does not add up: please report)" }
         lines.append(accounting)
         var extras: [String] = []
-        if s.digestFiles > 0 { extras.append("\(s.digestFiles) digest files skipped") }
-        if s.filesUnrecognized > 0 { extras.append("\(s.filesUnrecognized) files not recognized") }
-        if s.filesFailed > 0 { extras.append("\(s.filesFailed) files unreadable") }
-        if s.databricksPairs > 0 { extras.append("\(s.databricksPairs) Databricks request pairs marked") }
-        if s.idConflicts > 0 { extras.append("\(s.idConflicts) records share an id with different content") }
+        func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
+        if s.digestFiles > 0 { extras.append(count(s.digestFiles, "digest file", "digest files") + " kept out of the timeline") }
+        if s.filesUnrecognized > 0 { extras.append(count(s.filesUnrecognized, "file", "files") + " not recognized") }
+        if s.filesFailed > 0 { extras.append(count(s.filesFailed, "file", "files") + " not read") }
+        if s.databricksPairs > 0 { extras.append(count(s.databricksPairs, "Databricks request pair", "Databricks request pairs") + " marked") }
+        if s.idConflicts > 0 { extras.append(count(s.idConflicts, "record shares", "records share") + " an id with different content") }
         if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
         if s.diagnosticsTotal > 0 {
             lines.append("  \(s.diagnosticsTotal) diagnostics:")

@@ -55,6 +55,9 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "Output format: table, jsonl, csv, ocsf, timesketch (default: table on a terminal, jsonl otherwise).")
     var format: TimelineFormat?
 
+    @Option(help: "JSONL only: comma-separated keys to write, e.g. id,time,plane,service,action,outcome,actor.key,sourceIPAddress (default: all).")
+    var fields: String?
+
     @Option(name: [.short, .long], help: "Write the timeline to this file instead of standard output.")
     var output: String?
 
@@ -91,6 +94,10 @@ struct TimelineCommand: ParsableCommand {
         if memory < 8 { throw ValidationError("--memory must be at least 8 (MiB)") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if maxFileMib < 1 || maxRecordMib < 1 || maxDepth < 2 { throw ValidationError("limits must be positive") }
+        if let fields {
+            if let format, format != .jsonl { throw ValidationError("--fields applies to --format jsonl only") }
+            do { _ = try JSONLFields(parsing: fields) } catch { throw ValidationError("--fields: \(error)") }
+        }
     }
 
     func run() throws {
@@ -106,7 +113,8 @@ struct TimelineCommand: ParsableCommand {
         filter.outcomes = Set(outcome)
         options.filter = filter
         let stdoutIsTTY = output == nil && isatty(1) == 1
-        options.format = format ?? (stdoutIsTTY ? .table : .jsonl)
+        options.format = format ?? (stdoutIsTTY && fields == nil ? .table : .jsonl)
+        if let fields { options.fields = try JSONLFields(parsing: fields) }
         options.memoryBudget = memory << 20
         if let workers { options.workers = workers }
         if let tempDir { options.temporaryDirectory = tempDir }

@@ -41,6 +41,19 @@ import TestSupport
         let rejected = json["rejected"] as! Int, filtered = json["filtered"] as! Int, dup = json["duplicates"] as! Int
         #expect(read == 6 && accepted == 3 && rejected == 3)
         #expect(read == accepted + rejected + filtered + dup)
+        // Every input is listed with the SHA-256 of its bytes as stored.
+        let inputs = try #require(json["inputs"] as? [[String: Any]])
+        #expect(inputs.count == 1)
+        let sum = Process()
+        sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        sum.arguments = [input]
+        let pipe = Pipe()
+        sum.standardOutput = pipe
+        try sum.run()
+        let digest = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
+        sum.waitUntilExit()
+        #expect(inputs[0]["sha256"] as? String == String(digest))
+        #expect(inputs[0]["bytes"] as? Int == (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int))
         let diags = try #require(json["diagnostics"] as? [[String: Any]])
         #expect(diags.count == 3)
         #expect(diags.allSatisfy { ($0["file"] as? String)?.hasSuffix("databricks-delivery.jsonl") == true && $0["line"] is Int && $0["reason"] is String })
@@ -51,6 +64,10 @@ import TestSupport
         #expect(r.status == 2)
         #expect(r.stderr.contains("--since"))
         #expect(try runCrossTrail(["timeline", ".", "--format", "xml"]).status == 2)
+        let badField = try runCrossTrail(["timeline", ".", "--fields", "id,nope"])
+        #expect(badField.status == 2)
+        #expect(badField.stderr.contains("unknown field 'nope'"))
+        #expect(try runCrossTrail(["timeline", ".", "--fields", "id", "--format", "csv"]).status == 2)
     }
 
     @Test func outputFileAndHelp() throws {

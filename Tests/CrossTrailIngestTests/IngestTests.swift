@@ -129,7 +129,8 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
     @Test func systemTableJSONAndCSV() throws {
         let (events, stats) = ingest([fixture("system-access-audit.jsonl"), fixture("system-access-audit.csv")])
         #expect(events.count == 4)
-        #expect(stats.rejected == 2)
+        #expect(stats.rejected == 3)
+        #expect(stats.diagnostics.contains { $0.file.hasSuffix("system-access-audit.jsonl") && $0.line == 3 && $0.reason.contains("invalid JSON") })
         #expect(stats.reconciles)
         let e1 = try #require(events.first { $0.id == "sys-e1" })
         #expect(e1.actor.runAs == "etl@acme.example")
@@ -152,7 +153,9 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
     @Test func azureDiagnosticsWithJSONInStrings() throws {
         let (events, stats) = ingest([fixture("azure-diagnostics.json")])
         #expect(events.count == 2)
-        #expect(stats.diagnosticsTotal == 0)
+        #expect(stats.rejected == 1)
+        #expect(stats.diagnostics.map(\.reason) == ["no time"])
+        #expect(stats.diagnostics.first?.offset != nil)
         let create = try #require(events.first { $0.id == "az-1" })
         #expect(create.format == .databricksAzure)
         #expect(create.actor.email == "heidi@acme.example")

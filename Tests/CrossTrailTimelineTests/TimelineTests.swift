@@ -126,6 +126,16 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
         #expect(stop["activity_id"] as? Int == 3)
     }
 
+    @Test func jsonlFieldSelection() throws {
+        let (text, stats) = try buildTimeline([Dataset.logs]) { $0.fields = try! JSONLFields(parsing: "id,time, actor.key,outcome") }
+        let rows = try #require(parseJSONLines(text))
+        #expect(rows.count == stats.accepted)
+        #expect(rows.allSatisfy { Set($0.keys).subtracting(["idShared"]) == ["id", "time", "actor", "outcome"] })
+        #expect(rows.allSatisfy { Set(($0["actor"] as! [String: Any]).keys) == ["key"] })
+        #expect(throws: JSONLFields.UnknownField.self) { try JSONLFields(parsing: "id,nope") }
+        #expect(throws: JSONLFields.UnknownField.self) { try JSONLFields(parsing: "actor.bogus") }
+    }
+
     @Test func timesketchFields() throws {
         let (text, _) = try buildTimeline([Dataset.logs]) { $0.format = .timesketch }
         let rows = try #require(parseJSONLines(text))
