@@ -44,126 +44,63 @@ public struct OCSFRenderer: TimelineRenderer {
         o.string("status", statusID == 1 ? "Success" : (statusID == 2 ? "Failure" : "Unknown"), &out)
         o.string("status_code", e.outcome.errorCode, &out)
         o.string("status_detail", e.outcome.errorMessage, &out)
-        // metadata
-        o.key("metadata", &out)
-        out.append(123)
-        var m = JSONObjectWriter()
-        m.string("version", "1.1.0", &out)
-        m.string("uid", e.id, &out)
-        m.string("correlation_uid", e.requestId, &out)
-        m.key("product", &out)
-        out.append(123)
-        var p = JSONObjectWriter()
-        p.string("name", e.plane == .aws ? "CloudTrail" : "Databricks Audit Logs", &out)
-        p.string("vendor_name", e.plane == .aws ? "AWS" : "Databricks", &out)
-        out.append(125)
-        m.string("log_name", e.format.rawValue, &out)
-        m.string("original_time", e.time.iso8601, &out)
-        out.append(125)
-        // actor
-        o.key("actor", &out)
-        out.append(123)
-        var a = JSONObjectWriter()
-        a.key("user", &out)
-        OCSFRenderer.user(e.actor, &out)
-        if e.actor.sessionIssuer != nil || e.actor.mfa != nil {
-            a.key("session", &out)
-            out.append(123)
-            var s = JSONObjectWriter()
-            s.string("issuer", e.actor.sessionIssuer, &out)
-            s.bool("is_mfa", e.actor.mfa, &out)
-            s.string("uid", e.actor.sessionName, &out)
-            out.append(125)
+        o.object("metadata", &out) { m, out in
+            m.string("version", "1.1.0", &out)
+            m.string("uid", e.id, &out)
+            m.string("correlation_uid", e.requestId, &out)
+            m.object("product", &out) { p, out in
+                p.string("name", e.plane == .aws ? "CloudTrail" : "Databricks Audit Logs", &out)
+                p.string("vendor_name", e.plane == .aws ? "AWS" : "Databricks", &out)
+            }
+            m.string("log_name", e.format.rawValue, &out)
+            m.string("original_time", e.time.iso8601, &out)
         }
-        a.string("invoked_by", e.actor.runAs, &out)
-        out.append(125)
+        o.object("actor", &out) { a, out in
+            a.object("user", &out) { u, out in OCSFRenderer.user(e.actor, &u, &out) }
+            if e.actor.sessionIssuer != nil || e.actor.mfa != nil {
+                a.object("session", &out) { s, out in
+                    s.string("issuer", e.actor.sessionIssuer, &out)
+                    s.bool("is_mfa", e.actor.mfa, &out)
+                    s.string("uid", e.actor.sessionName, &out)
+                }
+            }
+            a.string("invoked_by", e.actor.runAs, &out)
+        }
         if isAuth {
-            o.key("user", &out)
-            OCSFRenderer.user(e.actor, &out)
+            o.object("user", &out) { u, out in OCSFRenderer.user(e.actor, &u, &out) }
             o.bool("is_mfa", e.actor.mfa, &out)
         }
-        // api
-        o.key("api", &out)
-        out.append(123)
-        var api = JSONObjectWriter()
-        api.string("operation", e.action, &out)
-        api.key("service", &out)
-        out.append(123)
-        var sv = JSONObjectWriter()
-        sv.string("name", e.service, &out)
-        out.append(125)
-        if let rid = e.requestId {
-            api.key("request", &out)
-            out.append(123)
-            var rq = JSONObjectWriter()
-            rq.string("uid", rid, &out)
-            out.append(125)
+        o.object("api", &out) { api, out in
+            api.string("operation", e.action, &out)
+            api.object("service", &out) { sv, out in sv.string("name", e.service, &out) }
+            if let rid = e.requestId { api.object("request", &out) { rq, out in rq.string("uid", rid, &out) } }
         }
-        out.append(125)
-        o.key("src_endpoint", &out)
-        out.append(123)
-        var src = JSONObjectWriter()
-        src.string("ip", e.sourceIPAddress, &out)
-        src.string("svc_name", e.vpcEndpointId, &out)
-        out.append(125)
-        if let ua = e.userAgent {
-            o.key("http_request", &out)
-            out.append(123)
-            var h = JSONObjectWriter()
-            h.string("user_agent", ua, &out)
-            out.append(125)
+        o.object("src_endpoint", &out) { src, out in
+            src.string("ip", e.sourceIPAddress, &out)
+            src.string("svc_name", e.vpcEndpointId, &out)
         }
-        o.key("cloud", &out)
-        out.append(123)
-        var c = JSONObjectWriter()
-        c.string("provider", e.plane == .aws ? "AWS" : "Databricks", &out)
-        c.string("region", e.region, &out)
-        if let acct = e.account {
-            c.key("account", &out)
-            out.append(123)
-            var ac = JSONObjectWriter()
-            ac.string("uid", acct, &out)
-            out.append(125)
+        if let ua = e.userAgent { o.object("http_request", &out) { h, out in h.string("user_agent", ua, &out) } }
+        o.object("cloud", &out) { c, out in
+            c.string("provider", e.plane == .aws ? "AWS" : "Databricks", &out)
+            c.string("region", e.region, &out)
+            if let acct = e.account { c.object("account", &out) { ac, out in ac.string("uid", acct, &out) } }
         }
-        out.append(125)
-        if !e.resources.isEmpty {
-            o.key("resources", &out)
-            out.append(91)
-            for (i, r) in e.resources.enumerated() {
-                if i > 0 { out.append(44) }
-                out.append(123)
-                var ro = JSONObjectWriter()
-                ro.string("type", r.type, &out)
-                ro.string("uid", r.id, &out)
-                out.append(125)
-            }
-            out.append(93)
+        if !e.resources.isEmpty { o.resources("resources", e.resources, idKey: "uid", &out) }
+        o.object("unmapped", &out) { u, out in
+            u.string("workspace", e.workspace, &out)
+            u.key("source", &out)
+            JSONLRenderer.provenance(e.provenance, &out)
         }
-        o.key("unmapped", &out)
-        out.append(123)
-        var u = JSONObjectWriter()
-        u.string("workspace", e.workspace, &out)
-        u.key("source", &out)
-        JSONLRenderer.provenance(e.provenance, &out)
-        out.append(125)
     }
 
-    static func user(_ a: Actor, _ out: inout [UInt8]) {
-        out.append(123)
-        var w = JSONObjectWriter()
+    /// OCSF User object fields.
+    static func user(_ a: Actor, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
         w.string("uid", a.key, &out)
         w.string("name", a.displayName, &out)
         w.string("type", a.kind.rawValue, &out)
         w.string("email_addr", a.email, &out)
         w.string("credential_uid", a.accessKeyId, &out)
-        if let acct = a.accountId {
-            w.key("account", &out)
-            out.append(123)
-            var ac = JSONObjectWriter()
-            ac.string("uid", acct, &out)
-            out.append(125)
-        }
-        out.append(125)
+        if let acct = a.accountId { w.object("account", &out) { ac, out in ac.string("uid", acct, &out) } }
     }
 
     public func finish(shared: SharedID?, into out: inout [UInt8]) {

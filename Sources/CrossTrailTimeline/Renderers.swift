@@ -81,6 +81,34 @@ struct JSONObjectWriter {
         key(k, &out)
         out.append(contentsOf: (v ? "true" : "false").utf8)
     }
+
+    /// Writes `"k":{…}` with `body` filling the nested object.
+    mutating func object(_ k: StaticString, _ out: inout [UInt8], _ body: (inout JSONObjectWriter, inout [UInt8]) -> Void) {
+        key(k, &out)
+        JSONObjectWriter.object(&out, body)
+    }
+
+    /// Writes a bare `{…}`.
+    static func object(_ out: inout [UInt8], _ body: (inout JSONObjectWriter, inout [UInt8]) -> Void) {
+        out.append(123)
+        var inner = JSONObjectWriter()
+        body(&inner, &out)
+        out.append(125)
+    }
+
+    /// Writes `"k":[{"type":…,"<idKey>":…},…]`.
+    mutating func resources(_ k: StaticString, _ list: [Resource], idKey: StaticString, _ out: inout [UInt8]) {
+        key(k, &out)
+        out.append(91)
+        for (i, r) in list.enumerated() {
+            if i > 0 { out.append(44) }
+            JSONObjectWriter.object(&out) { ro, out in
+                ro.string("type", r.type, &out)
+                ro.string(idKey, r.id, &out)
+            }
+        }
+        out.append(93)
+    }
 }
 
 @inline(__always) func appendJSONString(_ s: String, _ out: inout [UInt8]) {
@@ -106,13 +134,11 @@ public struct JSONLRenderer: TimelineRenderer {
         if f.has(.service) { o.string("service", e.service, &out) }
         if f.has(.action) { o.string("action", e.action, &out) }
         if f.has(.outcome) {
-            o.key("outcome", &out)
-            out.append(123)
-            var oc = JSONObjectWriter()
-            oc.string("status", e.outcome.status.rawValue, &out)
-            oc.string("errorCode", e.outcome.errorCode, &out)
-            oc.string("errorMessage", e.outcome.errorMessage, &out)
-            out.append(125)
+            o.object("outcome", &out) { oc, out in
+                oc.string("status", e.outcome.status.rawValue, &out)
+                oc.string("errorCode", e.outcome.errorCode, &out)
+                oc.string("errorMessage", e.outcome.errorMessage, &out)
+            }
         }
         if f.has(.actor) {
             o.key("actor", &out)
@@ -125,19 +151,7 @@ public struct JSONLRenderer: TimelineRenderer {
         if f.has(.account) { o.string("account", e.account, &out) }
         if f.has(.region) { o.string("region", e.region, &out) }
         if f.has(.workspace) { o.string("workspace", e.workspace, &out) }
-        if f.has(.resources) {
-            o.key("resources", &out)
-            out.append(91)
-            for (i, r) in e.resources.enumerated() {
-                if i > 0 { out.append(44) }
-                out.append(123)
-                var ro = JSONObjectWriter()
-                ro.string("type", r.type, &out)
-                ro.string("id", r.id, &out)
-                out.append(125)
-            }
-            out.append(93)
-        }
+        if f.has(.resources) { o.resources("resources", e.resources, idKey: "id", &out) }
         if f.has(.requestId) { o.string("requestId", e.requestId, &out) }
         if f.has(.eventType) { o.string("eventType", e.eventType, &out) }
         if f.has(.readOnly) { o.bool("readOnly", e.readOnly, &out) }
@@ -152,31 +166,29 @@ public struct JSONLRenderer: TimelineRenderer {
     }
 
     static func actor(_ a: Actor, _ f: JSONLFields = .all, _ out: inout [UInt8]) {
-        out.append(123)
-        var ao = JSONObjectWriter()
-        if f.has(.kind) { ao.string("kind", a.kind.rawValue, &out) }
-        if f.has(.key) { ao.string("key", a.key, &out) }
-        if f.has(.name) { ao.string("name", a.displayName, &out) }
-        if f.has(.arn) { ao.string("arn", a.arn, &out) }
-        if f.has(.email) { ao.string("email", a.email, &out) }
-        if f.has(.principalId) { ao.string("principalId", a.principalId, &out) }
-        if f.has(.accountId) { ao.string("accountId", a.accountId, &out) }
-        if f.has(.sessionIssuer) { ao.string("sessionIssuer", a.sessionIssuer, &out) }
-        if f.has(.sessionName) { ao.string("sessionName", a.sessionName, &out) }
-        if f.has(.accessKeyId) { ao.string("accessKeyId", a.accessKeyId, &out) }
-        if f.has(.mfa) { ao.bool("mfa", a.mfa, &out) }
-        if f.has(.runAs) { ao.string("runAs", a.runAs, &out) }
-        if f.has(.onBehalfOf) { ao.string("onBehalfOf", a.onBehalfOf, &out) }
-        out.append(125)
+        JSONObjectWriter.object(&out) { ao, out in
+            if f.has(.kind) { ao.string("kind", a.kind.rawValue, &out) }
+            if f.has(.key) { ao.string("key", a.key, &out) }
+            if f.has(.name) { ao.string("name", a.displayName, &out) }
+            if f.has(.arn) { ao.string("arn", a.arn, &out) }
+            if f.has(.email) { ao.string("email", a.email, &out) }
+            if f.has(.principalId) { ao.string("principalId", a.principalId, &out) }
+            if f.has(.accountId) { ao.string("accountId", a.accountId, &out) }
+            if f.has(.sessionIssuer) { ao.string("sessionIssuer", a.sessionIssuer, &out) }
+            if f.has(.sessionName) { ao.string("sessionName", a.sessionName, &out) }
+            if f.has(.accessKeyId) { ao.string("accessKeyId", a.accessKeyId, &out) }
+            if f.has(.mfa) { ao.bool("mfa", a.mfa, &out) }
+            if f.has(.runAs) { ao.string("runAs", a.runAs, &out) }
+            if f.has(.onBehalfOf) { ao.string("onBehalfOf", a.onBehalfOf, &out) }
+        }
     }
 
     static func provenance(_ p: Provenance, _ out: inout [UInt8]) {
-        out.append(123)
-        var so = JSONObjectWriter()
-        so.string("file", p.file, &out)
-        so.int("line", p.line.map(Int64.init), &out)
-        so.int("offset", Int64(p.offset), &out)
-        out.append(125)
+        JSONObjectWriter.object(&out) { so, out in
+            so.string("file", p.file, &out)
+            so.int("line", p.line.map(Int64.init), &out)
+            so.int("offset", Int64(p.offset), &out)
+        }
     }
 
     public func finish(shared: SharedID?, into out: inout [UInt8]) {
