@@ -28,10 +28,10 @@ final class FileReader {
     private let limits: IngestLimits
     private let csv = CSVRecords()
 
-    init(filter: EventFilter, limits: IngestLimits, keepRequestParameters: Bool = true) {
+    init(filter: EventFilter, limits: IngestLimits, detail: EventDetail = .all) {
         self.limits = limits
         self.parser = JSONParser(maxDepth: limits.maxDepth)
-        self.normalizer = Normalizer(filter: filter, keepRequestParameters: keepRequestParameters)
+        self.normalizer = Normalizer(filter: filter, detail: detail)
     }
 
     /// Reused across files: the bytes as stored and, for gzip, the decompressed bytes.

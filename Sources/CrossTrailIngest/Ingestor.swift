@@ -25,8 +25,8 @@ public struct Ingestor: Sendable {
     public var filter: EventFilter
     public var limits: IngestLimits
     public var workers: Int
-    /// Keep each event's raw request parameters (costly to copy; off when no output shows them).
-    public var keepRequestParameters = true
+    /// The optional parts of events to decode (everything by default).
+    public var detail: EventDetail = .all
 
     public init(filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(), workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.filter = filter
@@ -101,7 +101,7 @@ public struct Ingestor: Sendable {
     public func run(files: [InputFile], progress: IngestProgress? = nil, makeSink: @escaping @Sendable (Int) -> any EventSink) -> IngestStats {
         let queue = WorkQueue(count: files.count)
         let results = ResultsBox(count: workers)
-        let filter = self.filter, limits = self.limits, keepParameters = keepRequestParameters
+        let filter = self.filter, limits = self.limits, detail = self.detail
         // Dedicated threads with a known stack size: callers may be on Swift concurrency's
         // cooperative pool, whose small stacks and few threads must not be blocked by this work.
         let done = DispatchGroup()
@@ -109,7 +109,7 @@ public struct Ingestor: Sendable {
             done.enter()
             let thread = Thread {
                 let sink = makeSink(w)
-                let reader = FileReader(filter: filter, limits: limits, keepRequestParameters: keepParameters)
+                let reader = FileReader(filter: filter, limits: limits, detail: detail)
                 var stats = IngestStats()
                 while let i = queue.next() {
                     let before = (stats.recordsRead, stats.bytesRead)

@@ -18,11 +18,15 @@ final class Normalizer {
     private let strings = StringCache()
     private let actors = ActorCache()
 
-    let keepRequestParameters: Bool
+    private let keepRequestParameters: Bool
+    private let detail: EventDetail
 
-    init(filter: EventFilter, keepRequestParameters: Bool = true) {
+    init(filter: EventFilter, detail: EventDetail = .all) {
         self.filter = filter
-        self.keepRequestParameters = keepRequestParameters
+        var d = detail
+        if !filter.resources.isEmpty { d.insert(.resources) }
+        self.detail = d
+        self.keepRequestParameters = d.contains(.requestParameters)
     }
 
     /// Detects the record's format from its keys and normalizes it.
@@ -120,16 +124,23 @@ final class Normalizer {
         var e = AuditEvent(id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,
                            actor: actor, format: format, provenance: provenance)
         e.sourceIPAddress = f.sourceIPAddress?.string
-        e.userAgent = strings.string(f.userAgent)
-        e.vpcEndpointId = strings.string(f.vpcEndpointId)
-        e.tlsVersion = strings.string(f.tlsDetails?["tlsVersion"])
-        e.account = strings.string(f.recipientAccountId) ?? actor.accountId
-        e.region = strings.string(f.awsRegion)
-        e.requestId = f.requestID?.string
-        e.eventType = strings.string(f.eventType)
-        e.readOnly = f.readOnly?.bool
+        if detail.contains(.userAgent) { e.userAgent = strings.string(f.userAgent) }
+        if detail.contains(.network) {
+            e.vpcEndpointId = strings.string(f.vpcEndpointId)
+            e.tlsVersion = strings.string(f.tlsDetails?["tlsVersion"])
+        }
+        if detail.contains(.location) {
+            e.account = strings.string(f.recipientAccountId) ?? actor.accountId
+            e.region = strings.string(f.awsRegion)
+        }
+        if detail.contains(.request) {
+            e.requestId = f.requestID?.string
+            e.eventType = strings.string(f.eventType)
+            e.readOnly = f.readOnly?.bool
+        }
         let params = f.requestParameters
         if keepRequestParameters, let params, params.kind != .null { e.requestParameters = nested.minified(params) }
+        guard detail.contains(.resources) else { return .event(e) }
         var resources: [Resource] = []
         f.resources?.forEachElement { r in
             guard let id = r["ARN"]?.string ?? r["arn"]?.string else { return }
@@ -236,11 +247,15 @@ final class Normalizer {
                            outcome: databricksOutcome(code: response?["statusCode"]?.int64, message: response?["errorMessage"]?.string),
                            actor: actor, format: .databricksDelivery, provenance: provenance)
         e.sourceIPAddress = v["sourceIPAddress"]?.string
-        e.userAgent = strings.string(v["userAgent"])
-        e.workspace = strings.string(v["workspaceId"])
-        e.account = strings.string(v["accountId"])
-        e.requestId = requestId
-        e.eventType = strings.string(v["auditLevel"])
+        if detail.contains(.userAgent) { e.userAgent = strings.string(v["userAgent"]) }
+        if detail.contains(.location) {
+            e.workspace = strings.string(v["workspaceId"])
+            e.account = strings.string(v["accountId"])
+        }
+        if detail.contains(.request) {
+            e.requestId = requestId
+            e.eventType = strings.string(v["auditLevel"])
+        }
         (e.requestParameters, e.resources) = databricksParams(v["requestParams"])
         return .event(e)
     }
@@ -368,7 +383,7 @@ final class Normalizer {
     /// Request parameters as valid JSON text (objects given as JSON strings are decoded first;
     /// other strings are kept as JSON strings) and the resources they name.
     private func databricksParams(_ p: JSONValue?) -> (String?, [Resource]) {
-        guard let p, p.kind != .null else { return (nil, []) }
+        guard detail.contains(.resources) || keepRequestParameters, let p, p.kind != .null else { return (nil, []) }
         if p.kind != .string { return (keepRequestParameters ? nested.minified(p) : nil, Normalizer.databricksResources(p)) }
         var result: (String?, [Resource]) = (nil, [])
         var decoded = false

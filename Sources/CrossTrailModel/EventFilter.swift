@@ -76,3 +76,25 @@ public struct Glob: Sendable, Hashable {
         return p == bytes.count
     }
 }
+
+/// Which optional parts of an event a reader must decode. Outputs and filters that do not need a
+/// part let readers skip it (the identity, time, action and outcome are always decoded).
+public struct EventDetail: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// userAgent
+    public static let userAgent = EventDetail(rawValue: 1 << 0)
+    /// vpcEndpointId, tlsVersion
+    public static let network = EventDetail(rawValue: 1 << 1)
+    /// account, region, workspace
+    public static let location = EventDetail(rawValue: 1 << 2)
+    /// resources
+    public static let resources = EventDetail(rawValue: 1 << 3)
+    /// requestParameters (the raw JSON, costly to copy)
+    public static let requestParameters = EventDetail(rawValue: 1 << 4)
+    /// requestId, eventType, readOnly
+    public static let request = EventDetail(rawValue: 1 << 5)
+
+    public static let all: EventDetail = [.userAgent, .network, .location, .resources, .requestParameters, .request]
+}

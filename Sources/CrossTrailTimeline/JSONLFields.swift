@@ -1,3 +1,4 @@
+import CrossTrailModel
 import Foundation
 
 /// Which JSONL keys to write (`--fields`): top-level keys of the schema, or single actor keys
@@ -56,6 +57,15 @@ public struct JSONLFields: Sendable, Equatable {
     @inline(__always) func has(_ t: Top) -> Bool { top & (1 << t.rawValue) != 0 }
     @inline(__always) func has(_ k: ActorKey) -> Bool { actor & (1 << k.rawValue) != 0 }
 
-    /// Whether events must carry their raw request parameters.
-    public var needsRequestParameters: Bool { has(.requestParameters) }
+    /// The parts of events these keys need decoded.
+    public var detail: EventDetail {
+        var d: EventDetail = []
+        if has(.userAgent) { d.insert(.userAgent) }
+        if has(.vpcEndpointId) || has(.tlsVersion) { d.insert(.network) }
+        if has(.account) || has(.region) || has(.workspace) { d.insert(.location) }
+        if has(.resources) { d.insert(.resources) }
+        if has(.requestParameters) { d.insert(.requestParameters) }
+        if has(.requestId) || has(.eventType) || has(.readOnly) { d.insert(.request) }
+        return d
+    }
 }

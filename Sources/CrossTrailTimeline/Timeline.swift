@@ -37,8 +37,8 @@ public enum Timeline {
         let budget = max(1 << 20, options.memoryBudget / workers)
         let filter = options.filter
         var ingestor = Ingestor(filter: filter, limits: options.limits, workers: workers)
-        // Only JSONL writes raw request parameters; skip decoding them when nothing prints them.
-        ingestor.keepRequestParameters = options.format == .jsonl && options.fields.needsRequestParameters
+        // Decode only what the output shows (filters add what they need in the reader).
+        ingestor.detail = options.format == .jsonl ? options.fields.detail : EventDetail.all.subtracting(.requestParameters)
         var stats = ingestor.run(files: files, progress: progress) { w in
             let c = RunCollector(worker: w, renderer: renderer, filter: filter, budget: budget, spillDir: spillDir)
             collectors.set(w, c)
