@@ -458,18 +458,26 @@ private func appendUnique(_ list: inout [Resource], _ r: Resource) {
 }
 
 
-/// 64-bit hash of bytes (wyhash-style mixing, 8 bytes at a time). Stable across runs and machines.
+/// 64-bit hash of bytes: four independent multiply-mix lanes over 32-byte blocks (so the CPU
+/// overlaps them), folded together. Stable across runs and machines; not cryptographic.
 public func hash64(_ b: UnsafeRawBufferPointer, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> UInt64 {
-    var h = seed ^ UInt64(b.count)
-    let n = b.count
-    var i = 0
     @inline(__always) func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
         let r = a.multipliedFullWidth(by: b)
         return r.high ^ r.low
     }
+    let n = b.count
+    var h0 = seed ^ UInt64(n), h1 = seed &+ 0xA076_1D64_78BD_642F, h2 = seed &+ 0xE703_7ED1_A0B4_28DB, h3 = seed ^ 0x8EBC_6AF0_9C88_C6E3
+    var i = 0
+    while i + 32 <= n {
+        h0 = mix(h0 ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self), 0xA076_1D64_78BD_642F)
+        h1 = mix(h1 ^ b.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self), 0xE703_7ED1_A0B4_28DB)
+        h2 = mix(h2 ^ b.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self), 0x8EBC_6AF0_9C88_C6E3)
+        h3 = mix(h3 ^ b.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self), 0x5899_65CC_7537_4CC3)
+        i += 32
+    }
+    var h = mix(h0 ^ h1, 0xA076_1D64_78BD_642F) ^ mix(h2 ^ h3, 0xE703_7ED1_A0B4_28DB)
     while i + 8 <= n {
-        let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        h = mix(h ^ w, 0xA076_1D64_78BD_642F)
+        h = mix(h ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self), 0xA076_1D64_78BD_642F)
         i += 8
     }
     var tail: UInt64 = 0

@@ -44,7 +44,7 @@ public enum Timeline {
             collectors.set(w, c)
             return c
         }
-        var runs: [any RunCursor] = []
+        var runs: [RunCursor] = []
         for c in collectors.all {
             stats.filtered += c.filteredLate
             stats.accepted -= c.filteredLate
@@ -207,10 +207,11 @@ enum RecordLayout {
 }
 
 /// A sorted sequence of records.
-protocol RunCursor: AnyObject {
-    /// Pointer to the current record, or nil at the end.
-    var current: UnsafeRawPointer? { get }
-    func advance() throws
+class RunCursor {
+    /// Pointer to the current record, or nil at the end (a stored property: the merge reads it
+    /// for every comparison).
+    var current: UnsafeRawPointer?
+    func advance() throws { fatalError("subclass") }
 }
 
 /// One worker's sink: filters, renders, buffers and spills sorted runs.
@@ -287,13 +288,13 @@ final class RunCollector: EventSink {
 
     /// Returns this worker's runs: the spilled files and the in-memory remainder. Once anything
     /// was spilled, the remainder is spilled too, so the merge holds no arena in memory.
-    func finish() throws -> [any RunCursor] {
+    func finish() throws -> [RunCursor] {
         if !spills.isEmpty && !offsets.isEmpty {
             spill()
             if let spillError { throw spillError }
         }
         sortOffsets()
-        var runs: [any RunCursor] = try spills.map { try FileRun(path: $0) }
+        var runs: [RunCursor] = try spills.map { try FileRun(path: $0) }
         if !offsets.isEmpty { runs.append(MemoryRun(arena: arena, offsets: offsets)) }
         arena = []
         offsets = []
@@ -313,12 +314,16 @@ final class MemoryRun: RunCursor {
         }
         storage = copy
         self.offsets = offsets
+        super.init()
+        current = offsets.isEmpty ? nil : UnsafeRawPointer(copy.baseAddress! + offsets[0])
     }
 
     deinit { storage.deallocate() }
 
-    var current: UnsafeRawPointer? { index < offsets.count ? UnsafeRawPointer(storage.baseAddress! + offsets[index]) : nil }
-    func advance() { index += 1 }
+    override func advance() {
+        index += 1
+        current = index < offsets.count ? UnsafeRawPointer(storage.baseAddress! + offsets[index]) : nil
+    }
 }
 
 /// Reads a spilled run back with a buffer.
@@ -327,12 +332,12 @@ final class FileRun: RunCursor {
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0, end = 0
     private var eof = false
-    private(set) var current: UnsafeRawPointer?
 
     init(path: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw IngestError(path: path, reason: String(cString: strerror(errno))) }
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
+        super.init()
         try load()
     }
 
@@ -373,7 +378,7 @@ final class FileRun: RunCursor {
         current = UnsafeRawPointer(buffer.baseAddress! + start)
     }
 
-    func advance() throws {
+    override func advance() throws {
         guard let c = current else { return }
         start += RecordLayout.totalLength(c)
         try load()
@@ -394,9 +399,9 @@ struct Merger {
         self.window = window
     }
 
-    mutating func merge(_ runs: [any RunCursor], into out: OutputSink, stats: inout IngestStats) throws {
+    mutating func merge(_ runs: [RunCursor], into out: OutputSink, stats: inout IngestStats) throws {
         var heap = runs.filter { $0.current != nil }
-        func less(_ a: any RunCursor, _ b: any RunCursor) -> Bool { RecordLayout.less(a.current!, b.current!) }
+        func less(_ a: RunCursor, _ b: RunCursor) -> Bool { RecordLayout.less(a.current!, b.current!) }
         func siftDown(_ i0: Int) {
             var i = i0
             while true {
