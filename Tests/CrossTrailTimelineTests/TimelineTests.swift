@@ -142,6 +142,21 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
         #expect(rows.allSatisfy { $0["message"] is String && $0["datetime"] is String && $0["timestamp"] is Int && $0["timestamp_desc"] as? String == "Event Time" })
     }
 
+    @Test func csvQuotesAndDefusesFormulas() {
+        var e = AuditEvent(id: "=HYPERLINK(\"http://evil.example\")", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "a,b",
+                           outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: "@SUM(1)", displayName: "line\nbreak"),
+                           format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+        e.sourceIPAddress = "-1"
+        var out: [UInt8] = []
+        CSVRenderer().render(e, into: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        #expect(text.contains(#""'=HYPERLINK(""http://evil.example"")""#))
+        #expect(text.contains(",'@SUM(1),"))
+        #expect(text.contains(#","a,b","#))
+        #expect(text.contains("\"line\nbreak\""))
+        #expect(text.contains(",-1,"))
+    }
+
     @Test func tableNeutralizesControlCharacters() {
         var e = AuditEvent(id: "x", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "Get\u{1B}[31mObject",
                            outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: "k", displayName: "evil\u{7}"),
