@@ -7,6 +7,13 @@ import Glibc
 /// Receives the events a worker reads. One sink per worker thread; never shared.
 public protocol EventSink: AnyObject {
     func accept(_ event: AuditEvent)
+    /// Called once on the worker's thread after its last file, so a sink can finish its own work
+    /// (sorting, spilling) in parallel with the other workers.
+    func workerFinished()
+}
+
+extension EventSink {
+    public func workerFinished() {}
 }
 
 /// Limits that keep memory bounded on hostile or huge input.

@@ -116,6 +116,7 @@ public struct Ingestor: Sendable {
                     reader.read(path: files[i].path, display: files[i].display, sink: sink, stats: &stats)
                     progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
                 }
+                sink.workerFinished()
                 results.set(w, stats)
                 done.leave()
             }

@@ -48,8 +48,7 @@ public enum Timeline {
         for c in collectors.all {
             stats.filtered += c.filteredLate
             stats.accepted -= c.filteredLate
-            if let error = c.spillError { throw error }
-            runs.append(contentsOf: try c.finish())
+            runs.append(contentsOf: try c.runs())
         }
         var merger = Merger(renderer: renderer, window: options.sharedIDWindowMillis)
         try output.write(renderer.header())
@@ -286,19 +285,28 @@ final class RunCollector: EventSink {
         offsets.removeAll(keepingCapacity: true)
     }
 
-    /// Returns this worker's runs: the spilled files and the in-memory remainder. Once anything
-    /// was spilled, the remainder is spilled too, so the merge holds no arena in memory.
-    func finish() throws -> [RunCursor] {
-        if !spills.isEmpty && !offsets.isEmpty {
-            spill()
-            if let spillError { throw spillError }
-        }
+    private var finished: [RunCursor] = []
+    private var finishError: (any Error)?
+
+    /// On the worker's thread: sorts the remainder and, once anything was spilled, spills it too,
+    /// so the merge holds no arena in memory.
+    func workerFinished() {
+        if !spills.isEmpty && !offsets.isEmpty { spill() }
         sortOffsets()
-        var runs: [RunCursor] = try spills.map { try FileRun(path: $0) }
-        if !offsets.isEmpty { runs.append(MemoryRun(arena: arena, offsets: offsets)) }
+        do {
+            finished = try spills.map { try FileRun(path: $0) }
+        } catch {
+            finishError = error
+        }
+        if !offsets.isEmpty { finished.append(MemoryRun(arena: arena, offsets: offsets)) }
         arena = []
         offsets = []
-        return runs
+    }
+
+    /// This worker's sorted runs (after `workerFinished`).
+    func runs() throws -> [RunCursor] {
+        if let error = spillError ?? finishError { throw error }
+        return finished
     }
 }
 
