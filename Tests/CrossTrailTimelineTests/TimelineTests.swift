@@ -143,9 +143,7 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
     }
 
     @Test func csvQuotesAndDefusesFormulas() {
-        var e = AuditEvent(id: "=HYPERLINK(\"http://evil.example\")", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "a,b",
-                           outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: "@SUM(1)", displayName: "line\nbreak"),
-                           format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+        var e = hostileEvent(id: "=HYPERLINK(\"http://evil.example\")", action: "a,b", actorKey: "@SUM(1)", actorName: "line\nbreak")
         e.sourceIPAddress = "-1"
         var out: [UInt8] = []
         CSVRenderer().render(e, into: &out)
@@ -158,9 +156,7 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
     }
 
     @Test func tableNeutralizesControlCharacters() {
-        var e = AuditEvent(id: "x", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "Get\u{1B}[31mObject",
-                           outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: "k", displayName: "evil\u{7}"),
-                           format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+        var e = hostileEvent(action: "Get\u{1B}[31mObject", actorName: "evil\u{7}")
         e.sourceIPAddress = "1.2.3.4"
         var out: [UInt8] = []
         TableRenderer().render(e, into: &out)
@@ -169,9 +165,7 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
     }
 
     @Test func jsonlEscapesHostileStrings() throws {
-        var e = AuditEvent(id: "q\"\\\n\u{0}</script>", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "a",
-                           outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: "k", displayName: "d"),
-                           format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+        var e = hostileEvent(id: "q\"\\\n\u{0}</script>")
         e.userAgent = "\u{7f}\t"
         var out: [UInt8] = []
         let r = JSONLRenderer()
@@ -181,4 +175,11 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
         #expect(obj["id"] as? String == "q\"\\\n\u{0}</script>")
         #expect(obj["userAgent"] as? String == "\u{7f}\t")
     }
+}
+
+/// An event with the given (possibly hostile) strings, for renderer tests.
+func hostileEvent(id: String = "x", action: String = "a", actorKey: String = "k", actorName: String = "d") -> AuditEvent {
+    AuditEvent(id: id, time: Timestamp(millis: 0), plane: .aws, service: "s3", action: action,
+               outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: actorKey, displayName: actorName),
+               format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
 }
