@@ -161,6 +161,79 @@ extension PaddedBuffer {
     }
 }
 
+/// Decompressed (or plain) bytes of a file, chunk by chunk, for files too large to hold whole.
+final class ChunkSource {
+    private let file: FileHandleReader
+    private let path: String
+    private var stream: OpaquePointer?
+    private var input: UnsafeMutableRawBufferPointer
+    private var inStart = 0, inEnd = 0, inEOF = false
+    private var compressedOffset = 0
+    private var memberEnded = false
+
+    init(path: String) throws(IngestError) {
+        self.path = path
+        file = try FileHandleReader(path: path)
+        input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        var magic: [UInt8] = [0, 0]
+        let n = try file.read(into: &magic, count: 2)
+        if n == 2, magic[0] == 0x1f, magic[1] == 0x8b {
+            guard let s = cg_stream_new() else { fatalError("out of memory") }
+            stream = s
+        }
+        input.baseAddress!.copyMemory(from: magic, byteCount: n)
+        inEnd = n
+    }
+
+    deinit {
+        input.deallocate()
+        if let stream { cg_stream_free(stream) }
+    }
+
+    func close() { file.close() }
+
+    /// Fills up to `count` bytes; returns 0 at the end. Throws on corrupt compressed data.
+    func read(into p: UnsafeMutableRawPointer, count: Int) throws(IngestError) -> Int {
+        guard let stream else {
+            // Plain: whatever is buffered first, then straight from the file.
+            if inStart < inEnd {
+                let n = min(count, inEnd - inStart)
+                p.copyMemory(from: input.baseAddress! + inStart, byteCount: n)
+                inStart += n
+                return n + (try file.read(into: p + n, count: count - n))
+            }
+            return try file.read(into: p, count: count)
+        }
+        var produced = 0
+        while produced < count {
+            if inStart == inEnd && !inEOF {
+                inStart = 0
+                inEnd = try file.read(into: input.baseAddress!, count: input.count)
+                inEOF = inEnd < input.count
+            }
+            if inStart == inEnd && inEOF {
+                if produced == 0 && !memberEnded {
+                    throw IngestError(path: path, reason: "truncated gzip file (unexpected end of compressed data)")
+                }
+                break
+            }
+            var used = 0, made = 0
+            var ended: Int32 = 0
+            let rc = cg_stream_inflate(stream, input.baseAddress!.assumingMemoryBound(to: UInt8.self) + inStart, inEnd - inStart,
+                                       (p + produced).assumingMemoryBound(to: UInt8.self), count - produced, &used, &made, &ended)
+            inStart += used
+            compressedOffset += used
+            produced += made
+            if ended != 0 { memberEnded = true } else if used > 0 || made > 0 { memberEnded = false }
+            if rc != Int32(CG_OK.rawValue) {
+                throw IngestError(path: path, reason: "corrupt gzip data (\(String(cString: cg_stream_error(stream)))) at compressed byte \(compressedOffset)")
+            }
+            if used == 0 && made == 0 { break }
+        }
+        return produced
+    }
+}
+
 /// gzip compression, for writers of sample and benchmark data.
 public enum GzipCodec {
     public static func compress(_ bytes: [UInt8], level: Int = 6) -> [UInt8] {

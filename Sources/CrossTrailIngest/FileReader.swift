@@ -58,14 +58,12 @@ final class FileReader {
             stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
             return
         }
-        stats.bytesRead += Int64(stored.count)
-        var shaHex: [UInt8] = []
-        shaHex.reserveCapacity(64)
-        for b in SHA256.hash(data: stored.bytes) {
-            shaHex.append(JSONText.hexDigit(b >> 4))
-            shaHex.append(JSONText.hexDigit(b & 15))
+        if stored.count > limits.maxFileBytes {
+            streamLines(path: path, display: display, sink: sink, stats: &stats)
+            return
         }
-        let sha = String(decoding: shaHex, as: UTF8.self)
+        stats.bytesRead += Int64(stored.count)
+        let sha = FileReader.hex(SHA256.hash(data: stored.bytes))
         stats.inputs.append(IngestStats.Input(file: display, bytes: Int64(stored.count), sha256: sha))
 
         var content = stored
@@ -76,19 +74,135 @@ final class FileReader {
             case .damaged(let reason, let at):
                 stats.add(Diagnostic(.error, file: display, reason: "\(reason) at compressed byte \(at); reading the \(inflated.count) bytes decoded before it"))
             case .tooLarge:
-                stats.filesFailed += 1
-                stats.add(Diagnostic(.error, file: display, reason: "decompresses to more than \(limits.maxFileBytes) bytes (--max-file-mib); file skipped"))
+                stats.bytesRead -= Int64(stored.count)
+                stats.inputs.removeLast()
+                streamLines(path: path, display: display, sink: sink, stats: &stats)
                 return
             }
             content = inflated
-        } else if stored.count > limits.maxFileBytes {
-            stats.filesFailed += 1
-            stats.add(Diagnostic(.error, file: display, reason: "file is larger than \(limits.maxFileBytes) bytes (--max-file-mib); file skipped"))
-            return
         }
         stats.bytesDecompressed += Int64(content.count)
         let ctx = Context(display: display, sha: sha, sink: sink)
         parse(content, ctx, &stats)
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in digest {
+            out.append(JSONText.hexDigit(b >> 4))
+            out.append(JSONText.hexDigit(b & 15))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: - Files too large to hold whole
+
+    /// Reads a file larger than --max-file-mib (after decompression) in chunks, one JSON line at a
+    /// time, in bounded memory. Other layouts that large get a diagnostic.
+    private func streamLines(path: String, display: String, sink: any EventSink, stats: inout IngestStats) {
+        // Pass 1: the file's SHA-256 (provenance needs it before the first event).
+        let sha: String, size: Int64
+        do {
+            (sha, size) = try FileReader.hashFile(path, scratch: stored)
+        } catch {
+            stats.filesFailed += 1
+            stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
+            return
+        }
+        stats.bytesRead += size
+        stats.inputs.append(IngestStats.Input(file: display, bytes: size, sha256: sha))
+        let ctx = Context(display: display, sha: sha, sink: sink)
+        // Pass 2: decompressed chunks, split at newlines.
+        let source: ChunkSource
+        do { source = try ChunkSource(path: path) } catch {
+            stats.filesFailed += 1
+            stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
+            return
+        }
+        defer { source.close() }
+        let chunk = 8 << 20
+        let buf = inflated
+        buf.reserve(chunk * 2)
+        var filled = 0, base = 0, line = 1
+        var skipping = false, checkedLayout = false, eof = false
+        while !eof {
+            if buf.capacity - filled < chunk { buf.reserve(filled + chunk) }
+            let n: Int
+            do { n = try source.read(into: buf.base + filled, count: buf.capacity - filled) } catch {
+                stats.add(Diagnostic(.error, file: display, offset: base + filled, reason: "\(error.reason); the records before it were read"))
+                n = 0
+            }
+            eof = n == 0
+            filled += n
+            buf.setCount(filled)
+            let bytes = buf.bytes
+            if !checkedLayout {
+                var i = 0
+                if filled >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { i = 3 }
+                while i < filled, FileReader.isSpace(bytes[i]) { i += 1 }
+                let looksLikeLines = i < filled && bytes[i] == UInt8(ascii: "{") && !FileReader.looksLikeContainer(bytes, from: i)
+                    && (FileReader.firstLineIsObject(bytes, from: i) || memchr(buf.base + i, 10, filled - i) == nil)
+                guard looksLikeLines else {
+                    stats.filesFailed += 1
+                    stats.add(Diagnostic(.error, file: display, reason: "larger than --max-file-mib (\(limits.maxFileBytes >> 20) MiB) after decompression and not JSON lines, so it cannot be streamed; raise --max-file-mib or split the file"))
+                    return
+                }
+                checkedLayout = true
+            }
+            var pos = 0
+            while pos < filled, let nl = memchr(buf.base + pos, 10, filled - pos) {
+                let end = buf.base.distance(to: nl)
+                if skipping { skipping = false } else { streamedLine(bytes, pos, end, base: base, line: line, ctx, &stats) }
+                line += 1
+                pos = end + 1
+            }
+            if eof {
+                if pos < filled, !skipping { streamedLine(bytes, pos, filled, base: base, line: line, ctx, &stats) }
+                break
+            }
+            let rest = filled - pos
+            if rest > limits.maxRecordBytes && !skipping {
+                stats.recordsRead += 1
+                stats.rejected += 1
+                stats.add(Diagnostic(.error, file: display, line: line, offset: base + pos, reason: "record exceeds the \(limits.maxRecordBytes)-byte limit (--max-record-mib)"))
+                skipping = true
+            }
+            if skipping {
+                base += filled
+                filled = 0
+            } else {
+                memmove(buf.base, buf.base + pos, rest)
+                base += pos
+                filled = rest
+            }
+        }
+        stats.bytesDecompressed += Int64(base + filled)
+    }
+
+    private func streamedLine(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, base: Int, line: Int, _ ctx: Context, _ stats: inout IngestStats) {
+        var s = start, e = end
+        while s < e, FileReader.isSpace(bytes[s]) { s += 1 }
+        while e > s, FileReader.isSpace(bytes[e - 1]) { e -= 1 }
+        guard s < e else { return }
+        record(in: UnsafeRawBufferPointer(rebasing: bytes[s..<e]), padded: true, line: line, offset: base + s, container: nil, ctx, &stats)
+    }
+
+    /// SHA-256 and size of a file, read in chunks through `scratch`.
+    static func hashFile(_ path: String, scratch: PaddedBuffer) throws(IngestError) -> (String, Int64) {
+        let fh = try FileHandleReader(path: path)
+        defer { fh.close() }
+        scratch.reserve(4 << 20)
+        var hasher = SHA256()
+        var total: Int64 = 0
+        while true {
+            let n = try fh.read(into: scratch.base, count: scratch.capacity)
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: scratch.base, count: n))
+            total += Int64(n)
+            if n < scratch.capacity { break }
+        }
+        return (hex(hasher.finalize()), total)
     }
 
     private struct Context {

@@ -79,7 +79,7 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "Directory for spill files (default: $TMPDIR or /tmp).")
     var tempDir: String?
 
-    @Option(help: "Largest (decompressed) file accepted, in MiB.")
+    @Option(help: "Largest (decompressed) file read as one document, in MiB; larger JSON-lines files are streamed line by line.")
     var maxFileMib: Int = 512
 
     @Option(help: "Largest single record accepted, in MiB.")

@@ -224,6 +224,43 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
         #expect(limitedStats.reconciles)
     }
 
+    @Test func filesLargerThanTheLimitAreStreamedLineByLine() throws {
+        let dir = try TemporaryFiles()
+        var text = ""
+        for i in 0..<30_000 {
+            text += "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"E\(i)\",\"eventID\":\"s-\(i)\",\"pad\":\"\(String(repeating: "x", count: 40))\"}\n"
+            if i == 20_000 { text += "{broken\n" }
+        }
+        let plain = try dir.write("big.jsonl", text)
+        let gz = try dir.write("big.jsonl.gz", "")
+        try Data(GzipCodec.compress(Array(text.utf8))).write(to: URL(fileURLWithPath: gz))
+        let truncated = try dir.write("cut.jsonl.gz", "")
+        let full = GzipCodec.compress(Array(text.utf8))
+        try Data(full.prefix(full.count / 2)).write(to: URL(fileURLWithPath: truncated))
+        var limits = IngestLimits()
+        limits.maxFileBytes = 1 << 20 // the text is about 3.6 MB
+        for path in [plain, gz] {
+            let (events, stats) = ingest([path], limits: limits)
+            #expect(events.count == 30_000)
+            #expect(stats.rejected == 1)
+            #expect(stats.diagnostics.map(\.line) == [20_002])
+            #expect(stats.reconciles)
+            #expect(stats.bytesDecompressed == Int64(text.utf8.count))
+            #expect(stats.inputs.count == 1)
+            let e = try #require(events.first { $0.id == "s-29999" })
+            #expect(e.provenance.line == 30_001)
+        }
+        let (cut, cutStats) = ingest([truncated], limits: limits)
+        #expect(cut.count > 1000 && cut.count < 30_000)
+        #expect(cutStats.diagnostics.contains { $0.reason.contains("truncated gzip") })
+        // A single document that large cannot be streamed: one clear diagnostic.
+        let doc = try dir.write("big.json", "{\"Records\":[" + String(repeating: "{\"eventName\":\"x\",\"eventTime\":\"2026-08-01T00:00:00Z\"},", count: 40_000) + "{}]}")
+        let (none, docStats) = ingest([doc], limits: limits)
+        #expect(none.isEmpty)
+        #expect(docStats.filesFailed == 1)
+        #expect(docStats.diagnostics.first?.reason.contains("cannot be streamed") == true)
+    }
+
     @Test func filtersDropRecordsBeforeBuildingEvents() {
         var f = EventFilter()
         f.since = Timestamp(iso: "2026-08-01T10:00:00Z")
