@@ -52,14 +52,13 @@ final class FileReader {
             inflated.shrink(to: 64 << 20)
         }
         do {
-            try load(path, into: stored)
+            guard try load(path, into: stored) else {
+                streamLines(path: path, display: display, sink: sink, stats: &stats)
+                return
+            }
         } catch {
             stats.filesFailed += 1
             stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
-            return
-        }
-        if stored.count > limits.maxFileBytes {
-            streamLines(path: path, display: display, sink: sink, stats: &stats)
             return
         }
         stats.bytesRead += Int64(stored.count)
@@ -211,17 +210,21 @@ final class FileReader {
         let sink: any EventSink
     }
 
-    private func load(_ path: String, into buf: PaddedBuffer) throws(IngestError) {
+    /// Reads the whole file into `buf`; returns false (reading nothing) when it is larger than
+    /// --max-file-mib, so the caller streams it instead.
+    private func load(_ path: String, into buf: PaddedBuffer) throws(IngestError) -> Bool {
         let fh = try FileHandleReader(path: path)
         defer { fh.close() }
         var st = stat()
         guard fstat(fh.fd, &st) == 0 else { throw IngestError(path: path, errno: errno) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw IngestError(path: path, reason: "not a regular file") }
-        // One byte past the limit tells "too large" apart; a hostile size cannot exhaust memory.
-        let cap = min(Int(st.st_size), limits.maxFileBytes) + 1
+        guard Int(st.st_size) <= limits.maxFileBytes else { return false }
+        // One byte more than the size tells a file that grew while read apart.
+        let cap = Int(st.st_size) + 1
         buf.reserve(cap)
-        let n = try fh.read(into: buf.base, count: cap)
+        let n = try fh.read(into: buf.base, count: min(cap, limits.maxFileBytes + 1))
         buf.setCount(n)
+        return n <= limits.maxFileBytes
     }
 
     // MARK: - Layout detection
