@@ -181,6 +181,4 @@ struct JSONValue {
         var v = cj_value()
         while cj_array_next(&it, &v) { body(JSONValue(raw: v)) }
     }
-
-    var count: Int { cj_count(raw) }
 }
