@@ -13,5 +13,12 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q >/dev/null
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+for attempt in 1 2 3; do
+  if $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
+    exit 0
+  fi
+  echo "apt-get failed (attempt $attempt); retrying in 5 s" >&2
+  sleep 5
+done
+echo "error: could not install ${missing[*]}" >&2
+exit 1
