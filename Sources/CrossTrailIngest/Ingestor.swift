@@ -59,6 +59,7 @@ public struct Ingestor: Sendable {
             var visited = Set<String>()
             walk(URL(fileURLWithPath: p), display: p, into: &found, visited: &visited, diagnostics: &diagnostics)
             found.sort { $0.display < $1.display }
+            if found.isEmpty { diagnostics.append(Diagnostic(.warning, file: p, reason: "no files under this directory")) }
             out.append(contentsOf: found)
         }
         return out

@@ -201,6 +201,13 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
         #expect(stats.diagnostics.contains { $0.file == "/nonexistent/path" })
     }
 
+    @Test func emptyDirectoryIsReported() throws {
+        let dir = try TemporaryFiles()
+        let (events, stats) = ingest([dir.dir.path])
+        #expect(events.isEmpty)
+        #expect(stats.diagnostics.map(\.reason) == ["no files under this directory"])
+    }
+
     @Test func byteOrderMarkIsSkipped() {
         let (events, _) = ingest([fixture("bom.jsonl")])
         #expect(events.map(\.id) == ["bom-1"])
