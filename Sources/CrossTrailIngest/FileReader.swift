@@ -217,7 +217,26 @@ final class FileReader {
         defer { fh.close() }
         var st = stat()
         guard fstat(fh.fd, &st) == 0 else { throw IngestError(path: path, errno: errno) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw IngestError(path: path, reason: "not a regular file") }
+        let type = st.st_mode & S_IFMT
+        if type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK {
+            // A pipe (`-` for standard input, `<(…)`): read it whole; it cannot be read twice.
+            var n = 0
+            buf.reserve(1 << 20)
+            while true {
+                if n == buf.capacity {
+                    guard n <= limits.maxFileBytes else {
+                        throw IngestError(path: path, reason: "input stream larger than --max-file-mib (\(limits.maxFileBytes >> 20) MiB); save it to a file, which is streamed")
+                    }
+                    buf.reserve(min(buf.capacity * 2, limits.maxFileBytes + 1))
+                }
+                let r = try fh.read(into: buf.base + n, count: buf.capacity - n)
+                if r == 0 { break }
+                n += r
+            }
+            buf.setCount(n)
+            return true
+        }
+        guard type == S_IFREG else { throw IngestError(path: path, reason: "not a regular file") }
         guard Int(st.st_size) <= limits.maxFileBytes else { return false }
         // One byte more than the size tells a file that grew while read apart.
         let cap = Int(st.st_size) + 1

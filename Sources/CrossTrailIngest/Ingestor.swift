@@ -40,12 +40,17 @@ public struct Ingestor: Sendable {
         public var display: String
     }
 
-    /// Expands files and directory trees (recursively, not following symlinked directories),
+    /// Expands files and directory trees (recursively; symlinked directories are followed once),
+    /// and `-` for standard input,
     /// sorted so runs are deterministic. Hidden files are skipped. Unreadable paths become diagnostics.
     public static func discover(_ paths: [String], diagnostics: inout [Diagnostic]) -> [InputFile] {
         var out: [InputFile] = []
         let fm = FileManager.default
         for p in paths {
+            if p == "-" {
+                out.append(InputFile(path: "/dev/stdin", display: "(stdin)"))
+                continue
+            }
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: p, isDirectory: &isDir) else {
                 diagnostics.append(Diagnostic(.error, file: p, reason: "no such file or directory"))

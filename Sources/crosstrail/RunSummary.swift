@@ -20,7 +20,7 @@ enum RunSummary {
         if s.idConflicts > 0 { extras.append(count(s.idConflicts, "record shares", "records share") + " an id with different content") }
         if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
         if s.diagnosticsTotal > 0 {
-            lines.append("  \(s.diagnosticsTotal) diagnostics:")
+            lines.append("  \(s.diagnosticsTotal) diagnostic\(s.diagnosticsTotal == 1 ? "" : "s"):")
             for d in s.diagnostics.prefix(20) { lines.append("    " + d.description) }
             if s.diagnosticsTotal > 20 { lines.append("    ... \(s.diagnosticsTotal - 20) more (use --stats-json FILE for all)") }
         }

@@ -22,10 +22,11 @@ struct TimelineCommand: ParsableCommand {
         Examples:
           crosstrail timeline ./logs --since 2026-08-01T00:00Z --until 2026-08-02T00:00Z --actor alice@acme.example
           crosstrail timeline ./logs --format jsonl > timeline.jsonl
+          aws cloudtrail lookup-events --max-results 50 | crosstrail timeline -
         """
     )
 
-    @Argument(help: "Log files or directories.")
+    @Argument(help: "Log files or directories; - reads standard input.")
     var paths: [String]
 
     @Option(help: "Only events at or after this time (ISO 8601, e.g. 2026-08-01T00:00Z).")

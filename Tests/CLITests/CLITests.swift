@@ -59,6 +59,27 @@ import TestSupport
         #expect(diags.allSatisfy { ($0["file"] as? String)?.hasSuffix("databricks-delivery.jsonl") == true && $0["line"] is Int && $0["reason"] is String })
     }
 
+    @Test func standardInput() throws {
+        let p = Process()
+        p.executableURL = TestPaths.executable
+        p.arguments = ["timeline", "-", "--format", "jsonl", "--stats-json", "/dev/null"]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = errors
+        try p.run()
+        input.fileHandleForWriting.write(try Data(contentsOf: URL(fileURLWithPath: CLITests.fixtures + "/lookup-events.json")))
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let rows = try #require(parseJSONLines(String(decoding: out, as: UTF8.self)))
+        #expect(rows.map { $0["action"] as? String } == ["StopLogging"])
+        #expect((rows.first?["source"] as? [String: Any])?["file"] as? String == "(stdin)")
+        #expect(err.contains("(stdin)"))
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let r = try runCrossTrail(["timeline", ".", "--since", "yesterday"])
         #expect(r.status == 2)
