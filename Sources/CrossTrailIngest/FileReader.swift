@@ -51,9 +51,13 @@ final class FileReader {
             stored.shrink(to: 64 << 20)
             inflated.shrink(to: 64 << 20)
         }
+        let rereadable: Bool
         do {
-            guard try load(path, into: stored) else {
-                streamLines(path: path, display: display, sink: sink, stats: &stats)
+            switch try load(path, into: stored) {
+            case .whole(let canReread):
+                rereadable = canReread
+            case .tooLarge:
+                streamLines(path: path, display: display, digest: nil, sink: sink, stats: &stats)
                 return
             }
         } catch {
@@ -61,9 +65,7 @@ final class FileReader {
             stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
             return
         }
-        stats.bytesRead += Int64(stored.count)
         let sha = FileReader.hex(SHA256.hash(data: stored.bytes))
-        stats.inputs.append(IngestStats.Input(file: display, bytes: Int64(stored.count), sha256: sha))
 
         var content = stored
         if PaddedBuffer.isGzip(stored.bytes) {
@@ -73,16 +75,27 @@ final class FileReader {
             case .damaged(let reason, let at):
                 stats.add(Diagnostic(.error, file: display, reason: "\(reason) at compressed byte \(at); reading the \(inflated.count) bytes decoded before it"))
             case .tooLarge:
-                stats.bytesRead -= Int64(stored.count)
-                stats.inputs.removeLast()
-                streamLines(path: path, display: display, sink: sink, stats: &stats)
+                if rereadable {
+                    streamLines(path: path, display: display, digest: (sha, Int64(stored.count)), sink: sink, stats: &stats)
+                } else {
+                    account(display, sha, Int64(stored.count), &stats)
+                    stats.filesFailed += 1
+                    stats.add(Diagnostic(.error, file: display, reason: "input stream decompresses to more than --max-file-mib (\(limits.maxFileBytes >> 20) MiB); save it to a file, which is streamed"))
+                }
                 return
             }
             content = inflated
         }
+        account(display, sha, Int64(stored.count), &stats)
         stats.bytesDecompressed += Int64(content.count)
         let ctx = Context(display: display, sha: sha, sink: sink)
         parse(content, ctx, &stats)
+    }
+
+    /// Counts a file's bytes and lists it with its SHA-256 in the run's inputs.
+    private func account(_ display: String, _ sha: String, _ size: Int64, _ stats: inout IngestStats) {
+        stats.bytesRead += size
+        stats.inputs.append(IngestStats.Input(file: display, bytes: size, sha256: sha))
     }
 
     static func hex(_ digest: SHA256.Digest) -> String {
@@ -99,18 +112,18 @@ final class FileReader {
 
     /// Reads a file larger than --max-file-mib (after decompression) in chunks, one JSON line at a
     /// time, in bounded memory. Other layouts that large get a diagnostic.
-    private func streamLines(path: String, display: String, sink: any EventSink, stats: inout IngestStats) {
-        // Pass 1: the file's SHA-256 (provenance needs it before the first event).
+    /// `digest` is the file's SHA-256 and size when already known (the file was read whole).
+    private func streamLines(path: String, display: String, digest: (String, Int64)?, sink: any EventSink, stats: inout IngestStats) {
+        // Pass 1 (unless known): the file's SHA-256, which provenance needs before the first event.
         let sha: String, size: Int64
         do {
-            (sha, size) = try FileReader.hashFile(path, scratch: stored)
+            if let digest { (sha, size) = digest } else { (sha, size) = try FileReader.hashFile(path, scratch: stored) }
         } catch {
             stats.filesFailed += 1
             stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
             return
         }
-        stats.bytesRead += size
-        stats.inputs.append(IngestStats.Input(file: display, bytes: size, sha256: sha))
+        account(display, sha, size, &stats)
         let ctx = Context(display: display, sha: sha, sink: sink)
         // Pass 2: decompressed chunks, split at newlines.
         let source: ChunkSource
@@ -210,9 +223,15 @@ final class FileReader {
         let sink: any EventSink
     }
 
-    /// Reads the whole file into `buf`; returns false (reading nothing) when it is larger than
-    /// --max-file-mib, so the caller streams it instead.
-    private func load(_ path: String, into buf: PaddedBuffer) throws(IngestError) -> Bool {
+    enum Loaded {
+        /// The whole content is in the buffer; `canReread` is false for pipes.
+        case whole(canReread: Bool)
+        /// A regular file larger than --max-file-mib; nothing was read.
+        case tooLarge
+    }
+
+    /// Reads the whole file into `buf`, unless it is a regular file larger than --max-file-mib.
+    private func load(_ path: String, into buf: PaddedBuffer) throws(IngestError) -> Loaded {
         let fh = try FileHandleReader(path: path)
         defer { fh.close() }
         var st = stat()
@@ -222,28 +241,27 @@ final class FileReader {
             // A pipe (`-` for standard input, `<(…)`): read it whole; it cannot be read twice.
             var n = 0
             buf.reserve(1 << 20)
-            while true {
-                if n == buf.capacity {
-                    guard n <= limits.maxFileBytes else {
-                        throw IngestError(path: path, reason: "input stream larger than --max-file-mib (\(limits.maxFileBytes >> 20) MiB); save it to a file, which is streamed")
-                    }
-                    buf.reserve(min(buf.capacity * 2, limits.maxFileBytes + 1))
-                }
-                let r = try fh.read(into: buf.base + n, count: buf.capacity - n)
+            while n <= limits.maxFileBytes {
+                if n == buf.capacity { buf.reserve(min(buf.capacity * 2, limits.maxFileBytes + 1)) }
+                let r = try fh.read(into: buf.base + n, count: min(buf.capacity, limits.maxFileBytes + 1) - n)
                 if r == 0 { break }
                 n += r
             }
+            guard n <= limits.maxFileBytes else {
+                throw IngestError(path: path, reason: "input stream larger than --max-file-mib (\(limits.maxFileBytes >> 20) MiB); save it to a file, which is streamed")
+            }
             buf.setCount(n)
-            return true
+            return .whole(canReread: false)
         }
         guard type == S_IFREG else { throw IngestError(path: path, reason: "not a regular file") }
-        guard Int(st.st_size) <= limits.maxFileBytes else { return false }
+        guard Int(st.st_size) <= limits.maxFileBytes else { return .tooLarge }
         // One byte more than the size tells a file that grew while read apart.
         let cap = Int(st.st_size) + 1
         buf.reserve(cap)
         let n = try fh.read(into: buf.base, count: min(cap, limits.maxFileBytes + 1))
+        guard n <= limits.maxFileBytes else { return .tooLarge }
         buf.setCount(n)
-        return n <= limits.maxFileBytes
+        return .whole(canReread: true)
     }
 
     // MARK: - Layout detection

@@ -421,13 +421,8 @@ final class Normalizer {
 
     /// `arn:aws:sts::1:assumed-role/Role/session` → `Role/session`.
     static func roleSessionName(_ arn: String) -> String {
-        let marker = Array(":assumed-role/".utf8)
-        let u = Array(arn.utf8)
-        guard u.count > marker.count else { return lastPathComponent(arn) }
-        for i in 0...(u.count - marker.count) where u[i] == marker[0] && Array(u[i..<(i + marker.count)]) == marker {
-            return String(decoding: u[(i + marker.count)...], as: UTF8.self)
-        }
-        return lastPathComponent(arn)
+        guard let r = arn.firstRange(of: ":assumed-role/") else { return lastPathComponent(arn) }
+        return String(arn[r.upperBound...])
     }
 
     static func azureWorkspace(_ resourceId: String?) -> String? {

@@ -60,24 +60,26 @@ import TestSupport
     }
 
     @Test func standardInput() throws {
-        let p = Process()
-        p.executableURL = TestPaths.executable
-        p.arguments = ["timeline", "-", "--format", "jsonl", "--stats-json", "/dev/null"]
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = errors
-        try p.run()
-        input.fileHandleForWriting.write(try Data(contentsOf: URL(fileURLWithPath: CLITests.fixtures + "/lookup-events.json")))
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        let rows = try #require(parseJSONLines(String(decoding: out, as: UTF8.self)))
+        let r = try runCrossTrail(["timeline", "-", "--format", "jsonl"], stdin: try Data(contentsOf: URL(fileURLWithPath: CLITests.fixtures + "/lookup-events.json")))
+        #expect(r.status == 0)
+        let err = r.stderr
+        let rows = try #require(parseJSONLines(r.stdout))
         #expect(rows.map { $0["action"] as? String } == ["StopLogging"])
         #expect((rows.first?["source"] as? [String: Any])?["file"] as? String == "(stdin)")
         #expect(err.contains("(stdin)"))
+        // A gzip pipe that decompresses past --max-file-mib cannot be re-read to stream it: one clear error.
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gzip.arguments = ["-c", "yes '{\"eventName\":\"x\"}' | head -c 3000000 | gzip -c"]
+        let gz = Pipe()
+        gzip.standardOutput = gz
+        try gzip.run()
+        let compressed = gz.fileHandleForReading.readDataToEndOfFile()
+        gzip.waitUntilExit()
+        let big = try runCrossTrail(["timeline", "-", "--max-file-mib", "1", "--format", "jsonl"], stdin: compressed)
+        #expect(big.status == 0)
+        #expect(big.stdout.isEmpty)
+        #expect(big.stderr.contains("(stdin): error: input stream decompresses to more than --max-file-mib (1 MiB)"))
     }
 
     @Test func usageErrorsExitTwo() throws {

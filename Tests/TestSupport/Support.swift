@@ -24,16 +24,25 @@ public struct CommandResult: Sendable {
     public var stderr: String
 }
 
-/// Runs the built `crosstrail` with arguments; never touches the network.
-public func runCrossTrail(_ arguments: [String], cwd: URL? = nil) throws -> CommandResult {
+/// Runs the built `crosstrail` with arguments, writing `stdin` (when given) to its standard input
+/// through a pipe; never touches the network.
+public func runCrossTrail(_ arguments: [String], cwd: URL? = nil, stdin: Data? = nil) throws -> CommandResult {
     let p = Process()
     p.executableURL = TestPaths.executable
     p.arguments = arguments
     if let cwd { p.currentDirectoryURL = cwd }
-    let out = Pipe(), err = Pipe()
+    let out = Pipe(), err = Pipe(), input = Pipe()
     p.standardOutput = out
     p.standardError = err
+    if stdin != nil { p.standardInput = input }
     try p.run()
+    if let stdin {
+        let writer = Thread {
+            input.fileHandleForWriting.write(stdin)
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+    }
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
