@@ -13,16 +13,11 @@ final class StringCache {
 
     /// The value as a String, shared with earlier equal values. Short strings (stored inline by
     /// Swift) skip the cache.
+    /// Like `JSONValue.string`: empty strings are nil, numbers and booleans become text.
     func string(_ v: JSONValue?) -> String? {
         guard let v else { return nil }
-        let cached: String?? = v.withStringBytes { b -> String? in
-            if b.isEmpty { return nil }
-            return self.intern(b)
-        }
-        switch cached {
-        case .some(let s): return s
-        case .none: return v.string // numbers, booleans
-        }
+        guard v.kind == .string else { return v.string }
+        return v.withStringBytes { $0.isEmpty ? nil : intern($0) } ?? nil
     }
 
     func intern(_ b: UnsafeRawBufferPointer) -> String {

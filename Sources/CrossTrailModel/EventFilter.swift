@@ -37,9 +37,17 @@ public struct EventFilter: Sendable {
         return false
     }
 
-    /// The full check, after the cheap ones.
+    /// The full check.
     public func matches(_ e: AuditEvent) -> Bool {
-        guard matchesTime(e.time), matchesPlane(e.plane), matchesActor(e.actor) else { return false }
+        matchesTime(e.time) && matchesPlane(e.plane) && matchesActor(e.actor) && matchesRest(e)
+    }
+
+    /// Whether any check is left after the cheap ones (time, plane, actor) that readers apply.
+    public var hasLateChecks: Bool { !(actions.isEmpty && services.isEmpty && resources.isEmpty && outcomes.isEmpty) }
+
+    /// The checks that need the decoded event (action, service, outcome, resources); readers
+    /// have already applied time, plane and actor.
+    public func matchesRest(_ e: AuditEvent) -> Bool {
         if !actions.isEmpty, !actions.contains(where: { $0.matches(e.action) || $0.matches(e.service + ":" + e.action) }) { return false }
         if !services.isEmpty, !services.contains(where: { $0.matches(e.service) }) { return false }
         if !outcomes.isEmpty, !outcomes.contains(e.outcome.status) { return false }

@@ -223,7 +223,6 @@ final class RunCollector: EventSink {
     private var arena: [UInt8] = []
     private var offsets: [Int] = []
     private var spills: [String] = []
-    private var scratch: [UInt8] = []
     private(set) var filteredLate = 0
     private(set) var spillError: (any Error)?
     private let needsLateFilter: Bool
@@ -234,12 +233,12 @@ final class RunCollector: EventSink {
         self.filter = filter
         self.budget = budget
         self.spillDir = spillDir
-        needsLateFilter = !(filter.actions.isEmpty && filter.services.isEmpty && filter.resources.isEmpty && filter.outcomes.isEmpty)
+        needsLateFilter = filter.hasLateChecks
         arena.reserveCapacity(min(budget, 8 << 20) + 4096)
     }
 
     func accept(_ e: AuditEvent) {
-        if needsLateFilter, !filter.matches(e) { filteredLate += 1; return }
+        if needsLateFilter, !filter.matchesRest(e) { filteredLate += 1; return }
         let start = arena.count
         arena.append(contentsOf: [0, 0, 0, 0])
         withUnsafeBytes(of: e.time.millis.littleEndian) { arena.append(contentsOf: $0) }
