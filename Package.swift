@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C and C++ shims: each wraps one system library and is imported by one module only.
@@ -41,6 +42,19 @@ let package = Package(
             swiftSettings: strictness
         ),
         .target(
+            name: "CrossTrailInventory",
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictness
+        ),
+        .target(
+            name: "CrossTrailAnalysis",
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory"],
+            swiftSettings: strictness
+        ),
+        .target(
             name: "CrossTrailSamples",
             dependencies: ["CrossTrailModel", "CrossTrailIngest"],
             swiftSettings: strictness
@@ -49,6 +63,7 @@ let package = Package(
             name: "crosstrail",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples",
+                "CrossTrailInventory", "CrossTrailAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -73,6 +88,16 @@ let package = Package(
         .testTarget(
             name: "CrossTrailTimelineTests",
             dependencies: ["CrossTrailTimeline", "CrossTrailSamples", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailInventoryTests",
+            dependencies: ["CrossTrailInventory", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailAnalysisTests",
+            dependencies: ["CrossTrailAnalysis", "CrossTrailSamples", "TestSupport"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -126,3 +126,23 @@ public enum JSONText {
 
     @inlinable static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
 }
+
+extension JSON {
+    /// The rows of a CSV file with a header row (RFC 4180), each as an object of strings, with
+    /// the 1-based line it starts on; malformed rows come back as reasons.
+    public static func csvRows(_ bytes: [UInt8]) -> [(line: Int, row: Result<JSON, JSONDocumentError>)] {
+        var out = [(line: Int, row: Result<JSON, JSONDocumentError>)]()
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        bytes.withUnsafeBytes { b in
+            CSVRecords().read(b, from: start) { row in
+                switch row {
+                case .record(let json, let line, _):
+                    out.append((line, Result { () throws(JSONDocumentError) in try JSON.parse(json) }))
+                case .bad(let line, _, let reason):
+                    out.append((line, .failure(JSONDocumentError(reason: reason))))
+                }
+            }
+        }
+        return out
+    }
+}

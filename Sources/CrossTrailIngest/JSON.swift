@@ -152,6 +152,13 @@ struct JSONValue {
         } ?? nil
     }
 
+    var double: Double? {
+        var i: Int64 = 0
+        if cj_int64(raw, &i) { return Double(i) }
+        var d: Double = 0
+        return cj_double(raw, &d) ? d : nil
+    }
+
     var bool: Bool? {
         var b = false
         if cj_bool(raw, &b) { return b }

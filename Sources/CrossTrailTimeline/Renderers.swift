@@ -300,7 +300,7 @@ public struct TableRenderer: TimelineRenderer {
 
     func row(_ cells: [String], _ out: inout [UInt8]) {
         for (i, c) in cells.enumerated() {
-            let clean = String(c.unicodeScalars.map { $0.value < 32 || $0.value == 127 || (0x80..<0xA0).contains($0.value) ? "?" : Character($0) })
+            let clean = c.terminalSafe
             if i < TableRenderer.widths.count {
                 let w = TableRenderer.widths[i]
                 var cell = clean.count > w ? String(clean.prefix(w - 1)) + "…" : clean

@@ -7,11 +7,11 @@ struct CrossTrail: ParsableCommand {
         commandName: "crosstrail",
         abstract: "Audit-log forensics and compliance reporting across AWS CloudTrail and Databricks.",
         discussion: """
-        Exit codes: 0 ok, 2 usage error, 3 input diagnostics under --strict.
+        Exit codes: 0 ok, 1 findings at or above --fail-on (scan), 2 usage error, 3 input diagnostics under --strict.
         Documentation: Docs/guide.md and Docs/formats.md.
         """,
         version: CrossTrailVersion.current,
-        subcommands: [TimelineCommand.self, SamplesCommand.self]
+        subcommands: [TimelineCommand.self, ScanCommand.self, WhoCanCommand.self, WhoisCommand.self, SamplesCommand.self]
     )
 
     /// Maps usage errors to exit status 2 (documented), everything else as ArgumentParser does.

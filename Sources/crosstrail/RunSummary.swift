@@ -4,11 +4,14 @@ import Foundation
 
 /// The run summary on stderr and the --stats-json file.
 enum RunSummary {
-    static func print(_ s: IngestStats, elapsed: TimeInterval) {
+    /// `deduplicated` is false for analysis passes, which read events without building a timeline.
+    static func print(_ s: IngestStats, elapsed: TimeInterval, deduplicated: Bool = true) {
         var lines: [String] = []
         let mb = Double(s.bytesDecompressed) / 1_048_576
         lines.append("crosstrail: \(s.files) file\(s.files == 1 ? "" : "s") " + String(format: "(%.1f MB of log data) in %.2f s", mb, elapsed))
-        var accounting = "  records read \(s.recordsRead) = timeline \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected) + duplicates \(s.duplicates)"
+        var accounting = deduplicated
+            ? "  records read \(s.recordsRead) = timeline \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected) + duplicates \(s.duplicates)"
+            : "  records read \(s.recordsRead) = analyzed \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected)"
         if !s.reconciles { accounting += "  (does not add up: please report)" }
         lines.append(accounting)
         var extras: [String] = []

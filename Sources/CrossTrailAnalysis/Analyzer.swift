@@ -1,0 +1,105 @@
+import CrossTrailInventory
+import CrossTrailModel
+
+/// What `crosstrail scan` produces.
+public struct ScanResult: Sendable {
+    /// Most severe first, then by rule and id (deterministic).
+    public var findings: [Finding]
+    public var flatness: [Flatness]
+    public var graph: IdentityGraph
+}
+
+public enum Analyzer {
+    /// Runs the identity correlation and the permission rules. Events are optional: without
+    /// them, usage-based findings (unused permissions, flat access) are skipped.
+    public static func scan(_ inv: Inventory, _ obs: Observations, options: AnalysisOptions = AnalysisOptions()) -> ScanResult {
+        let graph = IdentityGraph.build(inv, obs)
+        let (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
+        var seen = Set<String>()
+        let unique = findings.filter { seen.insert($0.id).inserted }
+        return ScanResult(findings: unique.sorted { a, b in
+            if a.severity != b.severity { return a.severity > b.severity }
+            if a.rule != b.rule { return a.rule < b.rule }
+            return a.id < b.id
+        }, flatness: flat, graph: graph)
+    }
+}
+
+/// One answer to `who-can`: a principal, how sure, and why.
+public struct AccessAnswer: Sendable, Hashable, Codable {
+    public var plane: String
+    public var kind: String
+    public var principal: String
+    public var decision: String
+    public var via: [String]
+}
+
+public enum AccessQuery {
+    /// Who can perform an IAM action on a resource (ARN or `s3://` URI), on both planes: IAM
+    /// principals by policy evaluation, and Databricks principals that reach an allowed role
+    /// through an instance profile.
+    public static func whoCan(action: String, resource: String, _ inv: Inventory) -> [AccessAnswer] {
+        var arn = resource
+        if resource.hasPrefix("s3://") {
+            let rest = resource.dropFirst(5)
+            arn = "arn:aws:s3:::" + rest + (rest.contains("/") ? "" : "/") + (resource.hasSuffix("*") ? "" : "*")
+        }
+        let rules = PermissionRules(inv: inv, obs: Observations(), graph: IdentityGraph(), options: AnalysisOptions())
+        var out = [AccessAnswer]()
+        for p in inv.iam.principals {
+            let d = inv.iam.evaluate(p, action: action, resource: arn)
+            guard d.level > .denied else { continue }
+            out.append(AccessAnswer(plane: "aws", kind: p.kind.rawValue, principal: p.arn, decision: d.level.name, via: [d.reason]))
+            guard p.kind == .role else { continue }
+            for ip in p.instanceProfiles {
+                for u in rules.instanceProfileUsers(ip) {
+                    out.append(AccessAnswer(plane: "databricks", kind: u.principal.kind.rawValue, principal: u.principal.name, decision: d.level.name,
+                                            via: [u.via, "instance profile \(ip) carries role \(p.name)", d.reason]))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Who can read a Unity Catalog table, or who holds permissions on a workspace object
+    /// (`cluster:<id>`, `job:<id>`, ...) or securable (`catalog:<name>`, `schema:<name>`).
+    public static func whoCan(securable: String, _ inv: Inventory) -> [AccessAnswer] {
+        let dbx = inv.databricks
+        let rules = PermissionRules(inv: inv, obs: Observations(), graph: IdentityGraph(), options: AnalysisOptions())
+        let parts = securable.split(separator: ":", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            let (type, id) = (parts[0].lowercased(), parts[1])
+            var out = [AccessAnswer]()
+            for acl in dbx.acls where acl.objectType == type && acl.objectId == id {
+                for e in acl.entries {
+                    let reach = e.principalKind == .group ? dbx.members(ofGroup: e.principal) : (dbx.principal(named: e.principal).map { [$0] } ?? [])
+                    for p in reach {
+                        out.append(AccessAnswer(plane: "databricks", kind: p.kind.rawValue, principal: p.name, decision: e.level,
+                                                via: [e.principalKind == .group ? "member of \(e.principal)" : "direct grant"] + (e.inherited ? ["inherited"] : [])))
+                    }
+                }
+            }
+            for g in dbx.grants where g.securableType == type && g.securable == id.lowercased() {
+                let reach = dbx.principal(named: g.principal).map { $0.kind == .group ? dbx.members(ofGroup: $0.name) : [$0] }
+                    ?? (DatabricksInventory.everyoneGroups.contains(g.principal.lowercased()) ? dbx.members(ofGroup: g.principal) : [])
+                for p in reach {
+                    out.append(AccessAnswer(plane: "databricks", kind: p.kind.rawValue, principal: p.name, decision: g.privileges.joined(separator: ","),
+                                            via: ["grant to \(g.principal)"]))
+                }
+            }
+            return out.sorted { ($0.principal, $0.decision) < ($1.principal, $1.decision) }
+        }
+        var out = rules.tableReaders(securable.lowercased()).map {
+            AccessAnswer(plane: "databricks", kind: $0.principal.kind.rawValue, principal: $0.principal.name, decision: "SELECT", via: [$0.via])
+        }
+        // The table's files, read directly through IAM (instance profiles included).
+        for prefix in inv.classification.prefixes where prefix.source == "storage of table \(securable.lowercased())" {
+            out += whoCan(action: "s3:GetObject", resource: prefix.objectARN, inv).map { a in
+                var a = a
+                a.via.append("reads the table's storage \(prefix.uri) directly")
+                return a
+            }
+        }
+        return out
+    }
+}

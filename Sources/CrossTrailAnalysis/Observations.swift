@@ -1,0 +1,301 @@
+import CrossTrailIngest
+import CrossTrailInventory
+import CrossTrailModel
+import Foundation
+
+/// A bounded sample of event ids plus a count: evidence without keeping every event.
+public struct EventSample: Sendable, Hashable {
+    public static let cap = 20
+    public private(set) var ids: [String] = []
+    public private(set) var count = 0
+    public private(set) var first: Timestamp?
+    public private(set) var last: Timestamp?
+
+    public init() {}
+
+    mutating func add(_ e: AuditEvent) {
+        count += 1
+        if ids.count < Self.cap, !ids.contains(e.id) { ids.append(e.id) }
+        if first.map({ e.time < $0 }) ?? true { first = e.time }
+        if last.map({ $0 < e.time }) ?? true { last = e.time }
+    }
+
+    mutating func merge(_ o: EventSample) {
+        count += o.count
+        for id in o.ids where ids.count < Self.cap && !ids.contains(id) { ids.append(id) }
+        if let f = o.first, first.map({ f < $0 }) ?? true { first = f }
+        if let l = o.last, last.map({ $0 < l }) ?? true { last = l }
+    }
+
+    /// Ids sorted, for deterministic output.
+    public var sortedIds: [String] { ids.sorted() }
+}
+
+/// What the analyzer needs from events, gathered in one streaming pass in bounded memory: who
+/// used which permissions, who touched classified data, and the events that link identities.
+public struct Observations: Sendable {
+    public var events = 0
+    public var first: Timestamp?
+    public var last: Timestamp?
+    /// Principal key (IAM user/role ARN, Databricks email or `sp:<id>`) → `service:Action` → uses.
+    public var usage: [String: [String: Int]] = [:]
+    /// Services for which data events (S3 object calls, Lambda invokes...) appear in the input.
+    public var dataEventServices: Set<String> = []
+    /// (IAM role ARN, email) pairs seen as SSO / federated sessions.
+    public var ssoSessions: [Pair: EventSample] = [:]
+    /// EC2 instance id → what launched it (Databricks cluster tags, instance profile).
+    public var launches: [String: Launch] = [:]
+    /// (role ARN, instance id) → calls made with the instance-profile session.
+    public var instanceSessions: [Pair: Session] = [:]
+    /// (cluster id, user) → the user's activity on the cluster.
+    public var clusterUse: [Pair: Activity] = [:]
+    /// cluster id → configuration changes seen in `clusters create/edit` events.
+    public var clusterChanges: [String: [ClusterChange]] = [:]
+    /// (user, table) → Unity Catalog temporary-credential requests.
+    public var ucCredentials: [Pair: Activity] = [:]
+    /// (role ARN, session name) → S3 calls by sessions that are not instance sessions, by hour.
+    public var roleSessions: [Pair: Activity] = [:]
+    /// (classified resource, principal key) → accesses.
+    public var classifiedAccess: [Pair: EventSample] = [:]
+
+    public struct Pair: Sendable, Hashable, Comparable {
+        public var a: String
+        public var b: String
+        public init(_ a: String, _ b: String) { self.a = a; self.b = b }
+        public static func < (x: Pair, y: Pair) -> Bool { (x.a, x.b) < (y.a, y.b) }
+    }
+
+    public struct Launch: Sendable, Hashable {
+        public var instanceId: String
+        public var clusterId: String?
+        public var creator: String?
+        public var instanceProfile: String?
+        public var eventId: String
+        public var time: Timestamp
+    }
+
+    public struct Session: Sendable, Hashable {
+        public var sample = EventSample()
+        public var hours: Set<Int64> = []
+        /// Classified prefixes read through this session.
+        public var classified: Set<String> = []
+    }
+
+    public struct Activity: Sendable, Hashable {
+        public var sample = EventSample()
+        public var hours: Set<Int64> = []
+        mutating func add(_ e: AuditEvent) {
+            sample.add(e)
+            hours.insert(e.time.millis / 3_600_000)
+        }
+        mutating func merge(_ o: Activity) {
+            sample.merge(o.sample)
+            hours.formUnion(o.hours)
+        }
+    }
+
+    public struct ClusterChange: Sendable, Hashable {
+        public var eventId: String
+        public var time: Timestamp
+        public var actor: String
+        public var action: String
+        public var instanceProfile: String?
+        public var dataSecurityMode: String?
+        public var singleUserName: String?
+    }
+
+    public init() {}
+
+    /// Combines two workers' observations.
+    public mutating func merge(_ o: Observations) {
+        events += o.events
+        if let f = o.first, first.map({ f < $0 }) ?? true { first = f }
+        if let l = o.last, last.map({ $0 < l }) ?? true { last = l }
+        for (k, m) in o.usage { usage[k, default: [:]].merge(m, uniquingKeysWith: +) }
+        dataEventServices.formUnion(o.dataEventServices)
+        for (k, v) in o.ssoSessions { ssoSessions[k, default: EventSample()].merge(v) }
+        launches.merge(o.launches) { a, b in a.eventId < b.eventId ? a : b }
+        for (k, v) in o.instanceSessions {
+            var s = instanceSessions[k] ?? Session()
+            s.sample.merge(v.sample)
+            s.hours.formUnion(v.hours)
+            s.classified.formUnion(v.classified)
+            instanceSessions[k] = s
+        }
+        for (k, v) in o.clusterUse { clusterUse[k, default: Activity()].merge(v) }
+        for (k, v) in o.clusterChanges { clusterChanges[k, default: []] += v }
+        for (k, v) in o.ucCredentials { ucCredentials[k, default: Activity()].merge(v) }
+        for (k, v) in o.roleSessions { roleSessions[k, default: Activity()].merge(v) }
+        for (k, v) in o.classifiedAccess { classifiedAccess[k, default: EventSample()].merge(v) }
+    }
+}
+
+/// The IAM principal an AWS actor acts as: the role for role sessions, else the ARN.
+func iamPrincipalKey(_ a: Actor) -> String? {
+    if a.kind == .assumedRole { return a.sessionIssuer ?? a.arn }
+    return a.arn
+}
+
+func principalKey(_ a: Actor) -> String {
+    switch a.kind {
+    case .databricksUser: return a.email ?? a.key
+    case .assumedRole, .iamUser, .root: return iamPrincipalKey(a) ?? a.key
+    default: return a.key
+    }
+}
+
+/// Collects observations from one ingest worker's events. Not shared between threads.
+public final class EventObserver: EventSink {
+    public private(set) var observations = Observations()
+    private let classification: Classification
+    private static let dataEventActions: Set<String> = [
+        "GetObject", "PutObject", "DeleteObject", "HeadObject", "CopyObject", "DeleteObjects",
+        "GetObjectAcl", "PutObjectAcl", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
+        "Invoke", "GetItem", "PutItem", "Query", "Scan", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem",
+    ]
+
+    public init(classification: Classification) {
+        self.classification = classification
+    }
+
+    public func accept(_ e: AuditEvent) {
+        observe(e, into: &observations)
+    }
+
+    private func observe(_ e: AuditEvent, into o: inout Observations) {
+        o.events += 1
+        if o.first.map({ e.time < $0 }) ?? true { o.first = e.time }
+        if o.last.map({ $0 < e.time }) ?? true { o.last = e.time }
+        let who = principalKey(e.actor)
+        if e.outcome.status != .failure {
+            o.usage[who, default: [:]][e.service + ":" + e.action, default: 0] += 1
+        }
+        if e.plane == .aws {
+            observeAWS(e, who: who, into: &o)
+        } else {
+            observeDatabricks(e, who: who, into: &o)
+        }
+    }
+
+    private func observeAWS(_ e: AuditEvent, who: String, into o: inout Observations) {
+        let a = e.actor
+        if Self.dataEventActions.contains(e.action) { o.dataEventServices.insert(e.service) }
+        // SSO and federated sessions name the person.
+        if a.kind == .assumedRole, let role = a.sessionIssuer, let email = a.email ?? a.sessionName.flatMap({ $0.contains("@") ? $0.lowercased() : nil }) {
+            o.ssoSessions[.init(role, email), default: EventSample()].add(e)
+        }
+        if ["AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"].contains(e.action), let params = e.requestParameters,
+           let doc = try? JSON.parse(text: params), let role = doc["roleArn"]?.string,
+           let session = doc["roleSessionName"]?.string, session.contains("@") {
+            o.ssoSessions[.init(role, session.lowercased()), default: EventSample()].add(e)
+        }
+        if e.action == "RunInstances", e.outcome.status != .failure {
+            observeLaunch(e, into: &o)
+        }
+        // Instance-profile sessions are named after the EC2 instance.
+        if a.kind == .assumedRole, let role = a.sessionIssuer, let session = a.sessionName {
+            var classified = Set<String>()
+            if e.service == "s3" {
+                for r in e.resources {
+                    guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key) else { continue }
+                    classified.insert(p.uri)
+                    o.classifiedAccess[.init(p.uri, role), default: EventSample()].add(e)
+                }
+            }
+            if session.hasPrefix("i-") {
+                var s = o.instanceSessions[.init(role, session)] ?? Observations.Session()
+                s.sample.add(e)
+                s.hours.insert(e.time.millis / 3_600_000)
+                s.classified.formUnion(classified)
+                o.instanceSessions[.init(role, session)] = s
+            } else if e.service == "s3" {
+                o.roleSessions[.init(role, session), default: Observations.Activity()].add(e)
+            }
+        } else if e.service == "s3" {
+            for r in e.resources {
+                guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key) else { continue }
+                o.classifiedAccess[.init(p.uri, who), default: EventSample()].add(e)
+            }
+        }
+    }
+
+    private func observeLaunch(_ e: AuditEvent, into o: inout Observations) {
+        let instances = e.resources.compactMap { r -> String? in
+            guard r.type == "AWS::EC2::Instance" else { return nil }
+            return r.id.split(separator: "/").last.map(String.init)
+        }
+        guard !instances.isEmpty else { return }
+        var cluster: String?, creator: String?, profile: String?
+        if let params = e.requestParameters, let doc = try? JSON.parse(text: params) {
+            profile = doc["iamInstanceProfile"]?["arn"]?.string
+            for spec in doc["tagSpecificationSet"]?["items"]?.array ?? [] {
+                for tag in spec["tags"]?.array ?? [] {
+                    switch tag["key"]?.string {
+                    case "ClusterId": cluster = tag["value"]?.string
+                    case "Creator": creator = tag["value"]?.string?.lowercased()
+                    default: break
+                    }
+                }
+            }
+        }
+        for id in instances {
+            o.launches[id] = Observations.Launch(instanceId: id, clusterId: cluster, creator: creator, instanceProfile: profile, eventId: e.id, time: e.time)
+        }
+    }
+
+    private func observeDatabricks(_ e: AuditEvent, who: String, into o: inout Observations) {
+        let clusters = e.resources.filter { $0.type == "cluster" }.map(\.id)
+        if e.actor.kind == .databricksUser || e.actor.kind == .servicePrincipal {
+            for c in clusters where e.action != "list" && e.action != "get" {
+                o.clusterUse[.init(c, who), default: Observations.Activity()].add(e)
+            }
+        }
+        if e.service == "clusters", ["create", "edit"].contains(e.action), let params = e.requestParameters,
+           let doc = try? JSON.parse(text: params) {
+            let id = doc["cluster_id"]?.string ?? clusters.first ?? doc["cluster_name"]?.string ?? "?"
+            o.clusterChanges[id, default: []].append(Observations.ClusterChange(
+                eventId: e.id, time: e.time, actor: who, action: e.action,
+                instanceProfile: doc["aws_attributes"]?["instance_profile_arn"]?.string,
+                dataSecurityMode: doc["data_security_mode"]?.string, singleUserName: doc["single_user_name"]?.string))
+        }
+        if e.service == "unityCatalog", e.action.hasPrefix("generateTemporary"), let params = e.requestParameters,
+           let doc = try? JSON.parse(text: params) {
+            let table = (doc["table_full_name"] ?? doc["full_name_arg"] ?? doc["table_id"] ?? doc["url"])?.string ?? "?"
+            o.ucCredentials[.init(who, table.lowercased()), default: Observations.Activity()].add(e)
+            if let t = classification.classify(table: table) {
+                o.classifiedAccess[.init("table:" + t.name, who), default: EventSample()].add(e)
+            }
+        }
+    }
+
+    /// `arn:aws:s3:::bucket/key` → (bucket, key).
+    static func s3Object(_ arn: String) -> (String, String)? {
+        guard arn.hasPrefix("arn:aws:s3:::") else { return nil }
+        let rest = arn.dropFirst("arn:aws:s3:::".count)
+        let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+    }
+}
+
+/// Runs the ingest pass with one observer per worker and merges what they saw.
+public enum ObservationPass {
+    public static func run(_ ingestor: Ingestor, files: [Ingestor.InputFile], classification: Classification,
+                           progress: IngestProgress? = nil) -> (Observations, IngestStats) {
+        let box = ObserverBox()
+        let stats = ingestor.run(files: files, progress: progress) { _ in
+            let o = EventObserver(classification: classification)
+            box.add(o)
+            return o
+        }
+        var merged = Observations()
+        for o in box.all { merged.merge(o.observations) }
+        return (merged, stats)
+    }
+
+    private final class ObserverBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [EventObserver] = []
+        func add(_ o: EventObserver) { lock.lock(); list.append(o); lock.unlock() }
+        var all: [EventObserver] { lock.lock(); defer { lock.unlock() }; return list }
+    }
+}

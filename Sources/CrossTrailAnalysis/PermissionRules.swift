@@ -1,0 +1,479 @@
+import CrossTrailInventory
+import CrossTrailModel
+
+/// Settings of the permission analysis.
+public struct AnalysisOptions: Sendable {
+    /// A classified resource is "flat" when at least this many people can reach it...
+    public var flatMinimumReach = 3
+    /// ...and at most this share of them used it in the period.
+    public var flatMaximumUseRatio = 0.25
+    /// More workspace admins than this is a finding.
+    public var maxWorkspaceAdmins = 3
+
+    public init() {}
+}
+
+/// Who can reach one classified resource, and who did.
+public struct Flatness: Sendable, Hashable, Codable {
+    public var resource: String
+    public var dataClass: String
+    /// People (or principals without a person) with effective access.
+    public var canAccess: [String]
+    /// Of those, the ones seen reading it in the events.
+    public var used: [String]
+    /// used / canAccess, rounded to two decimals.
+    public var ratio: Double
+
+    public init(resource: String, dataClass: String, canAccess: [String], used: [String]) {
+        self.resource = resource
+        self.dataClass = dataClass
+        self.canAccess = canAccess
+        self.used = used
+        self.ratio = canAccess.isEmpty ? 0 : (Double(used.count) / Double(canAccess.count) * 100).rounded() / 100
+    }
+}
+
+/// The permission findings: admin-equivalent principals, escalation paths, broad grants,
+/// wildcard access to classified data, the cross-plane instance-profile path, unused
+/// permissions and flat access.
+struct PermissionRules {
+    let inv: Inventory
+    let obs: Observations
+    let graph: IdentityGraph
+    let options: AnalysisOptions
+    var haveEvents: Bool { obs.events > 0 }
+
+    /// Actions a principal must be allowed on `*` to count as an administrator.
+    static let adminProbes = ["iam:PutRolePolicy", "iam:CreateUser", "iam:AttachUserPolicy", "sts:AssumeRole",
+                              "ec2:RunInstances", "s3:GetObject", "s3:PutBucketPolicy", "kms:Decrypt", "lambda:CreateFunction",
+                              "organizations:LeaveOrganization", "cloudtrail:StopLogging"]
+    static let dataPrivileges: Set<String> = ["SELECT", "MODIFY", "ALL_PRIVILEGES", "ALL PRIVILEGES", "READ_FILES", "WRITE_FILES", "MANAGE", "READ_VOLUME", "WRITE_VOLUME", "EXTERNAL_USE_SCHEMA"]
+
+    func run() -> (findings: [Finding], flatness: [Flatness]) {
+        var out = [Finding]()
+        var admins = Set<String>()
+        out += iamAdmins(&admins)
+        out += escalationPaths(skipping: admins)
+        out += wildcardOnClassified()
+        out += databricksAdmins()
+        out += broadGroupGrants()
+        out += allPrivileges()
+        out += broadACLs()
+        out += crossPlaneInstanceProfiles()
+        out += runAsPrivileged()
+        if haveEvents { out += unusedPermissions() }
+        let flat = flatness()
+        for f in flat where f.canAccess.count >= options.flatMinimumReach && f.ratio <= options.flatMaximumUseRatio && haveEvents {
+            out.append(Finding(
+                rule: "flat-access-classified", severity: .medium,
+                title: "\(f.canAccess.count) principals can read \(f.dataClass) data in \(f.resource); \(f.used.count) did",
+                subjects: [], resources: [f.resource],
+                evidence: Evidence(details: ["can access": f.canAccess.joined(separator: ", "), "used": f.used.joined(separator: ", "),
+                                             "ratio": String(f.ratio)]),
+                controls: Controls.accessReview,
+                remediation: "Narrow access to \(f.resource) to the principals that use it; move the rest to a request-based role or group."))
+        }
+        return (out, flat)
+    }
+
+    // MARK: IAM
+
+    func subject(_ p: IAMPrincipal) -> Subject {
+        Subject(kind: p.kind == .user ? "iamUser" : p.kind == .role ? "iamRole" : "iamGroup", name: p.name, arn: p.arn,
+                person: graph.attributions[p.arn]?.person)
+    }
+
+    func cite(_ statements: [PolicyStatement]) -> [String] {
+        statements.map { s in
+            "\(s.source): \(s.effect.rawValue) \(s.actions.text) on \(s.resources.text)" + (s.sid.map { " (Sid \($0))" } ?? "")
+                + (s.condition.map { " if \($0)" } ?? "")
+        }.uniqued()
+    }
+
+    func iamAdmins(_ admins: inout Set<String>) -> [Finding] {
+        var out = [Finding]()
+        for p in inv.iam.principals {
+            let decisions = Self.adminProbes.map { inv.iam.evaluate(p, action: $0, resource: "*") }
+            let level = decisions.map(\.level).min() ?? .denied
+            guard level > .denied else { continue }
+            admins.insert(p.arn)
+            let by = decisions.flatMap(\.allowedBy)
+            out.append(Finding(
+                rule: "iam-admin-equivalent", severity: level == .allowed ? .high : .medium,
+                title: "\(p.kind.rawValue) \(p.name) is administrator-equivalent" + (level == .conditional ? " (under conditions)" : ""),
+                subjects: [subject(p)], resources: ["aws-account:\(p.account)"],
+                evidence: Evidence(inventory: cite(by), chain: ["allowed \(Self.adminProbes.count) administrative probe actions on *: " + decisions[0].reason],
+                                   details: ["decision": level.name]),
+                controls: Controls.privilegedAccess,
+                remediation: "Replace broad policies on \(p.name) with task-scoped ones; keep administrator access on a few break-glass roles with MFA."))
+        }
+        return out
+    }
+
+    func escalationPaths(skipping admins: Set<String>) -> [Finding] {
+        var out = [Finding]()
+        for p in inv.iam.principals where !admins.contains(p.arn) {
+            let statements = inv.iam.identityStatements(for: p)
+            guard statements.contains(where: { $0.effect == .allow }) else { continue }
+            let boundary = inv.iam.boundary(for: p)
+            for path in EscalationPath.all {
+                var level = AccessDecision.Level.allowed
+                var chain = [String](), cited = [PolicyStatement]()
+                for step in path.steps {
+                    if case .own = step.target, p.kind == .user, step.action.hasPrefix("iam:") && step.action.contains("Role") { level = .denied; break }
+                    if case .own = step.target, p.kind == .role, step.action.contains("User") { level = .denied; break }
+                    if case .ownGroups = step.target, p.kind != .user { level = .denied; break }
+                    var best: (AccessDecision, String)?
+                    for r in EscalationPath.candidates(step.target, for: p, in: inv.iam) {
+                        let d = PolicyEvaluator.evaluate(statements, boundary: boundary, action: .action(step.action), resource: .resource(r))
+                        if d.level > (best?.0.level ?? .denied) || best == nil { best = (d, r) }
+                        if d.level == .allowed { break }
+                    }
+                    guard let (d, r) = best, d.level > .denied else { level = .denied; break }
+                    level = min(level, d.level)
+                    cited += d.allowedBy
+                    let shown = r.contains(EscalationPath.probe) ? "any (wildcard)" : r
+                    chain.append("\(step.action) on \(shown): \(d.level.name) by \(d.allowedBy.map(\.source.description).uniqued().joined(separator: "; "))")
+                }
+                guard level > .denied else { continue }
+                chain.append("then: \(path.how)")
+                out.append(Finding(
+                    rule: "iam-privilege-escalation", severity: level == .allowed ? .high : .medium,
+                    title: "\(p.kind.rawValue) \(p.name) can escalate privileges via \(path.name)" + (level == .conditional ? " (under conditions)" : ""),
+                    subjects: [subject(p)], resources: ["escalation:\(path.id)"],
+                    evidence: Evidence(inventory: cite(cited), chain: chain, details: ["path": path.id, "decision": level.name]),
+                    controls: Controls.privilegedAccess,
+                    remediation: "Remove or scope \(path.steps.map(\.action).joined(separator: " + ")) for \(p.name) to specific resources, or add a permissions boundary that denies them.",
+                    mitre: "T1098"))
+            }
+        }
+        return out
+    }
+
+    /// Wildcard grants (`*`, `s3:*`, NotAction) that reach classified S3 data.
+    func wildcardOnClassified() -> [Finding] {
+        var out = [Finding]()
+        for prefix in inv.classification.prefixes {
+            for p in inv.iam.principals {
+                let d = inv.iam.evaluate(p, action: "s3:GetObject", resource: prefix.objectARN)
+                guard d.level > .denied else { continue }
+                let wildcard = d.allowedBy.filter { s in
+                    s.actions.negated || s.actions.patterns.contains { $0.isWildcardAll || $0.text.lowercased() == "s3:*" || $0.text.lowercased() == "s3:get*" }
+                        || s.resources.negated || s.resources.patterns.contains { $0.isWildcardAll || $0.text == "arn:aws:s3:::*" }
+                }
+                guard !wildcard.isEmpty else { continue }
+                let sensitive = ["pii", "pci", "phi"].contains(prefix.dataClass)
+                out.append(Finding(
+                    rule: "iam-wildcard-on-classified", severity: sensitive ? .high : .medium,
+                    title: "\(p.kind.rawValue) \(p.name) reads \(prefix.dataClass) data in \(prefix.uri) through a wildcard policy",
+                    subjects: [subject(p)], resources: [prefix.uri],
+                    evidence: Evidence(inventory: cite(wildcard) + ["classification: \(prefix.source)"],
+                                       chain: ["s3:GetObject on \(prefix.objectARN): \(d.reason)"], details: ["class": prefix.dataClass, "decision": d.level.name]),
+                    controls: Controls.dataAccess,
+                    remediation: "Replace the wildcard with the actions and bucket prefixes \(p.name) needs; deny \(prefix.uri) explicitly if it needs none."))
+            }
+        }
+        return out
+    }
+
+    /// IAM users and roles that can read a classified prefix (boundaries and denies honoured).
+    func iamReaders(of prefix: Classification.Prefix) -> [(IAMPrincipal, AccessDecision)] {
+        inv.iam.principals.compactMap { p in
+            let d = inv.iam.evaluate(p, action: "s3:GetObject", resource: prefix.objectARN)
+            return d.level > .denied ? (p, d) : nil
+        }
+    }
+
+    // MARK: Databricks
+
+    func subject(_ p: DatabricksPrincipal) -> Subject {
+        switch p.kind {
+        case .user: return Subject(kind: "databricksUser", name: p.name, email: p.emails.first ?? p.name, person: p.name.lowercased())
+        case .group: return Subject(kind: "databricksGroup", name: p.name)
+        case .servicePrincipal: return Subject(kind: "servicePrincipal", name: p.displayName ?? p.name, arn: nil)
+        }
+    }
+
+    func databricksAdmins() -> [Finding] {
+        let admins = inv.databricks.members(ofGroup: "admins")
+        guard admins.count > options.maxWorkspaceAdmins else { return [] }
+        return [Finding(
+            rule: "dbx-too-many-admins", severity: .medium,
+            title: "\(admins.count) workspace admins (more than \(options.maxWorkspaceAdmins))",
+            subjects: admins.map(subject), resources: ["databricks-group:admins"],
+            evidence: Evidence(inventory: ["SCIM group admins"], details: ["admins": admins.map(\.name).joined(separator: ", ")]),
+            controls: Controls.privilegedAccess,
+            remediation: "Keep the admins group to a few named operators; grant CAN_MANAGE on specific objects instead.")]
+    }
+
+    /// Is a securable (or anything under it) classified?
+    func classifiedTables(under securable: String, type: String) -> [Classification.Table] {
+        inv.classification.tables.values.filter { t in
+            switch type {
+            case "catalog": return t.name.hasPrefix(securable + ".")
+            case "schema": return t.name.hasPrefix(securable + ".")
+            case "metastore": return true
+            default: return t.name == securable
+            }
+        }.sorted { $0.name < $1.name }
+    }
+
+    func broadGroupGrants() -> [Finding] {
+        var out = [Finding]()
+        for g in inv.databricks.grants where DatabricksInventory.everyoneGroups.contains(g.principal.lowercased()) {
+            let risky = g.privileges.filter { Self.dataPrivileges.contains($0.uppercased()) }
+            guard !risky.isEmpty else { continue }
+            let classified = classifiedTables(under: g.securable, type: g.securableType)
+            out.append(Finding(
+                rule: "dbx-broad-group-data-grant", severity: classified.isEmpty ? .medium : .high,
+                title: "everyone (\(g.principal)) holds \(risky.joined(separator: ", ")) on \(g.securableType) \(g.securable)"
+                    + (classified.isEmpty ? "" : ", which holds classified tables"),
+                subjects: [Subject(kind: "databricksGroup", name: g.principal)], resources: ["\(g.securableType):\(g.securable)"],
+                evidence: Evidence(inventory: ["\(g.source): \(g.principal) \(g.privileges.joined(separator: ","))"],
+                                   details: ["classified tables": classified.map { "\($0.name) (\($0.dataClass))" }.joined(separator: ", ")]),
+                controls: Controls.dataAccess,
+                remediation: "Revoke \(risky.joined(separator: ", ")) from \(g.principal) on \(g.securable); grant them to the groups that need the data."))
+        }
+        return out
+    }
+
+    func allPrivileges() -> [Finding] {
+        var out = [Finding]()
+        for g in inv.databricks.grants where ["catalog", "schema", "metastore"].contains(g.securableType)
+            && g.privileges.contains(where: { ["ALL_PRIVILEGES", "ALL PRIVILEGES"].contains($0.uppercased()) })
+            && !DatabricksInventory.everyoneGroups.contains(g.principal.lowercased()) {
+            let classified = classifiedTables(under: g.securable, type: g.securableType)
+            let members = inv.databricks.principal(named: g.principal).map { $0.kind == .group ? inv.databricks.members(ofGroup: $0.name) : [$0] } ?? []
+            out.append(Finding(
+                rule: "uc-all-privileges", severity: classified.isEmpty ? .low : .medium,
+                title: "\(g.principal) holds ALL PRIVILEGES on \(g.securableType) \(g.securable)" + (members.count > 1 ? " (\(members.count) principals)" : ""),
+                subjects: [Subject(kind: members.count == 1 ? "databricksUser" : "databricksGroup", name: g.principal)], resources: ["\(g.securableType):\(g.securable)"],
+                evidence: Evidence(inventory: ["\(g.source): \(g.principal) \(g.privileges.joined(separator: ","))"],
+                                   details: ["members": members.map(\.name).joined(separator: ", "),
+                                             "classified tables": classified.map(\.name).joined(separator: ", ")]),
+                controls: Controls.dataAccess,
+                remediation: "Grant the specific privileges needed (USE_CATALOG, USE_SCHEMA, SELECT, MODIFY) instead of ALL PRIVILEGES, which includes MANAGE and grants to others."))
+        }
+        return out
+    }
+
+    func broadACLs() -> [Finding] {
+        var out = [Finding]()
+        for acl in inv.databricks.acls {
+            for e in acl.entries where e.principalKind == .group && DatabricksInventory.everyoneGroups.contains(e.principal.lowercased())
+                && (e.level == "CAN_MANAGE" || e.level == "IS_OWNER") && !e.inherited {
+                out.append(Finding(
+                    rule: "dbx-broad-group-manage", severity: .medium,
+                    title: "everyone (\(e.principal)) has \(e.level) on \(acl.objectType) \(acl.objectId)",
+                    subjects: [Subject(kind: "databricksGroup", name: e.principal)], resources: ["\(acl.objectType):\(acl.objectId)"],
+                    evidence: Evidence(inventory: ["\(acl.source): \(e.principal) \(e.level)"]),
+                    controls: Controls.privilegedAccess,
+                    remediation: "Give \(e.principal) at most CAN_ATTACH_TO / CAN_VIEW / CAN_RUN; keep CAN_MANAGE for the object's owners."))
+            }
+        }
+        return out
+    }
+
+    /// Who can use an instance profile: principals granted it in SCIM (directly or via groups),
+    /// and everyone who can attach to a cluster that runs with it without user isolation.
+    func instanceProfileUsers(_ arn: String) -> [(principal: DatabricksPrincipal, via: String)] {
+        let dbx = inv.databricks
+        var out = [String: (DatabricksPrincipal, String)]()
+        for p in dbx.principals.values where p.kind != .group && p.active {
+            if p.instanceProfiles.contains(arn) { out[p.id] = (p, "granted \(arn) in SCIM roles") ; continue }
+            if let g = dbx.groupClosure(of: p).first(where: { $0.instanceProfiles.contains(arn) }) {
+                out[p.id] = (p, "member of \(g.name), which is granted \(arn)")
+            }
+        }
+        for c in dbx.clusters.values.sorted(by: { $0.id < $1.id }) where c.instanceProfileArn == arn {
+            if !c.sharesCredentialsWithAttachers {
+                if let single = c.singleUserName, c.dataSecurityMode?.uppercased() == "SINGLE_USER", let p = dbx.principal(named: single), out[p.id] == nil {
+                    out[p.id] = (p, "single user of cluster \(c.id)")
+                }
+                continue
+            }
+            for acl in dbx.acls where acl.objectType == "cluster" && acl.objectId == c.id {
+                for e in acl.entries {
+                    let reach: [DatabricksPrincipal]
+                    if e.principalKind == .group { reach = dbx.members(ofGroup: e.principal) }
+                    else if let p = dbx.principal(named: e.principal) { reach = [p] } else { reach = [] }
+                    for p in reach where out[p.id] == nil {
+                        out[p.id] = (p, "\(e.level) on cluster \(c.id) (\(c.dataSecurityMode ?? "no isolation")) via \(e.principalKind == .group ? "group " + e.principal : "a direct grant")")
+                    }
+                }
+            }
+            for p in dbx.members(ofGroup: "admins") where out[p.id] == nil { out[p.id] = (p, "workspace admin (can attach to any cluster)") }
+        }
+        return out.values.sorted { $0.0.name < $1.0.name }.map { (principal: $0.0, via: $0.1) }
+    }
+
+    func crossPlaneInstanceProfiles() -> [Finding] {
+        var out = [Finding]()
+        let profiles = Set(inv.databricks.instanceProfiles).union(inv.databricks.clusters.values.compactMap(\.instanceProfileArn))
+            .union(inv.databricks.principals.values.flatMap(\.instanceProfiles))
+        for arn in profiles.sorted() {
+            let roles = inv.iam.roles(ofInstanceProfile: arn)
+            guard !roles.isEmpty else { continue }
+            let users = instanceProfileUsers(arn)
+            guard !users.isEmpty else { continue }
+            for role in roles {
+                for prefix in inv.classification.prefixes {
+                    let d = inv.iam.evaluate(role, action: "s3:GetObject", resource: prefix.objectARN)
+                    guard d.level > .denied else { continue }
+                    let allowed = Set(prefix.allowedGroups)
+                    let outside = users.filter { u in allowed.isEmpty ? true : inv.databricks.groupClosure(of: u.principal).allSatisfy { !allowed.contains($0.name) } }
+                    guard !outside.isEmpty || users.count > options.flatMinimumReach else { continue }
+                    let sensitive = ["pii", "pci", "phi"].contains(prefix.dataClass)
+                    var chain = users.prefix(50).map { "\($0.principal.name): \($0.via)" }
+                    chain.append("instance profile \(arn) carries role \(role.arn)")
+                    chain.append("role \(role.name) → s3:GetObject on \(prefix.objectARN): \(d.reason)")
+                    let used = obs.instanceSessions.filter { $0.key.a == role.arn && $0.value.classified.contains(prefix.uri) }
+                    let readers = used.keys.sorted().compactMap { k -> String? in
+                        guard let a = graph.attributions["\(k.a)|\(k.b)"] else { return nil }
+                        return "\(k.b): " + (a.person ?? a.candidates.joined(separator: " or ")) + " (\(a.confidence.rawValue))"
+                    }
+                    out.append(Finding(
+                        rule: "cross-plane-instance-profile", severity: sensitive ? (outside.isEmpty ? .high : .critical) : .medium,
+                        title: "\(users.count) workspace principals can read \(prefix.dataClass) data in \(prefix.uri) through instance profile \(arn.split(separator: "/").last ?? "")"
+                            + (outside.isEmpty ? "" : " (\(outside.count) outside \(prefix.allowedGroups.joined(separator: ", ")))"),
+                        subjects: outside.map { subject($0.principal) } + [Subject(kind: "instanceProfile", name: String(arn.split(separator: "/").last ?? ""), arn: arn), subject(role)],
+                        resources: [prefix.uri],
+                        evidence: Evidence(events: used.values.flatMap { $0.sample.sortedIds }.sorted().prefix(EventSample.cap).map { $0 },
+                                           inventory: cite(d.allowedBy) + ["classification: \(prefix.source)"], chain: chain,
+                                           details: ["principals": String(users.count), "outside allowed groups": outside.map(\.principal.name).joined(separator: ", "),
+                                                     "class": prefix.dataClass, "decision": d.level.name,
+                                                     "used in period": used.isEmpty ? "no" : "yes (\(used.values.map(\.sample.count).reduce(0, +)) calls)",
+                                                     "read by": readers.joined(separator: "; ")]),
+                        controls: Controls.dataAccess,
+                        remediation: "Use single-user or Unity Catalog isolation on clusters with \(arn.split(separator: "/").last ?? ""), restrict who can attach to them, or scope role \(role.name) away from \(prefix.uri) (serve the data through Unity Catalog grants)."))
+                }
+            }
+        }
+        return out
+    }
+
+    /// CAN_MANAGE on a cluster or job that runs as a service principal that is an admin.
+    func runAsPrivileged() -> [Finding] {
+        var out = [Finding]()
+        let dbx = inv.databricks
+        for c in dbx.clusters.values.sorted(by: { $0.id < $1.id }) {
+            guard let single = c.singleUserName, let sp = dbx.principal(named: single), sp.kind == .servicePrincipal, dbx.isAdmin(sp) else { continue }
+            for acl in dbx.acls where acl.objectType == "cluster" && acl.objectId == c.id {
+                for e in acl.entries where e.level == "CAN_MANAGE" {
+                    out.append(Finding(
+                        rule: "dbx-manage-runs-as-admin", severity: .high,
+                        title: "\(e.principal) can manage cluster \(c.id), which runs as admin service principal \(sp.displayName ?? sp.name)",
+                        subjects: [Subject(kind: e.principalKind == .group ? "databricksGroup" : "databricksUser", name: e.principal), subject(sp)],
+                        resources: ["cluster:\(c.id)"],
+                        evidence: Evidence(inventory: ["\(acl.source): \(e.principal) CAN_MANAGE", "cluster \(c.id) single_user_name \(single)"],
+                                           chain: ["\(e.principal) CAN_MANAGE cluster \(c.id)", "cluster runs as \(single)", "\(single) is in admins"]),
+                        controls: Controls.privilegedAccess,
+                        remediation: "Run the cluster as a non-admin service principal, or limit CAN_MANAGE to its owners."))
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: usage
+
+    /// Services granted vs services used in the period, per IAM principal (service level, like
+    /// IAM Access Advisor). Services whose calls are data events are unknown, not unused, when
+    /// the input holds no data events for them.
+    func unusedPermissions() -> [Finding] {
+        var out = [Finding]()
+        let dataEventOnly: Set<String> = ["s3-object-lambda", "lambda", "dynamodb"]
+        for p in inv.iam.principals {
+            let allows = inv.iam.identityStatements(for: p).filter { $0.effect == .allow }
+            guard !allows.isEmpty else { continue }
+            var granted = Set<String>()
+            var everything = false
+            for s in allows {
+                if s.actions.negated { everything = true; continue }
+                for a in s.actions.patterns {
+                    if a.isWildcardAll { everything = true } else if let svc = a.text.split(separator: ":").first { granted.insert(svc.lowercased()) }
+                }
+            }
+            let used = Set((obs.usage[p.arn] ?? [:]).keys.compactMap { $0.split(separator: ":").first.map { $0.lowercased() } })
+            if everything {
+                if used.isEmpty { continue }
+                out.append(Finding(
+                    rule: "iam-unused-permissions", severity: .low,
+                    title: "\(p.kind.rawValue) \(p.name) may call every service but used \(used.count) in the period",
+                    subjects: [subject(p)], resources: [p.arn],
+                    evidence: Evidence(details: ["used services": used.sorted().joined(separator: ", ")]),
+                    controls: Controls.accessReview,
+                    remediation: "Scope \(p.name)'s policies to the services it uses: \(used.sorted().joined(separator: ", "))."))
+                continue
+            }
+            var unknown = granted.filter { dataEventOnly.contains($0) && !obs.dataEventServices.contains($0) }
+            if granted.contains("s3") && !obs.dataEventServices.contains("s3") && !used.contains("s3") { unknown.insert("s3") }
+            let unused = granted.subtracting(used).subtracting(unknown)
+            guard !unused.isEmpty, !used.isEmpty || granted.count > 1 else { continue }
+            out.append(Finding(
+                rule: "iam-unused-permissions", severity: .low,
+                title: "\(p.kind.rawValue) \(p.name) did not use \(unused.count) of \(granted.count) granted services in the period",
+                subjects: [subject(p)], resources: [p.arn],
+                evidence: Evidence(details: ["unused": unused.sorted().joined(separator: ", "), "used": used.sorted().joined(separator: ", "),
+                                             "unknown (data events not in input)": unknown.sorted().joined(separator: ", ")]),
+                controls: Controls.accessReview,
+                remediation: "Remove \(unused.sorted().joined(separator: ", ")) from \(p.name)'s policies if the period is representative."))
+        }
+        return out
+    }
+
+    /// For each classified prefix and table: who can reach it and who did, as people where known.
+    func flatness() -> [Flatness] {
+        var out = [Flatness]()
+        for prefix in inv.classification.prefixes {
+            var can = Set<String>()
+            for (p, _) in iamReaders(of: prefix) {
+                // Roles used through SSO or instance profiles reach people; name them.
+                let people = graph.edges.filter { $0.kind == "sso-session" && $0.to == "iam-role:\(p.arn)" }.map { String($0.from.dropFirst("person:".count)) }
+                let profileUsers = p.instanceProfiles.flatMap { instanceProfileUsers($0).map { $0.principal.name.lowercased() } }
+                if people.isEmpty && profileUsers.isEmpty { can.insert(p.arn) }
+                can.formUnion(people)
+                can.formUnion(profileUsers)
+            }
+            var used = Set<String>()
+            for (pair, _) in obs.classifiedAccess where pair.a == prefix.uri {
+                used.insert(pair.b)
+                // Instance-profile reads are attributed to the person behind the session.
+                for (s, _) in obs.instanceSessions where s.a == pair.b {
+                    if let person = graph.attributions["\(s.a)|\(s.b)"]?.person { used.insert(person); used.remove(pair.b) }
+                }
+            }
+            out.append(Flatness(resource: prefix.uri, dataClass: prefix.dataClass, canAccess: can.sorted(), used: used.intersection(can).sorted()))
+        }
+        for table in inv.classification.tables.values.sorted(by: { $0.name < $1.name }) {
+            let readers = tableReaders(table.name).map(\.principal.name)
+            let used = obs.classifiedAccess.keys.filter { $0.a == "table:" + table.name }.map(\.b)
+            out.append(Flatness(resource: "table:" + table.name, dataClass: table.dataClass, canAccess: readers.sorted(), used: Set(used).intersection(readers).sorted()))
+        }
+        return out
+    }
+
+    /// Principals that can SELECT a table through grants on it, its schema or its catalog
+    /// (or own it), with the grant that gives it.
+    func tableReaders(_ name: String) -> [(principal: DatabricksPrincipal, via: String)] {
+        let dbx = inv.databricks
+        let parts = name.split(separator: ".").map(String.init)
+        guard parts.count == 3 else { return [] }
+        let levels = [("table", name), ("schema", parts[0] + "." + parts[1]), ("catalog", parts[0])]
+        var out = [String: (DatabricksPrincipal, String)]()
+        for (type, securable) in levels {
+            for g in dbx.grants where g.securableType == type && g.securable == securable
+                && g.privileges.contains(where: { ["SELECT", "ALL_PRIVILEGES", "ALL PRIVILEGES"].contains($0.uppercased()) }) {
+                let reach: [DatabricksPrincipal]
+                if DatabricksInventory.everyoneGroups.contains(g.principal.lowercased()) { reach = dbx.members(ofGroup: g.principal) }
+                else if let p = dbx.principal(named: g.principal) { reach = p.kind == .group ? dbx.members(ofGroup: p.name) : [p] }
+                else { reach = [] }
+                for p in reach where out[p.id] == nil { out[p.id] = (p, "\(g.privileges.joined(separator: ",")) on \(type) \(securable) via \(g.principal)") }
+            }
+            if let owner = dbx.securables["\(type):\(securable)"]?.owner, let p = dbx.principal(named: owner) {
+                for m in (p.kind == .group ? dbx.members(ofGroup: p.name) : [p]) where out[m.id] == nil { out[m.id] = (m, "owner of \(type) \(securable)") }
+            }
+        }
+        return out.values.sorted { $0.0.name < $1.0.name }.map { (principal: $0.0, via: $0.1) }
+    }
+}

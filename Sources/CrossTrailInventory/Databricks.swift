@@ -1,0 +1,157 @@
+import CrossTrailIngest
+
+/// A Databricks user, group or service principal from the SCIM API.
+public struct DatabricksPrincipal: Sendable, Hashable {
+    public enum Kind: String, Sendable, Codable { case user, group, servicePrincipal = "service-principal" }
+
+    public var kind: Kind
+    public var id: String
+    /// userName (an email) for users, displayName for groups, applicationId for service principals.
+    public var name: String
+    public var displayName: String?
+    public var emails: [String] = []
+    /// Direct group ids (SCIM `groups`).
+    public var groupIds: [String] = []
+    /// Groups: member ids (users, service principals and nested groups).
+    public var memberIds: [String] = []
+    /// Instance profile ARNs granted through SCIM `roles`.
+    public var instanceProfiles: [String] = []
+    public var entitlements: [String] = []
+    public var active = true
+}
+
+/// One principal's permission on a workspace object (`/api/2.0/permissions/...`).
+public struct ACLEntry: Sendable, Hashable {
+    public var principalKind: DatabricksPrincipal.Kind
+    public var principal: String
+    public var level: String
+    public var inherited: Bool
+    public var inheritedFrom: [String]
+}
+
+public struct ObjectACL: Sendable, Hashable {
+    /// cluster, job, warehouse, notebook, directory, secret-scope, token, cluster-policy, ...
+    public var objectType: String
+    /// The id in the object path (`/clusters/<id>` → `<id>`).
+    public var objectId: String
+    public var entries: [ACLEntry]
+    public var source: String
+}
+
+/// Unity Catalog privileges held by one principal on one securable.
+public struct UCGrant: Sendable, Hashable {
+    public var securableType: String
+    public var securable: String
+    public var principal: String
+    public var privileges: [String]
+    /// Effective-permissions exports name where an inherited privilege comes from.
+    public var inheritedFrom: String?
+    public var source: String
+}
+
+public struct DatabricksCluster: Sendable, Hashable {
+    public var id: String
+    public var name: String?
+    public var instanceProfileArn: String?
+    /// NONE, SINGLE_USER, USER_ISOLATION, LEGACY_* (absent = no isolation).
+    public var dataSecurityMode: String?
+    public var singleUserName: String?
+    public var policyId: String?
+    public var creator: String?
+    public var initScripts: [String] = []
+
+    /// Whether every user who can attach shares the node's instance-profile credentials.
+    public var sharesCredentialsWithAttachers: Bool {
+        switch (dataSecurityMode ?? "NONE").uppercased() {
+        case "SINGLE_USER", "USER_ISOLATION": return false
+        default: return true
+        }
+    }
+}
+
+public struct ClusterPolicy: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    /// The policy's definition (a JSON document of attribute rules).
+    public var definition: JSON?
+}
+
+/// Unity Catalog securable metadata: owner and (tables) storage location.
+public struct UCSecurable: Sendable, Hashable {
+    public var type: String
+    public var fullName: String
+    public var owner: String?
+    public var storageLocation: String?
+}
+
+/// The Databricks side of the inventory.
+public struct DatabricksInventory: Sendable {
+    public internal(set) var principals: [String: DatabricksPrincipal] = [:]
+    public internal(set) var acls: [ObjectACL] = []
+    public internal(set) var grants: [UCGrant] = []
+    public internal(set) var clusters: [String: DatabricksCluster] = [:]
+    public internal(set) var clusterPolicies: [String: ClusterPolicy] = [:]
+    public internal(set) var instanceProfiles: Set<String> = []
+    public internal(set) var securables: [String: UCSecurable] = [:]
+    /// Principal id → ids of the groups it is directly in (from both SCIM directions).
+    private var parents: [String: Set<String>] = [:]
+
+    public init() {}
+
+    /// Indexes group membership; call after the last principal is added.
+    mutating func finishLoading() {
+        parents = [:]
+        for p in principals.values {
+            parents[p.id, default: []].formUnion(p.groupIds)
+            if p.kind == .group { for m in p.memberIds { parents[m, default: []].insert(p.id) } }
+        }
+    }
+
+    public var isEmpty: Bool { principals.isEmpty && acls.isEmpty && grants.isEmpty && clusters.isEmpty }
+
+    public var users: [DatabricksPrincipal] { principals.values.filter { $0.kind == .user }.sorted { $0.name < $1.name } }
+    public var groups: [DatabricksPrincipal] { principals.values.filter { $0.kind == .group }.sorted { $0.name < $1.name } }
+
+    /// Looks a principal up by SCIM id, userName/email, group name or application id.
+    public func principal(named name: String) -> DatabricksPrincipal? {
+        if let p = principals[name] { return p }
+        let lower = name.lowercased()
+        return principals.values.sorted { $0.id < $1.id }.first {
+            $0.name.lowercased() == lower || $0.emails.contains { $0.lowercased() == lower } || ($0.kind != .user && $0.displayName == name)
+        }
+    }
+
+    /// Groups a principal belongs to, directly or through nested groups (cycles tolerated).
+    public func groupClosure(of p: DatabricksPrincipal) -> [DatabricksPrincipal] {
+        var seen = Set<String>()
+        var queue = Array(parents[p.id] ?? [])
+        var out = [DatabricksPrincipal]()
+        while let id = queue.popLast() {
+            guard seen.insert(id).inserted, let g = principals[id] else { continue }
+            out.append(g)
+            queue += parents[id] ?? []
+        }
+        return out.sorted { $0.name < $1.name }
+    }
+
+    /// Users and service principals in a group, through nested groups. The built-in `users` and
+    /// `account users` groups hold everyone even when the export lists no members.
+    public func members(ofGroup name: String) -> [DatabricksPrincipal] {
+        let everyone = principals.values.filter { $0.kind != .group && $0.active }
+        if Self.everyoneGroups.contains(name.lowercased()) { return everyone.sorted { $0.name < $1.name } }
+        return everyone.filter { p in groupClosure(of: p).contains { $0.name == name } }.sorted { $0.name < $1.name }
+    }
+
+    public static let everyoneGroups: Set<String> = ["users", "account users", "all users"]
+
+    public func isAdmin(_ p: DatabricksPrincipal) -> Bool { groupClosure(of: p).contains { $0.name == "admins" } }
+
+    /// The names a principal can hold a grant or ACL under: itself and its groups.
+    public func grantNames(of p: DatabricksPrincipal) -> Set<String> {
+        var names: Set<String> = [p.name]
+        if let d = p.displayName, p.kind != .user { names.insert(d) }
+        for g in groupClosure(of: p) { names.insert(g.name) }
+        names.formUnion(Self.everyoneGroups)
+        return names
+    }
+}

@@ -1,0 +1,103 @@
+/// How serious a finding is. Ordered: `info < low < medium < high < critical`.
+public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
+    case info, low, medium, high, critical
+
+    var rank: Int { Self.allCases.firstIndex(of: self)! }
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+/// A control a finding is evidence for (or against), e.g. SOC 2 CC6.1.
+public struct ControlRef: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var framework: String
+    public var id: String
+
+    public init(_ framework: String, _ id: String) {
+        self.framework = framework
+        self.id = id
+    }
+
+    public var description: String { "\(framework) \(id)" }
+}
+
+/// Who a finding is about.
+public struct Subject: Sendable, Hashable, Codable {
+    /// iamUser, iamRole, iamGroup, databricksUser, databricksGroup, servicePrincipal, instanceProfile, person, ...
+    public var kind: String
+    public var name: String
+    public var arn: String?
+    public var email: String?
+    /// The person the identity graph attributes this subject to, when the chain supports it.
+    public var person: String?
+
+    public init(kind: String, name: String, arn: String? = nil, email: String? = nil, person: String? = nil) {
+        self.kind = kind
+        self.name = name
+        self.arn = arn
+        self.email = email
+        self.person = person
+    }
+}
+
+/// What supports a finding: event ids, inventory entries, and the chain of reasoning.
+public struct Evidence: Sendable, Hashable, Codable {
+    /// Ids of events in the timeline.
+    public var events: [String] = []
+    /// Inventory entries: `<file>: <entry>` (policy statements, grants, ACL entries).
+    public var inventory: [String] = []
+    /// The steps from subject to resource, one line each (an escalation path, an access chain).
+    public var chain: [String] = []
+    /// Further facts, as sorted key/value pairs.
+    public var details: [String: String] = [:]
+
+    public init(events: [String] = [], inventory: [String] = [], chain: [String] = [], details: [String: String] = [:]) {
+        self.events = events
+        self.inventory = inventory
+        self.chain = chain
+        self.details = details
+    }
+}
+
+public struct Finding: Sendable, Hashable, Codable {
+    /// Stable across runs for the same rule, subject and resource (`F-` + 12 hex digits).
+    public var id: String
+    public var rule: String
+    public var severity: Severity
+    public var title: String
+    public var subjects: [Subject]
+    public var resources: [String]
+    public var evidence: Evidence
+    public var controls: [ControlRef]
+    public var remediation: String
+    /// MITRE ATT&CK technique id, where one applies.
+    public var mitre: String?
+
+    public init(rule: String, severity: Severity, title: String, subjects: [Subject], resources: [String],
+                evidence: Evidence, controls: [ControlRef], remediation: String, mitre: String? = nil, key: String? = nil) {
+        self.rule = rule
+        self.severity = severity
+        self.title = title
+        self.subjects = subjects
+        self.resources = resources
+        var evidence = evidence
+        evidence.details = evidence.details.filter { !$0.value.isEmpty }
+        self.evidence = evidence
+        self.controls = controls
+        self.remediation = remediation
+        self.mitre = mitre
+        let k = key ?? (subjects.map { $0.arn ?? $0.email ?? $0.name }.joined(separator: ",") + "|" + resources.joined(separator: ","))
+        self.id = "F-" + Self.hex(Self.fnv1a(rule + "|" + k))
+    }
+
+    static func fnv1a(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    static func hex(_ v: UInt64) -> String {
+        let digits = Array("0123456789abcdef")
+        var out = ""
+        for shift in stride(from: 44, through: 0, by: -4) { out.append(digits[Int((v >> UInt64(shift)) & 0xf)]) }
+        return out
+    }
+}

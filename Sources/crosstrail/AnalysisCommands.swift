@@ -1,0 +1,381 @@
+import ArgumentParser
+import CrossTrailAnalysis
+import CrossTrailIngest
+import CrossTrailInventory
+import CrossTrailModel
+import Foundation
+
+extension Severity: ExpressibleByArgument {}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+/// Where permissions and data classes come from.
+struct InventoryOptions: ParsableArguments {
+    @Option(help: "Inventory directory or file: IAM authorization details, Databricks SCIM, permissions, Unity Catalog grants, clusters, tags (Docs/formats.md); repeatable.")
+    var inventory: [String] = []
+
+    @Option(help: "Data classification YAML: S3 prefixes and tables with their class (pii, pci, phi, confidential) and allowed groups.")
+    var classification: String?
+
+    var isEmpty: Bool { inventory.isEmpty && classification == nil }
+
+    func load(quiet: Bool) -> (Inventory, [Diagnostic]) {
+        let (inv, diags) = Inventory.load(paths: inventory, classificationFile: classification)
+        if !quiet {
+            var lines = ["crosstrail: inventory \(inv.files.count) file\(inv.files.count == 1 ? "" : "s"): "
+                + "\(inv.iam.users.count) IAM users, \(inv.iam.roles.count) roles, \(inv.iam.policies.count) managed policies; "
+                + "\(inv.databricks.users.count) Databricks users, \(inv.databricks.groups.count) groups, \(inv.databricks.grants.count) grants, "
+                + "\(inv.databricks.acls.count) ACLs, \(inv.databricks.clusters.count) clusters; "
+                + "\(inv.classification.prefixes.count) classified prefixes, \(inv.classification.tables.count) classified tables"]
+            if !inv.iam.unresolvedPolicies.isEmpty {
+                lines.append("  attached policies missing from the export (permissions unknown): " + inv.iam.unresolvedPolicies.sorted().joined(separator: ", "))
+            }
+            for d in diags.prefix(20) { lines.append("  " + d.description.terminalSafe) }
+            if diags.count > 20 { lines.append("  ... \(diags.count - 20) more inventory diagnostics") }
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        return (inv, diags)
+    }
+}
+
+/// Reads event logs for the analysis: one streaming pass, nothing kept but observations.
+struct EventInputOptions: ParsableArguments {
+    @Option(help: "Only events at or after this time (ISO 8601).")
+    var since: String?
+
+    @Option(help: "Only events before this time (ISO 8601).")
+    var until: String?
+
+    @Option(help: "Worker threads (default: number of cores).")
+    var workers: Int?
+
+    func validate() throws {
+        if let since, Timestamp(iso: since) == nil { throw ValidationError("--since '\(since)' is not an ISO 8601 time (e.g. 2026-08-01T00:00Z)") }
+        if let until, Timestamp(iso: until) == nil { throw ValidationError("--until '\(until)' is not an ISO 8601 time") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func observe(_ paths: [String], classification: Classification, quiet: Bool) -> (Observations, IngestStats?) {
+        guard !paths.isEmpty else { return (Observations(), nil) }
+        var filter = EventFilter()
+        filter.since = since.flatMap { Timestamp(iso: $0) }
+        filter.until = until.flatMap { Timestamp(iso: $0) }
+        var ingestor = Ingestor(filter: filter)
+        if let workers { ingestor.workers = workers }
+        var discovery: [Diagnostic] = []
+        let files = Ingestor.discover(paths, diagnostics: &discovery)
+        let progress = IngestProgress(totalFiles: files.count)
+        let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
+        reporter.start()
+        let started = Date()
+        var (obs, stats) = ObservationPass.run(ingestor, files: files, classification: classification, progress: progress)
+        reporter.stop()
+        for d in discovery { stats.add(d) }
+        if !quiet { RunSummary.print(stats, elapsed: Date().timeIntervalSince(started), deduplicated: false) }
+        return (obs, stats)
+    }
+}
+
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Find flat permissions, admin-equivalent principals, escalation paths and PII exposure across AWS IAM and Databricks.",
+        discussion: """
+        With --inventory, evaluates IAM policies (explicit Deny, NotAction/NotResource, wildcards,
+        groups, permission boundaries; Conditions reported as "conditional") and Databricks RBAC
+        (nested groups, ACLs, Unity Catalog grants, clusters and instance profiles) against the data
+        classification. With log PATHs as well, it correlates identities across both planes from the
+        events (SSO sessions, instance-profile sessions → clusters → users) and compares granted with
+        used permissions for the period.
+
+        Examples:
+          crosstrail scan --inventory Samples/inventory
+          crosstrail scan Samples/logs --inventory Samples/inventory --format json > findings.json
+          crosstrail scan ./logs --inventory ./inventory --classification classes.yaml --fail-on high
+
+        Exit codes: 0 no finding at or above --fail-on, 1 findings at or above --fail-on,
+        2 usage error, 3 input diagnostics under --strict.
+        """
+    )
+
+    @Argument(help: "Audit log files or directories (optional).")
+    var paths: [String] = []
+
+    @OptionGroup var inventory: InventoryOptions
+    @OptionGroup var events: EventInputOptions
+
+    @Option(help: "Output: table (default on a terminal) or json.")
+    var format: ReportFormat?
+
+    @Option(name: [.short, .long], help: "Write the findings to this file instead of standard output.")
+    var output: String?
+
+    @Option(help: "Exit with status 1 when a finding is at or above this severity: info, low, medium, high, critical.")
+    var failOn: Severity?
+
+    @Option(help: "Report only findings at or above this severity.")
+    var minSeverity: Severity = .info
+
+    @Flag(help: "Exit with status 3 when any input diagnostic was reported.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "Do not print the run summary.")
+    var quiet = false
+
+    func validate() throws {
+        if paths.isEmpty && inventory.isEmpty {
+            throw ValidationError("give log PATHs, --inventory DIR, or both")
+        }
+    }
+
+    func run() throws {
+        let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
+        let (obs, stats) = events.observe(paths, classification: inv.classification, quiet: quiet)
+        var result = Analyzer.scan(inv, obs)
+        result.findings = result.findings.filter { $0.severity >= minSeverity }
+        let fmt = format ?? (output == nil && isatty(1) == 1 ? .table : .json)
+        let text: String
+        switch fmt {
+        case .json: text = try FindingsJSON.encode(result, inventory: inv, events: obs.events)
+        case .table: text = FindingsTable.render(result)
+        }
+        try Output.write(text, to: output)
+        if !quiet {
+            var counts = [String]()
+            for s in Severity.allCases.reversed() {
+                let n = result.findings.filter { $0.severity == s }.count
+                if n > 0 { counts.append("\(n) \(s.rawValue)") }
+            }
+            let line = "crosstrail: \(result.findings.count) finding\(result.findings.count == 1 ? "" : "s")"
+                + (counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")")
+                + "; identity graph \(result.graph.nodes.count) nodes, \(result.graph.edges.count) links\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        if strict && (!invDiags.isEmpty || (stats?.diagnosticsTotal ?? 0) > 0) { throw ExitCode(3) }
+        if let failOn, result.findings.contains(where: { $0.severity >= failOn }) { throw ExitCode(1) }
+    }
+}
+
+struct WhoCanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "who-can",
+        abstract: "Who can perform an action or reach a securable, on both planes, and why.",
+        discussion: """
+        TARGET is one of:
+          an IAM action (s3:GetObject, iam:PassRole) with --resource ARN (default *);
+          an S3 URI (s3://bucket/prefix/), meaning s3:GetObject on the objects under it;
+          a Unity Catalog table (main.sales.customers): SELECT through grants, ownership, and its storage;
+          TYPE:ID for a workspace object or securable: cluster:0801-093000-shared01, job:42, catalog:main.
+
+        Examples:
+          crosstrail who-can s3://acme-pii-customers/ --inventory Samples/inventory
+          crosstrail who-can iam:PassRole --resource 'arn:aws:iam::111122223333:role/*' --inventory Samples/inventory
+          crosstrail who-can cluster:0801-093000-shared01 --inventory Samples/inventory
+        """
+    )
+
+    @Argument(help: "Action, S3 URI, table, or TYPE:ID.")
+    var target: String
+
+    @Option(help: "Resource ARN for an IAM action (default *).")
+    var resource: String = "*"
+
+    @OptionGroup var inventory: InventoryOptions
+
+    @Option(help: "Output: table (default on a terminal) or json.")
+    var format: ReportFormat?
+
+    @Flag(name: .shortAndLong, help: "Do not print the inventory summary.")
+    var quiet = false
+
+    static let objectTypes: Set<String> = ["cluster", "job", "warehouse", "sql-warehouse", "notebook", "directory", "secret-scope", "token",
+                                           "cluster-policy", "pipeline", "repo", "catalog", "schema", "table", "volume", "metastore",
+                                           "external_location", "storage_credential", "instance-pool", "experiment", "registered-model"]
+
+    func validate() throws {
+        if inventory.isEmpty { throw ValidationError("who-can needs --inventory DIR") }
+    }
+
+    func run() throws {
+        let (inv, _) = inventory.load(quiet: quiet)
+        let answers: [AccessAnswer]
+        let prefix = target.split(separator: ":", maxSplits: 1).first.map { String($0).lowercased() } ?? ""
+        if target.hasPrefix("s3://") {
+            answers = AccessQuery.whoCan(action: "s3:GetObject", resource: target, inv)
+        } else if target.contains(":") && !Self.objectTypes.contains(prefix) {
+            answers = AccessQuery.whoCan(action: target, resource: resource, inv)
+        } else {
+            answers = AccessQuery.whoCan(securable: target, inv)
+        }
+        switch format ?? (isatty(1) == 1 ? .table : .json) {
+        case .json:
+            try Output.write(Output.json(WhoCanJSON(target: target, answers: answers)), to: nil)
+        case .table:
+            var lines = answers.isEmpty ? ["nobody in the inventory can \(target)"] : []
+            for a in answers {
+                lines.append("\(a.plane.padding(10)) \(a.kind.padding(17)) \(a.principal.terminalSafe.padding(60)) \(a.decision)")
+                for v in a.via { lines.append(String(repeating: " ", count: 11) + "via " + v.terminalSafe) }
+            }
+            try Output.write(lines.joined(separator: "\n") + "\n", to: nil)
+        }
+    }
+}
+
+struct WhoCanJSON: Encodable {
+    var target: String
+    var answers: [AccessAnswer]
+}
+
+struct WhoisCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "whois",
+        abstract: "Everything linked to an identity across both planes, with the evidence for each link.",
+        discussion: """
+        IDENTITY is an email, an IAM ARN or name, a role session (role/session), an EC2 instance id,
+        a cluster id, a group or service principal. With log PATHs, links observed in events are
+        added (SSO sessions, instance launches for clusters, who ran commands where) and the person
+        behind a session is shown with its confidence (exact, time-window, ambiguous).
+
+        Examples:
+          crosstrail whois alice@acme.example --inventory Samples/inventory Samples/logs
+          crosstrail whois i-0a1b2c3d4e5f60718 --inventory Samples/inventory Samples/logs
+        """
+    )
+
+    @Argument(help: "The identity to look up.")
+    var identity: String
+
+    @Argument(help: "Audit log files or directories (optional).")
+    var paths: [String] = []
+
+    @OptionGroup var inventory: InventoryOptions
+    @OptionGroup var events: EventInputOptions
+
+    @Option(help: "Output: table (default on a terminal) or json.")
+    var format: ReportFormat?
+
+    @Flag(name: .shortAndLong, help: "Do not print the run summary.")
+    var quiet = false
+
+    func validate() throws {
+        if paths.isEmpty && inventory.isEmpty { throw ValidationError("give log PATHs, --inventory DIR, or both") }
+    }
+
+    func run() throws {
+        let (inv, _) = inventory.load(quiet: quiet || inventory.isEmpty)
+        let (obs, _) = events.observe(paths, classification: inv.classification, quiet: quiet)
+        let graph = IdentityGraph.build(inv, obs)
+        let nodes = graph.find(identity)
+        let report = nodes.map { n in
+            WhoisEntry(node: n, links: graph.edges(of: n.id), attributions: graph.attributions(concerning: n.id))
+        }
+        switch format ?? (isatty(1) == 1 ? .table : .json) {
+        case .json:
+            try Output.write(Output.json(report), to: nil)
+        case .table:
+            var lines = nodes.isEmpty ? ["no identity matches \(identity.terminalSafe)"] : []
+            for e in report {
+                lines.append("\(e.node.kind) \(e.node.label.terminalSafe)  [\(e.node.id.terminalSafe)]")
+                for a in e.attributions {
+                    lines.append("  person: \(a.person ?? "unknown") (\(a.confidence.rawValue))" + (a.candidates.count > 1 ? ", candidates: \(a.candidates.joined(separator: ", "))" : ""))
+                    for c in a.chain { lines.append("    " + c.terminalSafe) }
+                }
+                for l in e.links {
+                    let other = l.from == e.node.id ? "→ \(l.kind) → \(l.to)" : "← \(l.kind) ← \(l.from)"
+                    var line = "  \(other.terminalSafe)  (\(l.confidence.rawValue))"
+                    let ev = l.evidence.events.prefix(3) + l.evidence.inventory.prefix(2)
+                    if !ev.isEmpty { line += "  evidence: " + ev.joined(separator: ", ").terminalSafe }
+                    lines.append(line)
+                }
+            }
+            try Output.write(lines.joined(separator: "\n") + "\n", to: nil)
+        }
+    }
+}
+
+struct WhoisEntry: Encodable {
+    var node: IdentityGraph.Node
+    var links: [IdentityGraph.Edge]
+    var attributions: [IdentityGraph.Attribution]
+}
+
+enum Output {
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    static func write(_ text: String, to path: String?) throws {
+        if let path {
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+                throw ValidationError("cannot write \(path): \(error.localizedDescription)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+enum FindingsJSON {
+    struct Document: Encodable {
+        var findings: [Finding]
+        var flatness: [Flatness]
+        var summary: Summary
+        var inventory: [InventoryFile]
+    }
+
+    struct Summary: Encodable {
+        var findings: Int
+        var bySeverity: [String: Int]
+        var events: Int
+        var identities: Int
+        var links: Int
+    }
+
+    static func encode(_ r: ScanResult, inventory: Inventory, events: Int) throws -> String {
+        var by = [String: Int]()
+        for f in r.findings { by[f.severity.rawValue, default: 0] += 1 }
+        return try Output.json(Document(
+            findings: r.findings, flatness: r.flatness,
+            summary: Summary(findings: r.findings.count, bySeverity: by, events: events, identities: r.graph.nodes.count, links: r.graph.edges.count),
+            inventory: inventory.files))
+    }
+}
+
+enum FindingsTable {
+    static func render(_ r: ScanResult) -> String {
+        var lines = [String]()
+        for f in r.findings {
+            lines.append("\(f.severity.rawValue.uppercased().padding(9)) \(f.rule.padding(30)) \(f.id)  \(f.title.terminalSafe)")
+            let indent = String(repeating: " ", count: 10)
+            if !f.subjects.isEmpty {
+                lines.append(indent + "subjects: " + f.subjects.prefix(8).map { s in
+                    (s.arn ?? s.email ?? s.name) + (s.person.map { $0 != (s.email ?? s.name) ? " (\($0))" : "" } ?? "")
+                }.joined(separator: ", ").terminalSafe + (f.subjects.count > 8 ? ", … \(f.subjects.count - 8) more" : ""))
+            }
+            for c in f.evidence.chain.prefix(6) { lines.append(indent + "· " + c.terminalSafe) }
+            if f.evidence.chain.count > 6 { lines.append(indent + "· … \(f.evidence.chain.count - 6) more steps (--format json)") }
+            if !f.evidence.events.isEmpty {
+                lines.append(indent + "events: " + f.evidence.events.prefix(5).joined(separator: ", ").terminalSafe + (f.evidence.events.count > 5 ? ", …" : ""))
+            }
+            lines.append(indent + "fix: " + f.remediation.terminalSafe)
+        }
+        if !r.flatness.isEmpty {
+            lines.append("")
+            lines.append("Classified data: who can read it, who did")
+            for f in r.flatness {
+                lines.append("  \(f.resource.terminalSafe.padding(48)) \(f.dataClass.padding(13)) can \(String(f.canAccess.count).padding(5)) used \(f.used.count)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
