@@ -93,6 +93,7 @@ let package = Package(
         .testTarget(
             name: "CrossTrailInventoryTests",
             dependencies: ["CrossTrailInventory", "TestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictness
         ),
         .testTarget(

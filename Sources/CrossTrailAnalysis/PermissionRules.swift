@@ -54,6 +54,7 @@ struct PermissionRules {
         var admins = Set<String>()
         out += iamAdmins(&admins)
         out += escalationPaths(skipping: admins)
+        out += broadWildcards(skipping: admins)
         out += wildcardOnClassified()
         out += databricksAdmins()
         out += broadGroupGrants()
@@ -146,6 +147,40 @@ struct PermissionRules {
                     remediation: "Remove or scope \(path.steps.map(\.action).joined(separator: " + ")) for \(p.name) to specific resources, or add a permissions boundary that denies them.",
                     mitre: "T1098"))
             }
+        }
+        return out
+    }
+
+    /// Services whose `service:*` on every resource is a finding by itself.
+    static let sensitiveServices: Set<String> = ["iam", "sts", "kms", "s3", "organizations", "ec2", "lambda", "secretsmanager",
+                                                 "ssm", "cloudtrail", "glue", "dynamodb", "rds", "logs", "config"]
+
+    /// Allow statements with NotAction, `*` or `<sensitive service>:*` on every resource, held by
+    /// principals that are not already reported as administrators.
+    func broadWildcards(skipping admins: Set<String>) -> [Finding] {
+        var out = [Finding]()
+        for p in inv.iam.principals where !admins.contains(p.arn) {
+            let broad = inv.iam.identityStatements(for: p).filter { s in
+                guard s.effect == .allow, s.resources.negated || s.resources.patterns.contains(where: \.isWildcardAll) else { return false }
+                return s.actions.negated || s.actions.patterns.contains { a in
+                    a.isWildcardAll || (a.text.hasSuffix(":*") && Self.sensitiveServices.contains(String(a.text.lowercased().dropLast(2))))
+                }
+            }
+            guard !broad.isEmpty else { continue }
+            // A Deny elsewhere may take back most of it: say what is still allowed.
+            let still = broad.filter { s in
+                let probe = s.actions.negated ? "crosstrail:Probe" : s.actions.patterns.first { $0.hasWildcard }.map { $0.text.replacingOccurrences(of: "*", with: "Probe") } ?? "*"
+                return inv.iam.evaluate(p, action: probe, resource: "*").level > .denied
+            }
+            guard !still.isEmpty else { continue }
+            let notAction = still.contains { $0.actions.negated }
+            out.append(Finding(
+                rule: "iam-broad-wildcard", severity: .medium,
+                title: "\(p.kind.rawValue) \(p.name) holds " + (notAction ? "a NotAction Allow (everything but the listed actions)" : "wildcard actions") + " on every resource",
+                subjects: [subject(p)], resources: [p.arn],
+                evidence: Evidence(inventory: cite(still)),
+                controls: Controls.privilegedAccess,
+                remediation: "List the actions \(p.name) needs instead of " + (notAction ? "NotAction" : "wildcards") + ", and scope Resource to the ARNs it works on."))
         }
         return out
     }

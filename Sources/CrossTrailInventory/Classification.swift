@@ -102,6 +102,8 @@ public struct Classification: Sendable {
         func path(_ c: DecodingError.Context) -> String { c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined() }
         switch e {
         case .keyNotFound(let k, let c): return "missing \"\(k.stringValue)\" at \(path(c).isEmpty ? "top level" : path(c))"
+        case .dataCorrupted(let c) where c.underlyingError is YamlError:
+            return "invalid YAML: " + "\(c.underlyingError!)".split(whereSeparator: \.isNewline).joined(separator: " ")
         case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return "\(c.debugDescription) at \(path(c))"
         @unknown default: return "\(e)"
         }

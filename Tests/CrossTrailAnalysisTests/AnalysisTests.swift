@@ -1,0 +1,259 @@
+@testable import CrossTrailAnalysis
+import CrossTrailIngest
+@testable import CrossTrailInventory
+import CrossTrailModel
+import Foundation
+import TestSupport
+import Testing
+
+/// An inventory with one IAM user (account 111122223333) holding the given inline statements,
+/// plus optional roles and managed policies.
+func inventory(user statements: String, attached: [String] = [], roles: String = "", policies: String = "", boundary: String? = nil) throws -> Inventory {
+    let boundaryJSON = boundary.map { #", "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": "\#($0)"}"# } ?? ""
+    let doc = """
+    {"UserDetailList": [{"UserName": "dev", "Arn": "arn:aws:iam::111122223333:user/dev", "GroupList": [],
+      "AttachedManagedPolicies": [\(attached.map { #"{"PolicyArn": "\#($0)"}"# }.joined(separator: ","))],
+      "UserPolicyList": [{"PolicyName": "inline", "PolicyDocument": {"Version": "2012-10-17", "Statement": [\(statements)]}}]\(boundaryJSON)}],
+     "GroupDetailList": [], "RoleDetailList": [\(roles)], "Policies": [\(policies)]}
+    """
+    var inv = Inventory()
+    let problems = inv.iam.merge(authorizationDetails: try JSON.parse(text: doc))
+    #expect(problems.isEmpty, "\(problems)")
+    return inv
+}
+
+func managedPolicy(_ arn: String, _ statements: String) -> String {
+    #"{"PolicyName": "p", "Arn": "\#(arn)", "DefaultVersionId": "v1", "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": {"Statement": [\#(statements)]}}]}"#
+}
+
+func role(_ name: String, trusting service: String) -> String {
+    #"{"RoleName": "\#(name)", "Arn": "arn:aws:iam::111122223333:role/\#(name)", "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "\#(service)"}, "Action": "sts:AssumeRole"}]}, "RolePolicyList": [], "AttachedManagedPolicies": [], "InstanceProfileList": []}"#
+}
+
+func findings(_ inv: Inventory, _ obs: Observations = Observations()) -> [Finding] {
+    Analyzer.scan(inv, obs).findings
+}
+
+func paths(_ f: [Finding]) -> Set<String> {
+    Set(f.filter { $0.rule == "iam-privilege-escalation" }.compactMap { $0.evidence.details["path"] })
+}
+
+@Suite struct EscalationTests {
+    @Test func createPolicyVersionOnAHarmlessArnIsNotFlagged() throws {
+        let inv = try inventory(user: #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "arn:aws:iam::111122223333:policy/harmless"}"#)
+        #expect(paths(findings(inv)).isEmpty)
+    }
+
+    @Test func createPolicyVersionOnPolicyWildcardIsFlagged() throws {
+        let inv = try inventory(user: #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "arn:aws:iam::111122223333:policy/*"}"#)
+        let f = findings(inv).filter { $0.rule == "iam-privilege-escalation" }
+        #expect(paths(f) == ["create-policy-version"])
+        #expect(f[0].severity == .high)
+        #expect(f[0].evidence.chain[0].contains("any (wildcard)"))
+        #expect(f[0].controls.contains(ControlRef("SOC 2", "CC6.1")))
+    }
+
+    @Test func createPolicyVersionOnItsOwnAttachedPolicyIsFlagged() throws {
+        let arn = "arn:aws:iam::111122223333:policy/dev-tools"
+        let inv = try inventory(user: #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "\#(arn)"}"#,
+                                attached: [arn], policies: managedPolicy(arn, #"{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}"#))
+        let f = findings(inv).filter { $0.rule == "iam-privilege-escalation" }
+        #expect(paths(f) == ["create-policy-version"])
+        #expect(f[0].evidence.chain[0].contains(arn))
+    }
+
+    @Test func passRoleStarWithRunInstancesIsFlagged() throws {
+        let inv = try inventory(user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}"#)
+        #expect(paths(findings(inv)) == ["passrole-ec2"])
+    }
+
+    @Test func passRoleLimitedToARoleEC2CannotUseIsNotFlagged() throws {
+        let inv = try inventory(user: #"{"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": "arn:aws:iam::111122223333:role/lambda-exec"}, {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}"#,
+                                roles: role("lambda-exec", trusting: "lambda.amazonaws.com"))
+        #expect(!paths(findings(inv)).contains("passrole-ec2"))
+        // ...but the role is passable to Lambda: flagged only if the Lambda actions are there too.
+        #expect(!paths(findings(inv)).contains("passrole-lambda"))
+    }
+
+    @Test func everyPathIsReportedNotJustTheFirst() throws {
+        let inv = try inventory(user: #"{"Effect": "Allow", "Action": ["iam:*", "lambda:*"], "Resource": "*"}"#)
+        let p = paths(findings(inv))
+        for expected in ["create-policy-version", "create-access-key", "attach-user-policy", "put-user-policy", "add-user-to-group",
+                         "passrole-lambda", "update-function-code"] {
+            #expect(p.contains(expected), "missing \(expected) in \(p.sorted())")
+        }
+        #expect(!p.contains("passrole-ec2"), "no ec2:RunInstances")
+        #expect(!p.contains("update-assume-role-policy"), "no sts:AssumeRole")
+        #expect(!p.contains("put-role-policy"), "a user has no role of its own")
+    }
+
+    @Test func denyAllNextToStarIsNotFlagged() throws {
+        let inv = try inventory(user: #"{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "Resource": "*"}"#)
+        #expect(findings(inv).isEmpty, "\(findings(inv).map(\.title))")
+    }
+
+    @Test func denyOnlyPolicyIsNotFlagged() throws {
+        let inv = try inventory(user: #"{"Effect": "Deny", "NotAction": "s3:GetObject", "Resource": "*"}"#)
+        #expect(findings(inv).isEmpty)
+    }
+
+    @Test func starStarIsAdminAndNotAlsoEscalation() throws {
+        let f = findings(try inventory(user: #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#))
+        #expect(f.map(\.rule) == ["iam-admin-equivalent"])
+    }
+
+    @Test func notActionAllowOnStarIsFlagged() throws {
+        let f = findings(try inventory(user: #"{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}"#))
+        let broad = try #require(f.first { $0.rule == "iam-broad-wildcard" })
+        #expect(broad.title.contains("NotAction"))
+        #expect(!f.contains { $0.rule == "iam-admin-equivalent" }, "IAM itself is excluded")
+        #expect(paths(f).contains("update-function-code"), "Lambda code changes are still allowed")
+    }
+
+    @Test func conditionsLowerSeverityInsteadOfGuessing() throws {
+        let f = findings(try inventory(user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}"#))
+        let esc = try #require(f.first { $0.rule == "iam-privilege-escalation" })
+        #expect(esc.severity == .medium)
+        #expect(esc.evidence.details["decision"] == "conditional")
+        #expect(esc.title.contains("under conditions"))
+    }
+
+    @Test func permissionsBoundaryBlocksEscalation() throws {
+        let b = "arn:aws:iam::111122223333:policy/boundary"
+        let inv = try inventory(user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}"#,
+                                policies: managedPolicy(b, #"{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}"#), boundary: b)
+        #expect(paths(findings(inv)).isEmpty)
+    }
+
+    @Test func cloudsplainingSamplesFindTheirKnownProblems() throws {
+        let dir = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailInventoryTests/Fixtures/cloudsplaining").path
+        let (inv, _) = Inventory.load(paths: [dir + "/example-authz-details.json"])
+        let f = findings(inv)
+        let admins = Set(f.filter { $0.rule == "iam-admin-equivalent" }.flatMap { $0.subjects.map(\.name) })
+        #expect(admins == ["obama", "userwithlotsofpermissions"], "both reach AdministratorAccess through the admin group")
+        // MyRole can PassRole and manage instance profiles but cannot launch instances.
+        #expect(!f.contains { $0.rule == "iam-privilege-escalation" && $0.subjects.first?.name == "MyRole" && $0.evidence.details["path"] == "passrole-ec2" })
+        #expect(f.allSatisfy { !$0.id.isEmpty && !$0.controls.isEmpty && !$0.remediation.isEmpty })
+    }
+}
+
+func event(_ id: String, _ minute: Int, plane: Plane, service: String, action: String, actor: Actor, resources: [Resource] = [], params: String? = nil) -> AuditEvent {
+    var e = AuditEvent(id: id, time: Timestamp(millis: 1_785_574_800_000 + Int64(minute) * 60_000), plane: plane, service: service, action: action,
+                       outcome: Outcome(status: .success), actor: actor, format: plane == .aws ? .cloudtrailDelivery : .databricksDelivery,
+                       provenance: Provenance(file: "t", line: nil, offset: 0, sha256: ""))
+    e.resources = resources
+    e.requestParameters = params
+    return e
+}
+
+func user(_ email: String) -> Actor {
+    var a = Actor(kind: .databricksUser, key: email, displayName: email)
+    a.email = email
+    return a
+}
+
+func session(_ role: String, _ name: String) -> Actor {
+    var a = Actor(kind: .assumedRole, key: "arn:aws:sts::111122223333:assumed-role/\(role)/\(name)", displayName: "\(role)/\(name)")
+    a.sessionIssuer = "arn:aws:iam::111122223333:role/\(role)"
+    a.sessionName = name
+    a.arn = a.key
+    return a
+}
+
+/// A launch of instance i-1 for cluster c-1, S3 reads by its instance-profile session, and
+/// commands on the cluster by the given users in the same hour.
+func clusterStory(users: [String]) -> Observations {
+    let observer = EventObserver(classification: Classification())
+    observer.accept(event("run", 0, plane: .aws, service: "ec2", action: "RunInstances", actor: session("dbx-cross", "databricks"),
+                          resources: [Resource(type: "AWS::EC2::Instance", id: "arn:aws:ec2:us-east-1:111122223333:instance/i-1")],
+                          params: #"{"tagSpecificationSet":{"items":[{"tags":[{"key":"ClusterId","value":"c-1"},{"key":"Creator","value":"owner@x.example"}]}]}}"#))
+    for (i, u) in users.enumerated() {
+        observer.accept(event("cmd-\(i)", 5 + i, plane: .databricks, service: "notebook", action: "runCommand", actor: user(u),
+                              resources: [Resource(type: "cluster", id: "c-1")]))
+    }
+    observer.accept(event("get", 10, plane: .aws, service: "s3", action: "GetObject", actor: session("broad", "i-1"),
+                          resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::data/k")]))
+    return observer.observations
+}
+
+@Suite struct AttributionTests {
+    @Test func oneUserOnTheClusterIsATimeWindowMatch() {
+        let g = IdentityGraph.build(Inventory(), clusterStory(users: ["ann@x.example"]))
+        let a = g.attribution(for: session("broad", "i-1"))
+        #expect(a?.person == "ann@x.example")
+        #expect(a?.confidence == .timeWindow)
+        #expect(a?.events.contains("run") == true && a?.events.contains("cmd-0") == true)
+        #expect(a?.chain.contains { $0.contains("tag ClusterId") } == true)
+    }
+
+    @Test func twoUsersOnASharedClusterAreAmbiguous() {
+        let g = IdentityGraph.build(Inventory(), clusterStory(users: ["ann@x.example", "ben@x.example"]))
+        let a = g.attribution(for: session("broad", "i-1"))
+        #expect(a?.person == nil)
+        #expect(a?.confidence == .ambiguous)
+        #expect(a?.candidates == ["ann@x.example", "ben@x.example"])
+    }
+
+    @Test func singleUserClusterIsExact() throws {
+        var inv = Inventory()
+        _ = inv.databricks.mergeClusters([try JSON.parse(text: #"{"cluster_id":"c-1","data_security_mode":"SINGLE_USER","single_user_name":"cara@x.example"}"#)])
+        let g = IdentityGraph.build(inv, clusterStory(users: ["ann@x.example", "ben@x.example"]))
+        #expect(g.attribution(for: session("broad", "i-1"))?.person == "cara@x.example")
+        #expect(g.attribution(for: session("broad", "i-1"))?.confidence == .exact)
+    }
+
+    @Test func ssoSessionsNameThePerson() {
+        let observer = EventObserver(classification: Classification())
+        var a = session("AWSReservedSSO_Admin_0123", "Dana@x.example")
+        a.email = "dana@x.example"
+        observer.accept(event("sso", 1, plane: .aws, service: "s3", action: "ListBuckets", actor: a))
+        let g = IdentityGraph.build(Inventory(), observer.observations)
+        #expect(g.edges.contains { $0.kind == "sso-session" && $0.from == "person:dana@x.example" && $0.evidence.events == ["sso"] })
+        #expect(g.attribution(for: a)?.person == "dana@x.example")
+    }
+}
+
+@Suite struct SamplesScanTests {
+    static func scanSamples() throws -> ScanResult {
+        let root = TestPaths.packageRoot.appendingPathComponent("Samples")
+        let (inv, diags) = Inventory.load(paths: [root.appendingPathComponent("inventory").path])
+        #expect(diags.isEmpty)
+        var discovery = [Diagnostic]()
+        let files = Ingestor.discover([root.appendingPathComponent("logs").path], diagnostics: &discovery)
+        let (obs, stats) = ObservationPass.run(Ingestor(workers: 2), files: files, classification: inv.classification)
+        #expect(stats.rejected == 0 && obs.events == stats.accepted)
+        return Analyzer.scan(inv, obs)
+    }
+
+    @Test func findsTheCrossPlanePathAndNamesThePerson() throws {
+        let r = try Self.scanSamples()
+        let cross = try #require(r.findings.first { $0.rule == "cross-plane-instance-profile" })
+        #expect(cross.severity == .critical)
+        #expect(cross.resources == ["s3://acme-pii-customers/"])
+        #expect(cross.evidence.details["read by"] == "i-0a1b2c3d4e5f60718: alice@acme.example (time-window)")
+        #expect(cross.evidence.events.count == 12, "the 12 GetObject calls of the incident")
+        #expect(cross.subjects.contains { $0.name == "carol@acme.example" }, "users outside data-engineers are named")
+        #expect(!cross.subjects.contains { $0.name == "bob@acme.example" }, "data-engineers are allowed")
+        let rules = Set(r.findings.map(\.rule))
+        for expected in ["iam-admin-equivalent", "iam-privilege-escalation", "iam-wildcard-on-classified", "dbx-broad-group-data-grant", "uc-all-privileges", "flat-access-classified"] {
+            #expect(rules.contains(expected), "missing \(expected)")
+        }
+        let flat = try #require(r.flatness.first { $0.resource == "s3://acme-pii-customers/" })
+        #expect(flat.used == ["alice@acme.example"])
+        #expect(flat.canAccess.count == 9)
+        #expect(r.findings.map(\.severity) == r.findings.map(\.severity).sorted(by: >), "most severe first")
+    }
+
+    @Test func whoCanAnswersOnBothPlanes() throws {
+        let (inv, _) = Inventory.load(paths: [TestPaths.packageRoot.appendingPathComponent("Samples/inventory").path])
+        let s3 = AccessQuery.whoCan(action: "s3:GetObject", resource: "s3://acme-pii-customers/customers/", inv)
+        #expect(s3.contains { $0.plane == "aws" && $0.principal.hasSuffix("role/databricks-shared-broad") })
+        #expect(s3.contains { $0.plane == "databricks" && $0.principal == "carol@acme.example" && $0.via[0].contains("CAN_ATTACH_TO") })
+        #expect(!s3.contains { $0.principal.hasSuffix("role/databricks-cross-account") })
+        let table = AccessQuery.whoCan(securable: "main.sales.customers", inv)
+        #expect(table.count == 8)
+        #expect(table.first { $0.principal == "alice@acme.example" }?.via.first?.contains("catalog main") == true)
+        let cluster = AccessQuery.whoCan(securable: "cluster:0801-093000-shared01", inv)
+        #expect(cluster.contains { $0.principal == "alice@acme.example" && $0.decision == "CAN_MANAGE" })
+    }
+}
