@@ -250,3 +250,12 @@ public struct IdentityGraph: Sendable {
         return r.trust.contains { s in s.principals.values.joined().contains { $0.contains("unity-catalog") || $0.contains("UCMasterRole") } }
     }
 }
+
+extension IdentityGraph {
+    /// The attributions in the form the timeline applies to events.
+    public var attributionMap: AttributionMap {
+        AttributionMap(sessions: attributions.mapValues {
+            PersonAttribution(email: $0.person, candidates: $0.candidates, confidence: $0.confidence.rawValue)
+        })
+    }
+}

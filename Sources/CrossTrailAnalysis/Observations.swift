@@ -148,6 +148,7 @@ func principalKey(_ a: Actor) -> String {
 public final class EventObserver: EventSink {
     public private(set) var observations = Observations()
     private let classification: Classification
+    private let json = JSONDocumentReader()
     private static let dataEventActions: Set<String> = [
         "GetObject", "PutObject", "DeleteObject", "HeadObject", "CopyObject", "DeleteObjects",
         "GetObjectAcl", "PutObjectAcl", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
@@ -185,7 +186,7 @@ public final class EventObserver: EventSink {
             o.ssoSessions[.init(role, email), default: EventSample()].add(e)
         }
         if ["AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"].contains(e.action), let params = e.requestParameters,
-           let doc = try? JSON.parse(text: params), let role = doc["roleArn"]?.string,
+           let doc = try? json.parse(text: params), let role = doc["roleArn"]?.string,
            let session = doc["roleSessionName"]?.string, session.contains("@") {
             o.ssoSessions[.init(role, session.lowercased()), default: EventSample()].add(e)
         }
@@ -226,7 +227,7 @@ public final class EventObserver: EventSink {
         }
         guard !instances.isEmpty else { return }
         var cluster: String?, creator: String?, profile: String?
-        if let params = e.requestParameters, let doc = try? JSON.parse(text: params) {
+        if let params = e.requestParameters, let doc = try? json.parse(text: params) {
             profile = doc["iamInstanceProfile"]?["arn"]?.string
             for spec in doc["tagSpecificationSet"]?["items"]?.array ?? [] {
                 for tag in spec["tags"]?.array ?? [] {
@@ -251,7 +252,7 @@ public final class EventObserver: EventSink {
             }
         }
         if e.service == "clusters", ["create", "edit"].contains(e.action), let params = e.requestParameters,
-           let doc = try? JSON.parse(text: params) {
+           let doc = try? json.parse(text: params) {
             let id = doc["cluster_id"]?.string ?? clusters.first ?? doc["cluster_name"]?.string ?? "?"
             o.clusterChanges[id, default: []].append(Observations.ClusterChange(
                 eventId: e.id, time: e.time, actor: who, action: e.action,
@@ -259,7 +260,7 @@ public final class EventObserver: EventSink {
                 dataSecurityMode: doc["data_security_mode"]?.string, singleUserName: doc["single_user_name"]?.string))
         }
         if e.service == "unityCatalog", e.action.hasPrefix("generateTemporary"), let params = e.requestParameters,
-           let doc = try? JSON.parse(text: params) {
+           let doc = try? json.parse(text: params) {
             let table = (doc["table_full_name"] ?? doc["full_name_arg"] ?? doc["table_id"] ?? doc["url"])?.string ?? "?"
             o.ucCredentials[.init(who, table.lowercased()), default: Observations.Activity()].add(e)
             if let t = classification.classify(table: table) {

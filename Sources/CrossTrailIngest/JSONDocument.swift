@@ -94,6 +94,26 @@ public enum JSON: Sendable, Hashable {
     }
 }
 
+/// A reusable parser for owned JSON trees (one per thread; not shareable).
+public final class JSONDocumentReader {
+    private let parser: JSONParser
+
+    public init(maxDepth: Int = 1024) { parser = JSONParser(maxDepth: maxDepth) }
+
+    public func parse(_ bytes: [UInt8]) throws(JSONDocumentError) -> JSON {
+        // The borrowed views point into the parser's document: copy out before it is reused.
+        let result = withExtendedLifetime(parser) {
+            bytes.withUnsafeBytes { parser.parse($0, padded: false).map(JSON.init(borrowing:)) }
+        }
+        switch result {
+        case .success(let v): return v
+        case .failure(let e): throw JSONDocumentError(reason: "invalid JSON: \(e)")
+        }
+    }
+
+    public func parse(text: String) throws(JSONDocumentError) -> JSON { try parse(Array(text.utf8)) }
+}
+
 public struct JSONDocumentError: Error, CustomStringConvertible, Sendable {
     public var reason: String
     public var description: String { reason }
@@ -101,13 +121,9 @@ public struct JSONDocumentError: Error, CustomStringConvertible, Sendable {
 
 extension JSON {
     /// Parses one JSON document (simdjson). Depth beyond `maxDepth` is an error, not a crash.
+    /// Parsing many small documents: keep a `JSONDocumentReader` instead.
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 1024) throws(JSONDocumentError) -> JSON {
-        let parser = JSONParser(maxDepth: maxDepth)
-        let result = bytes.withUnsafeBytes { parser.parse($0, padded: false).map(JSON.init(borrowing:)) }
-        switch result {
-        case .success(let v): return v
-        case .failure(let e): throw JSONDocumentError(reason: "invalid JSON: \(e)")
-        }
+        try JSONDocumentReader(maxDepth: maxDepth).parse(bytes)
     }
 
     /// Parses a string that holds JSON (IAM policy documents URL-encoded or embedded as text).

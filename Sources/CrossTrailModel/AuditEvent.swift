@@ -129,6 +129,8 @@ public struct AuditEvent: Sendable, Hashable {
     public var provenance: Provenance
     /// Hash of the record's source bytes: equal for re-delivered copies of one record.
     public var contentHash: UInt64 = 0
+    /// Set only when the timeline is built with attribution.
+    public var person: PersonAttribution?
 
     public init(
         id: String, time: Timestamp, plane: Plane, service: String, action: String,
@@ -144,5 +146,37 @@ public struct AuditEvent: Sendable, Hashable {
         self.resources = []
         self.format = format
         self.provenance = provenance
+    }
+}
+
+/// The person an event is attributed to by the identity graph (`timeline --attribute`).
+public struct PersonAttribution: Sendable, Hashable, Codable {
+    /// The person's email, when one candidate remains.
+    public var email: String?
+    /// Every candidate (more than one when ambiguous).
+    public var candidates: [String]
+    /// exact, time-window or ambiguous.
+    public var confidence: String
+
+    public init(email: String?, candidates: [String], confidence: String) {
+        self.email = email
+        self.candidates = candidates
+        self.confidence = confidence
+    }
+}
+
+/// Role sessions (`role ARN|session name`) → the person behind them, plus the rule that an
+/// actor carrying an email (Databricks users, SSO sessions) is that person.
+public struct AttributionMap: Sendable {
+    public var sessions: [String: PersonAttribution]
+
+    public init(sessions: [String: PersonAttribution]) { self.sessions = sessions }
+
+    public func person(for a: Actor) -> PersonAttribution? {
+        if let email = a.email { return PersonAttribution(email: email, candidates: [email], confidence: "exact") }
+        if a.kind == .assumedRole, let role = a.sessionIssuer, let session = a.sessionName {
+            return sessions[role + "|" + session]
+        }
+        return nil
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 public struct JSONLFields: Sendable, Equatable {
     public enum Top: Int, CaseIterable, Sendable {
         case id, time, plane, service, action, outcome, actor, sourceIPAddress, userAgent, vpcEndpointId, tlsVersion
-        case account, region, workspace, resources, requestId, eventType, readOnly, requestParameters, format, source
+        case account, region, workspace, resources, requestId, eventType, readOnly, requestParameters, format, source, person
 
         var name: String { String(describing: self) }
     }

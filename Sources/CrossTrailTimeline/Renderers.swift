@@ -144,6 +144,21 @@ public struct JSONLRenderer: TimelineRenderer {
             o.key("actor", &out)
             JSONLRenderer.actor(e.actor, f, &out)
         }
+        if f.has(.person), let p = e.person {
+            o.object("person", &out) { po, out in
+                po.string("email", p.email, &out)
+                if p.email == nil {
+                    po.key("candidates", &out)
+                    out.append(UInt8(ascii: "["))
+                    for (i, c) in p.candidates.enumerated() {
+                        if i > 0 { out.append(UInt8(ascii: ",")) }
+                        appendJSONString(c, &out)
+                    }
+                    out.append(UInt8(ascii: "]"))
+                }
+                po.string("confidence", p.confidence, &out)
+            }
+        }
         if f.has(.sourceIPAddress) { o.string("sourceIPAddress", e.sourceIPAddress, &out, includeNull: true) }
         if f.has(.userAgent) { o.string("userAgent", e.userAgent, &out) }
         if f.has(.vpcEndpointId) { o.string("vpcEndpointId", e.vpcEndpointId, &out) }
@@ -315,7 +330,9 @@ public struct TableRenderer: TimelineRenderer {
 
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
         let outcome = e.outcome.status == .failure ? "FAIL" + (e.outcome.errorCode.map { ":" + $0 } ?? "") : e.outcome.status.rawValue
-        row([e.time.iso8601, e.plane.rawValue, e.service, e.action, outcome, e.actor.displayName, e.sourceIPAddress ?? "-",
+        var actor = e.actor.displayName
+        if let p = e.person, p.email != e.actor.email { actor = (p.email ?? p.candidates.joined(separator: "|")) + " via " + actor }
+        row([e.time.iso8601, e.plane.rawValue, e.service, e.action, outcome, actor, e.sourceIPAddress ?? "-",
              e.resources.first?.id ?? ""], &out)
     }
 

@@ -19,6 +19,8 @@ public struct TimelineOptions: Sendable {
     public var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Records with the same id seen within this window (event time) are marked `idShared`.
     public var sharedIDWindowMillis: Int64 = 3_600_000
+    /// When set, events get the person behind their actor (JSONL `person`, table actor column).
+    public var attribution: AttributionMap?
 
     public init() {}
 }
@@ -40,7 +42,7 @@ public enum Timeline {
         // Decode only what the output shows (filters add what they need in the reader).
         ingestor.detail = options.format == .jsonl ? options.fields.detail : EventDetail.all.subtracting(.requestParameters)
         var stats = ingestor.run(files: files, progress: progress) { w in
-            let c = RunCollector(worker: w, renderer: renderer, filter: filter, budget: budget, spillDir: spillDir)
+            let c = RunCollector(worker: w, renderer: renderer, filter: filter, budget: budget, spillDir: spillDir, attribution: options.attribution)
             collectors.set(w, c)
             return c
         }
@@ -227,8 +229,11 @@ final class RunCollector: EventSink {
     private(set) var spillError: (any Error)?
     private let needsLateFilter: Bool
 
-    init(worker: Int, renderer: any TimelineRenderer, filter: EventFilter, budget: Int, spillDir: SpillDirectory) {
+    private let attribution: AttributionMap?
+
+    init(worker: Int, renderer: any TimelineRenderer, filter: EventFilter, budget: Int, spillDir: SpillDirectory, attribution: AttributionMap?) {
         self.worker = worker
+        self.attribution = attribution
         self.renderer = renderer
         self.filter = filter
         self.budget = budget
@@ -239,6 +244,16 @@ final class RunCollector: EventSink {
 
     func accept(_ e: AuditEvent) {
         if needsLateFilter, !filter.matchesRest(e) { filteredLate += 1; return }
+        if let attribution {
+            var attributed = e
+            attributed.person = attribution.person(for: e.actor)
+            record(attributed)
+        } else {
+            record(e)
+        }
+    }
+
+    private func record(_ e: AuditEvent) {
         let start = arena.count
         arena.append(contentsOf: [0, 0, 0, 0])
         withUnsafeBytes(of: e.time.millis.littleEndian) { arena.append(contentsOf: $0) }

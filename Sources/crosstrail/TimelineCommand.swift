@@ -1,5 +1,7 @@
 import ArgumentParser
+import CrossTrailAnalysis
 import CrossTrailIngest
+import CrossTrailInventory
 import CrossTrailModel
 import CrossTrailTimeline
 import Foundation
@@ -23,6 +25,12 @@ struct TimelineCommand: ParsableCommand {
           crosstrail timeline ./logs --since 2026-08-01T00:00Z --until 2026-08-02T00:00Z --actor alice@acme.example
           crosstrail timeline ./logs --format jsonl > timeline.jsonl
           aws cloudtrail lookup-events --max-results 50 | crosstrail timeline -
+          crosstrail timeline ./logs --attribute --inventory ./inventory --format jsonl
+
+        --attribute adds the person behind each actor (JSONL "person", table ACTOR column): emails of
+        Databricks users and SSO sessions, and instance-profile or Unity Catalog role sessions traced
+        to the users of the cluster, with a confidence (exact, time-window, ambiguous). It reads the
+        input twice: once to correlate identities, once for the timeline.
         """
     )
 
@@ -74,6 +82,11 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "Worker threads (default: number of cores).")
     var workers: Int?
 
+    @Flag(help: "Add the person behind each actor, traced through the identity graph (reads the input twice).")
+    var attribute = false
+
+    @OptionGroup var inventory: InventoryOptions
+
     @Option(help: "Memory for sorting in MiB before spilling sorted runs to disk.")
     var memory: Int = 96
 
@@ -95,6 +108,8 @@ struct TimelineCommand: ParsableCommand {
         if memory < 8 { throw ValidationError("--memory must be at least 8 (MiB)") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if maxFileMib < 1 || maxRecordMib < 1 || maxDepth < 2 { throw ValidationError("limits must be positive") }
+        if !inventory.isEmpty && !attribute { throw ValidationError("--inventory and --classification apply with --attribute") }
+        if attribute && paths == ["-"] { throw ValidationError("--attribute reads the input twice and cannot read standard input") }
         if let fields {
             if let format, format != .jsonl { throw ValidationError("--fields applies to --format jsonl only") }
             do { _ = try JSONLFields(parsing: fields) } catch { throw ValidationError("--fields: \(error)") }
@@ -125,6 +140,15 @@ struct TimelineCommand: ParsableCommand {
 
         var discovery: [Diagnostic] = []
         let files = Ingestor.discover(paths, diagnostics: &discovery)
+        if attribute {
+            let map = correlate(files, filter: filter, limits: options.limits)
+            options.attribution = map
+            // --actor PERSON also selects the role sessions attributed to that person.
+            options.filter.actors += map.sessions.sorted { $0.key < $1.key }.compactMap { key, p in
+                guard let email = p.email, filter.actors.contains(where: { $0.matches(email) }) else { return nil }
+                return Self.sessionGlob(key)
+            }
+        }
         let sink = try output.map { try OutputSink(path: $0) } ?? OutputSink(fd: 1)
         let progress = IngestProgress(totalFiles: files.count)
         let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
@@ -143,5 +167,27 @@ struct TimelineCommand: ParsableCommand {
         if let statsJSON { try RunSummary.writeJSON(stats, to: statsJSON) }
         if !quiet { RunSummary.print(stats, elapsed: elapsed) }
         if strict && stats.diagnosticsTotal > 0 { throw ExitCode(3) }
+    }
+
+    /// `arn:aws:iam::1:role/path/name|session` → a glob for `arn:aws:sts::1:assumed-role/name/session`.
+    static func sessionGlob(_ key: String) -> Glob? {
+        let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+        guard parts.count == 2, parts[0].hasPrefix("arn:aws:iam::") else { return nil }
+        let account = parts[0].split(separator: ":", omittingEmptySubsequences: false)[4]
+        guard let name = parts[0].split(separator: "/").last else { return nil }
+        return Glob("arn:aws:sts::\(account):assumed-role/\(name)/\(parts[1])".replacingOccurrences(of: "*", with: "?"))
+    }
+
+    /// The first pass of --attribute: correlate identities over the same files (time-filtered
+    /// only, with an hour of margin, so the links an actor filter would hide still count).
+    private func correlate(_ files: [Ingestor.InputFile], filter: EventFilter, limits: IngestLimits) -> AttributionMap {
+        let (inv, _) = inventory.isEmpty ? (Inventory(), []) : inventory.load(quiet: quiet)
+        var window = EventFilter()
+        window.since = filter.since.map { Timestamp(millis: $0.millis - 3_600_000) }
+        window.until = filter.until.map { Timestamp(millis: $0.millis + 3_600_000) }
+        var ingestor = Ingestor(filter: window, limits: limits)
+        if let workers { ingestor.workers = workers }
+        let (obs, _) = ObservationPass.run(ingestor, files: files, classification: inv.classification)
+        return IdentityGraph.build(inv, obs).attributionMap
     }
 }
