@@ -83,32 +83,58 @@ struct EscalationPath: Sendable {
     /// A name no real resource has: only a wildcard grant reaches it.
     static let probe = "crosstrail-probe-\u{7f}"
 
-    /// Concrete resources to evaluate a step on, for one principal.
-    static func candidates(_ t: Target, for p: IAMPrincipal, in iam: IAMInventory) -> [String] {
-        let acct = p.account
+    /// Resources to evaluate a step on, for one principal: a probe that only wildcard grants
+    /// reach (nil when the target is the principal itself), and the real resources.
+    struct Candidates {
+        var probe: String?
+        var real: [(arn: String, pattern: IAMPattern)]
+    }
+
+    /// Account-wide resource lists, built once per scan.
+    final class AccountIndex: @unchecked Sendable {
+        private var cache: [String: [(arn: String, pattern: IAMPattern)]] = [:]
+        let iam: IAMInventory
+        init(_ iam: IAMInventory) { self.iam = iam }
+
+        func list(_ kind: String, _ account: String, _ make: () -> [String]) -> [(arn: String, pattern: IAMPattern)] {
+            let key = kind + "|" + account
+            if let known = cache[key] { return known }
+            let value = make().sorted().map { ($0, IAMPattern.resource($0)) }
+            cache[key] = value
+            return value
+        }
+    }
+
+    static func candidates(_ t: Target, for p: IAMPrincipal, index: AccountIndex) -> Candidates {
+        let acct = p.account, iam = index.iam
+        func real(_ arns: [String]) -> [(arn: String, pattern: IAMPattern)] { arns.map { ($0, IAMPattern.resource($0)) } }
         switch t {
         case .any:
-            return ["*"]
+            return Candidates(probe: nil, real: real(["*"]))
         case .own:
-            return [p.arn]
+            return Candidates(probe: nil, real: real([p.arn]))
         case .ownGroups:
-            return iam.groups(of: p).map(\.arn)
+            return Candidates(probe: nil, real: real(iam.groups(of: p).map(\.arn)))
         case .otherUsers:
-            return iam.users.values.filter { $0.account == acct && $0.arn != p.arn }.map(\.arn).sorted() + ["arn:aws:iam::\(acct):user/\(probe)"]
+            let users = index.list("user", acct) { iam.users.values.filter { $0.account == acct }.map(\.arn) }
+            return Candidates(probe: "arn:aws:iam::\(acct):user/\(probe)", real: users.filter { $0.arn != p.arn })
         case .anyGroup:
-            return iam.groups.values.filter { $0.account == acct }.map(\.arn).sorted() + ["arn:aws:iam::\(acct):group/\(probe)"]
+            return Candidates(probe: "arn:aws:iam::\(acct):group/\(probe)", real: index.list("group", acct) { iam.groups.values.filter { $0.account == acct }.map(\.arn) })
         case .anyRole:
-            return iam.roles.values.filter { $0.account == acct && $0.arn != p.arn }.map(\.arn).sorted() + ["arn:aws:iam::\(acct):role/\(probe)"]
+            let roles = index.list("role", acct) { iam.roles.values.filter { $0.account == acct }.map(\.arn) }
+            return Candidates(probe: "arn:aws:iam::\(acct):role/\(probe)", real: roles.filter { $0.arn != p.arn })
         case .passableRole(let service):
-            let trusting = iam.roles.values.filter { r in
-                r.account == acct && r.trust.contains { $0.effect == .allow && ($0.principals["Service"] ?? []).contains(service) }
+            let trusting = index.list("trusts " + service, acct) {
+                iam.roles.values.filter { r in
+                    r.account == acct && r.trust.contains { $0.effect == .allow && ($0.principals["Service"] ?? []).contains(service) }
+                }.map(\.arn)
             }
-            return trusting.map(\.arn).sorted() + ["arn:aws:iam::\(acct):role/\(probe)"]
+            return Candidates(probe: "arn:aws:iam::\(acct):role/\(probe)", real: trusting)
         case .ownPolicies:
             var attached = p.attached
             for g in iam.groups(of: p) { attached += g.attached }
-            let customer = attached.filter { !$0.hasPrefix("arn:aws:iam::aws:") }
-            return Array(Set(customer)).sorted() + ["arn:aws:iam::\(acct):policy/\(probe)"]
+            let customer = Set(attached.filter { !$0.hasPrefix("arn:aws:iam::aws:") }).sorted()
+            return Candidates(probe: "arn:aws:iam::\(acct):policy/\(probe)", real: real(customer))
         }
     }
 }

@@ -41,7 +41,32 @@ struct PermissionRules {
     let obs: Observations
     let graph: IdentityGraph
     let options: AnalysisOptions
+    private let memo = Memo()
+
+    init(inv: Inventory, obs: Observations, graph: IdentityGraph, options: AnalysisOptions) {
+        self.inv = inv
+        self.obs = obs
+        self.graph = graph
+        self.options = options
+    }
+
+    /// Answers computed once per scan (the rules ask the same questions many times).
+    private final class Memo: @unchecked Sendable {
+        var profileUsers: [String: [(principal: DatabricksPrincipal, via: String)]] = [:]
+        var ssoPeople: [String: [String]]?
+        var scimGrants: [String: [(DatabricksPrincipal, String)]]?
+        private var accountIndex: EscalationPath.AccountIndex?
+        func accounts(_ iam: IAMInventory) -> EscalationPath.AccountIndex {
+            if let accountIndex { return accountIndex }
+            let made = EscalationPath.AccountIndex(iam)
+            accountIndex = made
+            return made
+        }
+    }
     var haveEvents: Bool { obs.events > 0 }
+
+    /// Principals listed by name in one finding; the rest are counted (who-can lists them all).
+    static let maxListed = 50
 
     /// Actions a principal must be allowed on `*` to count as an administrator.
     static let adminProbes = ["iam:PutRolePolicy", "iam:CreateUser", "iam:AttachUserPolicy", "sts:AssumeRole",
@@ -124,17 +149,28 @@ struct PermissionRules {
                     if case .own = step.target, p.kind == .user, step.action.hasPrefix("iam:") && step.action.contains("Role") { level = .denied; break }
                     if case .own = step.target, p.kind == .role, step.action.contains("User") { level = .denied; break }
                     if case .ownGroups = step.target, p.kind != .user { level = .denied; break }
+                    // Only statements that can allow the step matter; most principals have none.
+                    let stepAction = IAMPattern.action(step.action)
+                    let relevant = statements.filter { $0.effect == .allow && $0.actions.overlaps(stepAction) }
+                    if relevant.isEmpty { level = .denied; break }
+                    let c = EscalationPath.candidates(step.target, for: p, index: memo.accounts(inv.iam))
                     var best: (AccessDecision, String)?
-                    for r in EscalationPath.candidates(step.target, for: p, in: inv.iam) {
-                        let d = PolicyEvaluator.evaluate(statements, boundary: boundary, action: .action(step.action), resource: .resource(r))
-                        if d.level > (best?.0.level ?? .denied) || best == nil { best = (d, r) }
-                        if d.level == .allowed { break }
+                    // The probe first: a wildcard grant answers for every real resource at once.
+                    if let probe = c.probe {
+                        let d = PolicyEvaluator.evaluate(statements, boundary: boundary, action: stepAction, resource: .resource(probe))
+                        best = (d, "any (wildcard)")
+                    }
+                    if best?.0.level != .allowed {
+                        for r in c.real where relevant.contains(where: { $0.resources.overlaps(r.pattern) }) {
+                            let d = PolicyEvaluator.evaluate(statements, boundary: boundary, action: stepAction, resource: r.pattern)
+                            if best == nil || d.level > best!.0.level { best = (d, r.arn) }
+                            if d.level == .allowed { break }
+                        }
                     }
                     guard let (d, r) = best, d.level > .denied else { level = .denied; break }
                     level = min(level, d.level)
                     cited += d.allowedBy
-                    let shown = r.contains(EscalationPath.probe) ? "any (wildcard)" : r
-                    chain.append("\(step.action) on \(shown): \(d.level.name) by \(d.allowedBy.map(\.source.description).uniqued().joined(separator: "; "))")
+                    chain.append("\(step.action) on \(r): \(d.level.name) by \(d.allowedBy.map(\.source.description).uniqued().joined(separator: "; "))")
                 }
                 guard level > .denied else { continue }
                 chain.append("then: \(path.how)")
@@ -312,14 +348,34 @@ struct PermissionRules {
     /// Who can use an instance profile: principals granted it in SCIM (directly or via groups),
     /// and everyone who can attach to a cluster that runs with it without user isolation.
     func instanceProfileUsers(_ arn: String) -> [(principal: DatabricksPrincipal, via: String)] {
+        if let known = memo.profileUsers[arn] { return known }
+        let answer = computeInstanceProfileUsers(arn)
+        memo.profileUsers[arn] = answer
+        return answer
+    }
+
+    /// Instance profile → principals granted it in SCIM `roles`, directly or through a group.
+    func scimProfileGrants() -> [String: [(DatabricksPrincipal, String)]] {
+        if let known = memo.scimGrants { return known }
         let dbx = inv.databricks
-        var out = [String: (DatabricksPrincipal, String)]()
-        for p in dbx.principals.values where p.kind != .group && p.active {
-            if p.instanceProfiles.contains(arn) { out[p.id] = (p, "granted \(arn) in SCIM roles") ; continue }
-            if let g = dbx.groupClosure(of: p).first(where: { $0.instanceProfiles.contains(arn) }) {
-                out[p.id] = (p, "member of \(g.name), which is granted \(arn)")
+        var out = [String: [(DatabricksPrincipal, String)]]()
+        for p in dbx.principals.values.sorted(by: { $0.id < $1.id }) where p.kind != .group && p.active {
+            var seen = Set<String>()
+            for arn in p.instanceProfiles where seen.insert(arn).inserted { out[arn, default: []].append((p, "granted \(arn) in SCIM roles")) }
+            for g in dbx.groupClosure(of: p) {
+                for arn in g.instanceProfiles where seen.insert(arn).inserted {
+                    out[arn, default: []].append((p, "member of \(g.name), which is granted \(arn)"))
+                }
             }
         }
+        memo.scimGrants = out
+        return out
+    }
+
+    private func computeInstanceProfileUsers(_ arn: String) -> [(principal: DatabricksPrincipal, via: String)] {
+        let dbx = inv.databricks
+        var out = [String: (DatabricksPrincipal, String)]()
+        for (p, via) in scimProfileGrants()[arn] ?? [] { out[p.id] = (p, via) }
         for c in dbx.clusters.values.sorted(by: { $0.id < $1.id }) where c.instanceProfileArn == arn {
             if !c.sharesCredentialsWithAttachers {
                 if let single = c.singleUserName, c.dataSecurityMode?.uppercased() == "SINGLE_USER", let p = dbx.principal(named: single), out[p.id] == nil {
@@ -359,7 +415,8 @@ struct PermissionRules {
                     let outside = users.filter { u in allowed.isEmpty ? true : inv.databricks.groupClosure(of: u.principal).allSatisfy { !allowed.contains($0.name) } }
                     guard !outside.isEmpty || users.count > options.flatMinimumReach else { continue }
                     let sensitive = ["pii", "pci", "phi"].contains(prefix.dataClass)
-                    var chain = users.prefix(50).map { "\($0.principal.name): \($0.via)" }
+                    var chain = users.prefix(Self.maxListed).map { "\($0.principal.name): \($0.via)" }
+                    if users.count > Self.maxListed { chain.append("… and \(users.count - Self.maxListed) more (crosstrail who-can \(prefix.uri))") }
                     chain.append("instance profile \(arn) carries role \(role.arn)")
                     chain.append("role \(role.name) → s3:GetObject on \(prefix.objectARN): \(d.reason)")
                     let used = obs.instanceSessions.filter { $0.key.a == role.arn && $0.value.classified.contains(prefix.uri) }
@@ -371,11 +428,11 @@ struct PermissionRules {
                         rule: "cross-plane-instance-profile", severity: sensitive ? (outside.isEmpty ? .high : .critical) : .medium,
                         title: "\(users.count) workspace principals can read \(prefix.dataClass) data in \(prefix.uri) through instance profile \(arn.split(separator: "/").last ?? "")"
                             + (outside.isEmpty ? "" : " (\(outside.count) outside \(prefix.allowedGroups.joined(separator: ", ")))"),
-                        subjects: outside.map { subject($0.principal) } + [Subject(kind: "instanceProfile", name: String(arn.split(separator: "/").last ?? ""), arn: arn), subject(role)],
+                        subjects: outside.prefix(Self.maxListed).map { subject($0.principal) } + [Subject(kind: "instanceProfile", name: String(arn.split(separator: "/").last ?? ""), arn: arn), subject(role)],
                         resources: [prefix.uri],
                         evidence: Evidence(events: used.values.flatMap { $0.sample.sortedIds }.sorted().prefix(EventSample.cap).map { $0 },
                                            inventory: cite(d.allowedBy) + ["classification: \(prefix.source)"], chain: chain,
-                                           details: ["principals": String(users.count), "outside allowed groups": outside.map(\.principal.name).joined(separator: ", "),
+                                           details: ["principals": String(users.count), "outside allowed groups": String(outside.count),
                                                      "class": prefix.dataClass, "decision": d.level.name,
                                                      "used in period": used.isEmpty ? "no" : "yes (\(used.values.map(\.sample.count).reduce(0, +)) calls)",
                                                      "read by": readers.joined(separator: "; ")]),
@@ -464,7 +521,7 @@ struct PermissionRules {
             var can = Set<String>()
             for (p, _) in iamReaders(of: prefix) {
                 // Roles used through SSO or instance profiles reach people; name them.
-                let people = graph.edges.filter { $0.kind == "sso-session" && $0.to == "iam-role:\(p.arn)" }.map { String($0.from.dropFirst("person:".count)) }
+                let people = ssoPeople()["iam-role:\(p.arn)"] ?? []
                 let profileUsers = p.instanceProfiles.flatMap { instanceProfileUsers($0).map { $0.principal.name.lowercased() } }
                 if people.isEmpty && profileUsers.isEmpty { can.insert(p.arn) }
                 can.formUnion(people)
@@ -485,6 +542,15 @@ struct PermissionRules {
             let used = obs.classifiedAccess.keys.filter { $0.a == "table:" + table.name }.map(\.b)
             out.append(Flatness(resource: "table:" + table.name, dataClass: table.dataClass, canAccess: readers.sorted(), used: Set(used).intersection(readers).sorted()))
         }
+        return out
+    }
+
+    /// Role node id → people seen using it through SSO sessions.
+    func ssoPeople() -> [String: [String]] {
+        if let known = memo.ssoPeople { return known }
+        var out = [String: [String]]()
+        for e in graph.edges where e.kind == "sso-session" { out[e.to, default: []].append(String(e.from.dropFirst("person:".count))) }
+        memo.ssoPeople = out
         return out
     }
 

@@ -93,17 +93,43 @@ public struct DatabricksInventory: Sendable {
     public internal(set) var clusterPolicies: [String: ClusterPolicy] = [:]
     public internal(set) var instanceProfiles: Set<String> = []
     public internal(set) var securables: [String: UCSecurable] = [:]
-    /// Principal id → ids of the groups it is directly in (from both SCIM directions).
-    private var parents: [String: Set<String>] = [:]
+    /// Principal id → ids of every group it is in, directly or through nested groups.
+    private var closure: [String: [String]] = [:]
+    /// Group name → ids of its (transitive) user and service principal members.
+    private var membersByGroup: [String: [String]] = [:]
+    /// Lowercased userName, email, group or application name → principal id (lowest id wins).
+    private var byName: [String: String] = [:]
 
     public init() {}
 
-    /// Indexes group membership; call after the last principal is added.
+    /// Indexes group membership (both SCIM directions, nesting, cycles); call after the last
+    /// principal is added. Lookups before it fall back to walking the groups.
     mutating func finishLoading() {
-        parents = [:]
+        var parents = [String: Set<String>]()
         for p in principals.values {
             parents[p.id, default: []].formUnion(p.groupIds)
             if p.kind == .group { for m in p.memberIds { parents[m, default: []].insert(p.id) } }
+        }
+        closure = [:]
+        membersByGroup = [:]
+        byName = [:]
+        for p in principals.values.sorted(by: { $0.id > $1.id }) {
+            byName[p.name.lowercased()] = p.id
+            for e in p.emails { byName[e.lowercased()] = p.id }
+            if p.kind != .user, let d = p.displayName { byName[d.lowercased()] = p.id }
+        }
+        for p in principals.values {
+            var seen = Set<String>()
+            var queue = Array(parents[p.id] ?? [])
+            while let id = queue.popLast() {
+                guard seen.insert(id).inserted, principals[id] != nil else { continue }
+                queue += parents[id] ?? []
+            }
+            let ids = seen.filter { principals[$0] != nil }.sorted()
+            closure[p.id] = ids
+            if p.kind != .group && p.active {
+                for g in ids { membersByGroup[principals[g]!.name, default: []].append(p.id) }
+            }
         }
     }
 
@@ -116,20 +142,22 @@ public struct DatabricksInventory: Sendable {
     public func principal(named name: String) -> DatabricksPrincipal? {
         if let p = principals[name] { return p }
         let lower = name.lowercased()
+        if !byName.isEmpty { return byName[lower].flatMap { principals[$0] } }
         return principals.values.sorted { $0.id < $1.id }.first {
-            $0.name.lowercased() == lower || $0.emails.contains { $0.lowercased() == lower } || ($0.kind != .user && $0.displayName == name)
+            $0.name.lowercased() == lower || $0.emails.contains { $0.lowercased() == lower } || ($0.kind != .user && $0.displayName?.lowercased() == lower)
         }
     }
 
     /// Groups a principal belongs to, directly or through nested groups (cycles tolerated).
     public func groupClosure(of p: DatabricksPrincipal) -> [DatabricksPrincipal] {
+        if let ids = closure[p.id] { return ids.compactMap { principals[$0] }.sorted { $0.name < $1.name } }
         var seen = Set<String>()
-        var queue = Array(parents[p.id] ?? [])
+        var queue = p.groupIds + principals.values.filter { $0.kind == .group && $0.memberIds.contains(p.id) }.map(\.id)
         var out = [DatabricksPrincipal]()
         while let id = queue.popLast() {
             guard seen.insert(id).inserted, let g = principals[id] else { continue }
             out.append(g)
-            queue += parents[id] ?? []
+            queue += g.groupIds + principals.values.filter { $0.kind == .group && $0.memberIds.contains(id) }.map(\.id)
         }
         return out.sorted { $0.name < $1.name }
     }
@@ -137,9 +165,12 @@ public struct DatabricksInventory: Sendable {
     /// Users and service principals in a group, through nested groups. The built-in `users` and
     /// `account users` groups hold everyone even when the export lists no members.
     public func members(ofGroup name: String) -> [DatabricksPrincipal] {
-        let everyone = principals.values.filter { $0.kind != .group && $0.active }
-        if Self.everyoneGroups.contains(name.lowercased()) { return everyone.sorted { $0.name < $1.name } }
-        return everyone.filter { p in groupClosure(of: p).contains { $0.name == name } }.sorted { $0.name < $1.name }
+        if Self.everyoneGroups.contains(name.lowercased()) {
+            return principals.values.filter { $0.kind != .group && $0.active }.sorted { $0.name < $1.name }
+        }
+        if !closure.isEmpty { return (membersByGroup[name] ?? []).compactMap { principals[$0] }.sorted { $0.name < $1.name } }
+        return principals.values.filter { $0.kind != .group && $0.active && groupClosure(of: $0).contains { g in g.name == name } }
+            .sorted { $0.name < $1.name }
     }
 
     public static let everyoneGroups: Set<String> = ["users", "account users", "all users"]

@@ -45,24 +45,21 @@ public struct IAMInventory: Sendable {
     public private(set) var instanceProfiles: [String: [String]] = [:]
     /// Attached managed policies absent from the export (their permissions are unknown).
     public private(set) var unresolvedPolicies: Set<String> = []
+    /// Indexes rebuilt after each merge: users then roles by ARN, and each one's statements.
+    public private(set) var principals: [IAMPrincipal] = []
+    private var statementIndex: [String: [PolicyStatement]] = [:]
+    private var groupsByAccountName: [String: IAMPrincipal] = [:]
 
     public init() {}
 
     public var isEmpty: Bool { users.isEmpty && roles.isEmpty && groups.isEmpty }
     public var accounts: [String] { Set((users.values.map(\.account) + roles.values.map(\.account))).sorted() }
-    public var principals: [IAMPrincipal] {
-        (users.values.sorted { $0.arn < $1.arn }) + (roles.values.sorted { $0.arn < $1.arn })
-    }
 
     public func principal(_ arn: String) -> IAMPrincipal? { users[arn] ?? roles[arn] ?? groups[arn] }
 
     /// The groups a user belongs to.
     public func groups(of user: IAMPrincipal) -> [IAMPrincipal] {
-        user.groups.compactMap { groups[Self.arn(account: user.account, type: "group", name: $0)] ?? groupByName(account: user.account, name: $0) }
-    }
-
-    private func groupByName(account: String, name: String) -> IAMPrincipal? {
-        groups.values.first { $0.account == account && $0.name == name }
+        user.groups.compactMap { groupsByAccountName[user.account + "/" + $0] }
     }
 
     public func members(ofGroup group: IAMPrincipal) -> [IAMPrincipal] {
@@ -72,6 +69,10 @@ public struct IAMInventory: Sendable {
     /// Every identity-policy statement that applies to the principal: inline, attached, and
     /// (users) their groups' inline and attached policies.
     public func identityStatements(for p: IAMPrincipal) -> [PolicyStatement] {
+        statementIndex[p.arn] ?? collectStatements(for: p)
+    }
+
+    private func collectStatements(for p: IAMPrincipal) -> [PolicyStatement] {
         var out = p.inline
         for arn in p.attached { out += policies[arn]?.statements ?? [] }
         if p.kind == .user {
@@ -193,7 +194,18 @@ public struct IAMInventory: Sendable {
             policies[arn] = mp
         }
         resolveBuiltIns()
+        rebuildIndexes()
         return problems
+    }
+
+    private mutating func rebuildIndexes() {
+        groupsByAccountName = [:]
+        for g in groups.values.sorted(by: { $0.arn < $1.arn }) where groupsByAccountName[g.account + "/" + g.name] == nil {
+            groupsByAccountName[g.account + "/" + g.name] = g
+        }
+        principals = users.values.sorted { $0.arn < $1.arn } + roles.values.sorted { $0.arn < $1.arn }
+        statementIndex = [:]
+        for p in principals { statementIndex[p.arn] = collectStatements(for: p) }
     }
 
     /// Attached AWS managed policies the export left out (`--filter` exports, trimmed samples):

@@ -53,54 +53,65 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether some string matches both patterns.
     public func overlaps(_ other: IAMPattern) -> Bool {
+        if isWildcardAll || other.isWildcardAll { return true }
         let a = tokens, b = other.tokens
-        var memo = [Int8](repeating: -1, count: (a.count + 1) * (b.count + 1))
-        func go(_ i: Int, _ j: Int) -> Bool {
-            let k = i * (b.count + 1) + j
-            if memo[k] >= 0 { return memo[k] == 1 }
-            let r: Bool
-            if i == a.count && j == b.count {
-                r = true
-            } else if i < a.count, a[i].isStar {
-                r = go(i + 1, j) || (j < b.count && go(i, j + 1))
-            } else if j < b.count, b[j].isStar {
-                r = go(i, j + 1) || (i < a.count && go(i + 1, j))
-            } else if i < a.count, j < b.count {
-                r = a[i].compatible(b[j]) && go(i + 1, j + 1)
-            } else {
-                r = false
-            }
-            memo[k] = r ? 1 : 0
-            return r
+        // Literal heads and tails must agree; most pairs of unrelated ARNs fail here at once.
+        var lo = 0
+        while lo < a.count, lo < b.count, !a[lo].isStar, !b[lo].isStar {
+            if !a[lo].compatible(b[lo]) { return false }
+            lo += 1
         }
-        return go(0, 0)
+        var ha = a.count, hb = b.count
+        while ha > lo, hb > lo, !a[ha - 1].isStar, !b[hb - 1].isStar {
+            if !a[ha - 1].compatible(b[hb - 1]) { return false }
+            ha -= 1
+            hb -= 1
+        }
+        return Self.table(a[lo..<ha], b[lo..<hb]) { a, b, i, j, next in
+            // next(i, j) reads the already computed cell for the rest of both patterns.
+            if i == a.count && j == b.count { return true }
+            if i < a.count, a[i].isStar { return next(i + 1, j) || (j < b.count && next(i, j + 1)) }
+            if j < b.count, b[j].isStar { return next(i, j + 1) || (i < a.count && next(i + 1, j)) }
+            if i < a.count, j < b.count { return a[i].compatible(b[j]) && next(i + 1, j + 1) }
+            return false
+        }
     }
 
     /// Whether every string `other` can match is matched by this pattern (proved, not guessed).
     public func covers(_ other: IAMPattern) -> Bool {
+        if isWildcardAll { return true }
         let a = tokens, b = other.tokens
         if a.contains(.variable) { return false }
-        var memo = [Int8](repeating: -1, count: (a.count + 1) * (b.count + 1))
-        func go(_ i: Int, _ j: Int) -> Bool {
-            let k = i * (b.count + 1) + j
-            if memo[k] >= 0 { return memo[k] == 1 }
-            let r: Bool
-            if i == a.count {
-                r = j == b.count
-            } else if a[i] == .any {
-                // `*` absorbs any run of the other's tokens, wildcards included.
-                r = go(i + 1, j) || (j < b.count && go(i, j + 1))
-            } else if j == b.count {
-                r = false
-            } else if a[i] == .one {
-                r = (b[j] == .one || b[j].isChar) && go(i + 1, j + 1)
-            } else {
-                r = a[i] == b[j] && go(i + 1, j + 1)
-            }
-            memo[k] = r ? 1 : 0
-            return r
+        var lo = 0
+        while lo < a.count, lo < b.count, a[lo] != .any, b[lo].isChar || a[lo] == .one {
+            if a[lo] == .one ? !(b[lo] == .one || b[lo].isChar) : a[lo] != b[lo] { return false }
+            lo += 1
         }
-        return go(0, 0)
+        return Self.table(a[lo...], b[lo...]) { a, b, i, j, next in
+            if i == a.count { return j == b.count }
+            // `*` absorbs any run of the other's tokens, wildcards included.
+            if a[i] == .any { return next(i + 1, j) || (j < b.count && next(i, j + 1)) }
+            if j == b.count { return false }
+            if a[i] == .one { return (b[j] == .one || b[j].isChar) && next(i + 1, j + 1) }
+            return a[i] == b[j] && next(i + 1, j + 1)
+        }
+    }
+
+    /// Fills a (|a|+1)×(|b|+1) table from the ends backwards; `rule` decides cell (i, j) from
+    /// cells further on. Returns cell (0, 0).
+    private static func table(_ a: ArraySlice<Token>, _ b: ArraySlice<Token>,
+                              _ rule: ([Token], [Token], Int, Int, (Int, Int) -> Bool) -> Bool) -> Bool {
+        let a = Array(a), b = Array(b)
+        let width = b.count + 1
+        var cells = [Bool](repeating: false, count: (a.count + 1) * width)
+        return cells.withUnsafeMutableBufferPointer { cell in
+            for i in stride(from: a.count, through: 0, by: -1) {
+                for j in stride(from: b.count, through: 0, by: -1) {
+                    cell[i * width + j] = rule(a, b, i, j) { x, y in cell[x * width + y] }
+                }
+            }
+            return cell[0]
+        }
     }
 
     /// Whether a concrete string matches.
