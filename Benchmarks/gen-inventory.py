@@ -32,22 +32,24 @@ def stmt():
 def doc(n):
     return {"Version": "2012-10-17", "Statement": [stmt() for _ in range(n)]}
 
-policies = [{"PolicyName": f"team-{i}", "Arn": f"arn:aws:iam::{acct}:policy/team-{i}", "DefaultVersionId": "v1",
+policies = [{"PolicyName": f"team-{i}", "PolicyId": f"ANPA{i:016d}", "Path": "/", "Arn": f"arn:aws:iam::{acct}:policy/team-{i}", "DefaultVersionId": "v1",
+             "AttachmentCount": 1, "PermissionsBoundaryUsageCount": 0, "IsAttachable": True, "CreateDate": "2024-01-01 00:00:00+00:00", "UpdateDate": "2024-01-01 00:00:00+00:00",
              "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": doc(rng.randint(2, 8))}]} for i in range(200)]
-groups = [{"GroupName": f"g{i}", "Arn": f"arn:aws:iam::{acct}:group/g{i}", "GroupPolicyList": [],
+groups = [{"GroupName": f"g{i}", "GroupId": f"AGPA{i:016d}", "Path": "/", "CreateDate": "2024-01-01 00:00:00+00:00", "Arn": f"arn:aws:iam::{acct}:group/g{i}", "GroupPolicyList": [],
            "AttachedManagedPolicies": [{"PolicyArn": rng.choice(policies)["Arn"]} for _ in range(2)]} for i in range(40)]
-users = [{"UserName": f"u{i}", "Arn": f"arn:aws:iam::{acct}:user/u{i}", "CreateDate": "2024-01-01 00:00:00+00:00",
+users = [{"UserName": f"u{i}", "UserId": f"AIDA{i:016d}", "Path": "/", "Tags": [], "Arn": f"arn:aws:iam::{acct}:user/u{i}", "CreateDate": "2024-01-01 00:00:00+00:00",
           "GroupList": [f"g{rng.randint(0, 39)}" for _ in range(2)],
           "AttachedManagedPolicies": [{"PolicyArn": rng.choice(policies)["Arn"]}] if rng.random() < 0.3 else [],
           "UserPolicyList": [{"PolicyName": "inline", "PolicyDocument": doc(2)}] if rng.random() < 0.2 else []} for i in range(a.users)]
 roles = []
 for i in range(a.roles):
     svc = rng.choice(["ec2.amazonaws.com", "lambda.amazonaws.com", "glue.amazonaws.com"])
-    r = {"RoleName": f"r{i}", "Arn": f"arn:aws:iam::{acct}:role/r{i}",
+    r = {"RoleName": f"r{i}", "RoleId": f"AROA{i:016d}", "Path": "/", "Tags": [], "RoleLastUsed": {}, "CreateDate": "2024-01-01 00:00:00+00:00", "Arn": f"arn:aws:iam::{acct}:role/r{i}",
          "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": svc}, "Action": "sts:AssumeRole"}]},
          "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": doc(rng.randint(1, 5))}],
          "AttachedManagedPolicies": [{"PolicyArn": rng.choice(policies)["Arn"]}],
-         "InstanceProfileList": [{"Arn": f"arn:aws:iam::{acct}:instance-profile/r{i}"}] if svc == "ec2.amazonaws.com" else []}
+         "InstanceProfileList": [{"InstanceProfileName": f"r{i}", "InstanceProfileId": f"AIPA{i:016d}", "Path": "/", "CreateDate": "2024-01-01 00:00:00+00:00",
+                                  "Roles": [], "Arn": f"arn:aws:iam::{acct}:instance-profile/r{i}"}] if svc == "ec2.amazonaws.com" else []}
     roles.append(r)
 os.makedirs(f"{a.out}/aws", exist_ok=True)
 json.dump({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies},

@@ -88,6 +88,10 @@ struct EscalationPath: Sendable {
     struct Candidates {
         var probe: String?
         var real: [(arn: String, pattern: IAMPattern)]
+        /// A pattern every real candidate matches: statements that miss it need no per-resource look.
+        var family: IAMPattern?
+        /// The principal itself, never its own "other" resource.
+        var excluding: String?
     }
 
     /// Account-wide resource lists, built once per scan.
@@ -95,6 +99,14 @@ struct EscalationPath: Sendable {
         private var cache: [String: [(arn: String, pattern: IAMPattern)]] = [:]
         let iam: IAMInventory
         init(_ iam: IAMInventory) { self.iam = iam }
+
+        private var families: [String: IAMPattern] = [:]
+        func family(_ text: String) -> IAMPattern {
+            if let known = families[text] { return known }
+            let made = IAMPattern.resource(text)
+            families[text] = made
+            return made
+        }
 
         func list(_ kind: String, _ account: String, _ make: () -> [String]) -> [(arn: String, pattern: IAMPattern)] {
             let key = kind + "|" + account
@@ -117,19 +129,22 @@ struct EscalationPath: Sendable {
             return Candidates(probe: nil, real: real(iam.groups(of: p).map(\.arn)))
         case .otherUsers:
             let users = index.list("user", acct) { iam.users.values.filter { $0.account == acct }.map(\.arn) }
-            return Candidates(probe: "arn:aws:iam::\(acct):user/\(probe)", real: users.filter { $0.arn != p.arn })
+            return Candidates(probe: "arn:aws:iam::\(acct):user/\(probe)", real: users,
+                              family: index.family("arn:aws:iam::\(acct):user/*"), excluding: p.arn)
         case .anyGroup:
-            return Candidates(probe: "arn:aws:iam::\(acct):group/\(probe)", real: index.list("group", acct) { iam.groups.values.filter { $0.account == acct }.map(\.arn) })
+            return Candidates(probe: "arn:aws:iam::\(acct):group/\(probe)", real: index.list("group", acct) { iam.groups.values.filter { $0.account == acct }.map(\.arn) },
+                              family: index.family("arn:aws:iam::\(acct):group/*"))
         case .anyRole:
             let roles = index.list("role", acct) { iam.roles.values.filter { $0.account == acct }.map(\.arn) }
-            return Candidates(probe: "arn:aws:iam::\(acct):role/\(probe)", real: roles.filter { $0.arn != p.arn })
+            return Candidates(probe: "arn:aws:iam::\(acct):role/\(probe)", real: roles,
+                              family: index.family("arn:aws:iam::\(acct):role/*"), excluding: p.arn)
         case .passableRole(let service):
             let trusting = index.list("trusts " + service, acct) {
                 iam.roles.values.filter { r in
                     r.account == acct && r.trust.contains { $0.effect == .allow && ($0.principals["Service"] ?? []).contains(service) }
                 }.map(\.arn)
             }
-            return Candidates(probe: "arn:aws:iam::\(acct):role/\(probe)", real: trusting)
+            return Candidates(probe: "arn:aws:iam::\(acct):role/\(probe)", real: trusting, family: index.family("arn:aws:iam::\(acct):role/*"))
         case .ownPolicies:
             var attached = p.attached
             for g in iam.groups(of: p) { attached += g.attached }

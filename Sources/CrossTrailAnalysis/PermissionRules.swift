@@ -160,8 +160,9 @@ struct PermissionRules {
                         let d = PolicyEvaluator.evaluate(statements, boundary: boundary, action: stepAction, resource: .resource(probe))
                         best = (d, "any (wildcard)")
                     }
-                    if best?.0.level != .allowed {
-                        for r in c.real where relevant.contains(where: { $0.resources.overlaps(r.pattern) }) {
+                    let named = c.family.map { f in relevant.filter { $0.resources.overlaps(f) } } ?? relevant
+                    if best?.0.level != .allowed && !named.isEmpty {
+                        for r in c.real where r.arn != c.excluding && named.contains(where: { $0.resources.overlaps(r.pattern) }) {
                             let d = PolicyEvaluator.evaluate(statements, boundary: boundary, action: stepAction, resource: r.pattern)
                             if best == nil || d.level > best!.0.level { best = (d, r.arn) }
                             if d.level == .allowed { break }

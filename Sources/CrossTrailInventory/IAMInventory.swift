@@ -48,6 +48,7 @@ public struct IAMInventory: Sendable {
     /// Indexes rebuilt after each merge: users then roles by ARN, and each one's statements.
     public private(set) var principals: [IAMPrincipal] = []
     private var statementIndex: [String: [PolicyStatement]] = [:]
+    private var boundaryIndex: [String: [PolicyStatement]] = [:]
     private var groupsByAccountName: [String: IAMPrincipal] = [:]
 
     public init() {}
@@ -80,10 +81,10 @@ public struct IAMInventory: Sendable {
                 out += g.inline
                 for arn in g.attached {
                     out += (policies[arn]?.statements ?? []).map { s in
-                        var s = s
-                        s.source.kind = .groupManaged
-                        s.source.group = g.name
-                        return s
+                        var ref = s.source
+                        ref.kind = .groupManaged
+                        ref.group = g.name
+                        return s.with(source: ref)
                     }
                 }
             }
@@ -93,10 +94,11 @@ public struct IAMInventory: Sendable {
 
     public func boundary(for p: IAMPrincipal) -> [PolicyStatement]? {
         guard let arn = p.boundaryArn else { return nil }
+        if let known = boundaryIndex[p.arn] { return known }
         return (policies[arn]?.statements ?? []).map { s in
-            var s = s
-            s.source.kind = .boundary
-            return s
+            var ref = s.source
+            ref.kind = .boundary
+            return s.with(source: ref)
         }
     }
 
@@ -205,7 +207,11 @@ public struct IAMInventory: Sendable {
         }
         principals = users.values.sorted { $0.arn < $1.arn } + roles.values.sorted { $0.arn < $1.arn }
         statementIndex = [:]
-        for p in principals { statementIndex[p.arn] = collectStatements(for: p) }
+        boundaryIndex = [:]
+        for p in principals {
+            statementIndex[p.arn] = collectStatements(for: p)
+            boundaryIndex[p.arn] = boundary(for: p)
+        }
     }
 
     /// Attached AWS managed policies the export left out (`--filter` exports, trimmed samples):

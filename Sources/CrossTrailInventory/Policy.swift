@@ -55,21 +55,44 @@ public struct PatternSet: Sendable, Hashable {
     }
 }
 
-public struct PolicyStatement: Sendable, Hashable {
+/// One statement of a policy document. A class: evaluation passes statements around a lot,
+/// and they never change once read. Equal only to itself.
+public final class PolicyStatement: Sendable, Hashable {
     public enum Effect: String, Sendable, Codable { case allow = "Allow", deny = "Deny" }
 
-    public var sid: String?
-    public var effect: Effect
-    public var actions: PatternSet
-    public var resources: PatternSet
+    public let sid: String?
+    public let effect: Effect
+    public let actions: PatternSet
+    public let resources: PatternSet
     /// `Principal` of a trust or resource policy: type (`AWS`, `Service`, `Federated`, `*`) → values.
-    public var principals: [String: [String]]
-    public var notPrincipal: Bool
+    public let principals: [String: [String]]
+    public let notPrincipal: Bool
     /// The `Condition` block as JSON text; present means the statement applies only sometimes.
-    public var condition: String?
-    public var source: PolicyRef
+    public let condition: String?
+    public let source: PolicyRef
+
+    public init(sid: String?, effect: Effect, actions: PatternSet, resources: PatternSet, principals: [String: [String]],
+                notPrincipal: Bool, condition: String?, source: PolicyRef) {
+        self.sid = sid
+        self.effect = effect
+        self.actions = actions
+        self.resources = resources
+        self.principals = principals
+        self.notPrincipal = notPrincipal
+        self.condition = condition
+        self.source = source
+    }
+
+    /// The same statement reached another way (through a group, as a boundary).
+    public func with(source: PolicyRef) -> PolicyStatement {
+        PolicyStatement(sid: sid, effect: effect, actions: actions, resources: resources, principals: principals,
+                        notPrincipal: notPrincipal, condition: condition, source: source)
+    }
 
     public var isConditional: Bool { condition != nil }
+
+    public static func == (a: PolicyStatement, b: PolicyStatement) -> Bool { a === b }
+    public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
 }
 
 public struct PolicyDocumentError: Error, CustomStringConvertible, Sendable {
