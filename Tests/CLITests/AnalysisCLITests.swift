@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct AnalysisCLITests {
+    static let samples = TestPaths.packageRoot.appendingPathComponent("Samples")
+    static var logs: String { samples.appendingPathComponent("logs").path }
+    static var inventory: String { samples.appendingPathComponent("inventory").path }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func scanWritesDocumentedJSONDeterministically() throws {
+        let a = try runCrossTrail(["scan", Self.logs, "--inventory", Self.inventory, "--format", "json"])
+        #expect(a.status == 0, "\(a.stderr)")
+        let b = try runCrossTrail(["scan", Self.logs, "--inventory", Self.inventory, "--format", "json", "--workers", "1"])
+        #expect(a.stdout == b.stdout, "same inputs, same bytes, whatever the worker count")
+        let doc = try Self.json(a.stdout)
+        let findings = try #require(doc["findings"] as? [[String: Any]])
+        #expect(!findings.isEmpty)
+        for f in findings {
+            for key in ["id", "rule", "severity", "title", "subjects", "evidence", "controls", "remediation"] {
+                #expect(f[key] != nil, "finding without \(key)")
+            }
+        }
+        let cross = try #require(findings.first { $0["rule"] as? String == "cross-plane-instance-profile" })
+        #expect(cross["severity"] as? String == "critical")
+        let summary = try #require(doc["summary"] as? [String: Any])
+        #expect(summary["events"] as? Int == 4138)
+        #expect(a.stderr.contains("records read 4138 = analyzed 4138"))
+        #expect((doc["inventory"] as? [[String: Any]])?.count == 8)
+    }
+
+    @Test func failOnSetsTheExitStatus() throws {
+        let high = try runCrossTrail(["scan", "--inventory", Self.inventory, "--fail-on", "high", "-q", "--format", "json"])
+        #expect(high.status == 1)
+        #expect(high.stderr.isEmpty)
+        let table = try runCrossTrail(["scan", "--inventory", Self.inventory, "--format", "table", "--min-severity", "high"])
+        #expect(table.status == 0, "no --fail-on, no failure")
+        #expect(table.stdout.contains("CRITICAL  cross-plane-instance-profile"))
+        #expect(!table.stdout.contains("MEDIUM "))
+        #expect(table.stderr.contains("inventory 8 files"))
+    }
+
+    @Test func usageAndInputErrors() throws {
+        let none = try runCrossTrail(["scan"])
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("give log PATHs, --inventory DIR, or both"))
+        let badSeverity = try runCrossTrail(["scan", "--inventory", Self.inventory, "--fail-on", "severe"])
+        #expect(badSeverity.status == 2)
+        let dir = try TestPaths.temporaryDirectory("bad-inventory")
+        try Data("{\"UserDetailList\": [".utf8).write(to: dir.appendingPathComponent("iam.json"))
+        let strict = try runCrossTrail(["scan", "--inventory", dir.path, "--strict", "--format", "json"])
+        #expect(strict.status == 3)
+        #expect(strict.stderr.contains("iam.json: error: invalid JSON"))
+        let whoCan = try runCrossTrail(["who-can", "s3:GetObject"])
+        #expect(whoCan.status == 2)
+        #expect(try runCrossTrail(["timeline", Self.logs, "--inventory", Self.inventory]).status == 2, "--inventory needs --attribute")
+    }
+
+    @Test func whoCanAndWhois() throws {
+        let s3 = try runCrossTrail(["who-can", "s3://acme-pii-customers/", "--inventory", Self.inventory, "--format", "json", "-q"])
+        #expect(s3.status == 0)
+        let answers = try #require(try Self.json(s3.stdout)["answers"] as? [[String: Any]])
+        #expect(answers.contains { $0["principal"] as? String == "heidi@acme.example" && $0["plane"] as? String == "databricks" })
+        let table = try runCrossTrail(["who-can", "main.sales.customers", "--inventory", Self.inventory, "--format", "table", "-q"])
+        #expect(table.stdout.contains("via USE_CATALOG,SELECT on catalog main via account users"))
+        let nobody = try runCrossTrail(["who-can", "kms:ScheduleKeyDeletion", "--resource", "arn:aws:kms:us-east-1:111122223333:key/x",
+                                        "--inventory", Self.inventory, "--format", "table", "-q"])
+        #expect(nobody.stdout.contains("user/ci-deployer"), "only the administrator")
+        let whois = try runCrossTrail(["whois", "i-0a1b2c3d4e5f60718", Self.logs, "--inventory", Self.inventory, "--format", "table", "-q"])
+        #expect(whois.status == 0)
+        #expect(whois.stdout.contains("person: alice@acme.example (time-window)"))
+        #expect(whois.stdout.contains("launched-for → cluster:0801-093000-shared01"))
+        let unknown = try runCrossTrail(["whois", "nobody@nowhere.example", "--inventory", Self.inventory, "--format", "table", "-q"])
+        #expect(unknown.stdout.contains("no identity matches"))
+    }
+
+    @Test func attributedTimelineFollowsThePerson() throws {
+        let r = try runCrossTrail(["timeline", Self.logs, "--attribute", "--actor", "alice@acme.example", "--since", "2026-08-01T09:30Z",
+                                   "--until", "2026-08-01T09:50Z", "--format", "jsonl", "-q"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let events = try #require(parseJSONLines(r.stdout))
+        let s3 = events.filter { $0["service"] as? String == "s3" }
+        #expect(s3.count == 12, "the instance session's reads are hers")
+        let person = try #require(s3.first?["person"] as? [String: Any])
+        #expect(person["email"] as? String == "alice@acme.example")
+        #expect(person["confidence"] as? String == "time-window")
+        #expect(events.contains { $0["action"] as? String == "StopLogging" })
+        let plain = try runCrossTrail(["timeline", Self.logs, "--actor", "alice@acme.example", "--since", "2026-08-01T09:30Z",
+                                       "--until", "2026-08-01T09:50Z", "--format", "jsonl", "-q"])
+        #expect(try #require(parseJSONLines(plain.stdout)).allSatisfy { $0["person"] == nil && $0["service"] as? String != "s3" })
+    }
+}
