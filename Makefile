@@ -14,17 +14,22 @@ setup:
 build: setup
 	$(SWIFT) build -c $(CONFIG) --product crosstrail
 
-## Set everything up, regenerate the demo dataset and print its timeline.
+## Set everything up, regenerate the demo dataset, write Reports/ and print the incident and findings.
 demo: build
 	@mkdir -p Reports
 	$(BIN) samples --out Samples
 	$(BIN) timeline Samples/logs --format table --stats-json Reports/demo-stats.json > Reports/demo-timeline.txt
-	$(BIN) timeline Samples/logs --format jsonl --quiet > Reports/demo-timeline.jsonl
+	$(BIN) timeline Samples/logs --format jsonl --quiet --attribute --inventory Samples/inventory > Reports/demo-timeline.jsonl
+	$(BIN) scan Samples/logs --inventory Samples/inventory --format json --quiet -o Reports/demo-findings.json
+	$(BIN) scan Samples/logs --inventory Samples/inventory --format table --quiet -o Reports/demo-findings.txt
 	@echo
-	@echo "== The planted incident (alice@acme.example and the cluster's instance-profile role) =="
-	$(BIN) timeline Samples/logs --since 2026-08-01T09:30Z --until 2026-08-01T09:50Z --actor alice@acme.example --actor "*/i-0a1b2c3d4e5f60718" --format table
+	@echo "== The planted incident: everything alice@acme.example did, on both planes =="
+	$(BIN) timeline Samples/logs --since 2026-08-01T09:30Z --until 2026-08-01T09:50Z --attribute --inventory Samples/inventory --actor alice@acme.example --format table
 	@echo
-	@echo "Full timeline: Reports/demo-timeline.txt (table), Reports/demo-timeline.jsonl; statistics: Reports/demo-stats.json"
+	@echo "== Findings at high severity and above (all: Reports/demo-findings.txt) =="
+	@$(BIN) scan Samples/logs --inventory Samples/inventory --format table --min-severity high --quiet | grep -E '^(CRITICAL|HIGH)'
+	@echo
+	@echo "Reports/: demo-timeline.txt (table), demo-timeline.jsonl (attributed), demo-stats.json, demo-findings.json, demo-findings.txt"
 
 ## Run the test suite (debug build).
 test: setup
