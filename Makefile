@@ -36,9 +36,10 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## Benchmarks against zcat, jq, Python and DuckDB (see Benchmarks/README.md).
+## Benchmarks against zcat, jq, Python, DuckDB and cloudsplaining (see Benchmarks/README.md).
 bench: build
 	./Benchmarks/run.sh
+	./Benchmarks/scan.sh
 
 clean:
 	rm -rf .build
