@@ -445,23 +445,31 @@ struct PermissionRules {
         return out
     }
 
-    /// CAN_MANAGE on a cluster or job that runs as a service principal that is an admin.
+    /// CAN_MANAGE on a cluster or job that runs as a service principal that is an admin: whoever
+    /// manages it can run code as that principal.
     func runAsPrivileged() -> [Finding] {
         var out = [Finding]()
         let dbx = inv.databricks
+        var runners = [(type: String, id: String, runAs: String, source: String)]()
         for c in dbx.clusters.values.sorted(by: { $0.id < $1.id }) {
-            guard let single = c.singleUserName, let sp = dbx.principal(named: single), sp.kind == .servicePrincipal, dbx.isAdmin(sp) else { continue }
-            for acl in dbx.acls where acl.objectType == "cluster" && acl.objectId == c.id {
-                for e in acl.entries where e.level == "CAN_MANAGE" {
+            if let single = c.singleUserName { runners.append(("cluster", c.id, single, "cluster \(c.id) single_user_name")) }
+        }
+        for j in dbx.jobs.values.sorted(by: { $0.id < $1.id }) {
+            if let runAs = j.runAs { runners.append(("job", j.id, runAs, "job \(j.id)\(j.name.map { " (\($0))" } ?? "") run_as")) }
+        }
+        for r in runners {
+            guard let sp = dbx.principal(named: r.runAs), sp.kind == .servicePrincipal, dbx.isAdmin(sp) else { continue }
+            for acl in dbx.acls where acl.objectType == r.type && acl.objectId == r.id {
+                for e in acl.entries where e.level == "CAN_MANAGE" || e.level == "IS_OWNER" {
                     out.append(Finding(
                         rule: "dbx-manage-runs-as-admin", severity: .high,
-                        title: "\(e.principal) can manage cluster \(c.id), which runs as admin service principal \(sp.displayName ?? sp.name)",
+                        title: "\(e.principal) can manage \(r.type) \(r.id), which runs as admin service principal \(sp.displayName ?? sp.name)",
                         subjects: [Subject(kind: e.principalKind == .group ? "databricksGroup" : "databricksUser", name: e.principal), subject(sp)],
-                        resources: ["cluster:\(c.id)"],
-                        evidence: Evidence(inventory: ["\(acl.source): \(e.principal) CAN_MANAGE", "cluster \(c.id) single_user_name \(single)"],
-                                           chain: ["\(e.principal) CAN_MANAGE cluster \(c.id)", "cluster runs as \(single)", "\(single) is in admins"]),
+                        resources: ["\(r.type):\(r.id)"],
+                        evidence: Evidence(inventory: ["\(acl.source): \(e.principal) \(e.level)", "\(r.source) \(r.runAs)"],
+                                           chain: ["\(e.principal) \(e.level) on \(r.type) \(r.id)", "\(r.type) runs as \(r.runAs)", "\(r.runAs) is in admins"]),
                         controls: Controls.privilegedAccess,
-                        remediation: "Run the cluster as a non-admin service principal, or limit CAN_MANAGE to its owners."))
+                        remediation: "Run the \(r.type) as a non-admin service principal, or limit \(e.level) on it to its owners."))
                 }
             }
         }

@@ -69,6 +69,15 @@ public struct DatabricksCluster: Sendable, Hashable {
     }
 }
 
+/// A job and the identity its runs use.
+public struct DatabricksJob: Sendable, Hashable {
+    public var id: String
+    public var name: String?
+    /// `run_as` service principal application id or user name (absent: the owner).
+    public var runAs: String?
+    public var creator: String?
+}
+
 public struct ClusterPolicy: Sendable, Hashable {
     public var id: String
     public var name: String
@@ -91,6 +100,7 @@ public struct DatabricksInventory: Sendable {
     public internal(set) var grants: [UCGrant] = []
     public internal(set) var clusters: [String: DatabricksCluster] = [:]
     public internal(set) var clusterPolicies: [String: ClusterPolicy] = [:]
+    public internal(set) var jobs: [String: DatabricksJob] = [:]
     public internal(set) var instanceProfiles: Set<String> = []
     public internal(set) var securables: [String: UCSecurable] = [:]
     /// Principal id → ids of every group it is in, directly or through nested groups.

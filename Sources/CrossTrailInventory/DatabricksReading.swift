@@ -69,7 +69,7 @@ extension DatabricksInventory {
                                         inheritedFrom: perm["inherited_from_object"]?.strings ?? []))
             }
         }
-        acls.append(ObjectACL(objectType: type, objectId: parts.count > 1 ? parts.dropFirst().joined(separator: "/") : objectPath,
+        acls.append(ObjectACL(objectType: type, objectId: parts.last.map(String.init) ?? objectPath,
                               entries: entries, source: path))
         return problems
     }
@@ -128,6 +128,21 @@ extension DatabricksInventory {
                 initScripts: (c["init_scripts"]?.array ?? []).compactMap { s in
                     s.object?.values.compactMap { $0["destination"]?.string }.first
                 })
+        }
+        return problems
+    }
+
+    /// `GET /api/2.1/jobs/list` (with or without expanded settings).
+    mutating func mergeJobs(_ list: [JSON]) -> [String] {
+        var problems = [String]()
+        for (i, j) in list.enumerated() {
+            guard let id = j["job_id"]?.string else {
+                problems.append("job \(i + 1) has no job_id; skipped")
+                continue
+            }
+            let runAs = j["settings"]?["run_as"]?["service_principal_name"]?.string ?? j["settings"]?["run_as"]?["user_name"]?.string
+                ?? j["run_as_user_name"]?.string
+            jobs[id] = DatabricksJob(id: id, name: j["settings"]?["name"]?.string, runAs: runAs, creator: j["creator_user_name"]?.string)
         }
         return problems
     }

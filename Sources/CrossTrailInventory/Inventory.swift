@@ -129,6 +129,10 @@ public struct Inventory: Sendable {
             note(databricks.mergeClusters([doc]))
             return "databricks-clusters"
         }
+        if let list = doc["jobs"]?.array {
+            note(databricks.mergeJobs(list))
+            return "databricks-jobs"
+        }
         if let list = doc["instance_profiles"]?.array {
             for p in list { if let arn = p["instance_profile_arn"]?.string { databricks.instanceProfiles.insert(arn) } }
             return "databricks-instance-profiles"

@@ -257,3 +257,75 @@ func clusterStory(users: [String]) -> Observations {
         #expect(cluster.contains { $0.principal == "alice@acme.example" && $0.decision == "CAN_MANAGE" })
     }
 }
+
+/// A Databricks inventory from SCIM, ACL, cluster and job documents, through the real loader.
+func databricksInventory(_ files: [String: String], iam: String? = nil) throws -> Inventory {
+    let dir = try TestPaths.temporaryDirectory("dbx")
+    var all = files
+    if let iam { all["aws/iam.json"] = iam }
+    for (path, text) in all {
+        let url = dir.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+    let (inv, diags) = Inventory.load(paths: [dir.path])
+    #expect(diags.isEmpty, "\(diags)")
+    return inv
+}
+
+@Suite struct DatabricksRuleTests {
+    static let scim = #"{"Resources":[{"id":"1","userName":"ann@x.example","groups":[{"value":"10"}]},{"id":"2","userName":"ben@x.example"},"# +
+        #"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"],"id":"3","applicationId":"sp-admin","displayName":"deployer","groups":[{"value":"11"}]},"# +
+        #"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"],"id":"4","applicationId":"sp-plain","displayName":"reporter"},"# +
+        #"{"id":"10","displayName":"analysts"},{"id":"11","displayName":"admins"}]}"#
+
+    @Test func managingAJobThatRunsAsAnAdminIsEscalation() throws {
+        let inv = try databricksInventory([
+            "scim.json": Self.scim,
+            "jobs.json": #"{"jobs":[{"job_id":42,"settings":{"name":"nightly","run_as":{"service_principal_name":"sp-admin"}}},{"job_id":43,"settings":{"run_as":{"service_principal_name":"sp-plain"}}}]}"#,
+            "permissions/jobs/42.json": #"{"object_id":"/jobs/42","object_type":"job","access_control_list":[{"user_name":"ben@x.example","all_permissions":[{"permission_level":"CAN_MANAGE"}]}]}"#,
+            "permissions/jobs/43.json": #"{"object_id":"/jobs/43","object_type":"job","access_control_list":[{"user_name":"ben@x.example","all_permissions":[{"permission_level":"CAN_MANAGE"}]}]}"#,
+        ])
+        let f = findings(inv).filter { $0.rule == "dbx-manage-runs-as-admin" }
+        #expect(f.count == 1, "only the job that runs as an admin")
+        #expect(f.first?.resources == ["job:42"])
+        #expect(f.first?.title.contains("ben@x.example can manage job 42") == true)
+    }
+
+    @Test func isolationDecidesWhoSharesTheInstanceProfile() throws {
+        let iam = #"{"RoleDetailList":[{"RoleName":"reader","Arn":"arn:aws:iam::1:role/reader","InstanceProfileList":[{"Arn":"arn:aws:iam::1:instance-profile/reader"}],"# +
+            #""RolePolicyList":[{"PolicyName":"p","PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::pii/*"}]}}]}]}"#
+        func scan(mode: String) throws -> [Finding] {
+            try findings(databricksInventory([
+                "scim.json": Self.scim,
+                "clusters.json": #"{"clusters":[{"cluster_id":"c1","data_security_mode":"\#(mode)","single_user_name":"ann@x.example","aws_attributes":{"instance_profile_arn":"arn:aws:iam::1:instance-profile/reader"}}]}"#,
+                "permissions/clusters/c1.json": #"{"object_id":"/clusters/c1","object_type":"cluster","access_control_list":[{"group_name":"users","all_permissions":[{"permission_level":"CAN_ATTACH_TO"}]}]}"#,
+                "classification.yaml": "s3:\n  - prefix: s3://pii/\n    class: pii\n    allowed_groups: [analysts]\n",
+            ], iam: iam)).filter { $0.rule == "cross-plane-instance-profile" }
+        }
+        let shared = try scan(mode: "NONE")
+        #expect(shared.count == 1)
+        #expect(shared.first?.severity == .critical, "ben is outside analysts")
+        #expect(shared.first?.evidence.details["principals"] == "4", "everyone: two users and two service principals")
+        #expect(try scan(mode: "USER_ISOLATION").isEmpty, "shared UC clusters do not hand out the instance profile")
+        #expect(try scan(mode: "SINGLE_USER").isEmpty, "only ann, who is in the allowed group")
+    }
+
+    @Test func broadGroupsAndAdmins() throws {
+        let manyAdmins = #"{"Resources":["# + (1...5).map { #"{"id":"\#($0)","userName":"u\#($0)@x.example","groups":[{"value":"11"}]}"# }.joined(separator: ",") +
+            #",{"id":"11","displayName":"admins"}]}"#
+        let inv = try databricksInventory([
+            "scim.json": manyAdmins,
+            "permissions/warehouses/w1.json": #"{"object_id":"/sql/warehouses/w1","object_type":"warehouse","access_control_list":[{"group_name":"users","all_permissions":[{"permission_level":"CAN_MANAGE"}]},{"group_name":"admins","all_permissions":[{"permission_level":"CAN_MANAGE","inherited":true}]}]}"#,
+            "unity-catalog/grants/schema/main.hr.json": #"{"privilege_assignments":[{"principal":"account users","privileges":["USE_SCHEMA","MODIFY"]},{"principal":"u1@x.example","privileges":["ALL_PRIVILEGES"]}]}"#,
+        ])
+        let f = findings(inv)
+        #expect(f.first { $0.rule == "dbx-too-many-admins" }?.subjects.count == 5)
+        #expect(f.filter { $0.rule == "dbx-broad-group-manage" }.map(\.resources) == [["warehouse:w1"]], "the inherited admins grant is not everyone")
+        let grant = try #require(f.first { $0.rule == "dbx-broad-group-data-grant" })
+        #expect(grant.severity == .medium, "no classified table in main.hr")
+        #expect(grant.title.contains("MODIFY"))
+        #expect(grant.title.contains("USE_SCHEMA") == false)
+        #expect(f.first { $0.rule == "uc-all-privileges" }?.severity == .low)
+    }
+}
