@@ -159,6 +159,16 @@ public struct IdentityGraph: Sendable {
                 link(n, add("instance-profile", ip), "uses-instance-profile", .exact, Evidence(inventory: ["cluster \(c.id) aws_attributes.instance_profile_arn"]))
             }
         }
+        for sec in dbx.securables.values.sorted(by: { $0.fullName < $1.fullName }) {
+            if let role = sec.roleArn {
+                link(add("storage-credential", sec.fullName), add("iam-role", role), "assumes-role", .exact,
+                     Evidence(inventory: ["storage credential \(sec.fullName) aws_iam_role.role_arn"]))
+            }
+            if let cred = sec.credentialName, let url = sec.storageLocation {
+                link(add("external-location", sec.fullName, label: "\(sec.fullName) (\(url))"), add("storage-credential", cred), "uses-credential", .exact,
+                     Evidence(inventory: ["external location \(sec.fullName)"]))
+            }
+        }
         for acl in dbx.acls {
             let target = add(acl.objectType, acl.objectId)
             for e in acl.entries {
@@ -180,6 +190,10 @@ public struct IdentityGraph: Sendable {
             link(person, role, "sso-session", .exact, Evidence(events: sample.sortedIds, details: ["sessions": String(sample.count)]))
             attributions["\(pair.a)|\(pair.b)"] = Attribution(person: pair.b, candidates: [pair.b], confidence: .exact,
                                                               chain: ["role session \(pair.b) of \(pair.a) is named after the person"], events: sample.sortedIds)
+        }
+        for (pair, sample) in obs.accessKeys.sorted(by: { $0.key < $1.key }) {
+            link(add("access-key", pair.b), add("iam-user", pair.a, label: inv.iam.users[pair.a]?.name ?? String(pair.a.split(separator: "/").last ?? "")),
+                 "key-of", .exact, Evidence(events: sample.sortedIds, details: ["calls": String(sample.count)]))
         }
         for l in obs.launches.values.sorted(by: { $0.instanceId < $1.instanceId }) {
             let inst = add("ec2-instance", l.instanceId)
@@ -244,8 +258,10 @@ public struct IdentityGraph: Sendable {
         }
     }
 
-    /// A role Unity Catalog assumes: trusted by Databricks' UC master role.
+    /// A role Unity Catalog assumes: named by a storage credential, or trusted by Databricks' UC
+    /// master role.
     private func isUCRole(_ arn: String, _ inv: Inventory) -> Bool {
+        if inv.databricks.securables.values.contains(where: { $0.roleArn == arn }) { return true }
         guard let r = inv.iam.roles[arn] else { return false }
         return r.trust.contains { s in s.principals.values.joined().contains { $0.contains("unity-catalog") || $0.contains("UCMasterRole") } }
     }

@@ -43,6 +43,8 @@ public struct Observations: Sendable {
     public var dataEventServices: Set<String> = []
     /// (IAM role ARN, email) pairs seen as SSO / federated sessions.
     public var ssoSessions: [Pair: EventSample] = [:]
+    /// (IAM user ARN, long-term access key id) pairs seen in events.
+    public var accessKeys: [Pair: EventSample] = [:]
     /// EC2 instance id → what launched it (Databricks cluster tags, instance profile).
     public var launches: [String: Launch] = [:]
     /// (role ARN, instance id) → calls made with the instance-profile session.
@@ -114,6 +116,7 @@ public struct Observations: Sendable {
         for (k, m) in o.usage { usage[k, default: [:]].merge(m, uniquingKeysWith: +) }
         dataEventServices.formUnion(o.dataEventServices)
         for (k, v) in o.ssoSessions { ssoSessions[k, default: EventSample()].merge(v) }
+        for (k, v) in o.accessKeys { accessKeys[k, default: EventSample()].merge(v) }
         launches.merge(o.launches) { a, b in a.eventId < b.eventId ? a : b }
         for (k, v) in o.instanceSessions {
             var s = instanceSessions[k] ?? Session()
@@ -189,6 +192,9 @@ public final class EventObserver: EventSink {
            let doc = try? json.parse(text: params), let role = doc["roleArn"]?.string,
            let session = doc["roleSessionName"]?.string, session.contains("@") {
             o.ssoSessions[.init(role, session.lowercased()), default: EventSample()].add(e)
+        }
+        if a.kind == .iamUser, let arn = a.arn, let key = a.accessKeyId, key.hasPrefix("AKIA") {
+            o.accessKeys[.init(arn, key), default: EventSample()].add(e)
         }
         if e.action == "RunInstances", e.outcome.status != .failure {
             observeLaunch(e, into: &o)

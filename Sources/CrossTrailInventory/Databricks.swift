@@ -91,6 +91,10 @@ public struct UCSecurable: Sendable, Hashable {
     public var fullName: String
     public var owner: String?
     public var storageLocation: String?
+    /// Storage credentials: the IAM role Unity Catalog assumes for it.
+    public var roleArn: String?
+    /// External locations: the storage credential they use.
+    public var credentialName: String?
 }
 
 /// The Databricks side of the inventory.

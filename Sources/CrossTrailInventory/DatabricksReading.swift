@@ -165,7 +165,9 @@ extension DatabricksInventory {
             guard let name = (s["full_name"] ?? s["name"])?.string else { continue }
             let key = "\(type):\(name.lowercased())"
             securables[key] = UCSecurable(type: type, fullName: name.lowercased(), owner: s["owner"]?.string,
-                                          storageLocation: s["storage_location"]?.string ?? s["url"]?.string)
+                                          storageLocation: s["storage_location"]?.string ?? s["url"]?.string,
+                                          roleArn: s["aws_iam_role"]?["role_arn"]?.string,
+                                          credentialName: s["credential_name"]?.string?.lowercased())
         }
     }
 }

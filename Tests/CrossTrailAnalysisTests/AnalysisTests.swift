@@ -213,6 +213,39 @@ func clusterStory(users: [String]) -> Observations {
     }
 }
 
+@Suite struct MoreLinkTests {
+    @Test func accessKeysLinkToTheirUser() {
+        let observer = EventObserver(classification: Classification())
+        var a = Actor(kind: .iamUser, key: "arn:aws:iam::111122223333:user/ci", displayName: "ci")
+        a.arn = a.key
+        a.accessKeyId = "AKIAEXAMPLE000000001"
+        observer.accept(event("k1", 1, plane: .aws, service: "s3", action: "ListBuckets", actor: a))
+        a.accessKeyId = "ASIATEMPORARY0000001"
+        observer.accept(event("k2", 2, plane: .aws, service: "s3", action: "ListBuckets", actor: a))
+        let g = IdentityGraph.build(Inventory(), observer.observations)
+        let keys = g.edges.filter { $0.kind == "key-of" }
+        #expect(keys.map(\.from) == ["access-key:AKIAEXAMPLE000000001"], "long-term keys only")
+        #expect(keys.first?.evidence.events == ["k1"])
+    }
+
+    @Test func unityCatalogCredentialsLinkUsersToTheStorageRole() throws {
+        let inv = try databricksInventory([
+            "unity-catalog/storage_credentials.json": #"{"storage_credentials":[{"name":"lake-cred","aws_iam_role":{"role_arn":"arn:aws:iam::111122223333:role/uc-lake"}}]}"#,
+        ])
+        let observer = EventObserver(classification: Classification())
+        observer.accept(event("cred", 1, plane: .databricks, service: "unityCatalog", action: "generateTemporaryTableCredential", actor: user("ann@x.example"),
+                              params: #"{"table_full_name":"main.sales.customers","operation":"READ"}"#))
+        observer.accept(event("s3", 2, plane: .aws, service: "s3", action: "GetObject", actor: session("uc-lake", "databricks-uc-session"),
+                              resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::lake/sales/customers/part-0")]))
+        let g = IdentityGraph.build(inv, observer.observations)
+        #expect(g.edges.contains { $0.kind == "assumes-role" && $0.from == "storage-credential:lake-cred" })
+        let a = g.attribution(for: session("uc-lake", "databricks-uc-session"))
+        #expect(a?.person == "ann@x.example")
+        #expect(a?.confidence == .timeWindow)
+        #expect(g.edges.contains { $0.kind == "uc-credential" && $0.from == "databricks-user:ann@x.example" })
+    }
+}
+
 @Suite struct SamplesScanTests {
     static func scanSamples() throws -> ScanResult {
         let root = TestPaths.packageRoot.appendingPathComponent("Samples")
