@@ -136,12 +136,12 @@ struct ScanCommand: ParsableCommand {
         var result = Analyzer.scan(inv, obs)
         result.findings = result.findings.filter { $0.severity >= minSeverity }
         let fmt = format ?? (output == nil && isatty(1) == 1 ? .table : .json)
-        let text: String
+        let out = try TextOutput(path: output)
         switch fmt {
-        case .json: text = try FindingsJSON.encode(result, inventory: inv, events: obs.events)
-        case .table: text = FindingsTable.render(result)
+        case .json: try FindingsJSON.write(result, inventory: inv, events: obs.events, to: out)
+        case .table: FindingsTable.render(result, to: out)
         }
-        try Output.write(text, to: output)
+        try out.finish()
         if !quiet {
             var counts = [String]()
             for s in Severity.allCases.reversed() {
@@ -335,19 +335,85 @@ enum FindingsJSON {
         var links: Int
     }
 
-    static func encode(_ r: ScanResult, inventory: Inventory, events: Int) throws -> String {
+    /// Streams the document: one compact finding per line inside the array, so memory does not
+    /// grow with a second copy of every finding. Keys sorted, as everywhere.
+    static func write(_ r: ScanResult, inventory: Inventory, events: Int, to out: TextOutput) throws {
         var by = [String: Int]()
         for f in r.findings { by[f.severity.rawValue, default: 0] += 1 }
-        return try Output.json(Document(
-            findings: r.findings, flatness: r.flatness,
-            summary: Summary(findings: r.findings.count, bySeverity: by, events: events, identities: r.graph.nodes.count, links: r.graph.edges.count),
-            inventory: inventory.files))
+        let compact = JSONEncoder()
+        compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try compact.encode(v), as: UTF8.self) }
+        out.write("{\n\"findings\": [")
+        for (i, f) in r.findings.enumerated() {
+            out.write(i == 0 ? "\n  " : ",\n  ")
+            out.write(try json(f))
+        }
+        out.write(r.findings.isEmpty ? "],\n" : "\n],\n")
+        out.write("\"flatness\": [")
+        for (i, f) in r.flatness.enumerated() {
+            out.write(i == 0 ? "\n  " : ",\n  ")
+            out.write(try json(f))
+        }
+        out.write(r.flatness.isEmpty ? "],\n" : "\n],\n")
+        out.write("\"inventory\": " + (try json(inventory.files)) + ",\n")
+        out.write("\"summary\": " + (try json(Summary(findings: r.findings.count, bySeverity: by, events: events,
+                                                    identities: r.graph.nodes.count, links: r.graph.edges.count))) + "\n}\n")
+    }
+}
+
+/// Buffered text output to standard output or a file (written to a temporary name and renamed
+/// into place when complete, so a failed run never leaves half a report).
+final class TextOutput {
+    private let handle: FileHandle
+    private let path: String?
+    private let temporary: String?
+    private var buffer = [UInt8]()
+
+    init(path: String?) throws {
+        self.path = path
+        if let path {
+            let tmp = path + ".tmp-\(getpid())"
+            guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
+                throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            handle = h
+            temporary = tmp
+        } else {
+            handle = FileHandle.standardOutput
+            temporary = nil
+        }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func write(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 20 { flush() }
+    }
+
+    private func flush() {
+        handle.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func finish() throws {
+        flush()
+        guard let path, let temporary else { return }
+        try handle.close()
+        if rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ValidationError("cannot write \(path): \(reason)")
+        }
     }
 }
 
 enum FindingsTable {
-    static func render(_ r: ScanResult) -> String {
+    static func render(_ r: ScanResult, to out: TextOutput) {
         var lines = [String]()
+        func emit() {
+            for l in lines { out.write(l + "\n") }
+            lines.removeAll(keepingCapacity: true)
+        }
         for f in r.findings {
             lines.append("\(f.severity.rawValue.uppercased().padding(9)) \(f.rule.padding(30)) \(f.id)  \(f.title.terminalSafe)")
             let indent = String(repeating: " ", count: 10)
@@ -362,6 +428,7 @@ enum FindingsTable {
                 lines.append(indent + "events: " + f.evidence.events.prefix(5).joined(separator: ", ").terminalSafe + (f.evidence.events.count > 5 ? ", …" : ""))
             }
             lines.append(indent + "fix: " + f.remediation.terminalSafe)
+            emit()
         }
         if !r.flatness.isEmpty {
             lines.append("")
@@ -370,7 +437,7 @@ enum FindingsTable {
                 lines.append("  \(f.resource.terminalSafe.padding(48)) \(f.dataClass.padding(13)) can \(String(f.canAccess.count).padding(5)) used \(f.used.count)")
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        emit()
     }
 }
 
