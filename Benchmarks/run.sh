@@ -17,15 +17,7 @@ python3 -c "import duckdb" 2>/dev/null || pip install -q duckdb
 
 events_for() { case "$1" in 100k) echo "100000 5" ;; 700k) echo "700000 30" ;; 7m) echo "7000000 300" ;; *) echo "bad size $1" >&2; exit 2 ;; esac; }
 
-# measure NAME CMD: prints wall seconds and peak RSS (KB; for pipelines, the largest process)
-measure() {
-  local name=$1 t0 t1
-  shift
-  t0=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$OUT/raw/$name.rss" bash -c "$*" >/dev/null 2>"$OUT/raw/$name.err" || { echo "$name failed:" >&2; cat "$OUT/raw/$name.err" >&2; exit 1; }
-  t1=$(date +%s.%N)
-  echo "$(echo "$t1 - $t0" | bc -l) $(tail -1 "$OUT/raw/$name.rss")"
-}
+. Benchmarks/measure.sh
 
 command_for() {
   local tool=$1 size=$2 corpus=$3

@@ -16,14 +16,7 @@ if [ ! -f "$INV/aws/iam-authorization-details.json" ]; then
 fi
 mkdir -p "$INV-aws/aws" && cp "$INV/aws/iam-authorization-details.json" "$INV-aws/aws/"
 
-measure() {  # NAME CMD → "wall_s rss_kb"
-  local name=$1 t0 t1
-  shift
-  t0=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$OUT/raw/$name.rss" bash -c "$*" >/dev/null 2>"$OUT/raw/$name.err" || { echo "$name failed:" >&2; cat "$OUT/raw/$name.err" >&2; exit 1; }
-  t1=$(date +%s.%N)
-  echo "$(echo "$t1 - $t0" | bc -l) $(tail -1 "$OUT/raw/$name.rss")"
-}
+. Benchmarks/measure.sh
 
 report="$OUT/latest-scan.md"
 echo "# Scan benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores" > "$report"

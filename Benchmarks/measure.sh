@@ -1,0 +1,10 @@
+# Sourced by the benchmark scripts. Needs $OUT.
+# measure NAME CMD: prints wall seconds and peak RSS (KB; for pipelines, the largest process)
+measure() {
+  local name=$1 t0 t1
+  shift
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$OUT/raw/$name.rss" bash -c "$*" >/dev/null 2>"$OUT/raw/$name.err" || { echo "$name failed:" >&2; cat "$OUT/raw/$name.err" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  echo "$(echo "$t1 - $t0" | bc -l) $(tail -1 "$OUT/raw/$name.rss")"
+}
