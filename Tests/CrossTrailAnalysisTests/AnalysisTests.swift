@@ -131,8 +131,14 @@ func paths(_ f: [Finding]) -> Set<String> {
         let f = findings(inv)
         let admins = Set(f.filter { $0.rule == "iam-admin-equivalent" }.flatMap { $0.subjects.map(\.name) })
         #expect(admins == ["obama", "userwithlotsofpermissions"], "both reach AdministratorAccess through the admin group")
-        // MyRole can PassRole and manage instance profiles but cannot launch instances.
-        #expect(!f.contains { $0.rule == "iam-privilege-escalation" && $0.subjects.first?.name == "MyRole" && $0.evidence.details["path"] == "passrole-ec2" })
+        // MyRole can PassRole and manage instance profiles but cannot launch instances: it can
+        // attach a privileged profile to an instance instead.
+        let myRole = Set(f.filter { $0.rule == "iam-privilege-escalation" && $0.subjects.first?.name == "MyRole" }.compactMap { $0.evidence.details["path"] })
+        #expect(myRole == ["passrole-ec2-associate"])
+        // OverprivilegedEC2 may create access keys for any user; biden's Lambda access runs code as other roles.
+        #expect(f.contains { $0.subjects.first?.name == "OverprivilegedEC2" && $0.evidence.details["path"] == "create-access-key" })
+        #expect(Set(f.filter { $0.subjects.first?.name == "biden" }.compactMap { $0.evidence.details["path"] })
+                == ["passrole-lambda", "passrole-lambda-event-source", "update-function-code"])
         #expect(f.allSatisfy { !$0.id.isEmpty && !$0.controls.isEmpty && !$0.remediation.isEmpty })
     }
 }
