@@ -96,6 +96,9 @@ public enum JSONText {
     /// Appends the escaped body of a valid UTF-8 string (no quotes). Runs of bytes that need no
     /// escaping are copied in bulk.
     public static func appendEscaped(_ s: String.UTF8View, to out: inout [UInt8]) {
+        // Native strings are contiguous: escape in place, no copy.
+        let done: Void? = s.withContiguousStorageIfAvailable { appendEscaped(bytes: UnsafeRawBufferPointer($0), to: &out) }
+        if done != nil { return }
         var copy = String(s)
         copy.withUTF8 { appendEscaped(bytes: UnsafeRawBufferPointer($0), to: &out) }
     }

@@ -255,7 +255,7 @@ final class RunCollector: EventSink {
 
     private func record(_ e: AuditEvent) {
         let start = arena.count
-        arena.append(contentsOf: [0, 0, 0, 0])
+        withUnsafeBytes(of: UInt32(0)) { arena.append(contentsOf: $0) }  // length, filled in below
         withUnsafeBytes(of: e.time.millis.littleEndian) { arena.append(contentsOf: $0) }
         withUnsafeBytes(of: e.contentHash.littleEndian) { arena.append(contentsOf: $0) }
         arena.append(e.plane == .aws ? 0 : 1)
