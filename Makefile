@@ -2,8 +2,9 @@
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= release
 BIN = .build/$(CONFIG)/crosstrail
-# System libraries the build links: simdjson (JSON), libdeflate and zlib (gzip).
-APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev
+# System libraries the build links: simdjson (JSON), libdeflate and zlib (gzip), SQLite (case store;
+# the sqlite3 shell is used by tests to inspect stores).
+APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev libsqlite3-dev sqlite3
 
 .PHONY: setup build demo test bench samples clean
 

@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C and C++ shims: each wraps one system library and is imported by one module only.
@@ -55,6 +56,11 @@ let package = Package(
             swiftSettings: strictness
         ),
         .target(
+            name: "CrossTrailStore",
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictness
+        ),
+        .target(
             name: "CrossTrailSamples",
             dependencies: ["CrossTrailModel", "CrossTrailIngest"],
             swiftSettings: strictness
@@ -63,7 +69,7 @@ let package = Package(
             name: "crosstrail",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples",
-                "CrossTrailInventory", "CrossTrailAnalysis",
+                "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -99,6 +105,11 @@ let package = Package(
         .testTarget(
             name: "CrossTrailAnalysisTests",
             dependencies: ["CrossTrailAnalysis", "CrossTrailSamples", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailStoreTests",
+            dependencies: ["CrossTrailStore", "CrossTrailSamples", "TestSupport"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -7,6 +7,8 @@ public struct ScanResult: Sendable {
     public var findings: [Finding]
     public var flatness: [Flatness]
     public var graph: IdentityGraph
+    /// Rules that could not run (usage rules without events): their earlier findings stand.
+    public var skippedRules: Set<String>
 }
 
 public enum Analyzer {
@@ -21,7 +23,7 @@ public enum Analyzer {
             if a.severity != b.severity { return a.severity > b.severity }
             if a.rule != b.rule { return a.rule < b.rule }
             return a.id < b.id
-        }, flatness: flat, graph: graph)
+        }, flatness: flat, graph: graph, skippedRules: obs.events > 0 ? [] : PermissionRules.usageRules)
     }
 }
 

@@ -284,25 +284,39 @@ public final class EventObserver: EventSink {
     }
 }
 
+/// One observer per ingest worker, merged at the end.
+public final class ObserverSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [EventObserver] = []
+    private let classification: Classification
+
+    public init(classification: Classification) { self.classification = classification }
+
+    /// A new observer for a worker (pass as, or inside, an Ingestor sink factory).
+    public func makeSink() -> EventObserver {
+        let o = EventObserver(classification: classification)
+        lock.lock()
+        list.append(o)
+        lock.unlock()
+        return o
+    }
+
+    /// What all observers saw. Call after the ingest pass returned.
+    public var merged: Observations {
+        lock.lock()
+        defer { lock.unlock() }
+        var out = Observations()
+        for o in list { out.merge(o.observations) }
+        return out
+    }
+}
+
 /// Runs the ingest pass with one observer per worker and merges what they saw.
 public enum ObservationPass {
     public static func run(_ ingestor: Ingestor, files: [Ingestor.InputFile], classification: Classification,
                            progress: IngestProgress? = nil) -> (Observations, IngestStats) {
-        let box = ObserverBox()
-        let stats = ingestor.run(files: files, progress: progress) { _ in
-            let o = EventObserver(classification: classification)
-            box.add(o)
-            return o
-        }
-        var merged = Observations()
-        for o in box.all { merged.merge(o.observations) }
-        return (merged, stats)
-    }
-
-    private final class ObserverBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var list: [EventObserver] = []
-        func add(_ o: EventObserver) { lock.lock(); list.append(o); lock.unlock() }
-        var all: [EventObserver] { lock.lock(); defer { lock.unlock() }; return list }
+        let set = ObserverSet(classification: classification)
+        let stats = ingestor.run(files: files, progress: progress) { _ in set.makeSink() }
+        return (set.merged, stats)
     }
 }

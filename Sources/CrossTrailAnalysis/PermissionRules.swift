@@ -65,6 +65,9 @@ struct PermissionRules {
     }
     var haveEvents: Bool { obs.events > 0 }
 
+    /// Rules that need events of the period.
+    static let usageRules: Set<String> = ["iam-unused-permissions", "flat-access-classified"]
+
     /// Principals listed by name in one finding; the rest are counted (who-can lists them all).
     static let maxListed = 50
 

@@ -10,10 +10,14 @@ public protocol EventSink: AnyObject {
     /// Called once on the worker's thread after its last file, so a sink can finish its own work
     /// (sorting, spilling) in parallel with the other workers.
     func workerFinished()
+    /// Called on the worker's thread after each file, with its size and SHA-256 when it could be
+    /// read (nil when it could not be opened). Events of one file arrive before this call.
+    func fileFinished(_ file: Ingestor.InputFile, input: IngestStats.Input?)
 }
 
 extension EventSink {
     public func workerFinished() {}
+    public func fileFinished(_ file: Ingestor.InputFile, input: IngestStats.Input?) {}
 }
 
 /// Limits that keep memory bounded on hostile or huge input.

@@ -119,7 +119,9 @@ public struct Ingestor: Sendable {
                 var stats = IngestStats()
                 while let i = queue.next() {
                     let before = (stats.recordsRead, stats.bytesRead)
+                    let inputsBefore = stats.inputs.count
                     reader.read(path: files[i].path, display: files[i].display, sink: sink, stats: &stats)
+                    sink.fileFinished(files[i], input: stats.inputs.count > inputsBefore ? stats.inputs.last : nil)
                     progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
                 }
                 sink.workerFinished()

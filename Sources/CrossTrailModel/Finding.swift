@@ -70,6 +70,8 @@ public struct Finding: Sendable, Hashable, Codable {
     public var remediation: String
     /// MITRE ATT&CK technique id, where one applies.
     public var mitre: String?
+    /// With a case store: new, open, resolved, reopened or suppressed.
+    public var status: String?
 
     public init(rule: String, severity: Severity, title: String, subjects: [Subject], resources: [String],
                 evidence: Evidence, controls: [ControlRef], remediation: String, mitre: String? = nil, key: String? = nil) {

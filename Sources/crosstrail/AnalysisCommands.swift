@@ -3,6 +3,7 @@ import CrossTrailAnalysis
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailStore
 import Foundation
 
 extension Severity: ExpressibleByArgument {}
@@ -124,22 +125,49 @@ struct ScanCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Do not print the run summary.")
     var quiet = false
 
+    @OptionGroup var store: StoreOptions
+
+    @Flag(help: "With --store: read only files that are new or changed since they were stored (events of other files are not re-read).")
+    var sinceLast = false
+
     func validate() throws {
         if paths.isEmpty && inventory.isEmpty {
             throw ValidationError("give log PATHs, --inventory DIR, or both")
         }
+        if sinceLast && store.store == nil { throw ValidationError("--since-last needs --store") }
+        if store.store != nil && paths.contains("-") { throw ValidationError("--store cannot record standard input; save it to a file") }
     }
 
     func run() throws {
         let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
-        let (obs, stats) = events.observe(paths, classification: inv.classification, quiet: quiet)
+        var obs: Observations, stats: IngestStats?
+        var caseStore: (store: CaseStore, run: Int64)?
+        var added = 0
+        if let path = store.store {
+            let opened = try open(path, lockTimeout: store.lockTimeout)
+            let run = try opened.beginRun(command: "scan " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
+            caseStore = (opened, run)
+            let stored = try events.observeAndStore(paths, classification: inv.classification, store: opened, run: run,
+                                                    sinceLast: sinceLast, quiet: quiet)
+            (obs, stats, added) = (stored.0, stored.1, stored.added)
+        } else {
+            (obs, stats) = events.observe(paths, classification: inv.classification, quiet: quiet)
+        }
         var result = Analyzer.scan(inv, obs)
+        var resolved = [Finding]()
+        if let (s, run) = caseStore {
+            // The whole set is recorded; --min-severity only narrows what is shown.
+            let reconciled = try s.reconcile(result.findings, run: run, notEvaluated: result.skippedRules)
+            result.findings = reconciled.current
+            resolved = reconciled.resolved.filter { $0.severity >= minSeverity }
+            try s.finishRun(run, filesRead: stats?.files ?? 0, eventsAdded: added, findings: result.findings.count)
+        }
         result.findings = result.findings.filter { $0.severity >= minSeverity }
         let fmt = format ?? (output == nil && isatty(1) == 1 ? .table : .json)
         let out = try TextOutput(path: output)
         switch fmt {
-        case .json: try FindingsJSON.write(result, inventory: inv, events: obs.events, to: out)
-        case .table: FindingsTable.render(result, to: out)
+        case .json: try FindingsJSON.write(result, resolved: resolved, inventory: inv, events: obs.events, to: out)
+        case .table: FindingsTable.render(result, resolved: resolved, to: out)
         }
         try out.finish()
         if !quiet {
@@ -148,13 +176,20 @@ struct ScanCommand: ParsableCommand {
                 let n = result.findings.filter { $0.severity == s }.count
                 if n > 0 { counts.append("\(n) \(s.rawValue)") }
             }
-            let line = "crosstrail: \(result.findings.count) finding\(result.findings.count == 1 ? "" : "s")"
+            var line = "crosstrail: \(result.findings.count) finding\(result.findings.count == 1 ? "" : "s")"
                 + (counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")")
-                + "; identity graph \(result.graph.nodes.count) nodes, \(result.graph.edges.count) links\n"
+            if caseStore != nil {
+                let by = Dictionary(grouping: result.findings + resolved, by: { $0.status ?? "" })
+                line += "; " + FindingStatus.allCases.map { "\(by[$0.rawValue]?.count ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+            }
+            line += "; identity graph \(result.graph.nodes.count) nodes, \(result.graph.edges.count) links\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
         if strict && (!invDiags.isEmpty || (stats?.diagnosticsTotal ?? 0) > 0) { throw ExitCode(3) }
-        if let failOn, result.findings.contains(where: { $0.severity >= failOn }) { throw ExitCode(1) }
+        // With a store, suppressed findings never fail the job.
+        if let failOn, result.findings.contains(where: { $0.severity >= failOn && $0.status != FindingStatus.suppressed.rawValue }) {
+            throw ExitCode(1)
+        }
     }
 }
 
@@ -337,18 +372,19 @@ enum FindingsJSON {
 
     /// Streams the document: one compact finding per line inside the array, so memory does not
     /// grow with a second copy of every finding. Keys sorted, as everywhere.
-    static func write(_ r: ScanResult, inventory: Inventory, events: Int, to out: TextOutput) throws {
+    static func write(_ r: ScanResult, resolved: [Finding] = [], inventory: Inventory, events: Int, to out: TextOutput) throws {
         var by = [String: Int]()
         for f in r.findings { by[f.severity.rawValue, default: 0] += 1 }
+        let all = r.findings + resolved
         let compact = JSONEncoder()
         compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try compact.encode(v), as: UTF8.self) }
         out.write("{\n\"findings\": [")
-        for (i, f) in r.findings.enumerated() {
+        for (i, f) in all.enumerated() {
             out.write(i == 0 ? "\n  " : ",\n  ")
             out.write(try json(f))
         }
-        out.write(r.findings.isEmpty ? "],\n" : "\n],\n")
+        out.write(all.isEmpty ? "],\n" : "\n],\n")
         out.write("\"flatness\": [")
         for (i, f) in r.flatness.enumerated() {
             out.write(i == 0 ? "\n  " : ",\n  ")
@@ -408,14 +444,15 @@ final class TextOutput {
 }
 
 enum FindingsTable {
-    static func render(_ r: ScanResult, to out: TextOutput) {
+    static func render(_ r: ScanResult, resolved: [Finding] = [], to out: TextOutput) {
         var lines = [String]()
         func emit() {
             for l in lines { out.write(l + "\n") }
             lines.removeAll(keepingCapacity: true)
         }
         for f in r.findings {
-            lines.append("\(f.severity.rawValue.uppercased().padding(9)) \(f.rule.padding(30)) \(f.id)  \(f.title.terminalSafe)")
+            lines.append("\(f.severity.rawValue.uppercased().padding(9)) " + (f.status.map { "[\($0)] ".padding(13) } ?? "")
+                + "\(f.rule.padding(30)) \(f.id)  \(f.title.terminalSafe)")
             let indent = String(repeating: " ", count: 10)
             if !f.subjects.isEmpty {
                 lines.append(indent + "subjects: " + f.subjects.prefix(8).map { s in
@@ -429,6 +466,11 @@ enum FindingsTable {
             }
             lines.append(indent + "fix: " + f.remediation.terminalSafe)
             emit()
+        }
+        if !resolved.isEmpty {
+            lines.append("")
+            lines.append("Resolved since the last scan (no longer found):")
+            for f in resolved { lines.append("  \(f.severity.rawValue.uppercased().padding(9)) \(f.rule.padding(30)) \(f.id)  \(f.title.terminalSafe)") }
         }
         if !r.flatness.isEmpty {
             lines.append("")

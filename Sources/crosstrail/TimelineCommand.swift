@@ -3,6 +3,7 @@ import CrossTrailAnalysis
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailStore
 import CrossTrailTimeline
 import Foundation
 
@@ -35,7 +36,10 @@ struct TimelineCommand: ParsableCommand {
     )
 
     @Argument(help: "Log files or directories; - reads standard input.")
-    var paths: [String]
+    var paths: [String] = []
+
+    @Option(help: "Query a case store (written by `scan --store`) instead of reading logs; writes the stored JSONL.")
+    var store: String?
 
     @Option(help: "Only events at or after this time (ISO 8601, e.g. 2026-08-01T00:00Z).")
     var since: String?
@@ -103,6 +107,12 @@ struct TimelineCommand: ParsableCommand {
     var maxDepth: Int = 1024
 
     func validate() throws {
+        if paths.isEmpty && store == nil { throw ValidationError("give log PATHs, or --store DB to query a case store") }
+        if store != nil {
+            if !paths.isEmpty { throw ValidationError("--store queries the store; to add logs to it use `crosstrail scan PATH... --store DB`") }
+            if let format, format != .jsonl { throw ValidationError("a store query writes JSONL (the stored rendering); --format \(format.rawValue) needs the logs") }
+            if fields != nil || attribute { throw ValidationError("--fields and --attribute need the logs, not --store") }
+        }
         if let since, Timestamp(iso: since) == nil { throw ValidationError("--since '\(since)' is not an ISO 8601 time (e.g. 2026-08-01T00:00Z)") }
         if let until, Timestamp(iso: until) == nil { throw ValidationError("--until '\(until)' is not an ISO 8601 time") }
         if memory < 8 { throw ValidationError("--memory must be at least 8 (MiB)") }
@@ -138,6 +148,10 @@ struct TimelineCommand: ParsableCommand {
         options.limits.maxRecordBytes = maxRecordMib << 20
         options.limits.maxDepth = maxDepth
 
+        if let store {
+            try query(store, filter: options.filter)
+            return
+        }
         var discovery: [Diagnostic] = []
         let files = Ingestor.discover(paths, diagnostics: &discovery)
         if attribute {
@@ -167,6 +181,22 @@ struct TimelineCommand: ParsableCommand {
         if let statsJSON { try RunSummary.writeJSON(stats, to: statsJSON) }
         if !quiet { RunSummary.print(stats, elapsed: elapsed) }
         if strict && stats.diagnosticsTotal > 0 { throw ExitCode(3) }
+    }
+
+    /// Streams matching stored events (already deduplicated when they were stored).
+    private func query(_ path: String, filter: EventFilter) throws {
+        let db = try open(path, readOnly: true)
+        let out = try TextOutput(path: output)
+        let started = Date()
+        let n = try db.events(matching: filter) { line in
+            out.write(line)
+            out.write("\n")
+        }
+        try out.finish()
+        if !quiet {
+            FileHandle.standardError.write(Data(String(format: "crosstrail: %d event%@ from %@ in %.3f s\n", n, n == 1 ? "" : "s", path,
+                                                       Date().timeIntervalSince(started)).utf8))
+        }
     }
 
     /// `arn:aws:iam::1:role/path/name|session` → a glob for `arn:aws:sts::1:assumed-role/name/session`.

@@ -1,0 +1,154 @@
+import CrossTrailModel
+import Foundation
+import GRDB
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// The embedded case store: one SQLite file (WAL) holding ingested files, events, findings and
+/// their history. Schema changes are named, append-only migrations. One writer at a time: a
+/// lock file next to the database serialises overlapping runs (cron, CI, CronJobs).
+public final class CaseStore: @unchecked Sendable {
+    public let path: String
+    let db: DatabaseQueue
+    private var lockFD: Int32 = -1
+
+    /// Opens (creating and migrating if needed) the store, holding its lock. Waits up to
+    /// `lockTimeout` seconds for another run to finish.
+    public init(path: String, lockTimeout: Double = 60, readOnly: Bool = false) throws {
+        self.path = path
+        if !readOnly {
+            lockFD = try Self.acquireLock(path + ".lock", timeout: lockTimeout)
+        } else if !FileManager.default.fileExists(atPath: path) {
+            throw StoreError("\(path): no such store (create it with `crosstrail scan ... --store \(path)`)")
+        }
+        var config = Configuration()
+        config.readonly = readOnly
+        config.busyMode = .timeout(lockTimeout)
+        config.prepareDatabase { db in
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        do {
+            db = try DatabaseQueue(path: path, configuration: config)
+            if !readOnly { try Self.migrator.migrate(db) }
+        } catch let e as DatabaseError {
+            if lockFD >= 0 { close(lockFD) }
+            throw StoreError("\(path): \(e.message ?? e.description)")
+        }
+    }
+
+    deinit {
+        if lockFD >= 0 { close(lockFD) }  // closing releases the flock
+    }
+
+    private static func acquireLock(_ lockPath: String, timeout: Double) throws -> Int32 {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError("\(lockPath): cannot create lock file: \(String(cString: strerror(errno)))") }
+        let deadline = Date().addingTimeInterval(timeout)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                close(fd)
+                throw StoreError("\(lockPath): cannot lock: \(String(cString: strerror(errno)))")
+            }
+            if Date() >= deadline {
+                var holder = [UInt8](repeating: 0, count: 64)
+                let n = pread(fd, &holder, 63, 0)
+                close(fd)
+                let who = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
+                throw StoreError("the store is in use by another crosstrail run (\(who)); waited \(Int(timeout)) s (--lock-timeout)")
+            }
+            usleep(100_000)
+        }
+        let me = Array("pid \(getpid()) since \(ISO8601DateFormatter().string(from: Date()))\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, me, me.count, 0)
+        return fd
+    }
+
+    /// Named, append-only migrations: never edit one that shipped; add the next.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-files-events-findings") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+                    command TEXT NOT NULL, files_read INTEGER, events_added INTEGER, findings INTEGER);
+                CREATE TABLE files (
+                    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, sha256 TEXT NOT NULL,
+                    events INTEGER NOT NULL, run INTEGER NOT NULL REFERENCES runs(id));
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL, time INTEGER NOT NULL, content_hash INTEGER NOT NULL,
+                    plane TEXT NOT NULL, service TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL,
+                    actor_key TEXT NOT NULL, actor_email TEXT, actor_name TEXT, actor_arn TEXT, session_name TEXT,
+                    access_key TEXT, source_ip TEXT, file TEXT NOT NULL, line INTEGER, offset INTEGER NOT NULL,
+                    json TEXT NOT NULL,
+                    UNIQUE (id, time, content_hash));
+                CREATE INDEX events_time ON events(time);
+                CREATE INDEX events_actor ON events(actor_key, time);
+                CREATE INDEX events_email ON events(actor_email, time) WHERE actor_email IS NOT NULL;
+                CREATE INDEX events_action ON events(action, time);
+                CREATE TABLE event_resources (
+                    resource TEXT NOT NULL, event INTEGER NOT NULL REFERENCES events(seq),
+                    PRIMARY KEY (resource, event)) WITHOUT ROWID;
+                CREATE TABLE findings (
+                    id TEXT PRIMARY KEY, rule TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL,
+                    status TEXT NOT NULL, first_run INTEGER NOT NULL, last_run INTEGER NOT NULL,
+                    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, json TEXT NOT NULL);
+                CREATE INDEX findings_status ON findings(status);
+                CREATE TABLE finding_history (
+                    finding TEXT NOT NULL, run INTEGER NOT NULL, status TEXT NOT NULL, at TEXT NOT NULL);
+                CREATE INDEX finding_history_finding ON finding_history(finding);
+                CREATE TABLE suppressions (
+                    finding TEXT PRIMARY KEY, reason TEXT NOT NULL, author TEXT NOT NULL,
+                    until TEXT, created_at TEXT NOT NULL);
+                """)
+        }
+        return m
+    }
+
+    /// Applied migration names, oldest first.
+    public func migrations() throws -> [String] {
+        try db.read { try Self.migrator.appliedMigrations($0) }
+    }
+
+    // MARK: runs
+
+    public func beginRun(command: String, at date: Date = Date()) throws -> Int64 {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO runs (started_at, command) VALUES (?, ?)", arguments: [Self.iso(date), command])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func finishRun(_ id: Int64, filesRead: Int, eventsAdded: Int, findings: Int?, at date: Date = Date()) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE runs SET finished_at = ?, files_read = ?, events_added = ?, findings = ? WHERE id = ?",
+                           arguments: [Self.iso(date), filesRead, eventsAdded, findings, id])
+        }
+    }
+
+    public struct Counts: Sendable, Equatable {
+        public var files: Int
+        public var events: Int
+        public var findings: Int
+    }
+
+    public func counts() throws -> Counts {
+        try db.read { db in
+            Counts(files: try Int.fetchOne(db, sql: "SELECT count(*) FROM files") ?? 0,
+                   events: try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0,
+                   findings: try Int.fetchOne(db, sql: "SELECT count(*) FROM findings") ?? 0)
+        }
+    }
+
+    static func iso(_ d: Date) -> String {
+        Timestamp(millis: Int64((d.timeIntervalSince1970 * 1000).rounded())).iso8601
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import CrossTrailAnalysis
+import CrossTrailIngest
+import CrossTrailInventory
+import CrossTrailModel
+import CrossTrailStore
+import Foundation
+
+extension FindingStatus: ExpressibleByArgument {}
+
+/// The case store options shared by the commands that use one.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Case store (SQLite file, created if missing): remembers ingested files, events and findings across runs.")
+    var store: String?
+
+    @Option(help: "Seconds to wait for another run holding the store before giving up.")
+    var lockTimeout: Double = 60
+}
+
+extension EventInputOptions {
+    /// One pass over the logs that stores new and changed files and observes events for the
+    /// analysis. With `sinceLast`, unchanged files are not read at all.
+    func observeAndStore(_ paths: [String], classification: Classification, store: CaseStore, run: Int64,
+                         sinceLast: Bool, quiet: Bool) throws -> (Observations, IngestStats?, added: Int) {
+        guard !paths.isEmpty else { return (Observations(), nil, 0) }
+        var filter = EventFilter()
+        filter.since = since.flatMap { Timestamp(iso: $0) }
+        filter.until = until.flatMap { Timestamp(iso: $0) }
+        var ingestor = Ingestor(filter: filter)
+        if let workers { ingestor.workers = workers }
+        var discovery: [Diagnostic] = []
+        let files = Ingestor.discover(paths, diagnostics: &discovery)
+        let (changed, unchanged) = try store.changedFiles(files)
+        let toRead = sinceLast ? changed : files
+        let progress = IngestProgress(totalFiles: toRead.count)
+        let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
+        let observers = ObserverSet(classification: classification)
+        reporter.start()
+        let started = Date()
+        var result: CaseStore.IngestResult
+        do {
+            result = try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in observers.makeSink() }
+        } catch {
+            reporter.stop()
+            throw ValidationError("\(error)")
+        }
+        reporter.stop()
+        for d in discovery { result.stats.add(d) }
+        if !quiet {
+            RunSummary.print(result.stats, elapsed: Date().timeIntervalSince(started), deduplicated: false)
+            FileHandle.standardError.write(Data(("  store: \(result.filesStored) new or changed file\(result.filesStored == 1 ? "" : "s") stored, "
+                + "\(result.eventsAdded) new event\(result.eventsAdded == 1 ? "" : "s"); \(unchanged.count) unchanged file\(unchanged.count == 1 ? "" : "s") "
+                + (sinceLast ? "skipped\n" : "re-read for the analysis\n")).utf8))
+        }
+        return (observers.merged, result.stats, result.eventsAdded)
+    }
+}
+
+struct FindingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "findings",
+        abstract: "Findings remembered by a case store: list, suppress, unsuppress.",
+        subcommands: [List.self, Suppress.self, Unsuppress.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List stored findings with their status (new, open, resolved, reopened, suppressed).",
+            discussion: """
+            Examples:
+              crosstrail findings --store crosstrail.db --status new,open --format json
+              crosstrail findings --store crosstrail.db --history F-a55bdde067dd
+            """
+        )
+
+        @Option(help: "Case store (SQLite file).")
+        var store: String
+
+        @Option(help: "Comma-separated statuses to list (default: all).")
+        var status: String?
+
+        @Option(help: "Output: table (default on a terminal) or json.")
+        var format: ReportFormat?
+
+        @Option(help: "Print one finding's status changes.")
+        var history: String?
+
+        func validate() throws {
+            for s in (status ?? "").split(separator: ",") where FindingStatus(rawValue: s.trimmingCharacters(in: .whitespaces)) == nil {
+                throw ValidationError("--status: unknown status '\(s)'; one of " + FindingStatus.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+        }
+
+        func run() throws {
+            let db = try open(store, readOnly: true)
+            if let id = history {
+                let changes = try db.history(id)
+                guard !changes.isEmpty else { throw ValidationError("no finding \(id) in \(store)") }
+                for c in changes { print("\(c.at)  run \(c.run)  \(c.status)") }
+                return
+            }
+            let wanted = Set((status ?? "").split(separator: ",").compactMap { FindingStatus(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+            let findings = try db.findings(status: wanted)
+            let suppressions = Dictionary(uniqueKeysWithValues: try db.suppressions().map { ($0.finding, $0) })
+            switch format ?? (isatty(1) == 1 ? .table : .json) {
+            case .json:
+                try Output.write(Output.json(FindingsList(findings: findings, suppressions: suppressions.values.sorted { $0.finding < $1.finding })), to: nil)
+            case .table:
+                var lines = findings.isEmpty ? ["no findings" + (wanted.isEmpty ? "" : " with status \(status ?? "")")] : []
+                for f in findings {
+                    lines.append("\(f.severity.rawValue.uppercased().padding(9)) \(("[" + (f.status ?? "?") + "]").padding(13)) \(f.rule.padding(30)) \(f.id)  \(f.title.terminalSafe)")
+                    if let s = suppressions[f.id] {
+                        lines.append(String(repeating: " ", count: 10) + "suppressed by \(s.author.terminalSafe)" + (s.until.map { " until \($0)" } ?? "") + ": \(s.reason.terminalSafe)")
+                    }
+                }
+                try Output.write(lines.joined(separator: "\n") + "\n", to: nil)
+            }
+        }
+    }
+
+    struct Suppress: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Suppress a finding with a reason (shown in reports) and an optional expiry.",
+            discussion: "Example: crosstrail findings suppress F-1234 --store crosstrail.db --reason \"approved break-glass role\" --until 2026-12-31"
+        )
+
+        @Argument(help: "Finding id (F-...).")
+        var id: String
+
+        @Option(help: "Case store (SQLite file).")
+        var store: String
+
+        @Option(help: "Why this finding is accepted (required).")
+        var reason: String
+
+        @Option(help: "Last day the suppression holds (YYYY-MM-DD); after it the finding counts again.")
+        var until: String?
+
+        @Option(help: "Who accepted it (default: $USER).")
+        var author: String?
+
+        @Option(help: "Seconds to wait for another run holding the store.")
+        var lockTimeout: Double = 60
+
+        func validate() throws {
+            if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why") }
+            if let until, Timestamp(iso: until + "T00:00Z") == nil || until.count != 10 {
+                throw ValidationError("--until '\(until)' is not a date (YYYY-MM-DD)")
+            }
+        }
+
+        func run() throws {
+            let db = try open(store, lockTimeout: lockTimeout)
+            let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            do { try db.suppress(id, reason: reason, author: who, until: until) } catch { throw ValidationError("\(error)") }
+            FileHandle.standardError.write(Data("crosstrail: \(id) suppressed by \(who)\(until.map { " until \($0)" } ?? "")\n".utf8))
+        }
+    }
+
+    struct Unsuppress: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a finding's suppression.")
+
+        @Argument(help: "Finding id (F-...).")
+        var id: String
+
+        @Option(help: "Case store (SQLite file).")
+        var store: String
+
+        @Option(help: "Seconds to wait for another run holding the store.")
+        var lockTimeout: Double = 60
+
+        func run() throws {
+            let db = try open(store, lockTimeout: lockTimeout)
+            do { try db.unsuppress(id) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    struct FindingsList: Encodable {
+        var findings: [Finding]
+        var suppressions: [Suppression]
+    }
+}
+
+/// Opens a store, turning its errors into clear messages (exit 1).
+func open(_ path: String, readOnly: Bool = false, lockTimeout: Double = 60) throws -> CaseStore {
+    do { return try CaseStore(path: path, lockTimeout: lockTimeout, readOnly: readOnly) } catch {
+        FileHandle.standardError.write(Data("crosstrail: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
