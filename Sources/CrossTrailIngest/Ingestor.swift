@@ -159,3 +159,18 @@ private final class ResultsBox: @unchecked Sendable {
     func set(_ i: Int, _ s: IngestStats) { lock.lock(); items[i] = s; lock.unlock() }
     var all: [IngestStats] { lock.lock(); defer { lock.unlock() }; return items }
 }
+
+extension Ingestor {
+    /// The files of shard `index` of `count` (0-based): whole directories go to one shard (an
+    /// `AWSLogs/<account>/CloudTrail/<region>/<day>` prefix stays together), chosen by a stable
+    /// hash of the directory, so parallel jobs split a tree without coordinating.
+    public static func shard(_ files: [InputFile], index: Int, count: Int) -> [InputFile] {
+        guard count > 1 else { return files }
+        return files.filter { f in
+            let dir = f.display.split(separator: "/").dropLast().joined(separator: "/")
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in dir.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return Int(h % UInt64(count)) == index
+        }
+    }
+}

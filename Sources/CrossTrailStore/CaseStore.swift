@@ -152,3 +152,54 @@ public final class CaseStore: @unchecked Sendable {
         Timestamp(millis: Int64((d.timeIntervalSince1970 * 1000).rounded())).iso8601
     }
 }
+
+extension CaseStore {
+    /// Adds another store's files and events (a shard's) to this one; events already present are
+    /// skipped. Findings are not merged: scan the merged store to get them. One transaction.
+    public func merge(from other: String) throws -> (files: Int, events: Int) {
+        guard FileManager.default.fileExists(atPath: other) else { throw StoreError("\(other): no such store") }
+        var files = 0, events = 0
+        try db.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS other", arguments: [other])
+            defer { try? db.execute(sql: "DETACH DATABASE other") }
+            try db.inTransaction {
+                let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor_key, actor_email,
+                        actor_name, actor_arn, session_name, access_key, source_ip, file, line, offset, json)
+                    SELECT id, time, content_hash, plane, service, action, outcome, actor_key, actor_email,
+                        actor_name, actor_arn, session_name, access_key, source_ip, file, line, offset, json
+                    FROM other.events ORDER BY seq
+                    """)
+                events = (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0) - before
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO event_resources (resource, event)
+                    SELECT r.resource, e.seq FROM other.event_resources r
+                    JOIN other.events o ON o.seq = r.event
+                    JOIN events e ON e.id = o.id AND e.time = o.time AND e.content_hash = o.content_hash
+                    """)
+                try db.execute(sql: "INSERT INTO runs (started_at, finished_at, command) VALUES (?, ?, ?)",
+                               arguments: [Self.iso(Date()), Self.iso(Date()), "store merge " + other])
+                let run = db.lastInsertedRowID
+                try db.execute(sql: """
+                    INSERT INTO files (path, size, mtime, sha256, events, run)
+                    SELECT path, size, mtime, sha256, events, ? FROM other.files WHERE true
+                    ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, events = excluded.events
+                    """, arguments: [run])
+                try db.execute(sql: "UPDATE runs SET events_added = ?, files_read = (SELECT count(*) FROM other.files) WHERE id = ?", arguments: [events, run])
+                files = try Int.fetchOne(db, sql: "SELECT count(*) FROM other.files") ?? 0
+                return .commit
+            }
+        }
+        return (files, events)
+    }
+
+    /// Runs recorded in the store, newest first.
+    public func runs(limit: Int = 20) throws -> [(id: Int64, started: String, finished: String?, command: String, events: Int?, findings: Int?)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
+                (id: $0["id"], started: $0["started_at"], finished: $0["finished_at"], command: $0["command"], events: $0["events_added"], findings: $0["findings"])
+            }
+        }
+    }
+}

@@ -52,6 +52,9 @@ struct EventInputOptions: ParsableArguments {
     @Option(help: "Worker threads (default: number of cores).")
     var workers: Int?
 
+    @Option(help: ArgumentHelp(stringLiteral: Shard.help))
+    var shard: Shard?
+
     func validate() throws {
         if let since, Timestamp(iso: since) == nil { throw ValidationError("--since '\(since)' is not an ISO 8601 time (e.g. 2026-08-01T00:00Z)") }
         if let until, Timestamp(iso: until) == nil { throw ValidationError("--until '\(until)' is not an ISO 8601 time") }
@@ -66,7 +69,8 @@ struct EventInputOptions: ParsableArguments {
         var ingestor = Ingestor(filter: filter)
         if let workers { ingestor.workers = workers }
         var discovery: [Diagnostic] = []
-        let files = Ingestor.discover(paths, diagnostics: &discovery)
+        var files = Ingestor.discover(paths, diagnostics: &discovery)
+        if let shard { files = Ingestor.shard(files, index: shard.index, count: shard.count) }
         let progress = IngestProgress(totalFiles: files.count)
         let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
         reporter.start()

@@ -17,6 +17,71 @@ struct StoreOptions: ParsableArguments {
     var lockTimeout: Double = 60
 }
 
+/// `--shard I/N`: this job's share of the input files (0-based I), whole directories each.
+struct Shard: ExpressibleByArgument, Sendable {
+    var index: Int
+    var count: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else { return nil }
+        index = i
+        count = n
+    }
+
+    static let help = "Read only shard I of N of the input files (0-based, e.g. $JOB_COMPLETION_INDEX/4); a directory is never split."
+}
+
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Inspect case stores and merge shard stores.",
+        subcommands: [Info.self, Merge.self]
+    )
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Counts, schema migrations and recent runs of a store.")
+
+        @Argument(help: "Case store (SQLite file).")
+        var store: String
+
+        func run() throws {
+            let db = try open(store, readOnly: true)
+            let c = try db.counts()
+            var lines = ["\(store): \(c.files) files, \(c.events) events, \(c.findings) findings",
+                         "migrations: " + (try db.migrations()).joined(separator: ", "), "recent runs:"]
+            for r in try db.runs() {
+                lines.append("  #\(r.id) \(r.started) → \(r.finished ?? "did not finish")  +\(r.events ?? 0) events, \(r.findings.map(String.init) ?? "-") findings  \(r.command.terminalSafe)")
+            }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge shard stores into one (files and events; scan the result for findings).",
+            discussion: "Example: crosstrail store merge --into case.db shard-0.db shard-1.db shard-2.db"
+        )
+
+        @Option(help: "The store to merge into (created if missing).")
+        var into: String
+
+        @Argument(help: "Shard stores to merge.")
+        var shards: [String]
+
+        @Option(help: "Seconds to wait for another run holding the store.")
+        var lockTimeout: Double = 60
+
+        func run() throws {
+            let db = try open(into, lockTimeout: lockTimeout)
+            for shard in shards {
+                let (files, events) = try db.merge(from: shard)
+                FileHandle.standardError.write(Data("crosstrail: merged \(shard): \(files) files, \(events) new events\n".utf8))
+            }
+        }
+    }
+}
+
 extension EventInputOptions {
     /// One pass over the logs that stores new and changed files and observes events for the
     /// analysis. With `sinceLast`, unchanged files are not read at all.
@@ -29,7 +94,8 @@ extension EventInputOptions {
         var ingestor = Ingestor(filter: filter)
         if let workers { ingestor.workers = workers }
         var discovery: [Diagnostic] = []
-        let files = Ingestor.discover(paths, diagnostics: &discovery)
+        var files = Ingestor.discover(paths, diagnostics: &discovery)
+        if let shard { files = Ingestor.shard(files, index: shard.index, count: shard.count) }
         let (changed, unchanged) = try store.changedFiles(files)
         let toRead = sinceLast ? changed : files
         let progress = IngestProgress(totalFiles: toRead.count)
@@ -42,7 +108,7 @@ extension EventInputOptions {
             result = try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in observers.makeSink() }
         } catch {
             reporter.stop()
-            throw ValidationError("\(error)")
+            throw error
         }
         reporter.stop()
         for d in discovery { result.stats.add(d) }
@@ -153,7 +219,7 @@ struct FindingsCommand: ParsableCommand {
         func run() throws {
             let db = try open(store, lockTimeout: lockTimeout)
             let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-            do { try db.suppress(id, reason: reason, author: who, until: until) } catch { throw ValidationError("\(error)") }
+            try db.suppress(id, reason: reason, author: who, until: until)
             FileHandle.standardError.write(Data("crosstrail: \(id) suppressed by \(who)\(until.map { " until \($0)" } ?? "")\n".utf8))
         }
     }
@@ -172,7 +238,7 @@ struct FindingsCommand: ParsableCommand {
 
         func run() throws {
             let db = try open(store, lockTimeout: lockTimeout)
-            do { try db.unsuppress(id) } catch { throw ValidationError("\(error)") }
+            try db.unsuppress(id)
         }
     }
 

@@ -86,6 +86,9 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "Worker threads (default: number of cores).")
     var workers: Int?
 
+    @Option(help: ArgumentHelp(stringLiteral: Shard.help))
+    var shard: Shard?
+
     @Flag(help: "Add the person behind each actor, traced through the identity graph (reads the input twice).")
     var attribute = false
 
@@ -153,7 +156,8 @@ struct TimelineCommand: ParsableCommand {
             return
         }
         var discovery: [Diagnostic] = []
-        let files = Ingestor.discover(paths, diagnostics: &discovery)
+        var files = Ingestor.discover(paths, diagnostics: &discovery)
+        if let shard { files = Ingestor.shard(files, index: shard.index, count: shard.count) }
         if attribute {
             let map = correlate(files, filter: filter, limits: options.limits)
             options.attribution = map

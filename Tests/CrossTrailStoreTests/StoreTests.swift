@@ -123,3 +123,33 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         _ = first
     }
 }
+
+@Suite struct ShardTests {
+    @Test func shardsPartitionTheFilesByDirectoryAndMergeBackToOneStore() throws {
+        var d = [Diagnostic]()
+        let files = Ingestor.discover([StoreTests.logs], diagnostics: &d)
+        let shards = (0..<3).map { Ingestor.shard(files, index: $0, count: 3) }
+        #expect(shards.map(\.count).reduce(0, +) == files.count)
+        #expect(Set(shards.flatMap { $0.map(\.path) }) == Set(files.map(\.path)), "every file in exactly one shard")
+        for s in shards {
+            let dirs = Set(s.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path })
+            for other in shards where other.map(\.path) != s.map(\.path) {
+                #expect(dirs.isDisjoint(with: other.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path }), "a directory is never split")
+            }
+        }
+        let (merged, _) = try freshStore("merged")
+        for (i, s) in shards.enumerated() {
+            let (shardStore, shardPath) = try freshStore("shard\(i)")
+            let run = try shardStore.beginRun(command: "shard")
+            _ = try shardStore.ingest(s, storing: s, ingestor: Ingestor(workers: 2), run: run)
+            _ = try merged.merge(from: shardPath)
+        }
+        _ = try merged.merge(from: try freshStore("empty").1)
+        #expect(try merged.counts() == CaseStore.Counts(files: files.count, events: 4038, findings: 0))
+        var filter = EventFilter()
+        filter.resources = [Glob("*acme-pii-customers*")]
+        let (single, _) = try freshStore("single")
+        _ = try single.ingest(files, storing: files, ingestor: Ingestor(workers: 2), run: try single.beginRun(command: "all"))
+        #expect(try merged.events(matching: filter) { _ in } == (try single.events(matching: filter) { _ in }), "resources survive the merge")
+    }
+}
