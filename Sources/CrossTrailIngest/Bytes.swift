@@ -234,8 +234,16 @@ final class ChunkSource {
     }
 }
 
-/// gzip compression, for writers of sample and benchmark data.
+/// gzip compression, for writers of sample and benchmark data and for stored event text.
 public enum GzipCodec {
+    /// Decompresses a whole gzip buffer (at most `limit` bytes out); nil when it is not valid gzip.
+    public static func decompress(_ bytes: [UInt8], limit: Int = 64 << 20) -> [UInt8]? {
+        let buf = PaddedBuffer(capacity: max(bytes.count * 4, 256))
+        let status = bytes.withUnsafeBytes { buf.gunzip($0, limit: limit) }
+        guard case .ok = status else { return nil }
+        return Array(buf.bytes)
+    }
+
     public static func compress(_ bytes: [UInt8], level: Int = 6) -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>?
         var n = 0

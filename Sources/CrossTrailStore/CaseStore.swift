@@ -32,6 +32,9 @@ public final class CaseStore: @unchecked Sendable {
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Index pages of a large store stay cached while a run inserts (64 MiB).
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
             }
         }
         do {
@@ -82,17 +85,23 @@ public final class CaseStore: @unchecked Sendable {
                 CREATE TABLE files (
                     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, sha256 TEXT NOT NULL,
                     events INTEGER NOT NULL, run INTEGER NOT NULL REFERENCES runs(id));
+                -- The JSONL text of the events a file added, gzip-compressed together (~10x smaller than
+                -- per-event text); each event points at its block and its line in it.
+                CREATE TABLE blocks (id INTEGER PRIMARY KEY, file TEXT NOT NULL, lines INTEGER NOT NULL, data BLOB NOT NULL);
+                -- Distinct identities as logged (a few thousand, whatever the number of events): actor
+                -- filters are evaluated here, with the timeline's exact glob semantics.
+                CREATE TABLE actors (
+                    id INTEGER PRIMARY KEY, sig TEXT NOT NULL UNIQUE, key TEXT NOT NULL, name TEXT NOT NULL, email TEXT,
+                    arn TEXT, session_name TEXT, principal_id TEXT, access_key TEXT, run_as TEXT);
                 CREATE TABLE events (
                     seq INTEGER PRIMARY KEY,
                     id TEXT NOT NULL, time INTEGER NOT NULL, content_hash INTEGER NOT NULL,
                     plane TEXT NOT NULL, service TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL,
-                    actor_key TEXT NOT NULL, actor_email TEXT, actor_name TEXT, actor_arn TEXT, session_name TEXT,
-                    access_key TEXT, source_ip TEXT, file TEXT NOT NULL, line INTEGER, offset INTEGER NOT NULL,
-                    json TEXT NOT NULL,
+                    actor INTEGER NOT NULL REFERENCES actors(id), source_ip TEXT,
+                    block INTEGER NOT NULL REFERENCES blocks(id), line_in_block INTEGER NOT NULL,
                     UNIQUE (id, time, content_hash));
                 CREATE INDEX events_time ON events(time);
-                CREATE INDEX events_actor ON events(actor_key, time);
-                CREATE INDEX events_email ON events(actor_email, time) WHERE actor_email IS NOT NULL;
+                CREATE INDEX events_actor ON events(actor, time);
                 CREATE INDEX events_action ON events(action, time);
                 CREATE TABLE event_resources (
                     resource TEXT NOT NULL, event INTEGER NOT NULL REFERENCES events(seq),
@@ -165,12 +174,22 @@ extension CaseStore {
             try db.inTransaction {
                 let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
                 try db.execute(sql: """
-                    INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor_key, actor_email,
-                        actor_name, actor_arn, session_name, access_key, source_ip, file, line, offset, json)
-                    SELECT id, time, content_hash, plane, service, action, outcome, actor_key, actor_email,
-                        actor_name, actor_arn, session_name, access_key, source_ip, file, line, offset, json
-                    FROM other.events ORDER BY seq
+                    INSERT OR IGNORE INTO actors (sig, key, name, email, arn, session_name, principal_id, access_key, run_as)
+                    SELECT sig, key, name, email, arn, session_name, principal_id, access_key, run_as FROM other.actors
                     """)
+                // Blocks are copied whole (new ids); events keep their line in them.
+                let blocks = try Row.fetchAll(db, sql: "SELECT id, file, lines, data FROM other.blocks ORDER BY id")
+                for b in blocks {
+                    try db.execute(sql: "INSERT INTO blocks (file, lines, data) VALUES (?, ?, ?)",
+                                   arguments: [b["file"] as String, b["lines"] as Int, b["data"] as Data])
+                    let newID = db.lastInsertedRowID
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor, source_ip, block, line_in_block)
+                        SELECT e.id, e.time, e.content_hash, e.plane, e.service, e.action, e.outcome, a.id, e.source_ip, ?, e.line_in_block
+                        FROM other.events e JOIN other.actors oa ON oa.id = e.actor JOIN actors a ON a.sig = oa.sig
+                        WHERE e.block = ? ORDER BY e.seq
+                        """, arguments: [newID, b["id"] as Int64])
+                }
                 events = (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0) - before
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO event_resources (resource, event)

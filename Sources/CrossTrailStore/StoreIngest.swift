@@ -13,20 +13,13 @@ struct StoredEvent: Sendable {
     var service: String
     var action: String
     var outcome: String
-    var actorKey: String
-    var actorEmail: String?
-    var actorName: String
-    var actorArn: String?
-    var sessionName: String?
-    var accessKey: String?
+    var actor: Actor
     var sourceIP: String?
-    var file: String
-    var line: Int?
-    var offset: Int
-    var json: String
+    /// The JSONL line (schema v1), without its newline.
+    var json: [UInt8]
     var resources: [String]
 
-    init(_ e: AuditEvent, json: String) {
+    init(_ e: AuditEvent, json: [UInt8]) {
         id = e.id
         time = e.time.millis
         contentHash = Int64(bitPattern: e.contentHash)
@@ -34,16 +27,8 @@ struct StoredEvent: Sendable {
         service = e.service
         action = e.action
         outcome = e.outcome.status.rawValue
-        actorKey = e.actor.key
-        actorEmail = e.actor.email
-        actorName = e.actor.displayName
-        actorArn = e.actor.arn
-        sessionName = e.actor.sessionName
-        accessKey = e.actor.accessKeyId
+        actor = e.actor
         sourceIP = e.sourceIPAddress
-        file = e.provenance.file
-        line = e.provenance.line
-        offset = e.provenance.offset
         self.json = json
         resources = e.resources.map(\.id).uniqued()
     }
@@ -81,14 +66,15 @@ final class BatchQueue: @unchecked Sendable {
         cond.unlock()
     }
 
-    /// The next batch, or nil once closed and drained.
-    func pop() -> FileBatch? {
+    /// Every batch waiting (at least one), or nil once closed and drained.
+    func popAll() -> [FileBatch]? {
         cond.lock()
         defer { cond.unlock() }
         while items.isEmpty && !closed { cond.wait() }
         guard !items.isEmpty else { return nil }
         cond.broadcast()
-        return items.removeFirst()
+        defer { items.removeAll() }
+        return items
     }
 }
 
@@ -121,7 +107,11 @@ final class StoreSink: EventSink {
         renderer.render(e, into: &scratch)
         renderer.finish(shared: nil, into: &scratch)
         if scratch.last == 10 { scratch.removeLast() }
-        pending.append(StoredEvent(e, json: String(decoding: scratch, as: UTF8.self)))
+        // A right-sized copy: keeping `scratch` itself would pin its (largest-ever) capacity per event.
+        let json = [UInt8](unsafeUninitializedCapacity: scratch.count) { buf, n in
+            n = scratch.withUnsafeBufferPointer { UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer($0)); return $0.count }
+        }
+        pending.append(StoredEvent(e, json: json))
     }
 
     func fileFinished(_ file: Ingestor.InputFile, input: IngestStats.Input?) {
@@ -173,7 +163,7 @@ extension CaseStore {
     /// run reads it again). Every event of every file also goes to `observe`'s sinks.
     public func ingest(_ files: [Ingestor.InputFile], storing store: [Ingestor.InputFile], ingestor: Ingestor, run: Int64,
                        progress: IngestProgress? = nil, observe: (@Sendable (Int) -> any EventSink)? = nil) throws -> IngestResult {
-        let queue = BatchQueue(capacity: 2 * max(1, ingestor.workers))
+        let queue = BatchQueue(capacity: 4 * max(1, ingestor.workers))
         let storing = Set(store.map(\.display))
         let writer = StoreWriter(store: self, run: run, queue: queue)
         let thread = Thread { writer.drain() }
@@ -198,9 +188,12 @@ final class StoreWriter: @unchecked Sendable {
     private let run: Int64
     private let queue: BatchQueue
     private let done = DispatchSemaphore(value: 0)
+
     private(set) var files = 0
     private(set) var added = 0
     private(set) var error: (any Error)?
+    /// Actor signature → row id, loaded on first use.
+    private var actorIDs: [String: Int64]?
 
     init(store: CaseStore, run: Int64, queue: BatchQueue) {
         self.store = store
@@ -212,35 +205,69 @@ final class StoreWriter: @unchecked Sendable {
 
     func drain() {
         defer { done.signal() }
-        while let batch = queue.pop() {
+        // Whatever has queued up goes into one transaction: fewer commits rewrite fewer index pages,
+        // and a file is still recorded together with its events.
+        while let batches = queue.popAll() {
             guard error == nil else { continue }  // keep draining so workers never block
             do {
-                added += try write(batch)
-                files += 1
+                added += try store.db.write { db in try batches.reduce(0) { $0 + (try write($1, db)) } }
+                files += batches.count
             } catch {
-                self.error = StoreError("\(store.path): writing \(batch.file.display): \(error)")
+                actorIDs = nil  // ids cached during the failed transaction were rolled back
+                self.error = StoreError("\(store.path): writing \(batches.map(\.file.display).joined(separator: ", ")): \(error)")
             }
         }
     }
 
-    private func write(_ b: FileBatch) throws -> Int {
+    /// The fields actor filters look at, as one key.
+    static func signature(_ a: Actor) -> String {
+        [a.key, a.displayName, a.email, a.arn, a.sessionName, a.principalId, a.accessKeyId, a.runAs]
+            .map { $0 ?? "" }.joined(separator: "\u{1f}")
+    }
+
+    private func actorID(_ a: Actor, _ db: Database) throws -> Int64 {
+        if actorIDs == nil {
+            var known = [String: Int64]()
+            for row in try Row.fetchAll(db, sql: "SELECT id, sig FROM actors") { known[row["sig"]] = row["id"] }
+            actorIDs = known
+        }
+        let sig = Self.signature(a)
+        if let id = actorIDs?[sig] { return id }
+        try db.execute(sql: """
+            INSERT INTO actors (sig, key, name, email, arn, session_name, principal_id, access_key, run_as) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [sig, a.key, a.displayName, a.email, a.arn, a.sessionName, a.principalId, a.accessKeyId, a.runAs])
+        let id = db.lastInsertedRowID
+        actorIDs?[sig] = id
+        return id
+    }
+
+    private func write(_ b: FileBatch, _ db: Database) throws -> Int {
         let st = CaseStore.stat(b.file.path)
-        return try store.db.write { db in
+        do {
             let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor_key, actor_email,
-                    actor_name, actor_arn, session_name, access_key, source_ip, file, line, offset, json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor, source_ip, block, line_in_block)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let resource = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_resources (resource, event) VALUES (?, ?)")
+            // The block row first (its id goes into each event); its text once the new events are known.
+            try db.execute(sql: "INSERT INTO blocks (file, lines, data) VALUES (?, 0, x'')", arguments: [b.file.display])
+            let block = db.lastInsertedRowID
+            var text = [UInt8]()
             var added = 0
             for e in b.events {
-                try insert.execute(arguments: [e.id, e.time, e.contentHash, e.plane, e.service, e.action, e.outcome, e.actorKey,
-                                               e.actorEmail, e.actorName, e.actorArn, e.sessionName, e.accessKey, e.sourceIP,
-                                               e.file, e.line, e.offset, e.json])
+                try insert.execute(arguments: [e.id, e.time, e.contentHash, e.plane, e.service, e.action, e.outcome,
+                                               try actorID(e.actor, db), e.sourceIP, block, added])
                 guard db.changesCount > 0 else { continue }
-                added += 1
                 let seq = db.lastInsertedRowID
                 for r in e.resources { try resource.execute(arguments: [r, seq]) }
+                text += e.json
+                text.append(10)
+                added += 1
+            }
+            if added > 0 {
+                try db.execute(sql: "UPDATE blocks SET lines = ?, data = ? WHERE id = ?", arguments: [added, Data(GzipCodec.compress(text, level: 6)), block])
+            } else {
+                try db.execute(sql: "DELETE FROM blocks WHERE id = ?", arguments: [block])
             }
             try db.execute(sql: """
                 INSERT INTO files (path, size, mtime, sha256, events, run) VALUES (?, ?, ?, ?, ?, ?)
