@@ -37,10 +37,11 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## Benchmarks against zcat, jq, Python, DuckDB and cloudsplaining (see Benchmarks/README.md).
+## Benchmarks against zcat, jq, Python, DuckDB and cloudsplaining, and the case store (see Benchmarks/README.md).
 bench: build
 	./Benchmarks/run.sh
 	./Benchmarks/scan.sh
+	./Benchmarks/store.sh
 
 clean:
 	rm -rf .build
