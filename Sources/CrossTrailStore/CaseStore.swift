@@ -119,6 +119,16 @@ public final class CaseStore: @unchecked Sendable {
                     until TEXT, created_at TEXT NOT NULL);
                 """)
         }
+        m.registerMigration("v2-identity-graph") { db in
+            try db.execute(sql: """
+                CREATE TABLE identities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, run INTEGER NOT NULL);
+                CREATE TABLE links (
+                    source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, confidence TEXT NOT NULL,
+                    evidence TEXT NOT NULL, run INTEGER NOT NULL);
+                CREATE INDEX links_source ON links(source);
+                CREATE INDEX links_target ON links(target);
+                """)
+        }
         return m
     }
 
@@ -218,6 +228,36 @@ extension CaseStore {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
                 (id: $0["id"], started: $0["started_at"], finished: $0["finished_at"], command: $0["command"], events: $0["events_added"], findings: $0["findings"])
+            }
+        }
+    }
+}
+
+extension CaseStore {
+    /// An identity node and a link as stored (the graph of the latest scan).
+    public struct GraphNode: Sendable { public var id, kind, label: String
+        public init(id: String, kind: String, label: String) { self.id = id; self.kind = kind; self.label = label } }
+    public struct GraphLink: Sendable { public var source, target, kind, confidence, evidenceJSON: String
+        public init(source: String, target: String, kind: String, confidence: String, evidenceJSON: String) {
+            self.source = source; self.target = target; self.kind = kind; self.confidence = confidence; self.evidenceJSON = evidenceJSON } }
+
+    /// Replaces the stored identity graph with the latest scan's (one transaction).
+    public func replaceGraph(nodes: [GraphNode], links: [GraphLink], run: Int64) throws {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM identities")
+            try db.execute(sql: "DELETE FROM links")
+            let n = try db.cachedStatement(sql: "INSERT INTO identities (id, kind, label, run) VALUES (?, ?, ?, ?)")
+            for node in nodes { try n.execute(arguments: [node.id, node.kind, node.label, run]) }
+            let l = try db.cachedStatement(sql: "INSERT INTO links (source, target, kind, confidence, evidence, run) VALUES (?, ?, ?, ?, ?, ?)")
+            for link in links { try l.execute(arguments: [link.source, link.target, link.kind, link.confidence, link.evidenceJSON, run]) }
+        }
+    }
+
+    /// Links of an identity in the stored graph.
+    public func links(of id: String) throws -> [GraphLink] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM links WHERE source = ? OR target = ? ORDER BY source, target, kind", arguments: [id, id]).map {
+                GraphLink(source: $0["source"], target: $0["target"], kind: $0["kind"], confidence: $0["confidence"], evidenceJSON: $0["evidence"])
             }
         }
     }

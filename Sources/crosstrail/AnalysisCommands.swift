@@ -164,6 +164,11 @@ struct ScanCommand: ParsableCommand {
             let reconciled = try s.reconcile(result.findings, run: run, notEvaluated: result.skippedRules)
             result.findings = reconciled.current
             resolved = reconciled.resolved.filter { $0.severity >= minSeverity }
+            try s.replaceGraph(nodes: result.graph.nodes.values.sorted { $0.id < $1.id }.map { .init(id: $0.id, kind: $0.kind, label: $0.label) },
+                               links: try result.graph.edges.map { e in
+                                   .init(source: e.from, target: e.to, kind: e.kind, confidence: e.confidence.rawValue,
+                                         evidenceJSON: String(decoding: try JSONEncoder().encode(e.evidence), as: UTF8.self))
+                               }, run: run)
             try s.finishRun(run, filesRead: stats?.files ?? 0, eventsAdded: added, findings: result.findings.count)
         }
         result.findings = result.findings.filter { $0.severity >= minSeverity }

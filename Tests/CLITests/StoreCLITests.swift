@@ -64,6 +64,8 @@ import TestSupport
         let first = try runCrossTrail(["scan", logs, "--inventory", inventory, "--store", db, "--format", "json", "-q"])
         #expect(first.status == 0)
         #expect(first.stdout.contains("\"status\":\"new\""))
+        #expect(try sqlite(db, "SELECT count(*) FROM links WHERE kind = 'launched-for' AND source = 'ec2-instance:i-0a1b2c3d4e5f60718'") == "1",
+                "the identity graph is stored")
         let second = try runCrossTrail(["scan", "--inventory", inventory, "--store", db, "--format", "json"])
         #expect(!second.stdout.contains("\"status\":\"new\""))
         #expect(second.stdout.contains("\"status\":\"open\""))

@@ -29,7 +29,7 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
 
     @Test func ingestIsIncrementalAndDeduplicated() throws {
         let (store, _) = try freshStore()
-        #expect(try store.migrations() == ["v1-files-events-findings"])
+        #expect(try store.migrations() == ["v1-files-events-findings", "v2-identity-graph"])
         let first = try ingest(store, [Self.logs])
         #expect(first.filesStored == 40)
         #expect(first.eventsAdded == 4038, "4,138 records minus the 100 of the redelivered file")
