@@ -61,8 +61,8 @@ struct EventInputOptions: ParsableArguments {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 
-    func observe(_ paths: [String], classification: Classification, quiet: Bool) -> (Observations, IngestStats?) {
-        guard !paths.isEmpty else { return (Observations(), nil) }
+    /// The ingestor for these options and this run's files (sharded), with discovery diagnostics.
+    func prepare(_ paths: [String]) -> (Ingestor, [Ingestor.InputFile], [Diagnostic]) {
         var filter = EventFilter()
         filter.since = since.flatMap { Timestamp(iso: $0) }
         filter.until = until.flatMap { Timestamp(iso: $0) }
@@ -71,14 +71,31 @@ struct EventInputOptions: ParsableArguments {
         var discovery: [Diagnostic] = []
         var files = Ingestor.discover(paths, diagnostics: &discovery)
         if let shard { files = Ingestor.shard(files, index: shard.index, count: shard.count) }
+        return (ingestor, files, discovery)
+    }
+
+    /// Runs `pass` with a progress line on a terminal, adds the discovery diagnostics and prints
+    /// the summary.
+    func reading<R>(_ files: [Ingestor.InputFile], discovery: [Diagnostic], quiet: Bool,
+                    _ pass: (IngestProgress) throws -> (R, IngestStats)) rethrows -> (R, IngestStats) {
         let progress = IngestProgress(totalFiles: files.count)
         let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
         reporter.start()
+        defer { reporter.stop() }
         let started = Date()
-        var (obs, stats) = ObservationPass.run(ingestor, files: files, classification: classification, progress: progress)
+        var (result, stats) = try pass(progress)
         reporter.stop()
         for d in discovery { stats.add(d) }
         if !quiet { RunSummary.print(stats, elapsed: Date().timeIntervalSince(started), deduplicated: false) }
+        return (result, stats)
+    }
+
+    func observe(_ paths: [String], classification: Classification, quiet: Bool) -> (Observations, IngestStats?) {
+        guard !paths.isEmpty else { return (Observations(), nil) }
+        let (ingestor, files, discovery) = prepare(paths)
+        let (obs, stats) = reading(files, discovery: discovery, quiet: quiet) { progress in
+            ObservationPass.run(ingestor, files: files, classification: classification, progress: progress)
+        }
         return (obs, stats)
     }
 }

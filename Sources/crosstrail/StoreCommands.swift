@@ -88,37 +88,20 @@ extension EventInputOptions {
     func observeAndStore(_ paths: [String], classification: Classification, store: CaseStore, run: Int64,
                          sinceLast: Bool, quiet: Bool) throws -> (Observations, IngestStats?, added: Int) {
         guard !paths.isEmpty else { return (Observations(), nil, 0) }
-        var filter = EventFilter()
-        filter.since = since.flatMap { Timestamp(iso: $0) }
-        filter.until = until.flatMap { Timestamp(iso: $0) }
-        var ingestor = Ingestor(filter: filter)
-        if let workers { ingestor.workers = workers }
-        var discovery: [Diagnostic] = []
-        var files = Ingestor.discover(paths, diagnostics: &discovery)
-        if let shard { files = Ingestor.shard(files, index: shard.index, count: shard.count) }
+        let (ingestor, files, discovery) = prepare(paths)
         let (changed, unchanged) = try store.changedFiles(files)
         let toRead = sinceLast ? changed : files
-        let progress = IngestProgress(totalFiles: toRead.count)
-        let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
         let observers = ObserverSet(classification: classification)
-        reporter.start()
-        let started = Date()
-        var result: CaseStore.IngestResult
-        do {
-            result = try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in observers.makeSink() }
-        } catch {
-            reporter.stop()
-            throw error
+        let (result, stats) = try reading(toRead, discovery: discovery, quiet: quiet) { progress in
+            let r = try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in observers.makeSink() }
+            return (r, r.stats)
         }
-        reporter.stop()
-        for d in discovery { result.stats.add(d) }
         if !quiet {
-            RunSummary.print(result.stats, elapsed: Date().timeIntervalSince(started), deduplicated: false)
             FileHandle.standardError.write(Data(("  store: \(result.filesStored) new or changed file\(result.filesStored == 1 ? "" : "s") stored, "
                 + "\(result.eventsAdded) new event\(result.eventsAdded == 1 ? "" : "s"); \(unchanged.count) unchanged file\(unchanged.count == 1 ? "" : "s") "
                 + (sinceLast ? "skipped\n" : "re-read for the analysis\n")).utf8))
         }
-        return (observers.merged, result.stats, result.eventsAdded)
+        return (observers.merged, stats, result.eventsAdded)
     }
 }
 
