@@ -51,8 +51,13 @@ let package = Package(
             swiftSettings: strictness
         ),
         .target(
+            name: "CrossTrailRules",
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "Yams"],
+            swiftSettings: strictness
+        ),
+        .target(
             name: "CrossTrailAnalysis",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory"],
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules"],
             swiftSettings: strictness
         ),
         .target(
@@ -69,7 +74,7 @@ let package = Package(
             name: "crosstrail",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples",
-                "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailStore",
+                "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -105,6 +110,11 @@ let package = Package(
         .testTarget(
             name: "CrossTrailAnalysisTests",
             dependencies: ["CrossTrailAnalysis", "CrossTrailSamples", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailRulesTests",
+            dependencies: ["CrossTrailRules", "TestSupport"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailRules
 
 /// What `crosstrail scan` produces.
 public struct ScanResult: Sendable {
@@ -7,23 +8,55 @@ public struct ScanResult: Sendable {
     public var findings: [Finding]
     public var flatness: [Flatness]
     public var graph: IdentityGraph
-    /// Rules that could not run (usage rules without events): their earlier findings stand.
+    /// Rules that could not run (usage and event rules without events): their earlier findings stand.
     public var skippedRules: Set<String>
 }
 
 public enum Analyzer {
     /// Runs the identity correlation and the permission rules. Events are optional: without
     /// them, usage-based findings (unused permissions, flat access) are skipped.
-    public static func scan(_ inv: Inventory, _ obs: Observations, options: AnalysisOptions = AnalysisOptions()) -> ScanResult {
+    public static func scan(_ inv: Inventory, _ obs: Observations, rules: RuleSet? = nil, options: AnalysisOptions = AnalysisOptions()) -> ScanResult {
         let graph = IdentityGraph.build(inv, obs)
-        let (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
+        var (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
+        if let rules { findings += eventFindings(obs, rules, graph) }
         var seen = Set<String>()
         let unique = findings.filter { seen.insert($0.id).inserted }
         return ScanResult(findings: unique.sorted { a, b in
             if a.severity != b.severity { return a.severity > b.severity }
             if a.rule != b.rule { return a.rule < b.rule }
             return a.id < b.id
-        }, flatness: flat, graph: graph, skippedRules: obs.events > 0 ? [] : PermissionRules.usageRules)
+        }, flatness: flat, graph: graph,
+           skippedRules: obs.events > 0 ? [] : PermissionRules.usageRules.union(rules?.rules.map(\.id) ?? []))
+    }
+}
+
+extension Analyzer {
+    /// One finding per rule and actor, with the matching events and the person behind the actor.
+    static func eventFindings(_ obs: Observations, _ rules: RuleSet, _ graph: IdentityGraph) -> [Finding] {
+        let byID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return obs.ruleHits.sorted { $0.key < $1.key }.compactMap { key, hits in
+            guard let rule = byID[key.rule], let actor = hits.actor else { return nil }
+            let who = graph.attribution(for: actor)
+            let kind: String
+            switch actor.kind {
+            case .iamUser: kind = "iamUser"
+            case .assumedRole: kind = "roleSession"
+            case .root: kind = "root"
+            case .databricksUser: kind = "databricksUser"
+            case .servicePrincipal: kind = "servicePrincipal"
+            default: kind = actor.kind.rawValue
+            }
+            var details = ["events": String(hits.count), "first": hits.first?.iso8601 ?? "", "last": hits.last?.iso8601 ?? "",
+                           "rule file": rule.file]
+            if let who { details["person"] = (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))" }
+            return Finding(
+                rule: rule.id, severity: rule.severity,
+                title: "\(rule.title): \(actor.displayName)" + (hits.count > 1 ? " (\(hits.count) events)" : ""),
+                subjects: [Subject(kind: kind, name: actor.displayName, arn: actor.arn, email: actor.email, person: who?.person)],
+                resources: [], evidence: Evidence(events: hits.ids.sorted(), chain: who?.chain ?? [], details: details),
+                controls: rule.controls, remediation: rule.remediation, mitre: rule.mitre.first,
+                key: actor.key)
+        }
     }
 }
 

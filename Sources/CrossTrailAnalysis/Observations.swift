@@ -1,6 +1,7 @@
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailRules
 import Foundation
 
 /// A bounded sample of event ids plus a count: evidence without keeping every event.
@@ -59,6 +60,8 @@ public struct Observations: Sendable {
     public var roleSessions: [Pair: Activity] = [:]
     /// (classified resource, principal key) → accesses.
     public var classifiedAccess: [Pair: EventSample] = [:]
+    /// (rule, actor key) → matching events of the event rules.
+    public var ruleHits: [RuleMatcher.Key: RuleMatcher.Hits] = [:]
 
     public struct Pair: Sendable, Hashable, Comparable {
         public var a: String
@@ -130,6 +133,7 @@ public struct Observations: Sendable {
         for (k, v) in o.ucCredentials { ucCredentials[k, default: Activity()].merge(v) }
         for (k, v) in o.roleSessions { roleSessions[k, default: Activity()].merge(v) }
         for (k, v) in o.classifiedAccess { classifiedAccess[k, default: EventSample()].merge(v) }
+        for (k, v) in o.ruleHits { ruleHits[k, default: RuleMatcher.Hits()].merge(v) }
     }
 }
 
@@ -149,8 +153,16 @@ func principalKey(_ a: Actor) -> String {
 
 /// Collects observations from one ingest worker's events. Not shared between threads.
 public final class EventObserver: EventSink {
-    public private(set) var observations = Observations()
+    private var collected = Observations()
     private let classification: Classification
+    private let matcher: RuleMatcher?
+
+    /// What this worker saw, rule matches included.
+    public var observations: Observations {
+        var o = collected
+        if let matcher { o.ruleHits = matcher.hits }
+        return o
+    }
     private let json = JSONDocumentReader()
     private static let dataEventActions: Set<String> = [
         "GetObject", "PutObject", "DeleteObject", "HeadObject", "CopyObject", "DeleteObjects",
@@ -158,12 +170,14 @@ public final class EventObserver: EventSink {
         "Invoke", "GetItem", "PutItem", "Query", "Scan", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem",
     ]
 
-    public init(classification: Classification) {
+    public init(classification: Classification, rules: RuleSet? = nil) {
         self.classification = classification
+        self.matcher = rules.map(RuleMatcher.init)
     }
 
     public func accept(_ e: AuditEvent) {
-        observe(e, into: &observations)
+        observe(e, into: &collected)
+        matcher?.evaluate(e)
     }
 
     private func observe(_ e: AuditEvent, into o: inout Observations) {
@@ -289,12 +303,16 @@ public final class ObserverSet: @unchecked Sendable {
     private let lock = NSLock()
     private var list: [EventObserver] = []
     private let classification: Classification
+    private let rules: RuleSet?
 
-    public init(classification: Classification) { self.classification = classification }
+    public init(classification: Classification, rules: RuleSet? = nil) {
+        self.classification = classification
+        self.rules = rules
+    }
 
     /// A new observer for a worker (pass as, or inside, an Ingestor sink factory).
     public func makeSink() -> EventObserver {
-        let o = EventObserver(classification: classification)
+        let o = EventObserver(classification: classification, rules: rules)
         lock.lock()
         list.append(o)
         lock.unlock()
@@ -313,9 +331,9 @@ public final class ObserverSet: @unchecked Sendable {
 
 /// Runs the ingest pass with one observer per worker and merges what they saw.
 public enum ObservationPass {
-    public static func run(_ ingestor: Ingestor, files: [Ingestor.InputFile], classification: Classification,
+    public static func run(_ ingestor: Ingestor, files: [Ingestor.InputFile], classification: Classification, rules: RuleSet? = nil,
                            progress: IngestProgress? = nil) -> (Observations, IngestStats) {
-        let set = ObserverSet(classification: classification)
+        let set = ObserverSet(classification: classification, rules: rules)
         let stats = ingestor.run(files: files, progress: progress) { _ in set.makeSink() }
         return (set.merged, stats)
     }

@@ -496,3 +496,32 @@ public func hex64(_ v: UInt64) -> String {
     }
     return String(decoding: out, as: UTF8.self)
 }
+
+/// Normalizes single records given as JSON text (rule examples, tests, API responses), detecting
+/// their format as the file readers do. One per thread.
+public final class RecordNormalizer {
+    private let parser = JSONParser()
+    private let normalizer = Normalizer(filter: EventFilter())
+
+    public init() {}
+
+    /// The event, or why the record is not one.
+    public func normalize(_ text: String, source: String = "-") -> Swift.Result<AuditEvent, IngestError> {
+        let bytes = Array(text.utf8)
+        return withExtendedLifetime(parser) {
+            bytes.withUnsafeBytes { raw -> Swift.Result<AuditEvent, IngestError> in
+                switch parser.parse(raw, padded: false) {
+                case .failure(let e):
+                    return .failure(IngestError(path: source, reason: "invalid JSON: \(e)"))
+                case .success(let v):
+                    let p = Provenance(file: source, line: nil, offset: 0, sha256: "")
+                    switch normalizer.normalize(v, raw: raw, provenance: p, container: nil) {
+                    case .event(let e): return .success(e)
+                    case .rejected(let reason): return .failure(IngestError(path: source, reason: reason))
+                    case .filtered, .digest: return .failure(IngestError(path: source, reason: "not an audit event"))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@ import CrossTrailAnalysis
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailRules
 import CrossTrailStore
 import Foundation
 
@@ -90,11 +91,11 @@ struct EventInputOptions: ParsableArguments {
         return (result, stats)
     }
 
-    func observe(_ paths: [String], classification: Classification, quiet: Bool) -> (Observations, IngestStats?) {
+    func observe(_ paths: [String], classification: Classification, rules: RuleSet? = nil, quiet: Bool) -> (Observations, IngestStats?) {
         guard !paths.isEmpty else { return (Observations(), nil) }
         let (ingestor, files, discovery) = prepare(paths)
         let (obs, stats) = reading(files, discovery: discovery, quiet: quiet) { progress in
-            ObservationPass.run(ingestor, files: files, classification: classification, progress: progress)
+            ObservationPass.run(ingestor, files: files, classification: classification, rules: rules, progress: progress)
         }
         return (obs, stats)
     }
@@ -148,6 +149,9 @@ struct ScanCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @Option(help: "Directory of Sigma rules (YAML) to run on the events besides the built-in ones; repeatable.")
+    var rules: [String] = []
+
     @Flag(help: "With --store: read only files that are new or changed since they were stored (events of other files are not re-read).")
     var sinceLast = false
 
@@ -161,6 +165,12 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
+        let ruleSet = RuleSet.load(directories: rules)
+        if !quiet && !ruleSet.errors.isEmpty {
+            let lines = ruleSet.errors.prefix(20).map { "  rule error: " + $0.description.terminalSafe }
+                + (ruleSet.errors.count > 20 ? ["  ... \(ruleSet.errors.count - 20) more rule errors (crosstrail rules test)"] : [])
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
         var obs: Observations, stats: IngestStats?
         var caseStore: (store: CaseStore, run: Int64)?
         var added = 0
@@ -168,13 +178,13 @@ struct ScanCommand: ParsableCommand {
             let opened = try open(path, lockTimeout: store.lockTimeout)
             let run = try opened.beginRun(command: "scan " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
             caseStore = (opened, run)
-            let stored = try events.observeAndStore(paths, classification: inv.classification, store: opened, run: run,
+            let stored = try events.observeAndStore(paths, classification: inv.classification, rules: ruleSet, store: opened, run: run,
                                                     sinceLast: sinceLast, quiet: quiet)
             (obs, stats, added) = (stored.0, stored.1, stored.added)
         } else {
-            (obs, stats) = events.observe(paths, classification: inv.classification, quiet: quiet)
+            (obs, stats) = events.observe(paths, classification: inv.classification, rules: ruleSet, quiet: quiet)
         }
-        var result = Analyzer.scan(inv, obs)
+        var result = Analyzer.scan(inv, obs, rules: ruleSet)
         var resolved = [Finding]()
         if let (s, run) = caseStore {
             // The whole set is recorded; --min-severity only narrows what is shown.
@@ -211,7 +221,7 @@ struct ScanCommand: ParsableCommand {
             line += "; identity graph \(result.graph.nodes.count) nodes, \(result.graph.edges.count) links\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
-        if strict && (!invDiags.isEmpty || (stats?.diagnosticsTotal ?? 0) > 0) { throw ExitCode(3) }
+        if strict && (!invDiags.isEmpty || !ruleSet.errors.isEmpty || (stats?.diagnosticsTotal ?? 0) > 0) { throw ExitCode(3) }
         // With a store, suppressed findings never fail the job.
         if let failOn, result.findings.contains(where: { $0.severity >= failOn && $0.status != FindingStatus.suppressed.rawValue }) {
             throw ExitCode(1)

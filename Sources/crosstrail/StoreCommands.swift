@@ -3,6 +3,7 @@ import CrossTrailAnalysis
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailRules
 import CrossTrailStore
 import Foundation
 
@@ -85,13 +86,13 @@ struct StoreCommand: ParsableCommand {
 extension EventInputOptions {
     /// One pass over the logs that stores new and changed files and observes events for the
     /// analysis. With `sinceLast`, unchanged files are not read at all.
-    func observeAndStore(_ paths: [String], classification: Classification, store: CaseStore, run: Int64,
+    func observeAndStore(_ paths: [String], classification: Classification, rules: RuleSet?, store: CaseStore, run: Int64,
                          sinceLast: Bool, quiet: Bool) throws -> (Observations, IngestStats?, added: Int) {
         guard !paths.isEmpty else { return (Observations(), nil, 0) }
         let (ingestor, files, discovery) = prepare(paths)
         let (changed, unchanged) = try store.changedFiles(files)
         let toRead = sinceLast ? changed : files
-        let observers = ObserverSet(classification: classification)
+        let observers = ObserverSet(classification: classification, rules: rules)
         let (result, stats) = try reading(toRead, discovery: discovery, quiet: quiet) { progress in
             let r = try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in observers.makeSink() }
             return (r, r.stats)

@@ -1,0 +1,104 @@
+import CrossTrailIngest
+import CrossTrailModel
+
+/// An event seen through the field names rules use: CloudTrail's (`eventName`, `eventSource`,
+/// `userIdentity.type`, `requestParameters.bucketName`, ...) as SigmaHQ's AWS rules write them,
+/// Databricks' (`serviceName`, `actionName`, `requestParams.*`, `userIdentity.email`), and
+/// crosstrail's own (`plane`, `service`, `action`, `actor`, `outcome`). Request parameters are
+/// parsed once, on first use.
+public final class EventFields {
+    public let event: AuditEvent
+    private var parsedParams: JSON??
+    private let reader: JSONDocumentReader
+
+    public init(_ event: AuditEvent, reader: JSONDocumentReader) {
+        self.event = event
+        self.reader = reader
+    }
+
+    private var params: JSON? {
+        if let p = parsedParams { return p }
+        let p = event.requestParameters.flatMap { try? reader.parse(text: $0) }
+        parsedParams = .some(p)
+        return p
+    }
+
+    /// Every value of a field (several for arrays); empty when absent.
+    public func values(_ field: String) -> [String] {
+        let e = event, a = event.actor
+        func one(_ s: String?) -> [String] { s.map { [$0] } ?? [] }
+        let lower = field.lowercased()
+        for prefix in ["requestparameters.", "requestparams.", "request_params."] where lower.hasPrefix(prefix) {
+            let path = field.dropFirst(prefix.count).split(separator: ".").map(String.init)
+            return Self.collect(params, path)
+        }
+        switch lower {
+        case "eventname", "actionname", "action_name", "action": return [e.action]
+        case "eventsource": return [e.plane == .aws ? e.service + ".amazonaws.com" : e.service]
+        case "servicename", "service_name", "service": return [e.service]
+        case "plane": return [e.plane.rawValue]
+        case "awsregion", "region": return one(e.region)
+        case "recipientaccountid", "account": return one(e.account)
+        case "workspaceid", "workspace_id", "workspace": return one(e.workspace)
+        case "sourceipaddress", "source_ip_address", "ip": return one(e.sourceIPAddress)
+        case "useragent", "user_agent": return one(e.userAgent)
+        case "errorcode": return one(e.outcome.errorCode)
+        case "errormessage": return one(e.outcome.errorMessage)
+        case "outcome", "response.statuscode":
+            return lower == "outcome" ? [e.outcome.status.rawValue] : one(e.outcome.errorCode ?? (e.outcome.status == .success ? "200" : nil))
+        case "eventtype": return one(e.eventType)
+        case "readonly": return one(e.readOnly.map { $0 ? "true" : "false" })
+        case "vpcendpointid": return one(e.vpcEndpointId)
+        case "useridentity.type": return [Self.cloudTrailType(a.kind)]
+        case "useridentity.arn": return one(a.arn)
+        case "useridentity.username":
+            return one(a.kind == .iamUser ? a.arn.flatMap { $0.split(separator: "/").last.map(String.init) } : a.email ?? a.displayName)
+        case "useridentity.accountid": return one(a.accountId)
+        case "useridentity.principalid": return one(a.principalId)
+        case "useridentity.accesskeyid": return one(a.accessKeyId)
+        case "useridentity.email", "user_identity.email": return one(a.email)
+        case "useridentity.sessioncontext.sessionissuer.arn": return one(a.sessionIssuer)
+        case "useridentity.sessioncontext.sessionissuer.username":
+            return one(a.sessionIssuer.flatMap { $0.split(separator: "/").last.map(String.init) })
+        case "useridentity.sessioncontext.attributes.mfaauthenticated": return one(a.mfa.map { $0 ? "true" : "false" })
+        case "useridentity.invokedby": return one(a.kind == .awsService ? a.displayName : nil)
+        case "actor": return [a.key] + one(a.email) + one(a.arn)
+        case "resources": return e.resources.map(\.id)
+        default: return []
+        }
+    }
+
+    static func cloudTrailType(_ k: ActorKind) -> String {
+        switch k {
+        case .root: return "Root"
+        case .iamUser: return "IAMUser"
+        case .assumedRole: return "AssumedRole"
+        case .federatedUser: return "FederatedUser"
+        case .awsService: return "AWSService"
+        case .awsAccount: return "AWSAccount"
+        default: return k.rawValue
+        }
+    }
+
+    /// Values at a dotted path; arrays fan out, scalars become text, objects their JSON.
+    static func collect(_ j: JSON?, _ path: [String]) -> [String] {
+        guard let j else { return [] }
+        if path.isEmpty {
+            switch j {
+            case .array(let a): return a.flatMap { collect($0, []) }
+            case .object: return [j.text]
+            case .null: return []
+            default: return j.string.map { [$0] } ?? []
+            }
+        }
+        switch j {
+        case .object(let o):
+            if let v = o[path[0]] { return collect(v, Array(path.dropFirst())) }
+            // Keys differ in case between exports: match case-insensitively as a fallback.
+            if let (_, v) = o.first(where: { $0.key.lowercased() == path[0].lowercased() }) { return collect(v, Array(path.dropFirst())) }
+            return []
+        case .array(let a): return a.flatMap { collect($0, path) }
+        default: return []
+        }
+    }
+}

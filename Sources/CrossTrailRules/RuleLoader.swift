@@ -1,0 +1,166 @@
+import CrossTrailIngest
+import CrossTrailModel
+import Foundation
+import Yams
+
+/// Loads Sigma rules from YAML (one or more documents per file), with errors that name the file
+/// and line.
+public enum RuleLoader {
+    public static func load(yaml text: String, file: String) -> ([SigmaRule], [RuleError]) {
+        var rules = [SigmaRule](), errors = [RuleError]()
+        var documents = [Node]()
+        do {
+            let parser = try Parser(yaml: text)
+            while let doc = try parser.nextRoot() { documents.append(doc) }
+        } catch let e as YamlError {
+            return ([], [RuleError(file: file, line: nil, reason: "invalid YAML: " + "\(e)".split(whereSeparator: \.isNewline).joined(separator: " "))])
+        } catch {
+            return ([], [RuleError(file: file, line: nil, reason: "\(error)")])
+        }
+        for doc in documents {
+            guard doc.mapping?["detection"] != nil else { continue }  // Sigma collections' global documents
+            do {
+                rules.append(try rule(doc, file: file))
+            } catch {
+                errors.append(RuleError(file: file, line: error.line ?? doc.mark.map { $0.line }, reason: error.reason))
+            }
+        }
+        return (rules, errors)
+    }
+
+    /// Every `*.yml` / `*.yaml` under a directory, sorted by path.
+    public static func load(directory: String) -> ([SigmaRule], [RuleError]) {
+        guard let e = FileManager.default.enumerator(atPath: directory) else {
+            return ([], [RuleError(file: directory, line: nil, reason: "cannot list directory")])
+        }
+        var rules = [SigmaRule](), errors = [RuleError]()
+        for case let rel as String in e where rel.hasSuffix(".yml") || rel.hasSuffix(".yaml") {
+            let path = (directory as NSString).appendingPathComponent(rel)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                errors.append(RuleError(file: path, line: nil, reason: "cannot read file"))
+                continue
+            }
+            let (r, e) = load(yaml: String(decoding: data, as: UTF8.self), file: path)
+            rules += r
+            errors += e
+        }
+        return (rules.sorted { $0.file < $1.file || ($0.file == $1.file && $0.id < $1.id) }, errors)
+    }
+
+    static func string(_ n: Node?) -> String? { n?.scalar?.string }
+
+    static func rule(_ doc: Node, file: String) throws(RuleParseError) -> SigmaRule {
+        guard let map = doc.mapping else { throw RuleParseError("a rule must be a mapping") }
+        guard let title = string(map["title"]) else { throw RuleParseError("rule has no title", line: doc.mark?.line) }
+        let id = string(map["id"]) ?? title.lowercased().replacingOccurrences(of: " ", with: "-")
+        let level = string(map["level"])?.lowercased() ?? "medium"
+        let severity: Severity = level == "informational" ? .info : (Severity(rawValue: level) ?? .medium)
+        guard let detection = map["detection"]?.mapping else { throw RuleParseError("detection must be a mapping", line: map["detection"]?.mark?.line) }
+        var selections = [String: Selection]()
+        var conditionText: String?
+        for (k, v) in detection {
+            guard let name = k.string else { continue }
+            if name == "condition" {
+                conditionText = v.scalar?.string ?? v.sequence?.compactMap { $0.string }.joined(separator: " or ")
+                continue
+            }
+            if name == "timeframe" { throw RuleParseError("'timeframe' (correlation) is not supported; use the built-in stateful rules", line: k.mark?.line) }
+            selections[name] = try selection(v, name)
+        }
+        guard let conditionText else { throw RuleParseError("detection has no condition", line: map["detection"]?.mark?.line) }
+        let condition: Condition
+        do { condition = try Condition.parse(conditionText, names: selections.keys.sorted()) } catch {
+            throw RuleParseError(error.reason, line: detection["condition"]?.mark?.line)
+        }
+        let tags = map["tags"]?.sequence?.compactMap { $0.string } ?? []
+        let mitre = tags.compactMap { t -> String? in
+            let l = t.lowercased()
+            guard l.hasPrefix("attack.t") else { return nil }
+            return String(t.dropFirst("attack.".count)).uppercased()
+        }
+        let controls = (map["controls"]?.sequence?.compactMap { $0.string } ?? []).map { c -> ControlRef in
+            let parts = c.split(separator: " ")
+            return parts.count > 1 ? ControlRef(parts.dropLast().joined(separator: " "), String(parts.last!)) : ControlRef("", c)
+        }
+        let examples = map["examples"]?.mapping
+        return SigmaRule(
+            id: id, title: title, description: string(map["description"]), severity: severity,
+            product: string(map["logsource"]?.mapping?["product"]), service: string(map["logsource"]?.mapping?["service"]),
+            mitre: mitre, remediation: string(map["remediation"]) ?? "Review the events; confirm they were authorised.",
+            controls: controls, file: file, selections: selections, condition: condition,
+            matchExamples: (examples?["match"]?.sequence ?? []).map(jsonText),
+            nomatchExamples: (examples?["nomatch"]?.sequence ?? []).map(jsonText))
+    }
+
+    static func selection(_ v: Node, _ name: String) throws(RuleParseError) -> Selection {
+        switch v {
+        case .mapping(let m):
+            return Selection(alternatives: [try tests(m)])
+        case .sequence(let s):
+            var alts = [[FieldTest]]()
+            for item in s {
+                guard let m = item.mapping else {
+                    throw RuleParseError("selection '\(name)': keyword lists (full-text search) are not supported", line: item.mark?.line)
+                }
+                alts.append(try tests(m))
+            }
+            return Selection(alternatives: alts)
+        default:
+            throw RuleParseError("selection '\(name)' must be a mapping or a list of mappings", line: v.mark?.line)
+        }
+    }
+
+    static func tests(_ m: Node.Mapping) throws(RuleParseError) -> [FieldTest] {
+        var out = [FieldTest]()
+        for (k, v) in m {
+            guard let key = k.string else { continue }
+            let parts = key.split(separator: "|").map(String.init)
+            var op = FieldTest.Op.equals, all = false
+            for mod in parts.dropFirst() {
+                switch mod.lowercased() {
+                case "contains": op = .contains
+                case "startswith": op = .startsWith
+                case "endswith": op = .endsWith
+                case "re": op = .regex
+                case "all": all = true
+                default: throw RuleParseError("field modifier '\(mod)' is not supported (contains, startswith, endswith, re, all)", line: k.mark?.line)
+                }
+            }
+            let values: [String?]
+            switch v {
+            case .sequence(let s): values = s.map { $0.scalar.map(\.string).flatMap { $0 == "null" ? nil : $0 } }
+            case .scalar(let s): values = [s.string == "null" || s.string == "~" || s.string.isEmpty && s.style == .plain ? nil : s.string]
+            default: throw RuleParseError("field '\(parts[0])' needs a value or a list of values", line: v.mark?.line)
+            }
+            do { out.append(try FieldTest(field: parts[0], op: op, all: all, values: values)) } catch {
+                throw RuleParseError("field '\(parts[0])': invalid regular expression", line: v.mark?.line)
+            }
+        }
+        return out
+    }
+
+    /// A YAML example (a mapping, or a string holding JSON) as JSON text.
+    static func jsonText(_ n: Node) -> String {
+        if let s = n.scalar, n.mapping == nil { return s.string }
+        return json(n).text
+    }
+
+    static func json(_ n: Node) -> JSON {
+        switch n {
+        case .mapping(let m):
+            var o = [String: JSON]()
+            for (k, v) in m { if let key = k.string { o[key] = json(v) } }
+            return .object(o)
+        case .sequence(let s): return .array(s.map(json))
+        case .scalar(let s):
+            if s.style == .plain {
+                if s.string == "true" { return .bool(true) }
+                if s.string == "false" { return .bool(false) }
+                if s.string == "null" || s.string == "~" { return .null }
+                if let d = Double(s.string), !s.string.isEmpty { return .number(d) }
+            }
+            return .string(s.string)
+        default: return .null
+        }
+    }
+}

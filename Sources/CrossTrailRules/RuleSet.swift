@@ -1,0 +1,113 @@
+import CrossTrailIngest
+import CrossTrailModel
+
+/// The rules of a run: the built-ins plus any loaded from `--rules` directories.
+public struct RuleSet: Sendable {
+    public private(set) var rules: [SigmaRule]
+    public private(set) var errors: [RuleError]
+
+    /// The built-in rules, and those in `directories`. A rule whose id repeats a built-in
+    /// replaces it (tune a built-in by copying it).
+    public static func load(directories: [String] = [], builtins: Bool = true) -> RuleSet {
+        var rules = [SigmaRule](), errors = [RuleError]()
+        if builtins {
+            let (r, e) = RuleLoader.load(yaml: BuiltinRules.yaml, file: BuiltinRules.file)
+            rules = r
+            errors = e
+        }
+        for dir in directories {
+            let (r, e) = RuleLoader.load(directory: dir)
+            for rule in r {
+                if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
+            }
+            errors += e
+        }
+        return RuleSet(rules: rules, errors: errors)
+    }
+
+    /// Result of one rule's embedded examples.
+    public struct TestResult: Sendable {
+        public var rule: String
+        public var passed: Int
+        public var failures: [String]
+    }
+
+    /// Runs every rule's examples: each `match` event must match, each `nomatch` must not.
+    public func test() -> [TestResult] {
+        let normalizer = RecordNormalizer()
+        let reader = JSONDocumentReader()
+        return rules.map { rule in
+            var r = TestResult(rule: rule.id, passed: 0, failures: [])
+            for (expected, examples) in [(true, rule.matchExamples), (false, rule.nomatchExamples)] {
+                for (i, text) in examples.enumerated() {
+                    switch normalizer.normalize(text, source: "\(rule.id) example") {
+                    case .failure(let e):
+                        r.failures.append("\(expected ? "match" : "nomatch") example \(i + 1) is not an event: \(e.reason)")
+                    case .success(let e):
+                        let got = rule.applies(to: e.plane) && rule.matches(EventFields(e, reader: reader))
+                        if got == expected { r.passed += 1 } else {
+                            r.failures.append("\(expected ? "match" : "nomatch") example \(i + 1) \(got ? "matched" : "did not match")")
+                        }
+                    }
+                }
+            }
+            if rule.matchExamples.isEmpty { r.failures.append("no match example") }
+            return r
+        }
+    }
+}
+
+/// Per worker: evaluates every rule on every event and keeps, per rule and actor, a bounded
+/// sample of the matching events.
+public final class RuleMatcher {
+    public struct Key: Sendable, Hashable, Comparable {
+        public var rule: String
+        public var actor: String
+        public static func < (a: Key, b: Key) -> Bool { (a.rule, a.actor) < (b.rule, b.actor) }
+    }
+
+    public struct Hits: Sendable {
+        public var ids: [String] = []
+        public var count = 0
+        public var first: Timestamp?
+        public var last: Timestamp?
+        public var actor: Actor?
+
+        public init() {}
+
+        mutating func add(_ e: AuditEvent) {
+            count += 1
+            if ids.count < 20, !ids.contains(e.id) { ids.append(e.id) }
+            if first.map({ e.time < $0 }) ?? true { first = e.time }
+            if last.map({ $0 < e.time }) ?? true { last = e.time }
+            if actor == nil { actor = e.actor }
+        }
+
+        public mutating func merge(_ o: Hits) {
+            count += o.count
+            for id in o.ids where ids.count < 20 && !ids.contains(id) { ids.append(id) }
+            if let f = o.first, first.map({ f < $0 }) ?? true { first = f }
+            if let l = o.last, last.map({ $0 < l }) ?? true { last = l }
+            if actor == nil { actor = o.actor }
+        }
+    }
+
+    private let aws: [SigmaRule]
+    private let databricks: [SigmaRule]
+    private let reader = JSONDocumentReader()
+    public private(set) var hits: [Key: Hits] = [:]
+
+    public init(_ set: RuleSet) {
+        aws = set.rules.filter { $0.applies(to: .aws) }
+        databricks = set.rules.filter { $0.applies(to: .databricks) }
+    }
+
+    public func evaluate(_ e: AuditEvent) {
+        let rules = e.plane == .aws ? aws : databricks
+        guard !rules.isEmpty else { return }
+        let fields = EventFields(e, reader: reader)
+        for r in rules where r.matches(fields) {
+            hits[Key(rule: r.id, actor: e.actor.key), default: Hits()].add(e)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import CrossTrailIngest
+import CrossTrailModel
+import Foundation
+import Yams
+
+public struct RuleError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int?
+    public var reason: String
+    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(reason)" }
+}
+
+/// A detection rule in the Sigma format: `logsource`, `detection` (named selections and a
+/// `condition`), metadata, and crosstrail's additions (`remediation`, `controls`, `examples`).
+public struct SigmaRule: Sendable {
+    public var id: String
+    public var title: String
+    public var description: String?
+    public var severity: Severity
+    public var product: String?
+    public var service: String?
+    public var mitre: [String]
+    public var remediation: String
+    public var controls: [ControlRef]
+    public var file: String
+    var selections: [String: Selection]
+    var condition: Condition
+    /// Embedded examples: events (as JSON objects in the log's own shape) that must and must not match.
+    public var matchExamples: [String]
+    public var nomatchExamples: [String]
+
+    /// Whether the rule applies to events of this plane (`product: aws` / `databricks`).
+    public func applies(to plane: Plane) -> Bool {
+        switch product?.lowercased() {
+        case nil: return true
+        case "aws": return plane == .aws
+        case "databricks", "azure": return plane == .databricks
+        default: return false
+        }
+    }
+
+    public func matches(_ e: EventFields) -> Bool {
+        condition.evaluate { name in selections[name]?.matches(e) ?? false }
+    }
+}
+
+// MARK: selections
+
+struct Selection: Sendable {
+    /// Alternatives (a list of maps in YAML); each is a conjunction of field tests.
+    var alternatives: [[FieldTest]]
+
+    func matches(_ e: EventFields) -> Bool {
+        alternatives.contains { tests in tests.allSatisfy { $0.matches(e) } }
+    }
+}
+
+struct FieldTest: Sendable {
+    enum Op: Sendable { case equals, contains, startsWith, endsWith, regex }
+    var field: String
+    var op: Op
+    /// Every value must match (`|all`), else any.
+    var all: Bool
+    /// nil value: the field must be absent or empty.
+    var values: [String?]
+    var globs: [Glob?]
+    var regexes: [NSRegularExpression?]
+
+    init(field: String, op: Op, all: Bool, values: [String?]) throws {
+        self.field = field
+        self.op = op
+        self.all = all
+        self.values = values
+        globs = values.map { v in v.map { Glob(FieldTest.pattern(op, $0)) } }
+        regexes = try values.map { v in
+            guard op == .regex, let v else { return nil }
+            return try NSRegularExpression(pattern: v)
+        }
+    }
+
+    /// Sigma values compare case-insensitively and may hold `*` and `?`.
+    static func pattern(_ op: Op, _ v: String) -> String {
+        switch op {
+        case .equals, .regex: return v
+        case .contains: return "*" + v + "*"
+        case .startsWith: return v + "*"
+        case .endsWith: return "*" + v
+        }
+    }
+
+    func matches(_ e: EventFields) -> Bool {
+        let actual = e.values(field)
+        func one(_ i: Int) -> Bool {
+            guard values[i] != nil else { return actual.isEmpty || actual.allSatisfy(\.isEmpty) }
+            if let re = regexes[i] {
+                return actual.contains { re.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
+            }
+            return actual.contains { globs[i]!.matches($0) }
+        }
+        return all ? values.indices.allSatisfy(one) : values.indices.contains(where: one)
+    }
+}
+
+// MARK: condition
+
+indirect enum Condition: Sendable {
+    case selection(String)
+    case not(Condition)
+    case and(Condition, Condition)
+    case or(Condition, Condition)
+    /// `1 of x*` / `all of x*` / `... of them`: the selections matching a pattern.
+    case quantified(all: Bool, names: [String])
+
+    func evaluate(_ sel: (String) -> Bool) -> Bool {
+        switch self {
+        case .selection(let n): return sel(n)
+        case .not(let c): return !c.evaluate(sel)
+        case .and(let a, let b): return a.evaluate(sel) && b.evaluate(sel)
+        case .or(let a, let b): return a.evaluate(sel) || b.evaluate(sel)
+        case .quantified(let all, let names): return all ? names.allSatisfy(sel) : names.contains(where: sel)
+        }
+    }
+
+    /// Parses `a and not (b or 1 of c*)`. `names` are the rule's selections.
+    static func parse(_ text: String, names: [String]) throws(RuleParseError) -> Condition {
+        var tokens = tokenize(text)
+        let c = try parseOr(&tokens, names)
+        if !tokens.isEmpty { throw RuleParseError("unexpected '\(tokens[0])' in condition") }
+        return c
+    }
+
+    static func tokenize(_ s: String) -> [String] {
+        var out = [String](), cur = ""
+        for ch in s {
+            if ch == "(" || ch == ")" {
+                if !cur.isEmpty { out.append(cur); cur = "" }
+                out.append(String(ch))
+            } else if ch.isWhitespace {
+                if !cur.isEmpty { out.append(cur); cur = "" }
+            } else {
+                cur.append(ch)
+            }
+        }
+        if !cur.isEmpty { out.append(cur) }
+        return out
+    }
+
+    static func parseOr(_ t: inout [String], _ names: [String]) throws(RuleParseError) -> Condition {
+        var left = try parseAnd(&t, names)
+        while t.first?.lowercased() == "or" {
+            t.removeFirst()
+            left = .or(left, try parseAnd(&t, names))
+        }
+        return left
+    }
+
+    static func parseAnd(_ t: inout [String], _ names: [String]) throws(RuleParseError) -> Condition {
+        var left = try parseUnary(&t, names)
+        while t.first?.lowercased() == "and" {
+            t.removeFirst()
+            left = .and(left, try parseUnary(&t, names))
+        }
+        return left
+    }
+
+    static func parseUnary(_ t: inout [String], _ names: [String]) throws(RuleParseError) -> Condition {
+        guard let tok = t.first else { throw RuleParseError("condition ends too early") }
+        t.removeFirst()
+        switch tok.lowercased() {
+        case "not":
+            return .not(try parseUnary(&t, names))
+        case "(":
+            let c = try parseOr(&t, names)
+            guard t.first == ")" else { throw RuleParseError("missing ')' in condition") }
+            t.removeFirst()
+            return c
+        case "1", "all", "any":
+            guard t.first?.lowercased() == "of", t.count >= 2 else { throw RuleParseError("expected 'of' after '\(tok)'") }
+            t.removeFirst()
+            let target = t.removeFirst()
+            let matched: [String]
+            if target == "them" {
+                matched = names
+            } else {
+                let g = Glob(target)
+                matched = names.filter { g.matches($0) }
+            }
+            guard !matched.isEmpty else { throw RuleParseError("'\(target)' names no selection") }
+            return .quantified(all: tok.lowercased() == "all", names: matched)
+        default:
+            guard names.contains(tok) else { throw RuleParseError("condition names unknown selection '\(tok)'") }
+            return .selection(tok)
+        }
+    }
+}
+
+struct RuleParseError: Error {
+    var reason: String
+    var line: Int?
+    init(_ reason: String, line: Int? = nil) {
+        self.reason = reason
+        self.line = line
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import CrossTrailRules
+import Foundation
+
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "List and test the event rules (Sigma format): the built-ins and your own.",
+        subcommands: [List.self, Test.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the rules with their severity, log source and ATT&CK technique.")
+
+        @Option(help: "Directory of Sigma rules (YAML) to add; repeatable.")
+        var rules: [String] = []
+
+        func run() throws {
+            let set = RuleSet.load(directories: rules)
+            var lines = set.rules.map { r in
+                "\(r.severity.rawValue.padding(9)) \(r.id.padding(28)) \((r.product ?? "any").padding(11)) \((r.mitre.first ?? "").padding(10)) \(r.title.terminalSafe)"
+            }
+            lines.append("\(set.rules.count) rules" + (set.errors.isEmpty ? "" : ", \(set.errors.count) not loaded:"))
+            lines += set.errors.map { "  " + $0.description.terminalSafe }
+            print(lines.joined(separator: "\n"))
+            if !set.errors.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run each rule's embedded examples (examples: match / nomatch) like unit tests.",
+            discussion: "Exit status 1 when an example fails or a rule does not load; the message names the file and line."
+        )
+
+        @Option(help: "Directory of Sigma rules (YAML) to add; repeatable.")
+        var rules: [String] = []
+
+        func run() throws {
+            let set = RuleSet.load(directories: rules)
+            let results = set.test()
+            var failed = 0
+            for r in results {
+                if r.failures.isEmpty {
+                    print("ok    \(r.rule) (\(r.passed) examples)")
+                } else {
+                    failed += 1
+                    print("FAIL  \(r.rule): " + r.failures.joined(separator: "; ").terminalSafe)
+                }
+            }
+            for e in set.errors { print("ERROR \(e.description.terminalSafe)") }
+            print("\(results.count - failed) of \(results.count) rules pass" + (set.errors.isEmpty ? "" : "; \(set.errors.count) did not load"))
+            if failed > 0 || !set.errors.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
