@@ -46,14 +46,15 @@ extension Analyzer {
             case .servicePrincipal: kind = "servicePrincipal"
             default: kind = actor.kind.rawValue
             }
-            var details = ["events": String(hits.count), "first": hits.first?.iso8601 ?? "", "last": hits.last?.iso8601 ?? "",
+            let sample = hits.sample
+            var details = ["events": String(sample.count), "first": sample.first?.iso8601 ?? "", "last": sample.last?.iso8601 ?? "",
                            "rule file": rule.file]
             if let who { details["person"] = (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))" }
             return Finding(
                 rule: rule.id, severity: rule.severity,
-                title: "\(rule.title): \(actor.displayName)" + (hits.count > 1 ? " (\(hits.count) events)" : ""),
+                title: "\(rule.title): \(actor.displayName)" + (sample.count > 1 ? " (\(sample.count) events)" : ""),
                 subjects: [Subject(kind: kind, name: actor.displayName, arn: actor.arn, email: actor.email, person: who?.person)],
-                resources: [], evidence: Evidence(events: hits.ids.sorted(), chain: who?.chain ?? [], details: details),
+                resources: [], evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
                 controls: rule.controls, remediation: rule.remediation, mitre: rule.mitre.first,
                 key: actor.key)
         }

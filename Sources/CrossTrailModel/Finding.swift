@@ -103,3 +103,31 @@ public struct Finding: Sendable, Hashable, Codable {
         return out
     }
 }
+
+/// A bounded sample of event ids plus a count: evidence without keeping every event.
+public struct EventSample: Sendable, Hashable {
+    public static let cap = 20
+    public private(set) var ids: [String] = []
+    public private(set) var count = 0
+    public private(set) var first: Timestamp?
+    public private(set) var last: Timestamp?
+
+    public init() {}
+
+    public mutating func add(_ e: AuditEvent) {
+        count += 1
+        if ids.count < Self.cap, !ids.contains(e.id) { ids.append(e.id) }
+        if first.map({ e.time < $0 }) ?? true { first = e.time }
+        if last.map({ $0 < e.time }) ?? true { last = e.time }
+    }
+
+    public mutating func merge(_ o: EventSample) {
+        count += o.count
+        for id in o.ids where ids.count < Self.cap && !ids.contains(id) { ids.append(id) }
+        if let f = o.first, first.map({ f < $0 }) ?? true { first = f }
+        if let l = o.last, last.map({ $0 < l }) ?? true { last = l }
+    }
+
+    /// Ids sorted, for deterministic output.
+    public var sortedIds: [String] { ids.sorted() }
+}

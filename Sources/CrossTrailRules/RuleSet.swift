@@ -66,28 +66,20 @@ public final class RuleMatcher {
         public static func < (a: Key, b: Key) -> Bool { (a.rule, a.actor) < (b.rule, b.actor) }
     }
 
+    /// The matching events of one rule and actor.
     public struct Hits: Sendable {
-        public var ids: [String] = []
-        public var count = 0
-        public var first: Timestamp?
-        public var last: Timestamp?
+        public var sample = EventSample()
         public var actor: Actor?
 
         public init() {}
 
         mutating func add(_ e: AuditEvent) {
-            count += 1
-            if ids.count < 20, !ids.contains(e.id) { ids.append(e.id) }
-            if first.map({ e.time < $0 }) ?? true { first = e.time }
-            if last.map({ $0 < e.time }) ?? true { last = e.time }
+            sample.add(e)
             if actor == nil { actor = e.actor }
         }
 
         public mutating func merge(_ o: Hits) {
-            count += o.count
-            for id in o.ids where ids.count < 20 && !ids.contains(id) { ids.append(id) }
-            if let f = o.first, first.map({ f < $0 }) ?? true { first = f }
-            if let l = o.last, last.map({ $0 < l }) ?? true { last = l }
+            sample.merge(o.sample)
             if actor == nil { actor = o.actor }
         }
     }
