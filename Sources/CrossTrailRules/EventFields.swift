@@ -28,6 +28,7 @@ public final class EventFields {
         let e = event, a = event.actor
         func one(_ s: String?) -> [String] { s.map { [$0] } ?? [] }
         let lower = field.lowercased()
+        if lower == "requestparameters" || lower == "requestparams" || lower == "request_params" { return one(e.requestParameters) }
         for prefix in ["requestparameters.", "requestparams.", "request_params."] where lower.hasPrefix(prefix) {
             let path = field.dropFirst(prefix.count).split(separator: ".").map(String.init)
             return Self.collect(params, path)
@@ -58,6 +59,7 @@ public final class EventFields {
         case "useridentity.accesskeyid": return one(a.accessKeyId)
         case "useridentity.email", "user_identity.email": return one(a.email)
         case "useridentity.sessioncontext.sessionissuer.arn": return one(a.sessionIssuer)
+        case "useridentity.sessioncontext.sessionissuer.type": return a.sessionIssuer == nil ? [] : ["Role"]
         case "useridentity.sessioncontext.sessionissuer.username":
             return one(a.sessionIssuer.flatMap { $0.split(separator: "/").last.map(String.init) })
         case "useridentity.sessioncontext.attributes.mfaauthenticated": return one(a.mfa.map { $0 ? "true" : "false" })
@@ -67,6 +69,25 @@ public final class EventFields {
         default: return []
         }
     }
+
+    /// Whether crosstrail can give the field a value (unknown fields never match: rules that
+    /// depend on them cannot fire, e.g. `responseElements.*`, which the timeline does not keep).
+    public static func isKnown(_ field: String) -> Bool {
+        let lower = field.lowercased()
+        if ["requestparameters", "requestparams", "request_params"].contains(where: lower.hasPrefix) { return true }
+        return known.contains(lower)
+    }
+
+    static let known: Set<String> = [
+        "eventname", "actionname", "action_name", "action", "eventsource", "servicename", "service_name", "service", "plane",
+        "awsregion", "region", "recipientaccountid", "account", "workspaceid", "workspace_id", "workspace", "sourceipaddress",
+        "source_ip_address", "ip", "useragent", "user_agent", "errorcode", "errormessage", "outcome", "response.statuscode",
+        "eventtype", "readonly", "vpcendpointid", "useridentity.type", "useridentity.arn", "useridentity.username",
+        "useridentity.accountid", "useridentity.principalid", "useridentity.accesskeyid", "useridentity.email", "user_identity.email",
+        "useridentity.sessioncontext.sessionissuer.arn", "useridentity.sessioncontext.sessionissuer.username",
+        "useridentity.sessioncontext.attributes.mfaauthenticated", "useridentity.invokedby", "actor", "resources",
+        "useridentity.sessioncontext.sessionissuer.type",
+    ]
 
     static func cloudTrailType(_ k: ActorKind) -> String {
         switch k {

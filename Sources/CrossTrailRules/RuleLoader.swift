@@ -123,7 +123,8 @@ public enum RuleLoader {
                 case "endswith": op = .endsWith
                 case "re": op = .regex
                 case "all": all = true
-                default: throw RuleParseError("field modifier '\(mod)' is not supported (contains, startswith, endswith, re, all)", line: k.mark?.line)
+                case "fieldref": op = .fieldRef
+                default: throw RuleParseError("field modifier '\(mod)' is not supported (contains, startswith, endswith, re, all, fieldref)", line: k.mark?.line)
                 }
             }
             let values: [String?]

@@ -6,6 +6,16 @@ public struct RuleSet: Sendable {
     public private(set) var rules: [SigmaRule]
     public private(set) var errors: [RuleError]
 
+    init(rules: [SigmaRule], errors: [RuleError]) {
+        self.rules = rules
+        self.errors = errors
+    }
+
+    /// A set of exactly these rules (tests, tools).
+    public init(rulesForTesting rules: [SigmaRule]) {
+        self.init(rules: rules, errors: [])
+    }
+
     /// The built-in rules, and those in `directories`. A rule whose id repeats a built-in
     /// replaces it (tune a built-in by copying it).
     public static func load(directories: [String] = [], builtins: Bool = true) -> RuleSet {

@@ -42,6 +42,11 @@ public struct SigmaRule: Sendable {
     public func matches(_ e: EventFields) -> Bool {
         condition.evaluate { name in selections[name]?.matches(e) ?? false }
     }
+
+    /// Every field the rule reads (for `fieldref`, both sides).
+    public var fields: [String] {
+        Set(selections.values.flatMap { $0.alternatives.flatMap { $0.flatMap { t in [t.field] + (t.op == .fieldRef ? t.values.compactMap { $0 } : []) } } }).sorted()
+    }
 }
 
 // MARK: selections
@@ -56,7 +61,7 @@ struct Selection: Sendable {
 }
 
 struct FieldTest: Sendable {
-    enum Op: Sendable { case equals, contains, startsWith, endsWith, regex }
+    enum Op: Sendable { case equals, contains, startsWith, endsWith, regex, fieldRef }
     var field: String
     var op: Op
     /// Every value must match (`|all`), else any.
@@ -81,7 +86,7 @@ struct FieldTest: Sendable {
     /// Sigma values compare case-insensitively and may hold `*` and `?`.
     static func pattern(_ op: Op, _ v: String) -> String {
         switch op {
-        case .equals, .regex: return v
+        case .equals, .regex, .fieldRef: return v
         case .contains: return "*" + v + "*"
         case .startsWith: return v + "*"
         case .endsWith: return "*" + v
@@ -92,6 +97,10 @@ struct FieldTest: Sendable {
         let actual = e.values(field)
         func one(_ i: Int) -> Bool {
             guard values[i] != nil else { return actual.isEmpty || actual.allSatisfy(\.isEmpty) }
+            if op == .fieldRef {
+                let other = Set(e.values(values[i]!).map { $0.lowercased() })
+                return actual.contains { other.contains($0.lowercased()) }
+            }
             if let re = regexes[i] {
                 return actual.contains { re.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
             }

@@ -113,3 +113,37 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
         #expect(results["my-failing"]?.failures == ["match example 1 did not match"])
     }
 }
+
+@Suite struct SigmaHQTests {
+    static let dir = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailRulesTests/Fixtures/sigmahq/cloudtrail").path
+
+    @Test func sigmaHQCloudTrailRulesLoadAndRunUnmodified() throws {
+        let (rules, errors) = RuleLoader.load(directory: Self.dir)
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.dir).filter { $0.hasSuffix(".yml") }
+        #expect(files.count == 57)
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(rules.count == 57, "every SigmaHQ AWS CloudTrail rule loads")
+        #expect(rules.allSatisfy { $0.product == "aws" && $0.applies(to: .aws) && !$0.applies(to: .databricks) })
+        // Rules whose every field crosstrail can resolve; the others read fields the timeline does not keep
+        // (responseElements, additionalEventData) and cannot fire.
+        let resolvable = rules.filter { $0.fields.allSatisfy(EventFields.isKnown) }
+        #expect(resolvable.count == 52, "\(rules.count - resolvable.count) rules use unknown fields: \(rules.filter { !$0.fields.allSatisfy(EventFields.isKnown) }.map { $0.fields.filter { !EventFields.isKnown($0) } })")
+        // Run them over the real CloudTrail records of panther-analysis' test data.
+        let panther = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailIngestTests/Fixtures/panther/panther_cloudtrail_unique_logs.json").path
+        var d = [Diagnostic]()
+        let inputs = Ingestor.discover([panther], diagnostics: &d)
+        final class Collect: EventSink, @unchecked Sendable {
+            let lock = NSLock()
+            var events = [AuditEvent]()
+            func accept(_ e: AuditEvent) { lock.lock(); events.append(e); lock.unlock() }
+        }
+        let sink = Collect()
+        _ = Ingestor(workers: 1).run(files: inputs) { _ in sink }
+        #expect(sink.events.count > 300)
+        let set = RuleSet(rulesForTesting: rules)
+        let matcher = RuleMatcher(set)
+        for e in sink.events { matcher.evaluate(e) }
+        let fired = Set(matcher.hits.keys.map(\.rule))
+        #expect(fired.count >= 20, "SigmaHQ rules that fire on panther's samples: \(fired.sorted())")
+    }
+}
