@@ -19,6 +19,7 @@ public enum Analyzer {
         let graph = IdentityGraph.build(inv, obs)
         var (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
         if let rules { findings += eventFindings(obs, rules, graph) }
+        if obs.events > 0 { findings += StatefulRules.run(obs, inv, graph, options.stateful) }
         var seen = Set<String>()
         let unique = findings.filter { seen.insert($0.id).inserted }
         return ScanResult(findings: unique.sorted { a, b in
@@ -26,7 +27,7 @@ public enum Analyzer {
             if a.rule != b.rule { return a.rule < b.rule }
             return a.id < b.id
         }, flatness: flat, graph: graph,
-           skippedRules: obs.events > 0 ? [] : PermissionRules.usageRules.union(rules?.rules.map(\.id) ?? []))
+           skippedRules: obs.events > 0 ? [] : PermissionRules.usageRules.union(StatefulRules.ids).union(rules?.rules.map(\.id) ?? []))
     }
 }
 

@@ -32,6 +32,12 @@ public struct Observations: Sendable {
     public var roleSessions: [Pair: Activity] = [:]
     /// (classified resource, principal key) → accesses.
     public var classifiedAccess: [Pair: EventSample] = [:]
+    /// (classified resource, role session `roleARN|session`) → reads, to name the person behind them.
+    public var classifiedSessions: [Pair: EventSample] = [:]
+    /// (kind, actor key) → events per time bucket, for burst detection (failed logins, secret reads).
+    public var bursts: [Pair: [Int64: EventSample]] = [:]
+    /// Event source (`aws:<account>:<region>`, `databricks:<workspace>`) → hours with events.
+    public var sourceHours: [String: Set<Int64>] = [:]
     /// (rule, actor key) → matching events of the event rules.
     public var ruleHits: [RuleMatcher.Key: RuleMatcher.Hits] = [:]
 
@@ -106,6 +112,11 @@ public struct Observations: Sendable {
         for (k, v) in o.roleSessions { roleSessions[k, default: Activity()].merge(v) }
         for (k, v) in o.classifiedAccess { classifiedAccess[k, default: EventSample()].merge(v) }
         for (k, v) in o.ruleHits { ruleHits[k, default: RuleMatcher.Hits()].merge(v) }
+        for (k, v) in o.classifiedSessions { classifiedSessions[k, default: EventSample()].merge(v) }
+        for (k, buckets) in o.bursts {
+            for (b, v) in buckets { bursts[k, default: [:]][b, default: EventSample()].merge(v) }
+        }
+        for (k, v) in o.sourceHours { sourceHours[k, default: []].formUnion(v) }
     }
 }
 
@@ -157,6 +168,11 @@ public final class EventObserver: EventSink {
         if o.first.map({ e.time < $0 }) ?? true { o.first = e.time }
         if o.last.map({ $0 < e.time }) ?? true { o.last = e.time }
         let who = principalKey(e.actor)
+        let hour = e.time.millis / 3_600_000
+        o.sourceHours[e.plane == .aws ? "aws:\(e.account ?? "?"):\(e.region ?? "?")" : "databricks:\(e.workspace ?? "?")", default: []].insert(hour)
+        if let kind = Self.burstKind(e) {
+            o.bursts[.init(kind, e.actor.key), default: [:]][e.time.millis / Self.burstWindow, default: EventSample()].add(e)
+        }
         if e.outcome.status != .failure {
             o.usage[who, default: [:]][e.service + ":" + e.action, default: 0] += 1
         }
@@ -193,6 +209,7 @@ public final class EventObserver: EventSink {
                     guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key) else { continue }
                     classified.insert(p.uri)
                     o.classifiedAccess[.init(p.uri, role), default: EventSample()].add(e)
+                    o.classifiedSessions[.init(p.uri, role + "|" + session), default: EventSample()].add(e)
                 }
             }
             if session.hasPrefix("i-") {
@@ -259,6 +276,18 @@ public final class EventObserver: EventSink {
                 o.classifiedAccess[.init("table:" + t.name, who), default: EventSample()].add(e)
             }
         }
+    }
+
+    /// Bursts are counted in fixed 10-minute windows (order-independent, so workers can merge).
+    public static let burstWindow: Int64 = 600_000
+
+    static func burstKind(_ e: AuditEvent) -> String? {
+        let a = e.action
+        if e.outcome.status == .failure, a == "ConsoleLogin" || a == "login" || a == "tokenLogin" || a == "samlLogin" || a == "oidcBrowserLogin" {
+            return "failed-login"
+        }
+        if a == "GetSecretValue" || a == "getSecret" || a == "BatchGetSecretValue" { return "secret-read" }
+        return nil
     }
 
     /// `arn:aws:s3:::bucket/key` → (bucket, key).

@@ -9,6 +9,8 @@ public struct AnalysisOptions: Sendable {
     public var flatMaximumUseRatio = 0.25
     /// More workspace admins than this is a finding.
     public var maxWorkspaceAdmins = 3
+    /// Bursts and gaps.
+    public var stateful = StatefulOptions()
 
     public init() {}
 }
@@ -529,6 +531,7 @@ struct PermissionRules {
     /// For each classified prefix and table: who can reach it and who did, as people where known.
     func flatness() -> [Flatness] {
         var out = [Flatness]()
+        let readers = StatefulRules.classifiedReaders(obs, graph)
         for prefix in inv.classification.prefixes {
             var can = Set<String>()
             for (p, _) in iamReaders(of: prefix) {
@@ -539,20 +542,13 @@ struct PermissionRules {
                 can.formUnion(people)
                 can.formUnion(profileUsers)
             }
-            var used = Set<String>()
-            for (pair, _) in obs.classifiedAccess where pair.a == prefix.uri {
-                used.insert(pair.b)
-                // Instance-profile reads are attributed to the person behind the session.
-                for (s, _) in obs.instanceSessions where s.a == pair.b {
-                    if let person = graph.attributions["\(s.a)|\(s.b)"]?.person { used.insert(person); used.remove(pair.b) }
-                }
-            }
+            let used = Set(readers[prefix.uri]?.keys.map { $0 } ?? [])
             out.append(Flatness(resource: prefix.uri, dataClass: prefix.dataClass, canAccess: can.sorted(), used: used.intersection(can).sorted()))
         }
         for table in inv.classification.tables.values.sorted(by: { $0.name < $1.name }) {
-            let readers = tableReaders(table.name).map(\.principal.name)
-            let used = obs.classifiedAccess.keys.filter { $0.a == "table:" + table.name }.map(\.b)
-            out.append(Flatness(resource: "table:" + table.name, dataClass: table.dataClass, canAccess: readers.sorted(), used: Set(used).intersection(readers).sorted()))
+            let can = tableReaders(table.name).map(\.principal.name)
+            let used = Set(readers["table:" + table.name]?.keys.map { $0 } ?? [])
+            out.append(Flatness(resource: "table:" + table.name, dataClass: table.dataClass, canAccess: can.sorted(), used: used.intersection(can).sorted()))
         }
         return out
     }

@@ -212,7 +212,8 @@ public struct SampleGenerator {
         let principalSuffix = srng.upper(16), accessKey = srng.upper(16), rolePrincipal = srng.upper(16)
         let sessionStart = options.start.millis + Int64(slot) * 420_000
         let fail = rng.next(40) == 0
-        let bucket = rng.pick(["acme-analytics", "acme-raw-events", "acme-pii-customers", "acme-logs"])
+        // Routine work never touches the PII bucket: only the planted incident reads it.
+        let bucket = rng.pick(["acme-analytics", "acme-raw-events", "acme-ml-features", "acme-logs"])
         let key = "year=2026/month=08/part-\(rng.hex(8)).parquet"
         let params: String
         switch source {
@@ -252,7 +253,7 @@ public struct SampleGenerator {
         case "notebook": params = "{\"notebookId\":\"\(rng.next(9_999_999))\",\"clusterId\":\"\(cluster)\",\"commandLanguage\":\"python\",\"commandId\":\"\(rng.hex(16))\"}"
         case "clusters": params = "{\"cluster_id\":\"\(cluster)\"}"
         case "jobs": params = "{\"job_id\":\"\(rng.next(99999))\"}"
-        case "unityCatalog": params = "{\"full_name_arg\":\"main.\(rng.pick(["sales", "hr", "marketing"])).\(rng.pick(["orders", "customers", "events"]))\",\"workspace_id\":\"\(workspace)\",\"metastore_id\":\"\(rng.uuid())\"}"
+        case "unityCatalog": params = "{\"full_name_arg\":\"main.\(rng.pick(["sales", "hr", "marketing"])).\(rng.pick(["orders", "accounts", "events"]))\",\"workspace_id\":\"\(workspace)\",\"metastore_id\":\"\(rng.uuid())\"}"
         case "secrets": params = "{\"scope\":\"etl\",\"key\":\"db-password\"}"
         default: params = "{}"
         }

@@ -368,3 +368,55 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         #expect(f.first { $0.rule == "uc-all-privileges" }?.severity == .low)
     }
 }
+
+@Suite struct StatefulRuleTests {
+    func failedLogin(_ i: Int, minute: Int, email: String = "mallory@x.example") -> AuditEvent {
+        var e = event("f\(i)", minute, plane: .databricks, service: "accounts", action: "login", actor: user(email))
+        e.outcome = Outcome(status: .failure, errorCode: "401")
+        return e
+    }
+
+    @Test func burstsNeedTheThresholdWithinOneWindow() {
+        let observer = EventObserver(classification: Classification())
+        for i in 0..<6 { observer.accept(failedLogin(i, minute: i)) }            // 6 in one 10-minute window
+        for i in 0..<4 { observer.accept(failedLogin(10 + i, minute: 30 + i * 20, email: "slow@x.example")) }  // spread out
+        let f = Analyzer.scan(Inventory(), observer.observations).findings.filter { $0.rule == "failed-login-burst" }
+        #expect(f.count == 1)
+        #expect(f.first?.title == "6 failed logins in 10 minutes by mallory@x.example")
+        #expect(f.first?.evidence.events.count == 6)
+        #expect(f.first?.mitre == "T1110")
+    }
+
+    @Test func aSilentSourceIsAGap() {
+        let observer = EventObserver(classification: Classification())
+        var a = session("r", "s")
+        a.accountId = "1"
+        for hour in 0..<48 where !(20..<26).contains(hour) {
+            var e = event("h\(hour)", hour * 60, plane: .aws, service: "s3", action: "ListBuckets", actor: a)
+            e.account = "1"
+            e.region = "us-east-1"
+            observer.accept(e)
+        }
+        let gaps = Analyzer.scan(Inventory(), observer.observations).findings.filter { $0.rule == "source-gap" }
+        #expect(gaps.count == 1)
+        #expect(gaps.first?.title.hasPrefix("No events from aws:1:us-east-1 for 6 hours") == true)
+    }
+
+    @Test func classifiedReadsAreJudgedAgainstTheAllowedGroups() throws {
+        let inv = try databricksInventory([
+            "scim.json": #"{"Resources":[{"id":"1","userName":"ann@x.example","groups":[{"value":"10"}]},{"id":"2","userName":"ben@x.example"},{"id":"10","displayName":"analysts"}]}"#,
+            "classification.yaml": "s3:\n  - prefix: s3://pii/\n    class: pii\n    allowed_groups: [analysts]\n",
+        ])
+        let observer = EventObserver(classification: inv.classification)
+        for (i, who) in ["ann@x.example", "ben@x.example", "ben@x.example"].enumerated() {
+            var a = session("AWSReservedSSO_Reader_1", who)
+            a.email = who
+            observer.accept(event("r\(i)", i, plane: .aws, service: "s3", action: "GetObject", actor: a,
+                                  resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k\(i)")]))
+        }
+        let f = Analyzer.scan(inv, observer.observations).findings.filter { $0.rule == "classified-read-outside-allowed" }
+        #expect(f.map(\.title) == ["ben@x.example read pii data in s3://pii/ without being in analysts"])
+        #expect(f.first?.evidence.events == ["r1", "r2"])
+        #expect(f.first?.severity == .high)
+    }
+}

@@ -1,0 +1,135 @@
+import CrossTrailInventory
+import CrossTrailModel
+
+/// Thresholds of the stateful detections (counts over time rather than single events).
+public struct StatefulOptions: Sendable {
+    /// Failed logins by one actor within a 10-minute window.
+    public var failedLogins = 5
+    /// Secret reads by one actor within a 10-minute window.
+    public var secretReads = 20
+    /// Hours without events from a source that normally logs every hour.
+    public var gapHours = 3
+    /// A source "normally logs every hour" when at least this share of its hours have events.
+    public var gapCoverage = 0.8
+
+    public init() {}
+}
+
+/// Bursts, silent sources and classified reads outside the allowed groups.
+enum StatefulRules {
+    static let ids: Set<String> = ["failed-login-burst", "secret-read-burst", "source-gap", "classified-read-outside-allowed"]
+
+    static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
+        bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph)
+    }
+
+    static func bursts(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
+        var out = [Finding]()
+        for (key, windows) in obs.bursts.sorted(by: { $0.key < $1.key }) {
+            let threshold = key.a == "failed-login" ? o.failedLogins : o.secretReads
+            let hot = windows.filter { $0.value.count >= threshold }
+            guard let worst = hot.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else { continue }
+            let total = hot.values.map(\.count).reduce(0, +)
+            let failed = key.a == "failed-login"
+            let person = graph.attributions[key.b]?.person ?? (key.b.contains("@") && !key.b.contains(":") ? key.b : nil)
+            out.append(Finding(
+                rule: failed ? "failed-login-burst" : "secret-read-burst", severity: .medium,
+                title: failed ? "\(worst.value.count) failed logins in 10 minutes by \(key.b)" : "\(worst.value.count) secret reads in 10 minutes by \(key.b)",
+                subjects: [Subject(kind: "actor", name: key.b, person: person)], resources: [],
+                evidence: Evidence(events: worst.value.sortedIds, details: [
+                    "windows over threshold": String(hot.count), "events in them": String(total), "threshold": "\(threshold) per 10 minutes",
+                    "worst window starts": Timestamp(millis: worst.key * EventObserver.burstWindow).iso8601]),
+                controls: failed ? [ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-7"), ControlRef("PCI DSS 4.0", "8.3.4")]
+                    : [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.8.5"), ControlRef("NIST 800-53", "SC-28")],
+                remediation: failed ? "Check whether a login succeeded after the failures and from where; lock or rotate the account's credentials if it was guessed."
+                    : "Confirm the job or person needed that many secrets; scope the secret scope ACL or Secrets Manager policy.",
+                mitre: failed ? "T1110" : "T1555", key: key.a + "|" + key.b))
+        }
+        return out
+    }
+
+    static func gaps(_ obs: Observations, _ o: StatefulOptions) -> [Finding] {
+        var out = [Finding]()
+        for (source, hours) in obs.sourceHours.sorted(by: { $0.key < $1.key }) {
+            guard let first = hours.min(), let last = hours.max(), last - first >= 24 else { continue }
+            let coverage = Double(hours.count) / Double(last - first + 1)
+            guard coverage >= o.gapCoverage else { continue }
+            var h = first, gapStart: Int64?
+            while h <= last {
+                if hours.contains(h) {
+                    if let start = gapStart, h - start >= Int64(o.gapHours) {
+                        out.append(Finding(
+                            rule: "source-gap", severity: .medium,
+                            title: "No events from \(source) for \(h - start) hours (\(Timestamp(millis: start * 3_600_000).iso8601) to \(Timestamp(millis: h * 3_600_000).iso8601))",
+                            subjects: [], resources: [source],
+                            evidence: Evidence(details: ["hours with events": String(hours.count), "coverage": String((coverage * 100).rounded() / 100),
+                                                         "gap hours": String(h - start)]),
+                            controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("ISO 27001:2022", "A.8.15"), ControlRef("PCI DSS 4.0", "10.7.2"),
+                                       ControlRef("NIST 800-53", "AU-5")],
+                            remediation: "Find out why the source went silent (logging stopped, delivery failed, export incomplete) and fetch the missing period.",
+                            mitre: "T1562.008", key: "\(source)|\(start)"))
+                    }
+                    gapStart = nil
+                } else if gapStart == nil {
+                    gapStart = h
+                }
+                h += 1
+            }
+        }
+        return out
+    }
+
+    /// Who read each classified resource, as people where the chain names them: role sessions
+    /// (SSO sessions named with an email, instance-profile sessions traced to their user) and
+    /// Unity Catalog credentials handed to users. Unnamed readers keep their principal key.
+    static func classifiedReaders(_ obs: Observations, _ graph: IdentityGraph) -> [String: [String: (sample: EventSample, via: Set<String>)]] {
+        var out = [String: [String: (sample: EventSample, via: Set<String>)]]()
+        func add(_ resource: String, _ who: String, _ via: String, _ s: EventSample) {
+            var entry = out[resource, default: [:]][who] ?? (EventSample(), [])
+            entry.sample.merge(s)
+            entry.via.insert(via)
+            out[resource, default: [:]][who] = entry
+        }
+        for (pair, sample) in obs.classifiedSessions {
+            let parts = pair.b.split(separator: "|", maxSplits: 1).map(String.init)
+            let session = parts.count > 1 ? parts[1] : ""
+            let person = graph.attributions[pair.b]?.person ?? (session.contains("@") ? session.lowercased() : nil)
+            add(pair.a, person ?? parts[0], "role session \(parts[0].split(separator: "/").last ?? "")/\(session)", sample)
+        }
+        for (pair, sample) in obs.classifiedAccess where !obs.classifiedSessions.keys.contains(where: { $0.a == pair.a && $0.b.hasPrefix(pair.b + "|") }) {
+            add(pair.a, pair.b, pair.a.hasPrefix("table:") ? "Unity Catalog credentials" : "direct", sample)
+        }
+        return out
+    }
+
+    /// Reads of classified data by people outside the groups the classification allows.
+    static func classifiedOutsideAllowed(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph) -> [Finding] {
+        let dbx = inv.databricks
+        var out = [Finding]()
+        for (resource, readers) in classifiedReaders(obs, graph).sorted(by: { $0.key < $1.key }) {
+            let cls: String, allowed: [String]
+            if resource.hasPrefix("table:"), let t = inv.classification.classify(table: String(resource.dropFirst(6))) {
+                (cls, allowed) = (t.dataClass, t.allowedGroups)
+            } else if let p = inv.classification.prefixes.first(where: { $0.uri == resource }) {
+                (cls, allowed) = (p.dataClass, p.allowedGroups)
+            } else { continue }
+            guard !allowed.isEmpty else { continue }
+            for (person, read) in readers.sorted(by: { $0.key < $1.key }) {
+                guard let p = dbx.principal(named: person) else { continue }  // unknown people are not judged
+                let groups = dbx.groupClosure(of: p).map(\.name)
+                guard Set(groups).isDisjoint(with: allowed) else { continue }
+                out.append(Finding(
+                    rule: "classified-read-outside-allowed", severity: ["pii", "pci", "phi"].contains(cls) ? .high : .medium,
+                    title: "\(person) read \(cls) data in \(resource) without being in \(allowed.joined(separator: ", "))",
+                    subjects: [Subject(kind: "person", name: person, email: person, person: person)], resources: [resource],
+                    evidence: Evidence(events: read.sample.sortedIds, details: ["reads": String(read.sample.count),
+                                                                               "via": read.via.sorted().joined(separator: "; "),
+                                                                               "groups": groups.joined(separator: ", ")]),
+                    controls: Controls.dataAccess,
+                    remediation: "Confirm the need; remove the path that gave access (role, cluster, instance profile, grant) or add the person to an allowed group.",
+                    mitre: "T1530", key: "\(resource)|\(person)"))
+            }
+        }
+        return out
+    }
+}
