@@ -34,6 +34,9 @@ public struct Observations: Sendable {
     public var classifiedAccess: [Pair: EventSample] = [:]
     /// (classified resource, role session `roleARN|session`) → reads, to name the person behind them.
     public var classifiedSessions: [Pair: EventSample] = [:]
+    /// (classified resource, role session or principal) → reads not through a VPC endpoint or
+    /// from outside the classification's trusted networks.
+    public var classifiedOffNetwork: [Pair: EventSample] = [:]
     /// (kind, actor key) → events per time bucket, for burst detection (failed logins, secret reads).
     public var bursts: [Pair: [Int64: EventSample]] = [:]
     /// Event source (`aws:<account>:<region>`, `databricks:<workspace>`) → hours with events.
@@ -113,6 +116,7 @@ public struct Observations: Sendable {
         for (k, v) in o.classifiedAccess { classifiedAccess[k, default: EventSample()].merge(v) }
         for (k, v) in o.ruleHits { ruleHits[k, default: RuleMatcher.Hits()].merge(v) }
         for (k, v) in o.classifiedSessions { classifiedSessions[k, default: EventSample()].merge(v) }
+        for (k, v) in o.classifiedOffNetwork { classifiedOffNetwork[k, default: EventSample()].merge(v) }
         for (k, buckets) in o.bursts {
             for (b, v) in buckets { bursts[k, default: [:]][b, default: EventSample()].merge(v) }
         }
@@ -153,9 +157,12 @@ public final class EventObserver: EventSink {
         "Invoke", "GetItem", "PutItem", "Query", "Scan", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem",
     ]
 
+    private let trusted: [CIDR]
+
     public init(classification: Classification, rules: RuleSet? = nil) {
         self.classification = classification
         self.matcher = rules.map(RuleMatcher.init)
+        self.trusted = classification.trustedNetworks.compactMap(CIDR.init)
     }
 
     public func accept(_ e: AuditEvent) {
@@ -210,6 +217,7 @@ public final class EventObserver: EventSink {
                     classified.insert(p.uri)
                     o.classifiedAccess[.init(p.uri, role), default: EventSample()].add(e)
                     o.classifiedSessions[.init(p.uri, role + "|" + session), default: EventSample()].add(e)
+                    if offNetwork(e) { o.classifiedOffNetwork[.init(p.uri, role + "|" + session), default: EventSample()].add(e) }
                 }
             }
             if session.hasPrefix("i-") {
@@ -225,6 +233,7 @@ public final class EventObserver: EventSink {
             for r in e.resources {
                 guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key) else { continue }
                 o.classifiedAccess[.init(p.uri, who), default: EventSample()].add(e)
+                if offNetwork(e) { o.classifiedOffNetwork[.init(p.uri, who), default: EventSample()].add(e) }
             }
         }
     }
@@ -276,6 +285,15 @@ public final class EventObserver: EventSink {
                 o.classifiedAccess[.init("table:" + t.name, who), default: EventSample()].add(e)
             }
         }
+    }
+
+    /// A read of classified data that did not come through a VPC endpoint, or came from an
+    /// address outside the trusted networks (when the classification lists them). Calls made
+    /// by AWS services on a principal's behalf (no IP address) are not judged.
+    private func offNetwork(_ e: AuditEvent) -> Bool {
+        guard let ip = e.sourceIPAddress, let addr = IPv4(ip) else { return false }
+        if e.vpcEndpointId == nil { return true }
+        return !trusted.isEmpty && !trusted.contains { $0.contains(addr) }
     }
 
     /// Bursts are counted in fixed 10-minute windows (order-independent, so workers can merge).
@@ -338,4 +356,34 @@ public enum ObservationPass {
         let stats = ingestor.run(files: files, progress: progress) { _ in set.makeSink() }
         return (set.merged, stats)
     }
+}
+
+/// An IPv4 address as a number.
+struct IPv4 {
+    var value: UInt32
+    init?(_ s: String) {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var v: UInt32 = 0
+        for p in parts {
+            guard let n = UInt32(p), n < 256, p.count <= 3 else { return nil }
+            v = v << 8 | n
+        }
+        value = v
+    }
+}
+
+/// An IPv4 range such as `10.0.0.0/8`.
+struct CIDR {
+    var base: UInt32
+    var mask: UInt32
+    init?(_ s: String) {
+        let parts = s.split(separator: "/")
+        guard let ip = IPv4(String(parts[0])) else { return nil }
+        let bits = parts.count > 1 ? Int(parts[1]) ?? -1 : 32
+        guard (0...32).contains(bits) else { return nil }
+        mask = bits == 0 ? 0 : UInt32.max << UInt32(32 - bits)
+        base = ip.value & mask
+    }
+    func contains(_ a: IPv4) -> Bool { a.value & mask == base }
 }

@@ -17,10 +17,11 @@ public struct StatefulOptions: Sendable {
 
 /// Bursts, silent sources and classified reads outside the allowed groups.
 enum StatefulRules {
-    static let ids: Set<String> = ["failed-login-burst", "secret-read-burst", "source-gap", "classified-read-outside-allowed"]
+    static let ids: Set<String> = ["failed-login-burst", "secret-read-burst", "source-gap", "classified-read-outside-allowed",
+                                   "classified-read-off-network"]
 
     static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
-        bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph)
+        bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph)
     }
 
     static func bursts(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
@@ -77,6 +78,28 @@ enum StatefulRules {
             }
         }
         return out
+    }
+
+    /// Reads of classified data not through a VPC endpoint or from outside the trusted networks.
+    static func offNetwork(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph) -> [Finding] {
+        obs.classifiedOffNetwork.sorted { $0.key < $1.key }.map { pair, sample in
+            let cls = inv.classification.prefixes.first { $0.uri == pair.a }?.dataClass ?? "classified"
+            let parts = pair.b.split(separator: "|", maxSplits: 1).map(String.init)
+            let who = graph.attributions[pair.b]
+            let person = who?.person ?? (parts.count > 1 && parts[1].contains("@") ? parts[1].lowercased() : nil)
+            let shown = parts.count > 1 ? "\(parts[0].split(separator: "/").last ?? "")/\(parts[1])" : parts[0]
+            var details = ["reads": String(sample.count), "trusted networks": inv.classification.trustedNetworks.joined(separator: ", ")]
+            if let who { details["person"] = (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))" }
+            return Finding(
+                rule: "classified-read-off-network", severity: ["pii", "pci", "phi"].contains(cls) ? .high : .medium,
+                title: "\(cls) data in \(pair.a) read by \(person ?? shown) outside the private network (no VPC endpoint or untrusted address)",
+                subjects: [Subject(kind: parts.count > 1 ? "roleSession" : "principal", name: shown, arn: parts[0].hasPrefix("arn:") ? parts[0] : nil, person: person)],
+                resources: [pair.a], evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
+                controls: [ControlRef("SOC 2", "CC6.6"), ControlRef("ISO 27001:2022", "A.8.20"), ControlRef("PCI DSS 4.0", "1.4.2"),
+                           ControlRef("HIPAA", "164.312(e)(1)"), ControlRef("NIST 800-53", "SC-7")],
+                remediation: "Require the VPC endpoint for the bucket (aws:SourceVpce in the bucket policy) and check where the data went.",
+                mitre: "T1530", key: "\(pair.a)|\(pair.b)")
+        }
     }
 
     /// Who read each classified resource, as people where the chain names them: role sessions

@@ -8,7 +8,7 @@ struct CrossTrail: ParsableCommand {
         abstract: "Audit-log forensics and compliance reporting across AWS CloudTrail and Databricks.",
         discussion: """
         Exit codes: 0 ok, 1 findings at or above --fail-on (scan), 2 usage error, 3 input diagnostics under --strict.
-        Documentation: Docs/guide.md and Docs/formats.md.
+        Documentation: Docs/guide.md, Docs/formats.md, Docs/analysis.md, Docs/rules.md, Docs/store.md.
         """,
         version: CrossTrailVersion.current,
         subcommands: [TimelineCommand.self, ScanCommand.self, FindingsCommand.self, StoreCommand.self, RulesCommand.self, WhoCanCommand.self, WhoisCommand.self, SamplesCommand.self]

@@ -420,3 +420,30 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         #expect(f.first?.severity == .high)
     }
 }
+
+@Suite struct NetworkRuleTests {
+    @Test func classifiedReadsOutsideTheVPCEndpointOrTrustedNetworks() throws {
+        var c = Classification()
+        try c.merge(yaml: "s3:\n  - prefix: s3://pii/\n    class: pii\ntrusted_networks: [10.0.0.0/8]\n", file: "c.yaml")
+        var inv = Inventory()
+        inv.classification = c
+        let observer = EventObserver(classification: c)
+        func read(_ id: String, ip: String, vpce: String?) {
+            var e = event(id, 1, plane: .aws, service: "s3", action: "GetObject", actor: session("app", "job"),
+                          resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k")])
+            e.sourceIPAddress = ip
+            e.vpcEndpointId = vpce
+            observer.accept(e)
+        }
+        read("inside", ip: "10.1.2.3", vpce: "vpce-1")
+        read("no-endpoint", ip: "10.1.2.3", vpce: nil)
+        read("untrusted", ip: "198.51.100.7", vpce: "vpce-1")
+        read("service", ip: "s3.amazonaws.com", vpce: nil)
+        let f = Analyzer.scan(inv, observer.observations).findings.filter { $0.rule == "classified-read-off-network" }
+        #expect(f.count == 1)
+        #expect(f.first?.evidence.events == ["no-endpoint", "untrusted"])
+        #expect(CIDR("10.0.0.0/8")?.contains(IPv4("10.255.0.1")!) == true)
+        #expect(CIDR("10.0.0.0/8")?.contains(IPv4("11.0.0.1")!) == false)
+        #expect(IPv4("256.1.1.1") == nil && IPv4("1.2.3") == nil && CIDR("1.2.3.4/33") == nil)
+    }
+}
