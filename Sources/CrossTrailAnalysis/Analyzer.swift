@@ -1,6 +1,7 @@
 import CrossTrailInventory
 import CrossTrailModel
 import CrossTrailRules
+import Foundation
 
 /// What `crosstrail scan` produces.
 public struct ScanResult: Sendable {
@@ -19,7 +20,22 @@ public enum Analyzer {
         let graph = IdentityGraph.build(inv, obs)
         var (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
         if let rules { findings += eventFindings(obs, rules, graph) }
-        if obs.events > 0 { findings += StatefulRules.run(obs, inv, graph, options.stateful) }
+        var stateful = options.stateful
+        if let st = rules?.settings.stateful {
+            stateful.failedLogins = st["failed_login_burst"] ?? stateful.failedLogins
+            stateful.secretReads = st["secret_read_burst"] ?? stateful.secretReads
+            stateful.gapHours = st["source_gap_hours"] ?? stateful.gapHours
+        }
+        if obs.events > 0 { findings += StatefulRules.run(obs, inv, graph, stateful) }
+        // Allowlisted findings stay visible, marked suppressed with the reason.
+        if let allow = rules?.settings.allowlist, !allow.isEmpty {
+            let today = String(Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000)).iso8601.prefix(10))
+            for i in findings.indices {
+                guard let entry = allow.first(where: { $0.covers(findings[i], today: today) }) else { continue }
+                findings[i].status = "suppressed"
+                findings[i].evidence.details["allowlisted"] = entry.reason + (entry.until.map { " (until \($0))" } ?? "") + " — \(entry.file)"
+            }
+        }
         var seen = Set<String>()
         let unique = findings.filter { seen.insert($0.id).inserted }
         return ScanResult(findings: unique.sorted { a, b in

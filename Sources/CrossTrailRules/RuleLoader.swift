@@ -7,44 +7,63 @@ import Yams
 /// and line.
 public enum RuleLoader {
     public static func load(yaml text: String, file: String) -> ([SigmaRule], [RuleError]) {
-        var rules = [SigmaRule](), errors = [RuleError]()
+        let (rules, _, errors) = loadAll(yaml: text, file: file)
+        return (rules, errors)
+    }
+
+    /// Rules, plus settings documents (`allowlist:`, `stateful:`) found among them.
+    static func loadAll(yaml text: String, file: String) -> ([SigmaRule], RuleSettings, [RuleError]) {
+        var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         var documents = [Node]()
         do {
             let parser = try Parser(yaml: text)
             while let doc = try parser.nextRoot() { documents.append(doc) }
         } catch let e as YamlError {
-            return ([], [RuleError(file: file, line: nil, reason: "invalid YAML: " + "\(e)".split(whereSeparator: \.isNewline).joined(separator: " "))])
+            return ([], settings, [RuleError(file: file, line: nil, reason: "invalid YAML: " + "\(e)".split(whereSeparator: \.isNewline).joined(separator: " "))])
         } catch {
-            return ([], [RuleError(file: file, line: nil, reason: "\(error)")])
+            return ([], settings, [RuleError(file: file, line: nil, reason: "\(error)")])
         }
         for doc in documents {
-            guard doc.mapping?["detection"] != nil else { continue }  // Sigma collections' global documents
+            guard doc.mapping?["detection"] != nil else {
+                // Settings documents; anything else (Sigma collections' global parts) is skipped.
+                do { try settings.merge(doc, file: file) } catch {
+                    errors.append(RuleError(file: file, line: error.line, reason: error.reason))
+                }
+                continue
+            }
             do {
                 rules.append(try rule(doc, file: file))
             } catch {
                 errors.append(RuleError(file: file, line: error.line ?? doc.mark.map { $0.line }, reason: error.reason))
             }
         }
-        return (rules, errors)
+        return (rules, settings, errors)
     }
 
     /// Every `*.yml` / `*.yaml` under a directory, sorted by path.
     public static func load(directory: String) -> ([SigmaRule], [RuleError]) {
+        let (rules, _, errors) = loadAll(directory: directory)
+        return (rules, errors)
+    }
+
+    static func loadAll(directory: String) -> ([SigmaRule], RuleSettings, [RuleError]) {
         guard let e = FileManager.default.enumerator(atPath: directory) else {
-            return ([], [RuleError(file: directory, line: nil, reason: "cannot list directory")])
+            return ([], RuleSettings(), [RuleError(file: directory, line: nil, reason: "cannot list directory")])
         }
-        var rules = [SigmaRule](), errors = [RuleError]()
+        var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         for case let rel as String in e where rel.hasSuffix(".yml") || rel.hasSuffix(".yaml") {
             let path = (directory as NSString).appendingPathComponent(rel)
             guard let data = FileManager.default.contents(atPath: path) else {
                 errors.append(RuleError(file: path, line: nil, reason: "cannot read file"))
                 continue
             }
-            let (r, e) = load(yaml: String(decoding: data, as: UTF8.self), file: path)
+            let (r, s, e) = loadAll(yaml: String(decoding: data, as: UTF8.self), file: path)
             rules += r
+            settings.allowlist += s.allowlist
+            settings.stateful.merge(s.stateful) { _, new in new }
             errors += e
         }
-        return (rules.sorted { $0.file < $1.file || ($0.file == $1.file && $0.id < $1.id) }, errors)
+        return (rules.sorted { $0.file < $1.file || ($0.file == $1.file && $0.id < $1.id) }, settings, errors)
     }
 
     static func string(_ n: Node?) -> String? { n?.scalar?.string }

@@ -5,10 +5,13 @@ import CrossTrailModel
 public struct RuleSet: Sendable {
     public private(set) var rules: [SigmaRule]
     public private(set) var errors: [RuleError]
+    /// Allowlists and stateful thresholds from the rule directories.
+    public private(set) var settings = RuleSettings()
 
-    init(rules: [SigmaRule], errors: [RuleError]) {
+    init(rules: [SigmaRule], errors: [RuleError], settings: RuleSettings = RuleSettings()) {
         self.rules = rules
         self.errors = errors
+        self.settings = settings
     }
 
     /// A set of exactly these rules (tests, tools).
@@ -19,20 +22,22 @@ public struct RuleSet: Sendable {
     /// The built-in rules, and those in `directories`. A rule whose id repeats a built-in
     /// replaces it (tune a built-in by copying it).
     public static func load(directories: [String] = [], builtins: Bool = true) -> RuleSet {
-        var rules = [SigmaRule](), errors = [RuleError]()
+        var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         if builtins {
             let (r, e) = RuleLoader.load(yaml: BuiltinRules.yaml, file: BuiltinRules.file)
             rules = r
             errors = e
         }
         for dir in directories {
-            let (r, e) = RuleLoader.load(directory: dir)
+            let (r, st, e) = RuleLoader.loadAll(directory: dir)
+            settings.allowlist += st.allowlist
+            settings.stateful.merge(st.stateful) { _, new in new }
             for rule in r {
                 if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
             }
             errors += e
         }
-        return RuleSet(rules: rules, errors: errors)
+        return RuleSet(rules: rules, errors: errors, settings: settings)
     }
 
     /// Result of one rule's embedded examples.

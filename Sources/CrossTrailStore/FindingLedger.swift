@@ -62,7 +62,7 @@ extension CaseStore {
                 seen.insert(f.id)
                 let before = known[f.id].flatMap(FindingStatus.init(rawValue:))
                 let status: FindingStatus
-                if suppressed.contains(f.id) { status = .suppressed }
+                if suppressed.contains(f.id) || f.status == FindingStatus.suppressed.rawValue { status = .suppressed }
                 else if before == nil { status = .new }
                 else if before == .resolved { status = .reopened }
                 else { status = .open }

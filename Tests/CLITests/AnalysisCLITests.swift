@@ -129,3 +129,26 @@ import TestSupport
         #expect(strict.stderr.contains("rule error:"))
     }
 }
+
+@Suite struct AllowlistCLITests {
+    @Test func allowlistedFindingsStayVisibleAsSuppressedUntilTheyExpire() throws {
+        let dir = try TestPaths.temporaryDirectory("allow")
+        try Data("""
+            allowlist:
+              - {rule: dbx-results-download, actor: "alice@*", reason: "quarterly export approved in CHG-123", until: 2999-12-31}
+              - {rule: dbx-verbose-audit-off, actor: "*", reason: "expired approval", until: 2020-01-01}
+            """.utf8).write(to: dir.appendingPathComponent("accepted.yml"))
+        let r = try runCrossTrail(["scan", AnalysisCLITests.logs, "--rules", dir.path, "--format", "json", "-q", "--fail-on", "medium"])
+        let findings = try #require(try AnalysisCLITests.json(r.stdout)["findings"] as? [[String: Any]])
+        let download = try #require(findings.first { $0["rule"] as? String == "dbx-results-download" })
+        #expect(download["status"] as? String == "suppressed")
+        #expect(((download["evidence"] as? [String: Any])?["details"] as? [String: String])?["allowlisted"]?.hasPrefix("quarterly export approved in CHG-123 (until 2999-12-31)") == true)
+        let audit = try #require(findings.first { $0["rule"] as? String == "dbx-verbose-audit-off" })
+        #expect(audit["status"] == nil, "an expired entry no longer applies")
+        #expect(r.status == 1, "the unsuppressed findings still fail the job")
+        try Data("stateful:\n  failed_login_burst: many\n".utf8).write(to: dir.appendingPathComponent("bad.yml"))
+        let bad = try runCrossTrail(["rules", "test", "--rules", dir.path])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("bad.yml:2: failed_login_burst must be a positive integer"))
+    }
+}

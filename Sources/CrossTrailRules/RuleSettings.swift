@@ -1,0 +1,62 @@
+import CrossTrailModel
+import Foundation
+import Yams
+
+/// Accepted activity: findings of `rule` (glob) whose subject matches `actor` (glob on name,
+/// ARN, email or person) are kept but marked suppressed, with the reason, until the last day.
+public struct AllowEntry: Sendable, Hashable {
+    public var rule: Glob
+    public var actor: Glob
+    public var reason: String
+    /// YYYY-MM-DD (UTC, inclusive); nil: no expiry.
+    public var until: String?
+    public var file: String
+
+    public func covers(_ f: Finding, today: String) -> Bool {
+        if let until, until < today { return false }
+        guard rule.matches(f.rule) else { return false }
+        return f.subjects.contains { s in [s.name, s.arn, s.email, s.person].compactMap { $0 }.contains(where: actor.matches) }
+    }
+}
+
+/// Settings documents in rule directories:
+///
+///     stateful: {failed_login_burst: 5, secret_read_burst: 20, source_gap_hours: 3}
+///     allowlist:
+///       - {rule: ct-trail-changed, actor: "arn:aws:sts::*:assumed-role/terraform/*", reason: "Terraform manages trails", until: 2026-12-31}
+public struct RuleSettings: Sendable {
+    public var allowlist: [AllowEntry] = []
+    /// Stateful thresholds by name.
+    public var stateful: [String: Int] = [:]
+
+    public static let statefulKeys: Set<String> = ["failed_login_burst", "secret_read_burst", "source_gap_hours"]
+
+    mutating func merge(_ doc: Node, file: String) throws(RuleParseError) {
+        guard let map = doc.mapping else { return }
+        if let st = map["stateful"] {
+            guard let m = st.mapping else { throw RuleParseError("stateful must be a mapping", line: st.mark?.line) }
+            for (k, v) in m {
+                guard let key = k.string, Self.statefulKeys.contains(key) else {
+                    throw RuleParseError("unknown stateful setting '\(k.string ?? "?")' (\(Self.statefulKeys.sorted().joined(separator: ", ")))", line: k.mark?.line)
+                }
+                guard let n = v.int, n > 0 else { throw RuleParseError("\(key) must be a positive integer", line: v.mark?.line) }
+                stateful[key] = n
+            }
+        }
+        if let list = map["allowlist"] {
+            guard let items = list.sequence else { throw RuleParseError("allowlist must be a list", line: list.mark?.line) }
+            for item in items {
+                guard let m = item.mapping else { throw RuleParseError("an allowlist entry must be a mapping", line: item.mark?.line) }
+                guard let reason = m["reason"]?.string, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw RuleParseError("an allowlist entry needs a reason", line: item.mark?.line)
+                }
+                let until = m["until"]?.string
+                if let until, until.count != 10 || Timestamp(iso: until + "T00:00Z") == nil {
+                    throw RuleParseError("until '\(until)' is not a date (YYYY-MM-DD)", line: m["until"]?.mark?.line)
+                }
+                allowlist.append(AllowEntry(rule: Glob(m["rule"]?.string ?? "*"), actor: Glob(m["actor"]?.string ?? "*"),
+                                            reason: reason, until: until, file: file))
+            }
+        }
+    }
+}
