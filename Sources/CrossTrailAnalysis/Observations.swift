@@ -39,6 +39,8 @@ public struct Observations: Sendable {
     public var classifiedOffNetwork: [Pair: EventSample] = [:]
     /// (kind, actor key) → events per time bucket, for burst detection (failed logins, secret reads).
     public var bursts: [Pair: [Int64: EventSample]] = [:]
+    /// (kind of sensitive data, actor key) → events whose request parameters held it.
+    public var sensitive: [Pair: EventSample] = [:]
     /// Event source (`aws:<account>:<region>`, `databricks:<workspace>`) → hours with events.
     public var sourceHours: [String: Set<Int64>] = [:]
     /// (rule, actor key) → matching events of the event rules.
@@ -121,6 +123,7 @@ public struct Observations: Sendable {
             for (b, v) in buckets { bursts[k, default: [:]][b, default: EventSample()].merge(v) }
         }
         for (k, v) in o.sourceHours { sourceHours[k, default: []].formUnion(v) }
+        for (k, v) in o.sensitive { sensitive[k, default: EventSample()].merge(v) }
     }
 }
 
@@ -177,6 +180,9 @@ public final class EventObserver: EventSink {
         let who = principalKey(e.actor)
         let hour = e.time.millis / 3_600_000
         o.sourceHours[e.plane == .aws ? "aws:\(e.account ?? "?"):\(e.region ?? "?")" : "databricks:\(e.workspace ?? "?")", default: []].insert(hour)
+        if let params = e.requestParameters, let found = Redactor.redact(params) {
+            for kind in found.kinds { o.sensitive[.init(kind, e.actor.key), default: EventSample()].add(e) }
+        }
         if let kind = Self.burstKind(e) {
             o.bursts[.init(kind, e.actor.key), default: [:]][e.time.millis / Self.burstWindow, default: EventSample()].add(e)
         }

@@ -1,3 +1,4 @@
+import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
 
@@ -18,10 +19,10 @@ public struct StatefulOptions: Sendable {
 /// Bursts, silent sources and classified reads outside the allowed groups.
 enum StatefulRules {
     static let ids: Set<String> = ["failed-login-burst", "secret-read-burst", "source-gap", "classified-read-outside-allowed",
-                                   "classified-read-off-network"]
+                                   "classified-read-off-network", "sensitive-data-in-logs"]
 
     static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
-        bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph)
+        bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph) + sensitiveInLogs(obs, graph)
     }
 
     static func bursts(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
@@ -78,6 +79,29 @@ enum StatefulRules {
             }
         }
         return out
+    }
+
+    /// Secrets and personal data found inside request parameters (redacted in every output).
+    static func sensitiveInLogs(_ obs: Observations, _ graph: IdentityGraph) -> [Finding] {
+        var byActor = [String: [(kind: String, sample: EventSample)]]()
+        for (pair, sample) in obs.sensitive { byActor[pair.b, default: []].append((pair.a, sample)) }
+        return byActor.sorted { $0.key < $1.key }.map { actor, found in
+            let kinds = found.map(\.kind).sorted()
+            let secret = kinds.contains { Redactor.secretKinds.contains($0) }
+            var sample = EventSample()
+            for f in found { sample.merge(f.sample) }
+            return Finding(
+                rule: "sensitive-data-in-logs", severity: secret ? .high : .medium,
+                title: (secret ? "Secrets" : "Personal data") + " (\(kinds.joined(separator: ", "))) in the request parameters of \(actor)'s events",
+                subjects: [Subject(kind: "actor", name: actor, person: graph.attributions[actor]?.person)], resources: [],
+                evidence: Evidence(events: sample.sortedIds, details: ["events": String(sample.count), "kinds": kinds.joined(separator: ", "),
+                                                                      "outputs": "redacted as [redacted:<kind>:<keyed hash>]"]),
+                controls: secret ? [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.5.17"), ControlRef("PCI DSS 4.0", "8.3.2"), ControlRef("NIST 800-53", "IA-5")]
+                    : [ControlRef("SOC 2", "C1.1"), ControlRef("ISO 27001:2022", "A.5.34"), ControlRef("PCI DSS 4.0", "3.3.1"), ControlRef("HIPAA", "164.312(b)")],
+                remediation: secret ? "Rotate the exposed credentials now; pass secrets through a secret scope or Secrets Manager, never in parameters or command text."
+                    : "Keep personal data out of request parameters and command text (parameterize queries); restrict who can read the audit logs.",
+                mitre: secret ? "T1552" : nil, key: actor)
+        }
     }
 
     /// Reads of classified data not through a VPC endpoint or from outside the trusted networks.

@@ -256,7 +256,9 @@ final class Normalizer {
             e.requestId = requestId
             e.eventType = strings.string(v["auditLevel"])
         }
-        (e.requestParameters, e.resources) = databricksParams(v["requestParams"])
+        let (params, resources) = databricksParams(v["requestParams"])
+        e.resources = resources
+        e.requestParameters = params
         return .event(e)
     }
 
@@ -292,7 +294,9 @@ final class Normalizer {
         e.account = v["account_id"]?.string
         e.requestId = v["request_id"]?.string
         e.eventType = v["audit_level"]?.string
-        (e.requestParameters, e.resources) = databricksParams(v["request_params"])
+        let (params, resources) = databricksParams(v["request_params"])
+        e.resources = resources
+        e.requestParameters = params
         return .event(e)
     }
 
@@ -327,7 +331,9 @@ final class Normalizer {
         e.requestId = requestId
         e.workspace = props?["workspaceId"]?.string ?? Normalizer.azureWorkspace(v["resourceId"]?.string)
         e.region = v["location"]?.string
-        (e.requestParameters, e.resources) = databricksParams(props?["requestParams"])
+        let (params, resources) = databricksParams(props?["requestParams"])
+        e.resources = resources
+        e.requestParameters = params
         return .event(e)
     }
 
@@ -525,3 +531,4 @@ public final class RecordNormalizer {
         }
     }
 }
+

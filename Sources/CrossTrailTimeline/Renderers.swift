@@ -170,7 +170,8 @@ public struct JSONLRenderer: TimelineRenderer {
         if f.has(.requestId) { o.string("requestId", e.requestId, &out) }
         if f.has(.eventType) { o.string("eventType", e.eventType, &out) }
         if f.has(.readOnly) { o.bool("readOnly", e.readOnly, &out) }
-        if f.has(.requestParameters) { o.raw("requestParameters", e.requestParameters, &out) }
+        // Secrets and personal data inside the parameters never reach an output (Redactor).
+        if f.has(.requestParameters) { o.raw("requestParameters", e.requestParameters.map { Redactor.redact($0)?.text ?? $0 }, &out) }
         if f.has(.format) { o.string("format", e.format.rawValue, &out) }
         if f.has(.source) {
             o.key("source", &out)
