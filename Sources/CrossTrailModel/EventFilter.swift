@@ -67,7 +67,17 @@ public struct Glob: Sendable, Hashable {
     }
 
     public func matches(_ text: String) -> Bool {
-        let t = Array(text.lowercased().utf8)
+        matches(lowercasedUTF8: Array(text.lowercased().utf8))
+    }
+
+    /// Whether the pattern contains no `*` or `?` (a plain case-insensitive comparison).
+    public var isLiteral: Bool { !bytes.contains(UInt8(ascii: "*")) && !bytes.contains(UInt8(ascii: "?")) }
+
+    /// The pattern, lowercased, as bytes.
+    public var lowercasedUTF8: [UInt8] { bytes }
+
+    /// Matches text the caller already lowercased (saves a copy when one text meets many patterns).
+    public func matches(lowercasedUTF8 t: [UInt8]) -> Bool {
         var p = 0, s = 0, star = -1, mark = 0
         while s < t.count {
             if p < bytes.count, bytes[p] == UInt8(ascii: "?") || bytes[p] == t[s] {

@@ -10,6 +10,16 @@ public final class EventFields {
     public let event: AuditEvent
     private var parsedParams: JSON??
     private let reader: JSONDocumentReader
+    /// Lowercased values by lowercased field name: rules ask for the same few fields again and again.
+    private var lowered: [String: [[UInt8]]] = [:]
+
+    /// The field's values, lowercased, as bytes (cached per event).
+    func loweredValues(_ fieldLower: String) -> [[UInt8]] {
+        if let known = lowered[fieldLower] { return known }
+        let v = values(fieldLower).map { Array($0.lowercased().utf8) }
+        lowered[fieldLower] = v
+        return v
+    }
 
     public init(_ event: AuditEvent, reader: JSONDocumentReader) {
         self.event = event

@@ -12,22 +12,47 @@ public struct RuleError: Error, CustomStringConvertible, Sendable {
 
 /// A detection rule in the Sigma format: `logsource`, `detection` (named selections and a
 /// `condition`), metadata, and crosstrail's additions (`remediation`, `controls`, `examples`).
-public struct SigmaRule: Sendable {
-    public var id: String
-    public var title: String
-    public var description: String?
-    public var severity: Severity
-    public var product: String?
-    public var service: String?
-    public var mitre: [String]
-    public var remediation: String
-    public var controls: [ControlRef]
-    public var file: String
-    var selections: [String: Selection]
-    var condition: Condition
+public final class SigmaRule: Sendable {
+    public let id: String
+    public let title: String
+    public let description: String?
+    public let severity: Severity
+    public let product: String?
+    public let service: String?
+    public let mitre: [String]
+    public let remediation: String
+    public let controls: [ControlRef]
+    public let file: String
+    let selections: [String: Selection]
+    let condition: Condition
+    /// The selections in the order the condition refers to them (evaluation without lookups).
+    private let compiled: Condition
+    private let ordered: [Selection]
     /// Embedded examples: events (as JSON objects in the log's own shape) that must and must not match.
-    public var matchExamples: [String]
-    public var nomatchExamples: [String]
+    public let matchExamples: [String]
+    public let nomatchExamples: [String]
+
+    init(id: String, title: String, description: String?, severity: Severity, product: String?, service: String?, mitre: [String],
+         remediation: String, controls: [ControlRef], file: String, selections: [String: Selection], condition: Condition,
+         matchExamples: [String], nomatchExamples: [String]) {
+        self.id = id
+        self.title = title
+        self.description = description
+        self.severity = severity
+        self.product = product
+        self.service = service
+        self.mitre = mitre
+        self.remediation = remediation
+        self.controls = controls
+        self.file = file
+        self.selections = selections
+        self.condition = condition
+        self.matchExamples = matchExamples
+        self.nomatchExamples = nomatchExamples
+        let names = selections.keys.sorted()
+        ordered = names.map { selections[$0]! }
+        compiled = condition.compiled(Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
+    }
 
     /// Whether the rule applies to events of this plane (`product: aws` / `databricks`).
     public func applies(to plane: Plane) -> Bool {
@@ -40,7 +65,7 @@ public struct SigmaRule: Sendable {
     }
 
     public func matches(_ e: EventFields) -> Bool {
-        condition.evaluate { name in selections[name]?.matches(e) ?? false }
+        compiled.evaluate { i in ordered[i].matches(e) }
     }
 
     /// Every field the rule reads (for `fieldref`, both sides).
@@ -52,8 +77,15 @@ public struct SigmaRule: Sendable {
 // MARK: selections
 
 struct Selection: Sendable {
-    /// Alternatives (a list of maps in YAML); each is a conjunction of field tests.
+    /// Alternatives (a list of maps in YAML); each is a conjunction of field tests, the tests on
+    /// request parameters (which need parsing) last.
     var alternatives: [[FieldTest]]
+
+    init(alternatives: [[FieldTest]]) {
+        self.alternatives = alternatives.map { tests in
+            tests.sorted { a, b in (a.deep ? 1 : 0, a.field) < (b.deep ? 1 : 0, b.field) }
+        }
+    }
 
     func matches(_ e: EventFields) -> Bool {
         alternatives.contains { tests in tests.allSatisfy { $0.matches(e) } }
@@ -63,6 +95,7 @@ struct Selection: Sendable {
 struct FieldTest: Sendable {
     enum Op: Sendable { case equals, contains, startsWith, endsWith, regex, fieldRef }
     var field: String
+    let fieldLower: String
     var op: Op
     /// Every value must match (`|all`), else any.
     var all: Bool
@@ -70,9 +103,12 @@ struct FieldTest: Sendable {
     var values: [String?]
     var globs: [Glob?]
     var regexes: [NSRegularExpression?]
+    /// Reads request parameters (parsed on demand): evaluated after the cheap tests.
+    var deep: Bool { field.lowercased().hasPrefix("request") }
 
     init(field: String, op: Op, all: Bool, values: [String?]) throws {
         self.field = field
+        fieldLower = field.lowercased()
         self.op = op
         self.all = all
         self.values = values
@@ -94,17 +130,22 @@ struct FieldTest: Sendable {
     }
 
     func matches(_ e: EventFields) -> Bool {
-        let actual = e.values(field)
+        let actual = e.loweredValues(fieldLower)
         func one(_ i: Int) -> Bool {
             guard values[i] != nil else { return actual.isEmpty || actual.allSatisfy(\.isEmpty) }
             if op == .fieldRef {
-                let other = Set(e.values(values[i]!).map { $0.lowercased() })
-                return actual.contains { other.contains($0.lowercased()) }
+                let other = Set(e.loweredValues(values[i]!.lowercased()))
+                return actual.contains { other.contains($0) }
             }
             if let re = regexes[i] {
-                return actual.contains { re.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
+                return e.values(fieldLower).contains { re.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
             }
-            return actual.contains { globs[i]!.matches($0) }
+            let g = globs[i]!
+            if g.isLiteral {
+                let want = g.lowercasedUTF8
+                return actual.contains { $0 == want }
+            }
+            return actual.contains { g.matches(lowercasedUTF8: $0) }
         }
         return all ? values.indices.allSatisfy(one) : values.indices.contains(where: one)
     }
@@ -114,19 +155,34 @@ struct FieldTest: Sendable {
 
 indirect enum Condition: Sendable {
     case selection(String)
+    case index(Int)
+    case quantifiedIndexes(all: Bool, indexes: [Int])
     case not(Condition)
     case and(Condition, Condition)
     case or(Condition, Condition)
     /// `1 of x*` / `all of x*` / `... of them`: the selections matching a pattern.
     case quantified(all: Bool, names: [String])
 
-    func evaluate(_ sel: (String) -> Bool) -> Bool {
+    /// Names replaced by positions, so matching does no lookups.
+    func compiled(_ index: [String: Int]) -> Condition {
         switch self {
-        case .selection(let n): return sel(n)
+        case .selection(let n): return .index(index[n] ?? -1)
+        case .not(let c): return .not(c.compiled(index))
+        case .and(let a, let b): return .and(a.compiled(index), b.compiled(index))
+        case .or(let a, let b): return .or(a.compiled(index), b.compiled(index))
+        case .quantified(let all, let names): return .quantifiedIndexes(all: all, indexes: names.compactMap { index[$0] })
+        case .index, .quantifiedIndexes: return self
+        }
+    }
+
+    func evaluate(_ sel: (Int) -> Bool) -> Bool {
+        switch self {
+        case .index(let i): return i >= 0 && sel(i)
         case .not(let c): return !c.evaluate(sel)
         case .and(let a, let b): return a.evaluate(sel) && b.evaluate(sel)
         case .or(let a, let b): return a.evaluate(sel) || b.evaluate(sel)
-        case .quantified(let all, let names): return all ? names.allSatisfy(sel) : names.contains(where: sel)
+        case .quantifiedIndexes(let all, let idx): return all ? idx.allSatisfy(sel) : idx.contains(where: sel)
+        case .selection, .quantified: return false  // only compiled conditions are evaluated
         }
     }
 
