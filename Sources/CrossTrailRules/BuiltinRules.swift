@@ -313,5 +313,82 @@ examples:
     - {eventVersion: "1.08", eventTime: "2026-08-01T10:00:00Z", eventSource: ec2.amazonaws.com, eventName: RunInstances, eventID: ex-32, awsRegion: us-east-1, userIdentity: {type: IAMUser, arn: "arn:aws:iam::1:user/u", accountId: "1"}, requestParameters: {instanceType: p4d.24xlarge}}
   nomatch:
     - {eventVersion: "1.08", eventTime: "2026-08-01T10:00:00Z", eventSource: ec2.amazonaws.com, eventName: RunInstances, eventID: ex-33, awsRegion: us-east-1, userIdentity: {type: IAMUser, arn: "arn:aws:iam::1:user/u", accountId: "1"}, requestParameters: {instanceType: m5.large}}
+---
+title: Access key created for another IAM user
+id: iam-access-key-for-other-user
+level: high
+tags: [attack.persistence, attack.t1098.001]
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    eventName: CreateAccessKey
+    requestParameters.userName|re: '.+'
+  own:
+    requestParameters.userName|fieldref: userIdentity.userName
+  condition: selection and not own
+remediation: Confirm with the user; deactivate the key if they did not ask for it, and restrict iam:CreateAccessKey to self (aws:username).
+controls: [SOC 2 CC6.1, ISO 27001:2022 A.5.17, PCI DSS 4.0 8.2.2, NIST 800-53 IA-5]
+examples:
+  match:
+    - {eventVersion: "1.08", eventTime: "2026-08-01T10:00:00Z", eventSource: iam.amazonaws.com, eventName: CreateAccessKey, eventID: ex-34, awsRegion: us-east-1, userIdentity: {type: IAMUser, arn: "arn:aws:iam::1:user/mallory", userName: mallory, accountId: "1"}, requestParameters: {userName: admin}}
+  nomatch:
+    - {eventVersion: "1.08", eventTime: "2026-08-01T10:00:00Z", eventSource: iam.amazonaws.com, eventName: CreateAccessKey, eventID: ex-35, awsRegion: us-east-1, userIdentity: {type: IAMUser, arn: "arn:aws:iam::1:user/ann", userName: ann, accountId: "1"}, requestParameters: {userName: ann}}
+---
+title: Databricks audit log delivery configuration changed
+id: dbx-log-delivery-changed
+level: high
+tags: [attack.defense-evasion, attack.t1562.008]
+logsource: {product: databricks, service: audit}
+detection:
+  selection:
+    serviceName: accountsManager
+    actionName: [createLogDeliveryConfiguration, updateLogDeliveryConfiguration, patchLogDeliveryConfiguration, deleteLogDeliveryConfiguration]
+  condition: selection
+remediation: Check that audit log delivery still reaches its bucket for every workspace; a disabled configuration stops the Databricks audit trail.
+controls: [SOC 2 CC7.2, ISO 27001:2022 A.8.15, PCI DSS 4.0 10.2.1, NIST 800-53 AU-9]
+examples:
+  match:
+    - {serviceName: accountsManager, actionName: patchLogDeliveryConfiguration, timestamp: 1785577230000, requestId: ex-36, userIdentity: {email: a@x.example}, requestParams: {status: DISABLED}}
+  nomatch:
+    - {serviceName: accountsManager, actionName: getLogDeliveryConfiguration, timestamp: 1785577230000, requestId: ex-37, userIdentity: {email: a@x.example}, requestParams: {}}
+---
+title: Cluster created without a cluster policy
+id: dbx-cluster-without-policy
+level: low
+tags: [attack.privilege-escalation]
+logsource: {product: databricks, service: audit}
+detection:
+  selection:
+    serviceName: clusters
+    actionName: create
+  policy:
+    requestParams.policy_id|re: '.+'
+  condition: selection and not policy
+remediation: Require cluster policies (entitlement allow-cluster-create only through policies) so instance profiles, isolation and sizes are enforced at creation.
+controls: [SOC 2 CC8.1, ISO 27001:2022 A.8.9, NIST 800-53 CM-7]
+examples:
+  match:
+    - {serviceName: clusters, actionName: create, timestamp: 1785577230000, requestId: ex-38, userIdentity: {email: a@x.example}, requestParams: {cluster_name: c, spark_version: "15.4.x-scala2.12"}}
+  nomatch:
+    - {serviceName: clusters, actionName: create, timestamp: 1785577230000, requestId: ex-39, userIdentity: {email: a@x.example}, requestParams: {cluster_name: c, policy_id: "E0631F5C0D000F9A"}}
+---
+title: Cluster autoscaling maximum raised to 100 workers or more
+id: dbx-autoscale-large
+level: low
+tags: [attack.impact, attack.t1496]
+logsource: {product: databricks, service: audit}
+detection:
+  selection:
+    serviceName: clusters
+    actionName: [create, edit, resize]
+    requestParams.autoscale.max_workers|re: '^[1-9][0-9]{2,}$'
+  condition: selection
+remediation: Confirm the size is expected; cap max_workers in the cluster policy.
+controls: [SOC 2 CC7.2, NIST 800-53 SI-4]
+examples:
+  match:
+    - {serviceName: clusters, actionName: edit, timestamp: 1785577230000, requestId: ex-40, userIdentity: {email: a@x.example}, requestParams: {cluster_id: c1, autoscale: {min_workers: 2, max_workers: 400}}}
+  nomatch:
+    - {serviceName: clusters, actionName: edit, timestamp: 1785577230000, requestId: ex-41, userIdentity: {email: a@x.example}, requestParams: {cluster_id: c1, autoscale: {min_workers: 2, max_workers: 20}}}
 """#
 }
