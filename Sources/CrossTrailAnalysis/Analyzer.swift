@@ -25,6 +25,8 @@ public enum Analyzer {
             stateful.failedLogins = st["failed_login_burst"] ?? stateful.failedLogins
             stateful.secretReads = st["secret_read_burst"] ?? stateful.secretReads
             stateful.gapHours = st["source_gap_hours"] ?? stateful.gapHours
+            stateful.computeLaunches = st["compute_launch_burst"] ?? stateful.computeLaunches
+            stateful.classifiedReadsPerHour = st["classified_reads_per_hour"] ?? stateful.classifiedReadsPerHour
         }
         if obs.events > 0 { findings += StatefulRules.run(obs, inv, graph, stateful) }
         // Allowlisted findings stay visible, marked suppressed with the reason.

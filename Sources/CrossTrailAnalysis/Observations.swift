@@ -223,6 +223,7 @@ public final class EventObserver: EventSink {
                     classified.insert(p.uri)
                     o.classifiedAccess[.init(p.uri, role), default: EventSample()].add(e)
                     o.classifiedSessions[.init(p.uri, role + "|" + session), default: EventSample()].add(e)
+                    if e.action == "GetObject" { o.bursts[.init("classified-read:" + p.uri, role + "|" + session), default: [:]][e.time.millis / 3_600_000, default: EventSample()].add(e) }
                     if offNetwork(e) { o.classifiedOffNetwork[.init(p.uri, role + "|" + session), default: EventSample()].add(e) }
                 }
             }
@@ -311,6 +312,7 @@ public final class EventObserver: EventSink {
             return "failed-login"
         }
         if a == "GetSecretValue" || a == "getSecret" || a == "BatchGetSecretValue" { return "secret-read" }
+        if e.outcome.status != .failure && (a == "RunInstances" || (e.service == "clusters" && a == "create")) { return "compute-launch" }
         return nil
     }
 

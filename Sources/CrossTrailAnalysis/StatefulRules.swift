@@ -8,6 +8,10 @@ public struct StatefulOptions: Sendable {
     public var failedLogins = 5
     /// Secret reads by one actor within a 10-minute window.
     public var secretReads = 20
+    /// Instances launched or clusters created by one actor within a 10-minute window.
+    public var computeLaunches = 20
+    /// GetObject calls on one classified prefix by one role session within an hour.
+    public var classifiedReadsPerHour = 1000
     /// Hours without events from a source that normally logs every hour.
     public var gapHours = 3
     /// A source "normally logs every hour" when at least this share of its hours have events.
@@ -18,34 +22,71 @@ public struct StatefulOptions: Sendable {
 
 /// Bursts, silent sources and classified reads outside the allowed groups.
 enum StatefulRules {
-    static let ids: Set<String> = ["failed-login-burst", "secret-read-burst", "source-gap", "classified-read-outside-allowed",
+    static let ids: Set<String> = ["failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
+                                   "source-gap", "classified-read-outside-allowed",
                                    "classified-read-off-network", "sensitive-data-in-logs"]
 
     static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
         bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph) + sensitiveInLogs(obs, graph)
     }
 
+    /// What each burst kind is: rule, threshold, window, wording, controls, remediation, technique.
+    struct BurstKind {
+        var rule: String
+        var threshold: Int
+        var window: String
+        var noun: String
+        var controls: [ControlRef]
+        var remediation: String
+        var mitre: String
+    }
+
+    static func kind(_ k: String, _ o: StatefulOptions) -> BurstKind? {
+        switch k {
+        case "failed-login":
+            return BurstKind(rule: "failed-login-burst", threshold: o.failedLogins, window: "10 minutes", noun: "failed logins",
+                             controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-7"), ControlRef("PCI DSS 4.0", "8.3.4")],
+                             remediation: "Check whether a login succeeded after the failures and from where; lock or rotate the account's credentials if it was guessed.",
+                             mitre: "T1110")
+        case "secret-read":
+            return BurstKind(rule: "secret-read-burst", threshold: o.secretReads, window: "10 minutes", noun: "secret reads",
+                             controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.8.5"), ControlRef("NIST 800-53", "SC-28")],
+                             remediation: "Confirm the job or person needed that many secrets; scope the secret scope ACL or Secrets Manager policy.",
+                             mitre: "T1555")
+        case "compute-launch":
+            return BurstKind(rule: "compute-launch-burst", threshold: o.computeLaunches, window: "10 minutes", noun: "instances launched or clusters created",
+                             controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "SI-4")],
+                             remediation: "Confirm the launches belong to a known workload (autoscaling, a job); cryptomining launches many instances at once.",
+                             mitre: "T1496")
+        default:
+            guard k.hasPrefix("classified-read:") else { return nil }
+            return BurstKind(rule: "classified-read-volume", threshold: o.classifiedReadsPerHour, window: "one hour",
+                             noun: "GetObject calls on \(k.dropFirst("classified-read:".count))",
+                             controls: Controls.dataAccess,
+                             remediation: "Find out what read that much classified data and where it went; bulk reads are how data leaves.",
+                             mitre: "T1530")
+        }
+    }
+
     static func bursts(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
         var out = [Finding]()
         for (key, windows) in obs.bursts.sorted(by: { $0.key < $1.key }) {
-            let threshold = key.a == "failed-login" ? o.failedLogins : o.secretReads
-            let hot = windows.filter { $0.value.count >= threshold }
+            guard let k = kind(key.a, o) else { continue }
+            let hot = windows.filter { $0.value.count >= k.threshold }
             guard let worst = hot.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else { continue }
             let total = hot.values.map(\.count).reduce(0, +)
-            let failed = key.a == "failed-login"
-            let person = graph.attributions[key.b]?.person ?? (key.b.contains("@") && !key.b.contains(":") ? key.b : nil)
+            let bucket: Int64 = k.window == "one hour" ? 3_600_000 : EventObserver.burstWindow
+            let tail = key.b.split(separator: "|").last.map(String.init) ?? key.b
+            let person = graph.attributions[key.b]?.person ?? (tail.contains("@") && !tail.hasPrefix("arn:") ? tail.lowercased() : nil)
+            let who = key.b.replacingOccurrences(of: "|", with: " / ")
             out.append(Finding(
-                rule: failed ? "failed-login-burst" : "secret-read-burst", severity: .medium,
-                title: failed ? "\(worst.value.count) failed logins in 10 minutes by \(key.b)" : "\(worst.value.count) secret reads in 10 minutes by \(key.b)",
-                subjects: [Subject(kind: "actor", name: key.b, person: person)], resources: [],
-                evidence: Evidence(events: worst.value.sortedIds, details: [
-                    "windows over threshold": String(hot.count), "events in them": String(total), "threshold": "\(threshold) per 10 minutes",
-                    "worst window starts": Timestamp(millis: worst.key * EventObserver.burstWindow).iso8601]),
-                controls: failed ? [ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-7"), ControlRef("PCI DSS 4.0", "8.3.4")]
-                    : [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.8.5"), ControlRef("NIST 800-53", "SC-28")],
-                remediation: failed ? "Check whether a login succeeded after the failures and from where; lock or rotate the account's credentials if it was guessed."
-                    : "Confirm the job or person needed that many secrets; scope the secret scope ACL or Secrets Manager policy.",
-                mitre: failed ? "T1110" : "T1555", key: key.a + "|" + key.b))
+                rule: k.rule, severity: k.rule == "classified-read-volume" ? .high : .medium,
+                title: "\(worst.value.count) \(k.noun) in \(k.window) by \(who)",
+                subjects: [Subject(kind: "actor", name: who, person: person)], resources: k.rule == "classified-read-volume" ? [String(key.a.dropFirst("classified-read:".count))] : [],
+                evidence: Evidence(events: worst.value.sortedIds, chain: graph.attributions[key.b]?.chain ?? [], details: [
+                    "windows over threshold": String(hot.count), "events in them": String(total), "threshold": "\(k.threshold) per \(k.window)",
+                    "worst window starts": Timestamp(millis: worst.key * bucket).iso8601]),
+                controls: k.controls, remediation: k.remediation, mitre: k.mitre, key: key.a + "|" + key.b))
         }
         return out
     }

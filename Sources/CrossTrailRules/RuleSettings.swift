@@ -29,7 +29,8 @@ public struct RuleSettings: Sendable {
     /// Stateful thresholds by name.
     public var stateful: [String: Int] = [:]
 
-    public static let statefulKeys: Set<String> = ["failed_login_burst", "secret_read_burst", "source_gap_hours"]
+    public static let statefulKeys: Set<String> = ["failed_login_burst", "secret_read_burst", "compute_launch_burst",
+                                                    "classified_reads_per_hour", "source_gap_hours"]
 
     mutating func merge(_ doc: Node, file: String) throws(RuleParseError) {
         guard let map = doc.mapping else { return }

@@ -447,3 +447,34 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         #expect(IPv4("256.1.1.1") == nil && IPv4("1.2.3") == nil && CIDR("1.2.3.4/33") == nil)
     }
 }
+
+@Suite struct VolumeRuleTests {
+    @Test func classifiedReadVolumeAndLaunchBursts() throws {
+        var c = Classification()
+        try c.merge(yaml: "s3:\n  - prefix: s3://pii/\n    class: pii\n", file: "c.yaml")
+        var inv = Inventory()
+        inv.classification = c
+        let observer = EventObserver(classification: c)
+        var reader = session("AWSReservedSSO_Analyst_1", "eve@x.example")
+        reader.email = "eve@x.example"
+        for i in 0..<5 {
+            var e = event("g\(i)", i, plane: .aws, service: "s3", action: "GetObject", actor: reader,
+                          resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k\(i)")])
+            e.vpcEndpointId = "vpce-1"
+            e.sourceIPAddress = "10.0.0.1"
+            observer.accept(e)
+        }
+        for i in 0..<3 { observer.accept(event("l\(i)", i, plane: .aws, service: "ec2", action: "RunInstances", actor: session("ci", "deploy"))) }
+        var options = AnalysisOptions()
+        options.stateful.classifiedReadsPerHour = 5
+        options.stateful.computeLaunches = 3
+        let f = Analyzer.scan(inv, observer.observations, options: options).findings
+        let volume = try #require(f.first { $0.rule == "classified-read-volume" })
+        #expect(volume.title.hasPrefix("5 GetObject calls on s3://pii/ in one hour by arn:aws:iam::111122223333:role/AWSReservedSSO_Analyst_1 / eve@x.example"))
+        #expect(volume.subjects.first?.person == "eve@x.example")
+        #expect(volume.resources == ["s3://pii/"])
+        #expect(f.first { $0.rule == "compute-launch-burst" }?.evidence.events.count == 3)
+        options.stateful.classifiedReadsPerHour = 6
+        #expect(!Analyzer.scan(inv, observer.observations, options: options).findings.contains { $0.rule == "classified-read-volume" })
+    }
+}
