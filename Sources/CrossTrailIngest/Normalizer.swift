@@ -66,6 +66,7 @@ final class Normalizer {
         var eventTime, timestamp, eventSource, eventName, userIdentity, errorCode, errorMessage: JSONValue?
         var responseElements, eventID, sourceIPAddress, userAgent, vpcEndpointId, tlsDetails: JSONValue?
         var recipientAccountId, awsRegion, requestID, eventType, readOnly, requestParameters, resources: JSONValue?
+        var additionalEventData: JSONValue?
 
         init(_ v: JSONValue) {
             v.forEachMember { k, value in
@@ -88,6 +89,7 @@ final class Normalizer {
                 case 16: if is_("responseElements") { responseElements = value }
                 case 17: if is_("requestParameters") { requestParameters = value }
                 case 18: if is_("recipientAccountId") { recipientAccountId = value }
+                case 19: if is_("additionalEventData") { additionalEventData = value }
                 default: break
                 }
             }
@@ -123,6 +125,8 @@ final class Normalizer {
         let id = f.eventID?.string ?? Normalizer.contentID(raw)
         var e = AuditEvent(id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,
                            actor: actor, format: format, provenance: provenance)
+        // Console sign-ins say in additionalEventData whether MFA was used.
+        if action == "ConsoleLogin", let used = f.additionalEventData?["MFAUsed"]?.string { e.actor.mfa = used == "Yes" }
         e.sourceIPAddress = f.sourceIPAddress?.string
         if detail.contains(.userAgent) { e.userAgent = strings.string(f.userAgent) }
         if detail.contains(.network) {

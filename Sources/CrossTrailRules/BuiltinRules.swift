@@ -390,5 +390,26 @@ examples:
     - {serviceName: clusters, actionName: edit, timestamp: 1785577230000, requestId: ex-40, userIdentity: {email: a@x.example}, requestParams: {cluster_id: c1, autoscale: {min_workers: 2, max_workers: 400}}}
   nomatch:
     - {serviceName: clusters, actionName: edit, timestamp: 1785577230000, requestId: ex-41, userIdentity: {email: a@x.example}, requestParams: {cluster_id: c1, autoscale: {min_workers: 2, max_workers: 20}}}
+---
+title: Console sign-in without MFA
+id: aws-console-login-no-mfa
+level: medium
+tags: [attack.initial-access, attack.t1078.004]
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    eventName: ConsoleLogin
+    userIdentity.type: [IAMUser, Root]
+    additionalEventData.MFAUsed: "No"
+    outcome: success
+  condition: selection
+remediation: Require MFA for console users (an IAM policy denying actions without aws:MultiFactorAuthPresent) or move them to SSO.
+controls: [SOC 2 CC6.1, ISO 27001:2022 A.8.5, PCI DSS 4.0 8.4.2, HIPAA 164.312(d), NIST 800-53 IA-2(1)]
+examples:
+  match:
+    - {eventVersion: "1.08", eventTime: "2026-08-01T10:00:00Z", eventSource: signin.amazonaws.com, eventName: ConsoleLogin, eventID: ex-42, awsRegion: us-east-1, userIdentity: {type: IAMUser, arn: "arn:aws:iam::1:user/ann", accountId: "1"}, responseElements: {ConsoleLogin: Success}, additionalEventData: {MFAUsed: "No"}}
+  nomatch:
+    - {eventVersion: "1.08", eventTime: "2026-08-01T10:00:00Z", eventSource: signin.amazonaws.com, eventName: ConsoleLogin, eventID: ex-43, awsRegion: us-east-1, userIdentity: {type: IAMUser, arn: "arn:aws:iam::1:user/ann", accountId: "1"}, responseElements: {ConsoleLogin: Success}, additionalEventData: {MFAUsed: "Yes"}}
+    - {eventVersion: "1.08", eventTime: "2026-08-01T10:00:00Z", eventSource: signin.amazonaws.com, eventName: ConsoleLogin, eventID: ex-44, awsRegion: us-east-1, userIdentity: {type: IAMUser, arn: "arn:aws:iam::1:user/ann", accountId: "1"}, responseElements: {ConsoleLogin: Failure}, additionalEventData: {MFAUsed: "No"}}
 """#
 }

@@ -73,6 +73,9 @@ public final class EventFields {
         case "useridentity.sessioncontext.sessionissuer.username":
             return one(a.sessionIssuer.flatMap { $0.split(separator: "/").last.map(String.init) })
         case "useridentity.sessioncontext.attributes.mfaauthenticated": return one(a.mfa.map { $0 ? "true" : "false" })
+        case "additionaleventdata.mfaused": return e.action == "ConsoleLogin" ? one(a.mfa.map { $0 ? "Yes" : "No" }) : []
+        case "responseelements.consolelogin":
+            return e.action == "ConsoleLogin" ? [e.outcome.status == .success ? "Success" : (e.outcome.errorCode ?? "Failure")] : []
         case "useridentity.invokedby": return one(a.kind == .awsService ? a.displayName : nil)
         case "actor": return [a.key] + one(a.email) + one(a.arn)
         case "resources": return e.resources.map(\.id)
@@ -96,7 +99,7 @@ public final class EventFields {
         "useridentity.accountid", "useridentity.principalid", "useridentity.accesskeyid", "useridentity.email", "user_identity.email",
         "useridentity.sessioncontext.sessionissuer.arn", "useridentity.sessioncontext.sessionissuer.username",
         "useridentity.sessioncontext.attributes.mfaauthenticated", "useridentity.invokedby", "actor", "resources",
-        "useridentity.sessioncontext.sessionissuer.type",
+        "useridentity.sessioncontext.sessionissuer.type", "additionaleventdata.mfaused", "responseelements.consolelogin",
     ]
 
     static func cloudTrailType(_ k: ActorKind) -> String {
