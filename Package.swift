@@ -115,6 +115,7 @@ let package = Package(
         .testTarget(
             name: "CrossTrailRulesTests",
             dependencies: ["CrossTrailRules", "TestSupport"],
+            exclude: ["Fixtures"],  // read from the source tree by path
             swiftSettings: strictness
         ),
         .testTarget(

@@ -82,6 +82,14 @@ public struct IdentityGraph: Sendable {
         return keys.uniqued().compactMap { attributions[$0] }
     }
 
+    /// The person behind a `role ARN|session name` key (or an actor key): the graph's attribution,
+    /// else a session name (or key) that is an email, as SSO sessions are named.
+    public func person(forKey key: String) -> String? {
+        if let p = attributions[key]?.person { return p }
+        let tail = key.split(separator: "|").last.map(String.init) ?? key
+        return tail.contains("@") && !tail.hasPrefix("arn:") ? tail.lowercased() : nil
+    }
+
     /// The person behind an event's actor, when the chain supports it.
     public func attribution(for a: Actor) -> Attribution? {
         if let email = a.email, a.kind == .databricksUser || a.kind == .assumedRole {

@@ -76,8 +76,7 @@ enum StatefulRules {
             guard let worst = hot.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else { continue }
             let total = hot.values.map(\.count).reduce(0, +)
             let bucket: Int64 = k.window == "one hour" ? 3_600_000 : EventObserver.burstWindow
-            let tail = key.b.split(separator: "|").last.map(String.init) ?? key.b
-            let person = graph.attributions[key.b]?.person ?? (tail.contains("@") && !tail.hasPrefix("arn:") ? tail.lowercased() : nil)
+            let person = graph.person(forKey: key.b)
             let who = key.b.replacingOccurrences(of: "|", with: " / ")
             out.append(Finding(
                 rule: k.rule, severity: k.rule == "classified-read-volume" ? .high : .medium,
@@ -151,7 +150,7 @@ enum StatefulRules {
             let cls = inv.classification.prefixes.first { $0.uri == pair.a }?.dataClass ?? "classified"
             let parts = pair.b.split(separator: "|", maxSplits: 1).map(String.init)
             let who = graph.attributions[pair.b]
-            let person = who?.person ?? (parts.count > 1 && parts[1].contains("@") ? parts[1].lowercased() : nil)
+            let person = graph.person(forKey: pair.b)
             let shown = parts.count > 1 ? "\(parts[0].split(separator: "/").last ?? "")/\(parts[1])" : parts[0]
             var details = ["reads": String(sample.count), "trusted networks": inv.classification.trustedNetworks.joined(separator: ", ")]
             if let who { details["person"] = (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))" }
@@ -181,8 +180,7 @@ enum StatefulRules {
         for (pair, sample) in obs.classifiedSessions {
             let parts = pair.b.split(separator: "|", maxSplits: 1).map(String.init)
             let session = parts.count > 1 ? parts[1] : ""
-            let person = graph.attributions[pair.b]?.person ?? (session.contains("@") ? session.lowercased() : nil)
-            add(pair.a, person ?? parts[0], "role session \(parts[0].split(separator: "/").last ?? "")/\(session)", sample)
+            add(pair.a, graph.person(forKey: pair.b) ?? parts[0], "role session \(parts[0].split(separator: "/").last ?? "")/\(session)", sample)
         }
         for (pair, sample) in obs.classifiedAccess where !obs.classifiedSessions.keys.contains(where: { $0.a == pair.a && $0.b.hasPrefix(pair.b + "|") }) {
             add(pair.a, pair.b, pair.a.hasPrefix("table:") ? "Unity Catalog credentials" : "direct", sample)
