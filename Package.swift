@@ -28,7 +28,13 @@ let package = Package(
             name: "CGzip",
             linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]
         ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
         .target(name: "CrossTrailModel", swiftSettings: strictness),
+        .target(name: "CrossTrailXML", dependencies: ["CLibXML2"], swiftSettings: strictness),
         .target(
             name: "CrossTrailIngest",
             dependencies: [
@@ -52,7 +58,7 @@ let package = Package(
         ),
         .target(
             name: "CrossTrailRules",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "Yams"],
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "Yams", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictness
         ),
         .target(
@@ -66,6 +72,24 @@ let package = Package(
             swiftSettings: strictness
         ),
         .target(
+            name: "CrossTrailReport",
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailXML", "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: strictness
+        ),
+        .target(
+            name: "CrossTrailIntegrity",
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictness
+        ),
+        .target(
             name: "CrossTrailSamples",
             dependencies: ["CrossTrailModel", "CrossTrailIngest"],
             swiftSettings: strictness
@@ -75,7 +99,9 @@ let package = Package(
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples",
                 "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailRules",
+                "CrossTrailReport", "CrossTrailIntegrity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictness
         ),
@@ -121,6 +147,16 @@ let package = Package(
         .testTarget(
             name: "CrossTrailStoreTests",
             dependencies: ["CrossTrailStore", "CrossTrailSamples", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailReportTests",
+            dependencies: ["CrossTrailReport", "CrossTrailSamples", "CrossTrailXML", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailIntegrityTests",
+            dependencies: ["CrossTrailIntegrity", "TestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: strictness
         ),
         .testTarget(

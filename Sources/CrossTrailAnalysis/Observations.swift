@@ -43,6 +43,10 @@ public struct Observations: Sendable {
     public var sensitive: [Pair: EventSample] = [:]
     /// Event source (`aws:<account>:<region>`, `databricks:<workspace>`) → hours with events.
     public var sourceHours: [String: Set<Int64>] = [:]
+    /// Event source → day (days since the epoch) → events: the coverage an evidence pack shows.
+    public var sourceDays: [String: [Int64: Int]] = [:]
+    /// Events of the kinds logging requirements name (PCI DSS 10.2.1.x), as samples with counts.
+    public var categories: [AuditCategory: EventSample] = [:]
     /// (rule, actor key) → matching events of the event rules.
     public var ruleHits: [RuleMatcher.Key: RuleMatcher.Hits] = [:]
 
@@ -123,6 +127,8 @@ public struct Observations: Sendable {
             for (b, v) in buckets { bursts[k, default: [:]][b, default: EventSample()].merge(v) }
         }
         for (k, v) in o.sourceHours { sourceHours[k, default: []].formUnion(v) }
+        for (k, v) in o.sourceDays { sourceDays[k, default: [:]].merge(v, uniquingKeysWith: +) }
+        for (k, v) in o.categories { categories[k, default: EventSample()].merge(v) }
         for (k, v) in o.sensitive { sensitive[k, default: EventSample()].merge(v) }
     }
 }
@@ -168,8 +174,13 @@ public final class EventObserver: EventSink {
         self.trusted = classification.trustedNetworks.compactMap(CIDR.init)
     }
 
+    /// Set while observing an event that touched classified data.
+    private var touchedClassified = false
+
     public func accept(_ e: AuditEvent) {
+        touchedClassified = false
         observe(e, into: &collected)
+        for c in AuditCategory.of(e, classified: touchedClassified) { collected.categories[c, default: EventSample()].add(e) }
         matcher?.evaluate(e)
     }
 
@@ -179,7 +190,9 @@ public final class EventObserver: EventSink {
         if o.last.map({ $0 < e.time }) ?? true { o.last = e.time }
         let who = principalKey(e.actor)
         let hour = e.time.millis / 3_600_000
-        o.sourceHours[e.plane == .aws ? "aws:\(e.account ?? "?"):\(e.region ?? "?")" : "databricks:\(e.workspace ?? "?")", default: []].insert(hour)
+        let source = e.plane == .aws ? "aws:\(e.account ?? "?"):\(e.region ?? "?")" : "databricks:\(e.workspace ?? "?")"
+        o.sourceHours[source, default: []].insert(hour)
+        o.sourceDays[source, default: [:]][hour / 24, default: 0] += 1
         if let params = e.requestParameters, let found = Redactor.redact(params) {
             for kind in found.kinds { o.sensitive[.init(kind, e.actor.key), default: EventSample()].add(e) }
         }
@@ -221,6 +234,7 @@ public final class EventObserver: EventSink {
                 for r in e.resources {
                     guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key) else { continue }
                     classified.insert(p.uri)
+                    touchedClassified = true
                     o.classifiedAccess[.init(p.uri, role), default: EventSample()].add(e)
                     o.classifiedSessions[.init(p.uri, role + "|" + session), default: EventSample()].add(e)
                     if e.action == "GetObject" { o.bursts[.init("classified-read:" + p.uri, role + "|" + session), default: [:]][e.time.millis / 3_600_000, default: EventSample()].add(e) }
@@ -239,6 +253,7 @@ public final class EventObserver: EventSink {
         } else if e.service == "s3" {
             for r in e.resources {
                 guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key) else { continue }
+                touchedClassified = true
                 o.classifiedAccess[.init(p.uri, who), default: EventSample()].add(e)
                 if offNetwork(e) { o.classifiedOffNetwork[.init(p.uri, who), default: EventSample()].add(e) }
             }
@@ -289,7 +304,8 @@ public final class EventObserver: EventSink {
             let table = (doc["table_full_name"] ?? doc["full_name_arg"] ?? doc["table_id"] ?? doc["url"])?.string ?? "?"
             o.ucCredentials[.init(who, table.lowercased()), default: Observations.Activity()].add(e)
             if let t = classification.classify(table: table) {
-                o.classifiedAccess[.init("table:" + t.name, who), default: EventSample()].add(e)
+            touchedClassified = true
+            o.classifiedAccess[.init("table:" + t.name, who), default: EventSample()].add(e)
             }
         }
     }

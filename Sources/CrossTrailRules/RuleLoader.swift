@@ -1,3 +1,4 @@
+import Crypto
 import CrossTrailIngest
 import CrossTrailModel
 import Foundation
@@ -42,21 +43,26 @@ public enum RuleLoader {
 
     /// Every `*.yml` / `*.yaml` under a directory, sorted by path.
     public static func load(directory: String) -> ([SigmaRule], [RuleError]) {
-        let (rules, _, errors) = loadAll(directory: directory)
+        var hasher = SHA256()
+        let (rules, _, errors) = loadAll(directory: directory, hasher: &hasher)
         return (rules, errors)
     }
 
-    static func loadAll(directory: String) -> ([SigmaRule], RuleSettings, [RuleError]) {
+    /// Every rule file under `directory`, read in path order; each file's path and bytes go into `hasher`.
+    static func loadAll(directory: String, hasher: inout SHA256) -> ([SigmaRule], RuleSettings, [RuleError]) {
         guard let e = FileManager.default.enumerator(atPath: directory) else {
             return ([], RuleSettings(), [RuleError(file: directory, line: nil, reason: "cannot list directory")])
         }
         var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
-        for case let rel as String in e where rel.hasSuffix(".yml") || rel.hasSuffix(".yaml") {
+        let files = e.compactMap { $0 as? String }.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
+        for rel in files {
             let path = (directory as NSString).appendingPathComponent(rel)
             guard let data = FileManager.default.contents(atPath: path) else {
                 errors.append(RuleError(file: path, line: nil, reason: "cannot read file"))
                 continue
             }
+            hasher.update(data: Data((rel + "\u{0}").utf8))
+            hasher.update(data: data)
             let (r, s, e) = loadAll(yaml: String(decoding: data, as: UTF8.self), file: path)
             rules += r
             settings.allowlist += s.allowlist

@@ -1,4 +1,6 @@
+import Crypto
 import CrossTrailIngest
+import Foundation
 import CrossTrailModel
 
 /// The rules of a run: the built-ins plus any loaded from `--rules` directories.
@@ -7,6 +9,9 @@ public struct RuleSet: Sendable {
     public private(set) var errors: [RuleError]
     /// Allowlists and stateful thresholds from the rule directories.
     public private(set) var settings = RuleSettings()
+    /// SHA-256 (hex) over the rule sources that were loaded: built-ins and every rule file, so an
+    /// evidence pack records exactly which rules produced its findings.
+    public private(set) var fingerprint = ""
 
     init(rules: [SigmaRule], errors: [RuleError], settings: RuleSettings = RuleSettings()) {
         self.rules = rules
@@ -23,13 +28,15 @@ public struct RuleSet: Sendable {
     /// replaces it (tune a built-in by copying it).
     public static func load(directories: [String] = [], builtins: Bool = true) -> RuleSet {
         var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
+        var hasher = SHA256()
         if builtins {
+            hasher.update(data: Data(BuiltinRules.yaml.utf8))
             let (r, e) = RuleLoader.load(yaml: BuiltinRules.yaml, file: BuiltinRules.file)
             rules = r
             errors = e
         }
         for dir in directories {
-            let (r, st, e) = RuleLoader.loadAll(directory: dir)
+            let (r, st, e) = RuleLoader.loadAll(directory: dir, hasher: &hasher)
             settings.allowlist += st.allowlist
             settings.stateful.merge(st.stateful) { _, new in new }
             for rule in r {
@@ -37,7 +44,9 @@ public struct RuleSet: Sendable {
             }
             errors += e
         }
-        return RuleSet(rules: rules, errors: errors, settings: settings)
+        var set = RuleSet(rules: rules, errors: errors, settings: settings)
+        set.fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return set
     }
 
     /// Result of one rule's embedded examples.

@@ -202,7 +202,7 @@ struct ScanCommand: ParsableCommand {
         let fmt = format ?? (output == nil && isatty(1) == 1 ? .table : .json)
         let out = try TextOutput(path: output)
         switch fmt {
-        case .json: try FindingsJSON.write(result, resolved: resolved, inventory: inv, events: obs.events, to: out)
+        case .json: try FindingsJSON.write(result, resolved: resolved, inventory: inv, events: obs.events, to: out.write)
         case .table: FindingsTable.render(result, resolved: resolved, to: out)
         }
         try out.finish()
@@ -387,49 +387,6 @@ enum Output {
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
-    }
-}
-
-enum FindingsJSON {
-    struct Document: Encodable {
-        var findings: [Finding]
-        var flatness: [Flatness]
-        var summary: Summary
-        var inventory: [InventoryFile]
-    }
-
-    struct Summary: Encodable {
-        var findings: Int
-        var bySeverity: [String: Int]
-        var events: Int
-        var identities: Int
-        var links: Int
-    }
-
-    /// Streams the document: one compact finding per line inside the array, so memory does not
-    /// grow with a second copy of every finding. Keys sorted, as everywhere.
-    static func write(_ r: ScanResult, resolved: [Finding] = [], inventory: Inventory, events: Int, to out: TextOutput) throws {
-        var by = [String: Int]()
-        for f in r.findings { by[f.severity.rawValue, default: 0] += 1 }
-        let all = r.findings + resolved
-        let compact = JSONEncoder()
-        compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try compact.encode(v), as: UTF8.self) }
-        out.write("{\n\"findings\": [")
-        for (i, f) in all.enumerated() {
-            out.write(i == 0 ? "\n  " : ",\n  ")
-            out.write(try json(f))
-        }
-        out.write(all.isEmpty ? "],\n" : "\n],\n")
-        out.write("\"flatness\": [")
-        for (i, f) in r.flatness.enumerated() {
-            out.write(i == 0 ? "\n  " : ",\n  ")
-            out.write(try json(f))
-        }
-        out.write(r.flatness.isEmpty ? "],\n" : "\n],\n")
-        out.write("\"inventory\": " + (try json(inventory.files)) + ",\n")
-        out.write("\"summary\": " + (try json(Summary(findings: r.findings.count, bySeverity: by, events: events,
-                                                    identities: r.graph.nodes.count, links: r.graph.edges.count))) + "\n}\n")
     }
 }
 

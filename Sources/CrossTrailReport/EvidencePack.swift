@@ -1,0 +1,329 @@
+import CrossTrailAnalysis
+import CrossTrailIngest
+import CrossTrailInventory
+import CrossTrailModel
+import Foundation
+
+/// Everything an evidence pack shows, assembled once and rendered as HTML, XML and OSCAL.
+/// Every collection is sorted, so the same inputs give the same bytes.
+public struct EvidencePack: Sendable {
+    public struct Meta: Sendable {
+        public var title: String
+        public var toolVersion: String
+        public var generatedAt: Timestamp
+        public var period: ReportPeriod?
+        /// First and last event time.
+        public var first: Timestamp?
+        public var last: Timestamp?
+        /// The command line, with secret-bearing options removed.
+        public var command: String
+        /// SHA-256 over the rules that ran (built-in and --rules).
+        public var rulesHash: String
+
+        public init(title: String, toolVersion: String, generatedAt: Timestamp, period: ReportPeriod?, command: String, rulesHash: String) {
+            self.title = title
+            self.toolVersion = toolVersion
+            self.generatedAt = generatedAt
+            self.period = period
+            self.command = command
+            self.rulesHash = rulesHash
+        }
+
+        /// The covered span: the period, else the events' own span.
+        public var spanText: String {
+            if let period { return period.description }
+            guard let first, let last else { return "no events" }
+            return "\(first.iso8601) to \(last.iso8601) (the events' own span)"
+        }
+    }
+
+    /// One event source (an AWS account and region, a Databricks workspace) and its coverage.
+    public struct Source: Sendable, Hashable {
+        public var id: String
+        public var plane: String
+        public var events: Int
+        public var firstDay: String
+        public var lastDay: String
+        public var daysWithEvents: Int
+        /// Days inside the source's span (or the period) without a single event.
+        public var silentDays: [String]
+    }
+
+    public struct Day: Sendable, Hashable {
+        public var day: String
+        public var aws: Int
+        public var databricks: Int
+    }
+
+    /// An input file: logs, inventory, classification, rules, digests.
+    public struct InputFile: Sendable, Hashable, Codable {
+        public var path: String
+        public var kind: String
+        public var bytes: Int64
+        public var sha256: String
+
+        public init(path: String, kind: String, bytes: Int64, sha256: String) {
+            self.path = path
+            self.kind = kind
+            self.bytes = bytes
+            self.sha256 = sha256
+        }
+    }
+
+    /// One timeline row as the HTML and XML show it (the full record is in timeline.jsonl).
+    public struct Row: Sendable, Hashable {
+        public var id: String
+        public var time: String
+        public var plane: String
+        public var service: String
+        public var action: String
+        public var actor: String
+        public var person: String
+        public var ip: String
+        public var outcome: String
+        public var resources: String
+    }
+
+    /// A person and the identities linked to them, to a bounded depth.
+    public struct PersonGraph: Sendable, Hashable {
+        public struct Node: Sendable, Hashable {
+            public var id: String
+            public var kind: String
+            public var label: String
+            public var depth: Int
+        }
+        public struct Link: Sendable, Hashable {
+            public var from: String
+            public var to: String
+            public var kind: String
+            public var confidence: String
+        }
+        public var person: String
+        public var nodes: [Node]
+        public var links: [Link]
+        public var truncated: Bool
+    }
+
+    /// How the input was read: every record accounted for.
+    public struct Run: Sendable, Hashable {
+        public var files = 0
+        public var recordsRead = 0
+        public var events = 0
+        public var duplicates = 0
+        public var rejected = 0
+        public var filtered = 0
+        public var diagnostics = 0
+        /// The first diagnostics (file, line or offset, reason).
+        public var diagnosticLines: [String] = []
+        public init() {}
+    }
+
+    /// The result of CloudTrail digest validation, when digests were checked.
+    public struct Integrity: Sendable, Hashable {
+        public var digestFiles: Int
+        public var logFiles: Int
+        public var verified: Int
+        /// One line per problem: missing, modified, extra, unverifiable, chain break.
+        public var problems: [String]
+        public init(digestFiles: Int, logFiles: Int, verified: Int, problems: [String]) {
+            self.digestFiles = digestFiles
+            self.logFiles = logFiles
+            self.verified = verified
+            self.problems = problems
+        }
+    }
+
+    public var meta: Meta
+    public var sources: [Source]
+    public var days: [Day]
+    public var findings: [Finding]
+    public var controls: [ControlAssessment]
+    public var frameworks: [ControlCatalog.Framework]
+    public var people: [PersonGraph]
+    public var timeline: [Row]
+    /// Events in timeline.jsonl (the HTML and XML hold at most `rowLimit` of them).
+    public var timelineTotal: Int
+    public var inputs: [InputFile]
+    public var run: Run
+    public var integrity: Integrity?
+    public var categories: [AuditCategory: EventSample]
+
+    /// At most this many timeline rows are embedded in index.html and evidence.xml.
+    public static let rowLimit = 50_000
+    static let maxPeople = 500
+    static let maxGraphNodes = 60
+}
+
+/// The evidence facts a control's requirements are checked against.
+struct PackFacts {
+    var events: Int
+    var sources: Int
+    var iamPrincipals: Int
+    var databricksPrincipals: Int
+    var classified: Int
+    var integrity: EvidencePack.Integrity?
+    var categories: [AuditCategory: EventSample]
+
+    func evidence(_ k: ControlCatalog.EvidenceKind) -> ControlAssessment.Item? {
+        switch k {
+        case .logging:
+            guard events > 0 else { return nil }
+            return .init(kind: "logging", description: "\(events) events recorded from \(sources) source\(sources == 1 ? "" : "s") (timeline.jsonl)", count: events, events: [])
+        case .inventory:
+            guard iamPrincipals + databricksPrincipals > 0 else { return nil }
+            return .init(kind: "inventory", description: "permissions of \(iamPrincipals) IAM principals and \(databricksPrincipals) Databricks principals evaluated",
+                         count: iamPrincipals + databricksPrincipals, events: [])
+        case .classification:
+            guard classified > 0 else { return nil }
+            return .init(kind: "classification", description: "\(classified) classified data locations (S3 prefixes and tables)", count: classified, events: [])
+        case .digests:
+            guard let i = integrity, i.digestFiles > 0, i.problems.isEmpty else { return nil }
+            return .init(kind: "digests", description: "\(i.logFiles) log files verified against \(i.digestFiles) signed CloudTrail digest files", count: i.verified, events: [])
+        }
+    }
+
+    func missingReason(_ k: ControlCatalog.EvidenceKind) -> String {
+        switch k {
+        case .logging: "no events in the period"
+        case .inventory: "no permission inventory given (--inventory)"
+        case .classification: "no data classification given (classification.yaml or tags)"
+        case .digests:
+            if let i = integrity, !i.problems.isEmpty { "CloudTrail digest validation found \(i.problems.count) problem\(i.problems.count == 1 ? "" : "s")" }
+            else { "CloudTrail digests not validated (--digests with --public-keys)" }
+        }
+    }
+}
+
+extension EvidencePack {
+    /// Builds the pack's content from the analysis results and the first rows of the timeline.
+    public static func assemble(meta: Meta, scan: ScanResult, observations obs: Observations, inventory inv: Inventory,
+                                stats: IngestStats?, rows: [Row], timelineTotal: Int, inputs: [InputFile],
+                                catalog: ControlCatalog, integrity: Integrity?) -> EvidencePack {
+        var meta = meta
+        meta.first = obs.first
+        meta.last = obs.last
+        let (sources, days) = coverage(obs, period: meta.period)
+        let facts = PackFacts(events: obs.events, sources: sources.count, iamPrincipals: inv.iam.principals.count,
+                              databricksPrincipals: inv.databricks.principals.values.filter { $0.kind != .group }.count,
+                              classified: inv.classification.prefixes.count + inv.classification.tables.count,
+                              integrity: integrity, categories: obs.categories)
+        var run = Run()
+        if let s = stats {
+            run.files = s.files
+            run.recordsRead = s.recordsRead
+            run.events = s.accepted
+            run.duplicates = s.duplicates
+            run.rejected = s.rejected
+            run.filtered = s.filtered
+            run.diagnostics = s.diagnosticsTotal
+            run.diagnosticLines = s.diagnostics.prefix(200).map(\.description)
+        }
+        return EvidencePack(meta: meta, sources: sources, days: days, findings: scan.findings,
+                            controls: catalog.assess(facts, findings: scan.findings), frameworks: catalog.frameworks,
+                            people: personGraphs(scan.graph), timeline: rows, timelineTotal: timelineTotal,
+                            inputs: inputs.sorted { ($0.kind, $0.path) < ($1.kind, $1.path) }, run: run, integrity: integrity,
+                            categories: obs.categories)
+    }
+
+    static func dayString(_ day: Int64) -> String { Timestamp(millis: day * 86_400_000).day }
+
+    static func coverage(_ obs: Observations, period: ReportPeriod?) -> ([Source], [Day]) {
+        var perDay: [Int64: (aws: Int, dbx: Int)] = [:]
+        var sources: [Source] = []
+        for (id, days) in obs.sourceDays.sorted(by: { $0.key < $1.key }) {
+            let plane = id.hasPrefix("aws:") ? "aws" : "databricks"
+            for (d, n) in days {
+                if plane == "aws" { perDay[d, default: (0, 0)].aws += n } else { perDay[d, default: (0, 0)].dbx += n }
+            }
+            guard let first = days.keys.min(), let last = days.keys.max() else { continue }
+            let lo = period.map { $0.start.millis / 86_400_000 } ?? first
+            let hi = period.map { ($0.end.millis - 1) / 86_400_000 } ?? last
+            var silent: [String] = []
+            if hi >= lo {
+                for d in lo...hi where days[d] == nil {
+                    silent.append(dayString(d))
+                    if silent.count >= 400 { break }
+                }
+            }
+            sources.append(Source(id: id, plane: plane, events: days.values.reduce(0, +), firstDay: dayString(first), lastDay: dayString(last),
+                                  daysWithEvents: days.count, silentDays: silent))
+        }
+        let days = perDay.keys.sorted().map { Day(day: dayString($0), aws: perDay[$0]!.aws, databricks: perDay[$0]!.dbx) }
+        return (sources, days)
+    }
+
+    /// Each person's neighbourhood in the identity graph (breadth first, bounded).
+    static func personGraphs(_ g: IdentityGraph) -> [PersonGraph] {
+        var adjacent: [String: [IdentityGraph.Edge]] = [:]
+        for e in g.edges {
+            adjacent[e.from, default: []].append(e)
+            adjacent[e.to, default: []].append(e)
+        }
+        let people = g.nodes.values.filter { $0.kind == "person" }.map(\.id).sorted().prefix(maxPeople)
+        return people.map { pid in
+            var depth = [pid: 0]
+            var queue = [pid]
+            var links = Set<PersonGraph.Link>()
+            var truncated = false
+            var i = 0
+            while i < queue.count {
+                let id = queue[i]
+                i += 1
+                guard let d = depth[id], d < 3 else { continue }
+                for e in adjacent[id] ?? [] {
+                    let other = e.from == id ? e.to : e.from
+                    if depth[other] == nil {
+                        guard depth.count < maxGraphNodes else { truncated = true; continue }
+                        depth[other] = d + 1
+                        queue.append(other)
+                    }
+                    links.insert(.init(from: e.from, to: e.to, kind: e.kind, confidence: e.confidence.rawValue))
+                }
+            }
+            let nodes = depth.keys.sorted().compactMap { id in
+                g.nodes[id].map { PersonGraph.Node(id: id, kind: $0.kind, label: $0.label, depth: depth[id]!) }
+            }
+            return PersonGraph(person: g.nodes[pid]?.label ?? pid, nodes: nodes,
+                               links: links.sorted { ($0.from, $0.to, $0.kind) < ($1.from, $1.to, $1.kind) }, truncated: truncated)
+        }
+    }
+}
+
+extension EvidencePack.Row {
+    /// A row from one line of timeline.jsonl.
+    public init?(jsonl doc: JSON) {
+        guard let id = doc["id"]?.string, let time = doc["time"]?.string else { return nil }
+        self.id = id
+        self.time = time
+        plane = doc["plane"]?.string ?? ""
+        service = doc["service"]?.string ?? ""
+        action = doc["action"]?.string ?? ""
+        actor = doc["actor"]?["name"]?.string ?? doc["actor"]?["key"]?.string ?? ""
+        person = doc["person"]?["email"]?.string ?? (doc["person"]?["candidates"]?.strings.joined(separator: " or ") ?? "")
+        ip = doc["sourceIPAddress"]?.string ?? ""
+        let status = doc["outcome"]?["status"]?.string ?? ""
+        outcome = status + (doc["outcome"]?["errorCode"]?.string.map { " (\($0))" } ?? "")
+        resources = (doc["resources"]?.array ?? []).prefix(3).compactMap { $0["id"]?.string }.joined(separator: ", ")
+    }
+
+    /// Reads the first `limit` rows of a timeline.jsonl file and counts all of its lines.
+    public static func read(timeline path: String, limit: Int) throws -> (rows: [EvidencePack.Row], total: Int) {
+        guard let f = fopen(path, "r") else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+        defer { fclose(f) }
+        let reader = JSONDocumentReader()
+        var rows: [EvidencePack.Row] = []
+        var total = 0
+        var line: UnsafeMutablePointer<CChar>?
+        var cap = 0
+        defer { free(line) }
+        while true {
+            let n = getline(&line, &cap, f)
+            guard n > 0, let line else { break }
+            total += 1
+            guard rows.count < limit else { continue }
+            let bytes = UnsafeRawBufferPointer(start: line, count: n)
+            if let doc = try? reader.parse(Array(bytes)), let row = EvidencePack.Row(jsonl: doc) { rows.append(row) }
+        }
+        return (rows, total)
+    }
+}

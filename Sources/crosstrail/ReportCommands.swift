@@ -1,0 +1,273 @@
+import ArgumentParser
+import CrossTrailAnalysis
+import CrossTrailIngest
+import CrossTrailInventory
+import CrossTrailModel
+import CrossTrailReport
+import CrossTrailRules
+import CrossTrailTimeline
+import Crypto
+import Foundation
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write an evidence pack: HTML and XML reports, OSCAL assessment results, timeline, findings and a (signed) manifest.",
+        discussion: """
+        The pack is a folder (written atomically: nothing appears at --out until it is complete):
+          index.html                     self-contained report (works offline, prints to PDF)
+          evidence.xml, evidence.xsd     the same content as XML, and its schema
+          oscal-assessment-results.xml   NIST OSCAL 1.0.6 assessment results (+ the NIST schema)
+          timeline.jsonl                 every event of the period, attributed to people
+          findings.json                  the findings (as `crosstrail scan --format json`)
+          inputs.json                    every input file with its size and SHA-256
+          manifest.json                  SHA-256 of every file; manifest.sig and manifest.pub with --sign
+
+        Without --period the pack covers the events given, over their own span. Without
+        --inventory, permission controls are reported as not assessed.
+
+        Examples:
+          crosstrail report Samples/logs --inventory Samples/inventory --period 2026Q3 --out evidence-2026Q3
+          crosstrail keygen --out signing.pem
+          crosstrail report ./logs --inventory ./inventory --period 2026-08 --out pack --sign signing.pem --framework pci
+          crosstrail verify evidence-2026Q3 --trusted-key signing.pub
+        """
+    )
+
+    @Argument(help: "Audit log files or directories.")
+    var paths: [String] = []
+
+    @OptionGroup var inventory: InventoryOptions
+
+    @Option(help: "The period: 2026Q3, 2026-08, 2026, or START..END (ISO 8601, end exclusive).")
+    var period: String?
+
+    @Option(help: "Folder to write the pack to.")
+    var out: String
+
+    @Flag(help: "Replace --out if it exists.")
+    var force = false
+
+    @Option(help: "Sign the manifest with this Ed25519 private key (PEM; `crosstrail keygen` makes one).")
+    var sign: String?
+
+    @Option(help: "Generation time written into the pack (ISO 8601; default now). Same inputs and time give a byte-identical pack.")
+    var generatedAt: String?
+
+    @Option(help: "Frameworks to include: soc2, iso27001, pci, hipaa, nist (repeatable; default all).")
+    var framework: [String] = []
+
+    @Option(help: "Directory of Sigma rules (YAML) besides the built-in ones; repeatable.")
+    var rules: [String] = []
+
+    @Option(help: "Title of the report.")
+    var title = "crosstrail evidence pack"
+
+    @Option(help: "Worker threads (default: number of cores).")
+    var workers: Int?
+
+    @Flag(help: "Exit with status 3 when any input diagnostic was reported (the pack is still written).")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "Do not print the run summary.")
+    var quiet = false
+
+    func validate() throws {
+        if paths.isEmpty && inventory.isEmpty { throw ValidationError("give log PATHs, --inventory DIR, or both") }
+        if paths.contains("-") { throw ValidationError("report reads its inputs twice and cannot read standard input; save it to a file") }
+        if let period, ReportPeriod.parse(period) == nil {
+            throw ValidationError("--period '\(period)' is not 2026Q3, 2026-08, 2026 or START..END")
+        }
+        if let generatedAt, Timestamp(iso: generatedAt) == nil { throw ValidationError("--generated-at '\(generatedAt)' is not an ISO 8601 time") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        let started = Date()
+        let period = self.period.flatMap(ReportPeriod.parse)
+        let generated = generatedAt.flatMap { Timestamp(iso: $0) } ?? Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000))
+        // Everything that can fail fast does, before any reading.
+        let key = try sign.map { path -> Curve25519.Signing.PrivateKey in
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read the signing key \(path)") }
+            do { return try PackKeys.privateKey(pem: pem, source: path) } catch { throw ValidationError("\(error)") }
+        }
+        let (catalog, unknown) = try ControlCatalog.builtin().selecting(framework)
+        if !unknown.isEmpty { throw ValidationError("unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa or nist") }
+        let writer: PackWriter
+        do { writer = try PackWriter(destination: out, replace: force) } catch { throw ValidationError("\(error)") }
+        let interrupt = InterruptCleanup { writer.abandon() }
+        defer { interrupt.cancel() }
+
+        let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
+        let ruleSet = RuleSet.load(directories: rules)
+        for e in ruleSet.errors.prefix(20) where !quiet { FileHandle.standardError.write(Data(("  rule error: " + e.description.terminalSafe + "\n").utf8)) }
+
+        // Pass 1: observations → findings and the identity graph.
+        var filter = EventFilter()
+        filter.since = period?.start
+        filter.until = period?.end
+        var ingestor = Ingestor(filter: filter)
+        if let workers { ingestor.workers = workers }
+        var discovery: [Diagnostic] = []
+        let files = paths.isEmpty ? [] : Ingestor.discover(paths, diagnostics: &discovery)
+        let (obs, _) = files.isEmpty ? (Observations(), IngestStats()) : ObservationPass.run(ingestor, files: files, classification: inv.classification, rules: ruleSet)
+        let scan = Analyzer.scan(inv, obs, rules: ruleSet)
+
+        // Pass 2: the attributed, deduplicated timeline, straight into the pack.
+        var options = TimelineOptions()
+        options.filter = filter
+        options.attribution = scan.graph.attributionMap
+        if let workers { options.workers = workers }
+        let progress = IngestProgress(totalFiles: files.count)
+        let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
+        reporter.start()
+        var stats = try Timeline.build(files: files, options: options, output: OutputSink(path: writer.path("timeline.jsonl")), progress: progress)
+        reporter.stop()
+        for d in discovery { stats.add(d) }
+        let (rows, total) = try EvidencePack.Row.read(timeline: writer.path("timeline.jsonl"), limit: EvidencePack.rowLimit)
+
+        var inputs = stats.inputs.map { EvidencePack.InputFile(path: $0.file, kind: "log", bytes: $0.bytes, sha256: $0.sha256) }
+        inputs += inv.files.map { EvidencePack.InputFile(path: $0.path, kind: "inventory/" + $0.kind, bytes: Int64($0.bytes), sha256: $0.sha256) }
+        let meta = EvidencePack.Meta(title: title, toolVersion: CrossTrailVersion.current, generatedAt: generated, period: period,
+                                     command: Self.commandLine(), rulesHash: ruleSet.fingerprint)
+        let pack = EvidencePack.assemble(meta: meta, scan: scan, observations: obs, inventory: inv, stats: stats, rows: rows, timelineTotal: total,
+                                         inputs: inputs, catalog: catalog, integrity: nil)
+
+        try writer.write("index.html", HTMLReport.render(pack))
+        try writer.write("evidence.xml", EvidenceXML.render(pack))
+        try writer.write("oscal-assessment-results.xml", OSCALReport.render(pack))
+        try writer.copy(resource: "evidence.xsd")
+        try writer.copy(resource: "oscal_assessment-results_schema.xsd")
+        var findingsJSON = ""
+        try FindingsJSON.write(scan, inventory: inv, events: obs.events) { findingsJSON += $0 }
+        try writer.write("findings.json", findingsJSON)
+        try writer.write("inputs.json", Output.json(pack.inputs))
+        let manifest = try writer.finish(
+            manifest: Manifest(tool: "crosstrail", version: CrossTrailVersion.current, generatedAt: generated.iso8601, period: period?.label,
+                               command: meta.command, rulesHash: ruleSet.fingerprint, files: []),
+            signingKey: key)
+
+        if !quiet {
+            RunSummary.print(stats, elapsed: Date().timeIntervalSince(started))
+            let open = pack.findings.filter { $0.status != "suppressed" }
+            let by = Dictionary(grouping: pack.controls.filter(\.inCatalog), by: \.status)
+            var lines = ["crosstrail: evidence pack \(writer.destination): \(manifest.files.count + 1) files, \(total) events, \(open.count) open findings; controls "
+                + "\(by[.satisfied]?.count ?? 0) satisfied, \(by[.notSatisfied]?.count ?? 0) not satisfied, \(by[.notAssessed]?.count ?? 0) not assessed"]
+            if let key { lines.append("  signed by \(PackKeys.fingerprint(key.publicKey)); public key in \(Manifest.publicKeyName)") }
+            lines.append("  check it with: crosstrail verify \(writer.destination)" + (key == nil ? "" : " --trusted-key KEY.pub"))
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        if strict && (!invDiags.isEmpty || stats.diagnosticsTotal > 0) { throw ExitCode(3) }
+    }
+
+    /// The command line as recorded in the pack: arguments after the subcommand, with anything
+    /// that looks like a secret replaced by its keyed hash.
+    static func commandLine() -> String {
+        let args = CommandLine.arguments.dropFirst().joined(separator: " ")
+        return "crosstrail " + (Redactor.redact(args)?.text ?? args)
+    }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check an evidence pack: every file's SHA-256 against the manifest, the signature, and the XML schemas.",
+        discussion: """
+        Names each file that is missing, modified or added. With --trusted-key the manifest's
+        signature must verify with that key; without it, a signature is checked against the key
+        inside the pack and reported as untrusted (anyone who can edit the pack can re-sign it).
+
+        Exit codes: 0 the pack is intact, 1 a problem was found, 2 usage error.
+        """
+    )
+
+    @Argument(help: "The evidence pack folder.")
+    var pack: String
+
+    @Option(help: "The Ed25519 public key (PEM) the manifest must be signed with.")
+    var trustedKey: String?
+
+    @Flag(help: "Fail when the pack is not signed by a trusted key.")
+    var requireSignature = false
+
+    @Flag(name: .shortAndLong, help: "Print only problems.")
+    var quiet = false
+
+    func run() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: pack, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("\(pack) is not a folder")
+        }
+        let key = try trustedKey.map { path -> Curve25519.Signing.PublicKey in
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+            do { return try PackKeys.publicKey(pem: pem, source: path) } catch { throw ValidationError("\(error)") }
+        }
+        let r = PackVerifier.verify(pack: pack, trustedKey: key, requireSignature: requireSignature)
+        var lines: [String] = []
+        if !quiet {
+            if let m = r.manifest {
+                lines.append("pack: \(pack) (\(m.tool) \(m.version), generated \(m.generatedAt)\(m.period.map { ", period \($0)" } ?? ""))")
+            }
+            lines.append("files: \(r.verified.count) of \(r.manifest?.files.count ?? 0) match the manifest")
+            switch r.signature {
+            case .absent: lines.append("signature: none")
+            case .trusted(let fp): lines.append("signature: valid, trusted key \(fp)")
+            case .untrusted(let fp): lines.append("signature: valid for the key in the pack (\(fp)), not checked against a trusted key")
+            case .invalid(let why): lines.append("signature: INVALID, \(why)")
+            }
+        }
+        for p in r.problems { lines.append("FAIL " + p.terminalSafe) }
+        lines.append(r.ok ? "OK: the pack is intact" : "FAILED: \(r.problems.count) problem\(r.problems.count == 1 ? "" : "s")")
+        print(lines.joined(separator: "\n"))
+        if !r.ok { throw ExitCode(1) }
+    }
+}
+
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Create an Ed25519 key pair for signing evidence packs (KEY.pem private, KEY.pub public).",
+        discussion: "Keep the private key out of the pack and out of version control; give auditors the .pub file."
+    )
+
+    @Option(help: "Path of the private key to create (PEM, mode 0600); the public key goes next to it as .pub.")
+    var out: String
+
+    func run() throws {
+        guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists; not overwriting a key") }
+        let key = Curve25519.Signing.PrivateKey()
+        let fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw ValidationError("cannot create \(out): \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try handle.write(contentsOf: Data(PackKeys.pem(key).utf8))
+        let pub = (out.hasSuffix(".pem") ? String(out.dropLast(4)) : out) + ".pub"
+        try Data(PackKeys.pem(key.publicKey).utf8).write(to: URL(fileURLWithPath: pub))
+        print("private key: \(out)\npublic key:  \(pub)\nfingerprint: \(PackKeys.fingerprint(key.publicKey))")
+    }
+}
+
+/// Runs `cleanup` and exits with 130 on SIGINT or SIGTERM (the partial pack is removed).
+final class InterruptCleanup: @unchecked Sendable {
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ cleanup: @escaping @Sendable () -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler {
+                cleanup()
+                FileHandle.standardError.write(Data("crosstrail: interrupted; no pack was written\n".utf8))
+                exit(130)
+            }
+            s.resume()
+            sources.append(s)
+        }
+    }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+        sources = []
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
