@@ -91,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "CrossTrailSamples",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest"],
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailIntegrity", .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: strictness
         ),
         .executableTarget(

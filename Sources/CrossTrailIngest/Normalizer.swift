@@ -56,6 +56,8 @@ final class Normalizer {
             return databricksAzure(v, raw: raw, provenance: provenance)
         }
         if v["digestStartTime"] != nil, v["logFiles"] != nil { return .digest }
+        // The S3 metadata sidecar of a digest (`*.s3meta.json`, the digest's signature): integrity data too.
+        if v["metadata"]?["signature"] != nil, v["key"] != nil, v["bucket"] != nil { return .digest }
         return .rejected("not a recognized audit record (no eventName, actionName, action_name or operationName)")
     }
 

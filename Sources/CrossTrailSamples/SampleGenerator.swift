@@ -1,4 +1,6 @@
 import CrossTrailIngest
+import CrossTrailIntegrity
+import _CryptoExtras
 import CrossTrailModel
 import Foundation
 
@@ -91,7 +93,8 @@ public struct SampleGenerator {
         // Group per account/region, then cut into delivery files of recordsPerFile.
         var groups: [String: [(Int64, String)]] = [:]
         for (t, a, r, json) in records { groups["\(a)|\(r)", default: []].append((t, json)) }
-        var firstFile: (String, [UInt8])?
+        var firstFile: (String, [UInt8], [UInt8], Int64, Int64)?
+        var delivered: [String: [DigestChainWriter.LogFile]] = [:]  // "account|region" → files
         for key in groups.keys.sorted() {
             let parts = key.split(separator: "|").map(String.init)
             let (acct, region) = (parts[0], parts[1])
@@ -106,15 +109,48 @@ public struct SampleGenerator {
                 let body = Array(("{\"Records\":[" + chunk.map(\.1).joined(separator: ",") + "]}").utf8)
                 let gz = GzipCodec.compress(body)
                 try write(name, gz)
-                if firstFile == nil { firstFile = (name, gz) }
+                let file = DigestChainWriter.LogFile(key: String(name.dropFirst("logs/".count)), content: body,
+                                                     oldest: Timestamp(millis: chunk.first!.0), newest: Timestamp(millis: chunk.last!.0))
+                delivered[key, default: []].append(file)
+                if firstFile == nil { firstFile = (name, gz, body, chunk.first!.0, chunk.last!.0) }
                 summary.cloudTrailRecords += chunk.count
                 i += options.recordsPerFile
             }
         }
         // CloudTrail delivers some files twice: a re-delivered copy exercises deduplication.
-        if options.full, let (name, gz) = firstFile {
-            try write(name.replacingOccurrences(of: ".json.gz", with: "_redelivered.json.gz"), gz)
+        if options.full, let (name, gz, body, oldest, newest) = firstFile {
+            let copy = name.replacingOccurrences(of: ".json.gz", with: "_redelivered.json.gz")
+            try write(copy, gz)
+            let parts = name.split(separator: "/")
+            delivered["\(parts[2])|\(parts[4])", default: []].append(.init(key: String(copy.dropFirst("logs/".count)), content: body,
+                                                                         oldest: Timestamp(millis: oldest), newest: Timestamp(millis: newest)))
         }
+        if options.full { try writeDigests(delivered) }
+    }
+
+    /// A signed digest chain per account and region, one digest per day (CloudTrail writes one per
+    /// hour; a day keeps the sample small), each listing the log files delivered that day.
+    private mutating func writeDigests(_ delivered: [String: [DigestChainWriter.LogFile]]) throws {
+        guard let key = try? _RSA.Signing.PrivateKey(pemRepresentation: SampleDigestKey.pem) else { return }
+        var writer = DigestChainWriter(privateKey: key, bucket: "acme-trail")
+        let day: Int64 = 86_400_000
+        let first = options.start.millis / day * day
+        for chain in delivered.keys.sorted() {
+            let parts = chain.split(separator: "|").map(String.init)
+            let files = delivered[chain]!
+            let last = files.map(\.oldest.millis).max() ?? first
+            var start = first
+            while start <= last {
+                let inDay = files.filter { $0.oldest.millis >= start && $0.oldest.millis < start + day }.sorted { $0.key < $1.key }
+                let d = writer.digest(account: parts[0], region: parts[1], trail: "acme-trail", start: Timestamp(millis: start),
+                                      end: Timestamp(millis: start + day), logs: inDay)
+                try write("logs/" + d.key, d.gzip)
+                try write("logs/" + d.key + DigestValidator.sidecarSuffix, d.sidecar)
+                start += day
+            }
+        }
+        let end = Timestamp(millis: first + 365 * day)
+        try write("keys/cloudtrail-public-keys.json", Array(DigestChainWriter.publicKeysJSON(key.publicKey, validFrom: Timestamp(millis: first - day), validUntil: end).utf8))
     }
 
     private mutating func writeDatabricks(_ records: [(Int64, String, String)]) throws {
@@ -130,7 +166,7 @@ public struct SampleGenerator {
         }
     }
 
-    /// Other source shapes: Azure diagnostic logs, a system.access.audit CSV export, lookup-events output, a digest.
+    /// Other source shapes: Azure diagnostic logs, a system.access.audit CSV export, lookup-events output.
     private mutating func writeVariants() throws {
         let t = options.start.millis + 14 * 3_600_000
         var azure: [String] = []
@@ -173,11 +209,6 @@ public struct SampleGenerator {
         let lookup = "{\"Events\":[{\"EventId\":\"lookup-1\",\"EventName\":\"lookup\",\"ReadOnly\":\"true\",\"CloudTrailEvent\":\"\(escaped)\"}]}\n"
         summary.cloudTrailRecords += 1
         try write("logs/cloudtrail-lookup-events/lookup-2026-08-01.json", Array(lookup.utf8))
-
-        let digest = """
-        {"awsAccountId":"\(Self.accounts[0])","digestStartTime":"\(options.start.iso8601)","digestEndTime":"\(Timestamp(millis: options.start.millis + 3_600_000).iso8601)","digestS3Bucket":"acme-trail","digestS3Object":"AWSLogs/\(Self.accounts[0])/CloudTrail-Digest/us-east-1/digest.json.gz","digestPublicKeyFingerprint":"00000000000000000000000000000000","digestSignatureAlgorithm":"SHA256withRSA","newestEventTime":"\(options.start.iso8601)","oldestEventTime":"\(options.start.iso8601)","previousDigestS3Bucket":null,"previousDigestSignature":null,"logFiles":[]}
-        """
-        try write("logs/AWSLogs/\(Self.accounts[0])/CloudTrail-Digest/us-east-1/2026/08/01/\(Self.accounts[0])_CloudTrail-Digest_us-east-1_acme-trail_us-east-1_20260801T010000Z.json.gz", GzipCodec.compress(Array(digest.utf8)))
     }
 
     // MARK: - Records

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CrossTrailAnalysis
 import CrossTrailIngest
+import CrossTrailIntegrity
 import CrossTrailInventory
 import CrossTrailModel
 import CrossTrailReport
@@ -31,6 +32,9 @@ struct ReportCommand: ParsableCommand {
           crosstrail keygen --out signing.pem
           crosstrail report ./logs --inventory ./inventory --period 2026-08 --out pack --sign signing.pem --framework pci
           crosstrail verify evidence-2026Q3 --trusted-key signing.pub
+
+        With --public-keys, CloudTrail digest files among the logs are validated (as verify-digests
+        does) and the result is the evidence for PCI DSS 10.3.4, ISO 27001 A.8.15 and NIST AU-9.
         """
     )
 
@@ -59,6 +63,8 @@ struct ReportCommand: ParsableCommand {
 
     @Option(help: "Directory of Sigma rules (YAML) besides the built-in ones; repeatable.")
     var rules: [String] = []
+
+    @OptionGroup var digestKeys: DigestKeyOptions
 
     @Option(help: "Title of the report.")
     var title = "crosstrail evidence pack"
@@ -95,6 +101,7 @@ struct ReportCommand: ParsableCommand {
         if !unknown.isEmpty { throw ValidationError("unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa or nist") }
         let writer: PackWriter
         do { writer = try PackWriter(destination: out, replace: force) } catch { throw ValidationError("\(error)") }
+        let cloudTrailKeys = try digestKeys.load()
         let interrupt = InterruptCleanup { writer.abandon() }
         defer { interrupt.cancel() }
 
@@ -126,12 +133,14 @@ struct ReportCommand: ParsableCommand {
         for d in discovery { stats.add(d) }
         let (rows, total) = try EvidencePack.Row.read(timeline: writer.path("timeline.jsonl"), limit: EvidencePack.rowLimit)
 
+        // CloudTrail digests among the logs: validated when AWS's public keys are given.
+        let integrity = cloudTrailKeys.map { DigestValidator.validate(paths: paths, keys: $0).packIntegrity }
         var inputs = stats.inputs.map { EvidencePack.InputFile(path: $0.file, kind: "log", bytes: $0.bytes, sha256: $0.sha256) }
         inputs += inv.files.map { EvidencePack.InputFile(path: $0.path, kind: "inventory/" + $0.kind, bytes: Int64($0.bytes), sha256: $0.sha256) }
         let meta = EvidencePack.Meta(title: title, toolVersion: CrossTrailVersion.current, generatedAt: generated, period: period,
                                      command: Self.commandLine(), rulesHash: ruleSet.fingerprint)
         let pack = EvidencePack.assemble(meta: meta, scan: scan, observations: obs, inventory: inv, stats: stats, rows: rows, timelineTotal: total,
-                                         inputs: inputs, catalog: catalog, integrity: nil)
+                                         inputs: inputs, catalog: catalog, integrity: integrity)
 
         try writer.write("index.html", HTMLReport.render(pack))
         try writer.write("evidence.xml", EvidenceXML.render(pack))

@@ -16,7 +16,7 @@ enum RunSummary {
         lines.append(accounting)
         var extras: [String] = []
         func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
-        if s.digestFiles > 0 { extras.append(count(s.digestFiles, "digest file", "digest files") + " kept out of the timeline") }
+        if s.digestFiles > 0 { extras.append(count(s.digestFiles, "digest or signature file", "digest and signature files") + " kept out of the timeline (crosstrail verify-digests)") }
         if s.filesUnrecognized > 0 { extras.append(count(s.filesUnrecognized, "file", "files") + " not recognized") }
         if s.filesFailed > 0 { extras.append(count(s.filesFailed, "file", "files") + " not read") }
         if s.databricksPairs > 0 { extras.append(count(s.databricksPairs, "Databricks request pair", "Databricks request pairs") + " marked") }
