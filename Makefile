@@ -3,14 +3,24 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= release
 BIN = .build/$(CONFIG)/crosstrail
 # System libraries the build links: simdjson (JSON), libdeflate and zlib (gzip), SQLite (case store;
-# the sqlite3 shell is used by tests to inspect stores).
-APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev libsqlite3-dev sqlite3
+# the sqlite3 shell is used by tests to inspect stores), libxml2 (XML schema validation; found
+# through pkg-config).
+APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev libsqlite3-dev sqlite3 libxml2-dev pkg-config
+# What only the tests need: headless Chromium renders the HTML report, OpenSSL checks signatures
+# independently, and the AWS CLI's own digest validator checks crosstrail's (Python package awscli).
+TEST_APT_PACKAGES = chromium fonts-dejavu-core openssl python3 python3-pip
+TEST_PIP_PACKAGES = awscli
 
-.PHONY: setup build demo test bench samples clean
+.PHONY: setup test-setup build demo test bench samples clean
 
 ## Install the system libraries the build links (Debian/Ubuntu; needs root or sudo).
 setup:
 	@./scripts/install-deps.sh $(APT_PACKAGES)
+
+## Install what the tests need besides the build (Chromium, OpenSSL, the AWS CLI's validator).
+test-setup: setup
+	@./scripts/install-deps.sh $(TEST_APT_PACKAGES)
+	@./scripts/install-pip.sh $(TEST_PIP_PACKAGES)
 
 build: setup
 	$(SWIFT) build -c $(CONFIG) --product crosstrail
@@ -23,6 +33,9 @@ demo: build
 	$(BIN) timeline Samples/logs --format jsonl --quiet --attribute --inventory Samples/inventory > Reports/demo-timeline.jsonl
 	$(BIN) scan Samples/logs --inventory Samples/inventory --format json --quiet -o Reports/demo-findings.json
 	$(BIN) scan Samples/logs --inventory Samples/inventory --format table --quiet -o Reports/demo-findings.txt
+	$(BIN) report Samples/logs --inventory Samples/inventory --public-keys Samples/keys/cloudtrail-public-keys.json \
+		--period 2026-08 --generated-at 2026-09-01T00:00:00Z --out Reports/evidence-2026-08 --force
+	$(BIN) verify Reports/evidence-2026-08
 	@echo
 	@echo "== The planted incident: everything alice@acme.example did, on both planes =="
 	$(BIN) timeline Samples/logs --since 2026-08-01T09:30Z --until 2026-08-01T09:50Z --attribute --inventory Samples/inventory --actor alice@acme.example --format table
@@ -30,10 +43,11 @@ demo: build
 	@echo "== Findings at high severity and above (all: Reports/demo-findings.txt) =="
 	@$(BIN) scan Samples/logs --inventory Samples/inventory --format table --min-severity high --quiet | grep -E '^(CRITICAL|HIGH)'
 	@echo
-	@echo "Reports/: demo-timeline.txt (table), demo-timeline.jsonl (attributed), demo-stats.json, demo-findings.json, demo-findings.txt"
+	@echo "Reports/: evidence-2026-08/ (evidence pack: open evidence-2026-08/index.html), demo-timeline.txt (table),"
+	@echo "         demo-timeline.jsonl (attributed), demo-stats.json, demo-findings.json, demo-findings.txt"
 
 ## Run the test suite (debug build).
-test: setup
+test: test-setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -156,7 +156,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CrossTrailIntegrityTests",
-            dependencies: ["CrossTrailIntegrity", "TestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [
+                "CrossTrailIntegrity", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictness
         ),
         .testTarget(

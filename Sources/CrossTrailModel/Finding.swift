@@ -104,26 +104,45 @@ public struct Finding: Sendable, Hashable, Codable {
     }
 }
 
-/// A bounded sample of event ids plus a count: evidence without keeping every event.
+/// A bounded sample of event ids plus a count: evidence without keeping every event. The sample
+/// holds the earliest events (by time, then id), so it is the same whatever order the events
+/// arrive in — parallel workers give deterministic evidence.
 public struct EventSample: Sendable, Hashable {
     public static let cap = 20
-    public private(set) var ids: [String] = []
+    private var kept: [Entry] = []
     public private(set) var count = 0
     public private(set) var first: Timestamp?
     public private(set) var last: Timestamp?
 
+    struct Entry: Sendable, Hashable, Comparable {
+        var time: Timestamp
+        var id: String
+        static func < (a: Entry, b: Entry) -> Bool { (a.time, a.id) < (b.time, b.id) }
+    }
+
     public init() {}
+
+    /// The kept ids, earliest first.
+    public var ids: [String] { kept.map(\.id) }
 
     public mutating func add(_ e: AuditEvent) {
         count += 1
-        if ids.count < Self.cap, !ids.contains(e.id) { ids.append(e.id) }
+        keep(Entry(time: e.time, id: e.id))
         if first.map({ e.time < $0 }) ?? true { first = e.time }
         if last.map({ $0 < e.time }) ?? true { last = e.time }
     }
 
+    private mutating func keep(_ entry: Entry) {
+        if kept.count == Self.cap, let lastKept = kept.last, !(entry < lastKept) { return }
+        guard !kept.contains(where: { $0.id == entry.id }) else { return }
+        let at = kept.firstIndex(where: { entry < $0 }) ?? kept.count
+        kept.insert(entry, at: at)
+        if kept.count > Self.cap { kept.removeLast() }
+    }
+
     public mutating func merge(_ o: EventSample) {
         count += o.count
-        for id in o.ids where ids.count < Self.cap && !ids.contains(id) { ids.append(id) }
+        for entry in o.kept { keep(entry) }
         if let f = o.first, first.map({ f < $0 }) ?? true { first = f }
         if let l = o.last, last.map({ $0 < l }) ?? true { last = l }
     }

@@ -40,7 +40,7 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
         #expect(stats.reconciles)
         // The re-delivered CloudTrail file (100 records) is dropped as duplicates.
         #expect(stats.duplicates == 100)
-        #expect(stats.digestFiles == 1)
+        #expect(stats.digestFiles == 16, "8 signed digests and their 8 S3 metadata sidecars")
         #expect(stats.diagnosticsTotal == 0)
         let times = rows.map { $0["time"] as! String }
         #expect(times == times.sorted())
