@@ -52,6 +52,9 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Replace --out if it exists.")
     var force = false
 
+    @Flag(help: "Also write the pack as one ZIP file next to the folder (OUT.zip).")
+    var zip = false
+
     @Option(help: "Sign the manifest with this Ed25519 private key (PEM; `crosstrail keygen` makes one).")
     var sign: String?
 
@@ -156,6 +159,9 @@ struct ReportCommand: ParsableCommand {
                                command: meta.command, rulesHash: ruleSet.fingerprint, files: []),
             signingKey: key)
 
+        if zip {
+            do { try PackZip.write(folder: writer.destination, to: writer.destination + ".zip", time: generated) } catch { throw ValidationError("\(error)") }
+        }
         if !quiet {
             RunSummary.print(stats, elapsed: Date().timeIntervalSince(started))
             let open = pack.findings.filter { $0.status != "suppressed" }
@@ -163,6 +169,7 @@ struct ReportCommand: ParsableCommand {
             var lines = ["crosstrail: evidence pack \(writer.destination): \(manifest.files.count + 1) files, \(total) events, \(open.count) open findings; controls "
                 + "\(by[.satisfied]?.count ?? 0) satisfied, \(by[.notSatisfied]?.count ?? 0) not satisfied, \(by[.notAssessed]?.count ?? 0) not assessed"]
             if let key { lines.append("  signed by \(PackKeys.fingerprint(key.publicKey)); public key in \(Manifest.publicKeyName)") }
+            if zip { lines.append("  zip: \(writer.destination).zip") }
             lines.append("  check it with: crosstrail verify \(writer.destination)" + (key == nil ? "" : " --trusted-key KEY.pub"))
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
@@ -190,7 +197,7 @@ struct VerifyCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The evidence pack folder.")
+    @Argument(help: "The evidence pack folder, or its ZIP (report --zip).")
     var pack: String
 
     @Option(help: "The Ed25519 public key (PEM) the manifest must be signed with.")
@@ -204,14 +211,24 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: pack, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("\(pack) is not a folder")
+        guard FileManager.default.fileExists(atPath: pack, isDirectory: &isDir) else { throw ValidationError("\(pack) does not exist") }
+        var folder = pack
+        var scratch: String?
+        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        if !isDir.boolValue {
+            let tmp = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/crosstrail-verify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            scratch = tmp
+            do { folder = try PackZip.extract(pack, into: tmp) } catch {
+                print("FAIL \(String(describing: error).terminalSafe)\nFAILED: the ZIP cannot be read")
+                throw ExitCode(1)
+            }
         }
         let key = try trustedKey.map { path -> Curve25519.Signing.PublicKey in
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
             do { return try PackKeys.publicKey(pem: pem, source: path) } catch { throw ValidationError("\(error)") }
         }
-        let r = PackVerifier.verify(pack: pack, trustedKey: key, requireSignature: requireSignature)
+        let r = PackVerifier.verify(pack: folder, trustedKey: key, requireSignature: requireSignature)
         var lines: [String] = []
         if !quiet {
             if let m = r.manifest {

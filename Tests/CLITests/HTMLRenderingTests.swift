@@ -119,6 +119,17 @@ import TestSupport
         // A blank or error page compresses to a few kilobytes; the report's text, tables and charts do not.
         #expect(png.count > 100_000, "screenshot of \(png.count) bytes looks empty")
         #expect(Self.console(c.stderr).isEmpty, "\(Self.console(c.stderr))")
+
+        // Printed to PDF from the browser: several pages, findings expanded by the print handler.
+        let pdf = out.deletingLastPathComponent().appendingPathComponent("report.pdf")
+        let printed = try Self.chromium(["--print-to-pdf=" + pdf.path, "--no-pdf-header-footer", "--virtual-time-budget=5000",
+                                         out.appendingPathComponent("index.html").absoluteString])
+        #expect(printed.status == 0)
+        let doc = try Data(contentsOf: pdf)
+        #expect(doc.prefix(5) == Data("%PDF-".utf8))
+        let text = String(decoding: doc, as: Unicode.ASCII.self)
+        let pages = try NSRegularExpression(pattern: "/Type\\s*/Page[^s]").numberOfMatches(in: text, range: NSRange(text.startIndex..., in: text))
+        #expect(pages >= 3, "\(pages) pages")
     }
 
     /// The console messages Chromium logged (errors, CSP violations, anything a script printed).

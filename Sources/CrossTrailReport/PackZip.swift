@@ -1,0 +1,132 @@
+import CrossTrailIngest
+import CrossTrailModel
+import Foundation
+
+/// `report --zip`: the pack folder as one ZIP file (deflate, UTF-8 names, fixed timestamps, so the
+/// same pack gives the same bytes), and reading it back for `verify`. The deflate streams come
+/// from the gzip codec (a gzip member is a raw deflate stream between a 10-byte header and a
+/// CRC-32/size trailer), so no second compression library is needed.
+public enum PackZip {
+    public struct ZipError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Largest file put in a ZIP (no ZIP64; each file is compressed in memory).
+    public static let maxEntryBytes = 1 << 30
+
+    /// Writes `folder`'s files (under the folder's name) to `zipPath` atomically.
+    public static func write(folder: String, to zipPath: String, time: Timestamp) throws {
+        let base = (folder as NSString).lastPathComponent
+        let (dosTime, dosDate) = dos(time)
+        var out = [UInt8](), central = [UInt8]()
+        var count = 0
+        for rel in try Manifest.listFiles(folder) {
+            let path = (folder as NSString).appendingPathComponent(rel)
+            let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            guard data.count <= maxEntryBytes else {
+                throw ZipError(description: "\(rel) is larger than \(maxEntryBytes >> 20) MiB; share the pack folder instead of --zip")
+            }
+            let gz = GzipCodec.compress(data)
+            guard gz.count >= 18, gz[3] == 0 else { throw ZipError(description: "unexpected gzip header compressing \(rel)") }
+            let raw = gz[10..<(gz.count - 8)]
+            let crc = gz[(gz.count - 8)..<(gz.count - 4)]
+            let name = Array((base + "/" + rel).utf8)
+            let offset = out.count
+            guard offset + raw.count + 100 < Int(UInt32.max) else { throw ZipError(description: "the pack is too large for a ZIP without ZIP64; share the folder") }
+            // Local file header.
+            out += le32(0x0403_4b50) + le16(20) + le16(0x0800) + le16(8) + le16(dosTime) + le16(dosDate)
+            out += Array(crc) + le32(UInt32(raw.count)) + le32(UInt32(data.count)) + le16(UInt16(name.count)) + le16(0) + name
+            out += raw
+            // Central directory entry (made by Unix, mode 0644).
+            central += le32(0x0201_4b50) + le16(0x0314) + le16(20) + le16(0x0800) + le16(8) + le16(dosTime) + le16(dosDate)
+            central += Array(crc) + le32(UInt32(raw.count)) + le32(UInt32(data.count)) + le16(UInt16(name.count)) + le16(0) + le16(0)
+            central += le16(0) + le16(0) + le32(0o100644 << 16) + le32(UInt32(offset)) + name
+            count += 1
+        }
+        let cdOffset = out.count
+        out += central
+        out += le32(0x0605_4b50) + le16(0) + le16(0) + le16(UInt16(count)) + le16(UInt16(count))
+        out += le32(UInt32(central.count)) + le32(UInt32(cdOffset)) + le16(0)
+        let tmp = zipPath + ".partial-\(getpid())"
+        try Data(out).write(to: URL(fileURLWithPath: tmp))
+        guard rename(tmp, zipPath) == 0 else {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw ZipError(description: "cannot write \(zipPath): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Extracts a pack ZIP into `dir` (which must be empty): only regular files, only deflate or
+    /// stored entries, no name that is absolute or climbs with `..`, bounded sizes.
+    /// Returns the pack folder inside `dir`.
+    public static func extract(_ zipPath: String, into dir: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: zipPath) else { throw ZipError(description: "cannot read \(zipPath)") }
+        let z = [UInt8](data)
+        func u16(_ at: Int) throws -> Int {
+            guard at + 2 <= z.count else { throw ZipError(description: "\(zipPath): truncated at byte \(at)") }
+            return Int(z[at]) | Int(z[at + 1]) << 8
+        }
+        func u32(_ at: Int) throws -> Int { try u16(at) | (try u16(at + 2)) << 16 }
+        // The end-of-central-directory record (no archive comment is written; allow one anyway).
+        var eocd = -1
+        var i = z.count - 22
+        while i >= max(0, z.count - 22 - 65_535) {
+            if z[i] == 0x50, z[i + 1] == 0x4b, z[i + 2] == 0x05, z[i + 3] == 0x06 { eocd = i; break }
+            i -= 1
+        }
+        guard eocd >= 0 else { throw ZipError(description: "\(zipPath): not a ZIP file (no end of central directory)") }
+        let entries = try u16(eocd + 10)
+        var at = try u32(eocd + 16)
+        var roots = Set<String>()
+        for n in 0..<entries {
+            let entry = at
+            guard try u32(at) == 0x0201_4b50 else { throw ZipError(description: "\(zipPath): bad central directory entry \(n + 1) at byte \(at)") }
+            let method = try u16(at + 10), csize = try u32(at + 20), usize = try u32(at + 24)
+            let nameLen = try u16(at + 28), extraLen = try u16(at + 30), commentLen = try u16(at + 32)
+            let local = try u32(at + 42)
+            guard at + 46 + nameLen <= z.count else { throw ZipError(description: "\(zipPath): truncated entry name") }
+            let name = String(decoding: z[(at + 46)..<(at + 46 + nameLen)], as: UTF8.self)
+            at += 46 + nameLen + extraLen + commentLen
+            let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+            guard !name.hasPrefix("/"), !parts.contains(".."), !parts.contains(""), !name.contains("\\"), !name.contains("\0") else {
+                throw ZipError(description: "\(zipPath): entry '\(name)' has an unsafe path")
+            }
+            guard usize <= maxEntryBytes else { throw ZipError(description: "\(zipPath): entry \(name) is larger than \(maxEntryBytes >> 20) MiB") }
+            let dataStart = local + 30 + (try u16(local + 26)) + (try u16(local + 28))
+            guard try u32(local) == 0x0403_4b50, dataStart + csize <= z.count else { throw ZipError(description: "\(zipPath): entry \(name) is truncated") }
+            let body = Array(z[dataStart..<(dataStart + csize)])
+            var content: [UInt8]
+            switch method {
+            case 0: content = body
+            case 8:
+                // Rewrap the raw deflate stream as a gzip member and let the gzip codec inflate it.
+                let crc = Array(z[(entry + 16)..<(entry + 20)])
+                let member = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3] + body + crc + le32(UInt32(usize))
+                guard let inflated = GzipCodec.decompress(member, limit: maxEntryBytes) else {
+                    throw ZipError(description: "\(zipPath): entry \(name) is corrupt (deflate or CRC-32)")
+                }
+                content = inflated
+            default: throw ZipError(description: "\(zipPath): entry \(name) uses compression method \(method)")
+            }
+            guard content.count == usize else { throw ZipError(description: "\(zipPath): entry \(name) has the wrong size") }
+            roots.insert(String(parts[0]))
+            let target = (dir as NSString).appendingPathComponent(name)
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: target, contents: Data(content)) else { throw ZipError(description: "cannot write \(target)") }
+        }
+        guard roots.count == 1, let root = roots.first else { throw ZipError(description: "\(zipPath): expected one pack folder, found \(roots.count)") }
+        return (dir as NSString).appendingPathComponent(root)
+    }
+
+    static func dos(_ t: Timestamp) -> (UInt16, UInt16) {
+        let s = t.iso8601  // yyyy-MM-ddTHH:mm:ss
+        func n(_ a: Int, _ len: Int) -> Int { Int(s.dropFirst(a).prefix(len)) ?? 0 }
+        let year = max(1980, n(0, 4))
+        let date = UInt16((year - 1980) << 9 | n(5, 2) << 5 | n(8, 2))
+        let time = UInt16(n(11, 2) << 11 | n(14, 2) << 5 | n(17, 2) / 2)
+        return (time, date)
+    }
+
+    static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8)] }
+    static func le16(_ v: Int) -> [UInt8] { le16(UInt16(v)) }
+    static func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)] }
+}
