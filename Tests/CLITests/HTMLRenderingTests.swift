@@ -67,7 +67,7 @@ import TestSupport
                        "--user-data-dir=" + (try TestPaths.temporaryDirectory("chromium-profile")).path] + args
         // Standard error goes to a file, so neither pipe can fill up while the other is read.
         let errFile = try TestPaths.temporaryDirectory("chromium-log").appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
         let out = Pipe()
         p.standardOutput = out
         p.standardError = try FileHandle(forWritingTo: errFile)
