@@ -33,7 +33,17 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(name: "CrossTrailModel", swiftSettings: strictness),
+        .target(
+            name: "CrossTrailHTTP",
+            dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictness
+        ),
         .target(name: "CrossTrailXML", dependencies: ["CLibXML2"], swiftSettings: strictness),
         .target(
             name: "CrossTrailIngest",
@@ -86,6 +96,14 @@ let package = Package(
                 "CrossTrailModel", "CrossTrailIngest",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictness
+        ),
+        .target(
+            name: "CrossTrailFetch",
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailHTTP", "CrossTrailXML",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictness
         ),

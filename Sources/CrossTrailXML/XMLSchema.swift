@@ -1,4 +1,5 @@
 import CLibXML2
+import Foundation
 
 /// One problem libxml2 reported while parsing or validating a document.
 public struct XMLIssue: Sendable, Hashable, CustomStringConvertible {
@@ -20,6 +21,8 @@ public final class XMLSchema: @unchecked Sendable {
     /// Compiles the schema at `path`; throws with libxml2's messages when it is not a valid XSD.
     public init(path: String) throws(XMLSchemaError) {
         Self.initialize()
+        libxml2Lock.lock()
+        defer { libxml2Lock.unlock() }
         let issues = IssueCollector(file: path)
         guard let parser = xmlSchemaNewParserCtxt(path) else { throw XMLSchemaError(path: path, issues: []) }
         defer { xmlSchemaFreeParserCtxt(parser) }
@@ -29,10 +32,16 @@ public final class XMLSchema: @unchecked Sendable {
         self.path = path
     }
 
-    deinit { xmlSchemaFree(schema) }
+    deinit {
+        libxml2Lock.lock()
+        xmlSchemaFree(schema)
+        libxml2Lock.unlock()
+    }
 
     /// Validates the document at `document`: an empty array means it is well-formed and valid.
     public func validate(document: String) -> [XMLIssue] {
+        libxml2Lock.lock()
+        defer { libxml2Lock.unlock() }
         let issues = IssueCollector(file: document)
         let context = Unmanaged.passUnretained(issues).toOpaque()
         guard let parser = xmlNewParserCtxt() else { return [XMLIssue(file: document, line: 0, message: "out of memory")] }
@@ -64,6 +73,10 @@ public struct XMLSchemaError: Error, CustomStringConvertible {
         "cannot compile the XML schema \(path)" + (issues.isEmpty ? "" : ": " + issues.prefix(3).map(\.message).joined(separator: "; "))
     }
 }
+
+/// libxml2's error callbacks and schema code are used from one thread at a time: validation is
+/// rare and small next to reading logs, and concurrent schema work crashed the test runner.
+let libxml2Lock = NSLock()
 
 private final class IssueCollector {
     let file: String
