@@ -117,7 +117,7 @@ let package = Package(
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples",
                 "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailRules",
-                "CrossTrailReport", "CrossTrailIntegrity",
+                "CrossTrailReport", "CrossTrailIntegrity", "CrossTrailFetch", "CrossTrailHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -11,7 +11,7 @@ struct CrossTrail: ParsableCommand {
         Documentation: Docs/guide.md, Docs/formats.md, Docs/analysis.md, Docs/rules.md, Docs/store.md.
         """,
         version: CrossTrailVersion.current,
-        subcommands: [TimelineCommand.self, ScanCommand.self, ReportCommand.self, VerifyCommand.self, KeygenCommand.self, VerifyDigestsCommand.self, FindingsCommand.self, StoreCommand.self, RulesCommand.self, WhoCanCommand.self, WhoisCommand.self, SamplesCommand.self]
+        subcommands: [TimelineCommand.self, ScanCommand.self, ReportCommand.self, VerifyCommand.self, KeygenCommand.self, VerifyDigestsCommand.self, FetchCommand.self, FindingsCommand.self, StoreCommand.self, RulesCommand.self, WhoCanCommand.self, WhoisCommand.self, SamplesCommand.self]
     )
 
     /// Maps usage errors to exit status 2 (documented), everything else as ArgumentParser does.

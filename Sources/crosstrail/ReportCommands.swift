@@ -141,7 +141,7 @@ struct ReportCommand: ParsableCommand {
         var inputs = stats.inputs.map { EvidencePack.InputFile(path: $0.file, kind: "log", bytes: $0.bytes, sha256: $0.sha256) }
         inputs += inv.files.map { EvidencePack.InputFile(path: $0.path, kind: "inventory/" + $0.kind, bytes: Int64($0.bytes), sha256: $0.sha256) }
         let meta = EvidencePack.Meta(title: title, toolVersion: CrossTrailVersion.current, generatedAt: generated, period: period,
-                                     command: Self.commandLine(), rulesHash: ruleSet.fingerprint)
+                                     command: commandLineForRecords(), rulesHash: ruleSet.fingerprint)
         let pack = EvidencePack.assemble(meta: meta, scan: scan, observations: obs, inventory: inv, stats: stats, rows: rows, timelineTotal: total,
                                          inputs: inputs, catalog: catalog, integrity: integrity)
 
@@ -175,13 +175,13 @@ struct ReportCommand: ParsableCommand {
         }
         if strict && (!invDiags.isEmpty || stats.diagnosticsTotal > 0) { throw ExitCode(3) }
     }
+}
 
-    /// The command line as recorded in the pack: arguments after the subcommand, with anything
-    /// that looks like a secret replaced by its keyed hash.
-    static func commandLine() -> String {
-        let args = CommandLine.arguments.dropFirst().joined(separator: " ")
-        return "crosstrail " + (Redactor.redact(args)?.text ?? args)
-    }
+/// The command line as recorded in packs and manifests: arguments after the program name, with
+/// anything that looks like a secret replaced by its keyed hash.
+func commandLineForRecords() -> String {
+    let args = CommandLine.arguments.dropFirst().joined(separator: " ")
+    return "crosstrail " + (Redactor.redact(args)?.text ?? args)
 }
 
 struct VerifyCommand: ParsableCommand {
@@ -272,17 +272,17 @@ struct KeygenCommand: ParsableCommand {
     }
 }
 
-/// Runs `cleanup` and exits with 130 on SIGINT or SIGTERM (the partial pack is removed).
+/// Runs `cleanup` and exits with 130 on SIGINT or SIGTERM (partial output is removed).
 final class InterruptCleanup: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
 
-    init(_ cleanup: @escaping @Sendable () -> Void) {
+    init(message: String = "interrupted; no pack was written", _ cleanup: @escaping @Sendable () -> Void) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler {
                 cleanup()
-                FileHandle.standardError.write(Data("crosstrail: interrupted; no pack was written\n".utf8))
+                FileHandle.standardError.write(Data("crosstrail: \(message)\n".utf8))
                 exit(130)
             }
             s.resume()
