@@ -52,7 +52,8 @@ public final class DatabricksClient {
     }
 
     private func form(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
+        // application/x-www-form-urlencoded, as RFC 6749 asks for client credentials in Basic auth.
+        SigV4.uriEncode(s)
     }
 
     /// A JSON API call; `query` values are percent-encoded here.
@@ -129,7 +130,7 @@ public final class DatabricksClient {
             "parameters": parameters.map { ["name": $0.0, "value": $0.1, "type": $0.2] },
         ] as [String: Any], label: label)
         guard let id = doc["statement_id"] as? String else { throw FetchError("\(label): no statement_id in the response") }
-        var delay = 1.0
+        var delay = 0.5
         while true {
             let state = (doc["status"] as? [String: Any])?["state"] as? String ?? ""
             if state == "SUCCEEDED" { break }

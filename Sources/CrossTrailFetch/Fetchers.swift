@@ -21,6 +21,9 @@ public struct DayRange: Sendable {
         self.until = until
     }
 
+    /// Digest files are filed under their end time: the last day's digests are in the next day's folder.
+    var forDigests: DayRange { DayRange(since: since, until: Timestamp(millis: until.millis + 86_400_000)) }
+
     var folders: [String] {
         var out: [String] = []
         var d = since.millis / 86_400_000
@@ -59,7 +62,7 @@ public enum S3Fetch {
         var seen = Set<String>()
         for p in prefixes {
             for o in try lister.listObjects(bucket: bucket, prefix: p).objects where !o.key.hasSuffix("/") && seen.insert(o.key).inserted {
-                if let days, !days.contains(key: o.key) { continue }
+                if let days, !(o.key.contains("/CloudTrail-Digest/") ? days.forDigests : days).contains(key: o.key) { continue }
                 objects.append(o)
             }
         }
@@ -128,8 +131,9 @@ public enum S3Fetch {
         let name = prefix.split(separator: "/").last.map(String.init) ?? ""
         if name == "CloudTrail" || name == "CloudTrail-Digest" {
             var out: [String] = []
+            let range = name == "CloudTrail-Digest" ? days.forDigests : days
             for region in try client.listObjects(bucket: bucket, prefix: prefix, delimiter: "/").prefixes {
-                out += days.folders.map { region + $0 + "/" }
+                out += range.folders.map { region + $0 + "/" }
             }
             if name == "CloudTrail" && digests {
                 let sibling = String(prefix.dropLast("CloudTrail/".count)) + "CloudTrail-Digest/"
@@ -283,8 +287,8 @@ public enum DatabricksInventoryFetch {
         try save("clusters.json", ["clusters": clusters])
         let jobs = try client.list("/api/2.1/jobs/list", key: "jobs", query: [("limit", "100")], label: "Databricks jobs")
         try save("jobs.json", ["jobs": jobs])
+        // Warehouses are listed for their ACLs only (the inventory reader has no use for the list).
         let warehouses = try client.call("GET", "/api/2.0/sql/warehouses", label: "Databricks SQL warehouses")["warehouses"] as? [Any] ?? []
-        try save("warehouses.json", ["warehouses": warehouses])
         let policies = try client.call("GET", "/api/2.0/policies/clusters/list", label: "Databricks cluster policies")["policies"] as? [Any] ?? []
         try save("cluster-policies.json", ["policies": policies])
         let profiles = try client.call("GET", "/api/2.0/instance-profiles/list", label: "Databricks instance profiles")["instance_profiles"] as? [Any] ?? []
