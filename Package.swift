@@ -181,6 +181,11 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "CrossTrailFetchTests",
+            dependencies: ["CrossTrailFetch", "CrossTrailHTTP", "CrossTrailXML", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport"],
             swiftSettings: strictness

@@ -272,6 +272,8 @@ public final class HTTPClient {
                         ok = ok && ct_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2) == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTPS | CURLPROTO_HTTP)) == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0) == CURLE_OK
+                        // Send the path exactly as signed: S3 keys may contain "..", "//" or ".".
+                        ok = ok && ct_setopt_long(curl, CURLOPT_PATH_AS_IS, 1) == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, options.connectTimeout) == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_TIMEOUT, options.timeout) == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_LOW_SPEED_LIMIT, 1) == CURLE_OK
