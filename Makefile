@@ -3,13 +3,14 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= release
 BIN = .build/$(CONFIG)/crosstrail
 # System libraries the build links: simdjson (JSON), libdeflate and zlib (gzip), SQLite (case store;
-# the sqlite3 shell is used by tests to inspect stores), libxml2 (XML schema validation; found
-# through pkg-config).
-APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev libsqlite3-dev sqlite3 libxml2-dev pkg-config
-# What only the tests need: headless Chromium renders the HTML report, OpenSSL checks signatures
-# independently, and the AWS CLI's own digest validator checks crosstrail's (Python package awscli).
+# the sqlite3 shell is used by tests to inspect stores), libxml2 (XML schema validation and AWS
+# responses) and libcurl (HTTPS fetchers), both found through pkg-config.
+APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev libsqlite3-dev sqlite3 libxml2-dev libcurl4-openssl-dev pkg-config
+# What only the tests need: headless Chromium renders the HTML report; OpenSSL makes the test CA
+# and checks signatures independently; the AWS CLI's digest validator and botocore's signer check
+# crosstrail's; moto's server stands in for S3 and IAM (Python module=package pairs).
 TEST_APT_PACKAGES = chromium fonts-dejavu-core openssl python3 python3-pip
-TEST_PIP_PACKAGES = awscli
+TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server]
 
 .PHONY: setup test-setup build demo test bench samples clean
 
@@ -17,7 +18,7 @@ TEST_PIP_PACKAGES = awscli
 setup:
 	@./scripts/install-deps.sh $(APT_PACKAGES)
 
-## Install what the tests need besides the build (Chromium, OpenSSL, the AWS CLI's validator).
+## Install what the tests need besides the build (Chromium, OpenSSL, the AWS CLI, moto's server).
 test-setup: setup
 	@./scripts/install-deps.sh $(TEST_APT_PACKAGES)
 	@./scripts/install-pip.sh $(TEST_PIP_PACKAGES)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs Python packages the tests use when they are not importable yet. Usage: install-pip.sh PKG...
+# Installs Python packages the tests use when they are not importable yet.
+# Usage: install-pip.sh MODULE=PACKAGE...   e.g. awscli=awscli moto.server=moto[server]
 set -euo pipefail
 PY=$(command -v python3 || true)
 [ -n "$PY" ] || { echo "error: python3 is needed by the tests" >&2; exit 1; }
 missing=()
-for p in "$@"; do
-  "$PY" -c "import $p" 2>/dev/null || missing+=("$p")
+for spec in "$@"; do
+  module=${spec%%=*}; package=${spec#*=}
+  "$PY" -c "import $module" 2>/dev/null || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "Installing Python packages: ${missing[*]}"

@@ -83,6 +83,9 @@ public struct Manifest: Codable, Sendable, Equatable {
         return (size, hex(hasher.finalize()))
     }
 
+    /// Lower-case hex SHA-256 of bytes in memory.
+    public static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+
     static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CrossTrailAnalysis
+import CrossTrailFetch
 import CrossTrailIngest
 import CrossTrailIntegrity
 import CrossTrailInventory
@@ -23,6 +24,7 @@ struct ReportCommand: ParsableCommand {
           findings.json                  the findings (as `crosstrail scan --format json`)
           inputs.json                    every input file with its size and SHA-256
           manifest.json                  SHA-256 of every file; manifest.sig and manifest.pub with --sign
+          fetch-manifest.json            when inputs came from `crosstrail fetch`: every request and file fetched
 
         Without --period the pack covers the events given, over their own span. Without
         --inventory, permission controls are reported as not assessed.
@@ -140,6 +142,14 @@ struct ReportCommand: ParsableCommand {
         let integrity = cloudTrailKeys.map { DigestValidator.validate(paths: paths, keys: $0).packIntegrity }
         var inputs = stats.inputs.map { EvidencePack.InputFile(path: $0.file, kind: "log", bytes: $0.bytes, sha256: $0.sha256) }
         inputs += inv.files.map { EvidencePack.InputFile(path: $0.path, kind: "inventory/" + $0.kind, bytes: Int64($0.bytes), sha256: $0.sha256) }
+        // Inputs collected by `crosstrail fetch` carry their provenance: it goes into the pack.
+        var fetchManifests: [(name: String, data: Data)] = []
+        for dir in (paths + inventory.inventory).uniqued() {
+            guard let path = FetchRun.lastManifest(in: dir), let data = FileManager.default.contents(atPath: path) else { continue }
+            let name = fetchManifests.isEmpty ? "fetch-manifest.json" : "fetch-manifest-\(fetchManifests.count + 1).json"
+            fetchManifests.append((name, data))
+            inputs.append(EvidencePack.InputFile(path: path, kind: "fetch-manifest", bytes: Int64(data.count), sha256: Manifest.sha256(data)))
+        }
         let meta = EvidencePack.Meta(title: title, toolVersion: CrossTrailVersion.current, generatedAt: generated, period: period,
                                      command: commandLineForRecords(), rulesHash: ruleSet.fingerprint)
         let pack = EvidencePack.assemble(meta: meta, scan: scan, observations: obs, inventory: inv, stats: stats, rows: rows, timelineTotal: total,
@@ -154,6 +164,7 @@ struct ReportCommand: ParsableCommand {
         try FindingsJSON.write(scan, inventory: inv, events: obs.events) { findingsJSON += $0 }
         try writer.write("findings.json", findingsJSON)
         try writer.write("inputs.json", Output.json(pack.inputs))
+        for m in fetchManifests { try writer.write(m.name, m.data) }
         let manifest = try writer.finish(
             manifest: Manifest(tool: "crosstrail", version: CrossTrailVersion.current, generatedAt: generated.iso8601, period: period?.label,
                                command: meta.command, rulesHash: ruleSet.fingerprint, files: []),

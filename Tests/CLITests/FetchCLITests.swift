@@ -95,6 +95,14 @@ import TestSupport
         #expect(who.stdout.contains("user/alice") && who.stdout.contains("role/reader"), "\(who.stdout)")
         #expect(!who.stdout.contains("user/user1"))
         #expect(who.stderr.contains("4 IAM users, 1 roles, 1 managed policies"), "\(who.stderr)")
+
+        // An evidence pack over fetched inputs carries their provenance, hashed like every file.
+        let pack = out.deletingLastPathComponent().appendingPathComponent("pack")
+        let rep = try runCrossTrail(["report", out.path, "--inventory", inv.path, "--out", pack.path, "-q"])
+        #expect(rep.status == 0, "\(rep.stderr)")
+        #expect(FileManager.default.fileExists(atPath: pack.appendingPathComponent("fetch-manifest.json").path))
+        #expect(FileManager.default.fileExists(atPath: pack.appendingPathComponent("fetch-manifest-2.json").path))
+        #expect(try runCrossTrail(["verify", pack.path]).status == 0)
     }
 
     @Test func untrustedCertificatesFail() throws {
