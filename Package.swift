@@ -28,10 +28,11 @@ let package = Package(
             name: "CGzip",
             linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]
         ),
-        .systemLibrary(
+        // libxml2 behind its own C interface (its headers pull in ICU's, which clash with Foundation's).
+        .target(
             name: "CLibXML2",
-            pkgConfig: "libxml-2.0",
-            providers: [.apt(["libxml2-dev"])]
+            cSettings: [.unsafeFlags(["-I/usr/include/libxml2"])],
+            linkerSettings: [.linkedLibrary("xml2")]
         ),
         .systemLibrary(
             name: "CCurl",

@@ -1,5 +1,6 @@
 import CrossTrailHTTP
 import Crypto
+import CrossTrailModel
 import Foundation
 
 /// The state of one `--out` folder across runs: a checkpoint of what was fetched (so a rerun gets
@@ -120,7 +121,7 @@ public final class FetchRun: @unchecked Sendable {
 
     static func sha256(file: String) throws -> (Int64, String) {
         guard let data = FileManager.default.contents(atPath: file) else { throw FetchError("cannot read \(file)") }
-        return (Int64(data.count), SigV4.hex(SHA256.hash(data: data)))
+        return (Int64(data.count), SHA256.hash(data: data).hexString)
     }
 
     static func now() -> String {
@@ -152,7 +153,7 @@ public enum SafePath {
         }
         // File systems limit names to 255 bytes: keep a prefix and a hash of the rest.
         if out.utf8.count > 200 {
-            let digest = SigV4.hex(SHA256.hash(data: Data(out.utf8))).prefix(16)
+            let digest = SHA256.hash(data: Data(out.utf8)).hexString.prefix(16)
             out = String(out.prefix(150)) + "~" + digest
         }
         return out

@@ -1,5 +1,6 @@
 import Crypto
 import CrossTrailHTTP
+import CrossTrailModel
 import Foundation
 
 /// AWS credentials: static keys, with a session token for temporary ones.
@@ -86,7 +87,7 @@ public enum SigV4 {
 
     /// Signs `r` at `date` (`yyyyMMdd'T'HHmmss'Z'`) and returns the HTTP request to send.
     public static func sign(_ r: AWSRequest, credentials c: AWSCredentials, amzDate: String) -> HTTPRequest {
-        let payloadHash = hex(SHA256.hash(data: r.body))
+        let payloadHash = SHA256.hash(data: r.body).hexString
         var headers = r.headers
         headers.append(("host", r.host))
         headers.append(("x-amz-date", amzDate))
@@ -98,8 +99,8 @@ public enum SigV4 {
                                 canonicalHeaders.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders, payloadHash].joined(separator: "\n")
         let day = String(amzDate.prefix(8))
         let scope = "\(day)/\(r.region)/\(r.service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, hex(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
-        let signature = hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(c.secretAccessKey, day, r.region, r.service)))
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, SHA256.hash(data: Data(canonicalRequest.utf8)).hexString].joined(separator: "\n")
+        let signature = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(c.secretAccessKey, day, r.region, r.service)).hexString
         headers.append(("Authorization", "AWS4-HMAC-SHA256 Credential=\(c.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"))
         let query = canonicalQuery(r.query)
         let once = uriEncode(r.path.isEmpty ? "/" : r.path, slash: false)
@@ -124,7 +125,4 @@ public enum SigV4 {
         return f.string(from: Date())
     }
 
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
 }

@@ -46,7 +46,7 @@ public struct DigestChainWriter {
 
     /// Hex MD5 of the key's PKCS#1 DER, the form `list-public-keys` fingerprints take.
     public static func fingerprint(_ key: _RSA.Signing.PublicKey) -> String {
-        DigestValidator.hex(Insecure.MD5.hash(data: pkcs1(key)))
+        Insecure.MD5.hash(data: pkcs1(key)).hexString
     }
 
     /// The key as `aws cloudtrail list-public-keys` prints it (PKCS#1 DER, base64).
@@ -99,16 +99,16 @@ public struct DigestChainWriter {
             ("previousDigestSignature", prev.map { json($0.signature) } ?? "null"),
         ]
         let files = logs.map { l in
-            "{\"s3Bucket\":\(json(bucket)),\"s3Object\":\(json(l.key)),\"hashValue\":\(json(DigestValidator.hex(SHA256.hash(data: l.content)))),"
+            "{\"s3Bucket\":\(json(bucket)),\"s3Object\":\(json(l.key)),\"hashValue\":\(json(SHA256.hash(data: l.content).hexString)),"
                 + "\"hashAlgorithm\":\"SHA-256\",\"newestEventTime\":\(json(l.newest.iso8601Seconds)),\"oldestEventTime\":\(json(l.oldest.iso8601Seconds))}"
         }
         let body = "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + ",\"logFiles\":[" + files.joined(separator: ",") + "]}"
         let content = Array(body.utf8)
-        let hash = DigestValidator.hex(SHA256.hash(data: content))
+        let hash = SHA256.hash(data: content).hexString
         let toSign = "\(endStamp)\n\(bucket)/\(key)\n\(hash)\n\(prev?.signature ?? "null")"
         // PKCS#1 v1.5 signatures are deterministic: the same inputs give the same digest files.
         let signature = (try? privateKey.signature(for: Data(toSign.utf8), padding: .insecurePKCS1v1_5))
-            .map { DigestValidator.hex($0.rawRepresentation) } ?? ""
+            .map { $0.rawRepresentation.hexString } ?? ""
         previous[chain] = (key, hash, signature)
         let sidecar = "{\"bucket\":\(json(bucket)),\"key\":\(json(key)),\"metadata\":{\"signature\":\(json(signature)),\"signature-algorithm\":\"SHA256withRSA\"}}\n"
         return DigestFile(key: key, gzip: GzipCodec.compress(content), sidecar: Array(sidecar.utf8), signature: signature)

@@ -1,5 +1,6 @@
 import Crypto
 import CrossTrailIngest
+import CrossTrailModel
 import Foundation
 import _CryptoExtras
 
@@ -185,7 +186,7 @@ public enum DigestValidator {
                     result.problems.append(Problem(kind: .modified, file: path, detail: "not valid gzip (or larger than the size limit)"))
                     continue
                 }
-                let h = hex(SHA256.hash(data: content))
+                let h = SHA256.hash(data: content).hexString
                 if h != log.hash.lowercased() {
                     result.problems.append(Problem(kind: .modified, file: path, detail: "SHA-256 \(h), digest recorded \(log.hash)"))
                 } else {
@@ -240,7 +241,7 @@ public enum DigestValidator {
                            guard let o = l["s3Object"]?.string, let h = l["hashValue"]?.string else { return nil }
                            return (l["s3Bucket"]?.string ?? "", o, h)
                        },
-                       hash: hex(SHA256.hash(data: content)))
+                       hash: SHA256.hash(data: content).hexString)
         if let side = FileManager.default.contents(atPath: path + sidecarSuffix), let meta = try? JSON.parse([UInt8](side)) {
             d.signature = meta["metadata"]?["signature"]?.string
             d.sidecarBucket = meta["bucket"]?.string
@@ -265,9 +266,6 @@ public enum DigestValidator {
         return out.sorted()
     }
 
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
 
     static func hexBytes(_ s: String) -> [UInt8]? {
         let chars = Array(s.utf8)

@@ -1,3 +1,4 @@
+import CrossTrailModel
 import Crypto
 import Foundation
 
@@ -80,16 +81,10 @@ public struct Manifest: Codable, Sendable, Equatable {
             size += Int64(chunk.count)
             hasher.update(data: chunk)
         }
-        return (size, hex(hasher.finalize()))
+        return (size, hasher.finalize().hexString)
     }
 
     /// Lower-case hex SHA-256 of bytes in memory.
-    public static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+    public static func sha256(_ data: Data) -> String { SHA256.hash(data: data).hexString }
 
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
 }

@@ -2,7 +2,7 @@ import CLibXML2
 
 /// A parsed XML element: name (without namespace prefix), attributes, text and children. Built
 /// from untrusted responses (S3, IAM): parsed without network access, DTD loading or entity
-/// expansion, with libxml2's default size and depth limits.
+/// expansion, with libxml2's default size limits and at most 256 levels.
 public final class XMLNode: Sendable {
     public let name: String
     public let attributes: [String: String]
@@ -25,55 +25,19 @@ public final class XMLNode: Sendable {
 
     /// Parses a document; throws with libxml2's first message (and line) when it is not well-formed.
     public static func parse(_ bytes: [UInt8], source: String) throws(XMLParseError) -> XMLNode {
-        libxml2Lock.lock()
-        defer { libxml2Lock.unlock() }
-        xmlInitParser()
-        let issues = ParseIssues()
-        let ctx = Unmanaged.passUnretained(issues).toOpaque()
-        xmlSetStructuredErrorFunc(ctx, recordParseIssue)
-        defer { xmlSetStructuredErrorFunc(nil, nil) }
-        let doc = bytes.withUnsafeBufferPointer { b in
-            b.baseAddress.map { base in
-                base.withMemoryRebound(to: CChar.self, capacity: b.count) {
-                    xmlReadMemory($0, Int32(clamping: b.count), source, nil, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOBLANKS.rawValue))
+        let builder = TreeBuilder()
+        var visitor = cx_visitor(start: startElement, text: addText, end: endElement, error: recordError)
+        let rc = withExtendedLifetime(builder) {
+            bytes.withUnsafeBufferPointer { b in
+                b.withMemoryRebound(to: CChar.self) { chars in
+                    cx_walk(chars.baseAddress, Int32(clamping: chars.count), source, &visitor, Unmanaged.passUnretained(builder).toOpaque())
                 }
-            } ?? nil
-        }
-        withExtendedLifetime(issues) {}
-        guard let doc else { throw XMLParseError(source: source, message: issues.first ?? "empty or not XML") }
-        defer { xmlFreeDoc(doc) }
-        guard let root = xmlDocGetRootElement(doc) else { throw XMLParseError(source: source, message: "no root element") }
-        return convert(root, depth: 0)
-    }
-
-    private static func convert(_ node: xmlNodePtr, depth: Int) -> XMLNode {
-        var attrs: [String: String] = [:]
-        var a = node.pointee.properties
-        while let attr = a {
-            let name = String(cString: attr.pointee.name)
-            var value = ""
-            var t = attr.pointee.children
-            while let part = t {
-                if let content = part.pointee.content { value += String(cString: content) }
-                t = part.pointee.next
             }
-            attrs[name] = value
-            a = attr.pointee.next
         }
-        var text = ""
-        var children: [XMLNode] = []
-        var c = node.pointee.children
-        while let child = c {
-            switch child.pointee.type {
-            case XML_ELEMENT_NODE:
-                if depth < 256 { children.append(convert(child, depth: depth + 1)) }
-            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                if let content = child.pointee.content { text += String(cString: content) }
-            default: break
-            }
-            c = child.pointee.next
+        guard rc == 0, let root = builder.root else {
+            throw XMLParseError(source: source, message: builder.firstError ?? "empty or not XML")
         }
-        return XMLNode(name: String(cString: node.pointee.name), attributes: attrs, text: text, children: children)
+        return root
     }
 }
 
@@ -83,14 +47,44 @@ public struct XMLParseError: Error, CustomStringConvertible {
     public var description: String { "\(source): not well-formed XML: \(message)" }
 }
 
-private final class ParseIssues {
-    var first: String?
+/// Builds the tree from the C walk's callbacks.
+final class TreeBuilder {
+    struct Open {
+        var name: String
+        var attributes: [String: String]
+        var text = ""
+        var children: [XMLNode] = []
+    }
+    var stack: [Open] = []
+    var root: XMLNode?
+    var firstError: String?
 }
 
-private let recordParseIssue: xmlStructuredErrorFunc = { ctx, error in
-    guard let ctx, let error else { return }
-    let issues = Unmanaged<ParseIssues>.fromOpaque(ctx).takeUnretainedValue()
-    guard issues.first == nil else { return }
-    let message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
-    issues.first = "line \(error.pointee.line): " + String(message.reversed().drop(while: \.isNewline).reversed())
+private func builder(_ ctx: UnsafeMutableRawPointer?) -> TreeBuilder? {
+    ctx.map { Unmanaged<TreeBuilder>.fromOpaque($0).takeUnretainedValue() }
+}
+
+private let startElement: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>?, UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Void = { ctx, name, count, names, values in
+    guard let b = builder(ctx) else { return }
+    var attrs: [String: String] = [:]
+    for i in 0..<Int(count) {
+        if let n = names?[i], let v = values?[i] { attrs[String(cString: n)] = String(cString: v) }
+    }
+    b.stack.append(TreeBuilder.Open(name: name.map { String(cString: $0) } ?? "", attributes: attrs))
+}
+
+private let addText: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Void = { ctx, text in
+    guard let b = builder(ctx), let text, !b.stack.isEmpty else { return }
+    b.stack[b.stack.count - 1].text += String(cString: text)
+}
+
+private let endElement: @convention(c) (UnsafeMutableRawPointer?) -> Void = { ctx in
+    guard let b = builder(ctx), let open = b.stack.popLast() else { return }
+    let node = XMLNode(name: open.name, attributes: open.attributes, text: open.text, children: open.children)
+    if b.stack.isEmpty { b.root = node } else { b.stack[b.stack.count - 1].children.append(node) }
+}
+
+private let recordError: cx_error_fn = { ctx, line, message in
+    guard let b = builder(ctx), b.firstError == nil else { return }
+    b.firstError = "line \(line): " + (message.map { String(cString: $0) } ?? "unknown error")
 }

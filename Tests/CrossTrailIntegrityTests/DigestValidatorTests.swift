@@ -72,7 +72,7 @@ import _CryptoExtras
         let doc = try JSON.parse(content)
         let key = try #require(doc["digestS3Object"]?.string)
         #expect(doc["previousDigestSignature"] == .null)
-        let toSign = "2026-08-01T01:00:00Z\ntrail-bucket/\(key)\n\(DigestValidator.hex(SHA256.hash(data: content)))\nnull"
+        let toSign = "2026-08-01T01:00:00Z\ntrail-bucket/\(key)\n\(SHA256.hash(data: content).hexString)\nnull"
         let sidecar = try JSON.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: c.digests[0] + DigestValidator.sidecarSuffix))))
         let sigHex = try #require(sidecar["metadata"]?["signature"]?.string)
         let sig = try #require(DigestValidator.hexBytes(sigHex))
@@ -136,7 +136,7 @@ import _CryptoExtras
         let c = try makeChain()
         let other = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let forged = try other.signature(for: Data("x".utf8), padding: .insecurePKCS1v1_5)
-        let sidecar = "{\"bucket\":\"trail-bucket\",\"key\":\"k\",\"metadata\":{\"signature\":\"\(DigestValidator.hex(forged.rawRepresentation))\"}}"
+        let sidecar = "{\"bucket\":\"trail-bucket\",\"key\":\"k\",\"metadata\":{\"signature\":\"\(forged.rawRepresentation.hexString)\"}}"
         try Data(sidecar.utf8).write(to: URL(fileURLWithPath: c.digests[2] + DigestValidator.sidecarSuffix))
         let r = validate(c)
         #expect(r.problems.contains { $0.kind == .invalidSignature && $0.file == c.digests[2] })
