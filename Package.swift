@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "crosstrail", targets: ["crosstrail"]),
         .library(name: "CrossTrailTimeline", targets: ["CrossTrailTimeline"]),
+        // The parsers as fuzz targets (Fuzz/ builds them under libFuzzer).
+        .library(name: "CrossTrailFuzzing", targets: ["CrossTrailFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -106,6 +108,11 @@ let package = Package(
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailHTTP", "CrossTrailXML",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strictness
+        ),
+        .target(
+            name: "CrossTrailFuzzing",
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules", "CrossTrailXML", "CrossTrailFetch"],
             swiftSettings: strictness
         ),
         .target(

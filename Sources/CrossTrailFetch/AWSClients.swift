@@ -121,12 +121,12 @@ extension AWSClient {
 }
 
 /// AWS Query-protocol XML → the JSON the AWS CLI prints.
-enum QueryXML {
+public enum QueryXML {
     static let lists: Set<String> = ["AttachedManagedPolicies", "Tags", "GroupList", "InstanceProfileList", "Roles", "Policies"]
     static let booleans: Set<String> = ["IsTruncated", "IsDefaultVersion", "IsAttachable"]
     static let integers: Set<String> = ["AttachmentCount", "PermissionsBoundaryUsageCount"]
 
-    static func value(_ n: XMLNode) -> Any {
+    public static func value(_ n: XMLNode) -> Any {
         let isList = lists.contains(n.name) || n.name.hasSuffix("List") || (!n.children.isEmpty && n.children.allSatisfy { $0.name == "member" })
         if isList { return n.children.filter { $0.name == "member" }.map(value) }
         if !n.children.isEmpty {

@@ -1,0 +1,90 @@
+import CrossTrailFetch
+import CrossTrailIngest
+import CrossTrailInventory
+import CrossTrailModel
+import CrossTrailRules
+import CrossTrailXML
+import Foundation
+
+/// The parsers crosstrail runs on untrusted bytes, each as a function of one input: the libFuzzer
+/// harness (Fuzz/) calls them, and the test suite runs them over the seed corpus and every input
+/// that once crashed (Fuzz/regressions/). A harness returns normally whatever the input; crashes,
+/// hangs and memory errors are the bugs.
+public enum FuzzTargets {
+    public static let names = ["ingest", "record", "csv", "json", "sigma", "policy", "xml", "inventory", "classification"]
+
+    /// Runs the harness `name` on `data`.
+    public static func run(_ name: String, _ data: [UInt8]) {
+        switch name {
+        case "ingest": ingest(data)
+        case "record": _ = RecordNormalizer().normalize(String(decoding: data, as: UTF8.self))
+        case "csv": _ = JSON.csvRows(data)
+        case "json": _ = try? JSONDocumentReader(maxDepth: 256).parse(data)
+        case "sigma":
+            let (rules, _) = RuleLoader.load(yaml: String(decoding: data, as: UTF8.self), file: "fuzz.yml")
+            // Compiled rules must also evaluate safely on an event.
+            if !rules.isEmpty { RuleMatcher(RuleSet(rulesForTesting: rules)).evaluate(sampleEvent) }
+        case "policy":
+            if let doc = try? JSONDocumentReader(maxDepth: 256).parse(data) {
+                _ = try? PolicyDocument.statements(from: doc, source: PolicyRef(kind: .inline, name: "fuzz"))
+            }
+        case "xml":
+            if let node = try? XMLNode.parse(data, source: "fuzz.xml") { _ = QueryXML.value(node) }
+        case "inventory": inventory(data, name: "export.json")
+        case "classification": inventory(data, name: "classification.yaml")
+        default: fatalError("unknown fuzz target \(name); one of \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// A scratch folder per process (tmpfs when available): file-based parsers read real files.
+    static let scratch: String = {
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let dir = base + "/crosstrail-fuzz-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
+    /// Every input format the log readers detect, through the real file path: gzip detection,
+    /// JSON documents, JSON lines, CSV, record normalization and filtering.
+    static func ingest(_ data: [UInt8]) {
+        let path = scratch + "/input"
+        guard FileManager.default.createFile(atPath: path, contents: Data(data)) else { return }
+        var limits = IngestLimits()
+        limits.maxFileBytes = 8 << 20
+        limits.maxRecordBytes = 1 << 20
+        limits.maxDepth = 256
+        var ingestor = Ingestor(filter: EventFilter(), limits: limits, workers: 1)
+        ingestor.detail = .all
+        var discovery: [Diagnostic] = []
+        let stats = ingestor.run(files: Ingestor.discover([path], diagnostics: &discovery)) { _ in Discard() }
+        // The accounting invariant holds for every input.
+        if !stats.reconciles { fatalError("records do not add up: \(stats.recordsRead) read, \(stats.accepted)+\(stats.filtered)+\(stats.rejected)+\(stats.duplicates)") }
+    }
+
+    static func inventory(_ data: [UInt8], name: String) {
+        let dir = scratch + "/inventory"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/" + name
+        guard FileManager.default.createFile(atPath: path, contents: Data(data)) else { return }
+        if name.hasSuffix(".yaml") {
+            _ = Inventory.load(paths: [], classificationFile: path)
+        } else {
+            _ = Inventory.load(paths: [dir])
+        }
+    }
+
+    static let sampleEvent: AuditEvent = {
+        var a = Actor(kind: .iamUser, key: "arn:aws:iam::1:user/u", displayName: "u")
+        a.arn = "arn:aws:iam::1:user/u"
+        var e = AuditEvent(id: "e", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "GetObject",
+                           outcome: Outcome(status: .success), actor: a, format: .cloudtrailDelivery,
+                           provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+        e.requestParameters = #"{"bucketName":"b","key":"k"}"#
+        e.sourceIPAddress = "198.51.100.1"
+        return e
+    }()
+
+    final class Discard: EventSink {
+        func accept(_ e: AuditEvent) {}
+    }
+}
