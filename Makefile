@@ -12,7 +12,7 @@ APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev libsqlite3-dev sqlite3 
 TEST_APT_PACKAGES = chromium fonts-dejavu-core openssl python3 python3-pip
 TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server]
 
-.PHONY: setup test-setup build demo test bench samples clean
+.PHONY: setup test-setup build demo test bench samples fuzz tsan clean
 
 ## Install the system libraries the build links (Debian/Ubuntu; needs root or sudo).
 setup:
@@ -58,5 +58,15 @@ bench: build
 	./Benchmarks/scan.sh
 	./Benchmarks/store.sh
 
+## Fuzz every parser with libFuzzer + AddressSanitizer (FUZZ_SECONDS per target, default 60; see Fuzz/README.md).
+fuzz: setup
+	./Fuzz/run.sh
+
+## The parallel paths (ingest, timeline merge, analysis, store) under ThreadSanitizer.
+tsan: test-setup
+	$(SWIFT) build --build-tests --scratch-path .build-tsan -Xswiftc -sanitize=thread
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --scratch-path .build-tsan \
+		--filter 'CrossTrailIngestTests|CrossTrailTimelineTests|CrossTrailAnalysisTests|CrossTrailStoreTests|DigestValidatorTests'
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-tsan

@@ -194,6 +194,11 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "CrossTrailFuzzingTests",
+            dependencies: ["CrossTrailFuzzing", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport"],
             swiftSettings: strictness

@@ -8,9 +8,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(name: "crosstrail", path: "..")],
     targets: [
+        .target(name: "CFuzzDriver"),
         .executableTarget(
             name: "crosstrail-fuzz",
             dependencies: [
+                "CFuzzDriver",
                 .product(name: "CrossTrailFuzzing", package: "crosstrail"),
             ]
         ),

@@ -61,10 +61,12 @@ public enum Redactor {
         let compact = k.replacingOccurrences(of: "-", with: "_")
         // `tokenId`, `secretName`, `tokenType` name things; they are not secrets.
         if compact.hasSuffix("id") || compact.hasSuffix("name") || compact.hasSuffix("type") || compact.hasSuffix("arn") || compact.hasSuffix("scope") { return false }
+        // Databricks `putSecret` carries the secret itself in string_value / bytes_value.
+        if compact == "string_value" || compact == "bytes_value" { return true }
         return secretKeyWords.contains { compact.contains($0) }
     }
 
-    static let triggerWords = ["passw", "secret", "token", "private", "credential", "apikey", "api_key", "akia", "asia", "dapi"].map { Array($0.utf8) }
+    static let triggerWords = ["passw", "secret", "token", "private", "credential", "apikey", "api_key", "akia", "asia", "dapi", "string_value", "bytes_value"].map { Array($0.utf8) }
 
     /// One pass over the bytes: is there an '@', a run of 15+ digits (with separators), a
     /// ddd-dd-dddd shape, or a trigger word (case-insensitive)? Most parameters have none.

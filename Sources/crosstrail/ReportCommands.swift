@@ -191,8 +191,13 @@ struct ReportCommand: ParsableCommand {
 /// The command line as recorded in packs and manifests: arguments after the program name, with
 /// anything that looks like a secret replaced by its keyed hash.
 func commandLineForRecords() -> String {
-    let args = CommandLine.arguments.dropFirst().joined(separator: " ")
-    return "crosstrail " + (Redactor.redact(args)?.text ?? args)
+    // The redactor reads JSON: give it the arguments as a JSON array of strings.
+    let args = Array(CommandLine.arguments.dropFirst())
+    guard let json = try? JSONEncoder().encode(args), let redacted = Redactor.redact(String(decoding: json, as: UTF8.self)),
+          let back = try? JSONDecoder().decode([String].self, from: Data(redacted.text.utf8)) else {
+        return "crosstrail " + args.joined(separator: " ")
+    }
+    return "crosstrail " + back.joined(separator: " ")
 }
 
 struct VerifyCommand: ParsableCommand {

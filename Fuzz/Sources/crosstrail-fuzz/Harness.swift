@@ -1,3 +1,4 @@
+import CFuzzDriver
 import CrossTrailFuzzing
 import Foundation
 
@@ -16,4 +17,12 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     FuzzTargets.run(target, bytes)
     return 0
+}
+
+/// SwiftPM links executables with `main` pointing at this symbol (built with -parse-as-library).
+@_cdecl("crosstrail_fuzz_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var values = argv
+    return LLVMFuzzerRunDriver(&count, &values) { data, size in fuzzOne(data, size) }
 }
