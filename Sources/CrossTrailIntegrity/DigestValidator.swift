@@ -70,13 +70,14 @@ public enum DigestValidator {
             guard let value = k["Value"]?.string, let fp = k["Fingerprint"]?.string, let der = Data(base64Encoded: value) else {
                 throw KeyError(description: "\(source): key \(i + 1) needs Value (base64) and Fingerprint")
             }
-            do {
-                let key = try _RSA.Signing.PublicKey(derRepresentation: der)
-                out[fp.lowercased()] = PublicKey(fingerprint: fp.lowercased(), key: key, validFrom: k["ValidityStartTime"]?.string,
-                                                 validUntil: k["ValidityEndTime"]?.string)
-            } catch {
+            // The modulus and exponent are read here and handed over as numbers: swift-crypto's DER
+            // initializer frees its key twice when the DER is invalid (an abort on hostile input).
+            guard let (n, e) = RSADER.components(Array(der)), RSADER.bitLength(n) >= 2048,
+                  let key = try? _RSA.Signing.PublicKey(n: n, e: e) else {
                 throw KeyError(description: "\(source): key \(fp) is not an RSA public key of at least 2048 bits")
             }
+            out[fp.lowercased()] = PublicKey(fingerprint: fp.lowercased(), key: key, validFrom: k["ValidityStartTime"]?.string,
+                                             validUntil: k["ValidityEndTime"]?.string)
         }
         return out
     }
@@ -287,6 +288,55 @@ public enum DigestValidator {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
         case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
         default: nil
+        }
+    }
+}
+
+/// Just enough DER to read an RSA public key: PKCS#1 `RSAPublicKey` or a SubjectPublicKeyInfo
+/// wrapping one. Every length is bounds-checked; anything unexpected is nil.
+enum RSADER {
+    static let rsaEncryption: [UInt8] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]
+
+    static func components(_ der: [UInt8], depth: Int = 0) -> (n: [UInt8], e: [UInt8])? {
+        var outer = Reader(der[...])
+        guard let body = outer.read(0x30), outer.atEnd else { return nil }
+        var r = Reader(body)
+        if r.next == 0x02 {
+            guard let n = r.read(0x02), let e = r.read(0x02), r.atEnd, !n.isEmpty, !e.isEmpty else { return nil }
+            return (Array(n.drop { $0 == 0 }), Array(e.drop { $0 == 0 }))
+        }
+        guard depth == 0, let alg = r.read(0x30), let bits = r.read(0x03), r.atEnd, bits.first == 0,
+              Array(alg.prefix(rsaEncryption.count)) == rsaEncryption else { return nil }
+        return components(Array(bits.dropFirst()), depth: 1)
+    }
+
+    static func bitLength(_ n: [UInt8]) -> Int {
+        guard let first = n.first else { return 0 }
+        return (n.count - 1) * 8 + (8 - first.leadingZeroBitCount)
+    }
+
+    struct Reader {
+        var bytes: ArraySlice<UInt8>
+        init(_ b: ArraySlice<UInt8>) { bytes = b }
+        var atEnd: Bool { bytes.isEmpty }
+        var next: UInt8? { bytes.first }
+
+        /// The contents of the next element if it has this tag.
+        mutating func read(_ tag: UInt8) -> ArraySlice<UInt8>? {
+            guard bytes.count >= 2, bytes.first == tag else { return nil }
+            var i = bytes.startIndex + 1
+            var length = Int(bytes[i])
+            i += 1
+            if length & 0x80 != 0 {
+                let count = length & 0x7F
+                guard (1...4).contains(count), bytes.endIndex - i >= count else { return nil }
+                length = 0
+                for _ in 0..<count { length = length << 8 | Int(bytes[i]); i += 1 }
+            }
+            guard length >= 0, bytes.endIndex - i >= length else { return nil }
+            let content = bytes[i..<(i + length)]
+            bytes = bytes[(i + length)...]
+            return content
         }
     }
 }

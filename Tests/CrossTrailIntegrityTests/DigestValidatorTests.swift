@@ -144,6 +144,18 @@ import _CryptoExtras
         #expect(r.problems.contains { $0.kind == .moved && $0.file == c.digests[2] })
     }
 
+    @Test func keyDERIsReadBothWays() throws {
+        // SubjectPublicKeyInfo (what swift-crypto writes) and PKCS#1 (what list-public-keys returns) give the same key.
+        let spki = [UInt8](Self.key.publicKey.derRepresentation)
+        let pkcs1 = [UInt8](Self.key.publicKey.pkcs1DERRepresentation)
+        let a = try #require(RSADER.components(spki)), b = try #require(RSADER.components(pkcs1))
+        #expect(a.n == b.n && a.e == b.e && RSADER.bitLength(a.n) == 2048 && a.e == [0x01, 0x00, 0x01])
+        // Truncated, overlong and nested garbage is refused without touching the crypto library.
+        for bad: [UInt8] in [[], [0x30], [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF], Array(spki.dropLast()), [0x30, 0x03, 0x02, 0x01, 0x00], [0x30, 0x00]] {
+            #expect(RSADER.components(bad) == nil)
+        }
+    }
+
     @Test func publicKeysFileErrorsAreClear() {
         #expect(throws: DigestValidator.KeyError.self) { try DigestValidator.publicKeys(json: Array("{}".utf8), source: "k.json") }
         #expect(throws: DigestValidator.KeyError.self) {
