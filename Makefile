@@ -57,6 +57,7 @@ bench: build
 	./Benchmarks/run.sh
 	./Benchmarks/scan.sh
 	./Benchmarks/store.sh
+	./Benchmarks/report.sh
 
 ## Fuzz every parser with libFuzzer + AddressSanitizer (FUZZ_SECONDS per target, default 60; see Fuzz/README.md).
 fuzz: setup
