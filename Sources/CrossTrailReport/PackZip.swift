@@ -13,6 +13,8 @@ public enum PackZip {
 
     /// Largest file put in a ZIP (no ZIP64; each file is compressed in memory).
     public static let maxEntryBytes = 1 << 30
+    /// Largest pack `verify` extracts from a ZIP (a bomb stops here).
+    public static let maxTotalBytes = 8 << 30
 
     /// Writes `folder`'s files (under the folder's name) to `zipPath` atomically.
     public static func write(folder: String, to zipPath: String, time: Timestamp) throws {
@@ -77,6 +79,7 @@ public enum PackZip {
         let entries = try u16(eocd + 10)
         var at = try u32(eocd + 16)
         var roots = Set<String>()
+        var total = 0
         for n in 0..<entries {
             let entry = at
             guard try u32(at) == 0x0201_4b50 else { throw ZipError(description: "\(zipPath): bad central directory entry \(n + 1) at byte \(at)") }
@@ -108,6 +111,8 @@ public enum PackZip {
             default: throw ZipError(description: "\(zipPath): entry \(name) uses compression method \(method)")
             }
             guard content.count == usize else { throw ZipError(description: "\(zipPath): entry \(name) has the wrong size") }
+            total += usize
+            guard total <= maxTotalBytes else { throw ZipError(description: "\(zipPath): more than \(maxTotalBytes >> 30) GiB when extracted; refusing") }
             roots.insert(String(parts[0]))
             let target = (dir as NSString).appendingPathComponent(name)
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
