@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harness with -sanitize=fuzzer,address and runs every target for
 # FUZZ_SECONDS each (default 60) on both cores, seeded from Samples and the test fixtures.
-# Crashes land in Fuzz/artifacts/<target>/; copy each into Fuzz/regressions/<target>/ and fix it:
+# Crashes land in Fuzz/artifacts/<target>/; copy each into Tests/FuzzRegressions/<target>/ and fix it:
 # the test suite replays every file there.
 # Usage: Fuzz/run.sh [target...]     FUZZ_SECONDS=600 Fuzz/run.sh ingest
 set -euo pipefail
@@ -33,7 +33,7 @@ seeds() {  # seed files for a target, into $1
     xml) printf '<ListBucketResult><Contents><Key>a</Key><Size>1</Size></Contents><IsTruncated>false</IsTruncated></ListBucketResult>' > "$dir/list.xml"
          printf '<GetAccountAuthorizationDetailsResponse><GetAccountAuthorizationDetailsResult><UserDetailList><member><UserName>a</UserName><UserPolicyList><member><PolicyDocument>%%7B%%7D</PolicyDocument></member></UserPolicyList></member></UserDetailList></GetAccountAuthorizationDetailsResult></GetAccountAuthorizationDetailsResponse>' > "$dir/iam.xml" ;;
   esac
-  [ -d "$ROOT/Fuzz/regressions/$t" ] && cp "$ROOT/Fuzz/regressions/$t"/* "$dir/" 2>/dev/null || true
+  [ -d "$ROOT/Tests/FuzzRegressions/$t" ] && cp "$ROOT/Tests/FuzzRegressions/$t"/* "$dir/" 2>/dev/null || true
 }
 
 mkdir -p "$ROOT/Fuzz/results"

@@ -8,7 +8,7 @@ import Foundation
 
 /// The parsers crosstrail runs on untrusted bytes, each as a function of one input: the libFuzzer
 /// harness (Fuzz/) calls them, and the test suite runs them over the seed corpus and every input
-/// that once crashed (Fuzz/regressions/). A harness returns normally whatever the input; crashes,
+/// that once crashed (Tests/FuzzRegressions/). A harness returns normally whatever the input; crashes,
 /// hangs and memory errors are the bugs.
 public enum FuzzTargets {
     public static let names = ["ingest", "record", "csv", "json", "sigma", "policy", "xml", "inventory", "classification"]

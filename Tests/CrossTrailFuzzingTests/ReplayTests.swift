@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Every fuzz target runs over a sample of its seeds and over every input in Fuzz/regressions/
+/// Every fuzz target runs over a sample of its seeds and over every input in Tests/FuzzRegressions/
 /// (inputs that once crashed a parser): none may crash, hang or trip an invariant.
 @Suite struct FuzzReplayTests {
     static let root = TestPaths.packageRoot
@@ -33,7 +33,7 @@ import TestSupport
     @Test(arguments: FuzzTargets.names)
     func seedsAndRegressions(_ target: String) throws {
         var inputs = Self.seeds[target] ?? []
-        inputs += Self.files(under: Self.root.appendingPathComponent("Fuzz/regressions/\(target)"), limit: 10_000, maxBytes: 10 << 20)
+        inputs += Self.files(under: Self.root.appendingPathComponent("Tests/FuzzRegressions/\(target)"), limit: 10_000, maxBytes: 10 << 20)
         // Inputs no harness may crash on, whatever the target.
         let generic: [[UInt8]] = [[], [0], [0x1f, 0x8b], Array("{".utf8), Array("<a>".utf8), Array(String(repeating: "[", count: 5000).utf8),
                                   Array("\u{FEFF}{\"Records\":[{}]}".utf8), [0xFF, 0xFE, 0x7B, 0x00]]

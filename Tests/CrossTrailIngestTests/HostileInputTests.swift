@@ -108,7 +108,7 @@ import TestSupport
     }
 }
 
-/// Found by the fuzzer (Fuzz/regressions/ingest/oom-*): every reader thread used to keep its gzip
+/// Found by the fuzzer (Tests/FuzzRegressions/ingest/oom-*): every reader thread used to keep its gzip
 /// decompressor forever, so a process that starts many short ingests grew without bound.
 @Suite struct GzipThreadLeakTests {
     static func residentBytes() -> Int {
