@@ -2,6 +2,7 @@
 #include <libdeflate.h>
 #include <zlib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,12 @@
    ~11 KB per short-lived thread: the fuzzer found it as an out-of-memory after 400k runs). */
 static pthread_key_t dec_key;
 static pthread_once_t dec_once = PTHREAD_ONCE_INIT;
-static void dec_free(void *d) { libdeflate_free_decompressor((struct libdeflate_decompressor *)d); }
+static _Atomic long live_decompressors = 0;
+static void dec_free(void *d) {
+  libdeflate_free_decompressor((struct libdeflate_decompressor *)d);
+  live_decompressors--;
+}
+long cg_live_decompressors(void) { return live_decompressors; }
 static void dec_init(void) { pthread_key_create(&dec_key, dec_free); }
 
 static struct libdeflate_decompressor *thread_decompressor(void) {
@@ -18,6 +24,7 @@ static struct libdeflate_decompressor *thread_decompressor(void) {
   if (!d) {
     d = libdeflate_alloc_decompressor();
     if (d && pthread_setspecific(dec_key, d) != 0) { libdeflate_free_decompressor(d); d = NULL; }
+    if (d) live_decompressors++;
   }
   return d;
 }

@@ -236,6 +236,9 @@ final class ChunkSource {
 
 /// gzip compression, for writers of sample and benchmark data and for stored event text.
 public enum GzipCodec {
+    /// Per-thread decompressors alive now (they are freed when their thread ends).
+    public static var liveDecompressors: Int { cg_live_decompressors() }
+
     /// Decompresses a whole gzip buffer (at most `limit` bytes out); nil when it is not valid gzip.
     public static func decompress(_ bytes: [UInt8], limit: Int = 64 << 20) -> [UInt8]? {
         let buf = PaddedBuffer(capacity: max(bytes.count * 4, 256))

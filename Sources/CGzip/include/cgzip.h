@@ -27,6 +27,9 @@ int cg_stream_inflate(cg_stream *s, const uint8_t *in, size_t inlen, uint8_t *ou
 /// A readable reason for the last CG_CORRUPT.
 const char *cg_stream_error(cg_stream *s);
 
+/// Decompressors currently allocated (one per thread that has inflated something; freed when the thread ends).
+long cg_live_decompressors(void);
+
 /// gzip-compresses `in` at `level` (1-12) into a malloc'ed buffer. Returns CG_OK or CG_NOMEM.
 int cg_gzip(const uint8_t *in, size_t inlen, int level, uint8_t **out, size_t *outlen);
 
