@@ -27,6 +27,7 @@ public enum Analyzer {
             stateful.gapHours = st["source_gap_hours"] ?? stateful.gapHours
             stateful.computeLaunches = st["compute_launch_burst"] ?? stateful.computeLaunches
             stateful.classifiedReadsPerHour = st["classified_reads_per_hour"] ?? stateful.classifiedReadsPerHour
+            stateful.maxTokenLifetimeDays = st["max_token_lifetime_days"] ?? stateful.maxTokenLifetimeDays
         }
         if obs.events > 0 { findings += StatefulRules.run(obs, inv, graph, stateful) }
         // Allowlisted findings stay visible, marked suppressed with the reason.

@@ -47,6 +47,8 @@ public struct Observations: Sendable {
     public var sourceDays: [String: [Int64: Int]] = [:]
     /// Events of the kinds logging requirements name (PCI DSS 10.2.1.x), as samples with counts.
     public var categories: [AuditCategory: EventSample] = [:]
+    /// Actor key → Databricks tokens generated with a lifetime: the longest (seconds) and the events.
+    public var tokenLifetimes: [String: TokenGrants] = [:]
     /// (rule, actor key) → matching events of the event rules.
     public var ruleHits: [RuleMatcher.Key: RuleMatcher.Hits] = [:]
 
@@ -83,6 +85,15 @@ public struct Observations: Sendable {
         mutating func merge(_ o: Activity) {
             sample.merge(o.sample)
             hours.formUnion(o.hours)
+        }
+    }
+
+    public struct TokenGrants: Sendable, Hashable {
+        public var longestSeconds: Int64 = 0
+        public var sample = EventSample()
+        mutating func merge(_ o: TokenGrants) {
+            longestSeconds = max(longestSeconds, o.longestSeconds)
+            sample.merge(o.sample)
         }
     }
 
@@ -129,6 +140,7 @@ public struct Observations: Sendable {
         for (k, v) in o.sourceHours { sourceHours[k, default: []].formUnion(v) }
         for (k, v) in o.sourceDays { sourceDays[k, default: [:]].merge(v, uniquingKeysWith: +) }
         for (k, v) in o.categories { categories[k, default: EventSample()].merge(v) }
+        for (k, v) in o.tokenLifetimes { tokenLifetimes[k, default: TokenGrants()].merge(v) }
         for (k, v) in o.sensitive { sensitive[k, default: EventSample()].merge(v) }
     }
 }
@@ -285,6 +297,14 @@ public final class EventObserver: EventSink {
     }
 
     private func observeDatabricks(_ e: AuditEvent, who: String, into o: inout Observations) {
+        // Token lifetimes (tokens without one are the dbx-token-no-expiry rule's).
+        if e.action == "generateDbToken", let params = e.requestParameters, let doc = try? json.parse(text: params),
+           let seconds = (doc["lifetimeSeconds"] ?? doc["lifetime_seconds"])?.string.flatMap({ Int64($0) }), seconds > 0 {
+            var grants = o.tokenLifetimes[e.actor.key] ?? Observations.TokenGrants()
+            grants.longestSeconds = max(grants.longestSeconds, seconds)
+            grants.sample.add(e)
+            o.tokenLifetimes[e.actor.key] = grants
+        }
         let clusters = e.resources.filter { $0.type == "cluster" }.map(\.id)
         if e.actor.kind == .databricksUser || e.actor.kind == .servicePrincipal {
             for c in clusters where e.action != "list" && e.action != "get" {

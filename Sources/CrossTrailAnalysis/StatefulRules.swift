@@ -8,6 +8,8 @@ public struct StatefulOptions: Sendable {
     public var failedLogins = 5
     /// Secret reads by one actor within a 10-minute window.
     public var secretReads = 20
+    /// Longest lifetime a Databricks token may be created with, in days.
+    public var maxTokenLifetimeDays = 90
     /// Instances launched or clusters created by one actor within a 10-minute window.
     public var computeLaunches = 20
     /// GetObject calls on one classified prefix by one role session within an hour.
@@ -24,10 +26,30 @@ public struct StatefulOptions: Sendable {
 enum StatefulRules {
     static let ids: Set<String> = ["failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
                                    "source-gap", "classified-read-outside-allowed",
-                                   "classified-read-off-network", "sensitive-data-in-logs"]
+                                   "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max"]
 
     static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
         bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph) + sensitiveInLogs(obs, graph)
+            + longLivedTokens(obs, graph, o)
+    }
+
+    /// Databricks tokens created with a lifetime above the maximum (`max_token_lifetime_days`).
+    static func longLivedTokens(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
+        let limit = Int64(o.maxTokenLifetimeDays) * 86_400
+        return obs.tokenLifetimes.sorted { $0.key < $1.key }.compactMap { actor, grants in
+            guard grants.longestSeconds > limit else { return nil }
+            let days = grants.longestSeconds / 86_400
+            return Finding(
+                rule: "dbx-token-lifetime-above-max", severity: .medium,
+                title: "Databricks token created with a \(days)-day lifetime (maximum \(o.maxTokenLifetimeDays)): \(actor)",
+                subjects: [Subject(kind: "databricksUser", name: actor, email: actor.contains("@") ? actor : nil, person: graph.person(forKey: actor))],
+                resources: [],
+                evidence: Evidence(events: grants.sample.sortedIds, details: ["longest lifetime days": String(days), "tokens": String(grants.sample.count),
+                                                                              "maximum days": String(o.maxTokenLifetimeDays)]),
+                controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.5.17"), ControlRef("PCI DSS 4.0", "8.3.9"), ControlRef("NIST 800-53", "IA-5")],
+                remediation: "Revoke the token, set the workspace's maximum token lifetime (token management), and prefer OAuth for automation.",
+                mitre: "T1098.001", key: actor)
+        }
     }
 
     /// What each burst kind is: rule, threshold, window, wording, controls, remediation, technique.

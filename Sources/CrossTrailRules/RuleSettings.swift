@@ -30,7 +30,7 @@ public struct RuleSettings: Sendable {
     public var stateful: [String: Int] = [:]
 
     public static let statefulKeys: Set<String> = ["failed_login_burst", "secret_read_burst", "compute_launch_burst",
-                                                    "classified_reads_per_hour", "source_gap_hours"]
+                                                    "classified_reads_per_hour", "source_gap_hours", "max_token_lifetime_days"]
 
     mutating func merge(_ doc: Node, file: String) throws(RuleParseError) {
         guard let map = doc.mapping else { return }

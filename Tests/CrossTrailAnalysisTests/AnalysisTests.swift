@@ -2,6 +2,7 @@
 import CrossTrailIngest
 @testable import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailRules
 import Foundation
 import TestSupport
 import Testing
@@ -385,6 +386,27 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         #expect(f.first?.title == "6 failed logins in 10 minutes by mallory@x.example")
         #expect(f.first?.evidence.events.count == 6)
         #expect(f.first?.mitre == "T1110")
+    }
+
+    @Test func tokensAboveTheMaximumLifetime() throws {
+        let observer = EventObserver(classification: Classification())
+        func token(_ id: String, _ who: String, _ params: String) {
+            var e = event(id, 1, plane: .databricks, service: "accounts", action: "generateDbToken", actor: user(who))
+            e.requestParameters = params
+            observer.accept(e)
+        }
+        token("t1", "ann@x.example", #"{"comment":"ci","lifetimeSeconds":"31536000"}"#)   // 365 days
+        token("t2", "ben@x.example", #"{"comment":"dev","lifetime_seconds":604800}"#)      // 7 days
+        token("t3", "cid@x.example", #"{"comment":"none"}"#)                               // no lifetime: dbx-token-no-expiry's
+        let f = Analyzer.scan(Inventory(), observer.observations).findings.filter { $0.rule == "dbx-token-lifetime-above-max" }
+        #expect(f.map(\.title) == ["Databricks token created with a 365-day lifetime (maximum 90): ann@x.example"])
+        #expect(f.first?.evidence.events == ["t1"])
+        // The maximum is a setting.
+        let dir = try TestPaths.temporaryDirectory("token-settings")
+        try Data("stateful: {max_token_lifetime_days: 400}\n".utf8).write(to: dir.appendingPathComponent("settings.yml"))
+        let rules = RuleSet.load(directories: [dir.path])
+        #expect(rules.errors.isEmpty)
+        #expect(Analyzer.scan(Inventory(), observer.observations, rules: rules).findings.allSatisfy { $0.rule != "dbx-token-lifetime-above-max" })
     }
 
     @Test func aSilentSourceIsAGap() {
