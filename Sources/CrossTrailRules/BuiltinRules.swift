@@ -258,6 +258,28 @@ examples:
   nomatch:
     - {serviceName: accounts, actionName: generateDbToken, timestamp: 1785577230000, requestId: ex-27, userIdentity: {email: a@x.example}, requestParams: {comment: ci, lifetimeSeconds: "7776000"}}
 ---
+title: Databricks customer-managed key configuration removed or changed
+id: dbx-cmk-removed
+level: high
+tags: [attack.impact, attack.t1485]
+logsource: {product: databricks, service: audit}
+detection:
+  account:
+    serviceName: accountsManager
+  key:
+    actionName|contains: [CustomerManagedKey, EncryptionKey, Cmk]
+  change:
+    actionName|startswith: [delete, update, remove, replace]
+  condition: account and key and change
+remediation: Confirm the change was approved; without the customer-managed key the workspace's notebooks, secrets and root storage fall back to Databricks-managed encryption (or become unreadable). Restore the key configuration and restrict account admins.
+controls: [SOC 2 CC6.1, ISO 27001:2022 A.8.24, PCI DSS 4.0 3.5.1, HIPAA 164.312(a)(2)(iv), NIST 800-53 SC-28]
+examples:
+  match:
+    - {serviceName: accountsManager, actionName: deleteCustomerManagedKeyConfiguration, timestamp: 1785577230000, requestId: ex-cmk-1, userIdentity: {email: a@x.example}, requestParams: {customer_managed_key_id: cmk-1}}
+  nomatch:
+    - {serviceName: accountsManager, actionName: createCustomerManagedKeyConfiguration, timestamp: 1785577230000, requestId: ex-cmk-2, userIdentity: {email: a@x.example}, requestParams: {}}
+    - {serviceName: accountsManager, actionName: deleteWorkspace, timestamp: 1785577230000, requestId: ex-cmk-3, userIdentity: {email: a@x.example}, requestParams: {}}
+---
 title: Databricks support staff accessed the workspace
 id: dbx-support-access
 level: medium

@@ -119,7 +119,7 @@ import TestSupport
         #expect(list.stdout.contains("ct-logging-stopped"))
         let test = try runCrossTrail(["rules", "test"])
         #expect(test.status == 0)
-        #expect(test.stdout.contains("21 of 21 rules pass"))
+        #expect(test.stdout.contains("22 of 22 rules pass"))
         let dir = try TestPaths.temporaryDirectory("badrules")
         try Data("title: broken\ndetection:\n  s:\n    eventName|base64offset: x\n  condition: s\n".utf8).write(to: dir.appendingPathComponent("broken.yml"))
         let bad = try runCrossTrail(["rules", "test", "--rules", dir.path])
