@@ -206,26 +206,13 @@ import TestSupport
         }
     }
 
-    static func python(_ script: String, _ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
-    }
-
     @Test func zippedPacks() throws {
         let dir = try TestPaths.temporaryDirectory("zip")
         let out = dir.appendingPathComponent("pack")
         #expect(try Self.report(out, ["--zip"]).status == 0)
         let zip = dir.appendingPathComponent("pack.zip").path
         // Python's zipfile checks every entry's CRC-32 and lists the names.
-        let (rc, listing) = try Self.python("import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(' '.join(sorted(z.namelist())))", [zip])
+        let (rc, listing) = try runPython("import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(' '.join(sorted(z.namelist())))", [zip])
         #expect(rc == 0, "\(listing)")
         #expect(listing.trimmingCharacters(in: .whitespacesAndNewlines) == Self.packFiles.map { "pack/" + $0 }.joined(separator: " "))
         let v = try runCrossTrail(["verify", zip])
@@ -241,7 +228,7 @@ import TestSupport
 
         // An entry that climbs out of the folder is refused before anything is written.
         let evil = dir.appendingPathComponent("evil.zip").path
-        let (erc, _) = try Self.python("import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('pack/../../escaped.txt','x'); z.close()", [evil])
+        let (erc, _) = try runPython("import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('pack/../../escaped.txt','x'); z.close()", [evil])
         #expect(erc == 0)
         let ve = try runCrossTrail(["verify", evil])
         #expect(ve.status == 1 && ve.stdout.contains("unsafe path"))
