@@ -41,6 +41,10 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CLZ4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
         .target(name: "CrossTrailModel", swiftSettings: strictness),
         .target(
             name: "CrossTrailHTTP",
@@ -58,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "CrossTrailTimeline",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest"],
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CLZ4"],
             swiftSettings: strictness
         ),
         .target(

@@ -14,6 +14,8 @@ public struct TimelineOptions: Sendable {
     public var limits = IngestLimits()
     /// Bytes of rendered records held in memory before sorted runs are spilled to disk (all workers together).
     public var memoryBudget = 96 << 20
+    /// Sorted runs merged at once; beyond it runs are first merged in groups (bounds merge memory).
+    public var maxFanIn = RunHeap.maxFanIn
     /// Where spill files go (a private subdirectory is created and removed).
     public var temporaryDirectory: String = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     public var workers = ProcessInfo.processInfo.activeProcessorCount
@@ -52,6 +54,7 @@ public enum Timeline {
             stats.accepted -= c.filteredLate
             runs.append(contentsOf: try c.runs())
         }
+        runs = try RunHeap.limitFanIn(runs, to: max(2, options.maxFanIn), spillDir: spillDir)
         var merger = Merger(renderer: renderer, window: options.sharedIDWindowMillis)
         try output.write(renderer.header())
         defer { output.close() }
@@ -71,6 +74,9 @@ public final class OutputSink: @unchecked Sendable {
     // Hand-off to the writer thread: at most one buffer in flight.
     private let lock = NSCondition()
     private var pending: [UInt8]?
+    /// The buffer the writer finished with, reused so each hand-off does not fault in fresh pages.
+    private var spare: [UInt8]?
+    private var writing = false
     private var writerError: IngestError?
     private var closed = false
     private var writerStarted = false
@@ -109,10 +115,11 @@ public final class OutputSink: @unchecked Sendable {
     func handOff() throws {
         startWriter()
         lock.lock()
-        while pending != nil && writerError == nil { lock.wait() }
+        while (pending != nil || writing) && writerError == nil { lock.wait() }
         if let e = writerError { lock.unlock(); throw e }
-        var next: [UInt8] = []
-        next.reserveCapacity(chunk + (1 << 20))
+        var next = spare ?? []
+        spare = nil
+        if next.capacity < chunk + (1 << 20) { next.reserveCapacity(chunk + (1 << 20)) }
         swap(&next, &buffer)
         pending = next
         lock.broadcast()
@@ -123,7 +130,7 @@ public final class OutputSink: @unchecked Sendable {
     public func flush() throws {
         if writerStarted {
             lock.lock()
-            while pending != nil && writerError == nil { lock.wait() }
+            while (pending != nil || writing) && writerError == nil { lock.wait() }
             let e = writerError
             lock.unlock()
             if let e { throw e }
@@ -139,12 +146,15 @@ public final class OutputSink: @unchecked Sendable {
             while true {
                 lock.lock()
                 while pending == nil && !closed { lock.wait() }
-                guard let data = pending else { lock.unlock(); return }
+                guard var data = pending.take() else { lock.unlock(); return }
+                writing = true
                 lock.unlock()
                 var failure: IngestError?
                 do { try OutputSink.writeAll(fd, data) } catch { failure = error as? IngestError }
+                data.removeAll(keepingCapacity: true)
                 lock.lock()
-                pending = nil
+                writing = false
+                spare = data
                 writerError = writerError ?? failure
                 lock.broadcast()
                 lock.unlock()
@@ -222,8 +232,13 @@ final class RunCollector: EventSink {
     private let budget: Int
     private let spillDir: SpillDirectory
     private let worker: Int
-    private var arena: [UInt8] = []
+    /// Rendered records, back to back, in memory allocated once (pages are touched as it fills):
+    /// no growth copies, and the last run is handed to the merge without a copy.
+    private var arena: UnsafeMutableRawBufferPointer?
+    private var used = 0
     private var offsets: [Int] = []
+    /// One record being rendered.
+    private var scratch: [UInt8] = []
     private var spills: [String] = []
     private(set) var filteredLate = 0
     private(set) var spillError: (any Error)?
@@ -239,8 +254,10 @@ final class RunCollector: EventSink {
         self.budget = budget
         self.spillDir = spillDir
         needsLateFilter = filter.hasLateChecks
-        arena.reserveCapacity(min(budget, 8 << 20) + 4096)
+        scratch.reserveCapacity(64 << 10)
     }
+
+    deinit { arena?.deallocate() }
 
     func accept(_ e: AuditEvent) {
         if needsLateFilter, !filter.matchesRest(e) { filteredLate += 1; return }
@@ -254,66 +271,77 @@ final class RunCollector: EventSink {
     }
 
     private func record(_ e: AuditEvent) {
-        let start = arena.count
-        withUnsafeBytes(of: UInt32(0)) { arena.append(contentsOf: $0) }  // length, filled in below
-        withUnsafeBytes(of: e.time.millis.littleEndian) { arena.append(contentsOf: $0) }
-        withUnsafeBytes(of: e.contentHash.littleEndian) { arena.append(contentsOf: $0) }
-        arena.append(e.plane == .aws ? 0 : 1)
+        scratch.removeAll(keepingCapacity: true)
+        withUnsafeBytes(of: UInt32(0)) { scratch.append(contentsOf: $0) }  // length, filled in below
+        withUnsafeBytes(of: e.time.millis.littleEndian) { scratch.append(contentsOf: $0) }
+        withUnsafeBytes(of: e.contentHash.littleEndian) { scratch.append(contentsOf: $0) }
+        scratch.append(e.plane == .aws ? 0 : 1)
         let idBytes = e.id.utf8.prefix(Int(UInt16.max))
-        withUnsafeBytes(of: UInt16(idBytes.count).littleEndian) { arena.append(contentsOf: $0) }
-        arena.append(contentsOf: idBytes)
-        renderer.render(e, into: &arena)
-        let length = UInt32(arena.count - start - 4)
-        arena.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt32.self) }
+        withUnsafeBytes(of: UInt16(idBytes.count).littleEndian) { scratch.append(contentsOf: $0) }
+        scratch.append(contentsOf: idBytes)
+        renderer.render(e, into: &scratch)
+        let length = UInt32(scratch.count - 4)
+        scratch.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, as: UInt32.self) }
+
+        if used + scratch.count > (arena?.count ?? 0) {
+            if !offsets.isEmpty { spill() }
+            if scratch.count > (arena?.count ?? 0) {
+                // The first record, or one larger than the budget: (re)allocate to fit.
+                arena?.deallocate()
+                arena = .allocate(byteCount: max(budget, scratch.count), alignment: 8)
+            }
+        }
+        let start = used
+        scratch.withUnsafeBytes { arena!.baseAddress!.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        used += scratch.count
         offsets.append(start)
-        if arena.count >= budget { spill() }
     }
 
     private func sortOffsets() {
-        guard !offsets.isEmpty else { return }
-        arena.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
-            offsets.sort { RecordLayout.less(base + $0, base + $1) }
-        }
+        guard let base = arena?.baseAddress, !offsets.isEmpty else { return }
+        offsets.sort { RecordLayout.less(base + $0, base + $1) }
     }
 
     private func spill() {
-        guard spillError == nil else { return }
+        defer {
+            used = 0
+            offsets.removeAll(keepingCapacity: true)
+        }
+        guard spillError == nil, let base = arena?.baseAddress else { return }
         sortOffsets()
         let path = spillDir.path + "/run-\(worker)-\(spills.count)"
         do {
-            let out = try OutputSink(path: path)
-            try arena.withUnsafeBytes { raw in
-                for o in offsets {
-                    let p = raw.baseAddress! + o
-                    out.append(UnsafeRawBufferPointer(start: p, count: RecordLayout.totalLength(p)))
-                    if out.needsFlush { try out.flush() }
-                }
+            let out = try SpillWriter(path: path)
+            for o in offsets {
+                let p = UnsafeRawPointer(base + o)
+                try out.append(UnsafeRawBufferPointer(start: p, count: RecordLayout.totalLength(p)))
             }
-            try out.flush()
+            try out.finish()
             spills.append(path)
         } catch {
             spillError = error
         }
-        arena.removeAll(keepingCapacity: true)
-        offsets.removeAll(keepingCapacity: true)
     }
 
     private var finished: [RunCursor] = []
     private var finishError: (any Error)?
 
-    /// On the worker's thread: sorts the remainder and, once anything was spilled, spills it too,
-    /// so the merge holds no arena in memory.
+    /// On the worker's thread: sorts what is in memory and hands it, with the spilled runs, to the
+    /// merge. The last run stays in memory (at most this worker's share of the budget).
     func workerFinished() {
-        if !spills.isEmpty && !offsets.isEmpty { spill() }
         sortOffsets()
         do {
             finished = try spills.map { try FileRun(path: $0) }
         } catch {
             finishError = error
         }
-        if !offsets.isEmpty { finished.append(MemoryRun(arena: arena, offsets: offsets)) }
-        arena = []
+        if let arena, !offsets.isEmpty {
+            finished.append(MemoryRun(storage: arena, offsets: offsets))
+            self.arena = nil
+        }
+        arena?.deallocate()
+        arena = nil
+        used = 0
         offsets = []
     }
 
@@ -324,20 +352,17 @@ final class RunCollector: EventSink {
     }
 }
 
+/// A sorted run still in memory; owns (and frees) its storage.
 final class MemoryRun: RunCursor {
     private let storage: UnsafeMutableRawBufferPointer
     private let offsets: [Int]
     private var index = 0
 
-    init(arena: [UInt8], offsets: [Int]) {
-        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(arena.count, 1), alignment: 8)
-        arena.withUnsafeBytes { src in
-            if let base = src.baseAddress { copy.baseAddress!.copyMemory(from: base, byteCount: src.count) }
-        }
-        storage = copy
+    init(storage: UnsafeMutableRawBufferPointer, offsets: [Int]) {
+        self.storage = storage
         self.offsets = offsets
         super.init()
-        current = offsets.isEmpty ? nil : UnsafeRawPointer(copy.baseAddress! + offsets[0])
+        current = offsets.isEmpty ? nil : UnsafeRawPointer(storage.baseAddress! + offsets[0])
     }
 
     deinit { storage.deallocate() }
@@ -348,104 +373,27 @@ final class MemoryRun: RunCursor {
     }
 }
 
-/// Reads a spilled run back with a buffer.
-final class FileRun: RunCursor {
-    private let fd: Int32
-    private var buffer: UnsafeMutableRawBufferPointer
-    private var start = 0, end = 0
-    private var eof = false
-
-    init(path: String) throws {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw IngestError(path: path, reason: String(cString: strerror(errno))) }
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 8)
-        super.init()
-        try load()
-    }
-
-    deinit {
-        buffer.deallocate()
-        close(fd)
-    }
-
-    private func fill() throws {
-        if start > 0 {
-            memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start)
-            end -= start
-            start = 0
-        }
-        while !eof && end < buffer.count {
-            let n = read(fd, buffer.baseAddress! + end, buffer.count - end)
-            if n < 0 { if errno == EINTR { continue }; throw IngestError(path: "spill file", reason: String(cString: strerror(errno))) }
-            if n == 0 { eof = true } else { end += n }
-        }
-    }
-
-    private func load() throws {
-        if end - start < 4 { try fill() }
-        guard end - start >= 4 else { current = nil; return }
-        let need = RecordLayout.totalLength(UnsafeRawPointer(buffer.baseAddress! + start))
-        if end - start < need {
-            if need > buffer.count {
-                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: need * 2, alignment: 8)
-                memcpy(bigger.baseAddress!, buffer.baseAddress! + start, end - start)
-                end -= start
-                start = 0
-                buffer.deallocate()
-                buffer = bigger
-            }
-            try fill()
-            guard end - start >= need else { throw IngestError(path: "spill file", reason: "truncated run") }
-        }
-        current = UnsafeRawPointer(buffer.baseAddress! + start)
-    }
-
-    override func advance() throws {
-        guard let c = current else { return }
-        start += RecordLayout.totalLength(c)
-        try load()
-    }
-}
-
 /// k-way merge with duplicate removal and shared-id marking.
 struct Merger {
     let renderer: any TimelineRenderer
     let window: Int64
-    private var recent: [UInt64: Int64] = [:]
-    private var order: [(UInt64, Int64)] = []
-    private var orderHead = 0
-    private static let maxRecent = 200_000
+    private var recent: RecentIDs
 
     init(renderer: any TimelineRenderer, window: Int64) {
         self.renderer = renderer
         self.window = window
+        recent = RecentIDs(generation: 200_000, window: window)
     }
 
     mutating func merge(_ runs: [RunCursor], into out: OutputSink, stats: inout IngestStats) throws {
-        var heap = runs.filter { $0.current != nil }
-        func less(_ a: RunCursor, _ b: RunCursor) -> Bool { RecordLayout.less(a.current!, b.current!) }
-        func siftDown(_ i0: Int) {
-            var i = i0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count, less(heap[l], heap[m]) { m = l }
-                if r < heap.count, less(heap[r], heap[m]) { m = r }
-                if m == i { return }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
-
+        var heap = RunHeap(runs)
         var groupTime: Int64 = .min
         var groupID: [UInt8] = []
         groupID.reserveCapacity(256)
         var groupHashes: [UInt64] = []
         var tail: [UInt8] = []
         var conflictsReported = 0
-        while let top = heap.first {
-            let p = top.current!
+        while let p = heap.top {
             let time = RecordLayout.time(p), hash = RecordLayout.hash(p)
             let id = RecordLayout.id(p)
             var shared: SharedID?
@@ -464,10 +412,10 @@ struct Merger {
                 groupHashes.removeAll(keepingCapacity: true)
                 groupHashes.append(hash)
                 let key = hash64(id)
-                if let seen = recent[key], time - seen <= window {
+                if let seen = recent.time(of: key), time - seen <= window {
                     shared = RecordLayout.plane(p) == 1 ? .pair : .conflict
                 }
-                remember(key, time)
+                recent.insert(key, time)
             }
             if duplicate {
                 stats.duplicates += 1
@@ -488,26 +436,7 @@ struct Merger {
                     }
                 }
             }
-            try top.advance()
-            if top.current == nil {
-                heap.swapAt(0, heap.count - 1)
-                heap.removeLast()
-            }
-            if !heap.isEmpty { siftDown(0) }
-        }
-    }
-
-    private mutating func remember(_ key: UInt64, _ time: Int64) {
-        recent[key] = time
-        order.append((key, time))
-        while orderHead < order.count, time - order[orderHead].1 > window || order.count - orderHead > Merger.maxRecent {
-            let (k, t) = order[orderHead]
-            if recent[k] == t { recent[k] = nil }
-            orderHead += 1
-        }
-        if orderHead > 65536 && orderHead * 2 > order.count {
-            order.removeFirst(orderHead)
-            orderHead = 0
+            try heap.advance()
         }
     }
 }

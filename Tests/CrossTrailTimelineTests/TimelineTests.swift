@@ -86,6 +86,10 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
         let (spilled, _) = try buildTimeline([Dataset.logs]) { $0.memoryBudget = 1 << 20; $0.workers = 2 }
         #expect(inMemory == spilled)
         #expect(!inMemory.isEmpty)
+        // Many small runs merged through intermediate passes (fan-in 3) give the same bytes too.
+        let (premerged, stats) = try buildTimeline([Dataset.logs]) { $0.memoryBudget = 1 << 20; $0.workers = 2; $0.maxFanIn = 3 }
+        #expect(premerged == inMemory)
+        #expect(stats.reconciles)
     }
 
     @Test func lateFilters() throws {
