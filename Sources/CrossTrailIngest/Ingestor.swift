@@ -27,6 +27,9 @@ public struct Ingestor: Sendable {
     public var workers: Int
     /// The optional parts of events to decode (everything by default).
     public var detail: EventDetail = .all
+    /// Read on the calling thread instead of worker threads (only with one worker). For callers
+    /// that own a large stack and call this many times on small inputs, like the fuzz harness.
+    public var onCallingThread = false
 
     public init(filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(), workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.filter = filter
@@ -38,6 +41,11 @@ public struct Ingestor: Sendable {
     public struct InputFile: Sendable, Hashable {
         public var path: String
         public var display: String
+
+        public init(path: String, display: String) {
+            self.path = path
+            self.display = display
+        }
     }
 
     /// Expands files and directory trees (recursively; symlinked directories are followed once),
@@ -109,26 +117,22 @@ public struct Ingestor: Sendable {
     /// Reads every file, handing events to the worker's sink. Returns merged statistics.
     /// - Parameter makeSink: called once per worker, on that worker's thread.
     public func run(files: [InputFile], progress: IngestProgress? = nil, makeSink: @escaping @Sendable (Int) -> any EventSink) -> IngestStats {
+        let filter = self.filter, limits = self.limits, detail = self.detail
+        if onCallingThread && workers == 1 {
+            var index = 0
+            return Ingestor.work(files, next: { defer { index += 1 }; return index < files.count ? index : nil },
+                                 reader: FileReader(filter: filter, limits: limits, detail: detail), sink: makeSink(0), progress: progress)
+        }
         let queue = WorkQueue(count: files.count)
         let results = ResultsBox(count: workers)
-        let filter = self.filter, limits = self.limits, detail = self.detail
         // Dedicated threads with a known stack size: callers may be on Swift concurrency's
         // cooperative pool, whose small stacks and few threads must not be blocked by this work.
         let done = DispatchGroup()
         for w in 0..<workers {
             done.enter()
             let thread = Thread {
-                let sink = makeSink(w)
-                let reader = FileReader(filter: filter, limits: limits, detail: detail)
-                var stats = IngestStats()
-                while let i = queue.next() {
-                    let before = (stats.recordsRead, stats.bytesRead)
-                    let inputsBefore = stats.inputs.count
-                    reader.read(path: files[i].path, display: files[i].display, sink: sink, stats: &stats)
-                    sink.fileFinished(files[i], input: stats.inputs.count > inputsBefore ? stats.inputs.last : nil)
-                    progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
-                }
-                sink.workerFinished()
+                let stats = Ingestor.work(files, next: queue.next, reader: FileReader(filter: filter, limits: limits, detail: detail),
+                                          sink: makeSink(w), progress: progress)
                 results.set(w, stats)
                 done.leave()
             }
@@ -140,6 +144,22 @@ public struct Ingestor: Sendable {
         var total = IngestStats()
         for s in results.all { total.merge(s) }
         return total
+    }
+}
+
+extension Ingestor {
+    /// One worker: reads the files `next` hands out until it returns nil.
+    private static func work(_ files: [InputFile], next: () -> Int?, reader: FileReader, sink: any EventSink, progress: IngestProgress?) -> IngestStats {
+        var stats = IngestStats()
+        while let i = next() {
+            let before = (stats.recordsRead, stats.bytesRead)
+            let inputsBefore = stats.inputs.count
+            reader.read(path: files[i].path, display: files[i].display, sink: sink, stats: &stats)
+            sink.fileFinished(files[i], input: stats.inputs.count > inputsBefore ? stats.inputs.last : nil)
+            progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
+        }
+        sink.workerFinished()
+        return stats
     }
 }
 
