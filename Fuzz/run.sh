@@ -47,7 +47,9 @@ for t in "${TARGETS[@]}"; do
   CROSSTRAIL_FUZZ_TARGET=$t ASAN_OPTIONS=detect_leaks=0 "$BIN" "$corpus" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
     -jobs="$JOBS" -workers="$JOBS" -artifact_prefix="$ROOT/Fuzz/artifacts/$t/" -print_final_stats=1 > "$log" 2>&1
   set -e
-  execs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')
+  # Count each job once: its own log (fuzz-N.log); the parent's log repeats every finished job's.
+  if ls fuzz-*.log > /dev/null 2>&1; then src=(fuzz-*.log); else src=("$log"); fi
+  execs=$(grep -h 'stat::number_of_executed_units' "${src[@]}" | awk '{s+=$2} END {print s+0}')
   crashes=$(find "$ROOT/Fuzz/artifacts/$t" -type f | wc -l)
   echo "$t: $execs executions, $crashes crash/timeout artifacts" | tee -a "$ROOT/Fuzz/results/summary.txt"
   rm -f fuzz-*.log

@@ -49,17 +49,19 @@ public enum FuzzTargets {
     static func ingest(_ data: [UInt8]) {
         let path = scratch + "/input"
         guard FileManager.default.createFile(atPath: path, contents: Data(data)) else { return }
+        let stats = reader.read(Ingestor.InputFile(path: path, display: "input"), into: Discard())
+        // The accounting invariant holds for every input.
+        if !stats.reconciles { fatalError("records do not add up: \(stats.recordsRead) read, \(stats.accepted)+\(stats.filtered)+\(stats.rejected)+\(stats.duplicates)") }
+    }
+
+    /// One reader for every input (its buffers and parser are reused, as across a real run's files).
+    nonisolated(unsafe) static let reader: SerialReader = {
         var limits = IngestLimits()
         limits.maxFileBytes = 8 << 20
         limits.maxRecordBytes = 1 << 20
         limits.maxDepth = 256
-        var ingestor = Ingestor(filter: EventFilter(), limits: limits, workers: 1)
-        ingestor.detail = .all
-        ingestor.onCallingThread = true  // a thread per input capped the harness at ~1,000 runs/s
-        let stats = ingestor.run(files: [Ingestor.InputFile(path: path, display: "input")]) { _ in Discard() }
-        // The accounting invariant holds for every input.
-        if !stats.reconciles { fatalError("records do not add up: \(stats.recordsRead) read, \(stats.accepted)+\(stats.filtered)+\(stats.rejected)+\(stats.duplicates)") }
-    }
+        return SerialReader(limits: limits)
+    }()
 
     static func inventory(_ data: [UInt8], name: String) {
         let dir = scratch + "/inventory"

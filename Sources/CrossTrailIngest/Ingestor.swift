@@ -27,9 +27,6 @@ public struct Ingestor: Sendable {
     public var workers: Int
     /// The optional parts of events to decode (everything by default).
     public var detail: EventDetail = .all
-    /// Read on the calling thread instead of worker threads (only with one worker). For callers
-    /// that own a large stack and call this many times on small inputs, like the fuzz harness.
-    public var onCallingThread = false
 
     public init(filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(), workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.filter = filter
@@ -118,11 +115,6 @@ public struct Ingestor: Sendable {
     /// - Parameter makeSink: called once per worker, on that worker's thread.
     public func run(files: [InputFile], progress: IngestProgress? = nil, makeSink: @escaping @Sendable (Int) -> any EventSink) -> IngestStats {
         let filter = self.filter, limits = self.limits, detail = self.detail
-        if onCallingThread && workers == 1 {
-            var index = 0
-            return Ingestor.work(files, next: { defer { index += 1 }; return index < files.count ? index : nil },
-                                 reader: FileReader(filter: filter, limits: limits, detail: detail), sink: makeSink(0), progress: progress)
-        }
         let queue = WorkQueue(count: files.count)
         let results = ResultsBox(count: workers)
         // Dedicated threads with a known stack size: callers may be on Swift concurrency's
@@ -159,6 +151,22 @@ extension Ingestor {
             progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
         }
         sink.workerFinished()
+        return stats
+    }
+}
+
+/// Reads files one after another on the calling thread, reusing one reader's buffers and parser:
+/// for callers with a large stack that read many small inputs (the fuzz harness).
+public final class SerialReader {
+    private let reader: FileReader
+
+    public init(filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(), detail: EventDetail = .all) {
+        reader = FileReader(filter: filter, limits: limits, detail: detail)
+    }
+
+    public func read(_ file: Ingestor.InputFile, into sink: any EventSink) -> IngestStats {
+        var stats = IngestStats()
+        reader.read(path: file.path, display: file.display, sink: sink, stats: &stats)
         return stats
     }
 }
