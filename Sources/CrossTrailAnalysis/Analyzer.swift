@@ -28,6 +28,13 @@ public enum Analyzer {
             stateful.computeLaunches = st["compute_launch_burst"] ?? stateful.computeLaunches
             stateful.classifiedReadsPerHour = st["classified_reads_per_hour"] ?? stateful.classifiedReadsPerHour
             stateful.maxTokenLifetimeDays = st["max_token_lifetime_days"] ?? stateful.maxTokenLifetimeDays
+            stateful.baselineDays = st["baseline_days"] ?? stateful.baselineDays
+            stateful.readSpikeFactor = st["read_spike_factor"] ?? stateful.readSpikeFactor
+            stateful.readSpikeMinimum = st["read_spike_minimum"] ?? stateful.readSpikeMinimum
+        }
+        if let lists = rules?.settings.lists {
+            stateful.trustedAccounts.formUnion(lists["trusted_accounts"] ?? [])
+            stateful.approvedInitScripts += (lists["approved_init_script_locations"] ?? []).map { Glob($0) }
         }
         if obs.events > 0 { findings += StatefulRules.run(obs, inv, graph, stateful) }
         // Allowlisted findings stay visible, marked suppressed with the reason.

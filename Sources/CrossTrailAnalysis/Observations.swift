@@ -49,6 +49,13 @@ public struct Observations: Sendable {
     public var categories: [AuditCategory: EventSample] = [:]
     /// Actor key → Databricks tokens generated with a lifetime: the longest (seconds) and the events.
     public var tokenLifetimes: [String: TokenGrants] = [:]
+    /// Configuration changes judged at the end (bucket policies granting other accounts, cluster
+    /// init scripts): what changed, by whom, with the accounts or locations involved.
+    public var changes: [ChangeKey: Change] = [:]
+    /// Trail → `PutEventSelectors` calls in the period, to compare each with the one before.
+    public var selectorChanges: [String: [SelectorChange]] = [:]
+    /// (Delta Sharing recipient or actor, source address) → sharing events from it.
+    public var sharingAddresses: [Pair: EventSample] = [:]
     /// (rule, actor key) → matching events of the event rules.
     public var ruleHits: [RuleMatcher.Key: RuleMatcher.Hits] = [:]
 
@@ -107,6 +114,30 @@ public struct Observations: Sendable {
         public var singleUserName: String?
     }
 
+    public struct ChangeKey: Sendable, Hashable, Comparable {
+        public var rule: String
+        public var actor: String
+        public var target: String
+        public static func < (x: ChangeKey, y: ChangeKey) -> Bool { (x.rule, x.target, x.actor) < (y.rule, y.target, y.actor) }
+    }
+
+    public struct Change: Sendable, Hashable {
+        public var sample = EventSample()
+        /// Accounts granted, or init script locations.
+        public var values: Set<String> = []
+        mutating func merge(_ o: Change) {
+            sample.merge(o.sample)
+            values.formUnion(o.values)
+        }
+    }
+
+    public struct SelectorChange: Sendable, Hashable {
+        public var eventId: String
+        public var time: Timestamp
+        public var actor: String
+        var selectors: ChangeChecks.Selectors
+    }
+
     public init() {}
 
     /// Combines two workers' observations.
@@ -142,6 +173,9 @@ public struct Observations: Sendable {
         for (k, v) in o.categories { categories[k, default: EventSample()].merge(v) }
         for (k, v) in o.tokenLifetimes { tokenLifetimes[k, default: TokenGrants()].merge(v) }
         for (k, v) in o.sensitive { sensitive[k, default: EventSample()].merge(v) }
+        for (k, v) in o.changes { changes[k, default: Change()].merge(v) }
+        for (k, v) in o.selectorChanges { selectorChanges[k, default: []] += v }
+        for (k, v) in o.sharingAddresses { sharingAddresses[k, default: EventSample()].merge(v) }
     }
 }
 
@@ -179,6 +213,9 @@ public final class EventObserver: EventSink {
     ]
 
     private let trusted: [CIDR]
+    /// Delta Sharing shares and recipients created or changed (by workspace users).
+    private static let sharingChanges: Set<String> = ["createRecipient", "updateRecipient", "rotateRecipientToken", "createShare", "updateShare",
+                                                      "updateSharePermissions"]
 
     public init(classification: Classification, rules: RuleSet? = nil) {
         self.classification = classification
@@ -238,6 +275,22 @@ public final class EventObserver: EventSink {
         }
         if e.action == "RunInstances", e.outcome.status != .failure {
             observeLaunch(e, into: &o)
+        }
+        if e.outcome.status != .failure, ["PutBucketPolicy", "PutEventSelectors"].contains(e.action),
+           let params = e.requestParameters, let doc = try? json.parse(text: params) {
+            if e.action == "PutBucketPolicy", let policy = doc["bucketPolicy"] {
+                let owner = e.account ?? a.accountId
+                let foreign = ChangeChecks.grantedAccounts(policy).filter { $0 != owner }
+                if !foreign.isEmpty {
+                    let key = Observations.ChangeKey(rule: "s3-cross-account-policy", actor: e.actor.key, target: doc["bucketName"]?.string ?? "?")
+                    o.changes[key, default: Observations.Change()].sample.add(e)
+                    o.changes[key]!.values.formUnion(foreign)
+                }
+            } else if e.action == "PutEventSelectors" {
+                let trail = doc["trailName"]?.string ?? "?"
+                o.selectorChanges[trail, default: []].append(Observations.SelectorChange(
+                    eventId: e.id, time: e.time, actor: e.actor.key, selectors: ChangeChecks.selectors(doc)))
+            }
         }
         // Instance-profile sessions are named after the EC2 instance.
         if a.kind == .assumedRole, let role = a.sessionIssuer, let session = a.sessionName {
@@ -311,9 +364,26 @@ public final class EventObserver: EventSink {
                 o.clusterUse[.init(c, who), default: Observations.Activity()].add(e)
             }
         }
+        // Recipients' access: `unityCatalog` deltaSharing* actions, or the `deltaSharingAccess` service.
+        let recipientAccess = e.service == "deltaSharingAccess" || (e.service == "unityCatalog" && e.action.hasPrefix("deltaSharing"))
+        if recipientAccess || (e.service == "unityCatalog" && Self.sharingChanges.contains(e.action)),
+           let address = e.sourceIPAddress, !address.isEmpty {
+            var recipient = e.actor.key
+            if recipientAccess, let params = e.requestParameters, let doc = try? json.parse(text: params),
+               let name = (doc["recipient_name"] ?? doc["recipient_id"])?.string {
+                recipient = "recipient:" + name
+            }
+            o.sharingAddresses[.init(recipient, address), default: EventSample()].add(e)
+        }
         if e.service == "clusters", ["create", "edit"].contains(e.action), let params = e.requestParameters,
            let doc = try? json.parse(text: params) {
             let id = doc["cluster_id"]?.string ?? clusters.first ?? doc["cluster_name"]?.string ?? "?"
+            let scripts = ChangeChecks.initScripts(doc, reader: json)
+            if !scripts.isEmpty {
+                let key = Observations.ChangeKey(rule: "dbx-init-script-unapproved", actor: who, target: id)
+                o.changes[key, default: Observations.Change()].sample.add(e)
+                o.changes[key]!.values.formUnion(scripts)
+            }
             o.clusterChanges[id, default: []].append(Observations.ClusterChange(
                 eventId: e.id, time: e.time, actor: who, action: e.action,
                 instanceProfile: doc["aws_attributes"]?["instance_profile_arn"]?.string,

@@ -18,19 +18,30 @@ public struct StatefulOptions: Sendable {
     public var gapHours = 3
     /// A source "normally logs every hour" when at least this share of its hours have events.
     public var gapCoverage = 0.8
+    /// The first days of the period that establish what is normal (first access, new addresses).
+    public var baselineDays = 7
+    /// An hour of classified reads is a spike at this multiple of the reader's median hour...
+    public var readSpikeFactor = 10
+    /// ...and at least this many reads.
+    public var readSpikeMinimum = 100
+    /// AWS accounts (12 digits) bucket policies may grant access to without a finding.
+    public var trustedAccounts: Set<String> = []
+    /// Globs of init script locations clusters may use (`dbfs:/` locations are always flagged).
+    public var approvedInitScripts: [Glob] = []
 
     public init() {}
 }
 
 /// Bursts, silent sources and classified reads outside the allowed groups.
 enum StatefulRules {
-    static let ids: Set<String> = ["failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
+    static let ids: Set<String> = Set(["failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
                                    "source-gap", "classified-read-outside-allowed",
-                                   "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max"]
+                                   "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max"])
+        .union(BaselineRules.ids)
 
     static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
         bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph) + sensitiveInLogs(obs, graph)
-            + longLivedTokens(obs, graph, o)
+            + longLivedTokens(obs, graph, o) + BaselineRules.run(obs, graph, o)
     }
 
     /// Databricks tokens created with a lifetime above the maximum (`max_token_lifetime_days`).

@@ -65,8 +65,7 @@ public enum RuleLoader {
             hasher.update(data: data)
             let (r, s, e) = loadAll(yaml: String(decoding: data, as: UTF8.self), file: path)
             rules += r
-            settings.allowlist += s.allowlist
-            settings.stateful.merge(s.stateful) { _, new in new }
+            settings.absorb(s)
             errors += e
         }
         return (rules.sorted { $0.file < $1.file || ($0.file == $1.file && $0.id < $1.id) }, settings, errors)

@@ -37,8 +37,7 @@ public struct RuleSet: Sendable {
         }
         for dir in directories {
             let (r, st, e) = RuleLoader.loadAll(directory: dir, hasher: &hasher)
-            settings.allowlist += st.allowlist
-            settings.stateful.merge(st.stateful) { _, new in new }
+            settings.absorb(st)
             for rule in r {
                 if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
             }

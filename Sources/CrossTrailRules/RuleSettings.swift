@@ -28,17 +28,35 @@ public struct RuleSettings: Sendable {
     public var allowlist: [AllowEntry] = []
     /// Stateful thresholds by name.
     public var stateful: [String: Int] = [:]
+    /// Lists of the stateful rules by name (trusted accounts, approved locations).
+    public var lists: [String: [String]] = [:]
 
     public static let statefulKeys: Set<String> = ["failed_login_burst", "secret_read_burst", "compute_launch_burst",
-                                                    "classified_reads_per_hour", "source_gap_hours", "max_token_lifetime_days"]
+                                                    "classified_reads_per_hour", "source_gap_hours", "max_token_lifetime_days",
+                                                    "baseline_days", "read_spike_factor", "read_spike_minimum"]
+    public static let listKeys: Set<String> = ["trusted_accounts", "approved_init_script_locations"]
+
+    /// Adds a later file's settings: allowlists and lists add up, a later threshold wins.
+    mutating func absorb(_ other: RuleSettings) {
+        allowlist += other.allowlist
+        stateful.merge(other.stateful) { _, new in new }
+        lists.merge(other.lists) { a, b in a + b }
+    }
 
     mutating func merge(_ doc: Node, file: String) throws(RuleParseError) {
         guard let map = doc.mapping else { return }
         if let st = map["stateful"] {
             guard let m = st.mapping else { throw RuleParseError("stateful must be a mapping", line: st.mark?.line) }
             for (k, v) in m {
+                if let key = k.string, Self.listKeys.contains(key) {
+                    guard let items = v.sequence?.map({ $0.string }), !items.contains(nil) else {
+                        throw RuleParseError("\(key) must be a list of strings", line: v.mark?.line)
+                    }
+                    lists[key, default: []] += items.compactMap { $0 }
+                    continue
+                }
                 guard let key = k.string, Self.statefulKeys.contains(key) else {
-                    throw RuleParseError("unknown stateful setting '\(k.string ?? "?")' (\(Self.statefulKeys.sorted().joined(separator: ", ")))", line: k.mark?.line)
+                    throw RuleParseError("unknown stateful setting '\(k.string ?? "?")' (\(Self.statefulKeys.union(Self.listKeys).sorted().joined(separator: ", ")))", line: k.mark?.line)
                 }
                 guard let n = v.int, n > 0 else { throw RuleParseError("\(key) must be a positive integer", line: v.mark?.line) }
                 stateful[key] = n
