@@ -2,7 +2,8 @@
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= release
 BIN = .build/$(CONFIG)/crosstrail
-# System libraries the build links: simdjson (JSON), libdeflate and zlib (gzip), SQLite (case store;
+# System libraries the build links: simdjson (JSON), libdeflate and zlib (gzip), LZ4 (spilled sorted
+# runs of large timelines), SQLite (case store;
 # the sqlite3 shell is used by tests to inspect stores), libxml2 (XML schema validation and AWS
 # responses) and libcurl (HTTPS fetchers), both found through pkg-config.
 APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev liblz4-dev libsqlite3-dev sqlite3 libxml2-dev libcurl4-openssl-dev pkg-config
