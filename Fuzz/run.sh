@@ -43,6 +43,8 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$ROOT/Fuzz/artifacts/$t"
   echo "== $t: ${SECONDS_EACH}s on $JOBS jobs"
   log="$ROOT/.build-fuzz/$t.log"
+  # Each target's job logs (fuzz-N.log) go to its own folder, so targets can run side by side.
+  work="$ROOT/.build-fuzz/work-$t"; mkdir -p "$work"; pushd "$work" > /dev/null
   set +e
   CROSSTRAIL_FUZZ_TARGET=$t ASAN_OPTIONS=detect_leaks=0 "$BIN" "$corpus" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
     -jobs="$JOBS" -workers="$JOBS" -artifact_prefix="$ROOT/Fuzz/artifacts/$t/" -print_final_stats=1 > "$log" 2>&1
@@ -53,4 +55,5 @@ for t in "${TARGETS[@]}"; do
   crashes=$(find "$ROOT/Fuzz/artifacts/$t" -type f | wc -l)
   echo "$t: $execs executions, $crashes crash/timeout artifacts" | tee -a "$ROOT/Fuzz/results/summary.txt"
   rm -f fuzz-*.log
+  popd > /dev/null
 done
