@@ -71,7 +71,7 @@ public enum FuzzTargets {
         if name.hasSuffix(".yaml") {
             _ = Inventory.load(paths: [], classificationFile: path)
         } else {
-            _ = Inventory.load(paths: [dir])
+            _ = Inventory.load(paths: [path])
         }
     }
 

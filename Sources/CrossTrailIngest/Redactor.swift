@@ -104,7 +104,7 @@ public enum Redactor {
 
     static func token(_ kind: String, _ value: [UInt8]) -> [UInt8] {
         let mac = HMAC<SHA256>.authenticationCode(for: value, using: SymmetricKey(data: keyBytes))
-        let hex = mac.prefix(6).map { String(format: "%02x", $0) }.joined()
+        let hex = mac.prefix(6).hexString
         return Array("[redacted:\(kind):\(hex)]".utf8)
     }
 

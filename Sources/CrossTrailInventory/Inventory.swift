@@ -63,7 +63,7 @@ public struct Inventory: Sendable {
             diagnostics.append(Diagnostic(.error, file: path, reason: error.reason))
             return
         }
-        var file = InventoryFile(path: path, bytes: bytes.count, sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(), kind: "unrecognized")
+        var file = InventoryFile(path: path, bytes: bytes.count, sha256: SHA256.hash(data: bytes).hexString, kind: "unrecognized")
         defer { files.append(file) }
         if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             do {

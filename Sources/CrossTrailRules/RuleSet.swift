@@ -44,7 +44,7 @@ public struct RuleSet: Sendable {
             errors += e
         }
         var set = RuleSet(rules: rules, errors: errors, settings: settings)
-        set.fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        set.fingerprint = hasher.finalize().hexString
         return set
     }
 
