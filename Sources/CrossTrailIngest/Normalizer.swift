@@ -146,6 +146,9 @@ final class Normalizer {
         }
         let params = f.requestParameters
         if keepRequestParameters, let params, params.kind != .null { e.requestParameters = nested.minified(params) }
+        if detail.contains(.responseElements), let response = f.responseElements, response.kind != .null {
+            e.responseElements = nested.minified(response)
+        }
         guard detail.contains(.resources) else { return .event(e) }
         var resources: [Resource] = []
         f.resources?.forEachElement { r in
@@ -513,9 +516,12 @@ public func hex64(_ v: UInt64) -> String {
 /// their format as the file readers do. One per thread.
 public final class RecordNormalizer {
     private let parser = JSONParser()
-    private let normalizer = Normalizer(filter: EventFilter())
+    private let normalizer: Normalizer
 
-    public init() {}
+    /// Everything decoded by default, response elements included (rule examples read them).
+    public init(detail: EventDetail = EventDetail.all.union(.responseElements)) {
+        normalizer = Normalizer(filter: EventFilter(), detail: detail)
+    }
 
     /// The event, or why the record is not one.
     public func normalize(_ text: String, source: String = "-") -> Swift.Result<AuditEvent, IngestError> {

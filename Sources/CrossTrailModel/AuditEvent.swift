@@ -120,6 +120,9 @@ public struct AuditEvent: Sendable, Hashable {
     public var resources: [Resource]
     /// The request parameters exactly as logged (minified JSON), kept but not interpreted.
     public var requestParameters: String?
+    /// CloudTrail `responseElements` as minified JSON, kept only when asked for
+    /// (`EventDetail.responseElements`, the analysis passes): rules read them, no output shows them.
+    public var responseElements: String?
     /// CloudTrail requestID / Databricks requestId (Databricks logs two records per long-running request).
     public var requestId: String?
     /// CloudTrail eventType (AwsApiCall, AwsConsoleSignIn, ...) or Databricks auditLevel.

@@ -114,5 +114,9 @@ public struct EventDetail: OptionSet, Sendable, Hashable {
     /// requestId, eventType, readOnly
     public static let request = EventDetail(rawValue: 1 << 5)
 
+    /// CloudTrail `responseElements` (raw JSON), for rules that read them. Not part of `all`:
+    /// no output format carries them, so only analysis passes ask for them.
+    public static let responseElements = EventDetail(rawValue: 1 << 6)
+
     public static let all: EventDetail = [.userAgent, .network, .location, .resources, .requestParameters, .request]
 }

@@ -4,11 +4,12 @@ import CrossTrailModel
 /// An event seen through the field names rules use: CloudTrail's (`eventName`, `eventSource`,
 /// `userIdentity.type`, `requestParameters.bucketName`, ...) as SigmaHQ's AWS rules write them,
 /// Databricks' (`serviceName`, `actionName`, `requestParams.*`, `userIdentity.email`), and
-/// crosstrail's own (`plane`, `service`, `action`, `actor`, `outcome`). Request parameters are
-/// parsed once, on first use.
+/// crosstrail's own (`plane`, `service`, `action`, `actor`, `outcome`). Request parameters and
+/// response elements are parsed once, on first use.
 public final class EventFields {
     public let event: AuditEvent
     private var parsedParams: JSON??
+    private var parsedResponse: JSON??
     private let reader: JSONDocumentReader
     /// Lowercased values by lowercased field name: rules ask for the same few fields again and again.
     private var lowered: [String: [[UInt8]]] = [:]
@@ -33,6 +34,13 @@ public final class EventFields {
         return p
     }
 
+    private var response: JSON? {
+        if let r = parsedResponse { return r }
+        let r = event.responseElements.flatMap { try? reader.parse(text: $0) }
+        parsedResponse = .some(r)
+        return r
+    }
+
     /// Every value of a field (several for arrays); empty when absent.
     public func values(_ field: String) -> [String] {
         let e = event, a = event.actor
@@ -42,6 +50,10 @@ public final class EventFields {
         for prefix in ["requestparameters.", "requestparams.", "request_params."] where lower.hasPrefix(prefix) {
             let path = field.dropFirst(prefix.count).split(separator: ".").map(String.init)
             return Self.collect(params, path)
+        }
+        if lower == "responseelements" { return one(e.responseElements) }
+        if lower.hasPrefix("responseelements."), lower != "responseelements.consolelogin" {
+            return Self.collect(response, field.dropFirst("responseelements.".count).split(separator: ".").map(String.init))
         }
         switch lower {
         case "eventname", "actionname", "action_name", "action": return [e.action]
@@ -55,8 +67,8 @@ public final class EventFields {
         case "useragent", "user_agent": return one(e.userAgent)
         case "errorcode": return one(e.outcome.errorCode)
         case "errormessage": return one(e.outcome.errorMessage)
-        case "outcome", "response.statuscode":
-            return lower == "outcome" ? [e.outcome.status.rawValue] : one(e.outcome.errorCode ?? (e.outcome.status == .success ? "200" : nil))
+        case "outcome", "status", "response.statuscode":
+            return lower != "response.statuscode" ? [e.outcome.status.rawValue] : one(e.outcome.errorCode ?? (e.outcome.status == .success ? "200" : nil))
         case "eventtype": return one(e.eventType)
         case "readonly": return one(e.readOnly.map { $0 ? "true" : "false" })
         case "vpcendpointid": return one(e.vpcEndpointId)
@@ -84,17 +96,17 @@ public final class EventFields {
     }
 
     /// Whether crosstrail can give the field a value (unknown fields never match: rules that
-    /// depend on them cannot fire, e.g. `responseElements.*`, which the timeline does not keep).
+    /// depend on them cannot fire).
     public static func isKnown(_ field: String) -> Bool {
         let lower = field.lowercased()
-        if ["requestparameters", "requestparams", "request_params"].contains(where: lower.hasPrefix) { return true }
+        if ["requestparameters", "requestparams", "request_params", "responseelements"].contains(where: lower.hasPrefix) { return true }
         return known.contains(lower)
     }
 
     static let known: Set<String> = [
         "eventname", "actionname", "action_name", "action", "eventsource", "servicename", "service_name", "service", "plane",
         "awsregion", "region", "recipientaccountid", "account", "workspaceid", "workspace_id", "workspace", "sourceipaddress",
-        "source_ip_address", "ip", "useragent", "user_agent", "errorcode", "errormessage", "outcome", "response.statuscode",
+        "source_ip_address", "ip", "useragent", "user_agent", "errorcode", "errormessage", "outcome", "status", "response.statuscode",
         "eventtype", "readonly", "vpcendpointid", "useridentity.type", "useridentity.arn", "useridentity.username",
         "useridentity.accountid", "useridentity.principalid", "useridentity.accesskeyid", "useridentity.email", "user_identity.email",
         "useridentity.sessioncontext.sessionissuer.arn", "useridentity.sessioncontext.sessionissuer.username",

@@ -68,6 +68,7 @@ struct EventInputOptions: ParsableArguments {
         filter.since = since.flatMap { Timestamp(iso: $0) }
         filter.until = until.flatMap { Timestamp(iso: $0) }
         var ingestor = Ingestor(filter: filter)
+        ingestor.detail.insert(.responseElements)  // rules read them
         if let workers { ingestor.workers = workers }
         var discovery: [Diagnostic] = []
         var files = Ingestor.discover(paths, diagnostics: &discovery)

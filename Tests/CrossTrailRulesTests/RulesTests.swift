@@ -124,10 +124,9 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
         #expect(errors.isEmpty, "\(errors)")
         #expect(rules.count == 57, "every SigmaHQ AWS CloudTrail rule loads")
         #expect(rules.allSatisfy { $0.product == "aws" && $0.applies(to: .aws) && !$0.applies(to: .databricks) })
-        // Rules whose every field crosstrail can resolve; the others read fields the timeline does not keep
-        // (responseElements, additionalEventData) and cannot fire.
+        // Every field of every rule resolves (responseElements included, kept for analysis passes).
         let resolvable = rules.filter { $0.fields.allSatisfy(EventFields.isKnown) }
-        #expect(resolvable.count == 53, "\(rules.count - resolvable.count) rules use unknown fields: \(rules.filter { !$0.fields.allSatisfy(EventFields.isKnown) }.map { $0.fields.filter { !EventFields.isKnown($0) } })")
+        #expect(resolvable.count == 57, "\(rules.count - resolvable.count) rules use unknown fields: \(rules.filter { !$0.fields.allSatisfy(EventFields.isKnown) }.map { $0.fields.filter { !EventFields.isKnown($0) } })")
         // Run them over the real CloudTrail records of panther-analysis' test data.
         let panther = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailIngestTests/Fixtures/panther/panther_cloudtrail_unique_logs.json").path
         var d = [Diagnostic]()
@@ -138,12 +137,31 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
             func accept(_ e: AuditEvent) { lock.lock(); events.append(e); lock.unlock() }
         }
         let sink = Collect()
-        _ = Ingestor(workers: 1).run(files: inputs) { _ in sink }
+        var ingestor = Ingestor(workers: 1)
+        ingestor.detail.insert(.responseElements)
+        _ = ingestor.run(files: inputs) { _ in sink }
         #expect(sink.events.count > 300)
         let set = RuleSet(rulesForTesting: rules)
         let matcher = RuleMatcher(set)
         for e in sink.events { matcher.evaluate(e) }
         let fired = Set(matcher.hits.keys.map(\.rule))
         #expect(fired.count >= 20, "SigmaHQ rules that fire on panther's samples: \(fired.sorted())")
+    }
+
+    /// A rule that reads `responseElements` fires on a real-shaped record, and not when the
+    /// response says otherwise.
+    @Test func responseElementsRulesFire() throws {
+        let (rules, errors) = RuleLoader.load(directory: Self.dir)
+        #expect(errors.isEmpty)
+        let restore = try #require(rules.first { $0.title.contains("Restore Public AWS RDS Instance") })
+        func record(_ publicly: Bool) throws -> AuditEvent {
+            let json = """
+            {"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dba","accountId":"111122223333","userName":"dba"},"eventTime":"2026-08-02T10:00:00Z","eventSource":"rds.amazonaws.com","eventName":"RestoreDBInstanceFromDBSnapshot","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.4","requestParameters":{"dBInstanceIdentifier":"restored","dBSnapshotIdentifier":"snap-1"},"responseElements":{"dBInstanceIdentifier":"restored","publiclyAccessible":\(publicly),"engine":"postgres"},"eventID":"rds-\(publicly)","eventType":"AwsApiCall","recipientAccountId":"111122223333"}
+            """
+            return try RecordNormalizer().normalize(json).get()
+        }
+        let matcher = RuleMatcher(RuleSet(rulesForTesting: [restore]))
+        for e in [try record(true), try record(false)] { matcher.evaluate(e) }
+        #expect(matcher.hits.values.flatMap(\.sample.ids) == ["rds-true"])
     }
 }
