@@ -42,20 +42,25 @@ final class ActorCache {
     /// (their exact bytes form the cache key).
     func actor(_ identity: JSONValue?, keys: [StaticString], build: () -> Actor) -> Actor {
         guard let identity, identity.isObject else { return build() }
-        scratch.removeAll(keepingCapacity: true)
+        // Built in a local (taken from and returned to `scratch`): appends to a class property
+        // each pay a dynamic exclusivity check.
+        var key: [UInt8] = []
+        swap(&key, &scratch)
+        defer { swap(&key, &scratch) }
+        key.removeAll(keepingCapacity: true)
         for k in keys {
             if let v = identity[k] {
-                if v.withStringBytes({ scratch.append(contentsOf: $0) }) == nil, let text = v.string {
-                    scratch.append(contentsOf: text.utf8)
+                if v.withStringBytes({ key.append(contentsOf: $0) }) == nil, let text = v.string {
+                    key.append(contentsOf: text.utf8)
                 }
             }
-            scratch.append(0)
+            key.append(0)
         }
-        let h = scratch.withUnsafeBytes { hash64($0) }
-        if let hit = table[h], hit.fingerprint == scratch { return hit.actor }
+        let h = key.withUnsafeBytes { hash64($0) }
+        if let hit = table[h], hit.fingerprint == key { return hit.actor }
         let a = build()
         if table.count >= 4096 { table.removeAll(keepingCapacity: true) }
-        table[h] = (scratch, a)
+        table[h] = (key, a)
         return a
     }
 }
