@@ -13,6 +13,8 @@ enum SpillFormat {
     /// Small blocks keep the merge's memory per run low (one raw and one compressed block).
     static let blockBytes = 128 << 10
     static let headerBytes = 8
+    /// Largest block (one rendered record can be a block of its own).
+    static let maxBlockBytes = 1 << 30
     /// LZ4 acceleration: 4 is about 20% faster than the default for 1–2% more bytes.
     static let acceleration: Int32 = 4
 }
@@ -35,6 +37,9 @@ final class SpillWriter {
 
     /// Adds one record (its full layout, length prefix included).
     func append(_ record: UnsafeRawBufferPointer) throws(IngestError) {
+        guard record.count <= SpillFormat.maxBlockBytes else {
+            throw IngestError(path: path, reason: "a rendered record of \(record.count) bytes is too large to spill (limit 1 GiB)")
+        }
         if !block.isEmpty, block.count + record.count > SpillFormat.blockBytes { try writeBlock() }
         block.append(contentsOf: record)
     }
@@ -128,7 +133,8 @@ final class FileRun: RunCursor {
         if got == 0 { current = nil; return }
         guard got == SpillFormat.headerBytes else { throw IngestError(path: path, reason: "truncated spill file") }
         let rawLength = Int(UInt32(littleEndian: header.0)), compressedLength = Int(UInt32(littleEndian: header.1))
-        guard rawLength > 0, compressedLength > 0, compressedLength <= Int(LZ4_compressBound(Int32(clamping: rawLength))) else {
+        guard rawLength > 0, rawLength <= SpillFormat.maxBlockBytes, compressedLength > 0,
+              compressedLength <= Int(LZ4_compressBound(Int32(clamping: rawLength))) else {
             throw IngestError(path: path, reason: "corrupt spill block header")
         }
         if raw.count < rawLength { raw.deallocate(); raw = .allocate(byteCount: rawLength, alignment: 8) }
