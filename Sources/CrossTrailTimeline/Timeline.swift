@@ -271,29 +271,34 @@ final class RunCollector: EventSink {
     }
 
     private func record(_ e: AuditEvent) {
-        scratch.removeAll(keepingCapacity: true)
-        withUnsafeBytes(of: UInt32(0)) { scratch.append(contentsOf: $0) }  // length, filled in below
-        withUnsafeBytes(of: e.time.millis.littleEndian) { scratch.append(contentsOf: $0) }
-        withUnsafeBytes(of: e.contentHash.littleEndian) { scratch.append(contentsOf: $0) }
-        scratch.append(e.plane == .aws ? 0 : 1)
+        // Rendered into a local taken from `scratch` (appends to a class property each pay a
+        // dynamic exclusivity check), then copied into the arena.
+        var r: [UInt8] = []
+        swap(&r, &scratch)
+        defer { swap(&r, &scratch) }
+        r.removeAll(keepingCapacity: true)
+        withUnsafeBytes(of: UInt32(0)) { r.append(contentsOf: $0) }  // length, filled in below
+        withUnsafeBytes(of: e.time.millis.littleEndian) { r.append(contentsOf: $0) }
+        withUnsafeBytes(of: e.contentHash.littleEndian) { r.append(contentsOf: $0) }
+        r.append(e.plane == .aws ? 0 : 1)
         let idBytes = e.id.utf8.prefix(Int(UInt16.max))
-        withUnsafeBytes(of: UInt16(idBytes.count).littleEndian) { scratch.append(contentsOf: $0) }
-        scratch.append(contentsOf: idBytes)
-        renderer.render(e, into: &scratch)
-        let length = UInt32(scratch.count - 4)
-        scratch.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, as: UInt32.self) }
+        withUnsafeBytes(of: UInt16(idBytes.count).littleEndian) { r.append(contentsOf: $0) }
+        r.append(contentsOf: idBytes)
+        renderer.render(e, into: &r)
+        let length = UInt32(r.count - 4)
+        r.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, as: UInt32.self) }
 
-        if used + scratch.count > (arena?.count ?? 0) {
+        if used + r.count > (arena?.count ?? 0) {
             if !offsets.isEmpty { spill() }
-            if scratch.count > (arena?.count ?? 0) {
+            if r.count > (arena?.count ?? 0) {
                 // The first record, or one larger than the budget: (re)allocate to fit.
                 arena?.deallocate()
-                arena = .allocate(byteCount: max(budget, scratch.count), alignment: 8)
+                arena = .allocate(byteCount: max(budget, r.count), alignment: 8)
             }
         }
         let start = used
-        scratch.withUnsafeBytes { arena!.baseAddress!.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        used += scratch.count
+        r.withUnsafeBytes { arena!.baseAddress!.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        used += r.count
         offsets.append(start)
     }
 
