@@ -446,11 +446,12 @@ struct Merger {
     }
 }
 
-/// A private temporary directory for spill files, removed after the run.
-final class SpillDirectory: @unchecked Sendable {
-    let path: String
+/// A private temporary directory (mode 0700) for spill files, removed after the run. Public so a
+/// command can remove it when interrupted.
+public final class SpillDirectory: @unchecked Sendable {
+    public let path: String
 
-    init(parent: String) throws {
+    public init(parent: String) throws {
         var template = Array((parent + "/crosstrail-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else {
             throw IngestError(path: parent, reason: "cannot create a temporary directory: \(String(cString: strerror(errno)))")
@@ -458,7 +459,7 @@ final class SpillDirectory: @unchecked Sendable {
         path = String(cString: p)
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 private final class CollectorBox: @unchecked Sendable {

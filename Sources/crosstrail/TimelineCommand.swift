@@ -167,6 +167,19 @@ struct TimelineCommand: ParsableCommand {
                 return Self.sessionGlob(key)
             }
         }
+        // Spills go to a private folder this command owns, so an interrupt can remove them (and
+        // the incomplete output file) before exiting with 130.
+        let temporary = try SpillDirectory(parent: options.temporaryDirectory)
+        options.temporaryDirectory = temporary.path
+        let partial = output
+        let interrupt = InterruptCleanup(message: "interrupted; temporary files\(partial == nil ? "" : " and the incomplete output") removed") {
+            temporary.remove()
+            if let partial { unlink(partial) }
+        }
+        defer {
+            interrupt.cancel()
+            temporary.remove()
+        }
         let sink = try output.map { try OutputSink(path: $0) } ?? OutputSink(fd: 1)
         let progress = IngestProgress(totalFiles: files.count)
         let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)

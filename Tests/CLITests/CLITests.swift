@@ -26,6 +26,35 @@ import TestSupport
         #expect(table.stdout.contains("workspaceConfEdit"))
     }
 
+    /// Ctrl-C during a timeline that spills removes the spill files and the incomplete output.
+    @Test func interruptedTimelineLeavesNoTemporaryFiles() throws {
+        let dir = try TestPaths.temporaryDirectory("timeline-interrupt")
+        let temp = dir.appendingPathComponent("tmp"), out = dir.appendingPathComponent("timeline.jsonl")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+        let logs = TestPaths.packageRoot.appendingPathComponent("Samples/logs").path
+        let p = Process()
+        p.executableURL = TestPaths.executable
+        // The Samples twenty times over (duplicates are dropped), with the smallest budget (8 MiB): it spills.
+        p.arguments = ["timeline"] + Array(repeating: logs, count: 20) + ["--memory", "8", "--temp-dir", temp.path, "-o", out.path, "-q"]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        var waited = 0
+        while waited < 500, (try FileManager.default.contentsOfDirectory(atPath: temp.path)).isEmpty { usleep(5_000); waited += 1 }
+        usleep(50_000)
+        p.interrupt()
+        p.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp.path).isEmpty, "no spill folder left")
+        if p.terminationStatus == 130 {
+            #expect(!FileManager.default.fileExists(atPath: out.path), "the incomplete output is removed")
+            #expect(message.contains("interrupted; temporary files and the incomplete output removed"))
+        } else {
+            #expect(p.terminationStatus == 0, "finished before the signal: then the output is complete")
+            #expect(try #require(parseJSONLines(String(contentsOf: out, encoding: .utf8))).count > 4000)
+        }
+    }
+
     @Test func strictExitsThreeAndStatsAccountForEveryRecord() throws {
         let dir = try TestPaths.temporaryDirectory("cli")
         let stats = dir.appendingPathComponent("stats.json").path
