@@ -138,7 +138,11 @@ public enum RuleLoader {
         var out = [FieldTest]()
         for (k, v) in m {
             guard let key = k.string else { continue }
-            let parts = key.split(separator: "|").map(String.init)
+            let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            // An empty name (`|contains`, or a key left empty by a YAML anchor) was an index out of range (found by fuzzing).
+            guard let field = parts.first, !field.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw RuleParseError("a selection key needs a field name", line: k.mark?.line)
+            }
             var op = FieldTest.Op.equals, all = false
             for mod in parts.dropFirst() {
                 switch mod.lowercased() {
@@ -155,10 +159,10 @@ public enum RuleLoader {
             switch v {
             case .sequence(let s): values = s.map { $0.scalar.map(\.string).flatMap { $0 == "null" ? nil : $0 } }
             case .scalar(let s): values = [s.string == "null" || s.string == "~" || s.string.isEmpty && s.style == .plain ? nil : s.string]
-            default: throw RuleParseError("field '\(parts[0])' needs a value or a list of values", line: v.mark?.line)
+            default: throw RuleParseError("field '\(field)' needs a value or a list of values", line: v.mark?.line)
             }
-            do { out.append(try FieldTest(field: parts[0], op: op, all: all, values: values)) } catch {
-                throw RuleParseError("field '\(parts[0])': invalid regular expression", line: v.mark?.line)
+            do { out.append(try FieldTest(field: field, op: op, all: all, values: values)) } catch {
+                throw RuleParseError("field '\(field)': invalid regular expression", line: v.mark?.line)
             }
         }
         return out

@@ -57,6 +57,9 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
             ("title: x\ndetection:\n  s:\n    eventName: x\n  condition: s and t\n", "unknown selection 't'", 5),
             ("title: x\ndetection:\n  keywords:\n    - evil\n  condition: keywords\n", "keyword lists", 4),
             ("title: x\ndetection:\n  s:\n    eventName|re: '(['\n  condition: s\n", "invalid regular expression", 4),
+            // Found by fuzzing (an index out of range before): keys without a field name.
+            ("title: x\ndetection:\n  s:\n    '|contains': x\n  condition: s\n", "a selection key needs a field name", 4),
+            ("title: x\ndetection:\n  s:\n    &anchor: x\n  condition: s\n", "a selection key needs a field name", 4),
         ]
         for (yaml, reason, line) in cases {
             let (rules, errors) = RuleLoader.load(yaml: yaml, file: "bad.yml")
