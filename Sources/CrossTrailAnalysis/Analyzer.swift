@@ -14,6 +14,9 @@ public struct ScanResult: Sendable {
 }
 
 public enum Analyzer {
+    /// The stateful detections `scan` runs besides the Sigma rules (Docs/rules.md describes each).
+    public static var statefulRuleIDs: [String] { StatefulRules.ids.sorted() }
+
     /// Runs the identity correlation and the permission rules. Events are optional: without
     /// them, usage-based findings (unused permissions, flat access) are skipped.
     public static func scan(_ inv: Inventory, _ obs: Observations, rules: RuleSet? = nil, options: AnalysisOptions = AnalysisOptions()) -> ScanResult {

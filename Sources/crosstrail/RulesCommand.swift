@@ -1,4 +1,5 @@
 import ArgumentParser
+import CrossTrailAnalysis
 import CrossTrailRules
 import Foundation
 
@@ -22,6 +23,12 @@ struct RulesCommand: ParsableCommand {
             }
             lines.append("\(set.rules.count) rules" + (set.errors.isEmpty ? "" : ", \(set.errors.count) not loaded:"))
             lines += set.errors.map { "  " + $0.description.terminalSafe }
+            let stateful = Analyzer.statefulRuleIDs
+            lines.append("\nStateful detections (counted over time; Docs/rules.md), \(stateful.count): " + stateful.joined(separator: ", "))
+            let settings = set.settings.stateful.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                + set.settings.lists.sorted { $0.key < $1.key }.map { "\($0.key)=[\($0.value.joined(separator: ", "))]" }
+            if !settings.isEmpty { lines.append("Settings from --rules: " + settings.joined(separator: "; ").terminalSafe) }
+            if !set.settings.allowlist.isEmpty { lines.append("Allowlist entries: \(set.settings.allowlist.count)") }
             print(lines.joined(separator: "\n"))
             if !set.errors.isEmpty { throw ExitCode(1) }
         }
