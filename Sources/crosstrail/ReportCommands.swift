@@ -299,7 +299,9 @@ final class InterruptCleanup: @unchecked Sendable {
             s.setEventHandler {
                 cleanup()
                 FileHandle.standardError.write(Data("crosstrail: \(message)\n".utf8))
-                exit(130)
+                // _exit, not exit: worker threads are still running, and exit's static destructors
+                // (C++ libraries) under their feet aborted the process now and then (SIGABRT, not 130).
+                _exit(130)
             }
             s.resume()
             sources.append(s)
