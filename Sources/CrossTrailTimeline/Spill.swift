@@ -67,23 +67,10 @@ final class SpillWriter {
             dst.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
         }
         let length = SpillFormat.headerBytes + Int(n)
-        let written = compressed.withUnsafeBytes { writeAll(UnsafeRawBufferPointer(rebasing: $0[..<length])) }
-        if let failure = written { throw failure }
-        block.removeAll(keepingCapacity: true)
-    }
-
-    /// Writes all of `data`; returns the error, if any.
-    private func writeAll(_ data: UnsafeRawBufferPointer) -> IngestError? {
-        var off = 0
-        while off < data.count {
-            let n = write(fd, data.baseAddress! + off, data.count - off)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return IngestError(path: path, reason: "cannot write spill file: \(String(cString: strerror(errno)))")
-            }
-            off += n
+        if let code = compressed.withUnsafeBytes({ writeFully(fd, UnsafeRawBufferPointer(rebasing: $0[..<length])) }) {
+            throw IngestError(path: path, reason: "cannot write spill file: \(String(cString: strerror(code)))")
         }
-        return nil
+        block.removeAll(keepingCapacity: true)
     }
 }
 

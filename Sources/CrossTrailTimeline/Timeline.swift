@@ -173,16 +173,25 @@ public final class OutputSink: @unchecked Sendable {
     }
 
     static func writeAll(_ fd: Int32, _ data: [UInt8]) throws(IngestError) {
-        var off = 0
-        while off < data.count {
-            let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw IngestError(path: "output", reason: String(cString: strerror(errno)))
-            }
-            off += n
+        if let code = data.withUnsafeBytes({ writeFully(fd, $0) }) {
+            throw IngestError(path: "output", reason: String(cString: strerror(code)))
         }
     }
+}
+
+/// Writes all of `data` to `fd`, retrying interrupted and partial writes; returns the `errno` of a
+/// failed write, or nil.
+func writeFully(_ fd: Int32, _ data: UnsafeRawBufferPointer) -> Int32? {
+    var off = 0
+    while off < data.count {
+        let n = Glibc.write(fd, data.baseAddress! + off, data.count - off)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        off += n
+    }
+    return nil
 }
 
 /// Record layout in runs: [u32 length of the rest][i64 time][u64 content hash][u8 plane][u16 id length][id][body].
