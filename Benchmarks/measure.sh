@@ -1,4 +1,10 @@
-# Sourced by the benchmark scripts. Needs $OUT.
+# Sourced by the benchmark scripts. Needs $OUT and $BIN.
+# corpus DIR EVENTS DAYS RECORDS_PER_FILE: generates a synthetic log corpus into DIR unless it exists
+corpus() {
+  [ -d "$1/logs" ] && return
+  echo "generating $1 ($2 events)"
+  "$BIN" samples --logs-only --out "$1" --events "$2" --days "$3" --records-per-file "$4"
+}
 # measure NAME CMD: prints wall seconds and peak RSS (KB; for pipelines, the largest process)
 measure() {
   local name=$1 t0 t1

@@ -9,7 +9,7 @@ OUT=Benchmarks/results
 mkdir -p "$OUT/raw" Benchmarks/corpus
 . Benchmarks/measure.sh
 C700=Benchmarks/corpus/700k
-[ -d "$C700/logs" ] || "$BIN" samples --logs-only --out "$C700" --events 700000 --days 30 --records-per-file 1000
+corpus "$C700" 700000 30 1000
 PACK=$OUT/raw/pack-700k
 rm -rf "$PACK" "$PACK.zip"
 report="$OUT/latest-report.md"

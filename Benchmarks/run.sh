@@ -46,10 +46,7 @@ report="$OUT/latest.md"
 for size in $SIZES; do
   read -r n days <<<"$(events_for "$size")"
   corpus=Benchmarks/corpus/$size
-  if [ ! -d "$corpus/logs" ]; then
-    echo "generating $corpus ($n events)"
-    "$BIN" samples --logs-only --out "$corpus" --events "$n" --days "$days" --records-per-file 1000
-  fi
+  corpus "$corpus" "$n" "$days" 1000
   bytes=$(find "$corpus/logs" -name '*.gz' -print0 | xargs -0 cat | zcat | wc -c)
   events=$(( n + 22 ))
   echo "$size: $events events, $(( bytes / 1048576 )) MB of JSON"

@@ -8,9 +8,9 @@ OUT=Benchmarks/results
 mkdir -p "$OUT/raw" Benchmarks/corpus
 . Benchmarks/measure.sh
 C700=Benchmarks/corpus/700k
-[ -d "$C700/logs" ] || "$BIN" samples --logs-only --out "$C700" --events 700000 --days 30 --records-per-file 1000
+corpus "$C700" 700000 30 1000
 C1000=Benchmarks/corpus/store-1000
-[ -d "$C1000/logs" ] || "$BIN" samples --logs-only --out "$C1000" --events 350000 --days 30 --records-per-file 250
+corpus "$C1000" 350000 30 250
 DB=$OUT/raw/store.db DB1000=$OUT/raw/store-1000.db
 rm -f "$DB"* "$DB1000"* "$C1000/logs/zz-new-delivery.json.gz"
 report="$OUT/latest-store.md"
