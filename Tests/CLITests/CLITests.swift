@@ -73,14 +73,7 @@ import TestSupport
         // Every input is listed with the SHA-256 of its bytes as stored.
         let inputs = try #require(json["inputs"] as? [[String: Any]])
         #expect(inputs.count == 1)
-        let sum = Process()
-        sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        sum.arguments = [input]
-        let pipe = Pipe()
-        sum.standardOutput = pipe
-        try sum.run()
-        let digest = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
-        sum.waitUntilExit()
+        let digest = try runProcess(URL(fileURLWithPath: "/usr/bin/sha256sum"), [input]).stdout.prefix(64)
         #expect(inputs[0]["sha256"] as? String == String(digest))
         #expect(inputs[0]["bytes"] as? Int == (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int))
         let diags = try #require(json["diagnostics"] as? [[String: Any]])

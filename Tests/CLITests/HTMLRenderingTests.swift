@@ -58,24 +58,12 @@ import TestSupport
     }
 
     /// Runs headless Chromium with no network at all (every host resolves to nothing).
-    static func chromium(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: chromium)
-        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                       "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
-                       "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
-                       "--user-data-dir=" + (try TestPaths.temporaryDirectory("chromium-profile")).path] + args
-        // Standard error goes to a file, so neither pipe can fill up while the other is read.
-        let errFile = try TestPaths.temporaryDirectory("chromium-log").appendingPathComponent("stderr.txt")
-        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = try FileHandle(forWritingTo: errFile)
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let errText = (try? Data(contentsOf: errFile)) ?? Data()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errText, as: UTF8.self))
+    static func chromium(_ args: [String]) throws -> CommandResult {
+        try runProcess(URL(fileURLWithPath: chromium),
+                       ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
+                        "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
+                        "--user-data-dir=" + (try TestPaths.temporaryDirectory("chromium-profile")).path] + args)
     }
 
     @Test func hostileEventsRenderAsTextAndNoScriptRuns() throws {

@@ -141,12 +141,8 @@ import TestSupport
         let dir = try TestPaths.temporaryDirectory("openssl")
         let key = dir.appendingPathComponent("k.pem").path, pub = dir.appendingPathComponent("k.pub").path
         for args in [["genpkey", "-algorithm", "ed25519", "-out", key], ["pkey", "-in", key, "-pubout", "-out", pub]] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            p.arguments = args
-            try p.run()
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0)
+            let p = try runProcess(URL(fileURLWithPath: "/usr/bin/openssl"), args)
+            #expect(p.status == 0, "\(p.stderr)")
         }
         let out = dir.appendingPathComponent("pack")
         #expect(try Self.report(out, ["--sign", key]).status == 0)
@@ -156,14 +152,10 @@ import TestSupport
         let sig = try #require(Data(base64Encoded: String(contentsOf: out.appendingPathComponent("manifest.sig"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
         try sig.write(to: dir.appendingPathComponent("sig.bin"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", out.appendingPathComponent("manifest.json").path,
-                       "-sigfile", dir.appendingPathComponent("sig.bin").path]
-        p.standardOutput = Pipe()
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "openssl rejects the signature")
+        let p = try runProcess(URL(fileURLWithPath: "/usr/bin/openssl"),
+                               ["pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", out.appendingPathComponent("manifest.json").path,
+                                "-sigfile", dir.appendingPathComponent("sig.bin").path])
+        #expect(p.status == 0, "openssl rejects the signature: \(p.stderr)")
     }
 
     @Test func existingOutputIsNeverHalfReplaced() throws {
@@ -275,17 +267,8 @@ import TestSupport
             n += 1
         print(n)
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, Self.keys, Self.logs]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(errors)")
-        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "8")
+        let p = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, Self.keys, Self.logs])
+        #expect(p.status == 0, "\(p.stderr)")
+        #expect(p.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "8")
     }
 }

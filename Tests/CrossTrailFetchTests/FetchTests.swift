@@ -67,20 +67,12 @@ import TestSupport
             inputs.append(["method": c.r.method, "url": signed.url, "headers": Dictionary(uniqueKeysWithValues: c.r.headers.map { ($0.0, $0.1) }),
                            "body": c.r.body.map(Int.init), "service": c.r.service, "region": c.r.region, "token": c.token as Any])
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // botocore's add_auth reads the clock: pin it to the same instant.
-        p.arguments = ["python3", "-c", "import datetime, botocore.auth as b\nclass D(datetime.datetime):\n    @classmethod\n    def utcnow(cls): return cls(2026,8,1,9,30,0)\n    @classmethod\n    def now(cls, tz=None): return cls(2026,8,1,9,30,0, tzinfo=tz)\nb.datetime.datetime = D\n" + script]
-        let stdin = Pipe(), stdout = Pipe()
-        p.standardInput = stdin
-        p.standardOutput = stdout
-        try p.run()
-        stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: inputs))
-        try stdin.fileHandleForWriting.close()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        let theirs = try #require(try JSONSerialization.jsonObject(with: data) as? [String])
+        let pinned = "import datetime, botocore.auth as b\nclass D(datetime.datetime):\n    @classmethod\n    def utcnow(cls): return cls(2026,8,1,9,30,0)\n    @classmethod\n    def now(cls, tz=None): return cls(2026,8,1,9,30,0, tzinfo=tz)\nb.datetime.datetime = D\n"
+        let p = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", pinned + script],
+                               stdin: try JSONSerialization.data(withJSONObject: inputs))
+        #expect(p.status == 0, "\(p.stderr)")
+        let theirs = try #require(try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [String])
         #expect(theirs.count == ours.count)
         for (a, b) in zip(ours, theirs) { #expect(a == b) }
     }

@@ -27,13 +27,25 @@ public struct CommandResult: Sendable {
 /// Runs the built `crosstrail` with arguments, writing `stdin` (when given) to its standard input
 /// through a pipe; never touches the network.
 public func runCrossTrail(_ arguments: [String], cwd: URL? = nil, stdin: Data? = nil) throws -> CommandResult {
+    try runProcess(TestPaths.executable, arguments, cwd: cwd, stdin: stdin)
+}
+
+/// Runs a program and collects its exit status and output. Standard error goes to a file, so neither
+/// pipe can fill up while the other is read; `environment` entries are added to this process's.
+public func runProcess(_ executable: URL, _ arguments: [String], cwd: URL? = nil, stdin: Data? = nil,
+                       environment: [String: String] = [:]) throws -> CommandResult {
     let p = Process()
-    p.executableURL = TestPaths.executable
+    p.executableURL = executable
     p.arguments = arguments
     if let cwd { p.currentDirectoryURL = cwd }
-    let out = Pipe(), err = Pipe(), input = Pipe()
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, b in b } }
+    let errDir = try TestPaths.temporaryDirectory("stderr")
+    defer { try? FileManager.default.removeItem(at: errDir) }
+    let errFile = errDir.appendingPathComponent("err.txt")
+    _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+    let out = Pipe(), input = Pipe()
     p.standardOutput = out
-    p.standardError = err
+    p.standardError = try FileHandle(forWritingTo: errFile)
     if stdin != nil { p.standardInput = input }
     try p.run()
     if let stdin {
@@ -44,9 +56,9 @@ public func runCrossTrail(_ arguments: [String], cwd: URL? = nil, stdin: Data? =
         writer.start()
     }
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                         stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
 }
 
 /// Parses JSON lines into dictionaries; fails the caller's expectation by returning nil on a bad line.
@@ -201,18 +213,5 @@ public func runPython(_ script: String, _ args: [String], environment: [String: 
 
 /// Runs the CLI with extra environment variables.
 public func runCrossTrail(_ arguments: [String], environment: [String: String]) throws -> CommandResult {
-    let p = Process()
-    p.executableURL = TestPaths.executable
-    p.arguments = arguments
-    p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, b in b }
-    let errFile = try TestPaths.temporaryDirectory("stderr").appendingPathComponent("err.txt")
-    _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = try FileHandle(forWritingTo: errFile)
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
+    try runProcess(TestPaths.executable, arguments, environment: environment)
 }
