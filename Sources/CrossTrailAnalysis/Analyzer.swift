@@ -11,6 +11,9 @@ public struct ScanResult: Sendable {
     public var graph: IdentityGraph
     /// Rules that could not run (usage and event rules without events): their earlier findings stand.
     public var skippedRules: Set<String>
+    /// What this run saw that later runs judge against (first reads of classified data, sharing
+    /// addresses, trail selectors): a case store records it.
+    public var baselineFacts: [BaselineFact]
 }
 
 public enum Analyzer {
@@ -18,8 +21,10 @@ public enum Analyzer {
     public static var statefulRuleIDs: [String] { StatefulRules.ids.sorted() }
 
     /// Runs the identity correlation and the permission rules. Events are optional: without
-    /// them, usage-based findings (unused permissions, flat access) are skipped.
-    public static func scan(_ inv: Inventory, _ obs: Observations, rules: RuleSet? = nil, options: AnalysisOptions = AnalysisOptions()) -> ScanResult {
+    /// them, usage-based findings (unused permissions, flat access) are skipped. `history` is what
+    /// earlier scans recorded in a case store (see `ScanResult.baselineFacts`).
+    public static func scan(_ inv: Inventory, _ obs: Observations, rules: RuleSet? = nil, options: AnalysisOptions = AnalysisOptions(),
+                            history: BaselineHistory = BaselineHistory()) -> ScanResult {
         let graph = IdentityGraph.build(inv, obs)
         var (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
         if let rules { findings += eventFindings(obs, rules, graph) }
@@ -39,7 +44,7 @@ public enum Analyzer {
             stateful.trustedAccounts.formUnion(lists["trusted_accounts"] ?? [])
             stateful.approvedInitScripts += (lists["approved_init_script_locations"] ?? []).map { Glob($0) }
         }
-        if obs.events > 0 { findings += StatefulRules.run(obs, inv, graph, stateful) }
+        if obs.events > 0 { findings += StatefulRules.run(obs, inv, graph, stateful, history) }
         // Allowlisted findings stay visible, marked suppressed with the reason.
         if let allow = rules?.settings.allowlist, !allow.isEmpty {
             let today = String(Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000)).iso8601.prefix(10))
@@ -56,7 +61,8 @@ public enum Analyzer {
             if a.rule != b.rule { return a.rule < b.rule }
             return a.id < b.id
         }, flatness: flat, graph: graph,
-           skippedRules: obs.events > 0 ? [] : PermissionRules.usageRules.union(StatefulRules.ids).union(rules?.rules.map(\.id) ?? []))
+           skippedRules: obs.events > 0 ? [] : PermissionRules.usageRules.union(StatefulRules.ids).union(rules?.rules.map(\.id) ?? []),
+           baselineFacts: BaselineHistory.facts(obs, graph))
     }
 }
 

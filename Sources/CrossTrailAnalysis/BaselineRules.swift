@@ -3,14 +3,15 @@ import CrossTrailModel
 
 /// Stateful rules that compare with what came before: changes judged against the previous
 /// configuration or a settings list, and behaviour judged against the period's first days
-/// (`baseline_days`) or the reader's own typical hour.
+/// (`baseline_days`) or the reader's own typical hour. With a case store, the baseline also holds
+/// what earlier scans recorded (`BaselineHistory`).
 enum BaselineRules {
     static let ids: Set<String> = ["s3-cross-account-policy", "ct-data-events-dropped", "dbx-init-script-unapproved",
                                    "classified-first-access", "dbx-delta-sharing-new-address", "classified-read-spike"]
 
-    static func run(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
-        crossAccountPolicies(obs, graph, o) + droppedDataEvents(obs, graph) + unapprovedInitScripts(obs, graph, o)
-            + firstAccess(obs, graph, o) + newSharingAddresses(obs, o) + readSpikes(obs, graph, o)
+    static func run(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions, _ history: BaselineHistory) -> [Finding] {
+        crossAccountPolicies(obs, graph, o) + droppedDataEvents(obs, graph, history) + unapprovedInitScripts(obs, graph, o)
+            + firstAccess(obs, graph, o, history) + newSharingAddresses(obs, o, history) + readSpikes(obs, graph, o)
     }
 
     static func subject(_ actor: String, _ graph: IdentityGraph) -> Subject {
@@ -18,11 +19,20 @@ enum BaselineRules {
                 email: actor.contains("@") ? actor : nil, person: graph.person(forKey: actor))
     }
 
-    /// The end of the baseline window, when the period is long enough to have one.
-    static func baselineEnd(_ obs: Observations, _ o: StatefulOptions) -> Timestamp? {
-        guard let first = obs.first, let last = obs.last else { return nil }
+    /// The end of the baseline window (`baseline_days` after the first event seen, in this run or
+    /// a recorded one), when this run's events reach past it.
+    static func baselineEnd(_ obs: Observations, _ o: StatefulOptions, _ history: BaselineHistory) -> Timestamp? {
+        guard let seen = obs.first, let last = obs.last else { return nil }
+        let first = min(seen, history.observed?.first ?? seen)
         let end = first.millis + Int64(o.baselineDays) * 86_400_000
         return last.millis > end ? Timestamp(millis: end) : nil
+    }
+
+    /// True when a pair first seen at `current` in this run is new after `end`: not seen before
+    /// `end`, and not first seen in an earlier run (whose scan reported it then). A run that reads
+    /// the same files again sees the same first time and reports it again.
+    static func firstSeenHere(_ current: Timestamp, recorded: Timestamp?, after end: Timestamp) -> Bool {
+        current.millis >= end.millis && current <= (recorded ?? current)
     }
 
     /// Bucket policies granting access to accounts other than the bucket's and the trusted ones.
@@ -44,11 +54,13 @@ enum BaselineRules {
 
     /// `PutEventSelectors` calls that stop logging data or management events, each compared with
     /// the trail's previous selectors in the period.
-    static func droppedDataEvents(_ obs: Observations, _ graph: IdentityGraph) -> [Finding] {
+    static func droppedDataEvents(_ obs: Observations, _ graph: IdentityGraph, _ history: BaselineHistory) -> [Finding] {
         var out: [Finding] = []
         for (trail, changes) in obs.selectorChanges.sorted(by: { $0.key < $1.key }) {
-            var before: ChangeChecks.Selectors?
-            for c in changes.sorted(by: { ($0.time, $0.eventId) < ($1.time, $1.eventId) }) {
+            let ordered = changes.sorted(by: { ($0.time, $0.eventId) < ($1.time, $1.eventId) })
+            // The first change of the run is compared with the selectors recorded before it, if any.
+            var before = ordered.first.flatMap { history.selectors(of: trail, before: $0.time) }
+            for c in ordered {
                 let drops = c.selectors.drops(comparedTo: before)
                 before = c.selectors
                 guard !drops.isEmpty else { continue }
@@ -89,14 +101,17 @@ enum BaselineRules {
 
     /// People who first read a classified resource after the baseline window: new readers of
     /// sensitive data are what access reviews ask about.
-    static func firstAccess(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
-        guard let end = baselineEnd(obs, o) else { return [] }
+    static func firstAccess(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions, _ history: BaselineHistory) -> [Finding] {
+        guard let end = baselineEnd(obs, o, history) else { return [] }
+        var readBefore = Set(history.firstReads.filter { $0.value < end }.map(\.key.a))
         var out: [Finding] = []
         for (resource, readers) in StatefulRules.classifiedReaders(obs, graph).sorted(by: { $0.key < $1.key }) {
             // Only resources read during the baseline: a resource first read later is new itself.
-            guard readers.values.contains(where: { ($0.sample.first?.millis ?? .max) < end.millis }) else { continue }
+            if readers.values.contains(where: { ($0.sample.first?.millis ?? .max) < end.millis }) { readBefore.insert(resource) }
+            guard readBefore.contains(resource) else { continue }
             for (reader, read) in readers.sorted(by: { $0.key < $1.key }) {
-                guard let first = read.sample.first, first.millis >= end.millis else { continue }
+                guard let first = read.sample.first,
+                      firstSeenHere(first, recorded: history.firstReads[Observations.Pair(resource, reader)], after: end) else { continue }
                 out.append(Finding(
                     rule: "classified-first-access", severity: .medium,
                     title: "\(reader) first read \(resource) on \(first.iso8601.prefix(10)), after the \(o.baselineDays)-day baseline",
@@ -115,16 +130,20 @@ enum BaselineRules {
 
     /// Delta Sharing recipients querying, and users changing shares or recipients, from addresses
     /// not seen in the baseline window.
-    static func newSharingAddresses(_ obs: Observations, _ o: StatefulOptions) -> [Finding] {
-        guard let end = baselineEnd(obs, o) else { return [] }
+    static func newSharingAddresses(_ obs: Observations, _ o: StatefulOptions, _ history: BaselineHistory) -> [Finding] {
+        guard let end = baselineEnd(obs, o, history) else { return [] }
         var byWho: [String: [(address: String, sample: EventSample)]] = [:]
         for (pair, sample) in obs.sharingAddresses { byWho[pair.a, default: []].append((pair.b, sample)) }
         return byWho.sorted { $0.key < $1.key }.compactMap { who, seen in
-            let fresh = seen.filter { ($0.sample.first?.millis ?? .min) >= end.millis }.sorted { $0.address < $1.address }
+            let fresh = seen.filter { s in
+                s.sample.first.map { firstSeenHere($0, recorded: history.sharingAddresses[Observations.Pair(who, s.address)], after: end) } ?? false
+            }.sorted { $0.address < $1.address }
             guard !fresh.isEmpty else { return nil }
             var sample = EventSample()
             for f in fresh { sample.merge(f.sample) }
-            let known = seen.count - fresh.count
+            let freshAddresses = Set(fresh.map(\.address))
+            let known = Set(seen.map(\.address) + history.sharingAddresses.keys.filter { $0.a == who }.map(\.b))
+                .subtracting(freshAddresses).count
             return Finding(
                 rule: "dbx-delta-sharing-new-address", severity: .medium,
                 title: "Delta Sharing by \(who) from new address(es) \(fresh.map(\.address).joined(separator: ", "))",

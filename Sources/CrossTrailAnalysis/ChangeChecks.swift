@@ -40,6 +40,25 @@ enum ChangeChecks {
         /// Read/write types of the classic selectors that log management or data events.
         var readWrite: Set<String> = []
 
+        /// `data=2;management=true;readWrite=All,WriteOnly`: how a case store keeps the last
+        /// selectors of a trail between scans.
+        var encoded: String {
+            "data=\(dataSelectors);management=\(managementEvents);readWrite=\(readWrite.sorted().joined(separator: ","))"
+        }
+
+        init() {}
+
+        /// Reads `encoded`; nil for anything else.
+        init?(encoded: String) {
+            let fields = encoded.split(separator: ";", omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[0].hasPrefix("data="), let n = Int(fields[0].dropFirst(5)), n >= 0,
+                  fields[1].hasPrefix("management="), let m = Bool(String(fields[1].dropFirst(11))),
+                  fields[2].hasPrefix("readWrite=") else { return nil }
+            dataSelectors = n
+            managementEvents = m
+            readWrite = Set(fields[2].dropFirst(10).split(separator: ",").map(String.init))
+        }
+
         func drops(comparedTo before: Selectors?) -> [String] {
             var out: [String] = []
             if dataSelectors == 0 {

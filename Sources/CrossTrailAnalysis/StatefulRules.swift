@@ -39,9 +39,10 @@ enum StatefulRules {
                                    "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max"])
         .union(BaselineRules.ids)
 
-    static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
+    static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions,
+                    _ history: BaselineHistory) -> [Finding] {
         bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph) + sensitiveInLogs(obs, graph)
-            + longLivedTokens(obs, graph, o) + BaselineRules.run(obs, graph, o)
+            + longLivedTokens(obs, graph, o) + BaselineRules.run(obs, graph, o, history)
     }
 
     /// Databricks tokens created with a lifetime above the maximum (`max_token_lifetime_days`).

@@ -129,6 +129,15 @@ public final class CaseStore: @unchecked Sendable {
                 CREATE INDEX links_target ON links(target);
                 """)
         }
+        m.registerMigration("v3-baselines") { db in
+            // What scans learnt is normal (BaselineFact): first and last seen of each pair.
+            try db.execute(sql: """
+                CREATE TABLE baseline (
+                    kind TEXT NOT NULL, subject TEXT NOT NULL, object TEXT NOT NULL,
+                    first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, run INTEGER NOT NULL,
+                    PRIMARY KEY (kind, subject, object)) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 
@@ -216,6 +225,14 @@ extension CaseStore {
                     ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, events = excluded.events
                     """, arguments: [run])
                 try db.execute(sql: "UPDATE runs SET events_added = ?, files_read = (SELECT count(*) FROM other.files) WHERE id = ?", arguments: [events, run])
+                // Baselines combine like those of one store (stores before v3 have none).
+                if try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM other.sqlite_master WHERE name = 'baseline'") == true {
+                    try db.execute(sql: """
+                        INSERT INTO baseline (kind, subject, object, first_ms, last_ms, run)
+                        SELECT kind, subject, object, first_ms, last_ms, ? FROM other.baseline WHERE true
+                        \(Self.baselineUpsert)
+                        """, arguments: [run])
+                }
                 files = try Int.fetchOne(db, sql: "SELECT count(*) FROM other.files") ?? 0
                 return .commit
             }

@@ -185,9 +185,12 @@ struct ScanCommand: ParsableCommand {
         } else {
             (obs, stats) = events.observe(paths, classification: inv.classification, rules: ruleSet, quiet: quiet)
         }
-        var result = Analyzer.scan(inv, obs, rules: ruleSet)
+        // With a store, the baseline rules also judge against what earlier scans recorded.
+        let history = try caseStore.map { BaselineHistory(facts: try $0.store.baselineFacts()) } ?? BaselineHistory()
+        var result = Analyzer.scan(inv, obs, rules: ruleSet, history: history)
         var resolved = [Finding]()
         if let (s, run) = caseStore {
+            try s.recordBaseline(result.baselineFacts, run: run)
             // The whole set is recorded; --min-severity only narrows what is shown.
             let reconciled = try s.reconcile(result.findings, run: run, notEvaluated: result.skippedRules)
             result.findings = reconciled.current

@@ -49,7 +49,8 @@ struct StoreCommand: ParsableCommand {
         func run() throws {
             let db = try open(store, readOnly: true)
             let c = try db.counts()
-            var lines = ["\(store): \(c.files) files, \(c.events) events, \(c.findings) findings",
+            let baseline = try db.baselineCount().map { ", \($0) baseline facts" } ?? ""
+            var lines = ["\(store): \(c.files) files, \(c.events) events, \(c.findings) findings\(baseline)",
                          "migrations: " + (try db.migrations()).joined(separator: ", "), "recent runs:"]
             for r in try db.runs() {
                 lines.append("  #\(r.id) \(r.started) → \(r.finished ?? "did not finish")  +\(r.events ?? 0) events, \(r.findings.map(String.init) ?? "-") findings  \(r.command.terminalSafe)")

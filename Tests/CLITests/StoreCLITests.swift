@@ -85,4 +85,47 @@ import TestSupport
         #expect(query.stderr.contains("1 event from"))
         #expect(try runCrossTrail(["timeline", "--store", dir.appendingPathComponent("missing.db").path]).status == 1)
     }
+
+    /// A CloudTrail file of S3 reads of s3://acme-pii/ by SSO users: (user, day of August 2026).
+    static func reads(_ reads: [(user: String, day: Int)]) -> Data {
+        let records = reads.enumerated().map { i, r in
+            let day = String(format: "%02d", r.day)
+            return """
+            {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEANALYST:\(r.user)","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Analyst_1/\(r.user)","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE\(i)","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/AWSReservedSSO_Analyst_1","accountId":"111122223333","userName":"AWSReservedSSO_Analyst_1"},"attributes":{"mfaAuthenticated":"false"}}},"eventTime":"2026-08-\(day)T10:00:0\(i % 10)Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.5","vpcEndpointId":"vpce-1","userAgent":"aws-cli/2.15.0","requestParameters":{"bucketName":"acme-pii","key":"k\(i)"},"responseElements":null,"requestID":"R\(r.day)-\(i)","eventID":"e-\(r.day)-\(i)-\(r.user)","readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::acme-pii/k\(i)"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"111122223333","eventCategory":"Data"}
+            """
+        }
+        return Data(("{\"Records\":[" + records.joined(separator: ",") + "]}").utf8)
+    }
+
+    @Test func scheduledScansJudgeNewReadersAgainstEarlierRuns() throws {
+        let dir = try TestPaths.temporaryDirectory("baseline-cli")
+        let logs = dir.appendingPathComponent("logs"), db = dir.appendingPathComponent("case.db").path
+        let classes = dir.appendingPathComponent("classes.yaml")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try Data("s3:\n  - prefix: s3://acme-pii/\n    class: pii\n".utf8).write(to: classes)
+        func scan() throws -> (findings: [[String: Any]], stderr: String) {
+            let r = try runCrossTrail(["scan", logs.path, "--classification", classes.path, "--store", db, "--since-last", "--format", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return ((doc["findings"] as? [[String: Any]] ?? []).filter { $0["rule"] as? String == "classified-first-access" }, r.stderr)
+        }
+        // The first week: bob reads the data.
+        try Self.reads([("bob@acme.example", 1), ("bob@acme.example", 4)]).write(to: logs.appendingPathComponent("week1.json"))
+        #expect(try scan().findings.isEmpty)
+        // A later hourly run reads only its new file: alice reads the data for the first time.
+        try Self.reads([("bob@acme.example", 12), ("alice@acme.example", 12)]).write(to: logs.appendingPathComponent("day12.json"))
+        let second = try scan()
+        #expect(second.findings.count == 1, "\(second.stderr)")
+        #expect(second.findings.first?["title"] as? String == "alice@acme.example first read s3://acme-pii/ on 2026-08-12, after the 7-day baseline")
+        #expect(second.findings.first?["status"] as? String == "new")
+        #expect(second.stderr.contains("1 unchanged file skipped"), "the first week was not read again: \(second.stderr)")
+        // The store says what it keeps.
+        let info = try runCrossTrail(["store", "info", db])
+        #expect(info.stdout.contains("baseline facts"), "\(info.stdout)")
+        #expect(Int(try sqlite(db, "SELECT count(*) FROM baseline WHERE kind = 'classified-read'")) == 2)
+        // Alice reading again the next day is no first access: the finding is not found again and,
+        // like every event finding of a --since-last run, is listed once as resolved.
+        try Self.reads([("alice@acme.example", 13)]).write(to: logs.appendingPathComponent("day13.json"))
+        #expect(try scan().findings.map { $0["status"] as? String } == ["resolved"])
+    }
 }

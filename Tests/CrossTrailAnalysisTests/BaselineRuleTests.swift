@@ -16,6 +16,12 @@ import Testing
     }
 
     static func scan(_ events: [AuditEvent], classification: Classification = Classification(), settings: String? = nil) throws -> [Finding] {
+        try run(events, classification: classification, settings: settings).findings
+    }
+
+    /// One scan; `history` stands for what a case store recorded before it.
+    static func run(_ events: [AuditEvent], classification: Classification = Classification(), settings: String? = nil,
+                    history: BaselineHistory = BaselineHistory()) throws -> ScanResult {
         let observer = EventObserver(classification: classification)
         for e in events { observer.accept(e) }
         var inv = Inventory()
@@ -27,7 +33,7 @@ import Testing
             rules = RuleSet.load(directories: [dir.path])
             #expect(rules?.errors.isEmpty == true)
         }
-        return Analyzer.scan(inv, observer.observations, rules: rules).findings
+        return Analyzer.scan(inv, observer.observations, rules: rules, history: history)
     }
 
     static func cloudTrail(_ id: String, _ name: String, source: String, params: String, time: String = "2026-08-03T10:00:00Z") -> String {
@@ -173,5 +179,60 @@ import Testing
         let f = try Self.scan(events).filter { $0.rule == "dbx-delta-sharing-new-address" }
         #expect(f.map(\.title) == ["Delta Sharing by recipient:partner-a from new address(es) 192.0.2.66"])
         #expect(f.first?.evidence.events == ["d4"])
+    }
+
+    /// Scans in sequence as `scan --store --since-last` runs them: each sees only its own events
+    /// and the facts the earlier ones recorded. Returns each run's findings of `rule`.
+    static func runs(_ batches: [[AuditEvent]], rule: String, classification: Classification = Classification()) throws -> [[Finding]] {
+        var recorded: [BaselineFact] = []
+        return try batches.map { events in
+            let r = try run(events, classification: classification, history: BaselineHistory(facts: recorded))
+            recorded += r.baselineFacts
+            return r.findings.filter { $0.rule == rule }
+        }
+    }
+
+    @Test func firstAccessJudgedAgainstEarlierRuns() throws {
+        var c = Classification()
+        try c.merge(yaml: "s3:\n  - prefix: s3://acme-pii/\n    class: pii\n", file: "c.yaml")
+        let bob = Self.reads("bob@acme.example", days: [0, 3, 10, 11]), alice = Self.reads("alice@acme.example", days: [10, 11])
+        // Day 0-3, day 10, day 11 in three runs: none of the later runs is 7 days long on its own.
+        let runs = try Self.runs([Array(bob[0...1]), [bob[2], alice[0]], [bob[3], alice[1]]], rule: "classified-first-access", classification: c)
+        #expect(runs[0].isEmpty, "the first run is the baseline")
+        #expect(runs[1].map(\.subjects.first?.name) == ["alice@acme.example"], "a new reader after the recorded baseline")
+        #expect(runs[1].first?.evidence.details["baseline ends"] == "2026-08-08T09:00:00.000Z", "7 days after the first recorded event")
+        #expect(runs[2].isEmpty, "alice's first read was reported by the run that saw it")
+        // Without the record, the later runs judge nobody (each is shorter than the baseline).
+        #expect(try Self.scan([bob[2], alice[0]], classification: c).filter { $0.rule == "classified-first-access" }.isEmpty)
+        // A run that reads everything again reports what one scan of the whole period reports.
+        let whole = try Self.scan(bob + alice, classification: c).filter { $0.rule == "classified-first-access" }
+        let again = try Self.runs([Array(bob[0...1]), [bob[2], alice[0]], bob + alice], rule: "classified-first-access", classification: c)
+        #expect(whole.map(\.id) == again[2].map(\.id) && whole.count == 1)
+    }
+
+    @Test func sharingAddressesAndTrailSelectorsJudgedAgainstEarlierRuns() throws {
+        let early = try [Self.sharing("d1", day: 0, ip: "203.0.113.10", recipient: "partner-a"),
+                         Self.sharing("d2", day: 8, ip: "203.0.113.10", recipient: "partner-a")].map(Self.normalized)
+        let late = try [Self.sharing("d3", day: 12, ip: "203.0.113.10", recipient: "partner-a"),
+                        Self.sharing("d4", day: 12, ip: "192.0.2.66", recipient: "partner-a")].map(Self.normalized)
+        let sharing = try Self.runs([early, late], rule: "dbx-delta-sharing-new-address")
+        #expect(sharing[1].map(\.title) == ["Delta Sharing by recipient:partner-a from new address(es) 192.0.2.66"])
+        #expect(sharing[1].first?.evidence.details["addresses seen in the baseline"] == "1")
+        // A trail narrowed in the next run is compared with the selectors the previous run recorded.
+        let withData = try Self.normalized(Self.cloudTrail("s1", "PutEventSelectors", source: "cloudtrail.amazonaws.com", params: #"""
+            {"trailName":"org-trail","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::S3::Object","values":["arn:aws:s3:::a/","arn:aws:s3:::b/"]}]},{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::Lambda::Function","values":["arn:aws:lambda"]}]}]}
+            """#, time: "2026-08-03T10:00:00Z"))
+        let reduced = try Self.normalized(Self.cloudTrail("s2", "PutEventSelectors", source: "cloudtrail.amazonaws.com", params: #"""
+            {"trailName":"org-trail","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::S3::Object","values":["arn:aws:s3:::a/"]}]}]}
+            """#, time: "2026-08-04T10:00:00Z"))
+        let trail = try Self.runs([[withData], [reduced]], rule: "ct-data-events-dropped")
+        #expect(trail[0].isEmpty)
+        #expect(trail[1].map(\.title) == ["Trail org-trail changed by arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_1/ops@acme.example: data event selectors reduced from 2 to 1"])
+        // Alone, the reduced trail still logs data events: no finding without the record.
+        #expect(try Self.scan([reduced]).filter { $0.rule == "ct-data-events-dropped" }.isEmpty)
+        // What a store keeps of selectors reads back as it was written.
+        let s = ChangeChecks.selectors(try JSONDocumentReader().parse(text: #"{"eventSelectors":[{"readWriteType":"WriteOnly","includeManagementEvents":false,"dataResources":[{"type":"AWS::S3::Object","values":["x"]}]}]}"#))
+        #expect(ChangeChecks.Selectors(encoded: s.encoded) == s)
+        #expect(ChangeChecks.Selectors(encoded: "data=x;management=true;readWrite=") == nil)
     }
 }

@@ -29,7 +29,7 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
 
     @Test func ingestIsIncrementalAndDeduplicated() throws {
         let (store, _) = try freshStore()
-        #expect(try store.migrations() == ["v1-files-events-findings", "v2-identity-graph"])
+        #expect(try store.migrations() == ["v1-files-events-findings", "v2-identity-graph", "v3-baselines"])
         let first = try ingest(store, [Self.logs])
         // 39 files of events (one of them re-delivered), 16 digest files and signatures.
         #expect(first.filesStored == 55)
@@ -152,5 +152,37 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         let (single, _) = try freshStore("single")
         _ = try single.ingest(files, storing: files, ingestor: Ingestor(workers: 2), run: try single.beginRun(command: "all"))
         #expect(try merged.events(matching: filter) { _ in } == (try single.events(matching: filter) { _ in }), "resources survive the merge")
+    }
+}
+
+@Suite struct BaselineStoreTests {
+    static func fact(_ kind: String, _ subject: String, _ object: String, _ first: Int64, _ last: Int64) -> BaselineFact {
+        BaselineFact(kind: kind, subject: subject, object: object, first: Timestamp(millis: first), last: Timestamp(millis: last))
+    }
+
+    @Test func factsKeepTheEarliestFirstAndLatestLastAcrossRunsAndMerges() throws {
+        let (store, path) = try freshStore("baseline")
+        #expect(try store.baselineCount() == 0)
+        try store.recordBaseline([Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 500, 900),
+                                  Self.fact("observed", "", "", 100, 900)], run: try store.beginRun(command: "one"))
+        // A later run: bob again (earlier first from a late file, later last), a new reader.
+        try store.recordBaseline([Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 400, 2_000),
+                                  Self.fact("classified-read", "s3://acme-pii/", "alice@acme.example", 1_500, 1_600),
+                                  Self.fact("observed", "", "", 1_000, 2_000)], run: try store.beginRun(command: "two"))
+        let expected = [Self.fact("classified-read", "s3://acme-pii/", "alice@acme.example", 1_500, 1_600),
+                        Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 400, 2_000),
+                        Self.fact("observed", "", "", 100, 2_000)]
+        #expect(try store.baselineFacts() == expected)
+        // The facts are on disk: a fresh connection reads the same.
+        #expect(try CaseStore(path: path, readOnly: true).baselineFacts() == expected)
+        // Merging a shard's store combines its baseline the same way.
+        let (shard, shardPath) = try freshStore("baseline-shard")
+        try shard.recordBaseline([Self.fact("observed", "", "", 50, 60), Self.fact("sharing-address", "recipient:p", "192.0.2.1", 70, 80)],
+                                 run: try shard.beginRun(command: "shard"))
+        _ = try store.merge(from: shardPath)
+        let merged = try store.baselineFacts()
+        #expect(merged.count == 4)
+        #expect(merged.contains(Self.fact("observed", "", "", 50, 2_000)))
+        #expect(merged.contains(Self.fact("sharing-address", "recipient:p", "192.0.2.1", 70, 80)))
     }
 }
