@@ -107,20 +107,29 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Find flat permissions, admin-equivalent principals, escalation paths and PII exposure across AWS IAM and Databricks.",
         discussion: """
-        With --inventory, evaluates IAM policies (explicit Deny, NotAction/NotResource, wildcards,
-        groups, permission boundaries; Conditions reported as "conditional") and Databricks RBAC
-        (nested groups, ACLs, Unity Catalog grants, clusters and instance profiles) against the data
-        classification. With log PATHs as well, it correlates identities across both planes from the
-        events (SSO sessions, instance-profile sessions → clusters → users) and compares granted with
-        used permissions for the period.
+        With --inventory, evaluates IAM policies (explicit Deny,
+        NotAction/NotResource, wildcards, groups, permission boundaries; Conditions
+        reported as "conditional") and Databricks RBAC (nested groups, ACLs, Unity
+        Catalog grants, clusters and instance profiles) against the data
+        classification. With log PATHs as well, it correlates identities across both
+        planes from the events (SSO sessions, instance-profile sessions → clusters →
+        users) and compares granted with used permissions for the period. With
+        --store, it remembers ingested files, findings (new, open, resolved, reopened,
+        suppressed) and what is normal (who read classified data, sharing addresses,
+        trail selectors), so an hourly --since-last run judges its new events against
+        everything earlier runs saw.
 
         Examples:
           crosstrail scan --inventory Samples/inventory
-          crosstrail scan Samples/logs --inventory Samples/inventory --format json > findings.json
-          crosstrail scan ./logs --inventory ./inventory --classification classes.yaml --fail-on high
+          crosstrail scan Samples/logs --inventory Samples/inventory --format json \\
+              > findings.json
+          crosstrail scan ./logs --inventory ./inventory \\
+              --classification classes.yaml --fail-on high
+          crosstrail scan ./logs --inventory ./inventory --store case.db \\
+              --since-last --fail-on high
 
-        Exit codes: 0 no finding at or above --fail-on, 1 findings at or above --fail-on,
-        2 usage error, 3 input diagnostics under --strict.
+        Exit codes: 0 no finding at or above --fail-on, 1 findings at or above
+        --fail-on, 2 usage error, 3 input diagnostics under --strict.
         """
     )
 
@@ -240,14 +249,19 @@ struct WhoCanCommand: ParsableCommand {
         discussion: """
         TARGET is one of:
           an IAM action (s3:GetObject, iam:PassRole) with --resource ARN (default *);
-          an S3 URI (s3://bucket/prefix/), meaning s3:GetObject on the objects under it;
-          a Unity Catalog table (main.sales.customers): SELECT through grants, ownership, and its storage;
-          TYPE:ID for a workspace object or securable: cluster:0801-093000-shared01, job:42, catalog:main.
+          an S3 URI (s3://bucket/prefix/): s3:GetObject on the objects under it;
+          a Unity Catalog table (main.sales.customers): SELECT through grants,
+            ownership, and its storage;
+          TYPE:ID for a workspace object or securable: cluster:0801-093000-shared01,
+            job:42, catalog:main.
 
         Examples:
           crosstrail who-can s3://acme-pii-customers/ --inventory Samples/inventory
-          crosstrail who-can iam:PassRole --resource 'arn:aws:iam::111122223333:role/*' --inventory Samples/inventory
-          crosstrail who-can cluster:0801-093000-shared01 --inventory Samples/inventory
+          crosstrail who-can iam:PassRole \\
+              --resource 'arn:aws:iam::111122223333:role/*' \\
+              --inventory Samples/inventory
+          crosstrail who-can cluster:0801-093000-shared01 \\
+              --inventory Samples/inventory
         """
     )
 
@@ -308,14 +322,17 @@ struct WhoisCommand: ParsableCommand {
         commandName: "whois",
         abstract: "Everything linked to an identity across both planes, with the evidence for each link.",
         discussion: """
-        IDENTITY is an email, an IAM ARN or name, a role session (role/session), an EC2 instance id,
-        a cluster id, a group or service principal. With log PATHs, links observed in events are
-        added (SSO sessions, instance launches for clusters, who ran commands where) and the person
-        behind a session is shown with its confidence (exact, time-window, ambiguous).
+        IDENTITY is an email, an IAM ARN or name, a role session (role/session), an
+        EC2 instance id, a cluster id, a group or service principal. With log PATHs,
+        links observed in events are added (SSO sessions, instance launches for
+        clusters, who ran commands where) and the person behind a session is shown
+        with its confidence (exact, time-window, ambiguous).
 
         Examples:
-          crosstrail whois alice@acme.example --inventory Samples/inventory Samples/logs
-          crosstrail whois i-0a1b2c3d4e5f60718 --inventory Samples/inventory Samples/logs
+          crosstrail whois alice@acme.example \\
+              --inventory Samples/inventory Samples/logs
+          crosstrail whois i-0a1b2c3d4e5f60718 \\
+              --inventory Samples/inventory Samples/logs
         """
     )
 

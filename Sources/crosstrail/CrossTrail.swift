@@ -7,8 +7,11 @@ struct CrossTrail: ParsableCommand {
         commandName: "crosstrail",
         abstract: "Audit-log forensics and compliance reporting across AWS CloudTrail and Databricks.",
         discussion: """
-        Exit codes: 0 ok, 1 findings at or above --fail-on (scan), 2 usage error, 3 input diagnostics under --strict.
-        Documentation: Docs/guide.md, Docs/formats.md, Docs/analysis.md, Docs/rules.md, Docs/store.md.
+        Exit codes: 0 ok, 1 findings at or above --fail-on (scan), 2 usage error, 3
+        input diagnostics under --strict.
+
+        Documentation: Docs/guide.md, Docs/formats.md, Docs/analysis.md,
+        Docs/rules.md, Docs/store.md.
         """,
         version: CrossTrailVersion.current,
         subcommands: [TimelineCommand.self, ScanCommand.self, ReportCommand.self, VerifyCommand.self, KeygenCommand.self, VerifyDigestsCommand.self, FetchCommand.self, FindingsCommand.self, StoreCommand.self, RulesCommand.self, WhoCanCommand.self, WhoisCommand.self, SamplesCommand.self]

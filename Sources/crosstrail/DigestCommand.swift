@@ -29,21 +29,25 @@ struct VerifyDigestsCommand: ParsableCommand {
         commandName: "verify-digests",
         abstract: "Validate CloudTrail log file integrity: the digest chain, digest signatures and every log file's SHA-256.",
         discussion: """
-        Reads CloudTrail digest files (…/CloudTrail-Digest/…) and log files under PATHs. Each digest's
-        SHA256withRSA signature is checked with the AWS key whose fingerprint it names; the signature
-        itself comes from the digest's S3 metadata, saved next to it as <digest>.s3meta.json by
-        `crosstrail fetch` (Docs/formats.md). The chain is followed through previousDigestSignature
-        and previousDigestHashValue, and each listed log file is hashed (uncompressed) and compared.
+        Reads CloudTrail digest files (…/CloudTrail-Digest/…) and log files under
+        PATHs. Each digest's SHA256withRSA signature is checked with the AWS key whose
+        fingerprint it names; the signature itself comes from the digest's S3
+        metadata, saved next to it as <digest>.s3meta.json by `crosstrail fetch`
+        (Docs/formats.md). The chain is followed through previousDigestSignature and
+        previousDigestHashValue, and each listed log file is hashed (uncompressed) and
+        compared.
 
-        Reports missing, modified and extra log files, unverifiable digests, invalid signatures and
-        chain breaks, one line each.
+        Reports missing, modified and extra log files, unverifiable digests, invalid
+        signatures and chain breaks, one line each.
 
         Examples:
           aws cloudtrail list-public-keys --start-time 2026-07-01 > keys.json
           crosstrail verify-digests ./logs --public-keys keys.json
-          crosstrail verify-digests Samples/logs --public-keys Samples/keys/cloudtrail-public-keys.json
+          crosstrail verify-digests Samples/logs \\
+              --public-keys Samples/keys/cloudtrail-public-keys.json
 
-        Exit codes: 0 everything verified, 1 a problem was found (or no digest), 2 usage error.
+        Exit codes: 0 everything verified, 1 a problem was found (or no digest), 2
+        usage error.
         """
     )
 

@@ -10,30 +10,41 @@ struct FetchCommand: ParsableCommand {
         abstract: "Fetch audit logs and permission exports over HTTPS: S3 (CloudTrail), IAM, CloudTrail LookupEvents, Databricks.",
         discussion: """
         SOURCE is one of:
-          s3://BUCKET/PREFIX   CloudTrail log files (and digest files with their signatures) under PREFIX;
-                               with --since/--until only the day folders of that range are listed
-          iam                  IAM GetAccountAuthorizationDetails → iam-authorization-details.json
-          cloudtrail           CloudTrail LookupEvents (last 90 days of management events) → lookup-events JSON
-          databricks           with --audit: system.access.audit rows as JSON lines (SQL warehouse needed);
-                               with --inventory: SCIM identities, ACLs, clusters, jobs, Unity Catalog grants
+          s3://BUCKET/PREFIX   CloudTrail log files (and digest files with their
+                               signatures) under PREFIX; with --since/--until only the
+                               day folders of that range are listed
+          iam                  IAM GetAccountAuthorizationDetails →
+                               iam-authorization-details.json
+          cloudtrail           CloudTrail LookupEvents (last 90 days of management
+                               events) → lookup-events JSON
+          databricks           with --audit: system.access.audit rows as JSON lines
+                               (SQL warehouse needed);
+                               with --inventory: SCIM identities, ACLs, clusters,
+                               jobs, Unity Catalog grants
 
-        Credentials come from the environment, never from options: AWS as the AWS CLI reads them
-        (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or --profile / AWS_PROFILE in
-        ~/.aws/credentials and ~/.aws/config, credential_process); Databricks from DATABRICKS_TOKEN
-        (or --token-file), or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for OAuth M2M.
+        Credentials come from the environment, never from options: AWS as the AWS CLI
+        reads them (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or
+        --profile / AWS_PROFILE in ~/.aws/credentials and ~/.aws/config,
+        credential_process); Databricks from DATABRICKS_TOKEN (or --token-file), or
+        DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for OAuth M2M.
 
-        Reruns fetch only what is new or changed (a checkpoint in OUT/.crosstrail-fetch/); every
-        request and every file's SHA-256 are in OUT/.crosstrail-fetch/fetch-manifest.json. Files are
-        written atomically: an interrupted run leaves no partial file. TLS is always verified;
-        --ca-bundle adds a private CA. HTTPS_PROXY and NO_PROXY are honoured.
+        Reruns fetch only what is new or changed (a checkpoint in
+        OUT/.crosstrail-fetch/); every request and every file's SHA-256 are in
+        OUT/.crosstrail-fetch/fetch-manifest.json. Files are written atomically: an
+        interrupted run leaves no partial file. TLS is always verified; --ca-bundle
+        adds a private CA. HTTPS_PROXY and NO_PROXY are honoured.
 
         Examples:
-          crosstrail fetch s3://acme-trail/AWSLogs/123456789012/CloudTrail/ --since 2026-07-01 --until 2026-10-01 --out ./logs
+          crosstrail fetch s3://acme-trail/AWSLogs/123456789012/CloudTrail/ \\
+              --since 2026-07-01 --until 2026-10-01 --out ./logs
           crosstrail fetch iam --out ./inventory/aws
-          crosstrail fetch databricks --host https://dbc-1234.cloud.databricks.com --audit --warehouse-id abc123 --since 2026-07-01 --out ./logs
-          crosstrail fetch databricks --host https://dbc-1234.cloud.databricks.com --inventory --out ./inventory/databricks
+          crosstrail fetch databricks --host https://dbc-1234.cloud.databricks.com \\
+              --audit --warehouse-id abc123 --since 2026-07-01 --out ./logs
+          crosstrail fetch databricks --host https://dbc-1234.cloud.databricks.com \\
+              --inventory --out ./inventory/databricks
 
-        Exit codes: 0 done, 1 a request failed (the message names it), 2 usage error, 130 interrupted.
+        Exit codes: 0 done, 1 a request failed (the message names it), 2 usage error,
+        130 interrupted.
         """
     )
 

@@ -16,27 +16,34 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write an evidence pack: HTML and XML reports, OSCAL assessment results, timeline, findings and a (signed) manifest.",
         discussion: """
-        The pack is a folder (written atomically: nothing appears at --out until it is complete):
-          index.html                     self-contained report (works offline, prints to PDF)
-          evidence.xml, evidence.xsd     the same content as XML, and its schema
-          oscal-assessment-results.xml   NIST OSCAL 1.0.6 assessment results (+ the NIST schema)
-          timeline.jsonl                 every event of the period, attributed to people
-          findings.json                  the findings (as `crosstrail scan --format json`)
-          inputs.json                    every input file with its size and SHA-256
-          manifest.json                  SHA-256 of every file; manifest.sig and manifest.pub with --sign
-          fetch-manifest.json            when inputs came from `crosstrail fetch`: every request and file fetched
+        The pack is a folder (written atomically: nothing appears at --out until it is
+        complete):
+          index.html                    self-contained report (offline, prints to PDF)
+          evidence.xml, evidence.xsd    the same content as XML, and its schema
+          oscal-assessment-results.xml  NIST OSCAL 1.0.6 assessment results (+ schema)
+          timeline.jsonl                every event of the period, attributed to
+                                        people
+          findings.json                 the findings (as `scan --format json`)
+          inputs.json                   every input file with its size and SHA-256
+          manifest.json                 SHA-256 of every file; manifest.sig and
+                                        manifest.pub with --sign
+          fetch-manifest.json           when inputs came from `crosstrail fetch`:
+                                        every request and file fetched
 
-        Without --period the pack covers the events given, over their own span. Without
-        --inventory, permission controls are reported as not assessed.
+        Without --period the pack covers the events given, over their own span.
+        Without --inventory, permission controls are reported as not assessed.
 
         Examples:
-          crosstrail report Samples/logs --inventory Samples/inventory --period 2026Q3 --out evidence-2026Q3
+          crosstrail report Samples/logs --inventory Samples/inventory \\
+              --period 2026Q3 --out evidence-2026Q3
           crosstrail keygen --out signing.pem
-          crosstrail report ./logs --inventory ./inventory --period 2026-08 --out pack --sign signing.pem --framework pci
+          crosstrail report ./logs --inventory ./inventory --period 2026-08 \\
+              --out pack --sign signing.pem --framework pci
           crosstrail verify evidence-2026Q3 --trusted-key signing.pub
 
-        With --public-keys, CloudTrail digest files among the logs are validated (as verify-digests
-        does) and the result is the evidence for PCI DSS 10.3.4, ISO 27001 A.8.15 and NIST AU-9.
+        With --public-keys, CloudTrail digest files among the logs are validated (as
+        verify-digests does) and the result is the evidence for PCI DSS 10.3.4, ISO
+        27001 A.8.15 and NIST AU-9.
         """
     )
 
@@ -205,9 +212,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check an evidence pack: every file's SHA-256 against the manifest, the signature, and the XML schemas.",
         discussion: """
-        Names each file that is missing, modified or added. With --trusted-key the manifest's
-        signature must verify with that key; without it, a signature is checked against the key
-        inside the pack and reported as untrusted (anyone who can edit the pack can re-sign it).
+        Names each file that is missing, modified or added. With --trusted-key the
+        manifest's signature must verify with that key; without it, a signature is
+        checked against the key inside the pack and reported as untrusted (anyone who
+        can edit the pack can re-sign it).
 
         Exit codes: 0 the pack is intact, 1 a problem was found, 2 usage error.
         """

@@ -7,9 +7,10 @@ struct SamplesCommand: ParsableCommand {
         commandName: "samples",
         abstract: "Write a deterministic demo dataset (both planes, with a planted cross-plane incident).",
         discussion: """
-        Writes CloudTrail delivery files in the AWSLogs/ S3 layout (gzip), Databricks audit JSON
-        lines, Azure diagnostic logs, a system.access.audit CSV export, lookup-events output, a digest
-        file and inventory exports. Same --seed and --events give byte-identical files.
+        Writes CloudTrail delivery files in the AWSLogs/ S3 layout (gzip), Databricks
+        audit JSON lines, Azure diagnostic logs, a system.access.audit CSV export,
+        lookup-events output, a digest file and inventory exports. Same --seed and
+        --events give byte-identical files.
         """
     )
 

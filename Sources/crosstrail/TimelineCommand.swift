@@ -16,22 +16,26 @@ struct TimelineCommand: ParsableCommand {
         commandName: "timeline",
         abstract: "Merge CloudTrail and Databricks audit logs into one ordered, deduplicated timeline.",
         discussion: """
-        PATH may be files or directory trees (e.g. a copy of s3://bucket/AWSLogs/), plain or gzip.
-        Formats are detected per file: CloudTrail delivery files, CloudTrail JSON lines,
-        `aws cloudtrail lookup-events` output, Databricks audit JSON lines or arrays,
-        system.access.audit exports (JSON lines or CSV) and Azure Databricks diagnostic logs.
-        CloudTrail digest files are recognised and counted, never mixed into the timeline.
+        PATH may be files or directory trees (e.g. a copy of s3://bucket/AWSLogs/),
+        plain or gzip. Formats are detected per file: CloudTrail delivery files,
+        CloudTrail JSON lines, `aws cloudtrail lookup-events` output, Databricks audit
+        JSON lines or arrays, system.access.audit exports (JSON lines or CSV) and
+        Azure Databricks diagnostic logs. CloudTrail digest files are recognised and
+        counted, never mixed into the timeline.
 
         Examples:
-          crosstrail timeline ./logs --since 2026-08-01T00:00Z --until 2026-08-02T00:00Z --actor alice@acme.example
+          crosstrail timeline ./logs --since 2026-08-01T00:00Z \\
+              --until 2026-08-02T00:00Z --actor alice@acme.example
           crosstrail timeline ./logs --format jsonl > timeline.jsonl
           aws cloudtrail lookup-events --max-results 50 | crosstrail timeline -
-          crosstrail timeline ./logs --attribute --inventory ./inventory --format jsonl
+          crosstrail timeline ./logs --attribute --inventory ./inventory \\
+              --format jsonl
 
-        --attribute adds the person behind each actor (JSONL "person", table ACTOR column): emails of
-        Databricks users and SSO sessions, and instance-profile or Unity Catalog role sessions traced
-        to the users of the cluster, with a confidence (exact, time-window, ambiguous). It reads the
-        input twice: once to correlate identities, once for the timeline.
+        --attribute adds the person behind each actor (JSONL "person", table ACTOR
+        column): emails of Databricks users and SSO sessions, and instance-profile or
+        Unity Catalog role sessions traced to the users of the cluster, with a
+        confidence (exact, time-window, ambiguous). It reads the input twice: once to
+        correlate identities, once for the timeline.
         """
     )
 
