@@ -53,7 +53,8 @@ enum BaselineRules {
     }
 
     /// `PutEventSelectors` calls that stop logging data or management events, each compared with
-    /// the trail's previous selectors in the period.
+    /// the trail's previous selectors in the period or, for its first change, as earlier scans
+    /// recorded them.
     static func droppedDataEvents(_ obs: Observations, _ graph: IdentityGraph, _ history: BaselineHistory) -> [Finding] {
         var out: [Finding] = []
         for (trail, changes) in obs.selectorChanges.sorted(by: { $0.key < $1.key }) {
