@@ -72,11 +72,14 @@ public struct Classification: Sendable {
 
     /// Reads the classification YAML. Errors name the line and column.
     public mutating func merge(yaml text: String, file: String) throws(PolicyDocumentError) {
+        if let refused = YAMLGuard.check(text) {
+            throw PolicyDocumentError(reason: "\(file): \(refused.reason)", line: refused.line)
+        }
         let model: FileModel
         do {
             model = try YAMLDecoder().decode(FileModel.self, from: text)
         } catch let e as YamlError {
-            throw PolicyDocumentError(reason: "\(file): invalid YAML: \(e)")
+            throw PolicyDocumentError(reason: "\(file): invalid YAML: \(YAMLGuard.shorten("\(e)"))")
         } catch let e as DecodingError {
             throw PolicyDocumentError(reason: "\(file): \(Self.describe(e))")
         } catch {
@@ -103,7 +106,7 @@ public struct Classification: Sendable {
         switch e {
         case .keyNotFound(let k, let c): return "missing \"\(k.stringValue)\" at \(path(c).isEmpty ? "top level" : path(c))"
         case .dataCorrupted(let c) where c.underlyingError is YamlError:
-            return "invalid YAML: " + "\(c.underlyingError!)".split(whereSeparator: \.isNewline).joined(separator: " ")
+            return "invalid YAML: " + YAMLGuard.shorten("\(c.underlyingError!)")
         case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return "\(c.debugDescription) at \(path(c))"
         @unknown default: return "\(e)"
         }

@@ -70,7 +70,7 @@ public struct Inventory: Sendable {
                 try classification.merge(yaml: String(decoding: bytes, as: UTF8.self), file: path)
                 file.kind = "classification"
             } catch {
-                diagnostics.append(Diagnostic(.error, file: path, reason: error.reason.replacingOccurrences(of: path + ": ", with: "")))
+                diagnostics.append(Diagnostic(.error, file: path, line: error.line, reason: error.reason.replacingOccurrences(of: path + ": ", with: "")))
             }
             return
         }

@@ -97,6 +97,12 @@ public final class PolicyStatement: Sendable, Hashable {
 
 public struct PolicyDocumentError: Error, CustomStringConvertible, Sendable {
     public var reason: String
+    /// The line of a text document (classification YAML) the error is on, when known.
+    public var line: Int?
+    public init(reason: String, line: Int? = nil) {
+        self.reason = reason
+        self.line = line
+    }
     public var description: String { reason }
 }
 

@@ -16,11 +16,14 @@ public enum RuleLoader {
     static func loadAll(yaml text: String, file: String) -> ([SigmaRule], RuleSettings, [RuleError]) {
         var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         var documents = [Node]()
+        if let refused = YAMLGuard.check(text) {
+            return ([], settings, [RuleError(file: file, line: refused.line, reason: refused.reason)])
+        }
         do {
             let parser = try Parser(yaml: text)
             while let doc = try parser.nextRoot() { documents.append(doc) }
         } catch let e as YamlError {
-            return ([], settings, [RuleError(file: file, line: nil, reason: "invalid YAML: " + "\(e)".split(whereSeparator: \.isNewline).joined(separator: " "))])
+            return ([], settings, [RuleError(file: file, line: nil, reason: "invalid YAML: " + YAMLGuard.shorten("\(e)"))])
         } catch {
             return ([], settings, [RuleError(file: file, line: nil, reason: "\(error)")])
         }

@@ -89,6 +89,8 @@ func inventoryDirectory(_ files: [String: String]) throws -> String {
             "databricks/what.json": #"{"hello":"world"}"#,
             "classification.yaml": "s3:\n  - prefix: s3://ok/\n    class: pii\n  - prefix: missing-scheme\n    class: pii\n",
             "bad.yaml": "tables:\n  - name: a.b.c\n    class: [pii\n",
+            "keys.yaml": "s3:\n  - prefix: s3://x/\n    class: pii\n? [complex]\n: key\n",
+            "long.yaml": "s3: [" + String(repeating: "x", count: 200_000) + "\n",
         ])
         let (inv, diags) = Inventory.load(paths: [dir])
         func diag(_ file: String) -> String? { diags.first { $0.file.hasSuffix(file) }?.description }
@@ -100,7 +102,11 @@ func inventoryDirectory(_ files: [String: String]) throws -> String {
         #expect(diag("databricks/what.json")?.contains("not a recognised inventory export") == true)
         #expect(diag("classification.yaml")?.contains("must start with s3://") == true)
         #expect(diag("bad.yaml")?.contains("line") == true, "YAML errors name the line: \(diag("bad.yaml") ?? "none")")
-        #expect(inv.files.count == 6)
+        // Keys the YAML library cannot handle in bounded time are refused with their line.
+        #expect(diag("keys.yaml")?.hasSuffix("keys.yaml:4: error: explicit ('? ') mapping keys are not supported") == true, "\(diag("keys.yaml") ?? "none")")
+        // The YAML library's message quotes the whole line: the diagnostic stays short.
+        #expect((diag("long.yaml")?.count ?? .max) < 500, "\(diag("long.yaml")?.count ?? 0) characters")
+        #expect(inv.files.count == 8)
     }
 
     @Test func missingPathIsADiagnostic() {
