@@ -41,8 +41,6 @@ public struct BaselineHistory: Sendable {
         }
     }
 
-    public var isEmpty: Bool { observed == nil }
-
     /// The trail's selectors as last set before `time`, if recorded.
     func selectors(of trail: String, before time: Timestamp) -> ChangeChecks.Selectors? {
         selectors[trail]?.filter { $0.time < time }.max { $0.time < $1.time }?.selectors
