@@ -76,6 +76,7 @@ let package = Package(
         .target(
             name: "CrossTrailRules",
             dependencies: ["CrossTrailModel", "CrossTrailIngest", "Yams", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Rules")],
             swiftSettings: strictness
         ),
         .target(

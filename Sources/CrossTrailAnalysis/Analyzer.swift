@@ -67,33 +67,73 @@ public enum Analyzer {
 }
 
 extension Analyzer {
-    /// One finding per rule and actor, with the matching events and the person behind the actor.
+    /// Denied attempts at what rules look for, per actor, before they are a finding: one denied call
+    /// is noise (a missing permission); repeated ones are someone probing.
+    static let attemptThreshold = 3
+
+    static func subjectKind(_ actor: Actor) -> String {
+        switch actor.kind {
+        case .iamUser: return "iamUser"
+        case .assumedRole: return "roleSession"
+        case .root: return "root"
+        case .databricksUser: return "databricksUser"
+        case .servicePrincipal: return "servicePrincipal"
+        default: return actor.kind.rawValue
+        }
+    }
+
+    /// One finding per rule and actor, with the matching events, the resources they name, the
+    /// values of the rule's `fields` and the person behind the actor. Failed calls the rules would
+    /// have matched are attempts: one finding per actor once they repeat.
     static func eventFindings(_ obs: Observations, _ rules: RuleSet, _ graph: IdentityGraph) -> [Finding] {
         let byID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        return obs.ruleHits.sorted { $0.key < $1.key }.compactMap { key, hits in
-            guard let rule = byID[key.rule], let actor = hits.actor else { return nil }
-            let who = graph.attribution(for: actor)
-            let kind: String
-            switch actor.kind {
-            case .iamUser: kind = "iamUser"
-            case .assumedRole: kind = "roleSession"
-            case .root: kind = "root"
-            case .databricksUser: kind = "databricksUser"
-            case .servicePrincipal: kind = "servicePrincipal"
-            default: kind = actor.kind.rawValue
+        var findings = [Finding]()
+        var attempts = [String: [(SigmaRule, RuleMatcher.Hits)]]()
+        for (key, hits) in obs.ruleHits.sorted(by: { $0.key < $1.key }) {
+            guard let rule = byID[key.rule], let actor = hits.actor else { continue }
+            if key.attempt {
+                attempts[key.actor, default: []].append((rule, hits))
+                continue
             }
+            let who = graph.attribution(for: actor)
             let sample = hits.sample
             var details = ["events": String(sample.count), "first": sample.first?.iso8601 ?? "", "last": sample.last?.iso8601 ?? "",
                            "rule file": rule.file]
             if let who { details["person"] = (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))" }
-            return Finding(
+            for (field, values) in hits.values { details[field] = values.sorted().joined(separator: ", ") }
+            if !rule.metadata.stratus.isEmpty { details["stratus red team"] = rule.metadata.stratus.joined(separator: ", ") }
+            findings.append(Finding(
                 rule: rule.id, severity: rule.severity,
                 title: "\(rule.title): \(actor.displayName)" + (sample.count > 1 ? " (\(sample.count) events)" : ""),
-                subjects: [Subject(kind: kind, name: actor.displayName, arn: actor.arn, email: actor.email, person: who?.person)],
-                resources: [], evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
+                subjects: [Subject(kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email, person: who?.person)],
+                resources: hits.resources.sorted(), evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
                 controls: rule.controls, remediation: rule.remediation, mitre: rule.mitre.first,
-                key: actor.key)
+                key: actor.key))
         }
+        for (actorKey, list) in attempts.sorted(by: { $0.key < $1.key }) {
+            let total = list.map(\.1.sample.count).reduce(0, +)
+            guard total >= attemptThreshold, let actor = list.first?.1.actor else { continue }
+            var sample = EventSample()
+            for (_, h) in list { sample.merge(h.sample) }
+            let who = graph.attribution(for: actor)
+            let worst = list.map(\.0.severity).max() ?? .low
+            let errors = Set(list.flatMap(\.1.errors)).sorted()
+            let details = [
+                "attempts": String(total), "rules": list.map { "\($0.0.id) (\($0.1.sample.count))" }.joined(separator: ", "),
+                "errors": errors.joined(separator: ", "), "most severe rule": worst.rawValue,
+                "first": sample.first?.iso8601 ?? "", "last": sample.last?.iso8601 ?? "",
+            ]
+            findings.append(Finding(
+                rule: "denied-sensitive-attempts", severity: worst >= .high ? .medium : .low,
+                title: "\(total) denied attempts at sensitive actions by \(actor.displayName) (\(list.map(\.0.id).joined(separator: ", ")))",
+                subjects: [Subject(kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email, person: who?.person)],
+                resources: Array(Set(list.flatMap(\.1.resources))).sorted().prefix(RuleMatcher.Hits.valueCap).map { $0 },
+                evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
+                controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "AC-6(9)")],
+                remediation: "The calls were denied, so nothing changed; find out why this identity tried them (a compromised credential probing its permissions, or a misconfigured job) and whether any similar call succeeded elsewhere.",
+                mitre: list.first?.0.mitre.first, key: actorKey))
+        }
+        return findings
     }
 }
 

@@ -212,7 +212,7 @@ public final class EventObserver: EventSink {
         "Invoke", "GetItem", "PutItem", "Query", "Scan", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem",
     ]
 
-    private let trusted: [CIDR]
+    private let trusted: [IPNetwork]
     /// Delta Sharing shares and recipients created or changed (by workspace users).
     private static let sharingChanges: Set<String> = ["createRecipient", "updateRecipient", "rotateRecipientToken", "createShare", "updateShare",
                                                       "updateSharePermissions"]
@@ -220,7 +220,7 @@ public final class EventObserver: EventSink {
     public init(classification: Classification, rules: RuleSet? = nil) {
         self.classification = classification
         self.matcher = rules.map(RuleMatcher.init)
-        self.trusted = classification.trustedNetworks.compactMap(CIDR.init)
+        self.trusted = classification.trustedNetworks.compactMap(IPNetwork.init)
     }
 
     /// Set while observing an event that touched classified data.
@@ -243,7 +243,9 @@ public final class EventObserver: EventSink {
         o.sourceHours[source, default: []].insert(hour)
         o.sourceDays[source, default: [:]][hour / 24, default: 0] += 1
         if let params = e.requestParameters, let found = Redactor.redact(params) {
-            for kind in found.kinds { o.sensitive[.init(kind, e.actor.key), default: EventSample()].add(e) }
+            for kind in found.kinds where !Redactor.benignKinds.contains(kind) {
+                o.sensitive[.init(kind, e.actor.key), default: EventSample()].add(e)
+            }
         }
         if let kind = Self.burstKind(e) {
             o.bursts[.init(kind, e.actor.key), default: [:]][e.time.millis / Self.burstWindow, default: EventSample()].add(e)
@@ -404,7 +406,7 @@ public final class EventObserver: EventSink {
     /// address outside the trusted networks (when the classification lists them). Calls made
     /// by AWS services on a principal's behalf (no IP address) are not judged.
     private func offNetwork(_ e: AuditEvent) -> Bool {
-        guard let ip = e.sourceIPAddress, let addr = IPv4(ip) else { return false }
+        guard let ip = e.sourceIPAddress, let addr = IPAddress(ip) else { return false }
         if e.vpcEndpointId == nil { return true }
         return !trusted.isEmpty && !trusted.contains { $0.contains(addr) }
     }
@@ -470,34 +472,4 @@ public enum ObservationPass {
         let stats = ingestor.run(files: files, progress: progress) { _ in set.makeSink() }
         return (set.merged, stats)
     }
-}
-
-/// An IPv4 address as a number.
-struct IPv4 {
-    var value: UInt32
-    init?(_ s: String) {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var v: UInt32 = 0
-        for p in parts {
-            guard let n = UInt32(p), n < 256, p.count <= 3 else { return nil }
-            v = v << 8 | n
-        }
-        value = v
-    }
-}
-
-/// An IPv4 range such as `10.0.0.0/8`.
-struct CIDR {
-    var base: UInt32
-    var mask: UInt32
-    init?(_ s: String) {
-        let parts = s.split(separator: "/")
-        guard let ip = IPv4(String(parts[0])) else { return nil }
-        let bits = parts.count > 1 ? Int(parts[1]) ?? -1 : 32
-        guard (0...32).contains(bits) else { return nil }
-        mask = bits == 0 ? 0 : UInt32.max << UInt32(32 - bits)
-        base = ip.value & mask
-    }
-    func contains(_ a: IPv4) -> Bool { a.value & mask == base }
 }

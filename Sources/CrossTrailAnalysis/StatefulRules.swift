@@ -36,7 +36,8 @@ public struct StatefulOptions: Sendable {
 enum StatefulRules {
     static let ids: Set<String> = Set(["failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
                                    "source-gap", "classified-read-outside-allowed",
-                                   "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max"])
+                                   "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max",
+                                   "denied-sensitive-attempts"])
         .union(BaselineRules.ids)
 
     static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions,

@@ -73,6 +73,20 @@ public struct Glob: Sendable, Hashable {
     /// Whether the pattern contains no `*` or `?` (a plain case-insensitive comparison).
     public var isLiteral: Bool { !bytes.contains(UInt8(ascii: "*")) && !bytes.contains(UInt8(ascii: "?")) }
 
+    /// The pattern as a regular expression source (`*` → `.*`, `?` → `.`, everything else literal).
+    public static func regexSource(_ pattern: String) -> String {
+        var out = ""
+        for ch in pattern {
+            switch ch {
+            case "*": out += ".*"
+            case "?": out += "."
+            case "\\", "^", "$", ".", "|", "+", "(", ")", "[", "]", "{", "}": out += "\\" + String(ch)
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
     /// The pattern, lowercased, as bytes.
     public var lowercasedUTF8: [UInt8] { bytes }
 

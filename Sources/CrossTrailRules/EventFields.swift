@@ -10,6 +10,7 @@ public final class EventFields {
     public let event: AuditEvent
     private var parsedParams: JSON??
     private var parsedResponse: JSON??
+    private var policyFacts: PolicyFacts??
     private let reader: JSONDocumentReader
     /// Lowercased values by lowercased field name: rules ask for the same few fields again and again.
     private var lowered: [String: [[UInt8]]] = [:]
@@ -41,19 +42,40 @@ public final class EventFields {
         return r
     }
 
+    /// The policies in the request parameters (computed once).
+    var policies: PolicyFacts? {
+        if let p = policyFacts { return p }
+        let p = PolicyFacts.of(params, reader: reader)
+        policyFacts = .some(p)
+        return p
+    }
+
     /// Every value of a field (several for arrays); empty when absent.
     public func values(_ field: String) -> [String] {
         let e = event, a = event.actor
         func one(_ s: String?) -> [String] { s.map { [$0] } ?? [] }
         let lower = field.lowercased()
+        if lower.hasPrefix("policy.") {
+            guard e.requestParameters != nil, let p = policies else { return [] }
+            let own = Set([e.account, a.accountId].compactMap { $0 })
+            switch lower {
+            case "policy.public": return [p.isPublic ? "true" : "false"]
+            case "policy.admin": return [p.admin ? "true" : "false"]
+            case "policy.limitedby": return p.limitedBy.sorted()
+            case "policy.accounts": return p.accounts.sorted()
+            case "policy.externalaccounts": return p.accounts.subtracting(own).sorted()
+            case "policy.actions": return p.actions.sorted()
+            default: return []
+            }
+        }
         if lower == "requestparameters" || lower == "requestparams" || lower == "request_params" { return one(e.requestParameters) }
         for prefix in ["requestparameters.", "requestparams.", "request_params."] where lower.hasPrefix(prefix) {
             let path = field.dropFirst(prefix.count).split(separator: ".").map(String.init)
-            return Self.collect(params, path)
+            return collect(params, path)
         }
         if lower == "responseelements" { return one(e.responseElements) }
         if lower.hasPrefix("responseelements."), lower != "responseelements.consolelogin" {
-            return Self.collect(response, field.dropFirst("responseelements.".count).split(separator: ".").map(String.init))
+            return collect(response, field.dropFirst("responseelements.".count).split(separator: ".").map(String.init))
         }
         switch lower {
         case "eventname", "actionname", "action_name", "action": return [e.action]
@@ -88,7 +110,7 @@ public final class EventFields {
         case "additionaleventdata.mfaused": return e.action == "ConsoleLogin" ? one(a.mfa.map { $0 ? "Yes" : "No" }) : []
         case "responseelements.consolelogin":
             return e.action == "ConsoleLogin" ? [e.outcome.status == .success ? "Success" : (e.outcome.errorCode ?? "Failure")] : []
-        case "useridentity.invokedby": return one(a.kind == .awsService ? a.displayName : nil)
+        case "useridentity.invokedby": return one(a.kind == .awsService ? a.displayName : a.runAs)
         case "actor": return [a.key] + one(a.email) + one(a.arn)
         case "resources": return e.resources.map(\.id)
         default: return []
@@ -100,6 +122,7 @@ public final class EventFields {
     public static func isKnown(_ field: String) -> Bool {
         let lower = field.lowercased()
         if ["requestparameters", "requestparams", "request_params", "responseelements"].contains(where: lower.hasPrefix) { return true }
+        if ["policy.public", "policy.admin", "policy.limitedby", "policy.accounts", "policy.externalaccounts", "policy.actions"].contains(lower) { return true }
         return known.contains(lower)
     }
 
@@ -126,12 +149,23 @@ public final class EventFields {
         }
     }
 
-    /// Values at a dotted path; arrays fan out, scalars become text, objects their JSON.
-    static func collect(_ j: JSON?, _ path: [String]) -> [String] {
+    /// Values at a dotted path; arrays fan out, scalars become text, objects their JSON. A path
+    /// that goes on into a string holding a JSON object or array (IAM's `policyDocument`, SQS'
+    /// `attributes.Policy`, Databricks' JSON-in-string parameters) goes on into the parsed text.
+    func collect(_ j: JSON?, _ path: [String]) -> [String] {
+        let reader = self.reader
+        return Self.collect(j, path) { text in try? reader.parse(text: text) }
+    }
+
+    static func collect(_ j: JSON?, _ path: [String], parse: ((String) -> JSON?)? = nil) -> [String] {
         guard let j else { return [] }
+        if !path.isEmpty, let parse, case .string(let s) = j, let first = s.utf8.first,
+           first == UInt8(ascii: "{") || first == UInt8(ascii: "["), s.utf8.count < 1 << 20, let inner = parse(s) {
+            return collect(inner, path, parse: parse)
+        }
         if path.isEmpty {
             switch j {
-            case .array(let a): return a.flatMap { collect($0, []) }
+            case .array(let a): return a.flatMap { collect($0, [], parse: parse) }
             case .object: return [j.text]
             case .null: return []
             default: return j.string.map { [$0] } ?? []
@@ -139,11 +173,13 @@ public final class EventFields {
         }
         switch j {
         case .object(let o):
-            if let v = o[path[0]] { return collect(v, Array(path.dropFirst())) }
+            if let v = o[path[0]] { return collect(v, Array(path.dropFirst()), parse: parse) }
             // Keys differ in case between exports: match case-insensitively as a fallback.
-            if let (_, v) = o.first(where: { $0.key.lowercased() == path[0].lowercased() }) { return collect(v, Array(path.dropFirst())) }
+            if let (_, v) = o.first(where: { $0.key.lowercased() == path[0].lowercased() }) {
+                return collect(v, Array(path.dropFirst()), parse: parse)
+            }
             return []
-        case .array(let a): return a.flatMap { collect($0, path) }
+        case .array(let a): return a.flatMap { collect($0, path, parse: parse) }
         default: return []
         }
     }

@@ -52,7 +52,9 @@ public enum RuleLoader {
     }
 
     /// Every rule file under `directory`, read in path order; each file's path and bytes go into `hasher`.
-    static func loadAll(directory: String, hasher: inout SHA256) -> ([SigmaRule], RuleSettings, [RuleError]) {
+    /// `label` replaces the directory in the names rules and errors carry (`builtin/core/x.yml`), so
+    /// outputs do not depend on where the binary is installed.
+    static func loadAll(directory: String, label: String? = nil, hasher: inout SHA256) -> ([SigmaRule], RuleSettings, [RuleError]) {
         guard let e = FileManager.default.enumerator(atPath: directory) else {
             return ([], RuleSettings(), [RuleError(file: directory, line: nil, reason: "cannot list directory")])
         }
@@ -66,7 +68,7 @@ public enum RuleLoader {
             }
             hasher.update(data: Data((rel + "\u{0}").utf8))
             hasher.update(data: data)
-            let (r, s, e) = loadAll(yaml: String(decoding: data, as: UTF8.self), file: path)
+            let (r, s, e) = loadAll(yaml: String(decoding: data, as: UTF8.self), file: label.map { $0 + "/" + rel } ?? path)
             rules += r
             settings.absorb(s)
             errors += e
@@ -79,7 +81,11 @@ public enum RuleLoader {
     static func rule(_ doc: Node, file: String) throws(RuleParseError) -> SigmaRule {
         guard let map = doc.mapping else { throw RuleParseError("a rule must be a mapping") }
         guard let title = string(map["title"]) else { throw RuleParseError("rule has no title", line: doc.mark?.line) }
-        let id = string(map["id"]) ?? title.lowercased().replacingOccurrences(of: " ", with: "-")
+        // Sigma's `name` (v2) is the readable unique key crosstrail reports findings under; `id` (a UUID in
+        // published rules) is kept as well. Rules with only an id (SigmaHQ's) are keyed by it.
+        let uuid = string(map["id"])
+        let id = string(map["name"]) ?? uuid ?? title.lowercased().replacingOccurrences(of: " ", with: "-")
+        var warnings = [String]()
         let level = string(map["level"])?.lowercased() ?? "medium"
         let severity: Severity = level == "informational" ? .info : (Severity(rawValue: level) ?? .medium)
         guard let detection = map["detection"]?.mapping else { throw RuleParseError("detection must be a mapping", line: map["detection"]?.mark?.line) }
@@ -92,7 +98,7 @@ public enum RuleLoader {
                 continue
             }
             if name == "timeframe" { throw RuleParseError("'timeframe' (correlation) is not supported; use the built-in stateful rules", line: k.mark?.line) }
-            selections[name] = try selection(v, name)
+            selections[name] = try selection(v, name, &warnings)
         }
         guard let conditionText else { throw RuleParseError("detection has no condition", line: map["detection"]?.mark?.line) }
         let condition: Condition
@@ -116,20 +122,28 @@ public enum RuleLoader {
             mitre: mitre, remediation: string(map["remediation"]) ?? "Review the events; confirm they were authorised.",
             controls: controls, file: file, selections: selections, condition: condition,
             matchExamples: (examples?["match"]?.sequence ?? []).map(jsonText),
-            nomatchExamples: (examples?["nomatch"]?.sequence ?? []).map(jsonText))
+            nomatchExamples: (examples?["nomatch"]?.sequence ?? []).map(jsonText),
+            metadata: SigmaRule.Metadata(
+                uuid: uuid, status: string(map["status"]), author: string(map["author"]), date: string(map["date"]),
+                references: map["references"]?.sequence?.compactMap { $0.string } ?? [],
+                falsePositives: map["falsepositives"]?.sequence?.compactMap { $0.string } ?? [],
+                fields: map["fields"]?.sequence?.compactMap { $0.string } ?? [],
+                stratus: map["stratus"]?.sequence?.compactMap { $0.string } ?? [],
+                tactics: tags.filter { $0.lowercased().hasPrefix("attack.") && !$0.lowercased().hasPrefix("attack.t") }.map { String($0.dropFirst(7)) }),
+            warnings: warnings)
     }
 
-    static func selection(_ v: Node, _ name: String) throws(RuleParseError) -> Selection {
+    static func selection(_ v: Node, _ name: String, _ warnings: inout [String]) throws(RuleParseError) -> Selection {
         switch v {
         case .mapping(let m):
-            return Selection(alternatives: [try tests(m)])
+            return Selection(alternatives: [try tests(m, &warnings)])
         case .sequence(let s):
             var alts = [[FieldTest]]()
             for item in s {
                 guard let m = item.mapping else {
                     throw RuleParseError("selection '\(name)': keyword lists (full-text search) are not supported", line: item.mark?.line)
                 }
-                alts.append(try tests(m))
+                alts.append(try tests(m, &warnings))
             }
             return Selection(alternatives: alts)
         default:
@@ -137,7 +151,7 @@ public enum RuleLoader {
         }
     }
 
-    static func tests(_ m: Node.Mapping) throws(RuleParseError) -> [FieldTest] {
+    static func tests(_ m: Node.Mapping, _ warnings: inout [String]) throws(RuleParseError) -> [FieldTest] {
         var out = [FieldTest]()
         for (k, v) in m {
             guard let key = k.string else { continue }
@@ -146,7 +160,8 @@ public enum RuleLoader {
             guard let field = parts.first, !field.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw RuleParseError("a selection key needs a field name", line: k.mark?.line)
             }
-            var op = FieldTest.Op.equals, all = false
+            var op = FieldTest.Op.equals, all = false, cased = false
+            var regexOptions: NSRegularExpression.Options = []
             for mod in parts.dropFirst() {
                 switch mod.lowercased() {
                 case "contains": op = .contains
@@ -155,7 +170,17 @@ public enum RuleLoader {
                 case "re": op = .regex
                 case "all": all = true
                 case "fieldref": op = .fieldRef
-                default: throw RuleParseError("field modifier '\(mod)' is not supported (contains, startswith, endswith, re, all, fieldref)", line: k.mark?.line)
+                case "exists": op = .exists
+                case "cidr": op = .cidr
+                case "cased": cased = true
+                case "gt", "gte", "lt", "lte": op = .compare(FieldTest.Comparison(rawValue: mod.lowercased())!)
+                case "i" where op == .regex: regexOptions.insert(.caseInsensitive)
+                case "m" where op == .regex: regexOptions.insert(.anchorsMatchLines)
+                case "s" where op == .regex: regexOptions.insert(.dotMatchesLineSeparators)
+                default:
+                    throw RuleParseError(
+                        "field modifier '\(mod)' is not supported (contains, startswith, endswith, re with i/m/s, all, fieldref, exists, cidr, gt, gte, lt, lte, cased)",
+                        line: k.mark?.line)
                 }
             }
             let values: [String?]
@@ -164,8 +189,11 @@ public enum RuleLoader {
             case .scalar(let s): values = [s.string == "null" || s.string == "~" || s.string.isEmpty && s.style == .plain ? nil : s.string]
             default: throw RuleParseError("field '\(field)' needs a value or a list of values", line: v.mark?.line)
             }
-            do { out.append(try FieldTest(field: field, op: op, all: all, values: values)) } catch {
-                throw RuleParseError("field '\(field)': invalid regular expression", line: v.mark?.line)
+            if !EventFields.isKnown(field) {
+                warnings.append("field '\(field)' is not one crosstrail reads: this test never matches")
+            }
+            do { out.append(try FieldTest(field: field, op: op, all: all, cased: cased, regexOptions: regexOptions, values: values)) } catch {
+                throw RuleParseError(error.reason, line: v.mark?.line)
             }
         }
         return out

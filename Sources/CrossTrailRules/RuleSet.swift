@@ -30,10 +30,14 @@ public struct RuleSet: Sendable {
         var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         var hasher = SHA256()
         if builtins {
-            hasher.update(data: Data(BuiltinRules.yaml.utf8))
-            let (r, e) = RuleLoader.load(yaml: BuiltinRules.yaml, file: BuiltinRules.file)
-            rules = r
-            errors = e
+            do {
+                let dir = try builtinDirectory()
+                let (r, _, e) = RuleLoader.loadAll(directory: dir, label: "builtin", hasher: &hasher)
+                rules = r
+                errors = e
+            } catch {
+                errors.append(RuleError(file: "built-in rules", line: nil, reason: error.description))
+            }
         }
         for dir in directories {
             let (r, st, e) = RuleLoader.loadAll(directory: dir, hasher: &hasher)
@@ -46,6 +50,12 @@ public struct RuleSet: Sendable {
         var set = RuleSet(rules: rules, errors: errors, settings: settings)
         set.fingerprint = hasher.finalize().hexString
         return set
+    }
+
+    /// The folder of the built-in rules (shipped as the rules module's resources).
+    public static func builtinDirectory() throws(ResourceLocator.Missing) -> String {
+        let readme = try ResourceLocator(bundleName: "crosstrail_CrossTrailRules.resources", folder: "Rules").path("README.md")
+        return (readme as NSString).deletingLastPathComponent
     }
 
     /// Result of one rule's embedded examples.
@@ -67,7 +77,8 @@ public struct RuleSet: Sendable {
                     case .failure(let e):
                         r.failures.append("\(expected ? "match" : "nomatch") example \(i + 1) is not an event: \(e.reason)")
                     case .success(let e):
-                        let got = rule.applies(to: e.plane) && rule.matches(EventFields(e, reader: reader))
+                        // A failed call is an attempt, not a match (unless the rule reads the outcome).
+                        let got = rule.verdict(EventFields(e, reader: reader)) == .hit
                         if got == expected { r.passed += 1 } else {
                             r.failures.append("\(expected ? "match" : "nomatch") example \(i + 1) \(got ? "matched" : "did not match")")
                         }
@@ -80,49 +91,98 @@ public struct RuleSet: Sendable {
     }
 }
 
-/// Per worker: evaluates every rule on every event and keeps, per rule and actor, a bounded
-/// sample of the matching events.
+/// Per worker: evaluates the rules that can match each event (indexed by event/action name) and
+/// keeps, per rule and actor, a bounded sample of the matching events, the resources they name and
+/// the values of the rule's `fields`. Failed calls a rule would match are kept apart as attempts.
 public final class RuleMatcher {
     public struct Key: Sendable, Hashable, Comparable {
         public var rule: String
         public var actor: String
-        public static func < (a: Key, b: Key) -> Bool { (a.rule, a.actor) < (b.rule, b.actor) }
+        /// The events failed: attempts, not the rule's finding.
+        public var attempt: Bool = false
+        public static func < (a: Key, b: Key) -> Bool { (a.rule, a.actor, a.attempt ? 1 : 0) < (b.rule, b.actor, b.attempt ? 1 : 0) }
     }
 
     /// The matching events of one rule and actor.
     public struct Hits: Sendable {
+        public static let valueCap = 20
         public var sample = EventSample()
         public var actor: Actor?
+        /// Resources the events name (first `valueCap`, sorted at the end).
+        public var resources: Set<String> = []
+        /// The rule's `fields`: field → values seen (first `valueCap` each).
+        public var values: [String: Set<String>] = [:]
+        /// Error codes of attempts.
+        public var errors: Set<String> = []
 
         public init() {}
 
-        mutating func add(_ e: AuditEvent) {
+        mutating func add(_ e: AuditEvent, fields: [String], reader: EventFields) {
             sample.add(e)
             if actor == nil { actor = e.actor }
+            for r in e.resources where resources.count < Self.valueCap { resources.insert(r.id) }
+            for f in fields {
+                for v in reader.values(f) where !v.isEmpty && values[f, default: []].count < Self.valueCap {
+                    values[f, default: []].insert(String(v.prefix(512)))
+                }
+            }
+            if let code = e.outcome.errorCode, errors.count < Self.valueCap { errors.insert(code) }
         }
 
         public mutating func merge(_ o: Hits) {
             sample.merge(o.sample)
             if actor == nil { actor = o.actor }
+            for r in o.resources where resources.count < Self.valueCap { resources.insert(r) }
+            for (f, vs) in o.values {
+                for v in vs where values[f, default: []].count < Self.valueCap { values[f, default: []].insert(v) }
+            }
+            for c in o.errors where errors.count < Self.valueCap { errors.insert(c) }
         }
     }
 
-    private let aws: [SigmaRule]
-    private let databricks: [SigmaRule]
+    /// Rules by the action names they require; `anyAction` can match every action.
+    private struct Index {
+        var byAction: [String: [SigmaRule]] = [:]
+        var anyAction: [SigmaRule] = []
+        init(_ rules: [SigmaRule]) {
+            for r in rules {
+                if let names = r.requiredActions {
+                    for n in names { byAction[n, default: []].append(r) }
+                } else {
+                    anyAction.append(r)
+                }
+            }
+        }
+        func candidates(_ action: String) -> [SigmaRule] {
+            guard let named = byAction[action.lowercased()] else { return anyAction }
+            return anyAction.isEmpty ? named : named + anyAction
+        }
+    }
+
+    private let aws: Index
+    private let databricks: Index
     private let reader = JSONDocumentReader()
     public private(set) var hits: [Key: Hits] = [:]
 
     public init(_ set: RuleSet) {
-        aws = set.rules.filter { $0.applies(to: .aws) }
-        databricks = set.rules.filter { $0.applies(to: .databricks) }
+        aws = Index(set.rules.filter { $0.applies(to: .aws) })
+        databricks = Index(set.rules.filter { $0.applies(to: .databricks) })
     }
 
     public func evaluate(_ e: AuditEvent) {
-        let rules = e.plane == .aws ? aws : databricks
+        let rules: [SigmaRule]
+        switch e.plane {
+        case .aws: rules = aws.candidates(e.action)
+        case .databricks: rules = databricks.candidates(e.action)
+        }
         guard !rules.isEmpty else { return }
         let fields = EventFields(e, reader: reader)
-        for r in rules where r.matches(fields) {
-            hits[Key(rule: r.id, actor: e.actor.key), default: Hits()].add(e)
+        for r in rules {
+            switch r.verdict(fields) {
+            case .none: continue
+            case .hit: hits[Key(rule: r.id, actor: e.actor.key), default: Hits()].add(e, fields: r.metadata.fields, reader: fields)
+            case .attempt: hits[Key(rule: r.id, actor: e.actor.key, attempt: true), default: Hits()].add(e, fields: r.metadata.fields, reader: fields)
+            }
         }
     }
 }

@@ -464,9 +464,15 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         let f = Analyzer.scan(inv, observer.observations).findings.filter { $0.rule == "classified-read-off-network" }
         #expect(f.count == 1)
         #expect(f.first?.evidence.events == ["no-endpoint", "untrusted"])
-        #expect(CIDR("10.0.0.0/8")?.contains(IPv4("10.255.0.1")!) == true)
-        #expect(CIDR("10.0.0.0/8")?.contains(IPv4("11.0.0.1")!) == false)
-        #expect(IPv4("256.1.1.1") == nil && IPv4("1.2.3") == nil && CIDR("1.2.3.4/33") == nil)
+        #expect(IPNetwork("10.0.0.0/8")?.contains("10.255.0.1") == true)
+        #expect(IPNetwork("10.0.0.0/8")?.contains("11.0.0.1") == false)
+        #expect(IPAddress("256.1.1.1") == nil && IPAddress("1.2.3") == nil && IPNetwork("1.2.3.4/33") == nil)
+        #expect(IPNetwork("2001:db8::/32")?.contains("2001:db8:1::5") == true)
+        #expect(IPNetwork("2001:db8::/32")?.contains("2001:db9::5") == false)
+        #expect(IPNetwork("::/0")?.contains("10.0.0.1") == false)  // IPv4 is not inside an IPv6 range...
+        #expect(IPNetwork("0.0.0.0/0")?.contains("::1") == false)  // ...nor IPv6 inside an IPv4 one
+        #expect(IPAddress("::ffff:10.0.0.1")?.isPrivate == true && IPAddress("fe80::1%eth0")?.isPrivate == true)
+        #expect(IPAddress("1:2:3:4:5:6:7:8:9") == nil && IPAddress("1::2::3") == nil && IPAddress("12345::") == nil)
     }
 }
 

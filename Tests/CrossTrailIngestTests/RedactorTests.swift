@@ -7,7 +7,7 @@ import TestSupport
     @Test func findsAndRedactsEachKind() throws {
         let text = #"{"userName":"bob","password":"hunter2!","accessKeyId":"AKIAIOSFODNN7EXAMPLE","note":"mail ann.lee+x@corp.example.com, ssn 123-45-6789, card 4111 1111 1111 1111","token":"dapi0123456789abcdef0123456789abcdef-2","tokenId":"tok-1"}"#
         let r = try #require(Redactor.redact(text))
-        #expect(r.kinds == ["aws-access-key", "card", "email", "secret", "ssn"])
+        #expect(r.kinds == ["aws-access-key", "aws-access-key-id", "card", "email", "secret", "ssn"])
         for leaked in ["hunter2!", "AKIAIOSFODNN7EXAMPLE", "ann.lee+x@corp.example.com", "123-45-6789", "4111 1111 1111 1111", "dapi0123"] {
             #expect(!r.text.contains(leaked), "\(leaked) leaked")
         }
@@ -27,6 +27,37 @@ import TestSupport
                      #"{"cardNumberId":"4111111111111111","amount":"4111111111111112"}"#] {
             #expect(Redactor.redact(text) == nil, "\(text)")
         }
+    }
+
+    /// Values that look like secrets to a naive scanner but are not: paging cursors, idempotency
+    /// tokens, values CloudTrail already masked, key ids IAM's own calls name, emails that name users.
+    @Test func noFalseSecrets() {
+        for text in [#"{"nextToken":"AAMA-EFRSURBSGl3T0F2MjJpSmpQeXB6ZVl3PT0","maxResults":50}"#,
+                     #"{"clientToken":"3f1c2a9e-7d7e-4b54-9f0b-6b6f8c0d2e11","instanceType":"t3.micro"}"#,
+                     #"{"NextToken":"eyJOZXh0VG9rZW4iOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAxfQ=="}"#,
+                     #"{"password":"HIDDEN_DUE_TO_SECURITY_REASONS","userName":"bob"}"#,
+                     #"{"secretString":"****","secretId":"prod/db"}"#,
+                     #"{"continuationToken":"1vJpQ6w0f8cQ","marker":"abc/def"}"#] {
+            #expect(Redactor.redact(text) == nil, "\(text)")
+        }
+        // IAM key management names key ids: redacted in outputs, but no leak without the secret beside it.
+        let keyOnly = Redactor.redact(#"{"userName":"bob","accessKeyId":"AKIAIOSFODNN7EXAMPLE","status":"Inactive"}"#)
+        #expect(keyOnly?.kinds == ["aws-access-key-id"])
+        let pair = Redactor.redact(#"{"cmd":"export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}"#)
+        #expect(pair?.kinds.contains("aws-access-key") == true)
+        // Adding a user to a group names the user: an identity, not leaked personal data.
+        #expect(Redactor.redact(#"{"groupName":"admins","userName":"ann@corp.example.com"}"#)?.kinds == ["email-identity"])
+        #expect(Redactor.redact(#"{"commandText":"select * from t where mail = 'ann@corp.example.com'"}"#)?.kinds == ["email"])
+        // Real credentials in other shapes.
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+        #expect(Redactor.redact(#"{"header":"Bearer \#(jwt)"}"#)?.kinds == ["jwt"])
+        let pem = Redactor.redact(#"{"content":"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"}"#)
+        #expect(pem?.kinds == ["private-key"])
+        #expect(pem?.text.contains("MIIEow") == false)
+        let url = Redactor.redact(#"{"url":"postgres://app:S3cretPw@db.internal:5432/prod"}"#)
+        #expect(url?.kinds == ["connection-string"])
+        #expect(url?.text.contains("S3cretPw") == false && url?.text.contains("postgres://app:") == true)
+        #expect(Redactor.redact(#"{"url":"https://example.com:8443/path"}"#) == nil)
     }
 
     @Test func timelineOutputsNeverCarryThem() throws {
