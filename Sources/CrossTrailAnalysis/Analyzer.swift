@@ -69,7 +69,11 @@ public enum Analyzer {
 extension Analyzer {
     /// Denied attempts at what rules look for, per actor, before they are a finding: one denied call
     /// is noise (a missing permission); repeated ones are someone probing.
-    static let attemptThreshold = 3
+    static let attemptThreshold = 5
+    /// ...at this many different rules...
+    static let attemptRules = 3
+    /// ...within this time (ms).
+    static let attemptWindow: Int64 = 3_600_000
 
     static func subjectKind(_ actor: Actor) -> String {
         switch actor.kind {
@@ -112,9 +116,10 @@ extension Analyzer {
         }
         for (actorKey, list) in attempts.sorted(by: { $0.key < $1.key }) {
             let total = list.map(\.1.sample.count).reduce(0, +)
-            guard total >= attemptThreshold, let actor = list.first?.1.actor else { continue }
+            guard total >= attemptThreshold, list.count >= attemptRules, let actor = list.first?.1.actor else { continue }
             var sample = EventSample()
             for (_, h) in list { sample.merge(h.sample) }
+            guard let first = sample.first, let last = sample.last, last.millis - first.millis <= attemptWindow else { continue }
             let who = graph.attribution(for: actor)
             let worst = list.map(\.0.severity).max() ?? .low
             let errors = Set(list.flatMap(\.1.errors)).sorted()

@@ -353,8 +353,12 @@ public final class EventObserver: EventSink {
 
     private func observeDatabricks(_ e: AuditEvent, who: String, into o: inout Observations) {
         // Token lifetimes (tokens without one are the dbx-token-no-expiry rule's).
-        if e.action == "generateDbToken", let params = e.requestParameters, let doc = try? json.parse(text: params),
-           let seconds = (doc["lifetimeSeconds"] ?? doc["lifetime_seconds"])?.string.flatMap({ Int64($0) }), seconds > 0 {
+        // The API takes a lifetime in seconds; the audit log records the expiry time (epoch ms).
+        if e.action == "generateDbToken", e.outcome.status != .failure, let params = e.requestParameters, let doc = try? json.parse(text: params),
+           let seconds = (doc["lifetimeSeconds"] ?? doc["lifetime_seconds"])?.string.flatMap({ Int64($0) })
+            ?? doc["tokenExpirationTime"]?.string.flatMap({ Int64($0) }).flatMap({ expiry in
+                expiry > e.time.millis ? (expiry - e.time.millis) / 1000 : nil
+            }), seconds > 0 {
             var grants = o.tokenLifetimes[e.actor.key] ?? Observations.TokenGrants()
             grants.longestSeconds = max(grants.longestSeconds, seconds)
             grants.sample.add(e)

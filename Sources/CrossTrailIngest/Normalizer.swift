@@ -123,6 +123,13 @@ final class Normalizer {
             outcome = Outcome(status: .failure, errorCode: code, errorMessage: f.errorMessage?.string)
         } else if let login = f.responseElements?["ConsoleLogin"]?.string, login != "Success" {
             outcome = Outcome(status: .failure, errorCode: login, errorMessage: f.errorMessage?.string)
+        } else if service == "signin", let response = f.responseElements, response.isObject {
+            // Sign-in events (PasswordUpdated, SwitchRole, CheckMfa, ...) report "Failure" in place of an errorCode.
+            var failed: String?
+            response.forEachMember { k, v in
+                if failed == nil, v.string == "Failure" { failed = String(decoding: k, as: UTF8.self) }
+            }
+            if let failed { outcome = Outcome(status: .failure, errorCode: "\(failed)Failure", errorMessage: f.errorMessage?.string) }
         }
         let id = f.eventID?.string ?? Normalizer.contentID(raw)
         var e = AuditEvent(id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,

@@ -113,7 +113,8 @@ public enum Redactor {
         let compact = k.replacingOccurrences(of: "-", with: "_")
         // `tokenId`, `secretName`, `tokenType` name things; they are not secrets.
         if compact.hasSuffix("id") || compact.hasSuffix("name") || compact.hasSuffix("type") || compact.hasSuffix("arn") || compact.hasSuffix("scope") { return false }
-        if notSecretKeys.contains(compact) || compact.hasSuffix("policy") || compact.hasSuffix("enabled") || compact.hasSuffix("date") { return false }
+        if notSecretKeys.contains(compact) || ["policy", "enabled", "date", "hash", "time", "count", "length", "days", "seconds", "status", "url"]
+            .contains(where: compact.hasSuffix) { return false }
         // Databricks `putSecret` carries the secret itself in string_value / bytes_value.
         if compact == "string_value" || compact == "bytes_value" { return true }
         return secretKeyWords.contains { compact.contains($0) }
