@@ -32,6 +32,10 @@ public enum Analyzer {
         if let st = rules?.settings.stateful {
             stateful.failedLogins = st["failed_login_burst"] ?? stateful.failedLogins
             stateful.secretReads = st["secret_read_burst"] ?? stateful.secretReads
+            stateful.enumerationCalls = st["enumeration_burst"] ?? stateful.enumerationCalls
+            stateful.destructiveDeletes = st["destruction_burst"] ?? stateful.destructiveDeletes
+            stateful.s3Deletes = st["s3_mass_delete"] ?? stateful.s3Deletes
+            stateful.unityCatalogDenials = st["uc_denied_burst"] ?? stateful.unityCatalogDenials
             stateful.gapHours = st["source_gap_hours"] ?? stateful.gapHours
             stateful.computeLaunches = st["compute_launch_burst"] ?? stateful.computeLaunches
             stateful.classifiedReadsPerHour = st["classified_reads_per_hour"] ?? stateful.classifiedReadsPerHour
@@ -75,6 +79,24 @@ extension Analyzer {
     /// ...within this time (ms).
     static let attemptWindow: Int64 = 3_600_000
 
+    /// How the actor's credentials came to be: the call that issued its temporary key (followed
+    /// back through chained role sessions), or the EC2 instance an instance-profile session belongs to.
+    static func sessionChain(_ actor: Actor, _ obs: Observations) -> [String] {
+        var out = [String]()
+        var key = actor.accessKeyId
+        var seen = Set<String>()
+        while let k = key, !seen.contains(k), out.count < 5, let issue = obs.issuedKeys[k] {
+            seen.insert(k)
+            out.append("\(k): " + issue.line)
+            // The caller was itself a session: follow its key if a record named it.
+            key = obs.issuedKeys.first { $0.value.role != nil && issue.caller.contains("assumed-role/") && $0.value.sessionName.map { issue.caller.hasSuffix("/" + $0) } == true }?.key
+        }
+        if actor.kind == .assumedRole, let session = actor.sessionName, session.hasPrefix("i-") {
+            out.append("instance-profile credentials of EC2 instance \(session)" + (actor.sessionIssuer.map { " (role \($0))" } ?? ""))
+        }
+        return out
+    }
+
     static func subjectKind(_ actor: Actor) -> String {
         switch actor.kind {
         case .iamUser: return "iamUser"
@@ -102,7 +124,9 @@ extension Analyzer {
             let who = graph.attribution(for: actor)
             let sample = hits.sample
             var details = ["events": String(sample.count), "first": sample.first?.iso8601 ?? "", "last": sample.last?.iso8601 ?? "",
-                           "rule file": rule.file]
+                           "rule file": rule.file,
+                           "outcome": hits.errors.isEmpty ? "succeeded" : "failed (\(hits.errors.sorted().joined(separator: ", ")))"]
+            if !rule.metadata.tactics.isEmpty { details["tactics"] = rule.metadata.tactics.joined(separator: ", ") }
             if let who { details["person"] = (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))" }
             for (field, values) in hits.values { details[field] = values.sorted().joined(separator: ", ") }
             if !rule.metadata.stratus.isEmpty { details["stratus red team"] = rule.metadata.stratus.joined(separator: ", ") }
@@ -110,7 +134,8 @@ extension Analyzer {
                 rule: rule.id, severity: rule.severity,
                 title: "\(rule.title): \(actor.displayName)" + (sample.count > 1 ? " (\(sample.count) events)" : ""),
                 subjects: [Subject(kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email, person: who?.person)],
-                resources: hits.resources.sorted(), evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
+                resources: hits.resources.sorted(),
+                evidence: Evidence(events: sample.sortedIds, chain: sessionChain(actor, obs) + (who?.chain ?? []), details: details),
                 controls: rule.controls, remediation: rule.remediation, mitre: rule.mitre.first,
                 key: actor.key))
         }

@@ -39,6 +39,12 @@ public struct Observations: Sendable {
     public var classifiedOffNetwork: [Pair: EventSample] = [:]
     /// (kind, actor key) → events per time bucket, for burst detection (failed logins, secret reads).
     public var bursts: [Pair: [Int64: EventSample]] = [:]
+    /// (distinct-burst rule, actor key) → window → distinct values (see DistinctBurst).
+    public var distinctBursts: [Pair: [Int64: DistinctWindow]] = [:]
+    /// (role ARN, instance id) → source addresses the instance's credentials were used from.
+    public var instanceAddresses: [Pair: InstanceAddresses] = [:]
+    /// Temporary access key id → who obtained it (AssumeRole and friends), to link a session to its issuer.
+    public var issuedKeys: [String: KeyIssue] = [:]
     /// (kind of sensitive data, actor key) → events whose request parameters held it.
     public var sensitive: [Pair: EventSample] = [:]
     /// Event source (`aws:<account>:<region>`, `databricks:<workspace>`) → hours with events.
@@ -58,6 +64,39 @@ public struct Observations: Sendable {
     public var sharingAddresses: [Pair: EventSample] = [:]
     /// (rule, actor key) → matching events of the event rules.
     public var ruleHits: [RuleMatcher.Key: RuleMatcher.Hits] = [:]
+
+    /// Public addresses an instance-profile session was used from (first `cap`), with an event each.
+    public struct InstanceAddresses: Sendable, Hashable {
+        public static let cap = 16
+        public var addresses: [String: String] = [:]
+        public var userAgents: Set<String> = []
+        public var sample = EventSample()
+        mutating func add(_ address: String, _ e: AuditEvent) {
+            if addresses[address] == nil, addresses.count < Self.cap { addresses[address] = e.id }
+            if let ua = e.userAgent, userAgents.count < Self.cap { userAgents.insert(String(ua.prefix(200))) }
+            sample.add(e)
+        }
+        mutating func merge(_ o: InstanceAddresses) {
+            for (a, id) in o.addresses where addresses[a] == nil && addresses.count < Self.cap { addresses[a] = id }
+            for ua in o.userAgents where userAgents.count < Self.cap { userAgents.insert(ua) }
+            sample.merge(o.sample)
+        }
+    }
+
+    /// Who obtained a set of temporary credentials.
+    public struct KeyIssue: Sendable, Hashable {
+        public var action: String
+        public var caller: String
+        public var role: String?
+        public var sessionName: String?
+        public var sourceIPAddress: String?
+        public var eventId: String
+        public var time: Timestamp
+        public var line: String {
+            "credentials \(action) by \(caller)" + (role.map { " for \($0)" } ?? "") + (sessionName.map { " as session \($0)" } ?? "")
+                + (sourceIPAddress.map { " from \($0)" } ?? "") + " at \(time.iso8601) (event \(eventId))"
+        }
+    }
 
     public struct Pair: Sendable, Hashable, Comparable {
         public var a: String
@@ -173,6 +212,11 @@ public struct Observations: Sendable {
         for (k, v) in o.categories { categories[k, default: EventSample()].merge(v) }
         for (k, v) in o.tokenLifetimes { tokenLifetimes[k, default: TokenGrants()].merge(v) }
         for (k, v) in o.sensitive { sensitive[k, default: EventSample()].merge(v) }
+        for (k, windows) in o.distinctBursts {
+            for (b, v) in windows { distinctBursts[k, default: [:]][b, default: DistinctWindow()].merge(v) }
+        }
+        for (k, v) in o.instanceAddresses { instanceAddresses[k, default: InstanceAddresses()].merge(v) }
+        issuedKeys.merge(o.issuedKeys) { a, b in (a.time, a.eventId) <= (b.time, b.eventId) ? a : b }
         for (k, v) in o.changes { changes[k, default: Change()].merge(v) }
         for (k, v) in o.selectorChanges { selectorChanges[k, default: []] += v }
         for (k, v) in o.sharingAddresses { sharingAddresses[k, default: EventSample()].merge(v) }
@@ -250,6 +294,16 @@ public final class EventObserver: EventSink {
         if let kind = Self.burstKind(e) {
             o.bursts[.init(kind, e.actor.key), default: [:]][e.time.millis / Self.burstWindow, default: EventSample()].add(e)
         }
+        var parsed: JSON??
+        for kind in DistinctBurst.all {
+            var params: JSON?
+            if kind.needsParameters {
+                if parsed == nil { parsed = .some(e.requestParameters.flatMap { try? json.parse(text: $0) }) }
+                params = parsed ?? nil
+            }
+            guard let values = kind.values(e, params), !values.isEmpty else { continue }
+            o.distinctBursts[.init(kind.rule, e.actor.key), default: [:]][e.time.millis / kind.window, default: Observations.DistinctWindow()].add(e, values)
+        }
         if e.outcome.status != .failure {
             o.usage[who, default: [:]][e.service + ":" + e.action, default: 0] += 1
         }
@@ -271,6 +325,16 @@ public final class EventObserver: EventSink {
            let doc = try? json.parse(text: params), let role = doc["roleArn"]?.string,
            let session = doc["roleSessionName"]?.string, session.contains("@") {
             o.ssoSessions[.init(role, session.lowercased()), default: EventSample()].add(e)
+        }
+        if e.service == "sts", e.outcome.status != .failure, let response = e.responseElements,
+           ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken", "GetFederationToken", "AssumeRoot"].contains(e.action),
+           let doc = try? json.parse(text: response), let key = doc["credentials"]?["accessKeyId"]?.string {
+            let params = e.requestParameters.flatMap { try? json.parse(text: $0) }
+            let issue = Observations.KeyIssue(
+                action: e.action, caller: a.arn ?? a.displayName, role: params?["roleArn"]?.string,
+                sessionName: params?["roleSessionName"]?.string ?? params?["name"]?.string, sourceIPAddress: e.sourceIPAddress,
+                eventId: e.id, time: e.time)
+            if let known = o.issuedKeys[key], (known.time, known.eventId) <= (issue.time, issue.eventId) {} else { o.issuedKeys[key] = issue }
         }
         if a.kind == .iamUser, let arn = a.arn, let key = a.accessKeyId, key.hasPrefix("AKIA") {
             o.accessKeys[.init(arn, key), default: EventSample()].add(e)
@@ -307,6 +371,9 @@ public final class EventObserver: EventSink {
                     if e.action == "GetObject" { o.bursts[.init("classified-read:" + p.uri, role + "|" + session), default: [:]][e.time.millis / 3_600_000, default: EventSample()].add(e) }
                     if offNetwork(e) { o.classifiedOffNetwork[.init(p.uri, role + "|" + session), default: EventSample()].add(e) }
                 }
+            }
+            if session.hasPrefix("i-"), let ip = e.sourceIPAddress, let addr = IPAddress(ip), !addr.isPrivate, !DistinctBurst.byService(e) {
+                o.instanceAddresses[.init(role, session), default: Observations.InstanceAddresses()].add(ip, e)
             }
             if session.hasPrefix("i-") {
                 var s = o.instanceSessions[.init(role, session)] ?? Observations.Session()
@@ -423,7 +490,6 @@ public final class EventObserver: EventSink {
         if e.outcome.status == .failure, a == "ConsoleLogin" || a == "login" || a == "tokenLogin" || a == "samlLogin" || a == "oidcBrowserLogin" {
             return "failed-login"
         }
-        if a == "GetSecretValue" || a == "getSecret" || a == "BatchGetSecretValue" { return "secret-read" }
         if e.outcome.status != .failure && (a == "RunInstances" || (e.service == "clusters" && a == "create")) { return "compute-launch" }
         return nil
     }

@@ -6,8 +6,16 @@ import CrossTrailModel
 public struct StatefulOptions: Sendable {
     /// Failed logins by one actor within a 10-minute window.
     public var failedLogins = 5
-    /// Secret reads by one actor within a 10-minute window.
-    public var secretReads = 20
+    /// Different secrets (or decrypted parameters) read by one actor within a 10-minute window.
+    public var secretReads = 8
+    /// Different read calls by one actor within 10 minutes, at least five of them denied (enumeration).
+    public var enumerationCalls = 20
+    /// Different snapshots, images, backups or tables deleted by one actor within 10 minutes.
+    public var destructiveDeletes = 10
+    /// Object deletions in one actor's 10 minutes (a DeleteObjects call counts as 10).
+    public var s3Deletes = 100
+    /// Different Unity Catalog requests denied to one principal within an hour.
+    public var unityCatalogDenials = 10
     /// Longest lifetime a Databricks token may be created with, in days.
     public var maxTokenLifetimeDays = 90
     /// Instances launched or clusters created by one actor within a 10-minute window.
@@ -37,13 +45,43 @@ enum StatefulRules {
     static let ids: Set<String> = Set(["failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
                                    "source-gap", "classified-read-outside-allowed",
                                    "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max",
-                                   "denied-sensitive-attempts"])
+                                   "denied-sensitive-attempts", "enumeration-burst", "destruction-burst", "s3-mass-delete", "dbx-uc-denied-burst",
+                                   "ec2-instance-credentials-elsewhere"])
         .union(BaselineRules.ids)
 
     static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions,
                     _ history: BaselineHistory) -> [Finding] {
         bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph) + sensitiveInLogs(obs, graph)
-            + longLivedTokens(obs, graph, o) + BaselineRules.run(obs, graph, o, history)
+            + longLivedTokens(obs, graph, o) + BaselineRules.run(obs, graph, o, history) + DistinctBurstRules.run(obs, graph, o)
+            + instanceCredentialsElsewhere(obs, graph)
+    }
+
+    /// EC2 instance-profile credentials are delivered to one instance and used from its addresses;
+    /// the same session seen from two public addresses means they were copied off it (SSRF,
+    /// a compromised host) — what GuardDuty calls InstanceCredentialExfiltration.
+    static func instanceCredentialsElsewhere(_ obs: Observations, _ graph: IdentityGraph) -> [Finding] {
+        obs.instanceAddresses.sorted { $0.key < $1.key }.compactMap { pair, seen in
+            // A dual-stack instance calls from one IPv4 and one IPv6 address (a /64 of them): count per family.
+            let v4 = Set(seen.addresses.keys.filter { IPAddress($0)?.isIPv4 == true })
+            let v6 = Set(seen.addresses.keys.compactMap { a -> String? in
+                guard let ip = IPAddress(a), !ip.isIPv4 else { return nil }
+                return ip.bytes.prefix(8).map { String($0) }.joined(separator: ".")
+            })
+            guard v4.count >= 2 || v6.count >= 2 else { return nil }
+            let role = pair.a.split(separator: "/").last.map(String.init) ?? pair.a
+            let addresses = seen.addresses.keys.sorted()
+            return Finding(
+                rule: "ec2-instance-credentials-elsewhere", severity: .high,
+                title: "Credentials of instance \(pair.b) (role \(role)) used from \(addresses.count) public addresses: \(addresses.joined(separator: ", "))",
+                subjects: [Subject(kind: "roleSession", name: "\(role)/\(pair.b)", arn: pair.a)],
+                resources: ["ec2Instance:" + pair.b],
+                evidence: Evidence(events: Array(Set(seen.addresses.values)).sorted() + seen.sample.sortedIds.filter { !seen.addresses.values.contains($0) }.prefix(10),
+                                   details: ["addresses": addresses.joined(separator: ", "), "user agents": seen.userAgents.sorted().joined(separator: " | "),
+                                             "events": String(seen.sample.count)]),
+                controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-2(12)"), ControlRef("ISO 27001:2022", "A.8.16")],
+                remediation: "Revoke the role's active sessions (an inline deny on aws:TokenIssueTime), require IMDSv2 on the instance, and find how the credentials left it (SSRF, a compromised process).",
+                mitre: "T1552.005", key: pair.a + "|" + pair.b)
+        }
     }
 
     /// Databricks tokens created with a lifetime above the maximum (`max_token_lifetime_days`).
@@ -83,11 +121,6 @@ enum StatefulRules {
                              controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-7"), ControlRef("PCI DSS 4.0", "8.3.4")],
                              remediation: "Check whether a login succeeded after the failures and from where; lock or rotate the account's credentials if it was guessed.",
                              mitre: "T1110")
-        case "secret-read":
-            return BurstKind(rule: "secret-read-burst", threshold: o.secretReads, window: "10 minutes", noun: "secret reads",
-                             controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.8.5"), ControlRef("NIST 800-53", "SC-28")],
-                             remediation: "Confirm the job or person needed that many secrets; scope the secret scope ACL or Secrets Manager policy.",
-                             mitre: "T1555")
         case "compute-launch":
             return BurstKind(rule: "compute-launch-burst", threshold: o.computeLaunches, window: "10 minutes", noun: "instances launched or clusters created",
                              controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "SI-4")],

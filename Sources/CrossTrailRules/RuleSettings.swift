@@ -32,6 +32,7 @@ public struct RuleSettings: Sendable {
     public var lists: [String: [String]] = [:]
 
     public static let statefulKeys: Set<String> = ["failed_login_burst", "secret_read_burst", "compute_launch_burst",
+                                                   "enumeration_burst", "destruction_burst", "s3_mass_delete", "uc_denied_burst",
                                                     "classified_reads_per_hour", "source_gap_hours", "max_token_lifetime_days",
                                                     "baseline_days", "read_spike_factor", "read_spike_minimum"]
     public static let listKeys: Set<String> = ["trusted_accounts", "approved_init_script_locations"]
