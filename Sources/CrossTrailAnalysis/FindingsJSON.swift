@@ -41,6 +41,7 @@ public enum FindingsJSON {
         }
         write(r.flatness.isEmpty ? "],\n" : "\n],\n")
         write("\"inventory\": " + (try json(inventory.files)) + ",\n")
+        write("\"actors\": " + (try json(Triage.rank(r.findings))) + ",\n")
         write("\"summary\": " + (try json(Summary(findings: r.findings.count, bySeverity: by, events: events,
                                                     identities: r.graph.nodes.count, links: r.graph.edges.count))) + "\n}\n")
     }

@@ -30,11 +30,28 @@ public struct EventFilter: Sendable {
 
     public func matchesActor(_ a: Actor) -> Bool {
         if actors.isEmpty { return true }
-        let fields = [a.key, a.displayName, a.arn, a.email, a.sessionName, a.principalId, a.accessKeyId, a.runAs]
+        // A role's name or ARN selects all of its sessions.
+        let role = a.sessionIssuer.flatMap { $0.split(separator: "/").last.map(String.init) }
+        let fields = [a.key, a.displayName, a.arn, a.email, a.sessionName, a.principalId, a.accessKeyId, a.runAs, a.sessionIssuer, role]
         for g in actors {
             for case let f? in fields where g.matches(f) { return true }
         }
         return false
+    }
+
+    /// The names a resource answers to: its id, and for ARNs the resource part; for S3 also the
+    /// bucket alone (`acme-logs` selects `arn:aws:s3:::acme-logs/2026/...` and `acme-logs/key`).
+    public static func names(of id: String) -> [String] {
+        var out = [id]
+        var rest = Substring(id)
+        if id.hasPrefix("arn:") {
+            let parts = id.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+            if parts.count == 6 { rest = parts[5]; out.append(String(rest)) }
+        }
+        if id.hasPrefix("arn:aws:s3:::") || !id.hasPrefix("arn:"), let slash = rest.firstIndex(of: "/") {
+            out.append(String(rest[..<slash]))
+        }
+        return out
     }
 
     /// The full check.
@@ -51,7 +68,9 @@ public struct EventFilter: Sendable {
         if !actions.isEmpty, !actions.contains(where: { $0.matches(e.action) || $0.matches(e.service + ":" + e.action) }) { return false }
         if !services.isEmpty, !services.contains(where: { $0.matches(e.service) }) { return false }
         if !outcomes.isEmpty, !outcomes.contains(e.outcome.status) { return false }
-        if !resources.isEmpty, !e.resources.contains(where: { r in resources.contains { $0.matches(r.id) } }) { return false }
+        if !resources.isEmpty, !e.resources.contains(where: { r in resources.contains { g in EventFilter.names(of: r.id).contains(where: g.matches) } }) {
+            return false
+        }
         return true
     }
 }

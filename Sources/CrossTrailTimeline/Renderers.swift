@@ -332,6 +332,10 @@ public struct TableRenderer: TimelineRenderer {
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
         let outcome = e.outcome.status == .failure ? "FAIL" + (e.outcome.errorCode.map { ":" + $0 } ?? "") : e.outcome.status.rawValue
         var actor = e.actor.displayName
+        // Role sessions: the session name first (it names the person or instance), then the role, which may be cut.
+        if e.actor.kind == .assumedRole, let session = e.actor.sessionName, let role = e.actor.sessionIssuer?.split(separator: "/").last {
+            actor = "\(session) (\(role))"
+        }
         if let p = e.person, p.email != e.actor.email { actor = (p.email ?? p.candidates.joined(separator: "|")) + " via " + actor }
         row([e.time.iso8601, e.plane.rawValue, e.service, e.action, outcome, actor, e.sourceIPAddress ?? "-",
              e.resources.first?.id ?? ""], &out)

@@ -486,6 +486,15 @@ enum FindingsTable {
             lines.append("Resolved since the last scan (no longer found):")
             for f in resolved { lines.append("  \(f.severity.rawValue.uppercased().padding(9)) \(f.rule.padding(30)) \(f.id)  \(f.title.terminalSafe)") }
         }
+        let ranks = Triage.rank(r.findings).filter { $0.rules.count > 1 }
+        if !ranks.isEmpty {
+            lines.append("")
+            lines.append("Actors by breadth (distinct ATT&CK tactics in their findings; start here)")
+            for a in ranks.prefix(10) {
+                lines.append("  \(a.actor.terminalSafe.padding(44)) \(String(a.tactics.count).padding(3)) \(a.highest.rawValue.padding(9)) "
+                    + a.tactics.joined(separator: ", ").terminalSafe)
+            }
+        }
         if !r.flatness.isEmpty {
             lines.append("")
             lines.append("Classified data: who can read it, who did")
