@@ -101,6 +101,14 @@ struct JSONValue {
         return found ? JSONValue(raw: out) : nil
     }
 
+    /// The member named `key`, or, when absent, the member named `key` in lower case (exports
+    /// such as Athena's lower-case every key).
+    subscript(anyCase key: StaticString) -> JSONValue? {
+        if let v = self[key] { return v }
+        let lower = key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }.lowercased()
+        return self[dynamicKey: lower]
+    }
+
     subscript(dynamicKey key: String) -> JSONValue? {
         var out = cj_value()
         var k = key

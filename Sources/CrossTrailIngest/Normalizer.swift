@@ -32,7 +32,8 @@ final class Normalizer {
     /// Detects the record's format from its keys and normalizes it.
     func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?) -> Result {
         guard v.isObject else { return .rejected("record is not a JSON object") }
-        if container == .cloudtrailDelivery || v["eventName"] != nil || v["eventSource"] != nil || v["eventVersion"] != nil {
+        if container == .cloudtrailDelivery || v["eventName"] != nil || v["eventSource"] != nil || v["eventVersion"] != nil
+            || v["eventname"] != nil || v["eventsource"] != nil {
             return cloudTrail(v, raw: raw, provenance: provenance, format: container == .cloudtrailDelivery ? .cloudtrailDelivery : .cloudtrailNDJSON)
         }
         if let embedded = v["CloudTrailEvent"] {
@@ -69,11 +70,16 @@ final class Normalizer {
         var responseElements, eventID, sourceIPAddress, userAgent, vpcEndpointId, tlsDetails: JSONValue?
         var recipientAccountId, awsRegion, requestID, eventType, readOnly, requestParameters, resources: JSONValue?
         var additionalEventData: JSONValue?
+        /// Where shippers move the source address (Datadog `network.client.ip`, ECS `source.ip`).
+        var shippedIP: JSONValue?
 
         init(_ v: JSONValue) {
             v.forEachMember { k, value in
+                // Case-insensitive: Athena / Splunk exports write `eventname`, `useridentity`, ...
                 @inline(__always) func is_(_ name: StaticString) -> Bool {
-                    name.withUTF8Buffer { n in n.count == k.count && memcmp(n.baseAddress!, k.baseAddress!, n.count) == 0 }
+                    name.withUTF8Buffer { n in
+                        n.count == k.count && (memcmp(n.baseAddress!, k.baseAddress!, n.count) == 0 || strncasecmp(n.baseAddress!, k.baseAddress!, n.count) == 0)
+                    }
                 }
                 switch k.count {
                 case 7: if is_("eventID") { eventID = value }
@@ -89,11 +95,15 @@ final class Normalizer {
                 case 13: if is_("vpcEndpointId") { vpcEndpointId = value }
                 case 15: if is_("sourceIPAddress") { sourceIPAddress = value }
                 case 16: if is_("responseElements") { responseElements = value }
-                case 17: if is_("requestParameters") { requestParameters = value }
+                case 17:
+                    if is_("requestParameters") { requestParameters = value } else if is_("network.client.ip") { shippedIP = value }
                 case 18: if is_("recipientAccountId") { recipientAccountId = value }
                 case 19: if is_("additionalEventData") { additionalEventData = value }
                 default: break
                 }
+            }
+            if sourceIPAddress == nil, shippedIP == nil {
+                shippedIP = v["network"]?["client"]?["ip"] ?? v["source"]?["ip"] ?? v["client"]?["ip"]
             }
         }
     }
@@ -136,7 +146,7 @@ final class Normalizer {
                            actor: actor, format: format, provenance: provenance)
         // Console sign-ins say in additionalEventData whether MFA was used.
         if action == "ConsoleLogin", let used = f.additionalEventData?["MFAUsed"]?.string { e.actor.mfa = used == "Yes" }
-        e.sourceIPAddress = f.sourceIPAddress?.string
+        e.sourceIPAddress = f.sourceIPAddress?.string ?? f.shippedIP?.string
         if detail.contains(.userAgent) { e.userAgent = strings.string(f.userAgent) }
         if detail.contains(.network) {
             e.vpcEndpointId = strings.string(f.vpcEndpointId)
@@ -152,9 +162,9 @@ final class Normalizer {
             e.readOnly = f.readOnly?.bool
         }
         let params = f.requestParameters
-        if keepRequestParameters, let params, params.kind != .null { e.requestParameters = nested.minified(params) }
+        if keepRequestParameters, let params, params.kind != .null { e.requestParameters = Normalizer.embeddedObject(params) ?? nested.minified(params) }
         if detail.contains(.responseElements), let response = f.responseElements, response.kind != .null {
-            e.responseElements = nested.minified(response)
+            e.responseElements = Normalizer.embeddedObject(response) ?? nested.minified(response)
         }
         guard detail.contains(.resources) else { return .event(e) }
         var resources: [Resource] = []
@@ -184,6 +194,17 @@ final class Normalizer {
         return .event(e)
     }
 
+    /// Exports that flatten records to columns (Athena, Splunk, CSV) give request parameters and
+    /// response elements as JSON text: kept as that text when it holds an object.
+    static func embeddedObject(_ v: JSONValue) -> String? {
+        guard v.kind == .string, let text = v.string else { return nil }
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
+        var trimmed = Substring(text).drop(while: blank)
+        while let last = trimmed.last, blank(last) { trimmed = trimmed.dropLast() }
+        guard trimmed.first == "{", trimmed.last == "}" else { return nil }
+        return String(trimmed)
+    }
+
     private static let awsParamResources: [(String, String)] = [
         ("roleArn", "arn"), ("policyArn", "arn"), ("userName", "iamUser"), ("roleName", "iamRole"),
         ("groupName", "iamGroup"), ("keyId", "kmsKey"), ("name", "name"), ("instanceId", "ec2Instance"),
@@ -192,25 +213,25 @@ final class Normalizer {
 
     private func cloudTrailActor(_ u: JSONValue?) -> Actor {
         guard let u, u.isObject else { return Actor(kind: .unknown, key: "unknown", displayName: "unknown") }
-        let type = u["type"]?.string ?? ""
-        let arn = u["arn"]?.string
-        let principal = u["principalId"]?.string
-        let account = u["accountId"]?.string
+        let type = u[anyCase: "type"]?.string ?? ""
+        let arn = u[anyCase: "arn"]?.string
+        let principal = u[anyCase: "principalId"]?.string
+        let account = u[anyCase: "accountId"]?.string
         var a: Actor
         switch type {
         case "Root":
             a = Actor(kind: .root, key: arn ?? "root:\(account ?? "?")", displayName: "root")
         case "IAMUser":
-            let name = u["userName"]?.string ?? arn.map(Normalizer.lastPathComponent) ?? principal ?? "iam-user"
+            let name = u[anyCase: "userName"]?.string ?? arn.map(Normalizer.lastPathComponent) ?? principal ?? "iam-user"
             a = Actor(kind: .iamUser, key: arn ?? "iamUser:\(principal ?? name)", displayName: name)
         case "AssumedRole":
             let name = arn.map(Normalizer.roleSessionName) ?? principal ?? "assumed-role"
             a = Actor(kind: .assumedRole, key: arn ?? "assumedRole:\(principal ?? name)", displayName: name)
         case "FederatedUser", "SAMLUser", "WebIdentityUser", "IdentityCenterUser":
-            let name = u["userName"]?.string ?? principal ?? type
+            let name = u[anyCase: "userName"]?.string ?? principal ?? type
             a = Actor(kind: .federatedUser, key: arn ?? "\(type):\(principal ?? name)", displayName: name)
         case "AWSService":
-            let by = u["invokedBy"]?.string ?? "aws-service"
+            let by = u[anyCase: "invokedBy"]?.string ?? "aws-service"
             a = Actor(kind: .awsService, key: "service:\(by)", displayName: by)
         case "AWSAccount":
             if principal == "ANONYMOUS_PRINCIPAL" || account == "ANONYMOUS_PRINCIPAL" {
@@ -219,19 +240,19 @@ final class Normalizer {
                 a = Actor(kind: .awsAccount, key: "account:\(account ?? principal ?? "?")", displayName: account ?? principal ?? "aws-account")
             }
         case "Unknown", "":
-            let name = u["userName"]?.string ?? principal ?? "unknown"
+            let name = u[anyCase: "userName"]?.string ?? principal ?? "unknown"
             a = Actor(kind: .unknown, key: arn ?? "unknown:\(name)", displayName: name)
         default:
-            let name = u["userName"]?.string ?? principal ?? type
+            let name = u[anyCase: "userName"]?.string ?? principal ?? type
             a = Actor(kind: .unknown, key: arn ?? "\(type):\(name)", displayName: name)
         }
         a.arn = arn
         a.principalId = principal
         a.accountId = account
-        a.accessKeyId = u["accessKeyId"]?.string
-        if let ctx = u["sessionContext"] {
-            a.sessionIssuer = ctx["sessionIssuer"]?["arn"]?.string
-            if let mfa = ctx["attributes"]?["mfaAuthenticated"]?.bool { a.mfa = mfa }
+        a.accessKeyId = u[anyCase: "accessKeyId"]?.string
+        if let ctx = u[anyCase: "sessionContext"] {
+            a.sessionIssuer = ctx[anyCase: "sessionIssuer"]?[anyCase: "arn"]?.string
+            if let mfa = ctx[anyCase: "attributes"]?[anyCase: "mfaAuthenticated"]?.bool { a.mfa = mfa }
         }
         if a.kind == .assumedRole, let arn, let slash = arn.lastIndex(of: "/") {
             let session = String(arn[arn.index(after: slash)...])
@@ -239,7 +260,7 @@ final class Normalizer {
             if session.utf8.contains(UInt8(ascii: "@")) { a.email = session.lowercased() }
         }
         a.onBehalfOf = u["onBehalfOf"]?["userId"]?.string
-        if a.kind != .awsService, let by = u["invokedBy"]?.string { a.runAs = by }
+        if a.kind != .awsService, let by = u[anyCase: "invokedBy"]?.string { a.runAs = by }
         return a
     }
 

@@ -129,3 +129,33 @@ import TestSupport
         #expect(live < 100, "\(live) decompressors alive after 1,000 short ingests")
     }
 }
+
+/// Records reshaped by log shippers keep their address, time and parameters.
+@Suite struct ShippedRecordTests {
+    func normalize(_ json: String) throws -> AuditEvent {
+        try RecordNormalizer().normalize(json).get()
+    }
+
+    @Test func datadogAndElasticAddresses() throws {
+        let nested = try normalize(#"{"@timestamp":"2026-08-01T10:00:00.000Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventID":"d1","network":{"client":{"ip":"198.51.100.9"}},"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u","accountId":"1"}}"#)
+        #expect(nested.sourceIPAddress == "198.51.100.9" && nested.time.iso8601 == "2026-08-01T10:00:00.000Z")
+        let flat = try normalize(#"{"@timestamp":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d2","network.client.ip":"198.51.100.11","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#)
+        #expect(flat.sourceIPAddress == "198.51.100.11")
+        let ecs = try normalize(#"{"@timestamp":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d3","source":{"ip":"2001:db8::7"},"userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#)
+        #expect(ecs.sourceIPAddress == "2001:db8::7")
+        let own = try normalize(#"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d4","sourceIPAddress":"203.0.113.1","network":{"client":{"ip":"10.0.0.1"}},"userIdentity":{"type":"Root"}}"#)
+        #expect(own.sourceIPAddress == "203.0.113.1", "the record's own address wins")
+    }
+
+    /// Athena's CloudTrail table (and Splunk/CSV exports) lower-case every key and give request parameters as JSON text.
+    @Test func lowerCaseKeysAndParametersAsText() throws {
+        let e = try normalize(#"{"eventtime":"2026-08-01T10:01:00Z","eventsource":"cloudtrail.amazonaws.com","eventname":"DeleteTrail","eventid":"a1","sourceipaddress":"198.51.100.10","errorcode":"AccessDenied","useridentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","accountid":"1","accesskeyid":"ASIAXXXX","sessioncontext":{"sessionissuer":{"arn":"arn:aws:iam::1:role/R"}}},"requestparameters":"{\"name\":\"main\"}"}"#)
+        #expect(e.action == "DeleteTrail" && e.service == "cloudtrail" && e.id == "a1")
+        #expect(e.outcome.status == .failure && e.outcome.errorCode == "AccessDenied")
+        #expect(e.actor.kind == .assumedRole && e.actor.sessionIssuer == "arn:aws:iam::1:role/R" && e.actor.accessKeyId == "ASIAXXXX")
+        #expect(e.requestParameters == #"{"name":"main"}"#)
+        // Text that is not an object stays a JSON string.
+        let s = try normalize(#"{"eventTime":"2026-08-01T10:01:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"a2","userIdentity":{"type":"Root"},"requestParameters":"not json"}"#)
+        #expect(s.requestParameters == #""not json""#)
+    }
+}
