@@ -20,6 +20,26 @@ public enum Analyzer {
     /// The stateful detections `scan` runs besides the Sigma rules (Docs/rules.md describes each).
     public static var statefulRuleIDs: [String] { StatefulRules.ids.sorted() }
 
+    /// The stateful detections' ATT&CK and Stratus Red Team techniques (for coverage tables).
+    public static let statefulCoverage: [(id: String, techniques: [String], stratus: [String])] = [
+        ("failed-login-burst", ["T1110"], []),
+        ("secret-read-burst", ["T1555.006"], ["aws.credential-access.secretsmanager-retrieve-secrets", "aws.credential-access.secretsmanager-batch-retrieve-secrets",
+                                            "aws.credential-access.ssm-retrieve-securestring-parameters"]),
+        ("compute-launch-burst", ["T1496"], []),
+        ("enumeration-burst", ["T1580"], ["aws.discovery.ec2-enumerate-from-instance"]),
+        ("destruction-burst", ["T1490"], ["aws.impact.s3-ransomware-batch-deletion"]),
+        ("s3-mass-delete", ["T1485"], ["aws.impact.s3-ransomware-individual-deletion"]),
+        ("dbx-uc-denied-burst", ["T1526"], []),
+        ("ec2-instance-credentials-elsewhere", ["T1552.005"], ["aws.credential-access.ec2-steal-instance-credentials"]),
+        ("denied-sensitive-attempts", ["T1078"], []),
+        ("classified-read-volume", ["T1530"], []), ("classified-read-off-network", ["T1530"], []),
+        ("classified-read-outside-allowed", ["T1530"], []), ("classified-first-access", ["T1530"], []), ("classified-read-spike", ["T1530"], []),
+        ("source-gap", ["T1562.008"], []), ("ct-data-events-dropped", ["T1562.008"], ["aws.defense-evasion.cloudtrail-event-selectors"]),
+        ("sensitive-data-in-logs", ["T1552"], []), ("dbx-token-lifetime-above-max", ["T1098.001"], []),
+        ("s3-cross-account-policy", ["T1537"], ["aws.exfiltration.s3-backdoor-bucket-policy"]),
+        ("dbx-delta-sharing-new-address", ["T1537"], []), ("dbx-init-script-unapproved", ["T1037"], []),
+    ]
+
     /// Runs the identity correlation and the permission rules. Events are optional: without
     /// them, usage-based findings (unused permissions, flat access) are skipped. `history` is what
     /// earlier scans recorded in a case store (see `ScanResult.baselineFacts`).

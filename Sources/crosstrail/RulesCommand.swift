@@ -7,7 +7,7 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "List and test the event rules (Sigma format): the built-ins and your own.",
-        subcommands: [List.self, Test.self]
+        subcommands: [List.self, Test.self, Coverage.self]
     )
 
     struct List: ParsableCommand {
@@ -21,6 +21,9 @@ struct RulesCommand: ParsableCommand {
             var lines = set.rules.map { r in
                 "\(r.severity.rawValue.padding(9)) \(r.id.padding(28)) \((r.product ?? "any").padding(11)) \((r.mitre.first ?? "").padding(10)) \(r.title.terminalSafe)"
             }
+            for r in set.rules where !r.warnings.isEmpty {
+                lines += r.warnings.map { "  warning: \(r.file): \(r.id): \($0)".terminalSafe }
+            }
             lines.append("\(set.rules.count) rules" + (set.errors.isEmpty ? "" : ", \(set.errors.count) not loaded:"))
             lines += set.errors.map { "  " + $0.description.terminalSafe }
             let stateful = Analyzer.statefulRuleIDs
@@ -30,6 +33,20 @@ struct RulesCommand: ParsableCommand {
             if !settings.isEmpty { lines.append("Settings from --rules: " + settings.joined(separator: "; ").terminalSafe) }
             if !set.settings.allowlist.isEmpty { lines.append("Allowlist entries: \(set.settings.allowlist.count)") }
             print(lines.joined(separator: "\n"))
+            if !set.errors.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Coverage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print which ATT&CK and Stratus Red Team techniques the rules detect (Markdown tables).")
+
+        @Option(help: "Directory of Sigma rules (YAML) to add; repeatable.")
+        var rules: [String] = []
+
+        func run() throws {
+            let set = RuleSet.load(directories: rules)
+            print(RuleCoverage.markdown(set.rules, extra: Analyzer.statefulCoverage), terminator: "")
             if !set.errors.isEmpty { throw ExitCode(1) }
         }
     }

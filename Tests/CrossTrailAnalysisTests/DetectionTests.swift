@@ -143,3 +143,24 @@ import Testing
         #expect(f.first?.severity == .medium && f.first?.evidence.events.count == 5)
     }
 }
+
+@Suite struct CoverageTests {
+    /// Every stateful detection has a row in the coverage table, and every built-in rule maps to ATT&CK.
+    @Test func everyDetectionIsMapped() throws {
+        #expect(Set(Analyzer.statefulCoverage.map(\.id)) == Set(Analyzer.statefulRuleIDs))
+        let set = RuleSet.load()
+        #expect(set.errors.isEmpty, "\(set.errors)")
+        let unmapped = set.rules.filter { $0.mitre.isEmpty && $0.severity >= .medium }.map(\.id)
+        #expect(unmapped.isEmpty, "rules at medium or above without an ATT&CK technique: \(unmapped)")
+        let table = RuleCoverage.markdown(set.rules, extra: Analyzer.statefulCoverage)
+        #expect(table.contains("| [T1562.008](https://attack.mitre.org/techniques/T1562/008/) |"))
+        #expect(table.contains("`ec2-instance-credentials-elsewhere`"))
+        // Every built-in rule carries what pySigma's validators and crosstrail's own conventions require.
+        for r in set.rules {
+            #expect(r.metadata.uuid?.count == 36 && r.metadata.status != nil && r.metadata.author != nil && r.metadata.date != nil
+                    && r.description != nil && !r.metadata.references.isEmpty, "\(r.file)")
+            #expect(r.matchExamples.count >= 1 && r.nomatchExamples.count >= 1, "\(r.file): examples")
+        }
+        #expect(Set(set.rules.compactMap(\.metadata.uuid)).count == set.rules.count, "rule UUIDs are unique")
+    }
+}
