@@ -160,3 +160,14 @@ import TestSupport
         #expect(bad.stdout.contains("bad.yml:2: failed_login_burst must be a positive integer"))
     }
 }
+
+@Suite struct DocsTests {
+    /// Docs/rules.md shows the coverage `crosstrail rules coverage` prints (scripts/update-rule-coverage.sh refreshes it).
+    @Test func coverageTableIsCurrent() throws {
+        let coverage = try runCrossTrail(["rules", "coverage"])
+        #expect(coverage.status == 0)
+        let doc = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("Docs/rules.md"), encoding: .utf8)
+        let begin = try #require(doc.range(of: "<!-- coverage:begin -->\n")), end = try #require(doc.range(of: "<!-- coverage:end -->"))
+        #expect(String(doc[begin.upperBound..<end.lowerBound]) == coverage.stdout, "run scripts/update-rule-coverage.sh")
+    }
+}
