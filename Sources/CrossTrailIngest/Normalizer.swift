@@ -166,6 +166,9 @@ final class Normalizer {
         if detail.contains(.responseElements), let response = f.responseElements, response.kind != .null {
             e.responseElements = Normalizer.embeddedObject(response) ?? nested.minified(response)
         }
+        if detail.contains(.responseElements), let extra = f.additionalEventData, extra.isObject {
+            e.additionalEventData = nested.minified(extra)
+        }
         guard detail.contains(.resources) else { return .event(e) }
         var resources: [Resource] = []
         f.resources?.forEachElement { r in

@@ -123,6 +123,8 @@ public struct AuditEvent: Sendable, Hashable {
     /// CloudTrail `responseElements` as minified JSON, kept only when asked for
     /// (`EventDetail.responseElements`, the analysis passes): rules read them, no output shows them.
     public var responseElements: String?
+    /// CloudTrail `additionalEventData` as minified JSON, kept with the response elements (analysis only).
+    public var additionalEventData: String?
     /// CloudTrail requestID / Databricks requestId (Databricks logs two records per long-running request).
     public var requestId: String?
     /// CloudTrail eventType (AwsApiCall, AwsConsoleSignIn, ...) or Databricks auditLevel.

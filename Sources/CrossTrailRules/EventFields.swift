@@ -10,6 +10,7 @@ public final class EventFields {
     public let event: AuditEvent
     private var parsedParams: JSON??
     private var parsedResponse: JSON??
+    private var parsedAdditional: JSON??
     private var policyFacts: PolicyFacts??
     private let reader: JSONDocumentReader
     /// Lowercased values by lowercased field name: rules ask for the same few fields again and again.
@@ -74,6 +75,10 @@ public final class EventFields {
             return collect(params, path)
         }
         if lower == "responseelements" { return one(e.responseElements) }
+        if lower.hasPrefix("additionaleventdata."), lower != "additionaleventdata.mfaused" {
+            if parsedAdditional == nil { parsedAdditional = .some(e.additionalEventData.flatMap { try? reader.parse(text: $0) }) }
+            return collect(parsedAdditional ?? nil, field.dropFirst("additionaleventdata.".count).split(separator: ".").map(String.init))
+        }
         if lower.hasPrefix("responseelements."), lower != "responseelements.consolelogin" {
             return collect(response, field.dropFirst("responseelements.".count).split(separator: ".").map(String.init))
         }
@@ -112,6 +117,7 @@ public final class EventFields {
             return e.action == "ConsoleLogin" ? [e.outcome.status == .success ? "Success" : (e.outcome.errorCode ?? "Failure")] : []
         case "useridentity.invokedby": return one(a.kind == .awsService ? a.displayName : a.runAs)
         case "actor": return [a.key] + one(a.email) + one(a.arn)
+        case "session", "useridentity.sessionname": return one(a.sessionName)
         case "resources": return e.resources.map(\.id)
         default: return []
         }
@@ -121,7 +127,7 @@ public final class EventFields {
     /// depend on them cannot fire).
     public static func isKnown(_ field: String) -> Bool {
         let lower = field.lowercased()
-        if ["requestparameters", "requestparams", "request_params", "responseelements"].contains(where: lower.hasPrefix) { return true }
+        if ["requestparameters", "requestparams", "request_params", "responseelements", "additionaleventdata."].contains(where: lower.hasPrefix) { return true }
         if ["policy.public", "policy.admin", "policy.limitedby", "policy.accounts", "policy.externalaccounts", "policy.actions"].contains(lower) { return true }
         return known.contains(lower)
     }
@@ -135,6 +141,7 @@ public final class EventFields {
         "useridentity.sessioncontext.sessionissuer.arn", "useridentity.sessioncontext.sessionissuer.username",
         "useridentity.sessioncontext.attributes.mfaauthenticated", "useridentity.invokedby", "actor", "resources",
         "useridentity.sessioncontext.sessionissuer.type", "additionaleventdata.mfaused", "responseelements.consolelogin",
+        "session", "useridentity.sessionname",
     ]
 
     static func cloudTrailType(_ k: ActorKind) -> String {

@@ -30,7 +30,7 @@ public struct PolicyFacts: Sendable, Equatable {
         "aws:principalarn", "aws:userid", "aws:username", "aws:principalserviceName".lowercased(), "kms:calleraccount",
         "kms:viaservice", "s3:dataaccesspointaccount", "s3:dataaccesspointarn", "sts:externalid", "aws:calledvia",
         "lambda:functionurlauthtype", "elasticfilesystem:accesspointarn", "sns:endpoint", "cognito-identity.amazonaws.com:aud",
-        "token.actions.githubusercontent.com:sub", "sts:rolesessionname",
+        "token.actions.githubusercontent.com:sub", "sts:rolesessionname", "aws:sourceowner",
     ]
 
     init() {}
@@ -61,6 +61,19 @@ public struct PolicyFacts: Sendable, Equatable {
         }
         guard let params else { return nil }
         visit(params, depth: 0)
+        // Lambda's AddPermission (and SNS/SQS AddPermission-like calls) add one statement given as parameters.
+        if let principal = params["principal"]?.string, let action = params["action"]?.string {
+            var statement: [String: JSON] = ["Effect": .string("Allow"), "Action": .string(action)]
+            statement["Principal"] = principal == "*" ? .string("*")
+                : principal.hasSuffix(".amazonaws.com") ? .object(["Service": .string(principal)]) : .object(["AWS": .string(principal)])
+            var condition = [String: JSON]()
+            for (param, key) in [("sourceArn", "aws:SourceArn"), ("sourceAccount", "aws:SourceAccount"), ("principalOrgID", "aws:PrincipalOrgID")] {
+                if let v = params[param]?.string, !v.isEmpty { condition[key] = .string(v) }
+            }
+            if let auth = params["functionUrlAuthType"]?.string, auth == "AWS_IAM" { condition["lambda:FunctionUrlAuthType"] = .string(auth) }
+            if !condition.isEmpty { statement["Condition"] = .object(["StringEquals": .object(condition)]) }
+            facts.absorb(.object(["Statement": .array([.object(statement)])]))
+        }
         return facts.documents > 0 ? facts : nil
     }
 
