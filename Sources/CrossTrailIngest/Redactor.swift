@@ -113,6 +113,8 @@ public enum Redactor {
         let compact = k.replacingOccurrences(of: "-", with: "_")
         // `tokenId`, `secretName`, `tokenType` name things; they are not secrets.
         if compact.hasSuffix("id") || compact.hasSuffix("name") || compact.hasSuffix("type") || compact.hasSuffix("arn") || compact.hasSuffix("scope") { return false }
+        if compact.contains("token"), ["next", "client", "request", "page", "continuation", "idempoten", "pagination", "marker", "cursor", "resume", "start"]
+            .contains(where: compact.contains) { return false }
         if notSecretKeys.contains(compact) || ["policy", "enabled", "date", "hash", "time", "count", "length", "days", "seconds", "status", "url"]
             .contains(where: compact.hasSuffix) { return false }
         // Databricks `putSecret` carries the secret itself in string_value / bytes_value.

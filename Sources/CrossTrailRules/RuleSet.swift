@@ -26,14 +26,17 @@ public struct RuleSet: Sendable {
 
     /// The built-in rules, and those in `directories`. A rule whose id repeats a built-in
     /// replaces it (tune a built-in by copying it).
-    public static func load(directories: [String] = [], builtins: Bool = true) -> RuleSet {
+    /// `monitoring`: also the change-monitoring rules (`builtin/monitoring/`: CIS AWS Foundations
+    /// metric-filter controls and other changes worth recording). They fire on every change of a kind,
+    /// benign or not, so incident scans leave them out and evidence packs include them.
+    public static func load(directories: [String] = [], builtins: Bool = true, monitoring: Bool = false) -> RuleSet {
         var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         var hasher = SHA256()
         if builtins {
             do {
                 let dir = try builtinDirectory()
                 let (r, _, e) = RuleLoader.loadAll(directory: dir, label: "builtin", hasher: &hasher)
-                rules = r
+                rules = monitoring ? r : r.filter { !$0.file.hasPrefix(monitoringFolder) }
                 errors = e
             } catch {
                 errors.append(RuleError(file: "built-in rules", line: nil, reason: error.description))
@@ -51,6 +54,9 @@ public struct RuleSet: Sendable {
         set.fingerprint = hasher.finalize().hexString
         return set
     }
+
+    /// Where the change-monitoring rules live among the built-ins.
+    public static let monitoringFolder = "builtin/monitoring/"
 
     /// The folder of the built-in rules (shipped as the rules module's resources).
     public static func builtinDirectory() throws(ResourceLocator.Missing) -> String {

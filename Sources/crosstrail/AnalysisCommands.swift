@@ -162,6 +162,9 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Directory of Sigma rules (YAML) to run on the events besides the built-in ones; repeatable.")
     var rules: [String] = []
 
+    @Flag(help: "Also run the change-monitoring rules (CIS AWS Foundations metric filters, security-relevant changes): informational findings for every such change.")
+    var monitoring = false
+
     @Flag(help: "With --store: read only files that are new or changed since they were stored (events of other files are not re-read).")
     var sinceLast = false
 
@@ -175,7 +178,7 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
-        let ruleSet = RuleSet.load(directories: rules)
+        let ruleSet = RuleSet.load(directories: rules, monitoring: monitoring)
         if !quiet && !ruleSet.errors.isEmpty {
             let lines = ruleSet.errors.prefix(20).map { "  rule error: " + $0.description.terminalSafe }
                 + (ruleSet.errors.count > 20 ? ["  ... \(ruleSet.errors.count - 20) more rule errors (crosstrail rules test)"] : [])

@@ -76,6 +76,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Directory of Sigma rules (YAML) besides the built-in ones; repeatable.")
     var rules: [String] = []
 
+    @Flag(inversion: .prefixedNo, help: "Run the change-monitoring rules (CIS AWS Foundations metric filters): their findings are evidence for the monitoring controls.")
+    var monitoring = true
+
     @OptionGroup var digestKeys: DigestKeyOptions
 
     @Option(help: "Title of the report.")
@@ -118,7 +121,7 @@ struct ReportCommand: ParsableCommand {
         defer { interrupt.cancel() }
 
         let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
-        let ruleSet = RuleSet.load(directories: rules)
+        let ruleSet = RuleSet.load(directories: rules, monitoring: monitoring)
         for e in ruleSet.errors.prefix(20) where !quiet { FileHandle.standardError.write(Data(("  rule error: " + e.description.terminalSafe + "\n").utf8)) }
 
         // Pass 1: observations → findings and the identity graph.

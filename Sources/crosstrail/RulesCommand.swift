@@ -17,7 +17,7 @@ struct RulesCommand: ParsableCommand {
         var rules: [String] = []
 
         func run() throws {
-            let set = RuleSet.load(directories: rules)
+            let set = RuleSet.load(directories: rules, monitoring: true)
             var lines = set.rules.map { r in
                 "\(r.severity.rawValue.padding(9)) \(r.id.padding(28)) \((r.product ?? "any").padding(11)) \((r.mitre.first ?? "").padding(10)) \(r.title.terminalSafe)"
             }
@@ -45,7 +45,7 @@ struct RulesCommand: ParsableCommand {
         var rules: [String] = []
 
         func run() throws {
-            let set = RuleSet.load(directories: rules)
+            let set = RuleSet.load(directories: rules, monitoring: true)
             print(RuleCoverage.markdown(set.rules, extra: Analyzer.statefulCoverage), terminator: "")
             if !set.errors.isEmpty { throw ExitCode(1) }
         }
@@ -61,7 +61,7 @@ struct RulesCommand: ParsableCommand {
         var rules: [String] = []
 
         func run() throws {
-            let set = RuleSet.load(directories: rules)
+            let set = RuleSet.load(directories: rules, monitoring: true)
             let results = set.test()
             var failed = 0
             for r in results {
