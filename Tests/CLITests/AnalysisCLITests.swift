@@ -171,3 +171,67 @@ import TestSupport
         #expect(String(doc[begin.upperBound..<end.lowerBound]) == coverage.stdout, "run scripts/update-rule-coverage.sh")
     }
 }
+
+/// The shapes of real intrusions, end to end through `scan`: the finding names the attacker's session, and
+/// the benign users around it stay quiet.
+@Suite struct IntrusionScenarioTests {
+    static func record(_ id: String, _ time: String, _ source: String, _ name: String, identity: String, ip: String, ua: String,
+                       params: String = "null", extra: String = "") -> String {
+        #"{"eventVersion":"1.08","userIdentity":\#(identity),"eventTime":"2026-09-14T\#(time)Z","eventSource":"\#(source)","eventName":"\#(name)","awsRegion":"us-east-1","sourceIPAddress":"\#(ip)","userAgent":"\#(ua)","requestParameters":\#(params),"responseElements":null,"eventID":"\#(id)","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"\#(extra)}"#
+    }
+
+    /// Instance-profile credentials stolen through SSRF and used from a laptop; a console user pages through
+    /// instances with a NextToken in the same hour.
+    @Test func stolenInstanceCredentials() throws {
+        let node = #"{"type":"AssumedRole","principalId":"AROAEXAMPLEWEB:i-0a1b2c3d4e5f60718","arn":"arn:aws:sts::111122223333:assumed-role/web-app/i-0a1b2c3d4e5f60718","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEWEBAPP001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/web-app","accountId":"111122223333","userName":"web-app"},"attributes":{"mfaAuthenticated":"false"},"ec2RoleDelivery":"1.0"}}"#
+        let person = #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_ReadOnly_0123/ann@corp.example","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEANN00001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnly_0123","userName":"AWSReservedSSO_ReadOnly_0123"},"attributes":{"mfaAuthenticated":"false"}}}"#
+        let sdk = "aws-sdk-java/1.12.638 Linux/5.15.0-1051-aws OpenJDK_64-Bit_Server_VM/25.392-b08 java/1.8.0_392"
+        let laptop = "aws-cli/2.15.30 Python/3.11.8 Darwin/23.4.0 exe/x86_64 prompt/off command/s3.ls"
+        let lines = [
+            Self.record("n1", "10:00:00", "s3.amazonaws.com", "GetObject", identity: node, ip: "52.94.1.20", ua: sdk,
+                        params: #"{"bucketName":"web-assets","key":"logo.png"}"#),
+            Self.record("n2", "10:05:00", "sts.amazonaws.com", "GetCallerIdentity", identity: node, ip: "52.94.1.20", ua: sdk),
+            Self.record("c1", "10:10:00", "ec2.amazonaws.com", "DescribeInstances", identity: person, ip: "198.51.100.20",
+                        ua: "console.amazonaws.com", params: #"{"maxResults":50,"nextToken":"AAEAAcVOMvZZrR0kRsx0tDuXd8GZmlnqh0EzO9TXrEiGQUnAW7VBSgn7wbIlNN5fO+vF"}"#),
+            Self.record("a1", "10:31:00", "s3.amazonaws.com", "ListBuckets", identity: node, ip: "203.0.113.99", ua: laptop),
+            Self.record("a2", "10:32:00", "s3.amazonaws.com", "GetObject", identity: node, ip: "203.0.113.99", ua: laptop,
+                        params: #"{"bucketName":"customer-exports","key":"2026/09/all.csv"}"#),
+        ]
+        let dir = try TestPaths.temporaryDirectory("ssrf")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("trail.jsonl"))
+        let r = try runCrossTrail(["scan", dir.path, "--format", "json", "-q"])
+        #expect(r.status == 0)
+        let findings = try #require(try AnalysisCLITests.json(r.stdout)["findings"] as? [[String: Any]])
+        let about = { (f: [String: Any]) in ((f["subjects"] as? [[String: Any]])?.first?["name"] as? String) ?? "" }
+        // Nothing about the console user: a paging cursor is not a secret.
+        #expect(!findings.contains { about($0).contains("ann@corp.example") }, "\(findings.map { $0["rule"] ?? "" })")
+        // The theft is found and names the attacker's address and events.
+        let elsewhere = try #require(findings.first { $0["rule"] as? String == "ec2-instance-credentials-elsewhere" })
+        #expect((elsewhere["title"] as? String)?.contains("203.0.113.99") == true)
+        #expect(elsewhere["severity"] as? String == "high")
+        let events = Set(findings.flatMap { ($0["evidence"] as? [String: Any])?["events"] as? [String] ?? [] })
+        #expect(events.contains("a1") && events.contains("a2"))
+        #expect(findings.contains { $0["rule"] as? String == "aws-ec2-instance-credentials-desktop-client" })
+    }
+
+    /// An instance role attaching AdministratorAccess to a user, then a denied attempt to stop the trail.
+    @Test func instanceRoleGrantsAdmin() throws {
+        let node = #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/build/i-0feedfacecafe0001","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEBUILD001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/build","userName":"build"}}}"#
+        let ua = "Boto3/1.34.0 Python/3.12.1 Linux/6.1 Botocore/1.34.0"
+        let lines = [
+            Self.record("p1", "11:00:00", "iam.amazonaws.com", "AttachUserPolicy", identity: node, ip: "52.94.2.9", ua: ua,
+                        params: #"{"userName":"backup-svc","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}"#),
+            Self.record("p2", "11:02:00", "cloudtrail.amazonaws.com", "StopLogging", identity: node, ip: "52.94.2.9", ua: ua,
+                        params: #"{"name":"org-trail"}"#, extra: #","errorCode":"AccessDenied","errorMessage":"not authorized""#),
+        ]
+        let dir = try TestPaths.temporaryDirectory("admin-attach")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("trail.jsonl"))
+        let r = try runCrossTrail(["scan", dir.path, "--format", "json", "-q"])
+        let findings = try #require(try AnalysisCLITests.json(r.stdout)["findings"] as? [[String: Any]])
+        let rules = Set(findings.compactMap { $0["rule"] as? String })
+        #expect(rules.contains("aws-iam-admin-policy-attached") && rules.contains("aws-iam-write-by-ec2-instance-role"))
+        #expect(!rules.contains("ct-logging-stopped"), "a denied StopLogging is an attempt, not logging stopped")
+        let attach = try #require(findings.first { $0["rule"] as? String == "aws-iam-admin-policy-attached" })
+        #expect((attach["resources"] as? [String])?.contains("arn:aws:iam::aws:policy/AdministratorAccess") == true)
+    }
+}
