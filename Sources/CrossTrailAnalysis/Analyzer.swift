@@ -96,6 +96,8 @@ extension Analyzer {
     static let attemptThreshold = 5
     /// ...at this many different rules...
     static let attemptRules = 3
+    /// ...or this many at one rule...
+    static let attemptRepeat = 10
     /// ...within this time (ms).
     static let attemptWindow: Int64 = 3_600_000
 
@@ -161,8 +163,10 @@ extension Analyzer {
         }
         for (actorKey, list) in attempts.sorted(by: { $0.key < $1.key }) {
             let total = list.map(\.1.sample.count).reduce(0, +)
-            guard total >= attemptThreshold, list.count >= attemptRules, let actor = list.first?.1.actor else { continue }
-            var sample = EventSample()
+            // Probing: attempts at several rules, or the same denied action again and again (user data of
+            // every instance, every Windows password).
+            guard (total >= attemptThreshold && list.count >= attemptRules) || total >= attemptRepeat, let actor = list.first?.1.actor else { continue }
+            var sample = EventSample(capacity: EventSample.findingCap)
             for (_, h) in list { sample.merge(h.sample) }
             guard let first = sample.first, let last = sample.last, last.millis - first.millis <= attemptWindow else { continue }
             let who = graph.attribution(for: actor)

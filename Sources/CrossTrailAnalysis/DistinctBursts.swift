@@ -140,7 +140,7 @@ struct DistinctBurst: Sendable {
 extension Observations {
     /// One window of a distinct burst: the events, the distinct values and how many of them were denied.
     public struct DistinctWindow: Sendable, Hashable {
-        public var sample = EventSample()
+        public var sample = EventSample(capacity: EventSample.findingCap)
         public var values: Set<String> = []
         /// Values whose calls were denied.
         public var deniedValues = 0

@@ -292,7 +292,7 @@ public final class EventObserver: EventSink {
             }
         }
         if let kind = Self.burstKind(e) {
-            o.bursts[.init(kind, e.actor.key), default: [:]][e.time.millis / Self.burstWindow, default: EventSample()].add(e)
+            o.bursts[.init(kind, e.actor.key), default: [:]][e.time.millis / Self.burstWindow, default: EventSample(capacity: EventSample.findingCap)].add(e)
         }
         var parsed: JSON??
         for kind in DistinctBurst.all {

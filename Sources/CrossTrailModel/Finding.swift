@@ -109,6 +109,10 @@ public struct Finding: Sendable, Hashable, Codable {
 /// arrive in — parallel workers give deterministic evidence.
 public struct EventSample: Sendable, Hashable {
     public static let cap = 20
+    /// Event findings (rule hits, bursts) keep more: every event a responder needs to look at, up to this.
+    public static let findingCap = 100
+    /// How many ids this sample keeps (the larger when two samples merge).
+    public private(set) var capacity = EventSample.cap
     private var kept: [Entry] = []
     public private(set) var count = 0
     public private(set) var first: Timestamp?
@@ -122,6 +126,10 @@ public struct EventSample: Sendable, Hashable {
 
     public init() {}
 
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
     /// The kept ids, earliest first.
     public var ids: [String] { kept.map(\.id) }
 
@@ -133,14 +141,15 @@ public struct EventSample: Sendable, Hashable {
     }
 
     private mutating func keep(_ entry: Entry) {
-        if kept.count == Self.cap, let lastKept = kept.last, !(entry < lastKept) { return }
+        if kept.count >= capacity, let lastKept = kept.last, !(entry < lastKept) { return }
         guard !kept.contains(where: { $0.id == entry.id }) else { return }
         let at = kept.firstIndex(where: { entry < $0 }) ?? kept.count
         kept.insert(entry, at: at)
-        if kept.count > Self.cap { kept.removeLast() }
+        if kept.count > capacity { kept.removeLast() }
     }
 
     public mutating func merge(_ o: EventSample) {
+        capacity = max(capacity, o.capacity)
         count += o.count
         for entry in o.kept { keep(entry) }
         if let f = o.first, first.map({ f < $0 }) ?? true { first = f }

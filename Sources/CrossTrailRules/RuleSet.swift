@@ -112,7 +112,7 @@ public final class RuleMatcher {
     /// The matching events of one rule and actor.
     public struct Hits: Sendable {
         public static let valueCap = 20
-        public var sample = EventSample()
+        public var sample = EventSample(capacity: EventSample.findingCap)
         public var actor: Actor?
         /// Resources the events name (first `valueCap`, sorted at the end).
         public var resources: Set<String> = []
