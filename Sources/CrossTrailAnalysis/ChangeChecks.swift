@@ -1,3 +1,4 @@
+import CrossTrailRules
 import CrossTrailIngest
 import CrossTrailModel
 
@@ -20,17 +21,7 @@ enum ChangeChecks {
     }
 
     /// The account of `123456789012` or `arn:aws:iam::123456789012:...`.
-    static func account(in principal: String) -> String? {
-        let candidate: Substring
-        if principal.hasPrefix("arn:") {
-            let parts = principal.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count > 4 else { return nil }
-            candidate = parts[4]
-        } else {
-            candidate = Substring(principal)
-        }
-        return candidate.count == 12 && candidate.allSatisfy(\.isASCII) && candidate.allSatisfy(\.isNumber) ? String(candidate) : nil
-    }
+    static func account(in principal: String) -> String? { PolicyFacts.account(in: principal) }
 
     /// What a trail's selectors log after `PutEventSelectors`.
     struct Selectors: Sendable, Hashable {

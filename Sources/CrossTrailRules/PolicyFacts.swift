@@ -128,7 +128,7 @@ public struct PolicyFacts: Sendable, Equatable {
     }
 
     /// The account of `123456789012` or `arn:aws:iam::123456789012:...`.
-    static func account(in principal: String) -> String? {
+    public static func account(in principal: String) -> String? {
         let candidate: Substring
         if principal.hasPrefix("arn:") {
             let parts = principal.split(separator: ":", omittingEmptySubsequences: false)
