@@ -1,7 +1,7 @@
 import Foundation
 
 /// Finds files a module ships (control catalogs, schemas, the built-in rules) in its resource
-/// bundle next to the executable, or under `CROSSTRAIL_RESOURCES`. Missing resources are an
+/// bundle (`crosstrail_<Module>.resources/`) under `CROSSTRAIL_RESOURCES` or next to the executable. Missing resources are an
 /// error naming where it looked, never a crash (Bundle.module traps instead).
 public struct ResourceLocator: Sendable {
     /// e.g. `crosstrail_CrossTrailReport.resources`
@@ -25,14 +25,17 @@ public struct ResourceLocator: Sendable {
 
     /// The folders searched, in order.
     public var directories: [String] {
-        var dirs: [String] = []
-        if let env = ProcessInfo.processInfo.environment["CROSSTRAIL_RESOURCES"], !env.isEmpty { dirs.append(env) }
+        // CROSSTRAIL_RESOURCES names a folder holding the bundles (an installation's share directory).
         var executableDirs: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["CROSSTRAIL_RESOURCES"], !env.isEmpty {
+            executableDirs.append(URL(fileURLWithPath: env))
+        }
         if let exe = Bundle.main.executableURL?.deletingLastPathComponent() {
             executableDirs.append(exe)
             executableDirs.append(exe.resolvingSymlinksInPath())
         }
         executableDirs.append(Bundle.main.bundleURL)
+        var dirs: [String] = []
         for d in executableDirs { dirs.append(d.appendingPathComponent(bundleName).appendingPathComponent(folder).path) }
         return dirs
     }

@@ -39,7 +39,7 @@ public struct RuleSet: Sendable {
                 rules = monitoring ? r : r.filter { !$0.file.hasPrefix(monitoringFolder) }
                 errors = e
             } catch {
-                errors.append(RuleError(file: "built-in rules", line: nil, reason: error.description))
+                errors.append(RuleError(file: builtinFile, line: nil, reason: error.description))
             }
         }
         for dir in directories {
@@ -54,6 +54,10 @@ public struct RuleSet: Sendable {
         set.fingerprint = hasher.finalize().hexString
         return set
     }
+
+    /// The error when the built-in rules cannot be found: a scan without them would look clean.
+    public var missingBuiltins: RuleError? { errors.first { $0.file == RuleSet.builtinFile } }
+    static let builtinFile = "built-in rules"
 
     /// Where the change-monitoring rules live among the built-ins.
     public static let monitoringFolder = "builtin/monitoring/"

@@ -179,6 +179,8 @@ struct ScanCommand: ParsableCommand {
     func run() throws {
         let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
         let ruleSet = RuleSet.load(directories: rules, monitoring: monitoring)
+        // Without its rules a scan would report nothing and look clean: refuse instead.
+        if let missing = ruleSet.missingBuiltins { throw missing }
         if !quiet && !ruleSet.errors.isEmpty {
             let lines = ruleSet.errors.prefix(20).map { "  rule error: " + $0.description.terminalSafe }
                 + (ruleSet.errors.count > 20 ? ["  ... \(ruleSet.errors.count - 20) more rule errors (crosstrail rules test)"] : [])

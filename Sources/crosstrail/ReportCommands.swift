@@ -122,6 +122,8 @@ struct ReportCommand: ParsableCommand {
 
         let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
         let ruleSet = RuleSet.load(directories: rules, monitoring: monitoring)
+        // Without its rules a scan would report nothing and look clean: refuse instead.
+        if let missing = ruleSet.missingBuiltins { throw missing }
         for e in ruleSet.errors.prefix(20) where !quiet { FileHandle.standardError.write(Data(("  rule error: " + e.description.terminalSafe + "\n").utf8)) }
 
         // Pass 1: observations → findings and the identity graph.

@@ -235,3 +235,15 @@ import TestSupport
         #expect((attach["resources"] as? [String])?.contains("arn:aws:iam::aws:policy/AdministratorAccess") == true)
     }
 }
+
+@Suite struct MissingResourcesTests {
+    /// A binary copied away from its resource bundles refuses to scan instead of reporting a clean run.
+    @Test func scanWithoutBuiltinRulesFails() throws {
+        let dir = try TestPaths.temporaryDirectory("alone")
+        let copy = dir.appendingPathComponent("crosstrail")
+        try FileManager.default.copyItem(at: TestPaths.executable, to: copy)
+        let r = try runProcess(copy, ["scan", AnalysisCLITests.logs, "-q"], environment: ["CROSSTRAIL_RESOURCES": dir.path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("built-in rules: cannot find") && r.stderr.contains("crosstrail_CrossTrailRules.resources"))
+    }
+}
