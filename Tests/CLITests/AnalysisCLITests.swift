@@ -247,3 +247,18 @@ import TestSupport
         #expect(r.stderr.contains("built-in rules: cannot find") && r.stderr.contains("crosstrail_CrossTrailRules.resources"))
     }
 }
+
+@Suite struct TimelineSelectionTests {
+    /// A role's name selects all of its sessions; a bucket's name selects its objects.
+    @Test func roleNamesAndBucketNames() throws {
+        let byRole = try runCrossTrail(["timeline", AnalysisCLITests.logs, "--actor", "databricks-shared-broad", "--format", "jsonl", "-q"])
+        #expect(byRole.status == 0)
+        let events = try #require(parseJSONLines(byRole.stdout))
+        #expect(events.count == 12)
+        #expect(events.allSatisfy { (($0["actor"] as? [String: Any])?["key"] as? String)?.contains("assumed-role/databricks-shared-broad/") == true })
+        let byBucket = try runCrossTrail(["timeline", AnalysisCLITests.logs, "--resource", "acme-pii-customers", "--format", "jsonl", "-q"])
+        #expect(try #require(parseJSONLines(byBucket.stdout)).count == 12)
+        let table = try runCrossTrail(["timeline", AnalysisCLITests.logs, "--action", "StopLogging", "--format", "table", "-q"])
+        #expect(table.stdout.contains("alice@acme.example (AWSReservedSSO_"), "the session before the role")
+    }
+}
