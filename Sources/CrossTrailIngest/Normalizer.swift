@@ -110,8 +110,15 @@ final class Normalizer {
 
     private func cloudTrail(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, format: SourceFormat) -> Result {
         let f = CloudTrailFields(v)
-        guard let time = f.eventTime.flatMap(timestamp) ?? f.timestamp.flatMap(timestamp) else {
-            return .rejected(f.eventTime == nil && f.timestamp == nil ? "no eventTime or @timestamp" : "unparseable eventTime")
+        // eventTime decides when present (a shipper's @timestamp is when it shipped the record).
+        let time: Timestamp
+        if let tv = f.eventTime ?? f.timestamp {
+            switch eventTime(tv, field: f.eventTime == nil ? "@timestamp" : "eventTime", epochMillis: false) {
+            case .time(let t): time = t
+            case .rejected(let why): return .rejected(why)
+            }
+        } else {
+            return .rejected("no eventTime or @timestamp")
         }
         guard filter.matchesTime(time), filter.matchesPlane(.aws) else { return .filtered }
         // An access key id names one session: with the ARN and principal it fixes every other field.
@@ -267,10 +274,12 @@ final class Normalizer {
     // MARK: - Databricks
 
     private func databricksDelivery(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
-        guard let ms = v["timestamp"]?.int64 else {
-            return .rejected(v["timestamp"] == nil ? "no timestamp" : "timestamp is not epoch milliseconds")
+        guard let tv = v["timestamp"] else { return .rejected("no timestamp") }
+        let time: Timestamp
+        switch eventTime(tv, field: "timestamp", epochMillis: true) {
+        case .time(let t): time = t
+        case .rejected(let why): return .rejected(why)
         }
-        let time = Timestamp(millis: ms)
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         let identity = v["userIdentity"]
         let actor = actors.actor(identity, keys: ["email", "subjectName"]) {
@@ -300,8 +309,11 @@ final class Normalizer {
     }
 
     private func databricksSystemTable(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
-        guard let tv = v["event_time"], let time = timestamp(tv) ?? tv.int64.map({ Timestamp(millis: $0) }) else {
-            return .rejected(v["event_time"] == nil ? "no event_time" : "unparseable event_time")
+        guard let tv = v["event_time"] else { return .rejected("no event_time") }
+        let time: Timestamp
+        switch eventTime(tv, field: "event_time", epochMillis: true) {
+        case .time(let t): time = t
+        case .rejected(let why): return .rejected(why)
         }
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         // user_identity / identity_metadata / response may be objects or JSON text (CSV exports).
@@ -338,8 +350,11 @@ final class Normalizer {
     }
 
     private func databricksAzure(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
-        guard let tv = v["time"], let time = timestamp(tv) else {
-            return .rejected(v["time"] == nil ? "no time" : "unparseable time")
+        guard let tv = v["time"] else { return .rejected("no time") }
+        let time: Timestamp
+        switch eventTime(tv, field: "time", epochMillis: false) {
+        case .time(let t): time = t
+        case .rejected(let why): return .rejected(why)
         }
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         let props = v["properties"]
@@ -453,9 +468,49 @@ final class Normalizer {
         }
     }
 
-    private func timestamp(_ v: JSONValue) -> Timestamp? {
-        if let t = v.withStringBytes({ Timestamp.parse($0) }) { return t }
-        return nil
+    enum TimeValue {
+        case time(Timestamp)
+        case rejected(String)
+    }
+
+    /// An event time: ISO 8601 text or, with `epochMillis`, epoch milliseconds (a JSON number or a
+    /// string of digits). Dates that do not exist and times outside `Timestamp.eventRangeDescription`
+    /// are rejected with the field, the value and why, never normalised or clamped: one record must
+    /// not move in time, nor make later arithmetic on times overflow.
+    func eventTime(_ v: JSONValue, field: String, epochMillis: Bool) -> TimeValue {
+        func outOfRange(_ shown: String) -> TimeValue {
+            .rejected("\(field) \(shown) is outside the accepted range (\(Timestamp.eventRangeDescription))")
+        }
+        func checked(_ t: Timestamp, _ shown: String) -> TimeValue { t.isEventTime ? .time(t) : outOfRange(shown) }
+        let text = v.withStringBytes { b -> TimeValue in
+            let shown = "'" + Normalizer.quoted(b) + "'"
+            switch Timestamp.parseChecked(b) {
+            case .success(let t): return checked(t, shown)
+            case .failure(.invalid(let why)): return .rejected("invalid \(field) \(shown): \(why)")
+            case .failure(.syntax):
+                let negative = b.first == UInt8(ascii: "-")
+                let digits = b.dropFirst(negative ? 1 : 0)
+                if epochMillis, !digits.isEmpty, digits.allSatisfy({ $0 &- 48 < 10 }) {
+                    // Epoch milliseconds as text: below 19 digits they fit; above, and below zero, out of range.
+                    guard !negative, digits.count < 19, let ms = Int64(String(decoding: digits, as: UTF8.self)) else { return outOfRange(shown) }
+                    return checked(Timestamp(millis: ms), shown)
+                }
+                return .rejected("unparseable \(field) \(shown)")
+            }
+        }
+        if let text { return text }
+        guard epochMillis, v.kind == .number else { return .rejected("unparseable \(field) (not a string)") }
+        let shown = v.string ?? "(number)"
+        // A number: exact when integral and within Int64, otherwise out of range (1e30, 2^64, -1e20).
+        guard let ms = v.int64 else { return outOfRange(shown) }
+        return checked(Timestamp(millis: ms), shown)
+    }
+
+    /// A value as quoted in a diagnostic: at most 64 bytes, control characters and invalid UTF-8 made visible.
+    static func quoted(_ b: UnsafeRawBufferPointer) -> String {
+        let cut = b.count > 64
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: b[..<min(b.count, 64)]), as: UTF8.self).terminalSafe
+        return cut ? text + "…" : text
     }
 
     static func lastPathComponent(_ arn: String) -> String {

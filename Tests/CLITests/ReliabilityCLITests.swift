@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The promises SECURITY.md makes about hostile input, kept end to end through the commands.
+@Suite struct ExtremeTimeCLITests {
+    /// A folder with every input format, each holding records with good times at the edges of the
+    /// accepted range and records with impossible or extreme times.
+    static func hostileLogs() throws -> (dir: URL, good: Int, bad: Int) {
+        let dir = try TestPaths.temporaryDirectory("extreme-times")
+        let logs = dir.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        func ct(_ t: String, _ id: String) -> String {
+            "{\"eventVersion\":\"1.08\",\"eventTime\":\"\(t)\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"eventID\":\"\(id)\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::1:user/u\",\"accountId\":\"1\",\"userName\":\"u\"}}"
+        }
+        func dbx(_ t: String, _ id: String) -> String {
+            "{\"version\":\"2.0\",\"timestamp\":\(t),\"serviceName\":\"accounts\",\"actionName\":\"tokenLogin\",\"requestId\":\"\(id)\",\"userIdentity\":{\"email\":\"a@b.example\"},\"response\":{\"statusCode\":200}}"
+        }
+        func sys(_ t: String, _ id: String) -> String {
+            "{\"event_time\":\(t),\"service_name\":\"clusters\",\"action_name\":\"create\",\"event_id\":\"\(id)\",\"user_identity\":{\"email\":\"a@b.example\"}}"
+        }
+        func az(_ t: String, _ id: String) -> String {
+            "{\"time\":\"\(t)\",\"operationName\":\"Microsoft.Databricks/clusters/create\",\"category\":\"clusters\",\"properties\":{\"requestId\":\"\(id)\",\"serviceName\":\"clusters\",\"actionName\":\"create\"}}"
+        }
+        let badISO = ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-08-01T25:00:00Z", "2026-08-01T00:00:00+25:00", "1969-12-31T23:59:59Z", "2100-01-01T00:00:00Z"]
+        let badEpoch = ["9223372036854775807", "-9223372036854775808", "1e30", "-1", "18446744073709551615", "\"99999999999999999999\""]
+        var good = 0, bad = 0
+        func write(_ name: String, _ lines: [String]) throws {
+            try Data(lines.joined(separator: "\n").utf8).write(to: logs.appendingPathComponent(name))
+        }
+        // CloudTrail delivery file, gzip or not does not matter to the rules: plain here.
+        let deliveryRecords = [ct("1970-01-01T00:00:00Z", "ct-early"), ct("2026-08-01T10:00:00Z", "ct-mid")] + badISO.enumerated().map { ct($1, "ct-bad-\($0)") }
+        try write("delivery.json", ["{\"Records\":[" + deliveryRecords.joined(separator: ",") + "]}"])
+        good += 2; bad += badISO.count
+        try write("cloudtrail.jsonl", [ct("2099-12-31T23:59:59.999Z", "nd-late")] + badISO.enumerated().map { ct($1, "nd-bad-\($0)") })
+        good += 1; bad += badISO.count
+        try write("databricks.jsonl", [dbx("1785578400000", "db-ok"), dbx("0", "db-zero")] + badEpoch.enumerated().map { dbx($1, "db-bad-\($0)") })
+        good += 2; bad += badEpoch.count
+        try write("system.jsonl", [sys("\"2026-08-01 10:01:00+00:00\"", "st-ok"), sys("4102444799999", "st-last")]
+            + (badEpoch + badISO.map { "\"\($0)\"" }).enumerated().map { sys($1, "st-bad-\($0)") })
+        good += 2; bad += badEpoch.count + badISO.count
+        var csv = "event_time,event_id,service_name,action_name,user_identity\n2026-08-01T11:00:00.000Z,cs-ok,clusters,create,\"{\"\"email\"\":\"\"a@b.example\"\"}\"\n"
+        for (i, t) in (badISO + ["9223372036854775807"]).enumerated() { csv += "\(t),cs-bad-\(i),clusters,create,\"{\"\"email\"\":\"\"a@b.example\"\"}\"\n" }
+        try Data(csv.utf8).write(to: logs.appendingPathComponent("export.csv"))
+        good += 1; bad += badISO.count + 1
+        try write("azure.json", ["{\"records\":[" + ([az("2026-08-01T13:00:00.0000000Z", "az-ok")] + badISO.enumerated().map { az($1, "az-bad-\($0)") }).joined(separator: ",") + "]}"])
+        good += 1; bad += badISO.count
+        return (dir, good, bad)
+    }
+
+    static func expectAccounting(_ r: CommandResult, read: Int, kept: Int, rejected: Int, analyzed: Bool = false, _ what: String) {
+        let line = analyzed
+            ? "records read \(read) = analyzed \(kept) + filtered 0 + rejected \(rejected)"
+            : "records read \(read) = timeline \(kept) + filtered 0 + rejected \(rejected) + duplicates 0"
+        #expect(r.stderr.contains(line), "\(what): \(r.stderr.prefix(2000))")
+        #expect(!r.stderr.contains("does not add up"), "\(what)")
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("overflow"), "\(what): \(r.stderr.prefix(2000))")
+    }
+
+    @Test func timelineInEveryFormatRejectsExtremeTimesAndGoesOn() throws {
+        let (dir, good, bad) = try Self.hostileLogs()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let logs = dir.appendingPathComponent("logs").path
+        for format in ["jsonl", "table", "csv", "ocsf", "timesketch"] {
+            let stats = dir.appendingPathComponent("stats-\(format).json")
+            let r = try runCrossTrail(["timeline", logs, "--format", format, "--stats-json", stats.path], timeout: 120)
+            #expect(r.status == 0, "\(format): \(r.stderr.prefix(2000))")
+            Self.expectAccounting(r, read: good + bad, kept: good, rejected: bad, format)
+            // Every diagnostic (the summary shows the first 20) names its file and line or byte.
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any])
+            let diags = try #require(json["diagnostics"] as? [[String: Any]])
+            #expect(diags.count == bad)
+            #expect(diags.allSatisfy { ($0["file"] as? String)?.hasPrefix(logs + "/") == true && ($0["line"] != nil || $0["offset"] != nil) })
+            let reasons = diags.map { "\($0["file"] ?? ""):\($0["line"] ?? "-") \($0["reason"] ?? "")" }
+            #expect(reasons.contains(logs + "/databricks.jsonl:3 timestamp 9223372036854775807 is outside the accepted range (1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z)"), "\(reasons)")
+            #expect(reasons.contains { $0.contains("delivery.json:- invalid eventTime '2026-02-30T00:00:00Z': day 30 does not exist in 2026-02") }, "\(reasons)")
+            #expect(reasons.contains { $0.contains("export.csv:") && $0.contains("event_time '1969-12-31T23:59:59Z' is outside") }, "\(reasons)")
+        }
+        let jsonl = try runCrossTrail(["timeline", logs, "--format", "jsonl", "-q"])
+        let rows = try #require(parseJSONLines(jsonl.stdout))
+        #expect(rows.count == good)
+        #expect(rows.first?["time"] as? String == "1970-01-01T00:00:00.000Z")
+        #expect(rows.last?["time"] as? String == "2099-12-31T23:59:59.999Z")
+        // Timesketch's microseconds at the last accepted instant.
+        let sketch = try runCrossTrail(["timeline", logs, "--format", "timesketch", "-q"])
+        #expect(sketch.stdout.contains("\"timestamp\":4102444799999000"))
+        // --attribute widens the window by an hour each side: still no overflow at the edges.
+        let attributed = try runCrossTrail(["timeline", logs, "--attribute", "--since", "1970-01-01", "--until", "9999-12-31", "--format", "jsonl"])
+        #expect(attributed.status == 0, "\(attributed.stderr.prefix(2000))")
+        Self.expectAccounting(attributed, read: good + bad, kept: good, rejected: bad, "--attribute")
+        let strict = try runCrossTrail(["timeline", logs, "--format", "jsonl", "--strict", "-q"])
+        #expect(strict.status == 3)
+    }
+
+    @Test func scanAndReportRejectExtremeTimesAndGoOn() throws {
+        let (dir, good, bad) = try Self.hostileLogs()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let logs = dir.appendingPathComponent("logs").path
+        for format in ["json", "table"] {
+            let scan = try runCrossTrail(["scan", logs, "--format", format], timeout: 120)
+            #expect(scan.status == 0, "\(scan.stderr.prefix(2000))")
+            Self.expectAccounting(scan, read: good + bad, kept: good, rejected: bad, analyzed: true, "scan \(format)")
+        }
+        let pack = dir.appendingPathComponent("pack").path
+        let report = try runCrossTrail(["report", logs, "--out", pack, "--generated-at", "2026-09-01T00:00Z"], timeout: 300)
+        #expect(report.status == 0, "\(report.stderr.prefix(2000))")
+        Self.expectAccounting(report, read: good + bad, kept: good, rejected: bad, "report")
+        #expect(FileManager.default.fileExists(atPath: pack + "/index.html"))
+        let verify = try runCrossTrail(["verify", pack])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        // With a period, only its events; the rest are filtered, and the sum still holds.
+        let period = dir.appendingPathComponent("pack-q3").path
+        let q3 = try runCrossTrail(["report", logs, "--out", period, "--period", "2026Q3", "--generated-at", "2026-10-01T00:00Z"], timeout: 300)
+        #expect(q3.status == 0, "\(q3.stderr.prefix(2000))")
+        #expect(q3.stderr.contains("records read \(good + bad) = timeline"), "\(q3.stderr.prefix(2000))")
+        #expect(!q3.stderr.contains("does not add up"))
+    }
+}
