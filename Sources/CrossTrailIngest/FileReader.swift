@@ -49,7 +49,9 @@ final class FileReader {
     private let stored = PaddedBuffer()
     private let inflated = PaddedBuffer()
 
-    func read(path: String, display: String, sink: any EventSink, stats: inout IngestStats) {
+    /// `stream`: the input is standard input or an anonymous pipe, read whole; otherwise only a
+    /// regular file is read (anything else is a diagnostic naming its kind).
+    func read(path: String, display: String, stream: Bool = false, sink: any EventSink, stats: inout IngestStats) {
         stats.files += 1
         defer {
             stored.shrink(to: 64 << 20)
@@ -57,7 +59,7 @@ final class FileReader {
         }
         let rereadable: Bool
         do {
-            switch try load(path, into: stored) {
+            switch try load(path, into: stored, stream: stream) {
             case .whole(let canReread):
                 rereadable = canReread
             case .tooLarge:
@@ -235,14 +237,15 @@ final class FileReader {
     }
 
     /// Reads the whole file into `buf`, unless it is a regular file larger than --max-file-mib.
-    private func load(_ path: String, into buf: PaddedBuffer) throws(IngestError) -> Loaded {
-        let fh = try FileHandleReader(path: path)
+    private func load(_ path: String, into buf: PaddedBuffer, stream: Bool) throws(IngestError) -> Loaded {
+        let fh = try FileHandleReader(path: path, stream: stream)
         defer { fh.close() }
         var st = stat()
         guard fstat(fh.fd, &st) == 0 else { throw IngestError(path: path, errno: errno) }
         let type = st.st_mode & S_IFMT
         if type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK {
-            // A pipe (`-` for standard input, `<(…)`): read it whole; it cannot be read twice.
+            // A stream the user named (`-` for standard input, `<(…)`): read it whole; it cannot be
+            // read twice. FileHandleReader refused every other kind of file that is not regular.
             var n = 0
             buf.reserve(1 << 20)
             while n <= limits.maxFileBytes {

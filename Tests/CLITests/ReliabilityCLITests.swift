@@ -116,3 +116,87 @@ import TestSupport
         #expect(!q3.stderr.contains("does not add up"))
     }
 }
+
+/// Inputs that could block: a FIFO (or device) among the logs, the inventory or the rules is a
+/// diagnostic naming it and its kind; the run goes on. Every run has a timeout, so a regression
+/// fails the test instead of hanging the suite.
+@Suite struct NonRegularInputCLITests {
+    static let record = "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"eventID\":\"ok-1\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::1:user/u\",\"accountId\":\"1\",\"userName\":\"u\"}}\n"
+
+    /// logs/ with a good file and a FIFO; inventory/ and rules/ with a FIFO each.
+    static func folders() throws -> (dir: URL, logs: String, fifo: String) {
+        let dir = try TestPaths.temporaryDirectory("fifo")
+        for sub in ["logs/nested", "inventory", "rules"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try Data(record.utf8).write(to: dir.appendingPathComponent("logs/a.jsonl"))
+        let fifo = dir.appendingPathComponent("logs/nested/pipe.json").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        #expect(mkfifo(dir.appendingPathComponent("inventory/iam.json").path, 0o644) == 0)
+        #expect(mkfifo(dir.appendingPathComponent("rules/rule.yml").path, 0o644) == 0)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("logs/zero.json").path, withDestinationPath: "/dev/zero")
+        return (dir, dir.appendingPathComponent("logs").path, fifo)
+    }
+
+    @Test func timelineSkipsFifosInAFolderAndAsArguments() throws {
+        let (dir, logs, fifo) = try Self.folders()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try runCrossTrail(["timeline", logs, "--format", "jsonl"], timeout: 60)
+        #expect(!r.timedOut, "timeline blocked on a FIFO in the logs folder")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try #require(parseJSONLines(r.stdout)).map { $0["id"] as? String } == ["ok-1"])
+        #expect(r.stderr.contains("\(fifo): error: a named pipe (FIFO), not a regular file: not read"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(logs)/zero.json: error: a character device, not a regular file"), "\(r.stderr)")
+        #expect(r.stderr.contains("records read 1 = timeline 1 + filtered 0 + rejected 0 + duplicates 0"))
+        // As a direct argument, next to a good file; --strict makes it exit 3.
+        let direct = try runCrossTrail(["timeline", fifo, logs + "/a.jsonl", "--format", "jsonl", "--strict"], timeout: 60)
+        #expect(!direct.timedOut, "timeline blocked on a FIFO given as an argument")
+        #expect(direct.status == 3)
+        #expect(direct.stderr.contains("\(fifo): error: a named pipe (FIFO)"))
+        #expect(try #require(parseJSONLines(direct.stdout)).count == 1)
+        let alone = try runCrossTrail(["timeline", fifo, "--format", "jsonl"], timeout: 60)
+        #expect(!alone.timedOut && alone.status == 0)
+        #expect(alone.stderr.contains("records read 0"))
+    }
+
+    @Test func scanAndReportSkipFifosInLogsInventoryAndRules() throws {
+        let (dir, logs, fifo) = try Self.folders()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inventory = dir.appendingPathComponent("inventory").path, rules = dir.appendingPathComponent("rules").path
+        let scan = try runCrossTrail(["scan", logs, "--inventory", inventory, "--rules", rules, "--format", "json"], timeout: 60)
+        #expect(!scan.timedOut, "scan blocked on a FIFO")
+        #expect(scan.status == 0, "\(scan.stderr)")
+        #expect(scan.stderr.contains("\(fifo): error: a named pipe (FIFO)"), "\(scan.stderr)")
+        #expect(scan.stderr.contains("\(inventory)/iam.json: error: a named pipe (FIFO)"), "\(scan.stderr)")
+        #expect(scan.stderr.contains("rule.yml") && scan.stderr.contains("a named pipe (FIFO)"), "\(scan.stderr)")
+        let pack = dir.appendingPathComponent("pack").path
+        let report = try runCrossTrail(["report", logs, "--inventory", inventory, "--out", pack], timeout: 120)
+        #expect(!report.timedOut, "report blocked on a FIFO")
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stderr.contains("\(fifo): error: a named pipe (FIFO)"))
+        #expect(FileManager.default.fileExists(atPath: pack + "/manifest.json"))
+        // verify-digests walks the same folder.
+        let keys = dir.appendingPathComponent("keys.json")
+        try Data("{\"PublicKeyList\":[]}".utf8).write(to: keys)
+        let digests = try runCrossTrail(["verify-digests", logs, fifo, "--public-keys", keys.path], timeout: 60)
+        #expect(!digests.timedOut, "verify-digests blocked on a FIFO")
+    }
+
+    @Test func standardInputAndProcessSubstitutionAreStillStreams() throws {
+        let dir = try TestPaths.temporaryDirectory("streams")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("a.jsonl")
+        try Data(Self.record.utf8).write(to: file)
+        let piped = try runCrossTrail(["timeline", "-", "--format", "jsonl"], stdin: Data(Self.record.utf8), timeout: 60)
+        #expect(piped.status == 0 && piped.stdout.contains("\"ok-1\""))
+        // bash's <(…) hands over /dev/fd/N, an anonymous pipe: read as a stream.
+        let bash = try runProcess(URL(fileURLWithPath: "/bin/bash"),
+                                  ["-c", "\"$0\" timeline <(cat \"$1\") --format jsonl", TestPaths.executable.path, file.path], timeout: 60)
+        #expect(!bash.timedOut)
+        #expect(bash.status == 0, "\(bash.stderr)")
+        #expect(bash.stdout.contains("\"ok-1\""), "\(bash.stderr)")
+        let inventory = try runProcess(URL(fileURLWithPath: "/bin/bash"),
+                                       ["-c", "\"$0\" scan --inventory <(echo '{\"UserDetailList\":[]}') --format json -q", TestPaths.executable.path], timeout: 60)
+        #expect(!inventory.timedOut && inventory.status == 0, "\(inventory.stderr)")
+    }
+}
