@@ -188,7 +188,11 @@ extension JSON {
             self = .array(a)
         case .object:
             var o = [String: JSON]()
-            v.forEachMember { k, m in o[String(decoding: k, as: UTF8.self)] = JSON(borrowing: m) }
+            // A key written twice keeps its first value, as the event readers' lookups do.
+            v.forEachMember { k, m in
+                let key = String(decoding: k, as: UTF8.self)
+                if o[key] == nil { o[key] = JSON(borrowing: m) }
+            }
             self = .object(o)
         }
     }

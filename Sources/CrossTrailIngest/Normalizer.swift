@@ -21,6 +21,13 @@ final class Normalizer {
     private let keepRequestParameters: Bool
     private let detail: EventDetail
 
+    /// Warnings about the record last normalized: keys written twice in one of its objects (a
+    /// JSON-in-string field such as CloudTrailEvent or user_identity, and, after
+    /// `checkDuplicateKeys(record:)`, the record and any object inside it). The record is read
+    /// with each key's first value, as every lookup does; the caller turns these into
+    /// diagnostics for the record.
+    private(set) var notes: [String] = []
+
     init(filter: EventFilter, detail: EventDetail = .all) {
         self.filter = filter
         var d = detail
@@ -31,6 +38,7 @@ final class Normalizer {
 
     /// Detects the record's format from its keys and normalizes it.
     func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?) -> Result {
+        notes.removeAll(keepingCapacity: true)
         guard v.isObject else { return .rejected("record is not a JSON object") }
         if container == .cloudtrailDelivery || v["eventName"] != nil || v["eventSource"] != nil || v["eventVersion"] != nil
             || v["eventname"] != nil || v["eventsource"] != nil {
@@ -40,6 +48,7 @@ final class Normalizer {
             guard let result = embedded.withStringBytes({ text -> Result in
                 switch nested.parse(embedded: text) {
                 case .success(let inner):
+                    checkDuplicateKeys(inner, in: "CloudTrailEvent")
                     return cloudTrail(inner, raw: text, provenance: provenance, format: .cloudtrailLookup)
                 case .failure(let e):
                     return .rejected("CloudTrailEvent is not valid JSON (\(e))")
@@ -82,23 +91,23 @@ final class Normalizer {
                     }
                 }
                 switch k.count {
-                case 7: if is_("eventID") { eventID = value }
-                case 8: if is_("readOnly") { readOnly = value }
+                case 7: if is_("eventID") { eventID = eventID ?? value }
+                case 8: if is_("readOnly") { readOnly = readOnly ?? value }
                 case 9:
-                    if is_("eventTime") { eventTime = value } else if is_("eventName") { eventName = value }
-                    else if is_("eventType") { eventType = value } else if is_("userAgent") { userAgent = value }
-                    else if is_("requestID") { requestID = value } else if is_("resources") { resources = value }
-                    else if is_("awsRegion") { awsRegion = value } else if is_("errorCode") { errorCode = value }
-                case 10: if is_("@timestamp") { timestamp = value } else if is_("tlsDetails") { tlsDetails = value }
-                case 11: if is_("eventSource") { eventSource = value }
-                case 12: if is_("userIdentity") { userIdentity = value } else if is_("errorMessage") { errorMessage = value }
-                case 13: if is_("vpcEndpointId") { vpcEndpointId = value }
-                case 15: if is_("sourceIPAddress") { sourceIPAddress = value }
-                case 16: if is_("responseElements") { responseElements = value }
+                    if is_("eventTime") { eventTime = eventTime ?? value } else if is_("eventName") { eventName = eventName ?? value }
+                    else if is_("eventType") { eventType = eventType ?? value } else if is_("userAgent") { userAgent = userAgent ?? value }
+                    else if is_("requestID") { requestID = requestID ?? value } else if is_("resources") { resources = resources ?? value }
+                    else if is_("awsRegion") { awsRegion = awsRegion ?? value } else if is_("errorCode") { errorCode = errorCode ?? value }
+                case 10: if is_("@timestamp") { timestamp = timestamp ?? value } else if is_("tlsDetails") { tlsDetails = tlsDetails ?? value }
+                case 11: if is_("eventSource") { eventSource = eventSource ?? value }
+                case 12: if is_("userIdentity") { userIdentity = userIdentity ?? value } else if is_("errorMessage") { errorMessage = errorMessage ?? value }
+                case 13: if is_("vpcEndpointId") { vpcEndpointId = vpcEndpointId ?? value }
+                case 15: if is_("sourceIPAddress") { sourceIPAddress = sourceIPAddress ?? value }
+                case 16: if is_("responseElements") { responseElements = responseElements ?? value }
                 case 17:
-                    if is_("requestParameters") { requestParameters = value } else if is_("network.client.ip") { shippedIP = value }
-                case 18: if is_("recipientAccountId") { recipientAccountId = value }
-                case 19: if is_("additionalEventData") { additionalEventData = value }
+                    if is_("requestParameters") { requestParameters = requestParameters ?? value } else if is_("network.client.ip") { shippedIP = shippedIP ?? value }
+                case 18: if is_("recipientAccountId") { recipientAccountId = recipientAccountId ?? value }
+                case 19: if is_("additionalEventData") { additionalEventData = additionalEventData ?? value }
                 default: break
                 }
             }
@@ -183,8 +192,9 @@ final class Normalizer {
             var bucket: String?, key: String?
             params.forEachMember { k, value in
                 guard let first = k.first, k.count >= 3, k.count <= 12 else { return }
-                if k.count == 10, k.elementsEqual("bucketName".utf8) { bucket = value.string; return }
-                if k.count == 3, k.elementsEqual("key".utf8) { key = value.string; return }
+                // The first of repeated keys, as everywhere.
+                if k.count == 10, k.elementsEqual("bucketName".utf8) { bucket = bucket ?? value.string; return }
+                if k.count == 3, k.elementsEqual("key".utf8) { key = key ?? value.string; return }
                 for (name, type) in Normalizer.awsParamResources where name.utf8.count == k.count && name.utf8.first == first && k.elementsEqual(name.utf8) {
                     if let id = value.string { appendUnique(&resources, Resource(type: type, id: id)) }
                 }
@@ -464,8 +474,38 @@ final class Normalizer {
         guard let v else { return }
         if v.isObject { body(v); return }
         _ = v.withStringBytes { text in
-            if case .success(let inner) = nested.parse(embedded: text), inner.isObject { body(inner) }
+            if case .success(let inner) = nested.parse(embedded: text), inner.isObject {
+                checkDuplicateKeys(inner, in: "JSON-text field")
+                body(inner)
+            }
         }
+    }
+
+    /// Notes a key written twice in one object inside `v`, with the value that is used (the first).
+    /// Checks the whole record (every object in it) for repeated keys, adding to `notes`. The
+    /// readers call it for records that are kept or rejected; a record a filter leaves out is not
+    /// used, so narrow queries do not pay for it.
+    func checkDuplicateKeys(record v: JSONValue) {
+        checkDuplicateKeys(v, in: nil)
+    }
+
+    private func checkDuplicateKeys(_ v: JSONValue, in context: String?) {
+        guard let dup = nested.duplicateKey(in: v) else { return }
+        let used: String
+        if let text = dup.first.withStringBytes({ "\"" + Normalizer.quoted($0) + "\"" }) {
+            used = text
+        } else {
+            var minified = Array(nested.minified(dup.first).utf8)
+            let cut = minified.count > 64
+            if cut { minified = Array(minified.prefix(64)) }
+            used = minified.withUnsafeBytes { Normalizer.quoted($0) } + (cut ? "…" : "")
+        }
+        var path = Array(dup.path.utf8)
+        let longPath = path.count > 128
+        if longPath { path = Array(path.prefix(128)) }
+        let shownPath = path.withUnsafeBytes { String(decoding: $0, as: UTF8.self).terminalSafe } + (longPath ? "…" : "")
+        let more = dup.total > 1 ? " (\(dup.total - 1) more repeated key\(dup.total == 2 ? "" : "s") there, read the same way)" : ""
+        notes.append("duplicate key \"\(shownPath)\" in the record\(context.map { "'s " + $0 } ?? ""): its first value (\(used)) is used, later ones are ignored\(more)")
     }
 
     enum TimeValue {

@@ -200,3 +200,47 @@ import TestSupport
         #expect(!inventory.timedOut && inventory.status == 0, "\(inventory.stderr)")
     }
 }
+
+/// Records never vanish behind a repeated key, through every command that reads logs.
+@Suite struct DuplicateKeyCLITests {
+    static func record(_ id: String, name: String = "CreateUser", source: String = "iam") -> String {
+        "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T10:00:00Z\",\"eventSource\":\"\(source).amazonaws.com\",\"eventName\":\"\(name)\",\"eventID\":\"\(id)\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::1:user/u\",\"accountId\":\"1\",\"userName\":\"u\"}}"
+    }
+
+    @Test func aSecondRecordsArrayIsReadByTimelineScanAndReport() throws {
+        let dir = try TestPaths.temporaryDirectory("dup-records")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let logs = dir.appendingPathComponent("logs/AWSLogs/1/CloudTrail/us-east-1/2026/08/01")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let head = "{\"Records\":[" + Self.record("a1") + "],"
+        let body = head + "\"Records\":[" + Self.record("b1") + "," + Self.record("b2", name: "StopLogging", source: "cloudtrail") + "]}"
+        // Written gzip as CloudTrail delivers it.
+        let gz = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "printf '%s' \"$1\" | gzip -c > \"$2\"", "sh", body,
+                                                                   logs.appendingPathComponent("1_CloudTrail_us-east-1_20260801T1000Z_x.json.gz").path])
+        #expect(gz.status == 0)
+        // A record with a repeated key next to it.
+        try Data(("{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T11:00:00Z\",\"eventName\":\"CreateUser\",\"eventName\":\"StopLogging\",\"eventID\":\"r1\"}\n").utf8)
+            .write(to: dir.appendingPathComponent("logs/extra.jsonl"))
+        let root = dir.appendingPathComponent("logs").path
+        let t = try runCrossTrail(["timeline", root, "--format", "jsonl"], timeout: 60)
+        #expect(t.status == 0, "\(t.stderr)")
+        let rows = try #require(parseJSONLines(t.stdout))
+        #expect(rows.compactMap { $0["id"] as? String }.sorted() == ["a1", "b1", "b2", "r1"])
+        #expect(rows.first { $0["id"] as? String == "r1" }?["action"] as? String == "CreateUser")
+        #expect(t.stderr.contains("records read 4 = timeline 4 + filtered 0 + rejected 0 + duplicates 0"), "\(t.stderr)")
+        #expect(t.stderr.contains("x.json.gz (byte \(head.utf8.count)): warning: duplicate key \"Records\" in the top-level object: every \"Records\" array is read (3 records in all)"), "\(t.stderr)")
+        #expect(t.stderr.contains("extra.jsonl:1 (byte 0): warning: duplicate key \"eventName\" in the record: its first value (\"CreateUser\") is used"), "\(t.stderr)")
+        #expect(try runCrossTrail(["timeline", root, "--format", "jsonl", "--strict", "-q"]).status == 3)
+        let scan = try runCrossTrail(["scan", root, "--format", "json"], timeout: 60)
+        #expect(scan.status == 0)
+        #expect(scan.stderr.contains("records read 4 = analyzed 4 + filtered 0 + rejected 0"), "\(scan.stderr)")
+        // The StopLogging in the second array is seen by the rules.
+        #expect(scan.stdout.contains("\"b2\""), "\(scan.stdout.prefix(500))")
+        let pack = dir.appendingPathComponent("pack").path
+        let report = try runCrossTrail(["report", root, "--out", pack], timeout: 120)
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stderr.contains("records read 4 = timeline 4"), "\(report.stderr)")
+        let timeline = try String(contentsOfFile: pack + "/timeline.jsonl", encoding: .utf8)
+        #expect(try #require(parseJSONLines(timeline)).count == 4)
+    }
+}
