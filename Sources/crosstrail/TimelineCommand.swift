@@ -131,6 +131,8 @@ struct TimelineCommand: ParsableCommand {
             if let format, format != .jsonl { throw ValidationError("--fields applies to --format jsonl only") }
             do { _ = try JSONLFields(parsing: fields) } catch { throw ValidationError("--fields: \(error)") }
         }
+        try refuseOverlaps([("--output", output), ("--stats-json", statsJSON)],
+                           inputs: paths + [store] + (attribute ? inventory.inventory + [inventory.classification] : []))
     }
 
     func run() throws {

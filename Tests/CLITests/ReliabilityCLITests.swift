@@ -244,3 +244,101 @@ import TestSupport
         #expect(try #require(parseJSONLines(timeline)).count == 4)
     }
 }
+
+/// No command writes over, into or around its inputs: an overlapping output is a usage error
+/// (exit 2) naming both paths, given before anything is read or written.
+@Suite struct OutputOverlapCLITests {
+    /// case/logs/a.json (+ logs/sub/), case/inventory/iam.json, case/rules/r.yml, case/token.
+    static func caseFolder() throws -> URL {
+        let dir = try TestPaths.temporaryDirectory("overlap")
+        let fm = FileManager.default
+        for sub in ["logs/sub", "inventory", "rules"] { try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true) }
+        try fm.copyItem(atPath: CLITests.fixtures + "/cloudtrail-ndjson.jsonl", toPath: dir.appendingPathComponent("logs/a.json").path)
+        try Data("{\"UserDetailList\":[],\"RoleDetailList\":[],\"GroupDetailList\":[],\"Policies\":[]}".utf8).write(to: dir.appendingPathComponent("inventory/iam.json"))
+        try Data("title: t\nid: t\nlogsource: {product: aws}\ndetection:\n  s:\n    eventName: X\n  condition: s\n".utf8).write(to: dir.appendingPathComponent("rules/r.yml"))
+        try Data("dapi0123456789abcdef0123456789abcdef\n".utf8).write(to: dir.appendingPathComponent("token"))
+        return dir
+    }
+
+    /// Every file under `dir` with its content.
+    static func snapshot(_ dir: URL) -> [String: Data] {
+        var out: [String: Data] = [:]
+        for case let rel as String in FileManager.default.enumerator(atPath: dir.path) ?? FileManager.DirectoryEnumerator() {
+            let path = dir.appendingPathComponent(rel).path
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue { out[rel] = FileManager.default.contents(atPath: path) }
+        }
+        return out
+    }
+
+    @Test func everyOutputOptionRefusesToOverlapAnInput() throws {
+        let dir = try Self.caseFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("alias.json").path, withDestinationPath: "logs/a.json")
+        let cases: [(args: [String], option: String, output: String, input: String)] = [
+            (["timeline", "logs/a.json", "-o", "logs/a.json"], "--output", "logs/a.json", "logs/a.json"),
+            (["timeline", "logs/a.json", "--output", "alias.json"], "--output", "alias.json", "logs/a.json"),
+            (["timeline", "logs/a.json", "-o", "logs/sub/../a.json"], "--output", "logs/sub/../a.json", "logs/a.json"),
+            (["timeline", "logs", "-o", "logs/x.json"], "--output", "logs/x.json", "logs"),
+            (["timeline", "logs", "-o", "logs/new/deeper/x.json"], "--output", "logs/new/deeper/x.json", "logs"),
+            (["timeline", "logs", "--stats-json", "logs/stats.json"], "--stats-json", "logs/stats.json", "logs"),
+            (["timeline", "logs", "--attribute", "--inventory", "inventory", "-o", "inventory/x.jsonl"], "--output", "inventory/x.jsonl", "inventory"),
+            (["timeline", "--store", "logs/a.json", "-o", "logs/a.json"], "--output", "logs/a.json", "logs/a.json"),
+            (["scan", "logs", "-o", "logs/x.json"], "--output", "logs/x.json", "logs"),
+            (["scan", "--inventory", "inventory", "-o", "inventory/iam.json"], "--output", "inventory/iam.json", "inventory"),
+            (["scan", "logs", "--rules", "rules", "-o", "rules/r.yml"], "--output", "rules/r.yml", "rules"),
+            (["scan", "logs", "--store", "logs/case.db"], "--store", "logs/case.db", "logs"),
+            (["scan", "logs", "--store", "case.db", "-o", "case.db"], "--output", "case.db", "case.db"),
+            (["report", "logs", "--out", "logs", "--force"], "--out", "logs", "logs"),
+            (["report", "logs/a.json", "--out", "logs", "--force"], "--out", "logs", "logs/a.json"),
+            (["report", "logs", "--out", ".", "--force"], "--out", ".", "logs"),
+            (["report", "logs", "--out", "logs/sub/pack"], "--out", "logs/sub/pack", "logs"),
+            (["report", "logs", "--inventory", "inventory", "--out", "inventory"], "--out", "inventory", "inventory"),
+            (["report", "logs", "--rules", "rules", "--out", "pack", "--sign", "pack/key.pem"], "--out", "pack", "pack/key.pem"),
+            (["report", "logs", "alias.zip", "--out", "alias", "--zip"], "--zip", "alias.zip", "alias.zip"),
+            (["fetch", "databricks", "--audit", "--since", "2026-08-01", "--token-file", "token", "--out", "token"], "--out", "token", "token"),
+            (["store", "merge", "--into", "case.db", "case.db"], "--into", "case.db", "case.db"),
+        ]
+        try Data("PK".utf8).write(to: dir.appendingPathComponent("alias.zip"))
+        let before = Self.snapshot(dir)
+        for c in cases {
+            let r = try runCrossTrail(c.args, cwd: dir, timeout: 60)
+            let line = c.args.joined(separator: " ")
+            #expect(r.status == 2, "\(line): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("\(c.option) '\(c.output)'") && r.stderr.contains("input '\(c.input)'"), "\(line): \(r.stderr)")
+            #expect(r.stdout.isEmpty, "\(line)")
+            #expect(Self.snapshot(dir) == before, "\(line): the case folder changed")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("case.db").path))
+    }
+
+    @Test func aHardLinkToAnInputIsThatInput() throws {
+        let dir = try Self.caseFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(link(dir.appendingPathComponent("logs/a.json").path, dir.appendingPathComponent("out.jsonl").path) == 0)
+        let before = Self.snapshot(dir)
+        let r = try runCrossTrail(["timeline", "logs", "-o", "out.jsonl"], cwd: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--output 'out.jsonl' is the input '") && r.stderr.contains("is a hard link to"), "\(r.stderr)")
+        #expect(Self.snapshot(dir) == before)
+    }
+
+    @Test func outputsBesideTheInputsStillWork() throws {
+        let dir = try Self.caseFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("logs2"), withIntermediateDirectories: true)
+        // A sibling whose name starts like the input's is not inside it.
+        let t = try runCrossTrail(["timeline", "logs", "-o", "logs2/x.jsonl", "--stats-json", "logs.stats.json", "-q"], cwd: dir)
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(try #require(parseJSONLines(String(contentsOf: dir.appendingPathComponent("logs2/x.jsonl"), encoding: .utf8))).count == 3)
+        let s = try runCrossTrail(["scan", "logs", "--inventory", "inventory", "--store", "case.db", "-o", "findings.json", "--format", "json", "-q"], cwd: dir)
+        #expect(s.status == 0, "\(s.stderr)")
+        let r = try runCrossTrail(["report", "logs", "--inventory", "inventory", "--out", "pack", "--zip", "-q"], cwd: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pack.zip").path))
+        // Replacing a previous pack with --force is still allowed.
+        #expect(try runCrossTrail(["report", "logs", "--out", "pack", "--force", "-q"], cwd: dir).status == 0)
+        let piped = try runCrossTrail(["timeline", "-", "-o", "stdin.jsonl", "-q"], cwd: dir, stdin: try Data(contentsOf: dir.appendingPathComponent("logs/a.json")))
+        #expect(piped.status == 0)
+    }
+}
