@@ -379,17 +379,24 @@ final class FileReader {
         // Recovery: rescan from the end of the last good record, record by record.
         let before = stats.diagnosticsTotal
         let resume = spans.last.map { $0.offset + $0.length } ?? FileReader.firstElementStart(bytes)
-        scan(RecordScanner(bytes: bytes, from: resume), bytes, lines: false, container: container, ctx, &stats)
+        let keys = Self.containers.map { c in c.key.withUTF8Buffer { Array($0) } }
+        scan(RecordScanner(bytes: bytes, from: resume, keys: keys), bytes, lines: false, container: container, ctx, &stats)
         if stats.diagnosticsTotal == before {
             stats.add(Diagnostic(.warning, file: ctx.display, offset: error.offset, reason: "document is not valid JSON (\(error)); its records were read one by one"))
         }
     }
 
     private func scan(_ scanner: RecordScanner, _ bytes: UnsafeRawBufferPointer, lines: Bool, container: SourceFormat?, _ ctx: Context, _ stats: inout IngestStats) {
+        var container = container
         scanner.elements { item in
             switch item {
             case .element(let off, let len, let line):
                 record(in: UnsafeRawBufferPointer(rebasing: bytes[off..<(off + len)]), padded: true, line: lines ? line : nil, offset: off, container: container, ctx, &stats)
+            case .nextArray(let off, let line, let key):
+                container = Self.containers[key].format
+                let name = Self.containers[key].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+                stats.add(Diagnostic(.warning, file: ctx.display, line: lines ? line : nil, offset: off,
+                                     reason: "another record array \"\(name)\" follows the damaged one: its records are read"))
             case .garbage(let off, let line, let reason):
                 stats.add(Diagnostic(.error, file: ctx.display, line: lines ? line : nil, offset: off, reason: reason))
             case .truncated(let off, let line):

@@ -71,6 +71,23 @@ import Testing
         }
     }
 
+    /// A damaged first array must not hide a second one: recovery reads on past its `]`.
+    @Test func aSecondArrayAfterADamagedOneIsStillRead() throws {
+        let dir = try TemporaryFiles()
+        for (name, text, good, bad) in [
+            ("damaged-first.json", "{\"Records\":[" + Self.record("a1") + ",{\"broken\" 1}],\"x\":{\"y\":[1,\"]\"]},\"Records\":[" + Self.record("b1") + "," + Self.record("b2") + "]}", ["a1", "b1", "b2"], 1),
+            ("damaged-second.json", "{\"Records\":[" + Self.record("c1") + "],\"note\":\"}\",\"Events\":[{\"EventId\":1,\"CloudTrailEvent\":tru}]}", ["c1"], 1),
+        ] {
+            let (events, stats) = ingest([try dir.write(name, text)])
+            #expect(Self.ids(events) == good, "\(name): \(stats.diagnostics)")
+            #expect(stats.rejected == bad, "\(name)")
+            #expect(stats.reconciles)
+            if name == "damaged-first.json" {
+                #expect(stats.diagnostics.contains { $0.reason == "another record array \"Records\" follows the damaged one: its records are read" }, "\(stats.diagnostics)")
+            }
+        }
+    }
+
     @Test func aKeyRepeatedInARecordUsesTheFirstValueAndSaysSo() throws {
         let dir = try TemporaryFiles()
         let lines = [
