@@ -220,8 +220,8 @@ public enum PathOverlap {
     }
 
     private static func currentDirectory() -> String {
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buf, buf.count) != nil else { return "/" }
-        return String(cString: buf)
+        guard let cwd = getcwd(nil, 0) else { return "/" }
+        defer { free(cwd) }
+        return String(cString: cwd)
     }
 }
