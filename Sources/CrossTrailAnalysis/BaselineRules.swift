@@ -24,7 +24,9 @@ enum BaselineRules {
     static func baselineEnd(_ obs: Observations, _ o: StatefulOptions, _ history: BaselineHistory) -> Timestamp? {
         guard let seen = obs.first, let last = obs.last else { return nil }
         let first = min(seen, history.observed?.first ?? seen)
-        let end = first.millis + Int64(o.baselineDays) * 86_400_000
+        // Saturating: a huge baseline_days (settings) or a recorded time must not trap.
+        let (span, overflow) = Int64(o.baselineDays).multipliedReportingOverflow(by: 86_400_000)
+        let end = first.adding(millis: overflow ? .max : span).millis
         return last.millis > end ? Timestamp(millis: end) : nil
     }
 

@@ -424,7 +424,9 @@ public final class EventObserver: EventSink {
         if e.action == "generateDbToken", e.outcome.status != .failure, let params = e.requestParameters, let doc = try? json.parse(text: params),
            let seconds = (doc["lifetimeSeconds"] ?? doc["lifetime_seconds"])?.string.flatMap({ Int64($0) })
             ?? doc["tokenExpirationTime"]?.string.flatMap({ Int64($0) }).flatMap({ expiry in
-                expiry > e.time.millis ? (expiry - e.time.millis) / 1000 : nil
+                // Checked: the expiry is whatever number the request carried.
+                let (left, overflow) = expiry.subtractingReportingOverflow(e.time.millis)
+                return !overflow && left > 0 ? left / 1000 : nil
             }), seconds > 0 {
             var grants = o.tokenLifetimes[e.actor.key] ?? Observations.TokenGrants()
             grants.longestSeconds = max(grants.longestSeconds, seconds)

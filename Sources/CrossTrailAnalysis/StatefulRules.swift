@@ -86,7 +86,8 @@ enum StatefulRules {
 
     /// Databricks tokens created with a lifetime above the maximum (`max_token_lifetime_days`).
     static func longLivedTokens(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
-        let limit = Int64(o.maxTokenLifetimeDays) * 86_400
+        let (product, overflow) = Int64(o.maxTokenLifetimeDays).multipliedReportingOverflow(by: 86_400)
+        let limit = overflow ? Int64.max : product
         return obs.tokenLifetimes.sorted { $0.key < $1.key }.compactMap { actor, grants in
             guard grants.longestSeconds > limit else { return nil }
             let days = grants.longestSeconds / 86_400

@@ -63,9 +63,32 @@ final class PaddedBuffer {
 struct FileHandleReader {
     let fd: Int32
 
-    init(path: String) throws(IngestError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Opens a regular file, or with `stream` (standard input, `<(…)`) also a pipe, socket or
+    /// terminal. Anything else is refused with its kind: checked with `stat` before opening (a
+    /// socket cannot be opened, a FIFO's `open` waits for a writer), and opened non-blocking and
+    /// checked again, so a FIFO swapped in after the check cannot block the run either.
+    init(path: String, stream: Bool = false) throws(IngestError) {
+        let before = FileKind.of(path)
+        if case .missing = before {} else if before != .regular, !(stream && before.isStream) {
+            throw IngestError(path: path, reason: before.notReadReason)
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw IngestError(path: path, errno: errno) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let code = errno
+            _ = Glibc.close(fd)
+            throw IngestError(path: path, errno: code)
+        }
+        let kind = FileKind(mode: st.st_mode)
+        if kind != .regular {
+            guard stream, kind.isStream else {
+                _ = Glibc.close(fd)
+                throw IngestError(path: path, reason: kind.notReadReason)
+            }
+            // A stream the user asked for: reads wait for data as usual.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        }
         self.fd = fd
     }
 

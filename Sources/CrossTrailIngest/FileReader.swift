@@ -49,7 +49,9 @@ final class FileReader {
     private let stored = PaddedBuffer()
     private let inflated = PaddedBuffer()
 
-    func read(path: String, display: String, sink: any EventSink, stats: inout IngestStats) {
+    /// `stream`: the input is standard input or an anonymous pipe, read whole; otherwise only a
+    /// regular file is read (anything else is a diagnostic naming its kind).
+    func read(path: String, display: String, stream: Bool = false, sink: any EventSink, stats: inout IngestStats) {
         stats.files += 1
         defer {
             stored.shrink(to: 64 << 20)
@@ -57,7 +59,7 @@ final class FileReader {
         }
         let rereadable: Bool
         do {
-            switch try load(path, into: stored) {
+            switch try load(path, into: stored, stream: stream) {
             case .whole(let canReread):
                 rereadable = canReread
             case .tooLarge:
@@ -235,14 +237,15 @@ final class FileReader {
     }
 
     /// Reads the whole file into `buf`, unless it is a regular file larger than --max-file-mib.
-    private func load(_ path: String, into buf: PaddedBuffer) throws(IngestError) -> Loaded {
-        let fh = try FileHandleReader(path: path)
+    private func load(_ path: String, into buf: PaddedBuffer, stream: Bool) throws(IngestError) -> Loaded {
+        let fh = try FileHandleReader(path: path, stream: stream)
         defer { fh.close() }
         var st = stat()
         guard fstat(fh.fd, &st) == 0 else { throw IngestError(path: path, errno: errno) }
         let type = st.st_mode & S_IFMT
         if type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK {
-            // A pipe (`-` for standard input, `<(…)`): read it whole; it cannot be read twice.
+            // A stream the user named (`-` for standard input, `<(…)`): read it whole; it cannot be
+            // read twice. FileHandleReader refused every other kind of file that is not regular.
             var n = 0
             buf.reserve(1 << 20)
             while n <= limits.maxFileBytes {
@@ -310,51 +313,90 @@ final class FileReader {
         }
     }
 
+    /// The record arrays of a top-level object, with the format their records are read as.
+    private static let containers: [(key: StaticString, format: SourceFormat?)] = [("Records", .cloudtrailDelivery), ("records", nil), ("Events", .cloudtrailLookup)]
+
     /// `{"Records":[...]}`, `{"records":[...]}` (Azure), `{"Events":[...]}` (lookup-events), a digest, or one record.
+    /// Every record array is read, a repeated key's included (`{"Records":[…],"Records":[…]}`):
+    /// parsers disagree on which of two values counts, so no record is dropped for it, and each
+    /// repeated top-level key is a diagnostic with its offset.
     private func objectDocument(_ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats) {
-        let layouts: [(StaticString, SourceFormat?)] = [("Records", .cloudtrailDelivery), ("records", nil), ("Events", .cloudtrailLookup)]
-        for (key, container) in layouts {
-            switch parser.recordSpans(buf.bytes, key: key) {
-            case .noSuchKey:
-                continue
-            case .spans(let spans, let error):
-                emit(spans: spans, error: error, buf, container: container, ctx, &stats)
-                return
-            }
+        switch parser.recordSpans(buf.bytes, keys: Self.containers.map(\.key)) {
+        case .noSuchKey:
+            // A single object: a digest file, one pretty-printed record, or concatenated objects.
+            lineRecordsOrConcatenated(buf, from: start, ctx, &stats)
+        case .spans(let spans, let repeats, let error):
+            reportRepeats(repeats, spans: spans, buf, ctx, &stats)
+            emit(spans: spans, error: error, buf, ctx, &stats)
         }
-        // A single object: a digest file, one pretty-printed record, or concatenated objects.
-        lineRecordsOrConcatenated(buf, from: start, ctx, &stats)
     }
 
     private func documentRecords(_ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats) {
-        switch parser.recordSpans(buf.bytes, key: "Records") {
+        switch parser.recordSpans(buf.bytes, keys: Self.containers.map(\.key)) {
         case .noSuchKey:
             lineRecordsOrConcatenated(buf, from: start, ctx, &stats)
-        case .spans(let spans, let error):
-            emit(spans: spans, error: error, buf, container: nil, ctx, &stats)
+        case .spans(let spans, let repeats, let error):
+            reportRepeats(repeats, spans: spans, buf, ctx, &stats)
+            emit(spans: spans, error: error, buf, ctx, &stats)
         }
     }
 
-    private func emit(spans: [JSONParser.Span], error: JSONParser.ParseError?, _ buf: PaddedBuffer, container: SourceFormat?, _ ctx: Context, _ stats: inout IngestStats) {
+    /// One diagnostic per repeated top-level key, and one when records come from differently
+    /// named arrays (`Records` and `records`): both are read, and the reader is told.
+    private func reportRepeats(_ repeats: [JSONParser.Span], spans: [JSONParser.Span], _ buf: PaddedBuffer, _ ctx: Context, _ stats: inout IngestStats) {
+        let bytes = buf.bytes
+        for r in repeats {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[r.offset..<min(bytes.count, r.offset + r.length)])
+            let key = Normalizer.quoted(raw)
+            if r.key <= -2 {
+                stats.add(Diagnostic(.error, file: ctx.display, offset: r.offset, reason: "the value of \(key) is not an array of records: not read"))
+                continue
+            }
+            let name = key.count >= 2 ? String(key.dropFirst().dropLast(key.hasSuffix("\"") ? 1 : 0)) : key
+            let isContainer = Self.containers.contains { c in c.key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } == name }
+            let counted = spans.filter { $0.key >= 0 && Self.containers[$0.key].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } == name }.count
+            stats.add(Diagnostic(.warning, file: ctx.display, offset: r.offset, reason: isContainer
+                ? "duplicate key \(key) in the top-level object: every \(key) array is read (\(counted) records in all)"
+                : "duplicate key \(key) in the top-level object (not a record array; ignored)"))
+        }
+        let arrays = Set(spans.map(\.key)).filter { $0 >= 0 }.sorted()
+        if arrays.count > 1 {
+            let names = arrays.map { "\"" + Self.containers[$0].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } + "\"" }
+            stats.add(Diagnostic(.warning, file: ctx.display, offset: spans.first?.offset,
+                                 reason: "the document has record arrays under \(names.joined(separator: " and ")); the records of each are read"))
+        }
+    }
+
+    private func emit(spans: [JSONParser.Span], error: JSONParser.ParseError?, _ buf: PaddedBuffer, _ ctx: Context, _ stats: inout IngestStats) {
         let bytes = buf.bytes
         for s in spans {
+            let container = s.key >= 0 ? Self.containers[s.key].format : nil
             record(in: UnsafeRawBufferPointer(rebasing: bytes[s.offset..<(s.offset + s.length)]), padded: true, line: nil, offset: s.offset, container: container, ctx, &stats)
         }
+        // Recovery reads on in the array the last good record was in (or the one the document opens with).
+        let container = spans.last.map { $0.key >= 0 ? Self.containers[$0.key].format : nil } ?? Self.leadingContainer(bytes)
         guard let error else { return }
         // Recovery: rescan from the end of the last good record, record by record.
         let before = stats.diagnosticsTotal
         let resume = spans.last.map { $0.offset + $0.length } ?? FileReader.firstElementStart(bytes)
-        scan(RecordScanner(bytes: bytes, from: resume), bytes, lines: false, container: container, ctx, &stats)
+        let keys = Self.containers.map { c in c.key.withUTF8Buffer { Array($0) } }
+        scan(RecordScanner(bytes: bytes, from: resume, keys: keys), bytes, lines: false, container: container, ctx, &stats)
         if stats.diagnosticsTotal == before {
             stats.add(Diagnostic(.warning, file: ctx.display, offset: error.offset, reason: "document is not valid JSON (\(error)); its records were read one by one"))
         }
     }
 
     private func scan(_ scanner: RecordScanner, _ bytes: UnsafeRawBufferPointer, lines: Bool, container: SourceFormat?, _ ctx: Context, _ stats: inout IngestStats) {
+        var container = container
         scanner.elements { item in
             switch item {
             case .element(let off, let len, let line):
                 record(in: UnsafeRawBufferPointer(rebasing: bytes[off..<(off + len)]), padded: true, line: lines ? line : nil, offset: off, container: container, ctx, &stats)
+            case .nextArray(let off, let line, let key):
+                container = Self.containers[key].format
+                let name = Self.containers[key].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+                stats.add(Diagnostic(.warning, file: ctx.display, line: lines ? line : nil, offset: off,
+                                     reason: "another record array \"\(name)\" follows the damaged one: its records are read"))
             case .garbage(let off, let line, let reason):
                 stats.add(Diagnostic(.error, file: ctx.display, line: lines ? line : nil, offset: off, reason: reason))
             case .truncated(let off, let line):
@@ -409,7 +451,19 @@ final class FileReader {
             stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "invalid JSON record: \(e)"))
         case .success(let v):
             let prov = Provenance(file: ctx.display, line: line, offset: offset, sha256: ctx.sha)
-            switch normalizer.normalize(v, raw: bytes, provenance: prov, container: container) {
+            let result = normalizer.normalize(v, raw: bytes, provenance: prov, container: container)
+            // Duplicate keys inside a record that is kept or rejected (one a filter leaves out is
+            // not used): the record is read with each key's first value, and the reader is told.
+            switch result {
+            case .event, .rejected:
+                normalizer.checkDuplicateKeys(record: v)
+                for note in normalizer.notes {
+                    stats.add(Diagnostic(.warning, file: ctx.display, line: line, offset: offset, reason: note))
+                }
+            case .filtered, .digest:
+                break
+            }
+            switch result {
             case .event(var e):
                 e.contentHash = hash64(bytes)
                 stats.recordsRead += 1
@@ -464,6 +518,21 @@ final class FileReader {
             if i + k.count <= b.count, (0..<k.count).allSatisfy({ b[i + $0] == k[$0] }) { return true }
         }
         return false
+    }
+
+    /// The format of the records array a document opens with (`{"Records": [`), for recovery
+    /// when no record parsed.
+    static func leadingContainer(_ b: UnsafeRawBufferPointer) -> SourceFormat? {
+        var i = 0
+        while i < b.count, isSpace(b[i]) || b[i] == 0xEF || b[i] == 0xBB || b[i] == 0xBF { i += 1 }
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+        i += 1
+        while i < b.count, isSpace(b[i]) { i += 1 }
+        for (key, format) in containers {
+            let k = key.withUTF8Buffer { Array($0) }
+            if i + k.count + 2 <= b.count, b[i] == 34, b[i + k.count + 1] == 34, (0..<k.count).allSatisfy({ b[i + 1 + $0] == k[$0] }) { return format }
+        }
+        return nil
     }
 
     /// Where the first array element would start, for recovery when nothing parsed.

@@ -38,31 +38,44 @@ public struct Ingestor: Sendable {
     public struct InputFile: Sendable, Hashable {
         public var path: String
         public var display: String
+        /// Standard input or an anonymous pipe (`<(…)`), read whole as it comes. Every other
+        /// input must be a regular file.
+        public var isStream: Bool
 
-        public init(path: String, display: String) {
+        public init(path: String, display: String, isStream: Bool = false) {
             self.path = path
             self.display = display
+            self.isStream = isStream
         }
     }
 
     /// Expands files and directory trees (recursively; symlinked directories are followed once),
     /// and `-` for standard input,
     /// sorted so runs are deterministic. Hidden files are skipped. Unreadable paths become diagnostics.
+    /// Only regular files are listed: a FIFO, socket or device, given or found in a directory, is
+    /// a diagnostic naming it and its kind (an anonymous pipe given as `<(…)` is read as a stream).
     public static func discover(_ paths: [String], diagnostics: inout [Diagnostic]) -> [InputFile] {
         var out: [InputFile] = []
-        let fm = FileManager.default
         for p in paths {
             if p == "-" {
-                out.append(InputFile(path: "/dev/stdin", display: "(stdin)"))
+                out.append(InputFile(path: "/dev/stdin", display: "(stdin)", isStream: true))
                 continue
             }
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: p, isDirectory: &isDir) else {
+            switch FileKind.of(p) {
+            case .missing:
                 diagnostics.append(Diagnostic(.error, file: p, reason: "no such file or directory"))
                 continue
-            }
-            if !isDir.boolValue {
+            case .regular:
                 out.append(InputFile(path: p, display: p))
+                continue
+            case .directory:
+                break
+            case let kind:
+                if kind.isStream, FileKind.isAnonymousPipe(p) {
+                    out.append(InputFile(path: p, display: p, isStream: true))
+                } else {
+                    diagnostics.append(Diagnostic(.error, file: p, reason: kind.notReadReason))
+                }
                 continue
             }
             var found: [InputFile] = []
@@ -100,11 +113,12 @@ public struct Ingestor: Sendable {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             let shown = display.hasSuffix("/") ? display + name : display + "/" + name
             // stat follows symlinks: a link to a directory is walked (once, by device and inode),
-            // a dangling link is listed and reported by the reader.
-            if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-                walk(path, display: shown, into: &out, visited: &visited, diagnostics: &diagnostics)
-            } else {
-                out.append(InputFile(path: path, display: shown))
+            // a dangling link is listed and reported by the reader, and anything but a regular
+            // file (a FIFO would block the run) is a diagnostic.
+            switch FileKind.of(path) {
+            case .directory: walk(path, display: shown, into: &out, visited: &visited, diagnostics: &diagnostics)
+            case .regular, .missing: out.append(InputFile(path: path, display: shown))
+            case let kind: diagnostics.append(Diagnostic(.error, file: shown, reason: kind.notReadReason))
             }
         }
     }
@@ -146,7 +160,7 @@ extension Ingestor {
         while let i = next() {
             let before = (stats.recordsRead, stats.bytesRead)
             let inputsBefore = stats.inputs.count
-            reader.read(path: files[i].path, display: files[i].display, sink: sink, stats: &stats)
+            reader.read(path: files[i].path, display: files[i].display, stream: files[i].isStream, sink: sink, stats: &stats)
             sink.fileFinished(files[i], input: stats.inputs.count > inputsBefore ? stats.inputs.last : nil)
             progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
         }
@@ -166,7 +180,7 @@ public final class SerialReader {
 
     public func read(_ file: Ingestor.InputFile, into sink: any EventSink) -> IngestStats {
         var stats = IngestStats()
-        reader.read(path: file.path, display: file.display, sink: sink, stats: &stats)
+        reader.read(path: file.path, display: file.display, stream: file.isStream, sink: sink, stats: &stats)
         return stats
     }
 }

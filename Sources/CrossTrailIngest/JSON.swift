@@ -36,32 +36,63 @@ final class JSONParser {
         parse(text, padded: false)
     }
 
-    struct Span { var offset: Int; var length: Int }
+    /// Where a record (or, in `repeats`, a repeated key) lies; `key` is the index of the array's
+    /// key in the keys asked for, -1 for a top-level array.
+    struct Span { var offset: Int; var length: Int; var key: Int = -1 }
 
     enum SpanResult {
-        case spans([Span], error: ParseError?)
-        /// The top level is an object without the requested key.
+        /// `repeats`: top-level keys written more than once, at their later occurrences (`key` -1),
+        /// and record-array keys whose value is not an array (`key` -2 - the key's index).
+        case spans([Span], repeats: [Span], error: ParseError?)
+        /// The top level is an object with none of the requested keys.
         case noSuchKey
     }
 
-    /// Record spans of a `{"<key>":[...]}` or `[...]` document (simdjson On-Demand; no DOM).
-    func recordSpans(_ bytes: UnsafeRawBufferPointer, key: StaticString) -> SpanResult {
+    /// Record spans of a `[...]` document, or of every array under one of `keys` in a top-level
+    /// object, in document order (simdjson On-Demand; no DOM). A key written twice is read twice.
+    func recordSpans(_ bytes: UnsafeRawBufferPointer, keys: [StaticString]) -> SpanResult {
         var spans: UnsafePointer<cj_span>?
-        var count = 0
+        var repeated: UnsafePointer<cj_span>?
+        var count = 0, repeatCount = 0
         var errOffset = 0
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let rc = key.withUTF8Buffer { k in
-            k.withMemoryRebound(to: CChar.self) { kc in
-                cj_record_spans(handle, base, bytes.count, kc.baseAddress, kc.count, &spans, &count, &errOffset)
+        let names: [UnsafePointer<CChar>?] = keys.map { UnsafeRawPointer($0.utf8Start).assumingMemoryBound(to: CChar.self) }
+        let lengths = keys.map(\.utf8CodeUnitCount)
+        let rc = names.withUnsafeBufferPointer { n in
+            lengths.withUnsafeBufferPointer { l in
+                cj_record_spans(handle, base, bytes.count, n.baseAddress, l.baseAddress, keys.count, &spans, &count, &repeated, &repeatCount, &errOffset)
             }
         }
         if rc == -1 { return .noSuchKey }
         var out = [Span]()
         out.reserveCapacity(count)
         if let spans {
-            for i in 0..<count { out.append(Span(offset: Int(spans[i].offset), length: Int(spans[i].length))) }
+            for i in 0..<count { out.append(Span(offset: Int(spans[i].offset), length: Int(spans[i].length), key: Int(spans[i].key))) }
         }
-        return .spans(out, error: rc == 0 ? nil : ParseError(code: rc, offset: errOffset))
+        var repeats = [Span]()
+        if let repeated {
+            for i in 0..<repeatCount { repeats.append(Span(offset: Int(repeated[i].offset), length: Int(repeated[i].length), key: Int(repeated[i].key))) }
+        }
+        return .spans(out, repeats: repeats, error: rc == 0 ? nil : ParseError(code: rc, offset: errOffset))
+    }
+
+    /// A key written twice in one object inside `v`: its path and the value of its first occurrence.
+    struct DuplicateKey {
+        var path: String
+        var first: JSONValue
+        /// Repeated occurrences of any key inside the value, this one included.
+        var total: Int
+    }
+
+    /// The first key found written twice in an object anywhere inside `v` (objects of any depth),
+    /// and how many repeats there are in all.
+    func duplicateKey(in v: JSONValue) -> DuplicateKey? {
+        var p: UnsafePointer<CChar>?
+        var n = 0
+        var first = cj_value()
+        var total = 0
+        guard cj_duplicate_key(handle, v.raw, &p, &n, &first, &total), let p else { return nil }
+        return DuplicateKey(path: String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self), first: JSONValue(raw: first), total: total)
     }
 
     /// Minified JSON text of a value.

@@ -143,8 +143,23 @@ extension JSON {
 
     /// A file's bytes, gunzipped when it is gzip.
     public static func readBytes(path: String, maxBytes: Int = 512 << 20) throws(IngestError) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw IngestError(path: path, errno: errno) }
+        let raw = try readRegularFile(path: path, maxBytes: maxBytes)
+        guard raw.count >= 2, raw[0] == 0x1f, raw[1] == 0x8b else { return raw }
+        let buf = PaddedBuffer(capacity: raw.count * 4)
+        let status = raw.withUnsafeBytes { buf.gunzip($0, limit: maxBytes) }
+        switch status {
+        case .ok: return Array(buf.bytes)
+        case .tooLarge: throw IngestError(path: path, reason: "decompresses to more than \(maxBytes >> 20) MiB")
+        case .damaged(let reason, let offset): throw IngestError(path: path, reason: "\(reason) at compressed byte \(offset)")
+        }
+    }
+
+    /// A regular file's bytes as stored (at most `maxBytes`). A FIFO, socket or device is refused
+    /// with its kind before it is opened: inputs of every kind (logs, inventory, digests, rules)
+    /// must never block a run. An anonymous pipe the shell hands over (`--inventory <(…)`) is
+    /// read as the stream it is.
+    public static func readRegularFile(path: String, maxBytes: Int = 512 << 20) throws(IngestError) -> [UInt8] {
+        let fd = try FileHandleReader(path: path, stream: FileKind.isAnonymousPipe(path)).fd
         defer { close(fd) }
         var raw = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -158,14 +173,7 @@ extension JSON {
             raw.append(contentsOf: chunk[0..<n])
             if raw.count > maxBytes { throw IngestError(path: path, reason: "larger than \(maxBytes >> 20) MiB") }
         }
-        guard raw.count >= 2, raw[0] == 0x1f, raw[1] == 0x8b else { return raw }
-        let buf = PaddedBuffer(capacity: raw.count * 4)
-        let status = raw.withUnsafeBytes { buf.gunzip($0, limit: maxBytes) }
-        switch status {
-        case .ok: return Array(buf.bytes)
-        case .tooLarge: throw IngestError(path: path, reason: "decompresses to more than \(maxBytes >> 20) MiB")
-        case .damaged(let reason, let offset): throw IngestError(path: path, reason: "\(reason) at compressed byte \(offset)")
-        }
+        return raw
     }
 
     init(borrowing v: JSONValue) {
@@ -180,7 +188,11 @@ extension JSON {
             self = .array(a)
         case .object:
             var o = [String: JSON]()
-            v.forEachMember { k, m in o[String(decoding: k, as: UTF8.self)] = JSON(borrowing: m) }
+            // A key written twice keeps its first value, as the event readers' lookups do.
+            v.forEachMember { k, m in
+                let key = String(decoding: k, as: UTF8.self)
+                if o[key] == nil { o[key] = JSON(borrowing: m) }
+            }
             self = .object(o)
         }
     }

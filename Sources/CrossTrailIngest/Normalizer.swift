@@ -21,6 +21,13 @@ final class Normalizer {
     private let keepRequestParameters: Bool
     private let detail: EventDetail
 
+    /// Warnings about the record last normalized: keys written twice in one of its objects (a
+    /// JSON-in-string field such as CloudTrailEvent or user_identity, and, after
+    /// `checkDuplicateKeys(record:)`, the record and any object inside it). The record is read
+    /// with each key's first value, as every lookup does; the caller turns these into
+    /// diagnostics for the record.
+    private(set) var notes: [String] = []
+
     init(filter: EventFilter, detail: EventDetail = .all) {
         self.filter = filter
         var d = detail
@@ -31,6 +38,7 @@ final class Normalizer {
 
     /// Detects the record's format from its keys and normalizes it.
     func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?) -> Result {
+        notes.removeAll(keepingCapacity: true)
         guard v.isObject else { return .rejected("record is not a JSON object") }
         if container == .cloudtrailDelivery || v["eventName"] != nil || v["eventSource"] != nil || v["eventVersion"] != nil
             || v["eventname"] != nil || v["eventsource"] != nil {
@@ -40,6 +48,7 @@ final class Normalizer {
             guard let result = embedded.withStringBytes({ text -> Result in
                 switch nested.parse(embedded: text) {
                 case .success(let inner):
+                    checkDuplicateKeys(inner, in: "CloudTrailEvent")
                     return cloudTrail(inner, raw: text, provenance: provenance, format: .cloudtrailLookup)
                 case .failure(let e):
                     return .rejected("CloudTrailEvent is not valid JSON (\(e))")
@@ -82,23 +91,23 @@ final class Normalizer {
                     }
                 }
                 switch k.count {
-                case 7: if is_("eventID") { eventID = value }
-                case 8: if is_("readOnly") { readOnly = value }
+                case 7: if is_("eventID") { eventID = eventID ?? value }
+                case 8: if is_("readOnly") { readOnly = readOnly ?? value }
                 case 9:
-                    if is_("eventTime") { eventTime = value } else if is_("eventName") { eventName = value }
-                    else if is_("eventType") { eventType = value } else if is_("userAgent") { userAgent = value }
-                    else if is_("requestID") { requestID = value } else if is_("resources") { resources = value }
-                    else if is_("awsRegion") { awsRegion = value } else if is_("errorCode") { errorCode = value }
-                case 10: if is_("@timestamp") { timestamp = value } else if is_("tlsDetails") { tlsDetails = value }
-                case 11: if is_("eventSource") { eventSource = value }
-                case 12: if is_("userIdentity") { userIdentity = value } else if is_("errorMessage") { errorMessage = value }
-                case 13: if is_("vpcEndpointId") { vpcEndpointId = value }
-                case 15: if is_("sourceIPAddress") { sourceIPAddress = value }
-                case 16: if is_("responseElements") { responseElements = value }
+                    if is_("eventTime") { eventTime = eventTime ?? value } else if is_("eventName") { eventName = eventName ?? value }
+                    else if is_("eventType") { eventType = eventType ?? value } else if is_("userAgent") { userAgent = userAgent ?? value }
+                    else if is_("requestID") { requestID = requestID ?? value } else if is_("resources") { resources = resources ?? value }
+                    else if is_("awsRegion") { awsRegion = awsRegion ?? value } else if is_("errorCode") { errorCode = errorCode ?? value }
+                case 10: if is_("@timestamp") { timestamp = timestamp ?? value } else if is_("tlsDetails") { tlsDetails = tlsDetails ?? value }
+                case 11: if is_("eventSource") { eventSource = eventSource ?? value }
+                case 12: if is_("userIdentity") { userIdentity = userIdentity ?? value } else if is_("errorMessage") { errorMessage = errorMessage ?? value }
+                case 13: if is_("vpcEndpointId") { vpcEndpointId = vpcEndpointId ?? value }
+                case 15: if is_("sourceIPAddress") { sourceIPAddress = sourceIPAddress ?? value }
+                case 16: if is_("responseElements") { responseElements = responseElements ?? value }
                 case 17:
-                    if is_("requestParameters") { requestParameters = value } else if is_("network.client.ip") { shippedIP = value }
-                case 18: if is_("recipientAccountId") { recipientAccountId = value }
-                case 19: if is_("additionalEventData") { additionalEventData = value }
+                    if is_("requestParameters") { requestParameters = requestParameters ?? value } else if is_("network.client.ip") { shippedIP = shippedIP ?? value }
+                case 18: if is_("recipientAccountId") { recipientAccountId = recipientAccountId ?? value }
+                case 19: if is_("additionalEventData") { additionalEventData = additionalEventData ?? value }
                 default: break
                 }
             }
@@ -110,8 +119,15 @@ final class Normalizer {
 
     private func cloudTrail(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, format: SourceFormat) -> Result {
         let f = CloudTrailFields(v)
-        guard let time = f.eventTime.flatMap(timestamp) ?? f.timestamp.flatMap(timestamp) else {
-            return .rejected(f.eventTime == nil && f.timestamp == nil ? "no eventTime or @timestamp" : "unparseable eventTime")
+        // eventTime decides when present (a shipper's @timestamp is when it shipped the record).
+        let time: Timestamp
+        if let tv = f.eventTime ?? f.timestamp {
+            switch eventTime(tv, field: f.eventTime == nil ? "@timestamp" : "eventTime", epochMillis: false) {
+            case .time(let t): time = t
+            case .rejected(let why): return .rejected(why)
+            }
+        } else {
+            return .rejected("no eventTime or @timestamp")
         }
         guard filter.matchesTime(time), filter.matchesPlane(.aws) else { return .filtered }
         // An access key id names one session: with the ARN and principal it fixes every other field.
@@ -179,8 +195,9 @@ final class Normalizer {
             var bucket: String?, key: String?
             params.forEachMember { k, value in
                 guard let first = k.first, k.count >= 3, k.count <= 12 else { return }
-                if k.count == 10, k.elementsEqual("bucketName".utf8) { bucket = value.string; return }
-                if k.count == 3, k.elementsEqual("key".utf8) { key = value.string; return }
+                // The first of repeated keys, as everywhere.
+                if k.count == 10, k.elementsEqual("bucketName".utf8) { bucket = bucket ?? value.string; return }
+                if k.count == 3, k.elementsEqual("key".utf8) { key = key ?? value.string; return }
                 for (name, type) in Normalizer.awsParamResources where name.utf8.count == k.count && name.utf8.first == first && k.elementsEqual(name.utf8) {
                     if let id = value.string { appendUnique(&resources, Resource(type: type, id: id)) }
                 }
@@ -270,10 +287,12 @@ final class Normalizer {
     // MARK: - Databricks
 
     private func databricksDelivery(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
-        guard let ms = v["timestamp"]?.int64 else {
-            return .rejected(v["timestamp"] == nil ? "no timestamp" : "timestamp is not epoch milliseconds")
+        guard let tv = v["timestamp"] else { return .rejected("no timestamp") }
+        let time: Timestamp
+        switch eventTime(tv, field: "timestamp", epochMillis: true) {
+        case .time(let t): time = t
+        case .rejected(let why): return .rejected(why)
         }
-        let time = Timestamp(millis: ms)
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         let identity = v["userIdentity"]
         let actor = actors.actor(identity, keys: ["email", "subjectName"]) {
@@ -303,8 +322,11 @@ final class Normalizer {
     }
 
     private func databricksSystemTable(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
-        guard let tv = v["event_time"], let time = timestamp(tv) ?? tv.int64.map({ Timestamp(millis: $0) }) else {
-            return .rejected(v["event_time"] == nil ? "no event_time" : "unparseable event_time")
+        guard let tv = v["event_time"] else { return .rejected("no event_time") }
+        let time: Timestamp
+        switch eventTime(tv, field: "event_time", epochMillis: true) {
+        case .time(let t): time = t
+        case .rejected(let why): return .rejected(why)
         }
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         // user_identity / identity_metadata / response may be objects or JSON text (CSV exports).
@@ -341,8 +363,11 @@ final class Normalizer {
     }
 
     private func databricksAzure(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
-        guard let tv = v["time"], let time = timestamp(tv) else {
-            return .rejected(v["time"] == nil ? "no time" : "unparseable time")
+        guard let tv = v["time"] else { return .rejected("no time") }
+        let time: Timestamp
+        switch eventTime(tv, field: "time", epochMillis: false) {
+        case .time(let t): time = t
+        case .rejected(let why): return .rejected(why)
         }
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         let props = v["properties"]
@@ -452,13 +477,83 @@ final class Normalizer {
         guard let v else { return }
         if v.isObject { body(v); return }
         _ = v.withStringBytes { text in
-            if case .success(let inner) = nested.parse(embedded: text), inner.isObject { body(inner) }
+            if case .success(let inner) = nested.parse(embedded: text), inner.isObject {
+                checkDuplicateKeys(inner, in: "JSON-text field")
+                body(inner)
+            }
         }
     }
 
-    private func timestamp(_ v: JSONValue) -> Timestamp? {
-        if let t = v.withStringBytes({ Timestamp.parse($0) }) { return t }
-        return nil
+    /// Notes a key written twice in one object inside `v`, with the value that is used (the first).
+    /// Checks the whole record (every object in it) for repeated keys, adding to `notes`. The
+    /// readers call it for records that are kept or rejected; a record a filter leaves out is not
+    /// used, so narrow queries do not pay for it.
+    func checkDuplicateKeys(record v: JSONValue) {
+        checkDuplicateKeys(v, in: nil)
+    }
+
+    private func checkDuplicateKeys(_ v: JSONValue, in context: String?) {
+        guard let dup = nested.duplicateKey(in: v) else { return }
+        let used: String
+        if let text = dup.first.withStringBytes({ "\"" + Normalizer.quoted($0) + "\"" }) {
+            used = text
+        } else {
+            var minified = Array(nested.minified(dup.first).utf8)
+            let cut = minified.count > 64
+            if cut { minified = Array(minified.prefix(64)) }
+            used = minified.withUnsafeBytes { Normalizer.quoted($0) } + (cut ? "…" : "")
+        }
+        var path = Array(dup.path.utf8)
+        let longPath = path.count > 128
+        if longPath { path = Array(path.prefix(128)) }
+        let shownPath = path.withUnsafeBytes { String(decoding: $0, as: UTF8.self).terminalSafe } + (longPath ? "…" : "")
+        let more = dup.total > 1 ? " (\(dup.total - 1) more repeated key\(dup.total == 2 ? "" : "s") there, read the same way)" : ""
+        notes.append("duplicate key \"\(shownPath)\" in the record\(context.map { "'s " + $0 } ?? ""): its first value (\(used)) is used, later ones are ignored\(more)")
+    }
+
+    enum TimeValue {
+        case time(Timestamp)
+        case rejected(String)
+    }
+
+    /// An event time: ISO 8601 text or, with `epochMillis`, epoch milliseconds (a JSON number or a
+    /// string of digits). Dates that do not exist and times outside `Timestamp.eventRangeDescription`
+    /// are rejected with the field, the value and why, never normalised or clamped: one record must
+    /// not move in time, nor make later arithmetic on times overflow.
+    func eventTime(_ v: JSONValue, field: String, epochMillis: Bool) -> TimeValue {
+        func outOfRange(_ shown: String) -> TimeValue {
+            .rejected("\(field) \(shown) is outside the accepted range (\(Timestamp.eventRangeDescription))")
+        }
+        func checked(_ t: Timestamp, _ shown: String) -> TimeValue { t.isEventTime ? .time(t) : outOfRange(shown) }
+        let text = v.withStringBytes { b -> TimeValue in
+            let shown = "'" + Normalizer.quoted(b) + "'"
+            switch Timestamp.parseChecked(b) {
+            case .success(let t): return checked(t, shown)
+            case .failure(.invalid(let why)): return .rejected("invalid \(field) \(shown): \(why)")
+            case .failure(.syntax):
+                let negative = b.first == UInt8(ascii: "-")
+                let digits = b.dropFirst(negative ? 1 : 0)
+                if epochMillis, !digits.isEmpty, digits.allSatisfy({ $0 &- 48 < 10 }) {
+                    // Epoch milliseconds as text: below 19 digits they fit; above, and below zero, out of range.
+                    guard !negative, digits.count < 19, let ms = Int64(String(decoding: digits, as: UTF8.self)) else { return outOfRange(shown) }
+                    return checked(Timestamp(millis: ms), shown)
+                }
+                return .rejected("unparseable \(field) \(shown)")
+            }
+        }
+        if let text { return text }
+        guard epochMillis, v.kind == .number else { return .rejected("unparseable \(field) (not a string)") }
+        let shown = v.string ?? "(number)"
+        // A number: exact when integral and within Int64, otherwise out of range (1e30, 2^64, -1e20).
+        guard let ms = v.int64 else { return outOfRange(shown) }
+        return checked(Timestamp(millis: ms), shown)
+    }
+
+    /// A value as quoted in a diagnostic: at most 64 bytes, control characters and invalid UTF-8 made visible.
+    static func quoted(_ b: UnsafeRawBufferPointer) -> String {
+        let cut = b.count > 64
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: b[..<min(b.count, 64)]), as: UTF8.self).terminalSafe
+        return cut ? text + "…" : text
     }
 
     static func lastPathComponent(_ arn: String) -> String {

@@ -177,11 +177,11 @@ public enum DigestValidator {
                     result.problems.append(Problem(kind: .missing, file: log.object, detail: "listed in \((d.path as NSString).lastPathComponent) but not found"))
                     continue
                 }
-                guard let raw = FileManager.default.contents(atPath: path) else {
-                    result.problems.append(Problem(kind: .missing, file: path, detail: "unreadable"))
+                let bytes: [UInt8]
+                do { bytes = try JSON.readRegularFile(path: path, maxBytes: maxFileBytes) } catch {
+                    result.problems.append(Problem(kind: .missing, file: path, detail: "unreadable: \(error.reason)"))
                     continue
                 }
-                let bytes = [UInt8](raw)
                 let content = path.hasSuffix(".gz") ? GzipCodec.decompress(bytes, limit: maxFileBytes) : bytes
                 guard let content else {
                     result.problems.append(Problem(kind: .modified, file: path, detail: "not valid gzip (or larger than the size limit)"))
@@ -224,10 +224,10 @@ public enum DigestValidator {
     }
 
     static func load(digest path: String, maxBytes: Int) -> Swift.Result<Digest, Problem> {
-        guard let raw = FileManager.default.contents(atPath: path) else {
-            return .failure(Problem(kind: .unverifiable, file: path, detail: "unreadable"))
+        let bytes: [UInt8]
+        do { bytes = try JSON.readRegularFile(path: path, maxBytes: maxBytes) } catch {
+            return .failure(Problem(kind: .unverifiable, file: path, detail: "unreadable: \(error.reason)"))
         }
-        let bytes = [UInt8](raw)
         guard let content = path.hasSuffix(".gz") ? GzipCodec.decompress(bytes, limit: maxBytes) : bytes else {
             return .failure(Problem(kind: .unverifiable, file: path, detail: "not valid gzip"))
         }
@@ -243,7 +243,8 @@ public enum DigestValidator {
                            return (l["s3Bucket"]?.string ?? "", o, h)
                        },
                        hash: SHA256.hash(data: content).hexString)
-        if let side = FileManager.default.contents(atPath: path + sidecarSuffix), let meta = try? JSON.parse([UInt8](side)) {
+        if FileKind.of(path + sidecarSuffix) == .regular, let side = try? JSON.readRegularFile(path: path + sidecarSuffix, maxBytes: 1 << 20),
+           let meta = try? JSON.parse(side) {
             d.signature = meta["metadata"]?["signature"]?.string
             d.sidecarBucket = meta["bucket"]?.string
             d.sidecarKey = meta["key"]?.string
@@ -254,9 +255,10 @@ public enum DigestValidator {
     static func listFiles(_ paths: [String]) -> [String] {
         var out: [String] = []
         for p in paths {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else { continue }
-            if !isDir.boolValue { out.append(p); continue }
+            // Regular files only, given or found (a FIFO would block the run).
+            let kind = FileKind.of(p)
+            if kind == .regular { out.append(p); continue }
+            guard kind == .directory else { continue }
             guard let e = FileManager.default.enumerator(atPath: p) else { continue }
             for case let rel as String in e {
                 let full = (p as NSString).appendingPathComponent(rel)

@@ -62,8 +62,10 @@ public enum RuleLoader {
         let files = e.compactMap { $0 as? String }.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
         for rel in files {
             let path = (directory as NSString).appendingPathComponent(rel)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                errors.append(RuleError(file: path, line: nil, reason: "cannot read file"))
+            // Regular files only: a FIFO named *.yml would block the run.
+            let data: Data
+            do { data = Data(try JSON.readRegularFile(path: path, maxBytes: 64 << 20)) } catch {
+                errors.append(RuleError(file: path, line: nil, reason: "cannot read file: \(error.reason)"))
                 continue
             }
             hasher.update(data: Data((rel + "\u{0}").utf8))

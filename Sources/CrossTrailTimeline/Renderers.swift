@@ -231,7 +231,9 @@ public struct TimesketchRenderer: TimelineRenderer {
         if let r = e.resources.first { message += " on \(r.id)" }
         o.string("message", message, &out)
         o.key("datetime", &out); out.append(34); e.time.appendISO8601(to: &out); out.append(34)
-        o.int("timestamp", e.time.millis * 1000, &out)
+        // Microseconds; saturating, although ingest only admits times far from the limits.
+        let (micros, overflow) = e.time.millis.multipliedReportingOverflow(by: 1000)
+        o.int("timestamp", overflow ? (e.time.millis < 0 ? .min : .max) : micros, &out)
         o.string("timestamp_desc", "Event Time", &out)
         o.string("event_id", e.id, &out)
         o.string("plane", e.plane.rawValue, &out)

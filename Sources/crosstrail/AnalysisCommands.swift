@@ -174,6 +174,10 @@ struct ScanCommand: ParsableCommand {
         }
         if sinceLast && store.store == nil { throw ValidationError("--since-last needs --store") }
         if store.store != nil && paths.contains("-") { throw ValidationError("--store cannot record standard input; save it to a file") }
+        // The store is read and written: no input may be it, and the findings may not replace it.
+        let inputs: [String?] = paths + inventory.inventory + [inventory.classification] + rules
+        try refuseOverlaps([("--store", store.store)], inputs: inputs)
+        try refuseOverlaps([("--output", output)], inputs: inputs + [store.store])
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CrossTrailIngest
 import Foundation
 
 @main
@@ -29,6 +30,14 @@ struct CrossTrail: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+}
+
+/// Refuses, as a usage error (exit 2) before anything is read or written, an output that is,
+/// is inside, or contains one of the inputs (PathOverlap, the one check every command uses).
+func refuseOverlaps(_ outputs: [(option: String, path: String?)], inputs: [String?]) throws {
+    for (option, path) in outputs {
+        do { try PathOverlap.check(option, path, inputs: inputs) } catch { throw ValidationError(error.description) }
     }
 }
 

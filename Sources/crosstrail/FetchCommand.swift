@@ -135,6 +135,7 @@ struct FetchCommand: ParsableCommand {
         if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be between 1 and 64") }
         if retries < 0 { throw ValidationError("--retries cannot be negative") }
         if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) { throw ValidationError("--ca-bundle \(caBundle) cannot be read") }
+        try refuseOverlaps([("--out", out)], inputs: [tokenFile, caBundle])
         switch kind {
         case .databricks:
             if !audit && !inventory { throw ValidationError("fetch databricks needs --audit, --inventory or both") }

@@ -101,6 +101,9 @@ struct ReportCommand: ParsableCommand {
         }
         if let generatedAt, Timestamp(iso: generatedAt) == nil { throw ValidationError("--generated-at '\(generatedAt)' is not an ISO 8601 time") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        // The pack replaces --out (with --force) and writes OUT.zip next to it.
+        try refuseOverlaps([("--out", out), ("--zip", zip ? (out as NSString).standardizingPath + ".zip" : nil)],
+                           inputs: paths + inventory.inventory + [inventory.classification] + rules + [sign, digestKeys.publicKeys])
     }
 
     func run() throws {

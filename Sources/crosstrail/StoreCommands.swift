@@ -74,6 +74,10 @@ struct StoreCommand: ParsableCommand {
         @Option(help: "Seconds to wait for another run holding the store.")
         var lockTimeout: Double = 60
 
+        func validate() throws {
+            try refuseOverlaps([("--into", into)], inputs: shards)
+        }
+
         func run() throws {
             let db = try open(into, lockTimeout: lockTimeout)
             for shard in shards {

@@ -131,6 +131,8 @@ struct TimelineCommand: ParsableCommand {
             if let format, format != .jsonl { throw ValidationError("--fields applies to --format jsonl only") }
             do { _ = try JSONLFields(parsing: fields) } catch { throw ValidationError("--fields: \(error)") }
         }
+        try refuseOverlaps([("--output", output), ("--stats-json", statsJSON)],
+                           inputs: paths + [store] + (attribute ? inventory.inventory + [inventory.classification] : []))
     }
 
     func run() throws {
@@ -234,8 +236,8 @@ struct TimelineCommand: ParsableCommand {
     private func correlate(_ files: [Ingestor.InputFile], filter: EventFilter, limits: IngestLimits) -> AttributionMap {
         let (inv, _) = inventory.isEmpty ? (Inventory(), []) : inventory.load(quiet: quiet)
         var window = EventFilter()
-        window.since = filter.since.map { Timestamp(millis: $0.millis - 3_600_000) }
-        window.until = filter.until.map { Timestamp(millis: $0.millis + 3_600_000) }
+        window.since = filter.since.map { $0.adding(millis: -3_600_000) }
+        window.until = filter.until.map { $0.adding(millis: 3_600_000) }
         var ingestor = Ingestor(filter: window, limits: limits)
         if let workers { ingestor.workers = workers }
         let (obs, _) = ObservationPass.run(ingestor, files: files, classification: inv.classification)

@@ -22,18 +22,21 @@ public struct CommandResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+    /// True when the process ran past its timeout and was killed.
+    public var timedOut = false
 }
 
 /// Runs the built `crosstrail` with arguments, writing `stdin` (when given) to its standard input
-/// through a pipe; never touches the network.
-public func runCrossTrail(_ arguments: [String], cwd: URL? = nil, stdin: Data? = nil) throws -> CommandResult {
-    try runProcess(TestPaths.executable, arguments, cwd: cwd, stdin: stdin)
+/// through a pipe; never touches the network. With `timeout` (seconds), a process still running
+/// then is killed and the result says `timedOut` (tests of inputs that could block).
+public func runCrossTrail(_ arguments: [String], cwd: URL? = nil, stdin: Data? = nil, timeout: Double? = nil) throws -> CommandResult {
+    try runProcess(TestPaths.executable, arguments, cwd: cwd, stdin: stdin, timeout: timeout)
 }
 
 /// Runs a program and collects its exit status and output. Standard error goes to a file, so neither
 /// pipe can fill up while the other is read; `environment` entries are added to this process's.
 public func runProcess(_ executable: URL, _ arguments: [String], cwd: URL? = nil, stdin: Data? = nil,
-                       environment: [String: String] = [:]) throws -> CommandResult {
+                       environment: [String: String] = [:], timeout: Double? = nil) throws -> CommandResult {
     let p = Process()
     p.executableURL = executable
     p.arguments = arguments
@@ -55,10 +58,43 @@ public func runProcess(_ executable: URL, _ arguments: [String], cwd: URL? = nil
         }
         writer.start()
     }
+    // The watchdog kills a process that outlives its timeout; that closes its end of the pipes,
+    // so the read below returns.
+    let watchdog = Watchdog()
+    if let timeout {
+        let pid = p.processIdentifier
+        let t = Thread {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if watchdog.finished { return }
+                usleep(20_000)
+            }
+            if !watchdog.finished {
+                watchdog.fired = true
+                kill(pid, SIGKILL)
+            }
+        }
+        t.start()
+    }
     let o = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    watchdog.finished = true
     return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
+                         stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self),
+                         timedOut: watchdog.fired)
+}
+
+private final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _finished = false, _fired = false
+    var finished: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return _finished }
+        set { lock.lock(); _finished = newValue; lock.unlock() }
+    }
+    var fired: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return _fired }
+        set { lock.lock(); _fired = newValue; lock.unlock() }
+    }
 }
 
 /// Parses JSON lines into dictionaries; fails the caller's expectation by returning nil on a bad line.

@@ -45,16 +45,29 @@ bool cj_array_next(cj_iter *it, cj_value *val);
 /// Minified JSON text of an element, in a buffer owned by the parser (valid until the next call).
 void cj_minify(cj_parser *p, cj_value v, const char **ptr, size_t *len);
 
-/// Where one element of a record array lies in the source buffer.
-typedef struct { uint64_t offset; uint64_t length; } cj_span;
+/// Where one element of a record array lies in the source buffer, and which array holds it: the
+/// index of its key in the `keys` given to cj_record_spans, or -1 for a top-level array.
+typedef struct { uint64_t offset; uint64_t length; int64_t key; } cj_span;
 
 /// Splits a document into record spans without building a DOM (simdjson On-Demand):
-/// the elements of a top-level array, or of the array under `key` in a top-level object.
+/// the elements of a top-level array, or of every array under one of `keys` in a top-level
+/// object, in document order. Every occurrence of a key is read: a document with two "Records"
+/// arrays yields the records of both. `*repeats` lists each top-level key written more than once
+/// (offset of its later occurrence's opening quote, and the raw key's length with its quotes;
+/// `key` -1), and each of `keys` whose value is not an array (`key` = -2 - its index).
 /// On success returns 0. On a parse error returns the error code with the spans found before it
 /// and `*error_offset` set to where parsing stopped. Returns -1 when the top level is an object
-/// without `key` (the caller tries another layout). `*spans` is owned by the parser.
-int cj_record_spans(cj_parser *p, const uint8_t *buf, size_t len, const char *key, size_t keylen,
-                    const cj_span **spans, size_t *count, size_t *error_offset);
+/// with none of `keys` (the caller tries another layout). `*spans` and `*repeats` are owned by
+/// the parser.
+int cj_record_spans(cj_parser *p, const uint8_t *buf, size_t len, const char *const *keys, const size_t *keylens, size_t nkeys,
+                    const cj_span **spans, size_t *count, const cj_span **repeats, size_t *nrepeats, size_t *error_offset);
+
+/// Finds keys written twice in one object anywhere inside `v` (depth-first). Returns false when
+/// there is none. Otherwise returns true with the first one's path (`userIdentity.arn`,
+/// `resources[1].ARN`; owned by the parser, valid until the next call), the value it has at its
+/// first occurrence (the one every lookup, cj_find, returns), and in `*total` how many repeated
+/// occurrences there are in all.
+bool cj_duplicate_key(cj_parser *p, cj_value v, const char **path, size_t *pathlen, cj_value *first, size_t *total);
 
 #ifdef __cplusplus
 }
