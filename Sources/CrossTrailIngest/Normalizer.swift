@@ -15,6 +15,8 @@ final class Normalizer {
 
     let filter: EventFilter
     private let nested = JSONParser()
+    /// Parses CloudTrail fields given as JSON text (a separate parser: `nested` may hold the record itself).
+    private let textFields = JSONParser()
     private let strings = StringCache()
     private let actors = ActorCache()
 
@@ -178,9 +180,9 @@ final class Normalizer {
             e.readOnly = f.readOnly?.bool
         }
         let params = f.requestParameters
-        if keepRequestParameters, let params, params.kind != .null { e.requestParameters = Normalizer.embeddedObject(params) ?? nested.minified(params) }
+        if keepRequestParameters, let params, params.kind != .null { e.requestParameters = embeddedObject(params) ?? nested.minified(params) }
         if detail.contains(.responseElements), let response = f.responseElements, response.kind != .null {
-            e.responseElements = Normalizer.embeddedObject(response) ?? nested.minified(response)
+            e.responseElements = embeddedObject(response) ?? nested.minified(response)
         }
         if detail.contains(.responseElements), let extra = f.additionalEventData, extra.isObject {
             e.additionalEventData = nested.minified(extra)
@@ -215,14 +217,14 @@ final class Normalizer {
     }
 
     /// Exports that flatten records to columns (Athena, Splunk, CSV) give request parameters and
-    /// response elements as JSON text: kept as that text when it holds an object.
-    static func embeddedObject(_ v: JSONValue) -> String? {
-        guard v.kind == .string, let text = v.string else { return nil }
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
-        var trimmed = Substring(text).drop(while: blank)
-        while let last = trimmed.last, blank(last) { trimmed = trimmed.dropLast() }
-        guard trimmed.first == "{", trimmed.last == "}" else { return nil }
-        return String(trimmed)
+    /// response elements as JSON text: when the text parses as an object it is kept as that object,
+    /// minified (never the text as written: a newline in it would forge a JSONL row).
+    private func embeddedObject(_ v: JSONValue) -> String? {
+        guard v.kind == .string else { return nil }
+        return v.withStringBytes { text -> String? in
+            guard case .success(let inner) = textFields.parse(embedded: text), inner.isObject else { return nil }
+            return textFields.minified(inner)
+        } ?? nil
     }
 
     private static let awsParamResources: [(String, String)] = [

@@ -159,3 +159,14 @@ import TestSupport
         #expect(s.requestParameters == #""not json""#)
     }
 }
+
+@Suite struct JSONTextFieldTests {
+    /// Parameters given as JSON text are re-serialised: a newline inside cannot forge a timeline row.
+    @Test func jsonTextCannotForgeRows() throws {
+        let forged = #"{\"a\":1}\n{\"id\":\"forged\",\"x\":{\"y\":{}}"#
+        let e = try RecordNormalizer().normalize(#"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"t1","userIdentity":{"type":"Root"},"requestParameters":"\#(forged)"}"#).get()
+        #expect(e.requestParameters?.contains("\n") == false)
+        let ok = try RecordNormalizer().normalize(#"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"t2","userIdentity":{"type":"Root"},"requestParameters":"{ \"b\" :\n 2 }"}"#).get()
+        #expect(ok.requestParameters == #"{"b":2}"#)
+    }
+}
