@@ -24,7 +24,8 @@ enum RunSummary {
         if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
         if s.diagnosticsTotal > 0 {
             lines.append("  \(s.diagnosticsTotal) diagnostic\(s.diagnosticsTotal == 1 ? "" : "s"):")
-            for d in s.diagnostics.prefix(20) { lines.append("    " + d.description) }
+            // File names and reasons quote input: neutralised so a crafted file name cannot drive the terminal.
+            for d in s.diagnostics.prefix(20) { lines.append("    " + d.description.terminalSafe) }
             if s.diagnosticsTotal > 20 { lines.append("    ... \(s.diagnosticsTotal - 20) more (use --stats-json FILE for all)") }
         }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
