@@ -30,6 +30,14 @@ struct DistinctBurst: Sendable {
     /// The detections, in the order they are evaluated.
     static let all: [DistinctBurst] = [secretReads, enumeration, destruction, s3Deletes, unityCatalogDenials]
 
+    /// The AWS console acting for a signed-in user: its pages call many APIs, some of them denied
+    /// for a read-only user — browsing, not enumeration.
+    static func fromConsole(_ e: AuditEvent) -> Bool {
+        let ua = e.userAgent ?? ""
+        return ua.contains("console.amazonaws.com") || ua.hasPrefix("AWS Internal") || e.sourceIPAddress == "AWS Internal"
+            || ua.contains("console.aws.amazon.com")
+    }
+
     /// Calls AWS makes on a principal's behalf (ECS pulling a task's secrets, CloudFormation).
     static func byService(_ e: AuditEvent) -> Bool {
         if e.actor.kind == .awsService || e.actor.runAs != nil { return true }
@@ -71,7 +79,7 @@ struct DistinctBurst: Sendable {
         remediation: "Find out who holds these credentials: denied reads across many services are how stolen keys are explored. Check what succeeded.",
         threshold: { $0.enumerationCalls },
         values: { e, _ in
-            guard e.plane == .aws, !byService(e) else { return nil }
+            guard e.plane == .aws, !byService(e), !fromConsole(e) else { return nil }
             let a = e.action
             guard e.readOnly == true || a.hasPrefix("List") || a.hasPrefix("Describe") || a.hasPrefix("Get") else { return nil }
             return [e.service + ":" + a]
@@ -170,7 +178,14 @@ enum DistinctBurstRules {
         for kind in DistinctBurst.all {
             let threshold = kind.threshold(o)
             for (key, windows) in obs.distinctBursts.sorted(by: { $0.key < $1.key }) where key.a == kind.rule {
-                let hot = windows.filter { $0.value.values.count >= threshold && kind.qualifies($0.value) }
+                // A burst that straddles a bucket boundary is whole in the union of two consecutive buckets.
+                var spans = [Int64: Observations.DistinctWindow]()
+                for (k, w) in windows {
+                    var span = w
+                    if let next = windows[k + 1] { span.merge(next) }
+                    spans[k] = span
+                }
+                let hot = spans.filter { $0.value.values.count >= threshold && kind.qualifies($0.value) }
                 guard let worst = hot.max(by: { ($0.value.values.count, $1.key) < ($1.value.values.count, $0.key) }) else { continue }
                 let actor = key.b
                 let shown = worst.value.values.filter { !$0.contains(":\(worst.value.sample.ids.first ?? "")") }.sorted().prefix(20)

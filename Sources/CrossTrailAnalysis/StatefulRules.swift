@@ -7,7 +7,7 @@ public struct StatefulOptions: Sendable {
     /// Failed logins by one actor within a 10-minute window.
     public var failedLogins = 5
     /// Different secrets (or decrypted parameters) read by one actor within a 10-minute window.
-    public var secretReads = 8
+    public var secretReads = 10
     /// Different read calls by one actor within 10 minutes, at least five of them denied (enumeration).
     public var enumerationCalls = 20
     /// Different snapshots, images, backups or tables deleted by one actor within 10 minutes.

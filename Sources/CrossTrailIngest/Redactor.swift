@@ -67,6 +67,7 @@ public enum Redactor {
         "starttoken", "startingtoken", "resumetoken", "marker", "nextmarker", "next_page_token", "page_token", "client_token",
         "idempotency_token", "continuation_token", "tokencode", "maxtokens", "max_tokens", "tokenexpirationtime", "tokenlifetime",
         "passwordreuseprevention", "passwordlastused", "passwordresetrequired", "secretversionstage", "versionstage",
+        "httptokens", "http_tokens", "tokentype", "token_type", "tokenendpoint",
     ]
 
     /// Values CloudTrail or Databricks already masked, or too short or too regular to be a secret.
@@ -104,7 +105,9 @@ public enum Redactor {
     /// Keys whose values name an identity (an email there is who, not leaked data).
     static func isIdentityKey(_ k: String) -> Bool {
         ["user", "email", "principal", "member", "owner", "grantee", "recipient", "assignee", "creator", "admin", "group", "login",
-         "identity", "run_as", "runas", "account", "target", "name", "subject", "sso", "invitee", "contact"].contains { k.contains($0) }
+         "identity", "run_as", "runas", "account", "target", "name", "subject", "sso", "invitee", "contact",
+         // Tags (`{"key": "Owner", "value": "ann@…"}`, custom_tags) and notification endpoints name people too.
+         "tag", "value", "endpoint", "notification", "alert"].contains { k.contains($0) }
     }
 
     static let secretKeyWords = ["password", "passwd", "secret", "token", "privatekey", "private_key", "credential", "apikey", "api_key"]

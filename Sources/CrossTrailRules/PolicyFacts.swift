@@ -1,3 +1,4 @@
+import CrossTrailModel
 import CrossTrailIngest
 
 /// What the resource or identity policies inside a request grant, for rules to test as fields
@@ -119,7 +120,10 @@ public struct PolicyFacts: Sendable, Equatable {
                 let k = key.lowercased()
                 guard limitingKeys.contains(k) else { continue }
                 let values = value.strings
-                if k == "aws:sourceip", values.contains(where: { $0 == "0.0.0.0/0" || $0 == "::/0" }) { continue }
+                // Ranges wider than a /8 (0.0.0.0/1 + 128.0.0.0/1 is the whole internet) narrow nothing.
+                if k == "aws:sourceip", values.contains(where: { v in IPNetwork(v).map { $0.bits - ($0.base.isIPv4 ? 96 : 0) < 8 } ?? false }) { continue }
+                // An ARN pattern with a wildcard account names every account.
+                if k == "aws:principalarn" || k == "aws:sourcearn", values.contains(where: { $0.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map { $0 == "*" || ($0.isEmpty && k == "aws:principalarn") } ?? false }) { continue }
                 if values.contains("*") && !op.lowercased().contains("null") { continue }
                 out.insert(key)
             }

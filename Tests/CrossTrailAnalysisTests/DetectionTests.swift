@@ -35,7 +35,7 @@ import Testing
         // ECS pulling a task's secrets is the platform at work.
         let ecs = (0..<10).map { secretRead($0, "prod/db-\($0)", actor: session("task-exec", "t1"), ip: "ecs-tasks.amazonaws.com") }
         #expect(scan(ecs).filter { $0.rule == "secret-read-burst" }.isEmpty)
-        // Seven different secrets stay under the default threshold (8).
+        // Seven different secrets stay under the default threshold (10).
         #expect(scan(Array(burst.prefix(7))).filter { $0.rule == "secret-read-burst" }.isEmpty)
     }
 
@@ -162,5 +162,36 @@ import Testing
             #expect(r.matchExamples.count >= 1 && r.nomatchExamples.count >= 1, "\(r.file): examples")
         }
         #expect(Set(set.rules.compactMap(\.metadata.uuid)).count == set.rules.count, "rule UUIDs are unique")
+    }
+}
+
+@Suite struct BurstBoundaryTests {
+    /// Twelve secrets in 22 seconds across a 10-minute boundary are one burst, not 5 + 7.
+    @Test func burstAcrossABucketBoundary() {
+        let thief = session("app", "stolen")
+        let observer = EventObserver(classification: Classification())
+        let boundary: Int64 = 1_785_575_400_000  // a multiple of 10 minutes
+        for i in 0..<12 {
+            var e = event("b\(i)", 0, plane: .aws, service: "secretsmanager", action: "GetSecretValue", actor: thief, params: #"{"secretId":"s\#(i)"}"#)
+            e.time = Timestamp(millis: boundary - 10_000 + Int64(i) * 2_000)
+            e.sourceIPAddress = "198.51.100.7"
+            observer.accept(e)
+        }
+        let f = Analyzer.scan(Inventory(), observer.observations).findings.filter { $0.rule == "secret-read-burst" }
+        #expect(f.count == 1 && f.first?.evidence.events.count == 12)
+    }
+
+    /// A read-only console user's pages are browsing, not enumeration.
+    @Test func consoleBrowsingIsNotEnumeration() {
+        let viewer = session("AWSReservedSSO_ViewOnly_1", "ann@corp.example")
+        let observer = EventObserver(classification: Classification())
+        for i in 0..<30 {
+            var e = event("c\(i)", 1, plane: .aws, service: ["ec2", "s3", "iam", "rds"][i % 4], action: "Describe\(i)", actor: viewer)
+            e.readOnly = true
+            e.userAgent = "AWS Internal"
+            if i % 3 == 0 { e.outcome = Outcome(status: .failure, errorCode: "AccessDenied") }
+            observer.accept(e)
+        }
+        #expect(Analyzer.scan(Inventory(), observer.observations).findings.filter { $0.rule == "enumeration-burst" }.isEmpty)
     }
 }

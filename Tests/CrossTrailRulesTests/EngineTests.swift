@@ -138,3 +138,16 @@ func cloudTrail(_ name: String = "PutBucketPolicy", source: String = "s3.amazona
         #expect(put.values("requestParameters.policyDocument.Statement.Action") == ["*"], "paths descend into JSON text")
     }
 }
+
+@Suite struct PolicyWideningTests {
+    /// Conditions that look narrowing but admit everyone.
+    @Test func wideConditionsAreNotLimits() throws {
+        func pub(_ condition: String) throws -> [String] {
+            try event(cloudTrail(extra: #""requestParameters":{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":"# + condition + "}]}}")).values("policy.public")
+        }
+        #expect(try pub(#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/1","128.0.0.0/1"]}}"#) == ["true"])
+        #expect(try pub(#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}"#) == ["true"])
+        #expect(try pub(#"{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#) == ["false"])
+        #expect(try pub(#"{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::logs-bucket"}}"#) == ["false"], "S3 ARNs carry no account")
+    }
+}
