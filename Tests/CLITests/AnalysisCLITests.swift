@@ -101,10 +101,10 @@ import TestSupport
         let doc = try AnalysisCLITests.json(r.stdout)
         let findings = try #require(doc["findings"] as? [[String: Any]])
         let rules = findings.map { $0["rule"] as? String ?? "" }.sorted()
-        // Every step of the planted incident that events alone can show, plus the Creator email tag the
-        // cluster launch carries in its parameters (redacted in outputs); nothing else in ~4,100 routine events.
-        #expect(rules == ["ct-logging-stopped", "dbx-cluster-no-isolation", "dbx-results-download", "dbx-verbose-audit-off", "sensitive-data-in-logs"])
-        for f in findings where f["rule"] as? String != "sensitive-data-in-logs" {
+        // Every step of the planted incident that events alone can show; nothing else in ~4,100 routine events
+        // (the Creator email tag of the cluster launch names a person: redacted in outputs, not a leak).
+        #expect(rules == ["ct-logging-stopped", "dbx-cluster-no-isolation", "dbx-results-download", "dbx-verbose-audit-off"])
+        for f in findings {
             let subject = try #require((f["subjects"] as? [[String: Any]])?.first)
             #expect(subject["person"] as? String == "alice@acme.example", "attributed to the person, not just the role session")
             let events = (f["evidence"] as? [String: Any])?["events"] as? [String] ?? []
