@@ -52,9 +52,10 @@ enum ChangeChecks {
 
         func drops(comparedTo before: Selectors?) -> [String] {
             var out: [String] = []
-            if dataSelectors == 0 {
-                out.append(before.map { "data events no longer logged (\($0.dataSelectors) selector(s) before)" } ?? "no data events logged")
-            } else if let before, dataSelectors < before.dataSelectors {
+            // Without earlier selectors to compare with, a trail without data events is the AWS default, not a drop.
+            if dataSelectors == 0, let before, before.dataSelectors > 0 {
+                out.append("data events no longer logged (\(before.dataSelectors) selector(s) before)")
+            } else if let before, dataSelectors > 0, dataSelectors < before.dataSelectors {
                 out.append("data event selectors reduced from \(before.dataSelectors) to \(dataSelectors)")
             }
             if !managementEvents, before?.managementEvents ?? true { out.append("management events no longer logged") }

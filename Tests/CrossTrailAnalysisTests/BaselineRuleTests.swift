@@ -84,9 +84,10 @@ import Testing
         #expect(f.first?.title.contains("data events no longer logged (1 selector(s) before)") == true)
         #expect(f.first?.title.contains("read/write type narrowed to WriteOnly") == true)
         #expect(f.first?.mitre == "T1562.008")
-        // The first change seen for a trail is judged on its own.
+        // The first change seen for a trail has nothing to compare with: a trail without data events is the
+        // AWS default (Control Tower's baseline trail), not a drop.
         let alone = try Self.scan([dropped]).filter { $0.rule == "ct-data-events-dropped" }
-        #expect(alone.first?.title.contains("no data events logged") == true)
+        #expect(alone.isEmpty)
     }
 
     static func clusterCreate(_ id: String, scripts: String) -> String {
