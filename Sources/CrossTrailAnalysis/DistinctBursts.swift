@@ -18,10 +18,10 @@ struct DistinctBurst: Sendable {
     var remediation: String
     /// The threshold (distinct values per window) from the options.
     var threshold: @Sendable (StatefulOptions) -> Int
-    /// The values an event contributes (nil: the event is not of this kind).
-    var values: @Sendable (AuditEvent, JSON?) -> [String]?
-    /// Whether the request parameters are needed (parsed only then).
-    var needsParameters: Bool
+    /// The values an event contributes (nil: the event is not of this kind). The request
+    /// parameters are parsed on the first call of the second argument, so events of other kinds
+    /// (nearly all) cost no parsing.
+    var values: @Sendable (AuditEvent, () -> JSON?) -> [String]?
     /// Further condition on a window that crossed the threshold (e.g. enough denied calls).
     var qualifies: @Sendable (Observations.DistinctWindow) -> Bool = { _ in true }
 
@@ -55,20 +55,20 @@ struct DistinctBurst: Sendable {
             guard !byService(e) else { return nil }
             switch (e.service, e.action) {
             case ("secretsmanager", "GetSecretValue"):
-                return [p?["secretId"]?.string ?? "?"]
+                return [p()?["secretId"]?.string ?? "?"]
             case ("secretsmanager", "BatchGetSecretValue"):
-                let ids = p?["secretIdList"]?.strings ?? []
+                let ids = p()?["secretIdList"]?.strings ?? []
                 // A batch by filters names no secrets: count it as many (up to 20 per call).
                 return ids.isEmpty ? (0..<20).map { "batch:\(e.id):\($0)" } : ids
             case ("ssm", "GetParameter"), ("ssm", "GetParameters"), ("ssm", "GetParametersByPath"):
-                guard p?["withDecryption"]?.bool == true else { return nil }
-                if let path = p?["path"]?.string { return (0..<10).map { "path:\(path):\(e.id):\($0)" } }
-                return (p?["names"]?.strings ?? []) + [p?["name"]?.string].compactMap { $0 }
+                guard p()?["withDecryption"]?.bool == true else { return nil }
+                if let path = p()?["path"]?.string { return (0..<10).map { "path:\(path):\(e.id):\($0)" } }
+                return (p()?["names"]?.strings ?? []) + [p()?["name"]?.string].compactMap { $0 }
             case ("secrets", "getSecret"):
-                return [(p?["scope"]?.string ?? "?") + "/" + (p?["key"]?.string ?? "?")]
+                return [(p()?["scope"]?.string ?? "?") + "/" + (p()?["key"]?.string ?? "?")]
             default: return nil
             }
-        }, needsParameters: true)
+        })
 
     /// Permission enumeration (enumerate-iam, Pacu, CloudFox): many different read calls, a good
     /// share of them denied. Consoles and IaC read a lot too, but they hold the permissions.
@@ -83,7 +83,7 @@ struct DistinctBurst: Sendable {
             let a = e.action
             guard e.readOnly == true || a.hasPrefix("List") || a.hasPrefix("Describe") || a.hasPrefix("Get") else { return nil }
             return [e.service + ":" + a]
-        }, needsParameters: false,
+        },
         qualifies: { $0.deniedValues >= 5 })
 
     /// Recovery points destroyed in bulk: snapshots, images, backups, tables.
@@ -97,20 +97,20 @@ struct DistinctBurst: Sendable {
             guard !byService(e), e.outcome.status != .failure else { return nil }
             let key: String?
             switch (e.service, e.action) {
-            case ("ec2", "DeleteSnapshot"): key = p?["snapshotId"]?.string
-            case ("ec2", "DeregisterImage"): key = p?["imageId"]?.string
-            case ("ec2", "DeleteVolume"): key = p?["volumeId"]?.string
-            case ("rds", "DeleteDBSnapshot"): key = p?["dBSnapshotIdentifier"]?.string
-            case ("rds", "DeleteDBClusterSnapshot"): key = p?["dBClusterSnapshotIdentifier"]?.string
-            case ("rds", "DeleteDBInstance"), ("rds", "DeleteDBInstanceAutomatedBackup"): key = p?["dBInstanceIdentifier"]?.string ?? p?["dbiResourceId"]?.string
-            case ("backup", "DeleteRecoveryPoint"): key = p?["recoveryPointArn"]?.string
-            case ("dynamodb", "DeleteTable"), ("dynamodb", "DeleteBackup"): key = p?["tableName"]?.string ?? p?["backupArn"]?.string
+            case ("ec2", "DeleteSnapshot"): key = p()?["snapshotId"]?.string
+            case ("ec2", "DeregisterImage"): key = p()?["imageId"]?.string
+            case ("ec2", "DeleteVolume"): key = p()?["volumeId"]?.string
+            case ("rds", "DeleteDBSnapshot"): key = p()?["dBSnapshotIdentifier"]?.string
+            case ("rds", "DeleteDBClusterSnapshot"): key = p()?["dBClusterSnapshotIdentifier"]?.string
+            case ("rds", "DeleteDBInstance"), ("rds", "DeleteDBInstanceAutomatedBackup"): key = p()?["dBInstanceIdentifier"]?.string ?? p()?["dbiResourceId"]?.string
+            case ("backup", "DeleteRecoveryPoint"): key = p()?["recoveryPointArn"]?.string
+            case ("dynamodb", "DeleteTable"), ("dynamodb", "DeleteBackup"): key = p()?["tableName"]?.string ?? p()?["backupArn"]?.string
             case ("unityCatalog", "deleteTable"), ("unityCatalog", "deleteSchema"), ("unityCatalog", "deleteCatalog"), ("unityCatalog", "deleteVolume"):
-                key = (p?["full_name_arg"] ?? p?["name"] ?? p?["full_name"])?.string
+                key = (p()?["full_name_arg"] ?? p()?["name"] ?? p()?["full_name"])?.string
             default: return nil
             }
             return [e.action + ":" + (key ?? e.id)]
-        }, needsParameters: true)
+        })
 
     /// Unity Catalog refusing one principal on many securables: data discovery or privilege probing.
     /// One denial is a missing grant or a typo; the routine ones repeat the same securable.
@@ -123,9 +123,9 @@ struct DistinctBurst: Sendable {
         values: { e, p in
             guard e.plane == .databricks, e.service == "unityCatalog", e.outcome.status == .failure,
                   ["401", "403"].contains(e.outcome.errorCode ?? "") else { return nil }
-            let target = (p?["full_name_arg"] ?? p?["table_full_name"] ?? p?["name"] ?? p?["table_id"] ?? p?["securable_full_name"])?.string ?? "?"
+            let target = (p()?["full_name_arg"] ?? p()?["table_full_name"] ?? p()?["name"] ?? p()?["table_id"] ?? p()?["securable_full_name"])?.string ?? "?"
             return [e.action + ":" + target]
-        }, needsParameters: true)
+        })
 
     /// Objects deleted in bulk from a bucket (ransomware wipes, evidence destruction). Needs S3 data events.
     static let s3Deletes = DistinctBurst(
@@ -137,12 +137,12 @@ struct DistinctBurst: Sendable {
         values: { e, p in
             guard e.service == "s3", !byService(e), e.outcome.status != .failure else { return nil }
             switch e.action {
-            case "DeleteObject": return [(p?["bucketName"]?.string ?? "?") + "/" + (p?["key"]?.string ?? e.id)]
+            case "DeleteObject": return [(p()?["bucketName"]?.string ?? "?") + "/" + (p()?["key"]?.string ?? e.id)]
             // One DeleteObjects call removes up to 1,000 keys; CloudTrail does not list them. Count it as 10.
             case "DeleteObjects": return (0..<10).map { "\(e.id):\($0)" }
             default: return nil
             }
-        }, needsParameters: true)
+        })
 }
 
 extension Observations {
@@ -150,16 +150,15 @@ extension Observations {
     public struct DistinctWindow: Sendable, Hashable {
         public var sample = EventSample(capacity: EventSample.findingCap)
         public var values: Set<String> = []
-        /// Values whose calls were denied.
-        public var deniedValues = 0
         private var denied: Set<String> = []
+        /// Values whose calls were denied.
+        public var deniedValues: Int { denied.count }
 
         mutating func add(_ e: AuditEvent, _ vs: [String]) {
             sample.add(e)
             for v in vs where values.count < DistinctBurst.valueCap { values.insert(v) }
             if e.outcome.status == .failure {
                 for v in vs where denied.count < DistinctBurst.valueCap { denied.insert(v) }
-                deniedValues = denied.count
             }
         }
 
@@ -167,12 +166,19 @@ extension Observations {
             sample.merge(o.sample)
             for v in o.values where values.count < DistinctBurst.valueCap { values.insert(v) }
             for v in o.denied where denied.count < DistinctBurst.valueCap { denied.insert(v) }
-            deniedValues = denied.count
         }
     }
 }
 
 enum DistinctBurstRules {
+    /// The time between a sample's first and last event, in words (`2 seconds`, `14 minutes`).
+    static func duration(_ sample: EventSample) -> String {
+        guard let first = sample.first, let last = sample.last else { return "moments" }
+        let seconds = max(0, (last.millis - first.millis) / 1000)
+        if seconds < 120 { return "\(seconds) second\(seconds == 1 ? "" : "s")" }
+        return "\((seconds + 59) / 60) minutes"
+    }
+
     static func run(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
         var out = [Finding]()
         for kind in DistinctBurst.all {
@@ -191,7 +197,8 @@ enum DistinctBurstRules {
                 let shown = worst.value.values.filter { !$0.contains(":\(worst.value.sample.ids.first ?? "")") }.sorted().prefix(20)
                 out.append(Finding(
                     rule: kind.rule, severity: kind.severity,
-                    title: "\(worst.value.values.count) \(kind.noun) in \(kind.windowText) by \(actor)",
+                    // Two consecutive buckets are judged together: say how long the burst really took.
+                    title: "\(worst.value.values.count) \(kind.noun) within \(Self.duration(worst.value.sample)) by \(actor)",
                     subjects: [Subject(kind: "actor", name: actor, person: graph.person(forKey: actor))],
                     resources: shown.filter { !$0.hasPrefix("batch:") && !$0.hasPrefix("path:") }.map { $0 },
                     evidence: Evidence(events: worst.value.sample.sortedIds, chain: graph.attributions[actor]?.chain ?? [], details: [

@@ -295,12 +295,11 @@ public final class EventObserver: EventSink {
             o.bursts[.init(kind, e.actor.key), default: [:]][e.time.millis / Self.burstWindow, default: EventSample(capacity: EventSample.findingCap)].add(e)
         }
         var parsed: JSON??
+        let params = { () -> JSON? in
+            if parsed == nil { parsed = .some(e.requestParameters.flatMap { try? self.json.parse(text: $0) }) }
+            return parsed ?? nil
+        }
         for kind in DistinctBurst.all {
-            var params: JSON?
-            if kind.needsParameters {
-                if parsed == nil { parsed = .some(e.requestParameters.flatMap { try? json.parse(text: $0) }) }
-                params = parsed ?? nil
-            }
             guard let values = kind.values(e, params), !values.isEmpty else { continue }
             o.distinctBursts[.init(kind.rule, e.actor.key), default: [:]][e.time.millis / kind.window, default: Observations.DistinctWindow()].add(e, values)
         }

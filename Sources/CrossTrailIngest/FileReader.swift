@@ -289,7 +289,8 @@ final class FileReader {
         }
         let first = bytes[start]
         if first == UInt8(ascii: "[") {
-            documentRecords(buf, from: start, ctx, &stats)
+            // A top-level array goes through the same span reader (it reports the array's records).
+            objectDocument(buf, from: start, ctx, &stats)
         } else if first == UInt8(ascii: "{") {
             if !FileReader.looksLikeContainer(bytes, from: start) && FileReader.firstLineIsObject(bytes, from: start) {
                 lineRecords(buf, from: start, ctx, &stats)
@@ -316,7 +317,8 @@ final class FileReader {
     /// The record arrays of a top-level object, with the format their records are read as.
     private static let containers: [(key: StaticString, format: SourceFormat?)] = [("Records", .cloudtrailDelivery), ("records", nil), ("Events", .cloudtrailLookup)]
 
-    /// `{"Records":[...]}`, `{"records":[...]}` (Azure), `{"Events":[...]}` (lookup-events), a digest, or one record.
+    /// `{"Records":[...]}`, `{"records":[...]}` (Azure), `{"Events":[...]}` (lookup-events), a digest,
+    /// one record, or a top-level JSON array of records.
     /// Every record array is read, a repeated key's included (`{"Records":[…],"Records":[…]}`):
     /// parsers disagree on which of two values counts, so no record is dropped for it, and each
     /// repeated top-level key is a diagnostic with its offset.
@@ -324,16 +326,6 @@ final class FileReader {
         switch parser.recordSpans(buf.bytes, keys: Self.containers.map(\.key)) {
         case .noSuchKey:
             // A single object: a digest file, one pretty-printed record, or concatenated objects.
-            lineRecordsOrConcatenated(buf, from: start, ctx, &stats)
-        case .spans(let spans, let repeats, let error):
-            reportRepeats(repeats, spans: spans, buf, ctx, &stats)
-            emit(spans: spans, error: error, buf, ctx, &stats)
-        }
-    }
-
-    private func documentRecords(_ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats) {
-        switch parser.recordSpans(buf.bytes, keys: Self.containers.map(\.key)) {
-        case .noSuchKey:
             lineRecordsOrConcatenated(buf, from: start, ctx, &stats)
         case .spans(let spans, let repeats, let error):
             reportRepeats(repeats, spans: spans, buf, ctx, &stats)

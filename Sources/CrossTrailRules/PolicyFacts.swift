@@ -28,7 +28,7 @@ public struct PolicyFacts: Sendable, Equatable {
     static let limitingKeys: Set<String> = [
         "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:vpcsourceip", "aws:principalorgid", "aws:principalorgpaths",
         "aws:sourceorgid", "aws:sourceorgpaths", "aws:resourceorgid", "aws:sourceaccount", "aws:sourcearn", "aws:principalaccount",
-        "aws:principalarn", "aws:userid", "aws:username", "aws:principalserviceName".lowercased(), "kms:calleraccount",
+        "aws:principalarn", "aws:userid", "aws:username", "aws:principalservicename", "kms:calleraccount",
         "kms:viaservice", "s3:dataaccesspointaccount", "s3:dataaccesspointarn", "sts:externalid", "aws:calledvia",
         "lambda:functionurlauthtype", "elasticfilesystem:accesspointarn", "sns:endpoint", "cognito-identity.amazonaws.com:aud",
         "token.actions.githubusercontent.com:sub", "sts:rolesessionname", "aws:sourceowner",
