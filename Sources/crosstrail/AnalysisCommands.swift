@@ -181,6 +181,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
+        try requireReadableInputs(paths)
         let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
         let ruleSet = RuleSet.load(directories: rules, monitoring: monitoring)
         // Without its rules a scan would report nothing and look clean: refuse instead.

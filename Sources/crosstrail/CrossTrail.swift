@@ -41,6 +41,26 @@ func refuseOverlaps(_ outputs: [(option: String, path: String?)], inputs: [Strin
     }
 }
 
+/// Exit status 4: a log PATH that does not exist or cannot be read. A typo in an hourly job must not
+/// read as "0 findings": the run stops before reading anything, naming the path and the reason.
+func requireReadableInputs(_ paths: [String]) throws {
+    for path in paths where path != "-" {
+        var isDirectory: ObjCBool = false
+        let reason: String?
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            reason = "no such file or directory"
+        } else if !FileManager.default.isReadableFile(atPath: path) {
+            reason = "not readable"
+        } else {
+            reason = nil
+        }
+        if let reason {
+            FileHandle.standardError.write(Data("crosstrail: cannot read input \(path.terminalSafe): \(reason)\n".utf8))
+            throw ExitCode(4)
+        }
+    }
+}
+
 enum CrossTrailVersion {
     static let current = "0.1.0"
 }

@@ -107,6 +107,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
+        try requireReadableInputs(paths)
         let started = Date()
         let period = self.period.flatMap(ReportPeriod.parse)
         let generated = generatedAt.flatMap { Timestamp(iso: $0) } ?? Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000))

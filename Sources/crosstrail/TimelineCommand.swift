@@ -136,6 +136,7 @@ struct TimelineCommand: ParsableCommand {
     }
 
     func run() throws {
+        try requireReadableInputs(paths)
         var options = TimelineOptions()
         var filter = EventFilter()
         filter.since = since.flatMap { Timestamp(iso: $0) }

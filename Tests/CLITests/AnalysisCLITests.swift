@@ -262,3 +262,15 @@ import TestSupport
         #expect(table.stdout.contains("alice@acme.example (AWSReservedSSO_"), "the session before the role")
     }
 }
+
+@Suite struct MissingInputTests {
+    /// A typo in a path is an error with its own exit code, never "0 findings".
+    @Test func missingPathsExitFour() throws {
+        for command in [["scan"], ["timeline"], ["report", "--out", try TestPaths.temporaryDirectory("missing-pack").appendingPathComponent("p").path]] {
+            let r = try runCrossTrail(command + ["/no/such/crosstrail-logs"])
+            #expect(r.status == 4, "\(command)")
+            #expect(r.stderr.contains("cannot read input /no/such/crosstrail-logs: no such file or directory"))
+            #expect(r.stdout.isEmpty)
+        }
+    }
+}
