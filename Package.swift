@@ -115,6 +115,16 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // The pipelines the commands run (scan, report, timeline, fetch): configuration in, outcome out.
+        .target(
+            name: "CrossTrailPipeline",
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailInventory", "CrossTrailRules",
+                "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailReport", "CrossTrailIntegrity", "CrossTrailFetch", "CrossTrailHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictness
+        ),
         .target(
             name: "CrossTrailFuzzing",
             dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules", "CrossTrailXML", "CrossTrailFetch"],
@@ -128,9 +138,9 @@ let package = Package(
         .executableTarget(
             name: "crosstrail",
             dependencies: [
-                "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples",
-                "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailRules",
-                "CrossTrailReport", "CrossTrailIntegrity", "CrossTrailFetch", "CrossTrailHTTP",
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples", "CrossTrailInventory",
+                "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailRules", "CrossTrailReport", "CrossTrailIntegrity",
+                "CrossTrailFetch", "CrossTrailPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -196,6 +206,12 @@ let package = Package(
         .testTarget(
             name: "CrossTrailFetchTests",
             dependencies: ["CrossTrailFetch", "CrossTrailHTTP", "CrossTrailXML", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "CrossTrailPipelineTests",
+            dependencies: ["CrossTrailPipeline", "TestSupport"],
+            exclude: ["Golden"],  // read from the source tree by path
             swiftSettings: strictness
         ),
         .testTarget(

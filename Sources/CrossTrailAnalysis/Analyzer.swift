@@ -201,6 +201,22 @@ public struct AccessAnswer: Sendable, Hashable, Codable {
 }
 
 public enum AccessQuery {
+    /// Workspace object and securable types a `who-can TYPE:ID` target may name.
+    public static let objectTypes: Set<String> = [
+        "cluster", "job", "warehouse", "sql-warehouse", "notebook", "directory", "secret-scope", "token", "cluster-policy", "pipeline", "repo",
+        "catalog", "schema", "table", "volume", "metastore", "external_location", "storage_credential", "instance-pool", "experiment",
+        "registered-model",
+    ]
+
+    /// `who-can TARGET`: an S3 URI (s3:GetObject on its objects), an IAM action on `resource`,
+    /// a Unity Catalog table, or TYPE:ID of a workspace object or securable.
+    public static func whoCan(target: String, resource: String, _ inv: Inventory) -> [AccessAnswer] {
+        let prefix = target.split(separator: ":", maxSplits: 1).first.map { String($0).lowercased() } ?? ""
+        if target.hasPrefix("s3://") { return whoCan(action: "s3:GetObject", resource: target, inv) }
+        if target.contains(":") && !objectTypes.contains(prefix) { return whoCan(action: target, resource: resource, inv) }
+        return whoCan(securable: target, inv)
+    }
+
     /// Who can perform an IAM action on a resource (ARN or `s3://` URI), on both planes: IAM
     /// principals by policy evaluation, and Databricks principals that reach an allowed role
     /// through an instance profile.

@@ -159,3 +159,20 @@ public struct EventSample: Sendable, Hashable {
     /// Ids sorted, for deterministic output.
     public var sortedIds: [String] { ids.sorted() }
 }
+
+/// Where a finding stands across scans of one store.
+public enum FindingStatus: String, Sendable, Codable, CaseIterable {
+    /// First seen in this scan.
+    case new
+    /// Seen before and again now.
+    case open
+    /// Seen before, not seen in this scan.
+    case resolved
+    /// Resolved earlier, seen again now.
+    case reopened
+    /// Seen, but a suppression with a reason (and maybe an expiry) covers it.
+    case suppressed
+
+    /// Counts toward --fail-on.
+    public var isActive: Bool { self == .new || self == .open || self == .reopened }
+}

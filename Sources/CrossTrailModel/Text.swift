@@ -13,6 +13,11 @@ extension String {
         guard unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 || (0x80..<0xA0).contains($0.value) }) else { return self }
         return String(String.UnicodeScalarView(unicodeScalars.map { $0.value < 32 || $0.value == 127 || (0x80..<0xA0).contains($0.value) ? "?" : $0 }))
     }
+
+    /// The text padded with spaces to `width` characters (longer text is left as it is): table columns.
+    public func padded(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
 }
 
 extension Sequence where Element == UInt8 {

@@ -2,11 +2,6 @@ import CrossTrailModel
 import Foundation
 import GRDB
 
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public var reason: String
-    public init(_ reason: String) { self.reason = reason }
-    public var description: String { reason }
-}
 
 /// The embedded case store: one SQLite file (WAL) holding ingested files, events, findings and
 /// their history. Schema changes are named, append-only migrations. One writer at a time: a
@@ -23,7 +18,7 @@ public final class CaseStore: @unchecked Sendable {
         if !readOnly {
             lockFD = try Self.acquireLock(path + ".lock", timeout: lockTimeout)
         } else if !FileManager.default.fileExists(atPath: path) {
-            throw StoreError("\(path): no such store (create it with `crosstrail scan ... --store \(path)`)")
+            throw CrossTrailError(.inputMissing, "\(path): no such store (create it with `crosstrail scan ... --store \(path)`)", at: .file(path: path))
         }
         var config = Configuration()
         config.readonly = readOnly
@@ -42,7 +37,7 @@ public final class CaseStore: @unchecked Sendable {
             if !readOnly { try Self.migrator.migrate(db) }
         } catch let e as DatabaseError {
             if lockFD >= 0 { close(lockFD) }
-            throw StoreError("\(path): \(e.message ?? e.description)")
+            throw CrossTrailError(.store, "\(path): \(e.message ?? e.description)", at: .file(path: path), underlying: e)
         }
     }
 
@@ -52,19 +47,19 @@ public final class CaseStore: @unchecked Sendable {
 
     private static func acquireLock(_ lockPath: String, timeout: Double) throws -> Int32 {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError("\(lockPath): cannot create lock file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CrossTrailError(.store, "\(lockPath): cannot create lock file: \(String(cString: strerror(errno)))") }
         let deadline = Date().addingTimeInterval(timeout)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 close(fd)
-                throw StoreError("\(lockPath): cannot lock: \(String(cString: strerror(errno)))")
+                throw CrossTrailError(.store, "\(lockPath): cannot lock: \(String(cString: strerror(errno)))")
             }
             if Date() >= deadline {
                 var holder = [UInt8](repeating: 0, count: 64)
                 let n = pread(fd, &holder, 63, 0)
                 close(fd)
                 let who = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
-                throw StoreError("the store is in use by another crosstrail run (\(who)); waited \(Int(timeout)) s (--lock-timeout)")
+                throw CrossTrailError(.store, "the store is in use by another crosstrail run (\(who)); waited \(Int(timeout)) s (--lock-timeout)")
             }
             usleep(100_000)
         }
@@ -185,7 +180,7 @@ extension CaseStore {
     /// Adds another store's files and events (a shard's) to this one; events already present are
     /// skipped. Findings are not merged: scan the merged store to get them. One transaction.
     public func merge(from other: String) throws -> (files: Int, events: Int) {
-        guard FileManager.default.fileExists(atPath: other) else { throw StoreError("\(other): no such store") }
+        guard FileManager.default.fileExists(atPath: other) else { throw CrossTrailError(.inputMissing, "\(other): no such store", at: .file(path: other)) }
         var files = 0, events = 0
         try db.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS other", arguments: [other])

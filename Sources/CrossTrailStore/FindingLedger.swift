@@ -2,23 +2,6 @@ import CrossTrailModel
 import Foundation
 import GRDB
 
-/// Where a finding stands across scans of one store.
-public enum FindingStatus: String, Sendable, Codable, CaseIterable {
-    /// First seen in this scan.
-    case new
-    /// Seen before and again now.
-    case open
-    /// Seen before, not seen in this scan.
-    case resolved
-    /// Resolved earlier, seen again now.
-    case reopened
-    /// Seen, but a suppression with a reason (and maybe an expiry) covers it.
-    case suppressed
-
-    /// Counts toward --fail-on.
-    public var isActive: Bool { self == .new || self == .open || self == .reopened }
-}
-
 public struct Suppression: Sendable, Hashable, Codable {
     public var finding: String
     public var reason: String
@@ -121,7 +104,7 @@ extension CaseStore {
     public func suppress(_ id: String, reason: String, author: String, until: String?, at date: Date = Date()) throws {
         try db.write { db in
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM findings WHERE id = ?", arguments: [id]) == 1 else {
-                throw StoreError("no finding \(id) in \(path) (see `crosstrail findings --store \(path)`)")
+                throw CrossTrailError(.usage, "no finding \(id) in \(path) (see `crosstrail findings --store \(path)`)")
             }
             try db.execute(sql: """
                 INSERT INTO suppressions (finding, reason, author, until, created_at) VALUES (?, ?, ?, ?, ?)
@@ -136,7 +119,7 @@ extension CaseStore {
     public func unsuppress(_ id: String) throws {
         try db.write { db in
             try db.execute(sql: "DELETE FROM suppressions WHERE finding = ?", arguments: [id])
-            guard db.changesCount > 0 else { throw StoreError("finding \(id) is not suppressed") }
+            guard db.changesCount > 0 else { throw CrossTrailError(.usage, "finding \(id) is not suppressed") }
             try db.execute(sql: "UPDATE findings SET status = 'open' WHERE id = ? AND status = 'suppressed'", arguments: [id])
             if db.changesCount > 0 { try Self.recordChange(db, id, "open", Self.iso(Date())) }
         }

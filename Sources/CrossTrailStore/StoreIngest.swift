@@ -214,7 +214,7 @@ final class StoreWriter: @unchecked Sendable {
                 files += batches.count
             } catch {
                 actorIDs = nil  // ids cached during the failed transaction were rolled back
-                self.error = StoreError("\(store.path): writing \(batches.map(\.file.display).joined(separator: ", ")): \(error)")
+                self.error = CrossTrailError(.store, "\(store.path): writing \(batches.map(\.file.display).joined(separator: ", ")): \(error)", underlying: error)
             }
         }
     }

@@ -53,11 +53,11 @@ extension CaseStore {
                 let block: Int64 = row["block"], index: Int = row["line_in_block"]
                 let lines = try blocks.lines(block) {
                     guard let gz = try Data.fetchOne(blockStatement, arguments: [block]), let text = GzipCodec.decompress(Array(gz), limit: 1 << 30) else {
-                        throw StoreError("\(path): block \(block) is missing or damaged")
+                        throw CrossTrailError(.store, "\(path): block \(block) is missing or damaged")
                     }
                     return text.split(separator: 10, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
                 }
-                guard index < lines.count else { throw StoreError("\(path): event \(e.id) points past the end of block \(block)") }
+                guard index < lines.count else { throw CrossTrailError(.store, "\(path): event \(e.id) points past the end of block \(block)") }
                 count += 1
                 try body(lines[index])
             }

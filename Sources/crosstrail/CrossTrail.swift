@@ -1,5 +1,6 @@
 import ArgumentParser
 import CrossTrailIngest
+import CrossTrailModel
 import Foundation
 
 @main
@@ -7,30 +8,43 @@ struct CrossTrail: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crosstrail",
         abstract: "Audit-log forensics and compliance reporting across AWS CloudTrail and Databricks.",
-        discussion: """
-        Exit codes: 0 ok, 1 findings at or above --fail-on (scan), 2 usage error, 3
-        input diagnostics under --strict.
+        discussion: "Exit status:\n" + ExitStatus.allCases.map { "  \(String($0.rawValue).padded(4)) \($0.meaning)" }.joined(separator: "\n") + """
+
 
         Documentation: Docs/guide.md, Docs/formats.md, Docs/analysis.md,
-        Docs/rules.md, Docs/store.md.
+        Docs/rules.md, Docs/store.md, Docs/extending.md.
         """,
         version: CrossTrailVersion.current,
-        subcommands: [TimelineCommand.self, ScanCommand.self, ReportCommand.self, VerifyCommand.self, KeygenCommand.self, VerifyDigestsCommand.self, FetchCommand.self, FindingsCommand.self, StoreCommand.self, RulesCommand.self, WhoCanCommand.self, WhoisCommand.self, SamplesCommand.self]
+        subcommands: [TimelineCommand.self, ScanCommand.self, ReportCommand.self, VerifyCommand.self, KeygenCommand.self, VerifyDigestsCommand.self,
+                      FetchCommand.self, FindingsCommand.self, StoreCommand.self, RulesCommand.self, WhoCanCommand.self, WhoisCommand.self,
+                      SamplesCommand.self]
     )
 
-    /// Maps usage errors to exit status 2 (documented), everything else as ArgumentParser does.
+    /// Runs the command and maps how it ended to the documented exit statuses: usage errors 2,
+    /// `CrossTrailError`s their code's status, with one line on standard error naming the cause.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as CrossTrailError {
+            FileHandle.standardError.write(Data("crosstrail: \(error.description.terminalSafe)\n".utf8))
+            Foundation.exit(error.exitStatus.rawValue)
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+                Foundation.exit(ExitStatus.usage.rawValue)
             }
             exit(withError: error)
         }
     }
+}
+
+enum CrossTrailVersion {
+    static let current = "0.1.0"
+}
+
+extension ExitCode {
+    init(_ status: ExitStatus) { self.init(status.rawValue) }
 }
 
 /// Refuses, as a usage error (exit 2) before anything is read or written, an output that is,
@@ -41,26 +55,54 @@ func refuseOverlaps(_ outputs: [(option: String, path: String?)], inputs: [Strin
     }
 }
 
-/// Exit status 4: a log PATH that does not exist or cannot be read. A typo in an hourly job must not
-/// read as "0 findings": the run stops before reading anything, naming the path and the reason.
-func requireReadableInputs(_ paths: [String]) throws {
-    for path in paths where path != "-" {
-        var isDirectory: ObjCBool = false
-        let reason: String?
-        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            reason = "no such file or directory"
-        } else if !FileManager.default.isReadableFile(atPath: path) {
-            reason = "not readable"
-        } else {
-            reason = nil
-        }
-        if let reason {
-            FileHandle.standardError.write(Data("crosstrail: cannot read input \(path.terminalSafe): \(reason)\n".utf8))
-            throw ExitCode(4)
-        }
+/// The command line as recorded in packs and manifests: arguments after the program name, with
+/// anything that looks like a secret replaced by its keyed hash.
+func commandLineForRecords() -> String {
+    // The redactor reads JSON: give it the arguments as a JSON array of strings.
+    let args = Array(CommandLine.arguments.dropFirst())
+    guard let json = try? JSONEncoder().encode(args), let redacted = Redactor.redact(String(decoding: json, as: UTF8.self)),
+          let back = try? JSONDecoder().decode([String].self, from: Data(redacted.text.utf8)) else {
+        return "crosstrail " + args.joined(separator: " ")
     }
+    return "crosstrail " + back.joined(separator: " ")
 }
 
-enum CrossTrailVersion {
-    static let current = "0.1.0"
+/// Runs the registered cleanups and exits with 130 on SIGINT or SIGTERM (partial output is
+/// removed). Pipelines register what they stage through their `onStaging` parameter.
+final class InterruptCleanup: @unchecked Sendable {
+    private var sources: [any DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var cleanups: [@Sendable () -> Void] = []
+
+    init(message: String) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [self] in
+                lock.lock()
+                let all = cleanups
+                lock.unlock()
+                for c in all { c() }
+                FileHandle.standardError.write(Data("crosstrail: \(message)\n".utf8))
+                // _exit, not exit: worker threads are still running, and exit's static destructors
+                // (C++ libraries) under their feet aborted the process now and then (SIGABRT, not 130).
+                _exit(ExitStatus.interrupted.rawValue)
+            }
+            s.resume()
+            sources.append(s)
+        }
+    }
+
+    func add(_ cleanup: @escaping @Sendable () -> Void) {
+        lock.lock()
+        cleanups.append(cleanup)
+        lock.unlock()
+    }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+        sources = []
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
 }

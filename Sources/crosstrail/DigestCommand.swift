@@ -1,8 +1,7 @@
 import ArgumentParser
-import CrossTrailIngest
 import CrossTrailIntegrity
 import CrossTrailModel
-import CrossTrailReport
+import CrossTrailPipeline
 import Foundation
 
 /// Where CloudTrail's public keys come from (shared by verify-digests and report).
@@ -11,16 +10,7 @@ struct DigestKeyOptions: ParsableArguments {
     var publicKeys: String?
 
     func load() throws -> [String: DigestValidator.PublicKey]? {
-        guard let path = publicKeys else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read --public-keys \(path)") }
-        do { return try DigestValidator.publicKeys(json: [UInt8](data), source: path) } catch { throw ValidationError("\(error)") }
-    }
-}
-
-extension DigestValidator.Result {
-    /// The summary an evidence pack shows.
-    var packIntegrity: EvidencePack.Integrity {
-        EvidencePack.Integrity(digestFiles: digestFiles, logFiles: logFilesListed, verified: logFilesVerified, problems: problems.map(\.description))
+        try publicKeys.map(DigestKeys.load)
     }
 }
 
@@ -46,8 +36,8 @@ struct VerifyDigestsCommand: ParsableCommand {
           crosstrail verify-digests Samples/logs \\
               --public-keys Samples/keys/cloudtrail-public-keys.json
 
-        Exit codes: 0 everything verified, 1 a problem was found (or no digest), 2
-        usage error.
+        Exit status: 0 everything verified, 1 a problem was found (or no digest), 2
+        usage error, 4 a PATH is missing or unreadable.
         """
     )
 
@@ -64,19 +54,20 @@ struct VerifyDigestsCommand: ParsableCommand {
     }
 
     func run() throws {
+        try EventInput.requireReadable(paths)
         let r = DigestValidator.validate(paths: paths, keys: try keys.load() ?? [:])
         switch format {
         case .json:
-            try Output.write(Output.json(DigestJSON(digestFiles: r.digestFiles, digestsVerified: r.digestsVerified, logFilesListed: r.logFilesListed,
+            try TextOutput.write(PrettyJSON.encode(DigestJSON(digestFiles: r.digestFiles, digestsVerified: r.digestsVerified, logFilesListed: r.logFilesListed,
                                                     logFilesVerified: r.logFilesVerified, problems: r.problems)), to: nil)
         case .table:
-            var lines = r.problems.map { "\($0.kind.rawValue.uppercased().padding(18)) \($0.file.terminalSafe)  \($0.detail.terminalSafe)" }
+            var lines = r.problems.map { "\($0.kind.rawValue.uppercased().padded(18)) \($0.file.terminalSafe)  \($0.detail.terminalSafe)" }
             lines.append("\(r.digestFiles) digest files (\(r.digestsVerified) signatures verified), \(r.logFilesListed) log files listed, "
                 + "\(r.logFilesVerified) verified; \(r.problems.count) problem\(r.problems.count == 1 ? "" : "s")")
             if r.digestFiles == 0 { lines.append("no CloudTrail digest files found under \(paths.joined(separator: ", ")) (is log file validation on for the trail?)") }
-            try Output.write(lines.joined(separator: "\n") + "\n", to: nil)
+            try TextOutput.write(lines.joined(separator: "\n") + "\n", to: nil)
         }
-        if !r.ok { throw ExitCode(1) }
+        if !r.ok { throw ExitCode(.findings) }
     }
 
     struct DigestJSON: Encodable {

@@ -1,13 +1,7 @@
 import ArgumentParser
-import CrossTrailAnalysis
-import CrossTrailFetch
-import CrossTrailIngest
-import CrossTrailIntegrity
-import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailPipeline
 import CrossTrailReport
-import CrossTrailRules
-import CrossTrailTimeline
 import Crypto
 import Foundation
 
@@ -68,7 +62,7 @@ struct ReportCommand: ParsableCommand {
     var sign: String?
 
     @Option(help: "Generation time written into the pack (ISO 8601; default now). Same inputs and time give a byte-identical pack.")
-    var generatedAt: String?
+    var generatedAt: Timestamp?
 
     @Option(help: "Frameworks to include: soc2, iso27001, pci, hipaa, nist (repeatable; default all).")
     var framework: [String] = []
@@ -99,121 +93,42 @@ struct ReportCommand: ParsableCommand {
         if let period, ReportPeriod.parse(period) == nil {
             throw ValidationError("--period '\(period)' is not 2026Q3, 2026-08, 2026 or START..END")
         }
-        if let generatedAt, Timestamp(iso: generatedAt) == nil { throw ValidationError("--generated-at '\(generatedAt)' is not an ISO 8601 time") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         // The pack replaces --out (with --force) and writes OUT.zip next to it.
         try refuseOverlaps([("--out", out), ("--zip", zip ? (out as NSString).standardizingPath + ".zip" : nil)],
-                           inputs: paths + inventory.inventory + [inventory.classification] + rules + [sign, digestKeys.publicKeys])
+                           inputs: paths + inventory.paths + rules + [sign, digestKeys.publicKeys])
     }
 
     func run() throws {
-        try requireReadableInputs(paths)
-        let started = Date()
-        let period = self.period.flatMap(ReportPeriod.parse)
-        let generated = generatedAt.flatMap { Timestamp(iso: $0) } ?? Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000))
-        // Everything that can fail fast does, before any reading.
-        let key = try sign.map { path -> Curve25519.Signing.PrivateKey in
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read the signing key \(path)") }
-            do { return try PackKeys.privateKey(pem: pem, source: path) } catch { throw ValidationError("\(error)") }
-        }
-        let (catalog, unknown) = try ControlCatalog.builtin().selecting(framework)
-        if !unknown.isEmpty { throw ValidationError("unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa or nist") }
-        let writer: PackWriter
-        do { writer = try PackWriter(destination: out, replace: force) } catch { throw ValidationError("\(error)") }
-        let cloudTrailKeys = try digestKeys.load()
-        let interrupt = InterruptCleanup { writer.abandon() }
+        var config = ReportPipeline.Configuration(paths: paths, inventory: inventory.input, out: out,
+                                                  generatedAt: generatedAt ?? Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000)),
+                                                  toolVersion: CrossTrailVersion.current)
+        config.period = period.flatMap(ReportPeriod.parse)
+        config.replace = force
+        config.zip = zip
+        config.signingKey = sign
+        config.frameworks = framework
+        config.ruleDirectories = rules
+        config.monitoring = monitoring
+        config.cloudTrailPublicKeys = digestKeys.publicKeys
+        config.title = title
+        config.workers = workers
+        config.command = commandLineForRecords()
+        let interrupt = InterruptCleanup(message: "interrupted; no pack was written")
         defer { interrupt.cancel() }
-
-        let (inv, invDiags) = inventory.load(quiet: quiet || inventory.isEmpty)
-        let ruleSet = RuleSet.load(directories: rules, monitoring: monitoring)
-        // Without its rules a scan would report nothing and look clean: refuse instead.
-        if let missing = ruleSet.missingBuiltins { throw missing }
-        for e in ruleSet.errors.prefix(20) where !quiet { FileHandle.standardError.write(Data(("  rule error: " + e.description.terminalSafe + "\n").utf8)) }
-
-        // Pass 1: observations → findings and the identity graph.
-        var filter = EventFilter()
-        filter.since = period?.start
-        filter.until = period?.end
-        var ingestor = Ingestor(filter: filter)
-        if let workers { ingestor.workers = workers }
-        var discovery: [Diagnostic] = []
-        let files = paths.isEmpty ? [] : Ingestor.discover(paths, diagnostics: &discovery)
-        let (obs, _) = files.isEmpty ? (Observations(), IngestStats()) : ObservationPass.run(ingestor, files: files, classification: inv.classification, rules: ruleSet)
-        let scan = Analyzer.scan(inv, obs, rules: ruleSet)
-
-        // Pass 2: the attributed, deduplicated timeline, straight into the pack.
-        var options = TimelineOptions()
-        options.filter = filter
-        options.attribution = scan.graph.attributionMap
-        if let workers { options.workers = workers }
-        let progress = IngestProgress(totalFiles: files.count)
-        let reporter = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
-        reporter.start()
-        var stats = try Timeline.build(files: files, options: options, output: OutputSink(path: writer.path("timeline.jsonl")), progress: progress)
-        reporter.stop()
-        for d in discovery { stats.add(d) }
-        let (rows, total) = try EvidencePack.Row.read(timeline: writer.path("timeline.jsonl"), limit: EvidencePack.rowLimit)
-
-        // CloudTrail digests among the logs: validated when AWS's public keys are given.
-        let integrity = cloudTrailKeys.map { DigestValidator.validate(paths: paths, keys: $0).packIntegrity }
-        var inputs = stats.inputs.map { EvidencePack.InputFile(path: $0.file, kind: "log", bytes: $0.bytes, sha256: $0.sha256) }
-        inputs += inv.files.map { EvidencePack.InputFile(path: $0.path, kind: "inventory/" + $0.kind, bytes: Int64($0.bytes), sha256: $0.sha256) }
-        // Inputs collected by `crosstrail fetch` carry their provenance: it goes into the pack.
-        var fetchManifests: [(name: String, data: Data)] = []
-        for dir in (paths + inventory.inventory).uniqued() {
-            guard let path = FetchRun.lastManifest(in: dir), let data = FileManager.default.contents(atPath: path) else { continue }
-            let name = fetchManifests.isEmpty ? "fetch-manifest.json" : "fetch-manifest-\(fetchManifests.count + 1).json"
-            fetchManifests.append((name, data))
-            inputs.append(EvidencePack.InputFile(path: path, kind: "fetch-manifest", bytes: Int64(data.count), sha256: Manifest.sha256(data)))
-        }
-        let meta = EvidencePack.Meta(title: title, toolVersion: CrossTrailVersion.current, generatedAt: generated, period: period,
-                                     command: commandLineForRecords(), rulesHash: ruleSet.fingerprint)
-        let pack = EvidencePack.assemble(meta: meta, scan: scan, observations: obs, inventory: inv, stats: stats, rows: rows, timelineTotal: total,
-                                         inputs: inputs, catalog: catalog, integrity: integrity)
-
-        try writer.write("index.html", HTMLReport.render(pack))
-        try writer.write("evidence.xml", EvidenceXML.render(pack))
-        try writer.write("oscal-assessment-results.xml", OSCALReport.render(pack))
-        try writer.copy(resource: "evidence.xsd")
-        try writer.copy(resource: "oscal_assessment-results_schema.xsd")
-        var findingsJSON = ""
-        try FindingsJSON.write(scan, inventory: inv, events: obs.events) { findingsJSON += $0 }
-        try writer.write("findings.json", findingsJSON)
-        try writer.write("inputs.json", Output.json(pack.inputs))
-        for m in fetchManifests { try writer.write(m.name, m.data) }
-        let manifest = try writer.finish(
-            manifest: Manifest(tool: "crosstrail", version: CrossTrailVersion.current, generatedAt: generated.iso8601, period: period?.label,
-                               command: meta.command, rulesHash: ruleSet.fingerprint, files: []),
-            signingKey: key)
-
-        if zip {
-            do { try PackZip.write(folder: writer.destination, to: writer.destination + ".zip", time: generated) } catch { throw ValidationError("\(error)") }
-        }
+        let observer = TerminalObserver(quiet: quiet)
+        defer { observer.finish() }
+        let r = try ReportPipeline(config).run(observer: observer, onStaging: interrupt.add)
         if !quiet {
-            RunSummary.print(stats, elapsed: Date().timeIntervalSince(started))
-            let open = pack.findings.filter { $0.status != "suppressed" }
-            let by = Dictionary(grouping: pack.controls.filter(\.inCatalog), by: \.status)
-            var lines = ["crosstrail: evidence pack \(writer.destination): \(manifest.files.count + 1) files, \(total) events, \(open.count) open findings; controls "
-                + "\(by[.satisfied]?.count ?? 0) satisfied, \(by[.notSatisfied]?.count ?? 0) not satisfied, \(by[.notAssessed]?.count ?? 0) not assessed"]
-            if let key { lines.append("  signed by \(PackKeys.fingerprint(key.publicKey)); public key in \(Manifest.publicKeyName)") }
-            if zip { lines.append("  zip: \(writer.destination).zip") }
-            lines.append("  check it with: crosstrail verify \(writer.destination)" + (key == nil ? "" : " --trusted-key KEY.pub"))
-            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            var lines = ["crosstrail: evidence pack \(r.destination): \(r.files) files, \(r.events) events, \(r.openFindings) open findings; controls "
+                + "\(r.controls[.satisfied] ?? 0) satisfied, \(r.controls[.notSatisfied] ?? 0) not satisfied, \(r.controls[.notAssessed] ?? 0) not assessed"]
+            if let fp = r.signedBy { lines.append("  signed by \(fp); public key in \(Manifest.publicKeyName)") }
+            if let zip = r.zip { lines.append("  zip: \(zip)") }
+            lines.append("  check it with: crosstrail verify \(r.destination)" + (r.signedBy == nil ? "" : " --trusted-key KEY.pub"))
+            TerminalObserver.print(lines)
         }
-        if strict && (!invDiags.isEmpty || stats.diagnosticsTotal > 0) { throw ExitCode(3) }
+        if strict && r.hasDiagnostics { throw ExitCode(.diagnostics) }
     }
-}
-
-/// The command line as recorded in packs and manifests: arguments after the program name, with
-/// anything that looks like a secret replaced by its keyed hash.
-func commandLineForRecords() -> String {
-    // The redactor reads JSON: give it the arguments as a JSON array of strings.
-    let args = Array(CommandLine.arguments.dropFirst())
-    guard let json = try? JSONEncoder().encode(args), let redacted = Redactor.redact(String(decoding: json, as: UTF8.self)),
-          let back = try? JSONDecoder().decode([String].self, from: Data(redacted.text.utf8)) else {
-        return "crosstrail " + args.joined(separator: " ")
-    }
-    return "crosstrail " + back.joined(separator: " ")
 }
 
 struct VerifyCommand: ParsableCommand {
@@ -244,7 +159,9 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: pack, isDirectory: &isDir) else { throw ValidationError("\(pack) does not exist") }
+        guard FileManager.default.fileExists(atPath: pack, isDirectory: &isDir) else {
+            throw CrossTrailError(.inputMissing, "\(pack) does not exist", at: .file(path: pack))
+        }
         var folder = pack
         var scratch: String?
         defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
@@ -254,12 +171,16 @@ struct VerifyCommand: ParsableCommand {
             scratch = tmp
             do { folder = try PackZip.extract(pack, into: tmp) } catch {
                 print("FAIL \(String(describing: error).terminalSafe)\nFAILED: the ZIP cannot be read")
-                throw ExitCode(1)
+                throw ExitCode(.findings)
             }
         }
         let key = try trustedKey.map { path -> Curve25519.Signing.PublicKey in
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
-            do { return try PackKeys.publicKey(pem: pem, source: path) } catch { throw ValidationError("\(error)") }
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw CrossTrailError(.inputUnreadable, "cannot read \(path)", at: .file(path: path))
+            }
+            do { return try PackKeys.publicKey(pem: pem, source: path) } catch {
+                throw CrossTrailError(.usage, "\(error)", at: .file(path: path), underlying: error)
+            }
         }
         let r = PackVerifier.verify(pack: folder, trustedKey: key, requireSignature: requireSignature)
         var lines: [String] = []
@@ -278,7 +199,7 @@ struct VerifyCommand: ParsableCommand {
         for p in r.problems { lines.append("FAIL " + p.terminalSafe) }
         lines.append(r.ok ? "OK: the pack is intact" : "FAILED: \(r.problems.count) problem\(r.problems.count == 1 ? "" : "s")")
         print(lines.joined(separator: "\n"))
-        if !r.ok { throw ExitCode(1) }
+        if !r.ok { throw ExitCode(.findings) }
     }
 }
 
@@ -292,43 +213,18 @@ struct KeygenCommand: ParsableCommand {
     @Option(help: "Path of the private key to create (PEM, mode 0600); the public key goes next to it as .pub.")
     var out: String
 
+    func validate() throws {
+        if FileManager.default.fileExists(atPath: out) { throw ValidationError("\(out) exists; not overwriting a key") }
+    }
+
     func run() throws {
-        guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists; not overwriting a key") }
         let key = Curve25519.Signing.PrivateKey()
         let fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot create \(out): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CrossTrailError(.output, "cannot create \(out): \(String(cString: strerror(errno)))", at: .file(path: out)) }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         try handle.write(contentsOf: Data(PackKeys.pem(key).utf8))
         let pub = (out.hasSuffix(".pem") ? String(out.dropLast(4)) : out) + ".pub"
         try Data(PackKeys.pem(key.publicKey).utf8).write(to: URL(fileURLWithPath: pub))
         print("private key: \(out)\npublic key:  \(pub)\nfingerprint: \(PackKeys.fingerprint(key.publicKey))")
-    }
-}
-
-/// Runs `cleanup` and exits with 130 on SIGINT or SIGTERM (partial output is removed).
-final class InterruptCleanup: @unchecked Sendable {
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(message: String = "interrupted; no pack was written", _ cleanup: @escaping @Sendable () -> Void) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler {
-                cleanup()
-                FileHandle.standardError.write(Data("crosstrail: \(message)\n".utf8))
-                // _exit, not exit: worker threads are still running, and exit's static destructors
-                // (C++ libraries) under their feet aborted the process now and then (SIGABRT, not 130).
-                _exit(130)
-            }
-            s.resume()
-            sources.append(s)
-        }
-    }
-
-    func cancel() {
-        for s in sources { s.cancel() }
-        sources = []
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -19,7 +19,7 @@ struct RulesCommand: ParsableCommand {
         func run() throws {
             let set = RuleSet.load(directories: rules, monitoring: true)
             var lines = set.rules.map { r in
-                "\(r.severity.rawValue.padding(9)) \(r.id.padding(28)) \((r.product ?? "any").padding(11)) \((r.mitre.first ?? "").padding(10)) \(r.title.terminalSafe)"
+                "\(r.severity.rawValue.padded(9)) \(r.id.padded(28)) \((r.product ?? "any").padded(11)) \((r.mitre.first ?? "").padded(10)) \(r.title.terminalSafe)"
             }
             for r in set.rules where !r.warnings.isEmpty {
                 lines += r.warnings.map { "  warning: \(r.file): \(r.id): \($0)".terminalSafe }

@@ -1,37 +1,9 @@
 import ArgumentParser
 import CrossTrailAnalysis
-import CrossTrailIngest
-import CrossTrailInventory
 import CrossTrailModel
-import CrossTrailRules
+import CrossTrailPipeline
 import CrossTrailStore
 import Foundation
-
-extension FindingStatus: ExpressibleByArgument {}
-
-/// The case store options shared by the commands that use one.
-struct StoreOptions: ParsableArguments {
-    @Option(help: "Case store (SQLite file, created if missing): remembers ingested files, events and findings across runs.")
-    var store: String?
-
-    @Option(help: "Seconds to wait for another run holding the store before giving up.")
-    var lockTimeout: Double = 60
-}
-
-/// `--shard I/N`: this job's share of the input files (0-based I), whole directories each.
-struct Shard: ExpressibleByArgument, Sendable {
-    var index: Int
-    var count: Int
-
-    init?(argument: String) {
-        let parts = argument.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else { return nil }
-        index = i
-        count = n
-    }
-
-    static let help = "Read only shard I of N of the input files (0-based, e.g. $JOB_COMPLETION_INDEX/4); a directory is never split."
-}
 
 struct StoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +19,7 @@ struct StoreCommand: ParsableCommand {
         var store: String
 
         func run() throws {
-            let db = try open(store, readOnly: true)
+            let db = try CaseStore.opening(store, readOnly: true)
             let c = try db.counts()
             let baseline = try db.baselineCount().map { ", \($0) baseline facts" } ?? ""
             var lines = ["\(store): \(c.files) files, \(c.events) events, \(c.findings) findings\(baseline)",
@@ -79,35 +51,12 @@ struct StoreCommand: ParsableCommand {
         }
 
         func run() throws {
-            let db = try open(into, lockTimeout: lockTimeout)
+            let db = try CaseStore.opening(into, lockTimeout: lockTimeout)
             for shard in shards {
                 let (files, events) = try db.merge(from: shard)
                 FileHandle.standardError.write(Data("crosstrail: merged \(shard): \(files) files, \(events) new events\n".utf8))
             }
         }
-    }
-}
-
-extension EventInputOptions {
-    /// One pass over the logs that stores new and changed files and observes events for the
-    /// analysis. With `sinceLast`, unchanged files are not read at all.
-    func observeAndStore(_ paths: [String], classification: Classification, rules: RuleSet?, store: CaseStore, run: Int64,
-                         sinceLast: Bool, quiet: Bool) throws -> (Observations, IngestStats?, added: Int) {
-        guard !paths.isEmpty else { return (Observations(), nil, 0) }
-        let (ingestor, files, discovery) = prepare(paths)
-        let (changed, unchanged) = try store.changedFiles(files)
-        let toRead = sinceLast ? changed : files
-        let observers = ObserverSet(classification: classification, rules: rules)
-        let (result, stats) = try reading(toRead, discovery: discovery, quiet: quiet) { progress in
-            let r = try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in observers.makeSink() }
-            return (r, r.stats)
-        }
-        if !quiet {
-            FileHandle.standardError.write(Data(("  store: \(result.filesStored) new or changed file\(result.filesStored == 1 ? "" : "s") stored, "
-                + "\(result.eventsAdded) new event\(result.eventsAdded == 1 ? "" : "s"); \(unchanged.count) unchanged file\(unchanged.count == 1 ? "" : "s") "
-                + (sinceLast ? "skipped\n" : "re-read for the analysis\n")).utf8))
-        }
-        return (observers.merged, stats, result.eventsAdded)
     }
 }
 
@@ -148,7 +97,7 @@ struct FindingsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let db = try open(store, readOnly: true)
+            let db = try CaseStore.opening(store, readOnly: true)
             if let id = history {
                 let changes = try db.history(id)
                 guard !changes.isEmpty else { throw ValidationError("no finding \(id) in \(store)") }
@@ -158,18 +107,18 @@ struct FindingsCommand: ParsableCommand {
             let wanted = Set((status ?? "").split(separator: ",").compactMap { FindingStatus(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
             let findings = try db.findings(status: wanted)
             let suppressions = Dictionary(uniqueKeysWithValues: try db.suppressions().map { ($0.finding, $0) })
-            switch format ?? (isatty(1) == 1 ? .table : .json) {
+            switch format ?? .default() {
             case .json:
-                try Output.write(Output.json(FindingsList(findings: findings, suppressions: suppressions.values.sorted { $0.finding < $1.finding })), to: nil)
+                try TextOutput.write(PrettyJSON.encode(FindingsList(findings: findings, suppressions: suppressions.values.sorted { $0.finding < $1.finding })), to: nil)
             case .table:
                 var lines = findings.isEmpty ? ["no findings" + (wanted.isEmpty ? "" : " with status \(status ?? "")")] : []
                 for f in findings {
-                    lines.append("\(f.severity.rawValue.uppercased().padding(9)) \(("[" + (f.status ?? "?") + "]").padding(13)) \(f.rule.padding(30)) \(f.id)  \(f.title.terminalSafe)")
+                    lines.append("\(f.severity.rawValue.uppercased().padded(9)) \(("[" + (f.status ?? "?") + "]").padded(13)) \(f.rule.padded(30)) \(f.id)  \(f.title.terminalSafe)")
                     if let s = suppressions[f.id] {
                         lines.append(String(repeating: " ", count: 10) + "suppressed by \(s.author.terminalSafe)" + (s.until.map { " until \($0)" } ?? "") + ": \(s.reason.terminalSafe)")
                     }
                 }
-                try Output.write(lines.joined(separator: "\n") + "\n", to: nil)
+                try TextOutput.write(lines.joined(separator: "\n") + "\n", to: nil)
             }
         }
     }
@@ -206,7 +155,7 @@ struct FindingsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let db = try open(store, lockTimeout: lockTimeout)
+            let db = try CaseStore.opening(store, lockTimeout: lockTimeout)
             let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
             try db.suppress(id, reason: reason, author: who, until: until)
             FileHandle.standardError.write(Data("crosstrail: \(id) suppressed by \(who)\(until.map { " until \($0)" } ?? "")\n".utf8))
@@ -226,7 +175,7 @@ struct FindingsCommand: ParsableCommand {
         var lockTimeout: Double = 60
 
         func run() throws {
-            let db = try open(store, lockTimeout: lockTimeout)
+            let db = try CaseStore.opening(store, lockTimeout: lockTimeout)
             try db.unsuppress(id)
         }
     }
@@ -234,13 +183,5 @@ struct FindingsCommand: ParsableCommand {
     struct FindingsList: Encodable {
         var findings: [Finding]
         var suppressions: [Suppression]
-    }
-}
-
-/// Opens a store, turning its errors into clear messages (exit 1).
-func open(_ path: String, readOnly: Bool = false, lockTimeout: Double = 60) throws -> CaseStore {
-    do { return try CaseStore(path: path, lockTimeout: lockTimeout, readOnly: readOnly) } catch {
-        FileHandle.standardError.write(Data("crosstrail: \(error)\n".utf8))
-        throw ExitCode(1)
     }
 }

@@ -51,6 +51,12 @@ import TestSupport
         #expect(badSeverity.status == 2)
         let dir = try TestPaths.temporaryDirectory("bad-inventory")
         try Data("{\"UserDetailList\": [".utf8).write(to: dir.appendingPathComponent("iam.json"))
+        // Nothing usable in the folder: an error naming why, never "no permissions".
+        let broken = try runCrossTrail(["scan", "--inventory", dir.path, "--format", "json"])
+        #expect(broken.status == 4)
+        #expect(broken.stderr.contains("iam.json: error: invalid JSON"), "\(broken.stderr)")
+        // Next to a good export the broken file is a diagnostic: exit 3 under --strict.
+        try FileManager.default.copyItem(atPath: Self.inventory, toPath: dir.appendingPathComponent("good").path)
         let strict = try runCrossTrail(["scan", "--inventory", dir.path, "--strict", "--format", "json"])
         #expect(strict.status == 3)
         #expect(strict.stderr.contains("iam.json: error: invalid JSON"))
@@ -243,7 +249,7 @@ import TestSupport
         let copy = dir.appendingPathComponent("crosstrail")
         try FileManager.default.copyItem(at: TestPaths.executable, to: copy)
         let r = try runProcess(copy, ["scan", AnalysisCLITests.logs, "-q"], environment: ["CROSSTRAIL_RESOURCES": dir.path])
-        #expect(r.status == 1)
+        #expect(r.status == 4, "a missing input of the installation")
         #expect(r.stderr.contains("built-in rules: cannot find") && r.stderr.contains("crosstrail_CrossTrailRules.resources"))
     }
 }
@@ -263,14 +269,88 @@ import TestSupport
     }
 }
 
-@Suite struct MissingInputTests {
+/// Every documented exit status, each produced by the situation it documents (Docs/guide.md).
+@Suite struct ExitStatusTests {
+    static var logs: String { AnalysisCLITests.logs }
+    static var inventory: String { AnalysisCLITests.inventory }
+
+    @Test func successAndFindingsAtThreshold() throws {
+        #expect(try runCrossTrail(["scan", "--inventory", Self.inventory, "-q", "--format", "json"]).status == 0)
+        let r = try runCrossTrail(["scan", Self.logs, "--inventory", Self.inventory, "-q", "--format", "json", "--fail-on", "high"])
+        #expect(r.status == 1, "the Samples hold HIGH findings")
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        for args in [["scan", "--no-such-option"], ["scan", Self.logs, "--since", "yesterday"], ["timeline"], ["fetch", "ftp://x", "--out", "/tmp/x"]] {
+            let r = try runCrossTrail(args)
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+            #expect(!r.stderr.isEmpty)
+        }
+    }
+
+    @Test func diagnosticsUnderStrictExitThree() throws {
+        // Three of its six records are malformed.
+        let r = try runCrossTrail(["scan", CLITests.fixtures + "/databricks-delivery.jsonl", "--strict", "-q", "--format", "json"])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stdout.contains("\"findings\""), "the findings are still written")
+    }
+
     /// A typo in a path is an error with its own exit code, never "0 findings".
     @Test func missingPathsExitFour() throws {
-        for command in [["scan"], ["timeline"], ["report", "--out", try TestPaths.temporaryDirectory("missing-pack").appendingPathComponent("p").path]] {
+        for command in [["scan"], ["timeline"], ["whois", "alice"], ["verify-digests", "--public-keys", "/dev/null"],
+                        ["report", "--out", try TestPaths.temporaryDirectory("missing-pack").appendingPathComponent("p").path]] {
             let r = try runCrossTrail(command + ["/no/such/crosstrail-logs"])
-            #expect(r.status == 4, "\(command)")
-            #expect(r.stderr.contains("cannot read input /no/such/crosstrail-logs: no such file or directory"))
+            #expect(r.status == 4, "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("cannot read input /no/such/crosstrail-logs: no such file or directory"), "\(r.stderr)")
             #expect(r.stdout.isEmpty)
+        }
+    }
+
+    /// An empty or unrecognizable inventory folder read as "no permissions" would report a clean estate.
+    @Test func emptyOrMissingInventoryExitsFour() throws {
+        let empty = try TestPaths.temporaryDirectory("empty-inventory")
+        let r = try runCrossTrail(["scan", "--inventory", empty.path, "--format", "json"])
+        #expect(r.status == 4, "\(r.stderr)")
+        #expect(r.stderr.contains("--inventory \(empty.path) holds no inventory file crosstrail recognizes"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty, "no findings document that could be mistaken for a clean result")
+        let junk = try TestPaths.temporaryDirectory("junk-inventory")
+        try Data("{\"hello\": 1}".utf8).write(to: junk.appendingPathComponent("x.json"))
+        #expect(try runCrossTrail(["who-can", "s3://b/", "--inventory", junk.path]).status == 4)
+        #expect(try runCrossTrail(["scan", "--inventory", "/no/such/inventory"]).status == 4)
+        // A folder with one recognized export and some noise is fine (the noise is a diagnostic).
+        try FileManager.default.copyItem(atPath: Self.inventory, toPath: junk.appendingPathComponent("real").path)
+        #expect(try runCrossTrail(["scan", "--inventory", junk.path, "-q", "--format", "json"]).status == 0)
+    }
+
+    @Test func failedRequestsExitFive() throws {
+        let out = try TestPaths.temporaryDirectory("refused")
+        // Nothing listens on port 9 of loopback: the connection is refused.
+        let r = try runCrossTrail(["fetch", "iam", "--out", out.path, "--endpoint-url", "https://127.0.0.1:9", "--retries", "0"],
+                                  environment: ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                                "AWS_REGION": "us-east-1"])
+        #expect(r.status == 5, "\(r.stderr)")
+        #expect(r.stderr.contains("fetch failed") && r.stderr.contains("127.0.0.1:9"), "\(r.stderr)")
+        let none = try runCrossTrail(["fetch", "databricks", "--host", "https://127.0.0.1:9", "--inventory", "--out", out.path],
+                                     environment: ["DATABRICKS_TOKEN": "", "DATABRICKS_CLIENT_ID": ""])
+        #expect(none.status == 5 && none.stderr.contains("no Databricks credentials"), "\(none.stderr)")
+    }
+
+    @Test func storeAndOutputFailuresExitSix() throws {
+        let dir = try TestPaths.temporaryDirectory("six")
+        let notADatabase = dir.appendingPathComponent("case.db")
+        try Data(repeating: 0x41, count: 4096).write(to: notADatabase)
+        let r = try runCrossTrail(["scan", "--inventory", Self.inventory, "--store", notADatabase.path, "-q", "--format", "json"])
+        #expect(r.status == 6, "\(r.stderr)")
+        #expect(r.stderr.contains(notADatabase.path), "the message names the store")
+        let out = try runCrossTrail(["scan", "--inventory", Self.inventory, "-q", "-o", dir.appendingPathComponent("no/such/dir/f.json").path])
+        #expect(out.status == 6, "\(out.stderr)")
+        #expect(out.stderr.contains("cannot write"))
+    }
+
+    @Test func helpDocumentsEveryStatus() throws {
+        let help = try runCrossTrail(["--help"]).stdout
+        for code in ["0", "1", "2", "3", "4", "5", "6", "130"] {
+            #expect(help.contains("\n  \(code.padding(toLength: 4, withPad: " ", startingAt: 0)) "), "exit status \(code) in --help")
         }
     }
 }

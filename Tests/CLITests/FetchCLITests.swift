@@ -111,13 +111,13 @@ import TestSupport
         let out = try TestPaths.temporaryDirectory("untrusted")
         // No --ca-bundle: the test CA is not trusted, and crosstrail does not fall back to no verification.
         let r = try runCrossTrail(["fetch", "s3://acme-trail/", "--out", out.path, "--endpoint-url", moto.url, "--retries", "3"], environment: Self.awsEnv)
-        #expect(r.status == 1)
+        #expect(r.status == 5)
         #expect(r.stderr.contains("S3 ListObjectsV2 s3://acme-trail/") && r.stderr.contains("certificate"), "\(r.stderr)")
         #expect(!r.stderr.contains("gave up after"), "certificate errors are not retried")
         // Another CA is no better.
         let other = try TestTLS.make()
         let r2 = try runCrossTrail(["fetch", "iam", "--out", out.path, "--endpoint-url", moto.url, "--ca-bundle", other.ca], environment: Self.awsEnv)
-        #expect(r2.status == 1 && r2.stderr.contains("certificate"), "\(r2.stderr)")
+        #expect(r2.status == 5 && r2.stderr.contains("certificate"), "\(r2.stderr)")
     }
 
     @Test func databricksAuditAndInventoryWithOAuth() throws {
@@ -166,12 +166,12 @@ import TestSupport
         #expect(ok.stderr.contains("column tags not fetched"), "no warehouse: said, not silently skipped")
         let expired = try runCrossTrail(["fetch", "databricks", "--host", server.url, "--inventory", "--out", out.path, "--ca-bundle", tls.ca],
                                         environment: ["DATABRICKS_TOKEN": "dapi-expired-0000"])
-        #expect(expired.status == 1)
+        #expect(expired.status == 5)
         #expect(expired.stderr.contains("HTTP 401") && expired.stderr.contains("DATABRICKS_TOKEN") && expired.stderr.contains("Databricks SCIM Users"), "\(expired.stderr)")
         #expect(!expired.stderr.contains("dapi-expired-0000"))
         let none = try runCrossTrail(["fetch", "databricks", "--host", server.url, "--inventory", "--out", out.path],
                                      environment: ["DATABRICKS_TOKEN": "", "DATABRICKS_CLIENT_ID": ""])
-        #expect(none.status == 2 && none.stderr.contains("no Databricks credentials"))
+        #expect(none.status == 5 && none.stderr.contains("no Databricks credentials"))
     }
 
     @Test func faultsAreRetriedOrFailClearly() throws {
@@ -212,19 +212,19 @@ import TestSupport
         // Still failing after the retries: the message names the request and the attempts.
         try arm("/api/2.0/preview/scim/v2/Users", "503", 10)
         let (r2, out2) = try fetch(["--retries", "2"])
-        #expect(r2.status == 1)
+        #expect(r2.status == 5)
         #expect(r2.stderr.contains("Databricks SCIM Users from 1") && r2.stderr.contains("HTTP 503") && r2.stderr.contains("gave up after 3 attempts"), "\(r2.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out2.appendingPathComponent("scim-users.json").path), "nothing half-written")
 
         // Not retryable: 403 stops at once.
         try arm("/api/2.0/preview/scim/v2/Users", "403", 1)
         let (r3, _) = try fetch()
-        #expect(r3.status == 1 && r3.stderr.contains("HTTP 403") && !r3.stderr.contains("gave up"), "\(r3.stderr)")
+        #expect(r3.status == 5 && r3.stderr.contains("HTTP 403") && !r3.stderr.contains("gave up"), "\(r3.stderr)")
 
         // A server that stalls past the timeout.
         try arm("/api/2.0/preview/scim/v2/Users", "stall", 5)
         let (r4, _) = try fetch(["--stall-timeout", "1", "--retries", "1"])
-        #expect(r4.status == 1 && r4.stderr.contains("Databricks SCIM Users"), "\(r4.stderr)")
+        #expect(r4.status == 5 && r4.stderr.contains("Databricks SCIM Users"), "\(r4.stderr)")
         #expect(r4.stderr.lowercased().contains("timeout") || r4.stderr.lowercased().contains("timed out") || r4.stderr.contains("too slow"), "\(r4.stderr)")
     }
 

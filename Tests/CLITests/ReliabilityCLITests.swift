@@ -133,6 +133,8 @@ import TestSupport
         let fifo = dir.appendingPathComponent("logs/nested/pipe.json").path
         #expect(mkfifo(fifo, 0o644) == 0)
         #expect(mkfifo(dir.appendingPathComponent("inventory/iam.json").path, 0o644) == 0)
+        // One real export beside the FIFO (a folder with nothing readable is an error of its own: exit 4).
+        try FileManager.default.copyItem(atPath: AnalysisCLITests.inventory + "/aws", toPath: dir.appendingPathComponent("inventory/aws").path)
         #expect(mkfifo(dir.appendingPathComponent("rules/rule.yml").path, 0o644) == 0)
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("logs/zero.json").path, withDestinationPath: "/dev/zero")
         return (dir, dir.appendingPathComponent("logs").path, fifo)

@@ -77,13 +77,13 @@ import TestSupport
         let table = try runCrossTrail(["findings", "--store", db, "--status", "suppressed", "--format", "table"])
         #expect(table.stdout.contains("suppressed by ciso until 2999-01-01: accepted for the pilot"))
         let unknown = try runCrossTrail(["findings", "suppress", "F-nope", "--store", db, "--reason", "x"])
-        #expect(unknown.status == 1)
+        #expect(unknown.status == 2, "an id the store does not hold is a usage error")
         #expect(unknown.stderr.contains("no finding F-nope"))
         #expect(try runCrossTrail(["findings", "suppress", critical, "--store", db, "--reason", "x", "--until", "soon"]).status == 2)
         let query = try runCrossTrail(["timeline", "--store", db, "--actor", "alice@acme.example", "--action", "StopLogging"])
         #expect(query.stdout.split(separator: "\n").count == 1)
         #expect(query.stderr.contains("1 event from"))
-        #expect(try runCrossTrail(["timeline", "--store", dir.appendingPathComponent("missing.db").path]).status == 1)
+        #expect(try runCrossTrail(["timeline", "--store", dir.appendingPathComponent("missing.db").path]).status == 4, "a missing store is a missing input")
     }
 
     /// A CloudTrail file of S3 reads of s3://acme-pii/ by SSO users: (user, day of August 2026).

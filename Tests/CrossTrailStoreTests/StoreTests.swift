@@ -106,7 +106,7 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         r = try store.reconcile([a, b], run: try store.beginRun(command: "5"), notEvaluated: ["iam-unused-permissions"])
         #expect(r.current.first?.status == "open")
         #expect(try store.history(a.id).map(\.status) == ["new", "open", "suppressed", "open"])
-        #expect(throws: StoreError.self) { try store.suppress("F-000000000000", reason: "x", author: "y", until: nil) }
+        #expect(throws: CrossTrailError.self) { try store.suppress("F-000000000000", reason: "x", author: "y", until: nil) }
     }
 
     @Test func aSecondWriterWaitsThenGivesUpWithAClearMessage() throws {
@@ -115,8 +115,8 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         do {
             _ = try CaseStore(path: path, lockTimeout: 0.3)
             Issue.record("a second writer opened a locked store")
-        } catch let e as StoreError {
-            #expect(e.reason.contains("in use by another crosstrail run (pid \(getpid())"))
+        } catch let e as CrossTrailError {
+            #expect(e.message.contains("in use by another crosstrail run (pid \(getpid())"))
             #expect(Date().timeIntervalSince(started) >= 0.3)
         }
         // Readers do not need the lock.

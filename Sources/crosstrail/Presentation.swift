@@ -1,6 +1,70 @@
 import CrossTrailIngest
+import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailPipeline
+import CrossTrailRules
 import Foundation
+
+/// Shows a pipeline's progress and summaries on standard error, as a terminal user expects:
+/// a progress line while reading (only on a terminal), the run summary, inventory and store
+/// lines. Everything quoted from input is made terminal-safe.
+final class TerminalObserver: PipelineObserver {
+    let quiet: Bool
+    private var reporter: ProgressReporter?
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func inventoryLoaded(_ inv: Inventory, diagnostics diags: [Diagnostic]) {
+        guard !quiet else { return }
+        var lines = ["crosstrail: inventory \(inv.files.count) file\(inv.files.count == 1 ? "" : "s"): "
+            + "\(inv.iam.users.count) IAM users, \(inv.iam.roles.count) roles, \(inv.iam.policies.count) managed policies; "
+            + "\(inv.databricks.users.count) Databricks users, \(inv.databricks.groups.count) groups, \(inv.databricks.grants.count) grants, "
+            + "\(inv.databricks.acls.count) ACLs, \(inv.databricks.clusters.count) clusters; "
+            + "\(inv.classification.prefixes.count) classified prefixes, \(inv.classification.tables.count) classified tables"]
+        if !inv.iam.unresolvedPolicies.isEmpty {
+            lines.append("  attached policies missing from the export (permissions unknown): " + inv.iam.unresolvedPolicies.sorted().joined(separator: ", "))
+        }
+        for d in diags.prefix(20) { lines.append("  " + d.description.terminalSafe) }
+        if diags.count > 20 { lines.append("  ... \(diags.count - 20) more inventory diagnostics") }
+        Self.print(lines)
+    }
+
+    func ruleErrors(_ errors: [RuleError]) {
+        guard !quiet else { return }
+        Self.print(errors.prefix(20).map { "  rule error: " + $0.description.terminalSafe }
+            + (errors.count > 20 ? ["  ... \(errors.count - 20) more rule errors (crosstrail rules test)"] : []))
+    }
+
+    func readingStarted(_ progress: IngestProgress) {
+        let r = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
+        r.start()
+        reporter = r
+    }
+
+    func readingFinished(_ stats: IngestStats, elapsed: TimeInterval, deduplicated: Bool) {
+        reporter?.stop()
+        reporter = nil
+        if !quiet { RunSummary.print(stats, elapsed: elapsed, deduplicated: deduplicated) }
+    }
+
+    func storeIngested(_ d: StoreDelta) {
+        guard !quiet else { return }
+        Self.print(["  store: \(d.filesStored) new or changed file\(d.filesStored == 1 ? "" : "s") stored, "
+            + "\(d.eventsAdded) new event\(d.eventsAdded == 1 ? "" : "s"); \(d.filesUnchanged) unchanged file\(d.filesUnchanged == 1 ? "" : "s") "
+            + (d.skippedUnchanged ? "skipped" : "re-read for the analysis")])
+    }
+
+    /// Stops a progress line left drawing by a pipeline that failed.
+    func finish() {
+        reporter?.stop()
+        reporter = nil
+    }
+
+    static func print(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}
 
 /// The run summary on stderr and the --stats-json file.
 enum RunSummary {
@@ -28,13 +92,11 @@ enum RunSummary {
             for d in s.diagnostics.prefix(20) { lines.append("    " + d.description.terminalSafe) }
             if s.diagnosticsTotal > 20 { lines.append("    ... \(s.diagnosticsTotal - 20) more (use --stats-json FILE for all)") }
         }
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        TerminalObserver.print(lines)
     }
 
     static func writeJSON(_ s: IngestStats, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(s).write(to: URL(fileURLWithPath: path))
+        try TextOutput.write(PrettyJSON.encode(s), to: path)
     }
 }
 

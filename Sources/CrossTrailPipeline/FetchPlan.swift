@@ -1,0 +1,194 @@
+import CrossTrailFetch
+import CrossTrailHTTP
+import CrossTrailModel
+import Foundation
+
+/// `crosstrail fetch` as a library call: what to fetch, from where, with which credentials
+/// (resolved from the environment, never from options), into which folder.
+public struct FetchPlan: Sendable {
+    /// What to fetch.
+    public enum Source: Sendable, Equatable {
+        case s3(bucket: String, prefix: String)
+        case iam
+        case cloudtrail
+        case databricks
+
+        /// `s3://BUCKET/PREFIX`, `iam`, `cloudtrail` or `databricks`; nil for anything else.
+        public init?(_ text: String) {
+            if text.hasPrefix("s3://") {
+                let rest = text.dropFirst(5)
+                let bucket = rest.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+                guard !bucket.isEmpty else { return nil }
+                self = .s3(bucket: bucket, prefix: String(rest.dropFirst(bucket.count).drop(while: { $0 == "/" })))
+                return
+            }
+            switch text {
+            case "iam": self = .iam
+            case "cloudtrail": self = .cloudtrail
+            case "databricks": self = .databricks
+            default: return nil
+            }
+        }
+    }
+
+    public struct Configuration: Sendable {
+        public var source: Source
+        public var out: String
+        public var since: Timestamp?
+        /// Exclusive end (nil: now).
+        public var until: Timestamp?
+        public var profile: String?
+        public var region: String?
+        public var endpointURL: String?
+        public var pathStyle = false
+        public var digests = true
+        public var host: String?
+        public var audit = false
+        public var inventory = false
+        public var warehouseID: String?
+        /// Databricks results inline instead of as external links.
+        public var inline = false
+        public var tokenFile: String?
+        public var http = HTTPOptions()
+        public var jobs = 8
+        /// The process environment: credentials, region, proxies.
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
+        public var tool = "crosstrail"
+        /// The command line recorded in the fetch manifest (secrets already redacted).
+        public var command = "crosstrail fetch"
+
+        public init(source: Source, out: String) {
+            self.source = source
+            self.out = out
+        }
+    }
+
+    public struct Outcome: Sendable {
+        /// What was fetched from each source, in order.
+        public var summaries: [(source: String, summary: FetchSummary)]
+        public var warnings: [String]
+        /// The folder holding the checkpoint and fetch-manifest.json.
+        public var stateFolder: String
+    }
+
+    public var configuration: Configuration
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Fetches. `onStaging` gets a cleanup (partial files removed, the checkpoint saved) for the
+    /// caller's interrupt handler; `progress` is told after each file.
+    /// - Throws: `CrossTrailError` — `usage` for a period or folder that cannot be used,
+    ///   `authentication` without usable credentials or when the server refuses them (401/403),
+    ///   `network` for any other failed request (the message names it).
+    public func run(progress: (@Sendable (FetchSummary) -> Void)? = nil,
+                    onStaging: (@escaping @Sendable () -> Void) -> Void = { _ in }) throws -> Outcome {
+        let config = configuration
+        let now = Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000))
+        let start = config.since
+        let end = config.until ?? now
+        if let start, !(start < end) { throw CrossTrailError(.usage, "--since must be before --until") }
+        let run: FetchRun
+        do { run = try FetchRun(out: config.out, tool: config.tool, command: config.command) } catch {
+            throw CrossTrailError(.usage, "cannot use --out \(config.out): \(error)", at: .file(path: config.out), underlying: error)
+        }
+        onStaging {
+            PartialFiles.shared.removeAll()
+            try? run.saveCheckpoint()
+        }
+        var options = config.http
+        options.caBundle = options.caBundle ?? config.environment["AWS_CA_BUNDLE"]
+        func http() throws -> HTTPClient {
+            let c = try HTTPClient(options: options)
+            c.onAttempt = { run.attempt($0) }
+            return c
+        }
+        var summaries: [(String, FetchSummary)] = []
+        do {
+            switch config.source {
+            case .s3(let bucket, let prefix):
+                let aws = try awsConfig()
+                let days = start.map { DayRange(since: $0, until: end) }
+                summaries.append(("s3://\(bucket)/\(prefix)", try S3Fetch.run(bucket: bucket, prefix: prefix, days: days, digests: config.digests,
+                                                                               jobs: config.jobs, client: { AWSClient(config: aws, http: try http()) },
+                                                                               run: run, progress: progress)))
+            case .iam:
+                summaries.append(("IAM", try IAMFetch.run(client: AWSClient(config: try awsConfig(), http: try http()), run: run)))
+            case .cloudtrail:
+                guard let start else { throw CrossTrailError(.usage, "fetch cloudtrail needs --since (LookupEvents keeps 90 days)") }
+                summaries.append(("CloudTrail LookupEvents", try LookupEventsFetch.run(client: AWSClient(config: try awsConfig(), http: try http()),
+                                                                                      since: start, until: end, run: run)))
+            case .databricks:
+                let client = try DatabricksClient(host: try databricksHost(), auth: try databricksAuth(), http: try http())
+                let warehouse = config.warehouseID ?? config.environment["DATABRICKS_WAREHOUSE_ID"]
+                if config.audit {
+                    guard let warehouse else { throw CrossTrailError(.usage, "--audit needs a SQL warehouse: --warehouse-id or DATABRICKS_WAREHOUSE_ID") }
+                    guard let start else { throw CrossTrailError(.usage, "--audit needs --since") }
+                    summaries.append(("system.access.audit", try DatabricksAuditFetch.run(client: client, warehouse: warehouse, since: start, until: end,
+                                                                                          externalLinks: !config.inline, run: run)))
+                }
+                if config.inventory {
+                    summaries.append(("Databricks inventory", try DatabricksInventoryFetch.run(client: client, run: run, warehouse: warehouse)))
+                }
+            }
+        } catch let e as CrossTrailError {
+            try? run.finish()
+            throw e
+        } catch {
+            try? run.finish()
+            throw Self.classify(error)
+        }
+        do { try run.finish() } catch {
+            throw CrossTrailError(.output, "cannot write the fetch manifest in \(config.out): \(error)", at: .file(path: config.out), underlying: error)
+        }
+        return Outcome(summaries: summaries, warnings: run.warnings, stateFolder: run.out + "/" + FetchRun.stateFolder)
+    }
+
+    /// A failed request as `authentication` (the server refused the credentials) or `network`.
+    static func classify(_ error: any Error) -> CrossTrailError {
+        if let http = error as? HTTPError {
+            var location: CrossTrailError.Location?
+            switch http {
+            case .transport(_, let url, _): location = .url(url)
+            case .status(_, let url, let code, _): location = .url(url, status: code)
+            case .setup, .file: location = nil
+            }
+            let code: CrossTrailError.Code = [401, 403].contains(http.statusCode ?? 0) ? .authentication : .network
+            return CrossTrailError(code, "fetch failed: \(http)", at: location, underlying: http)
+        }
+        return CrossTrailError(.network, "fetch failed: \(error)", underlying: error)
+    }
+
+    func awsConfig() throws -> AWSConfig {
+        let c = configuration
+        do {
+            return try AWSConfig.resolve(profile: c.profile, region: c.region, endpointURL: c.endpointURL, pathStyle: c.pathStyle, environment: c.environment)
+        } catch {
+            throw CrossTrailError(.authentication, "\(error)", underlying: error)
+        }
+    }
+
+    func databricksHost() throws -> String {
+        guard let h = configuration.host ?? configuration.environment["DATABRICKS_HOST"], !h.isEmpty else {
+            throw CrossTrailError(.usage, "fetch databricks needs --host or DATABRICKS_HOST")
+        }
+        return h.hasPrefix("http") ? h : "https://" + h
+    }
+
+    func databricksAuth() throws -> DatabricksAuth {
+        let env = configuration.environment
+        if let tokenFile = configuration.tokenFile {
+            guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else {
+                throw CrossTrailError(.authentication, "cannot read a token from --token-file \(tokenFile)", at: .file(path: tokenFile))
+            }
+            return .token(t)
+        }
+        if let t = env["DATABRICKS_TOKEN"], !t.isEmpty { return .token(t) }
+        if let id = env["DATABRICKS_CLIENT_ID"], let secret = env["DATABRICKS_CLIENT_SECRET"], !id.isEmpty, !secret.isEmpty {
+            return .oauth(clientID: id, secret: secret)
+        }
+        throw CrossTrailError(.authentication,
+                              "no Databricks credentials: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (OAuth M2M)")
+    }
+}

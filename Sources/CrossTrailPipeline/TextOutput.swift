@@ -1,0 +1,67 @@
+import CrossTrailModel
+import Foundation
+
+/// Buffered text output to standard output or a file. A file is written under a temporary name
+/// and renamed into place when complete, so a failed run never leaves half a report.
+public final class TextOutput {
+    private let handle: FileHandle
+    private let path: String?
+    private let temporary: String?
+    private var buffer = [UInt8]()
+
+    /// - Parameter path: the file to write, or nil for standard output.
+    /// - Throws: `CrossTrailError.output` (exit 6) when the file cannot be created.
+    public init(path: String?) throws {
+        self.path = path
+        if let path {
+            let tmp = path + ".tmp-\(getpid())"
+            guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
+                throw CrossTrailError(.output, "cannot write \(path): \(String(cString: strerror(errno)))", at: .file(path: path))
+            }
+            handle = h
+            temporary = tmp
+        } else {
+            handle = FileHandle.standardOutput
+            temporary = nil
+        }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    public func write(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 20 { flush() }
+    }
+
+    private func flush() {
+        handle.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, and moves a file into place.
+    public func finish() throws {
+        flush()
+        guard let path, let temporary else { return }
+        try handle.close()
+        if rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CrossTrailError(.output, "cannot write \(path): \(reason)", at: .file(path: path))
+        }
+    }
+
+    /// Writes `text` whole to `path` (or standard output).
+    public static func write(_ text: String, to path: String?) throws {
+        let out = try TextOutput(path: path)
+        out.write(text)
+        try out.finish()
+    }
+}
+
+/// The JSON every crosstrail document uses: pretty, keys sorted, slashes as they are.
+public enum PrettyJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+}
