@@ -13,7 +13,7 @@ APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev liblz4-dev libsqlite3-d
 TEST_APT_PACKAGES = chromium fonts-dejavu-core openssl python3 python3-pip
 TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server]
 
-.PHONY: setup test-setup build demo test bench samples fuzz tsan clean
+.PHONY: setup test-setup build demo test lint format bench samples fuzz tsan clean
 
 ## Install the system libraries the build links (Debian/Ubuntu; needs root or sudo).
 setup:
@@ -49,9 +49,16 @@ demo: build
 	@echo "         demo-timeline.jsonl (attributed), demo-stats.json, demo-findings.json, demo-findings.txt"
 
 ## Run the test suite (debug build).
-test: test-setup
+test: test-setup lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## Check the formatting (.swift-format; `make format` applies it).
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Package.swift
 
 ## Benchmarks against zcat, jq, Python, DuckDB and cloudsplaining, and the case store (see Benchmarks/README.md).
 bench: build

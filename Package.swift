@@ -2,7 +2,7 @@
 import PackageDescription
 
 let strictness: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -75,7 +75,9 @@ let package = Package(
         ),
         .target(
             name: "CrossTrailRules",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "Yams", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "Yams", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             resources: [.copy("Rules")],
             swiftSettings: strictness
         ),
@@ -86,13 +88,17 @@ let package = Package(
         ),
         .target(
             name: "CrossTrailStore",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictness
         ),
         .target(
             name: "CrossTrailReport",
             dependencies: [
-                "CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailXML", "Yams",
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailXML",
+                "Yams",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources")],
@@ -120,19 +126,26 @@ let package = Package(
             name: "CrossTrailPipeline",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailInventory", "CrossTrailRules",
-                "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailReport", "CrossTrailIntegrity", "CrossTrailFetch", "CrossTrailHTTP",
+                "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailReport", "CrossTrailIntegrity", "CrossTrailFetch",
+                "CrossTrailHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictness
         ),
         .target(
             name: "CrossTrailFuzzing",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules", "CrossTrailXML", "CrossTrailFetch"],
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules", "CrossTrailXML",
+                "CrossTrailFetch",
+            ],
             swiftSettings: strictness
         ),
         .target(
             name: "CrossTrailSamples",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailIntegrity", .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [
+                "CrossTrailModel", "CrossTrailIngest", "CrossTrailIntegrity",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictness
         ),
         .executableTarget(
@@ -199,7 +212,8 @@ let package = Package(
             name: "CrossTrailIntegrityTests",
             dependencies: [
                 "CrossTrailIntegrity", "TestSupport",
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strictness
         ),

@@ -23,8 +23,14 @@ public enum Analyzer {
     /// The stateful detections' ATT&CK and Stratus Red Team techniques (for coverage tables).
     public static let statefulCoverage: [(id: String, techniques: [String], stratus: [String])] = [
         ("failed-login-burst", ["T1110"], []),
-        ("secret-read-burst", ["T1555.006"], ["aws.credential-access.secretsmanager-retrieve-secrets", "aws.credential-access.secretsmanager-batch-retrieve-secrets",
-                                            "aws.credential-access.ssm-retrieve-securestring-parameters"]),
+        (
+            "secret-read-burst", ["T1555.006"],
+            [
+                "aws.credential-access.secretsmanager-retrieve-secrets",
+                "aws.credential-access.secretsmanager-batch-retrieve-secrets",
+                "aws.credential-access.ssm-retrieve-securestring-parameters",
+            ]
+        ),
         ("compute-launch-burst", ["T1496"], []),
         ("enumeration-burst", ["T1580"], ["aws.discovery.ec2-enumerate-from-instance"]),
         ("destruction-burst", ["T1490"], ["aws.impact.s3-ransomware-batch-deletion"]),
@@ -33,8 +39,10 @@ public enum Analyzer {
         ("ec2-instance-credentials-elsewhere", ["T1552.005"], ["aws.credential-access.ec2-steal-instance-credentials"]),
         ("denied-sensitive-attempts", ["T1078"], []),
         ("classified-read-volume", ["T1530"], []), ("classified-read-off-network", ["T1530"], []),
-        ("classified-read-outside-allowed", ["T1530"], []), ("classified-first-access", ["T1530"], []), ("classified-read-spike", ["T1530"], []),
-        ("source-gap", ["T1562.008"], []), ("ct-data-events-dropped", ["T1562.008"], ["aws.defense-evasion.cloudtrail-event-selectors"]),
+        ("classified-read-outside-allowed", ["T1530"], []), ("classified-first-access", ["T1530"], []),
+        ("classified-read-spike", ["T1530"], []),
+        ("source-gap", ["T1562.008"], []),
+        ("ct-data-events-dropped", ["T1562.008"], ["aws.defense-evasion.cloudtrail-event-selectors"]),
         ("sensitive-data-in-logs", ["T1552"], []), ("dbx-token-lifetime-above-max", ["T1098.001"], []),
         ("s3-cross-account-policy", ["T1537"], ["aws.exfiltration.s3-backdoor-bucket-policy"]),
         ("dbx-delta-sharing-new-address", ["T1537"], []), ("dbx-init-script-unapproved", ["T1037"], []),
@@ -43,8 +51,10 @@ public enum Analyzer {
     /// Runs the identity correlation and the permission rules. Events are optional: without
     /// them, usage-based findings (unused permissions, flat access) are skipped. `history` is what
     /// earlier scans recorded in a case store (see `ScanResult.baselineFacts`).
-    public static func scan(_ inv: Inventory, _ obs: Observations, rules: RuleSet? = nil, options: AnalysisOptions = AnalysisOptions(),
-                            history: BaselineHistory = BaselineHistory()) -> ScanResult {
+    public static func scan(
+        _ inv: Inventory, _ obs: Observations, rules: RuleSet? = nil, options: AnalysisOptions = AnalysisOptions(),
+        history: BaselineHistory = BaselineHistory()
+    ) -> ScanResult {
         let graph = IdentityGraph.build(inv, obs)
         var (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
         if let rules { findings += eventFindings(obs, rules, graph) }
@@ -75,18 +85,21 @@ public enum Analyzer {
             for i in findings.indices {
                 guard let entry = allow.first(where: { $0.covers(findings[i], today: today) }) else { continue }
                 findings[i].status = "suppressed"
-                findings[i].evidence.details["allowlisted"] = entry.reason + (entry.until.map { " (until \($0))" } ?? "") + " — \(entry.file)"
+                findings[i].evidence.details["allowlisted"] =
+                    entry.reason + (entry.until.map { " (until \($0))" } ?? "") + " — \(entry.file)"
             }
         }
         var seen = Set<String>()
         let unique = findings.filter { seen.insert($0.id).inserted }
-        return ScanResult(findings: unique.sorted { a, b in
-            if a.severity != b.severity { return a.severity > b.severity }
-            if a.rule != b.rule { return a.rule < b.rule }
-            return a.id < b.id
-        }, flatness: flat, graph: graph,
-           skippedRules: obs.events > 0 ? [] : PermissionRules.usageRules.union(StatefulRules.ids).union(rules?.rules.map(\.id) ?? []),
-           baselineFacts: BaselineHistory.facts(obs, graph))
+        return ScanResult(
+            findings: unique.sorted { a, b in
+                if a.severity != b.severity { return a.severity > b.severity }
+                if a.rule != b.rule { return a.rule < b.rule }
+                return a.id < b.id
+            }, flatness: flat, graph: graph,
+            skippedRules: obs.events > 0
+                ? [] : PermissionRules.usageRules.union(StatefulRules.ids).union(rules?.rules.map(\.id) ?? []),
+            baselineFacts: BaselineHistory.facts(obs, graph))
     }
 }
 
@@ -111,10 +124,16 @@ extension Analyzer {
             seen.insert(k)
             out.append("\(k): " + issue.line)
             // The caller was itself a session: follow its key if a record named it.
-            key = obs.issuedKeys.first { $0.value.role != nil && issue.caller.contains("assumed-role/") && $0.value.sessionName.map { issue.caller.hasSuffix("/" + $0) } == true }?.key
+            key =
+                obs.issuedKeys.first {
+                    $0.value.role != nil && issue.caller.contains("assumed-role/")
+                        && $0.value.sessionName.map { issue.caller.hasSuffix("/" + $0) } == true
+                }?.key
         }
         if actor.kind == .assumedRole, let session = actor.sessionName, session.hasPrefix("i-") {
-            out.append("instance-profile credentials of EC2 instance \(session)" + (actor.sessionIssuer.map { " (role \($0))" } ?? ""))
+            out.append(
+                "instance-profile credentials of EC2 instance \(session)"
+                    + (actor.sessionIssuer.map { " (role \($0))" } ?? ""))
         }
         return out
     }
@@ -145,47 +164,78 @@ extension Analyzer {
             }
             let who = graph.attribution(for: actor)
             let sample = hits.sample
-            var details = ["events": String(sample.count), "first": sample.first?.iso8601 ?? "", "last": sample.last?.iso8601 ?? "",
-                           "rule file": rule.file,
-                           "outcome": hits.errors.isEmpty ? "succeeded" : "failed (\(hits.errors.sorted().joined(separator: ", ")))"]
+            var details = [
+                "events": String(sample.count), "first": sample.first?.iso8601 ?? "",
+                "last": sample.last?.iso8601 ?? "",
+                "rule file": rule.file,
+                "outcome": hits.errors.isEmpty
+                    ? "succeeded" : "failed (\(hits.errors.sorted().joined(separator: ", ")))",
+            ]
             if !rule.metadata.tactics.isEmpty { details["tactics"] = rule.metadata.tactics.joined(separator: ", ") }
-            if let who { details["person"] = (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))" }
+            if let who {
+                details["person"] =
+                    (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))"
+            }
             for (field, values) in hits.values { details[field] = values.sorted().joined(separator: ", ") }
-            if !rule.metadata.stratus.isEmpty { details["stratus red team"] = rule.metadata.stratus.joined(separator: ", ") }
-            findings.append(Finding(
-                rule: rule.id, severity: rule.severity,
-                title: "\(rule.title): \(actor.displayName)" + (sample.count > 1 ? " (\(sample.count) events)" : ""),
-                subjects: [Subject(kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email, person: who?.person)],
-                resources: hits.resources.sorted(),
-                evidence: Evidence(events: sample.sortedIds, chain: sessionChain(actor, obs) + (who?.chain ?? []), details: details),
-                controls: rule.controls, remediation: rule.remediation, mitre: rule.mitre.first,
-                key: actor.key))
+            if !rule.metadata.stratus.isEmpty {
+                details["stratus red team"] = rule.metadata.stratus.joined(separator: ", ")
+            }
+            findings.append(
+                Finding(
+                    rule: rule.id, severity: rule.severity,
+                    title: "\(rule.title): \(actor.displayName)"
+                        + (sample.count > 1 ? " (\(sample.count) events)" : ""),
+                    subjects: [
+                        Subject(
+                            kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email,
+                            person: who?.person)
+                    ],
+                    resources: hits.resources.sorted(),
+                    evidence: Evidence(
+                        events: sample.sortedIds, chain: sessionChain(actor, obs) + (who?.chain ?? []), details: details
+                    ),
+                    controls: rule.controls, remediation: rule.remediation, mitre: rule.mitre.first,
+                    key: actor.key))
         }
         for (actorKey, list) in attempts.sorted(by: { $0.key < $1.key }) {
             let total = list.map(\.1.sample.count).reduce(0, +)
             // Probing: attempts at several rules, or the same denied action again and again (user data of
             // every instance, every Windows password).
-            guard (total >= attemptThreshold && list.count >= attemptRules) || total >= attemptRepeat, let actor = list.first?.1.actor else { continue }
+            guard (total >= attemptThreshold && list.count >= attemptRules) || total >= attemptRepeat,
+                let actor = list.first?.1.actor
+            else { continue }
             var sample = EventSample(capacity: EventSample.findingCap)
             for (_, h) in list { sample.merge(h.sample) }
-            guard let first = sample.first, let last = sample.last, last.millis - first.millis <= attemptWindow else { continue }
+            guard let first = sample.first, let last = sample.last, last.millis - first.millis <= attemptWindow else {
+                continue
+            }
             let who = graph.attribution(for: actor)
             let worst = list.map(\.0.severity).max() ?? .low
             let errors = Set(list.flatMap(\.1.errors)).sorted()
             let details = [
-                "attempts": String(total), "rules": list.map { "\($0.0.id) (\($0.1.sample.count))" }.joined(separator: ", "),
+                "attempts": String(total),
+                "rules": list.map { "\($0.0.id) (\($0.1.sample.count))" }.joined(separator: ", "),
                 "errors": errors.joined(separator: ", "), "most severe rule": worst.rawValue,
                 "first": sample.first?.iso8601 ?? "", "last": sample.last?.iso8601 ?? "",
             ]
-            findings.append(Finding(
-                rule: "denied-sensitive-attempts", severity: worst >= .high ? .medium : .low,
-                title: "\(total) denied attempts at sensitive actions by \(actor.displayName) (\(list.map(\.0.id).joined(separator: ", ")))",
-                subjects: [Subject(kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email, person: who?.person)],
-                resources: Array(Set(list.flatMap(\.1.resources))).sorted().prefix(RuleMatcher.Hits.valueCap).map { $0 },
-                evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
-                controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "AC-6(9)")],
-                remediation: "The calls were denied, so nothing changed; find out why this identity tried them (a compromised credential probing its permissions, or a misconfigured job) and whether any similar call succeeded elsewhere.",
-                mitre: list.first?.0.mitre.first, key: actorKey))
+            findings.append(
+                Finding(
+                    rule: "denied-sensitive-attempts", severity: worst >= .high ? .medium : .low,
+                    title:
+                        "\(total) denied attempts at sensitive actions by \(actor.displayName) (\(list.map(\.0.id).joined(separator: ", ")))",
+                    subjects: [
+                        Subject(
+                            kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email,
+                            person: who?.person)
+                    ],
+                    resources: Array(Set(list.flatMap(\.1.resources))).sorted().prefix(RuleMatcher.Hits.valueCap).map {
+                        $0
+                    },
+                    evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
+                    controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "AC-6(9)")],
+                    remediation:
+                        "The calls were denied, so nothing changed; find out why this identity tried them (a compromised credential probing its permissions, or a misconfigured job) and whether any similar call succeeded elsewhere.",
+                    mitre: list.first?.0.mitre.first, key: actorKey))
         }
         return findings
     }
@@ -203,8 +253,10 @@ public struct AccessAnswer: Sendable, Hashable, Codable {
 public enum AccessQuery {
     /// Workspace object and securable types a `who-can TYPE:ID` target may name.
     public static let objectTypes: Set<String> = [
-        "cluster", "job", "warehouse", "sql-warehouse", "notebook", "directory", "secret-scope", "token", "cluster-policy", "pipeline", "repo",
-        "catalog", "schema", "table", "volume", "metastore", "external_location", "storage_credential", "instance-pool", "experiment",
+        "cluster", "job", "warehouse", "sql-warehouse", "notebook", "directory", "secret-scope", "token",
+        "cluster-policy", "pipeline", "repo",
+        "catalog", "schema", "table", "volume", "metastore", "external_location", "storage_credential", "instance-pool",
+        "experiment",
         "registered-model",
     ]
 
@@ -213,7 +265,9 @@ public enum AccessQuery {
     public static func whoCan(target: String, resource: String, _ inv: Inventory) -> [AccessAnswer] {
         let prefix = target.split(separator: ":", maxSplits: 1).first.map { String($0).lowercased() } ?? ""
         if target.hasPrefix("s3://") { return whoCan(action: "s3:GetObject", resource: target, inv) }
-        if target.contains(":") && !objectTypes.contains(prefix) { return whoCan(action: target, resource: resource, inv) }
+        if target.contains(":") && !objectTypes.contains(prefix) {
+            return whoCan(action: target, resource: resource, inv)
+        }
         return whoCan(securable: target, inv)
     }
 
@@ -231,12 +285,17 @@ public enum AccessQuery {
         for p in inv.iam.principals {
             let d = inv.iam.evaluate(p, action: action, resource: arn)
             guard d.level > .denied else { continue }
-            out.append(AccessAnswer(plane: "aws", kind: p.kind.rawValue, principal: p.arn, decision: d.level.name, via: [d.reason]))
+            out.append(
+                AccessAnswer(
+                    plane: "aws", kind: p.kind.rawValue, principal: p.arn, decision: d.level.name, via: [d.reason]))
             guard p.kind == .role else { continue }
             for ip in p.instanceProfiles {
                 for u in rules.instanceProfileUsers(ip) {
-                    out.append(AccessAnswer(plane: "databricks", kind: u.principal.kind.rawValue, principal: u.principal.name, decision: d.level.name,
-                                            via: [u.via, "instance profile \(ip) carries role \(p.name)", d.reason]))
+                    out.append(
+                        AccessAnswer(
+                            plane: "databricks", kind: u.principal.kind.rawValue, principal: u.principal.name,
+                            decision: d.level.name,
+                            via: [u.via, "instance profile \(ip) carries role \(p.name)", d.reason]))
                 }
             }
         }
@@ -254,25 +313,37 @@ public enum AccessQuery {
             var out = [AccessAnswer]()
             for acl in dbx.acls where acl.objectType == type && acl.objectId == id {
                 for e in acl.entries {
-                    let reach = e.principalKind == .group ? dbx.members(ofGroup: e.principal) : (dbx.principal(named: e.principal).map { [$0] } ?? [])
+                    let reach =
+                        e.principalKind == .group
+                        ? dbx.members(ofGroup: e.principal) : (dbx.principal(named: e.principal).map { [$0] } ?? [])
                     for p in reach {
-                        out.append(AccessAnswer(plane: "databricks", kind: p.kind.rawValue, principal: p.name, decision: e.level,
-                                                via: [e.principalKind == .group ? "member of \(e.principal)" : "direct grant"] + (e.inherited ? ["inherited"] : [])))
+                        out.append(
+                            AccessAnswer(
+                                plane: "databricks", kind: p.kind.rawValue, principal: p.name, decision: e.level,
+                                via: [e.principalKind == .group ? "member of \(e.principal)" : "direct grant"]
+                                    + (e.inherited ? ["inherited"] : [])))
                     }
                 }
             }
             for g in dbx.grants where g.securableType == type && g.securable == id.lowercased() {
-                let reach = dbx.principal(named: g.principal).map { $0.kind == .group ? dbx.members(ofGroup: $0.name) : [$0] }
-                    ?? (DatabricksInventory.everyoneGroups.contains(g.principal.lowercased()) ? dbx.members(ofGroup: g.principal) : [])
+                let reach =
+                    dbx.principal(named: g.principal).map { $0.kind == .group ? dbx.members(ofGroup: $0.name) : [$0] }
+                    ?? (DatabricksInventory.everyoneGroups.contains(g.principal.lowercased())
+                        ? dbx.members(ofGroup: g.principal) : [])
                 for p in reach {
-                    out.append(AccessAnswer(plane: "databricks", kind: p.kind.rawValue, principal: p.name, decision: g.privileges.joined(separator: ","),
-                                            via: ["grant to \(g.principal)"]))
+                    out.append(
+                        AccessAnswer(
+                            plane: "databricks", kind: p.kind.rawValue, principal: p.name,
+                            decision: g.privileges.joined(separator: ","),
+                            via: ["grant to \(g.principal)"]))
                 }
             }
             return out.sorted { ($0.principal, $0.decision) < ($1.principal, $1.decision) }
         }
         var out = rules.tableReaders(securable.lowercased()).map {
-            AccessAnswer(plane: "databricks", kind: $0.principal.kind.rawValue, principal: $0.principal.name, decision: "SELECT", via: [$0.via])
+            AccessAnswer(
+                plane: "databricks", kind: $0.principal.kind.rawValue, principal: $0.principal.name, decision: "SELECT",
+                via: [$0.via])
         }
         // The table's files, read directly through IAM (instance profiles included).
         for prefix in inv.classification.prefixes where prefix.source == "storage of table \(securable.lowercased())" {

@@ -25,21 +25,28 @@ public enum AuditCategory: String, Sendable, CaseIterable, Codable {
     }
 
     private static let credentialActions: Set<String> = [
-        "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile",
+        "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "CreateLoginProfile", "UpdateLoginProfile",
+        "DeleteLoginProfile",
         "ChangePassword", "EnableMFADevice", "DeactivateMFADevice", "CreateVirtualMFADevice", "DeleteVirtualMFADevice",
         "ResyncMFADevice", "UploadSSHPublicKey", "CreateServiceSpecificCredential", "ResetServiceSpecificCredential",
         "generateDbToken", "revokeDbToken", "createToken", "revokeToken", "changePassword", "resetPassword",
         "putSecret", "deleteSecret", "createOAuthSecret", "deleteOAuthSecret",
     ]
     private static let auditLogActions: Set<String> = [
-        "StopLogging", "StartLogging", "DeleteTrail", "UpdateTrail", "CreateTrail", "PutEventSelectors", "PutInsightSelectors",
+        "StopLogging", "StartLogging", "DeleteTrail", "UpdateTrail", "CreateTrail", "PutEventSelectors",
+        "PutInsightSelectors",
         "DeleteEventDataStore", "UpdateEventDataStore",
     ]
-    private static let databricksAdminServices: Set<String> = ["accounts", "accountsManager", "workspace", "permissions", "unityCatalog", "iamRole"]
+    private static let databricksAdminServices: Set<String> = [
+        "accounts", "accountsManager", "workspace", "permissions", "unityCatalog", "iamRole",
+    ]
     private static let databricksAdminActions: Set<String> = [
-        "setAdmin", "setAccountAdmin", "addPrincipalToGroup", "removePrincipalFromGroup", "workspaceConfEdit", "changePermissions",
-        "changeClusterAcl", "changeJobAcl", "updatePermissions", "createGroup", "removeGroup", "createUser", "deleteUser", "add", "delete",
-        "createMetastoreAssignment", "updateMetastore", "updateWorkspace", "createLogDeliveryConfiguration", "updateLogDeliveryConfiguration",
+        "setAdmin", "setAccountAdmin", "addPrincipalToGroup", "removePrincipalFromGroup", "workspaceConfEdit",
+        "changePermissions",
+        "changeClusterAcl", "changeJobAcl", "updatePermissions", "createGroup", "removeGroup", "createUser",
+        "deleteUser", "add", "delete",
+        "createMetastoreAssignment", "updateMetastore", "updateWorkspace", "createLogDeliveryConfiguration",
+        "updateLogDeliveryConfiguration",
     ]
 
     /// The categories an event belongs to (most events belong to none). Classified-data access is
@@ -50,32 +57,49 @@ public enum AuditCategory: String, Sendable, CaseIterable, Codable {
         if classified { out.append(.classifiedDataAccess) }
         if e.outcome.status == .failure {
             let code = (e.outcome.errorCode ?? "").lowercased()
-            if code.contains("denied") || code.contains("unauthorized") || code.contains("forbidden") || code.contains("401")
-                || code.contains("403") || action == "ConsoleLogin" || action == "login" || action.hasSuffix("Login") {
+            if code.contains("denied") || code.contains("unauthorized") || code.contains("forbidden")
+                || code.contains("401")
+                || code.contains("403") || action == "ConsoleLogin" || action == "login" || action.hasSuffix("Login")
+            {
                 out.append(.failedAccess)
             }
         }
         if credentialActions.contains(action) { out.append(.credentialChange) }
         if e.plane == .aws {
             if e.service == "cloudtrail" {
-                if auditLogActions.contains(action) { out.append(.auditLogChange) } else if e.readOnly != false { out.append(.auditLogAccess) }
+                if auditLogActions.contains(action) {
+                    out.append(.auditLogChange)
+                } else if e.readOnly != false {
+                    out.append(.auditLogAccess)
+                }
             } else if e.service == "s3", action == "GetObject" || action == "ListObjects" || action == "ListObjectsV2",
-                      e.resources.contains(where: { $0.id.contains("/AWSLogs/") || $0.id.contains("CloudTrail") }) {
+                e.resources.contains(where: { $0.id.contains("/AWSLogs/") || $0.id.contains("CloudTrail") })
+            {
                 out.append(.auditLogAccess)
             }
-            if e.actor.kind == .root || (e.service == "iam" && e.readOnly == false) { out.append(.administrativeAction) }
-            if e.readOnly == false, action.hasPrefix("Create") || action.hasPrefix("Delete") || action == "RunInstances" || action == "TerminateInstances"
-                || action == "ScheduleKeyDeletion" || action == "DisableKey" {
+            if e.actor.kind == .root || (e.service == "iam" && e.readOnly == false) {
+                out.append(.administrativeAction)
+            }
+            if e.readOnly == false,
+                action.hasPrefix("Create") || action.hasPrefix("Delete") || action == "RunInstances"
+                    || action == "TerminateInstances"
+                    || action == "ScheduleKeyDeletion" || action == "DisableKey"
+            {
                 out.append(.systemObjectChange)
             }
         } else {
-            if databricksAdminServices.contains(e.service) && databricksAdminActions.contains(action) { out.append(.administrativeAction) }
+            if databricksAdminServices.contains(e.service) && databricksAdminActions.contains(action) {
+                out.append(.administrativeAction)
+            }
             if e.service == "accountsManager" && action.lowercased().contains("logdelivery")
-                || e.service == "workspace" && action == "workspaceConfEdit" && (e.requestParameters ?? "").contains("Audit") {
+                || e.service == "workspace" && action == "workspaceConfEdit"
+                    && (e.requestParameters ?? "").contains("Audit")
+            {
                 out.append(.auditLogChange)
             }
             if e.service == "clusters" && ["create", "permanentDelete", "delete"].contains(action)
-                || e.service == "unityCatalog" && (action.hasPrefix("create") || action.hasPrefix("delete")) {
+                || e.service == "unityCatalog" && (action.hasPrefix("create") || action.hasPrefix("delete"))
+            {
                 out.append(.systemObjectChange)
             }
         }

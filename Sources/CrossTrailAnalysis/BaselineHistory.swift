@@ -34,7 +34,9 @@ public struct BaselineHistory: Sendable {
             case Kind.sharingAddress:
                 sharingAddresses[Observations.Pair(f.subject, f.object)] = f.first
             case Kind.trailSelectors:
-                if let s = ChangeChecks.Selectors(encoded: f.object) { selectors[f.subject, default: []].append((f.last, s)) }
+                if let s = ChangeChecks.Selectors(encoded: f.object) {
+                    selectors[f.subject, default: []].append((f.last, s))
+                }
             default:
                 continue
             }
@@ -53,7 +55,8 @@ public struct BaselineHistory: Sendable {
         for (resource, readers) in StatefulRules.classifiedReaders(obs, graph) {
             for (reader, read) in readers {
                 guard let f = read.sample.first, let l = read.sample.last else { continue }
-                out.append(BaselineFact(kind: Kind.classifiedRead, subject: resource, object: reader, first: f, last: l))
+                out.append(
+                    BaselineFact(kind: Kind.classifiedRead, subject: resource, object: reader, first: f, last: l))
             }
         }
         for (pair, sample) in obs.sharingAddresses {
@@ -62,7 +65,10 @@ public struct BaselineHistory: Sendable {
         }
         for (trail, changes) in obs.selectorChanges {
             for c in changes {
-                out.append(BaselineFact(kind: Kind.trailSelectors, subject: trail, object: c.selectors.encoded, first: c.time, last: c.time))
+                out.append(
+                    BaselineFact(
+                        kind: Kind.trailSelectors, subject: trail, object: c.selectors.encoded, first: c.time,
+                        last: c.time))
             }
         }
         return out.sorted { ($0.kind, $0.subject, $0.object) < ($1.kind, $1.subject, $1.object) }

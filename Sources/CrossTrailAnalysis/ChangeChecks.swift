@@ -1,6 +1,6 @@
-import CrossTrailRules
 import CrossTrailIngest
 import CrossTrailModel
+import CrossTrailRules
 
 /// Reads the request parameters of configuration changes the stateful rules judge: bucket
 /// policies (which accounts they grant), CloudTrail event selectors (what they still log) and
@@ -43,8 +43,9 @@ enum ChangeChecks {
         init?(encoded: String) {
             let fields = encoded.split(separator: ";", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0].hasPrefix("data="), let n = Int(fields[0].dropFirst(5)), n >= 0,
-                  fields[1].hasPrefix("management="), let m = Bool(String(fields[1].dropFirst(11))),
-                  fields[2].hasPrefix("readWrite=") else { return nil }
+                fields[1].hasPrefix("management="), let m = Bool(String(fields[1].dropFirst(11))),
+                fields[2].hasPrefix("readWrite=")
+            else { return nil }
             dataSelectors = n
             managementEvents = m
             readWrite = Set(fields[2].dropFirst(10).split(separator: ",").map(String.init))
@@ -90,7 +91,9 @@ enum ChangeChecks {
     /// `workspace:/Users/...`, `volumes:/Volumes/...`.
     static func initScripts(_ params: JSON, reader: JSONDocumentReader) -> [String] {
         var scripts = params["init_scripts"]?.array
-        if scripts == nil, let text = params["init_scripts"]?.string { scripts = (try? reader.parse(text: text))?.array }
+        if scripts == nil, let text = params["init_scripts"]?.string {
+            scripts = (try? reader.parse(text: text))?.array
+        }
         var out: [String] = []
         for script in scripts ?? [] {
             for (kind, spec) in script.sortedMembers {

@@ -34,7 +34,8 @@ struct DistinctBurst: Sendable {
     /// for a read-only user — browsing, not enumeration.
     static func fromConsole(_ e: AuditEvent) -> Bool {
         let ua = e.userAgent ?? ""
-        return ua.contains("console.amazonaws.com") || ua.hasPrefix("AWS Internal") || e.sourceIPAddress == "AWS Internal"
+        return ua.contains("console.amazonaws.com") || ua.hasPrefix("AWS Internal")
+            || e.sourceIPAddress == "AWS Internal"
             || ua.contains("console.aws.amazon.com")
     }
 
@@ -46,10 +47,14 @@ struct DistinctBurst: Sendable {
     }
 
     static let secretReads = DistinctBurst(
-        rule: "secret-read-burst", severity: .medium, window: 600_000, windowText: "10 minutes", noun: "different secrets or decrypted parameters read",
+        rule: "secret-read-burst", severity: .medium, window: 600_000, windowText: "10 minutes",
+        noun: "different secrets or decrypted parameters read",
         mitre: "T1555.006",
-        controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.8.5"), ControlRef("NIST 800-53", "SC-28")],
-        remediation: "Confirm the job or person needed those secrets; rotate them if not, and scope the Secrets Manager / SSM / secret scope policy.",
+        controls: [
+            ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.8.5"), ControlRef("NIST 800-53", "SC-28"),
+        ],
+        remediation:
+            "Confirm the job or person needed those secrets; rotate them if not, and scope the Secrets Manager / SSM / secret scope policy.",
         threshold: { $0.secretReads },
         values: { e, p in
             guard !byService(e) else { return nil }
@@ -73,25 +78,33 @@ struct DistinctBurst: Sendable {
     /// Permission enumeration (enumerate-iam, Pacu, CloudFox): many different read calls, a good
     /// share of them denied. Consoles and IaC read a lot too, but they hold the permissions.
     static let enumeration = DistinctBurst(
-        rule: "enumeration-burst", severity: .medium, window: 600_000, windowText: "10 minutes", noun: "different read calls (several denied)",
+        rule: "enumeration-burst", severity: .medium, window: 600_000, windowText: "10 minutes",
+        noun: "different read calls (several denied)",
         mitre: "T1580",
         controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "SI-4")],
-        remediation: "Find out who holds these credentials: denied reads across many services are how stolen keys are explored. Check what succeeded.",
+        remediation:
+            "Find out who holds these credentials: denied reads across many services are how stolen keys are explored. Check what succeeded.",
         threshold: { $0.enumerationCalls },
         values: { e, _ in
             guard e.plane == .aws, !byService(e), !fromConsole(e) else { return nil }
             let a = e.action
-            guard e.readOnly == true || a.hasPrefix("List") || a.hasPrefix("Describe") || a.hasPrefix("Get") else { return nil }
+            guard e.readOnly == true || a.hasPrefix("List") || a.hasPrefix("Describe") || a.hasPrefix("Get") else {
+                return nil
+            }
             return [e.service + ":" + a]
         },
         qualifies: { $0.deniedValues >= 5 })
 
     /// Recovery points destroyed in bulk: snapshots, images, backups, tables.
     static let destruction = DistinctBurst(
-        rule: "destruction-burst", severity: .high, window: 600_000, windowText: "10 minutes", noun: "backups, snapshots, images or tables deleted",
+        rule: "destruction-burst", severity: .high, window: 600_000, windowText: "10 minutes",
+        noun: "backups, snapshots, images or tables deleted",
         mitre: "T1490",
-        controls: [ControlRef("SOC 2", "A1.2"), ControlRef("ISO 27001:2022", "A.8.13"), ControlRef("NIST 800-53", "CP-9")],
-        remediation: "Stop the actor (disable the key or session), check whether copies remain (AWS Backup vault lock, Recycle Bin) and restore.",
+        controls: [
+            ControlRef("SOC 2", "A1.2"), ControlRef("ISO 27001:2022", "A.8.13"), ControlRef("NIST 800-53", "CP-9"),
+        ],
+        remediation:
+            "Stop the actor (disable the key or session), check whether copies remain (AWS Backup vault lock, Recycle Bin) and restore.",
         threshold: { $0.destructiveDeletes },
         values: { e, p in
             guard !byService(e), e.outcome.status != .failure else { return nil }
@@ -102,10 +115,13 @@ struct DistinctBurst: Sendable {
             case ("ec2", "DeleteVolume"): key = p()?["volumeId"]?.string
             case ("rds", "DeleteDBSnapshot"): key = p()?["dBSnapshotIdentifier"]?.string
             case ("rds", "DeleteDBClusterSnapshot"): key = p()?["dBClusterSnapshotIdentifier"]?.string
-            case ("rds", "DeleteDBInstance"), ("rds", "DeleteDBInstanceAutomatedBackup"): key = p()?["dBInstanceIdentifier"]?.string ?? p()?["dbiResourceId"]?.string
+            case ("rds", "DeleteDBInstance"), ("rds", "DeleteDBInstanceAutomatedBackup"):
+                key = p()?["dBInstanceIdentifier"]?.string ?? p()?["dbiResourceId"]?.string
             case ("backup", "DeleteRecoveryPoint"): key = p()?["recoveryPointArn"]?.string
-            case ("dynamodb", "DeleteTable"), ("dynamodb", "DeleteBackup"): key = p()?["tableName"]?.string ?? p()?["backupArn"]?.string
-            case ("unityCatalog", "deleteTable"), ("unityCatalog", "deleteSchema"), ("unityCatalog", "deleteCatalog"), ("unityCatalog", "deleteVolume"):
+            case ("dynamodb", "DeleteTable"), ("dynamodb", "DeleteBackup"):
+                key = p()?["tableName"]?.string ?? p()?["backupArn"]?.string
+            case ("unityCatalog", "deleteTable"), ("unityCatalog", "deleteSchema"), ("unityCatalog", "deleteCatalog"),
+                ("unityCatalog", "deleteVolume"):
                 key = (p()?["full_name_arg"] ?? p()?["name"] ?? p()?["full_name"])?.string
             default: return nil
             }
@@ -115,15 +131,22 @@ struct DistinctBurst: Sendable {
     /// Unity Catalog refusing one principal on many securables: data discovery or privilege probing.
     /// One denial is a missing grant or a typo; the routine ones repeat the same securable.
     static let unityCatalogDenials = DistinctBurst(
-        rule: "dbx-uc-denied-burst", severity: .medium, window: 3_600_000, windowText: "one hour", noun: "different Unity Catalog requests denied",
+        rule: "dbx-uc-denied-burst", severity: .medium, window: 3_600_000, windowText: "one hour",
+        noun: "different Unity Catalog requests denied",
         mitre: "T1526",
-        controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("ISO 27001:2022", "A.8.16"), ControlRef("NIST 800-53", "AC-3")],
-        remediation: "Look at what the principal tried and what it reached; probing many securables, or denials followed by grant changes, warrants a closer look at the account.",
+        controls: [
+            ControlRef("SOC 2", "CC7.2"), ControlRef("ISO 27001:2022", "A.8.16"), ControlRef("NIST 800-53", "AC-3"),
+        ],
+        remediation:
+            "Look at what the principal tried and what it reached; probing many securables, or denials followed by grant changes, warrants a closer look at the account.",
         threshold: { $0.unityCatalogDenials },
         values: { e, p in
             guard e.plane == .databricks, e.service == "unityCatalog", e.outcome.status == .failure,
-                  ["401", "403"].contains(e.outcome.errorCode ?? "") else { return nil }
-            let target = (p()?["full_name_arg"] ?? p()?["table_full_name"] ?? p()?["name"] ?? p()?["table_id"] ?? p()?["securable_full_name"])?.string ?? "?"
+                ["401", "403"].contains(e.outcome.errorCode ?? "")
+            else { return nil }
+            let target =
+                (p()?["full_name_arg"] ?? p()?["table_full_name"] ?? p()?["name"] ?? p()?["table_id"]
+                ?? p()?["securable_full_name"])?.string ?? "?"
             return [e.action + ":" + target]
         })
 
@@ -131,8 +154,11 @@ struct DistinctBurst: Sendable {
     static let s3Deletes = DistinctBurst(
         rule: "s3-mass-delete", severity: .high, window: 600_000, windowText: "10 minutes", noun: "object delete calls",
         mitre: "T1485",
-        controls: [ControlRef("SOC 2", "A1.2"), ControlRef("ISO 27001:2022", "A.8.13"), ControlRef("NIST 800-53", "CP-9")],
-        remediation: "Check versioning and Object Lock on the bucket, restore the deleted versions, and find how the actor got s3:DeleteObject.",
+        controls: [
+            ControlRef("SOC 2", "A1.2"), ControlRef("ISO 27001:2022", "A.8.13"), ControlRef("NIST 800-53", "CP-9"),
+        ],
+        remediation:
+            "Check versioning and Object Lock on the bucket, restore the deleted versions, and find how the actor got s3:DeleteObject.",
         threshold: { $0.s3Deletes },
         values: { e, p in
             guard e.service == "s3", !byService(e), e.outcome.status != .failure else { return nil }
@@ -192,21 +218,31 @@ enum DistinctBurstRules {
                     spans[k] = span
                 }
                 let hot = spans.filter { $0.value.values.count >= threshold && kind.qualifies($0.value) }
-                guard let worst = hot.max(by: { ($0.value.values.count, $1.key) < ($1.value.values.count, $0.key) }) else { continue }
+                guard let worst = hot.max(by: { ($0.value.values.count, $1.key) < ($1.value.values.count, $0.key) })
+                else { continue }
                 let actor = key.b
-                let shown = worst.value.values.filter { !$0.contains(":\(worst.value.sample.ids.first ?? "")") }.sorted().prefix(20)
-                out.append(Finding(
-                    rule: kind.rule, severity: kind.severity,
-                    // Two consecutive buckets are judged together: say how long the burst really took.
-                    title: "\(worst.value.values.count) \(kind.noun) within \(Self.duration(worst.value.sample)) by \(actor)",
-                    subjects: [Subject(kind: "actor", name: actor, person: graph.person(forKey: actor))],
-                    resources: shown.filter { !$0.hasPrefix("batch:") && !$0.hasPrefix("path:") }.map { $0 },
-                    evidence: Evidence(events: worst.value.sample.sortedIds, chain: graph.attributions[actor]?.chain ?? [], details: [
-                        "windows over threshold": String(hot.count), "distinct in worst window": String(worst.value.values.count),
-                        "denied in worst window": String(worst.value.deniedValues), "events in worst window": String(worst.value.sample.count),
-                        "threshold": "\(threshold) distinct per \(kind.windowText)",
-                        "worst window starts": Timestamp(millis: worst.key * kind.window).iso8601]),
-                    controls: kind.controls, remediation: kind.remediation, mitre: kind.mitre, key: kind.rule + "|" + actor))
+                let shown = worst.value.values.filter { !$0.contains(":\(worst.value.sample.ids.first ?? "")") }
+                    .sorted().prefix(20)
+                out.append(
+                    Finding(
+                        rule: kind.rule, severity: kind.severity,
+                        // Two consecutive buckets are judged together: say how long the burst really took.
+                        title:
+                            "\(worst.value.values.count) \(kind.noun) within \(Self.duration(worst.value.sample)) by \(actor)",
+                        subjects: [Subject(kind: "actor", name: actor, person: graph.person(forKey: actor))],
+                        resources: shown.filter { !$0.hasPrefix("batch:") && !$0.hasPrefix("path:") }.map { $0 },
+                        evidence: Evidence(
+                            events: worst.value.sample.sortedIds, chain: graph.attributions[actor]?.chain ?? [],
+                            details: [
+                                "windows over threshold": String(hot.count),
+                                "distinct in worst window": String(worst.value.values.count),
+                                "denied in worst window": String(worst.value.deniedValues),
+                                "events in worst window": String(worst.value.sample.count),
+                                "threshold": "\(threshold) distinct per \(kind.windowText)",
+                                "worst window starts": Timestamp(millis: worst.key * kind.window).iso8601,
+                            ]),
+                        controls: kind.controls, remediation: kind.remediation, mitre: kind.mitre,
+                        key: kind.rule + "|" + actor))
             }
         }
         return out

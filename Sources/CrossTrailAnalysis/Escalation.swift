@@ -28,65 +28,124 @@ struct EscalationPath: Sendable {
     var how: String
 
     static let all: [EscalationPath] = [
-        .init(id: "create-policy-version", name: "CreatePolicyVersion", steps: [("iam:CreatePolicyVersion", .ownPolicies)],
-              how: "write a new default version of a policy attached to itself granting *:*"),
-        .init(id: "set-default-policy-version", name: "SetDefaultPolicyVersion", steps: [("iam:SetDefaultPolicyVersion", .ownPolicies)],
-              how: "switch a policy attached to itself to an older, broader version"),
-        .init(id: "passrole-ec2", name: "PassRole + ec2:RunInstances", steps: [("iam:PassRole", .passableRole(service: "ec2.amazonaws.com")), ("ec2:RunInstances", .any)],
-              how: "launch an instance with a more privileged instance profile and use its credentials"),
-        .init(id: "passrole-ec2-associate", name: "PassRole + ec2:AssociateIamInstanceProfile",
-              steps: [("iam:PassRole", .passableRole(service: "ec2.amazonaws.com")), ("ec2:AssociateIamInstanceProfile", .any)],
-              how: "attach a more privileged instance profile to an instance it controls"),
-        .init(id: "passrole-ecs", name: "PassRole + ecs:RegisterTaskDefinition + ecs:RunTask",
-              steps: [("iam:PassRole", .passableRole(service: "ecs-tasks.amazonaws.com")), ("ecs:RegisterTaskDefinition", .any), ("ecs:RunTask", .any)],
-              how: "run a container task with a more privileged task role"),
-        .init(id: "passrole-codebuild", name: "PassRole + codebuild:CreateProject + codebuild:StartBuild",
-              steps: [("iam:PassRole", .passableRole(service: "codebuild.amazonaws.com")), ("codebuild:CreateProject", .any), ("codebuild:StartBuild", .any)],
-              how: "run a build with a more privileged service role"),
-        .init(id: "create-access-key", name: "CreateAccessKey on other users", steps: [("iam:CreateAccessKey", .otherUsers)],
-              how: "create access keys for another (more privileged) user"),
-        .init(id: "create-login-profile", name: "CreateLoginProfile on other users", steps: [("iam:CreateLoginProfile", .otherUsers)],
-              how: "set a console password for another user"),
-        .init(id: "update-login-profile", name: "UpdateLoginProfile on other users", steps: [("iam:UpdateLoginProfile", .otherUsers)],
-              how: "change another user's console password"),
-        .init(id: "attach-user-policy", name: "AttachUserPolicy on itself", steps: [("iam:AttachUserPolicy", .own)],
-              how: "attach AdministratorAccess to itself"),
-        .init(id: "attach-group-policy", name: "AttachGroupPolicy on its groups", steps: [("iam:AttachGroupPolicy", .ownGroups)],
-              how: "attach AdministratorAccess to a group it is in"),
-        .init(id: "attach-role-policy", name: "AttachRolePolicy on itself", steps: [("iam:AttachRolePolicy", .own)],
-              how: "attach AdministratorAccess to its own role"),
-        .init(id: "put-user-policy", name: "PutUserPolicy on itself", steps: [("iam:PutUserPolicy", .own)],
-              how: "write an inline *:* policy on itself"),
-        .init(id: "put-group-policy", name: "PutGroupPolicy on its groups", steps: [("iam:PutGroupPolicy", .ownGroups)],
-              how: "write an inline *:* policy on a group it is in"),
-        .init(id: "put-role-policy", name: "PutRolePolicy on itself", steps: [("iam:PutRolePolicy", .own)],
-              how: "write an inline *:* policy on its own role"),
-        .init(id: "add-user-to-group", name: "AddUserToGroup", steps: [("iam:AddUserToGroup", .anyGroup)],
-              how: "add itself to a more privileged group"),
-        .init(id: "update-assume-role-policy", name: "UpdateAssumeRolePolicy + sts:AssumeRole", steps: [("iam:UpdateAssumeRolePolicy", .anyRole), ("sts:AssumeRole", .anyRole)],
-              how: "let itself assume a more privileged role, then assume it"),
-        .init(id: "passrole-lambda", name: "PassRole + lambda:CreateFunction + lambda:InvokeFunction",
-              steps: [("iam:PassRole", .passableRole(service: "lambda.amazonaws.com")), ("lambda:CreateFunction", .any), ("lambda:InvokeFunction", .any)],
-              how: "run code as a more privileged Lambda execution role"),
-        .init(id: "passrole-lambda-event-source", name: "PassRole + lambda:CreateFunction + lambda:CreateEventSourceMapping",
-              steps: [("iam:PassRole", .passableRole(service: "lambda.amazonaws.com")), ("lambda:CreateFunction", .any), ("lambda:CreateEventSourceMapping", .any)],
-              how: "run code as a more privileged Lambda execution role, triggered by an event source"),
-        .init(id: "update-function-code", name: "lambda:UpdateFunctionCode", steps: [("lambda:UpdateFunctionCode", .any)],
-              how: "replace the code of a function that runs with a more privileged role"),
-        .init(id: "passrole-glue", name: "PassRole + glue:CreateDevEndpoint",
-              steps: [("iam:PassRole", .passableRole(service: "glue.amazonaws.com")), ("glue:CreateDevEndpoint", .any)],
-              how: "create a Glue development endpoint with a more privileged role and log in to it"),
-        .init(id: "update-dev-endpoint", name: "glue:UpdateDevEndpoint", steps: [("glue:UpdateDevEndpoint", .any)],
-              how: "add an SSH key to an existing Glue endpoint and use its role"),
-        .init(id: "passrole-cloudformation", name: "PassRole + cloudformation:CreateStack",
-              steps: [("iam:PassRole", .passableRole(service: "cloudformation.amazonaws.com")), ("cloudformation:CreateStack", .any)],
-              how: "create a stack that runs with a more privileged role"),
-        .init(id: "passrole-datapipeline", name: "PassRole + datapipeline:CreatePipeline + PutPipelineDefinition",
-              steps: [("iam:PassRole", .passableRole(service: "datapipeline.amazonaws.com")), ("datapipeline:CreatePipeline", .any), ("datapipeline:PutPipelineDefinition", .any)],
-              how: "run commands through a pipeline with a more privileged role"),
-        .init(id: "passrole-sagemaker", name: "PassRole + sagemaker:CreateNotebookInstance + CreatePresignedNotebookInstanceUrl",
-              steps: [("iam:PassRole", .passableRole(service: "sagemaker.amazonaws.com")), ("sagemaker:CreateNotebookInstance", .any), ("sagemaker:CreatePresignedNotebookInstanceUrl", .any)],
-              how: "open a notebook running as a more privileged role"),
+        .init(
+            id: "create-policy-version", name: "CreatePolicyVersion",
+            steps: [("iam:CreatePolicyVersion", .ownPolicies)],
+            how: "write a new default version of a policy attached to itself granting *:*"),
+        .init(
+            id: "set-default-policy-version", name: "SetDefaultPolicyVersion",
+            steps: [("iam:SetDefaultPolicyVersion", .ownPolicies)],
+            how: "switch a policy attached to itself to an older, broader version"),
+        .init(
+            id: "passrole-ec2", name: "PassRole + ec2:RunInstances",
+            steps: [("iam:PassRole", .passableRole(service: "ec2.amazonaws.com")), ("ec2:RunInstances", .any)],
+            how: "launch an instance with a more privileged instance profile and use its credentials"),
+        .init(
+            id: "passrole-ec2-associate", name: "PassRole + ec2:AssociateIamInstanceProfile",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "ec2.amazonaws.com")),
+                ("ec2:AssociateIamInstanceProfile", .any),
+            ],
+            how: "attach a more privileged instance profile to an instance it controls"),
+        .init(
+            id: "passrole-ecs", name: "PassRole + ecs:RegisterTaskDefinition + ecs:RunTask",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "ecs-tasks.amazonaws.com")),
+                ("ecs:RegisterTaskDefinition", .any), ("ecs:RunTask", .any),
+            ],
+            how: "run a container task with a more privileged task role"),
+        .init(
+            id: "passrole-codebuild", name: "PassRole + codebuild:CreateProject + codebuild:StartBuild",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "codebuild.amazonaws.com")), ("codebuild:CreateProject", .any),
+                ("codebuild:StartBuild", .any),
+            ],
+            how: "run a build with a more privileged service role"),
+        .init(
+            id: "create-access-key", name: "CreateAccessKey on other users",
+            steps: [("iam:CreateAccessKey", .otherUsers)],
+            how: "create access keys for another (more privileged) user"),
+        .init(
+            id: "create-login-profile", name: "CreateLoginProfile on other users",
+            steps: [("iam:CreateLoginProfile", .otherUsers)],
+            how: "set a console password for another user"),
+        .init(
+            id: "update-login-profile", name: "UpdateLoginProfile on other users",
+            steps: [("iam:UpdateLoginProfile", .otherUsers)],
+            how: "change another user's console password"),
+        .init(
+            id: "attach-user-policy", name: "AttachUserPolicy on itself", steps: [("iam:AttachUserPolicy", .own)],
+            how: "attach AdministratorAccess to itself"),
+        .init(
+            id: "attach-group-policy", name: "AttachGroupPolicy on its groups",
+            steps: [("iam:AttachGroupPolicy", .ownGroups)],
+            how: "attach AdministratorAccess to a group it is in"),
+        .init(
+            id: "attach-role-policy", name: "AttachRolePolicy on itself", steps: [("iam:AttachRolePolicy", .own)],
+            how: "attach AdministratorAccess to its own role"),
+        .init(
+            id: "put-user-policy", name: "PutUserPolicy on itself", steps: [("iam:PutUserPolicy", .own)],
+            how: "write an inline *:* policy on itself"),
+        .init(
+            id: "put-group-policy", name: "PutGroupPolicy on its groups", steps: [("iam:PutGroupPolicy", .ownGroups)],
+            how: "write an inline *:* policy on a group it is in"),
+        .init(
+            id: "put-role-policy", name: "PutRolePolicy on itself", steps: [("iam:PutRolePolicy", .own)],
+            how: "write an inline *:* policy on its own role"),
+        .init(
+            id: "add-user-to-group", name: "AddUserToGroup", steps: [("iam:AddUserToGroup", .anyGroup)],
+            how: "add itself to a more privileged group"),
+        .init(
+            id: "update-assume-role-policy", name: "UpdateAssumeRolePolicy + sts:AssumeRole",
+            steps: [("iam:UpdateAssumeRolePolicy", .anyRole), ("sts:AssumeRole", .anyRole)],
+            how: "let itself assume a more privileged role, then assume it"),
+        .init(
+            id: "passrole-lambda", name: "PassRole + lambda:CreateFunction + lambda:InvokeFunction",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "lambda.amazonaws.com")), ("lambda:CreateFunction", .any),
+                ("lambda:InvokeFunction", .any),
+            ],
+            how: "run code as a more privileged Lambda execution role"),
+        .init(
+            id: "passrole-lambda-event-source",
+            name: "PassRole + lambda:CreateFunction + lambda:CreateEventSourceMapping",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "lambda.amazonaws.com")), ("lambda:CreateFunction", .any),
+                ("lambda:CreateEventSourceMapping", .any),
+            ],
+            how: "run code as a more privileged Lambda execution role, triggered by an event source"),
+        .init(
+            id: "update-function-code", name: "lambda:UpdateFunctionCode", steps: [("lambda:UpdateFunctionCode", .any)],
+            how: "replace the code of a function that runs with a more privileged role"),
+        .init(
+            id: "passrole-glue", name: "PassRole + glue:CreateDevEndpoint",
+            steps: [("iam:PassRole", .passableRole(service: "glue.amazonaws.com")), ("glue:CreateDevEndpoint", .any)],
+            how: "create a Glue development endpoint with a more privileged role and log in to it"),
+        .init(
+            id: "update-dev-endpoint", name: "glue:UpdateDevEndpoint", steps: [("glue:UpdateDevEndpoint", .any)],
+            how: "add an SSH key to an existing Glue endpoint and use its role"),
+        .init(
+            id: "passrole-cloudformation", name: "PassRole + cloudformation:CreateStack",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "cloudformation.amazonaws.com")),
+                ("cloudformation:CreateStack", .any),
+            ],
+            how: "create a stack that runs with a more privileged role"),
+        .init(
+            id: "passrole-datapipeline", name: "PassRole + datapipeline:CreatePipeline + PutPipelineDefinition",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "datapipeline.amazonaws.com")),
+                ("datapipeline:CreatePipeline", .any), ("datapipeline:PutPipelineDefinition", .any),
+            ],
+            how: "run commands through a pipeline with a more privileged role"),
+        .init(
+            id: "passrole-sagemaker",
+            name: "PassRole + sagemaker:CreateNotebookInstance + CreatePresignedNotebookInstanceUrl",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "sagemaker.amazonaws.com")),
+                ("sagemaker:CreateNotebookInstance", .any), ("sagemaker:CreatePresignedNotebookInstanceUrl", .any),
+            ],
+            how: "open a notebook running as a more privileged role"),
     ]
 
     /// A name no real resource has: only a wildcard grant reaches it.
@@ -128,7 +187,9 @@ struct EscalationPath: Sendable {
 
     static func candidates(_ t: Target, for p: IAMPrincipal, index: AccountIndex) -> Candidates {
         let acct = p.account, iam = index.iam
-        func real(_ arns: [String]) -> [(arn: String, pattern: IAMPattern)] { arns.map { ($0, IAMPattern.resource($0)) } }
+        func real(_ arns: [String]) -> [(arn: String, pattern: IAMPattern)] {
+            arns.map { ($0, IAMPattern.resource($0)) }
+        }
         switch t {
         case .any:
             return Candidates(probe: nil, real: real(["*"]))
@@ -138,22 +199,31 @@ struct EscalationPath: Sendable {
             return Candidates(probe: nil, real: real(iam.groups(of: p).map(\.arn)))
         case .otherUsers:
             let users = index.list("user", acct) { iam.users.values.filter { $0.account == acct }.map(\.arn) }
-            return Candidates(probe: "arn:aws:iam::\(acct):user/\(probe)", real: users,
-                              family: index.family("arn:aws:iam::\(acct):user/*"), excluding: p.arn)
+            return Candidates(
+                probe: "arn:aws:iam::\(acct):user/\(probe)", real: users,
+                family: index.family("arn:aws:iam::\(acct):user/*"), excluding: p.arn)
         case .anyGroup:
-            return Candidates(probe: "arn:aws:iam::\(acct):group/\(probe)", real: index.list("group", acct) { iam.groups.values.filter { $0.account == acct }.map(\.arn) },
-                              family: index.family("arn:aws:iam::\(acct):group/*"))
+            return Candidates(
+                probe: "arn:aws:iam::\(acct):group/\(probe)",
+                real: index.list("group", acct) { iam.groups.values.filter { $0.account == acct }.map(\.arn) },
+                family: index.family("arn:aws:iam::\(acct):group/*"))
         case .anyRole:
             let roles = index.list("role", acct) { iam.roles.values.filter { $0.account == acct }.map(\.arn) }
-            return Candidates(probe: "arn:aws:iam::\(acct):role/\(probe)", real: roles,
-                              family: index.family("arn:aws:iam::\(acct):role/*"), excluding: p.arn)
+            return Candidates(
+                probe: "arn:aws:iam::\(acct):role/\(probe)", real: roles,
+                family: index.family("arn:aws:iam::\(acct):role/*"), excluding: p.arn)
         case .passableRole(let service):
             let trusting = index.list("trusts " + service, acct) {
                 iam.roles.values.filter { r in
-                    r.account == acct && r.trust.contains { $0.effect == .allow && ($0.principals["Service"] ?? []).contains(service) }
+                    r.account == acct
+                        && r.trust.contains {
+                            $0.effect == .allow && ($0.principals["Service"] ?? []).contains(service)
+                        }
                 }.map(\.arn)
             }
-            return Candidates(probe: "arn:aws:iam::\(acct):role/\(probe)", real: trusting, family: index.family("arn:aws:iam::\(acct):role/*"))
+            return Candidates(
+                probe: "arn:aws:iam::\(acct):role/\(probe)", real: trusting,
+                family: index.family("arn:aws:iam::\(acct):role/*"))
         case .ownPolicies:
             var attached = p.attached
             for g in iam.groups(of: p) { attached += g.attached }

@@ -21,7 +21,9 @@ public enum FindingsJSON {
 
     /// Streams the document: one compact finding per line inside the array, so memory does not
     /// grow with a second copy of every finding. Keys sorted, as everywhere.
-    public static func write(_ r: ScanResult, resolved: [Finding] = [], inventory: Inventory, events: Int, to write: (String) -> Void) throws {
+    public static func write(
+        _ r: ScanResult, resolved: [Finding] = [], inventory: Inventory, events: Int, to write: (String) -> Void
+    ) throws {
         var by = [String: Int]()
         for f in r.findings { by[f.severity.rawValue, default: 0] += 1 }
         let all = r.findings + resolved
@@ -42,7 +44,11 @@ public enum FindingsJSON {
         write(r.flatness.isEmpty ? "],\n" : "\n],\n")
         write("\"inventory\": " + (try json(inventory.files)) + ",\n")
         write("\"actors\": " + (try json(Triage.rank(r.findings))) + ",\n")
-        write("\"summary\": " + (try json(Summary(findings: r.findings.count, bySeverity: by, events: events,
-                                                    identities: r.graph.nodes.count, links: r.graph.edges.count))) + "\n}\n")
+        write(
+            "\"summary\": "
+                + (try json(
+                    Summary(
+                        findings: r.findings.count, bySeverity: by, events: events,
+                        identities: r.graph.nodes.count, links: r.graph.edges.count))) + "\n}\n")
     }
 }

@@ -93,7 +93,8 @@ public struct Observations: Sendable {
         public var eventId: String
         public var time: Timestamp
         public var line: String {
-            "credentials \(action) by \(caller)" + (role.map { " for \($0)" } ?? "") + (sessionName.map { " as session \($0)" } ?? "")
+            "credentials \(action) by \(caller)" + (role.map { " for \($0)" } ?? "")
+                + (sessionName.map { " as session \($0)" } ?? "")
                 + (sourceIPAddress.map { " from \($0)" } ?? "") + " at \(time.iso8601) (event \(eventId))"
         }
     }
@@ -157,7 +158,9 @@ public struct Observations: Sendable {
         public var rule: String
         public var actor: String
         public var target: String
-        public static func < (x: ChangeKey, y: ChangeKey) -> Bool { (x.rule, x.target, x.actor) < (y.rule, y.target, y.actor) }
+        public static func < (x: ChangeKey, y: ChangeKey) -> Bool {
+            (x.rule, x.target, x.actor) < (y.rule, y.target, y.actor)
+        }
     }
 
     public struct Change: Sendable, Hashable {
@@ -258,8 +261,10 @@ public final class EventObserver: EventSink {
 
     private let trusted: [IPNetwork]
     /// Delta Sharing shares and recipients created or changed (by workspace users).
-    private static let sharingChanges: Set<String> = ["createRecipient", "updateRecipient", "rotateRecipientToken", "createShare", "updateShare",
-                                                      "updateSharePermissions"]
+    private static let sharingChanges: Set<String> = [
+        "createRecipient", "updateRecipient", "rotateRecipientToken", "createShare", "updateShare",
+        "updateSharePermissions",
+    ]
 
     public init(classification: Classification, rules: RuleSet? = nil) {
         self.classification = classification
@@ -273,7 +278,9 @@ public final class EventObserver: EventSink {
     public func accept(_ e: AuditEvent) {
         touchedClassified = false
         observe(e, into: &collected)
-        for c in AuditCategory.of(e, classified: touchedClassified) { collected.categories[c, default: EventSample()].add(e) }
+        for c in AuditCategory.of(e, classified: touchedClassified) {
+            collected.categories[c, default: EventSample()].add(e)
+        }
         matcher?.evaluate(e)
     }
 
@@ -283,7 +290,11 @@ public final class EventObserver: EventSink {
         if o.last.map({ $0 < e.time }) ?? true { o.last = e.time }
         let who = principalKey(e.actor)
         let hour = e.time.millis / 3_600_000
-        let source = e.plane == .aws ? "aws:\(e.account ?? "?"):\(e.region ?? "?")" : "databricks:\(e.workspace ?? "?")"
+        let source =
+            switch e.plane {
+            case .aws: "aws:\(e.account ?? "?"):\(e.region ?? "?")"
+            case .databricks: "databricks:\(e.workspace ?? "?")"
+            }
         o.sourceHours[source, default: []].insert(hour)
         o.sourceDays[source, default: [:]][hour / 24, default: 0] += 1
         if let params = e.requestParameters, let found = Redactor.redact(params) {
@@ -292,7 +303,9 @@ public final class EventObserver: EventSink {
             }
         }
         if let kind = Self.burstKind(e) {
-            o.bursts[.init(kind, e.actor.key), default: [:]][e.time.millis / Self.burstWindow, default: EventSample(capacity: EventSample.findingCap)].add(e)
+            o.bursts[.init(kind, e.actor.key), default: [:]][
+                e.time.millis / Self.burstWindow, default: EventSample(capacity: EventSample.findingCap)
+            ].add(e)
         }
         var parsed: JSON??
         let params = { () -> JSON? in
@@ -301,7 +314,9 @@ public final class EventObserver: EventSink {
         }
         for kind in DistinctBurst.all {
             guard let values = kind.values(e, params), !values.isEmpty else { continue }
-            o.distinctBursts[.init(kind.rule, e.actor.key), default: [:]][e.time.millis / kind.window, default: Observations.DistinctWindow()].add(e, values)
+            o.distinctBursts[.init(kind.rule, e.actor.key), default: [:]][
+                e.time.millis / kind.window, default: Observations.DistinctWindow()
+            ].add(e, values)
         }
         if e.outcome.status != .failure {
             o.usage[who, default: [:]][e.service + ":" + e.action, default: 0] += 1
@@ -317,23 +332,34 @@ public final class EventObserver: EventSink {
         let a = e.actor
         if Self.dataEventActions.contains(e.action) { o.dataEventServices.insert(e.service) }
         // SSO and federated sessions name the person.
-        if a.kind == .assumedRole, let role = a.sessionIssuer, let email = a.email ?? a.sessionName.flatMap({ $0.contains("@") ? $0.lowercased() : nil }) {
+        if a.kind == .assumedRole, let role = a.sessionIssuer,
+            let email = a.email ?? a.sessionName.flatMap({ $0.contains("@") ? $0.lowercased() : nil })
+        {
             o.ssoSessions[.init(role, email), default: EventSample()].add(e)
         }
         if ["AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"].contains(e.action), let params = e.requestParameters,
-           let doc = try? json.parse(text: params), let role = doc["roleArn"]?.string,
-           let session = doc["roleSessionName"]?.string, session.contains("@") {
+            let doc = try? json.parse(text: params), let role = doc["roleArn"]?.string,
+            let session = doc["roleSessionName"]?.string, session.contains("@")
+        {
             o.ssoSessions[.init(role, session.lowercased()), default: EventSample()].add(e)
         }
         if e.service == "sts", e.outcome.status != .failure, let response = e.responseElements,
-           ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken", "GetFederationToken", "AssumeRoot"].contains(e.action),
-           let doc = try? json.parse(text: response), let key = doc["credentials"]?["accessKeyId"]?.string {
+            [
+                "AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken",
+                "GetFederationToken", "AssumeRoot",
+            ].contains(e.action),
+            let doc = try? json.parse(text: response), let key = doc["credentials"]?["accessKeyId"]?.string
+        {
             let params = e.requestParameters.flatMap { try? json.parse(text: $0) }
             let issue = Observations.KeyIssue(
                 action: e.action, caller: a.arn ?? a.displayName, role: params?["roleArn"]?.string,
-                sessionName: params?["roleSessionName"]?.string ?? params?["name"]?.string, sourceIPAddress: e.sourceIPAddress,
+                sessionName: params?["roleSessionName"]?.string ?? params?["name"]?.string,
+                sourceIPAddress: e.sourceIPAddress,
                 eventId: e.id, time: e.time)
-            if let known = o.issuedKeys[key], (known.time, known.eventId) <= (issue.time, issue.eventId) {} else { o.issuedKeys[key] = issue }
+            if let known = o.issuedKeys[key], (known.time, known.eventId) <= (issue.time, issue.eventId) {
+            } else {
+                o.issuedKeys[key] = issue
+            }
         }
         if a.kind == .iamUser, let arn = a.arn, let key = a.accessKeyId, key.hasPrefix("AKIA") {
             o.accessKeys[.init(arn, key), default: EventSample()].add(e)
@@ -342,19 +368,22 @@ public final class EventObserver: EventSink {
             observeLaunch(e, into: &o)
         }
         if e.outcome.status != .failure, ["PutBucketPolicy", "PutEventSelectors"].contains(e.action),
-           let params = e.requestParameters, let doc = try? json.parse(text: params) {
+            let params = e.requestParameters, let doc = try? json.parse(text: params)
+        {
             if e.action == "PutBucketPolicy", let policy = doc["bucketPolicy"] {
                 let owner = e.account ?? a.accountId
                 let foreign = ChangeChecks.grantedAccounts(policy).filter { $0 != owner }
                 if !foreign.isEmpty {
-                    let key = Observations.ChangeKey(rule: "s3-cross-account-policy", actor: e.actor.key, target: doc["bucketName"]?.string ?? "?")
+                    let key = Observations.ChangeKey(
+                        rule: "s3-cross-account-policy", actor: e.actor.key, target: doc["bucketName"]?.string ?? "?")
                     o.changes[key, default: Observations.Change()].sample.add(e)
                     o.changes[key]!.values.formUnion(foreign)
                 }
             } else if e.action == "PutEventSelectors" {
                 let trail = doc["trailName"]?.string ?? "?"
-                o.selectorChanges[trail, default: []].append(Observations.SelectorChange(
-                    eventId: e.id, time: e.time, actor: e.actor.key, selectors: ChangeChecks.selectors(doc)))
+                o.selectorChanges[trail, default: []].append(
+                    Observations.SelectorChange(
+                        eventId: e.id, time: e.time, actor: e.actor.key, selectors: ChangeChecks.selectors(doc)))
             }
         }
         // Instance-profile sessions are named after the EC2 instance.
@@ -362,16 +391,26 @@ public final class EventObserver: EventSink {
             var classified = Set<String>()
             if e.service == "s3" {
                 for r in e.resources {
-                    guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key) else { continue }
+                    guard let (bucket, key) = Self.s3Object(r.id),
+                        let p = classification.classify(bucket: bucket, key: key)
+                    else { continue }
                     classified.insert(p.uri)
                     touchedClassified = true
                     o.classifiedAccess[.init(p.uri, role), default: EventSample()].add(e)
                     o.classifiedSessions[.init(p.uri, role + "|" + session), default: EventSample()].add(e)
-                    if e.action == "GetObject" { o.bursts[.init("classified-read:" + p.uri, role + "|" + session), default: [:]][e.time.millis / 3_600_000, default: EventSample()].add(e) }
-                    if offNetwork(e) { o.classifiedOffNetwork[.init(p.uri, role + "|" + session), default: EventSample()].add(e) }
+                    if e.action == "GetObject" {
+                        o.bursts[.init("classified-read:" + p.uri, role + "|" + session), default: [:]][
+                            e.time.millis / 3_600_000, default: EventSample()
+                        ].add(e)
+                    }
+                    if offNetwork(e) {
+                        o.classifiedOffNetwork[.init(p.uri, role + "|" + session), default: EventSample()].add(e)
+                    }
                 }
             }
-            if session.hasPrefix("i-"), let ip = e.sourceIPAddress, let addr = IPAddress(ip), !addr.isPrivate, !DistinctBurst.byService(e) {
+            if session.hasPrefix("i-"), let ip = e.sourceIPAddress, let addr = IPAddress(ip), !addr.isPrivate,
+                !DistinctBurst.byService(e)
+            {
                 o.instanceAddresses[.init(role, session), default: Observations.InstanceAddresses()].add(ip, e)
             }
             if session.hasPrefix("i-") {
@@ -385,7 +424,8 @@ public final class EventObserver: EventSink {
             }
         } else if e.service == "s3" {
             for r in e.resources {
-                guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key) else { continue }
+                guard let (bucket, key) = Self.s3Object(r.id), let p = classification.classify(bucket: bucket, key: key)
+                else { continue }
                 touchedClassified = true
                 o.classifiedAccess[.init(p.uri, who), default: EventSample()].add(e)
                 if offNetwork(e) { o.classifiedOffNetwork[.init(p.uri, who), default: EventSample()].add(e) }
@@ -413,20 +453,24 @@ public final class EventObserver: EventSink {
             }
         }
         for id in instances {
-            o.launches[id] = Observations.Launch(instanceId: id, clusterId: cluster, creator: creator, instanceProfile: profile, eventId: e.id, time: e.time)
+            o.launches[id] = Observations.Launch(
+                instanceId: id, clusterId: cluster, creator: creator, instanceProfile: profile, eventId: e.id,
+                time: e.time)
         }
     }
 
     private func observeDatabricks(_ e: AuditEvent, who: String, into o: inout Observations) {
         // Token lifetimes (tokens without one are the dbx-token-no-expiry rule's).
         // The API takes a lifetime in seconds; the audit log records the expiry time (epoch ms).
-        if e.action == "generateDbToken", e.outcome.status != .failure, let params = e.requestParameters, let doc = try? json.parse(text: params),
-           let seconds = (doc["lifetimeSeconds"] ?? doc["lifetime_seconds"])?.string.flatMap({ Int64($0) })
-            ?? doc["tokenExpirationTime"]?.string.flatMap({ Int64($0) }).flatMap({ expiry in
-                // Checked: the expiry is whatever number the request carried.
-                let (left, overflow) = expiry.subtractingReportingOverflow(e.time.millis)
-                return !overflow && left > 0 ? left / 1000 : nil
-            }), seconds > 0 {
+        if e.action == "generateDbToken", e.outcome.status != .failure, let params = e.requestParameters,
+            let doc = try? json.parse(text: params),
+            let seconds = (doc["lifetimeSeconds"] ?? doc["lifetime_seconds"])?.string.flatMap({ Int64($0) })
+                ?? doc["tokenExpirationTime"]?.string.flatMap({ Int64($0) }).flatMap({ expiry in
+                    // Checked: the expiry is whatever number the request carried.
+                    let (left, overflow) = expiry.subtractingReportingOverflow(e.time.millis)
+                    return !overflow && left > 0 ? left / 1000 : nil
+                }), seconds > 0
+        {
             var grants = o.tokenLifetimes[e.actor.key] ?? Observations.TokenGrants()
             grants.longestSeconds = max(grants.longestSeconds, seconds)
             grants.sample.add(e)
@@ -439,18 +483,22 @@ public final class EventObserver: EventSink {
             }
         }
         // Recipients' access: `unityCatalog` deltaSharing* actions, or the `deltaSharingAccess` service.
-        let recipientAccess = e.service == "deltaSharingAccess" || (e.service == "unityCatalog" && e.action.hasPrefix("deltaSharing"))
+        let recipientAccess =
+            e.service == "deltaSharingAccess" || (e.service == "unityCatalog" && e.action.hasPrefix("deltaSharing"))
         if recipientAccess || (e.service == "unityCatalog" && Self.sharingChanges.contains(e.action)),
-           let address = e.sourceIPAddress, !address.isEmpty {
+            let address = e.sourceIPAddress, !address.isEmpty
+        {
             var recipient = e.actor.key
             if recipientAccess, let params = e.requestParameters, let doc = try? json.parse(text: params),
-               let name = (doc["recipient_name"] ?? doc["recipient_id"])?.string {
+                let name = (doc["recipient_name"] ?? doc["recipient_id"])?.string
+            {
                 recipient = "recipient:" + name
             }
             o.sharingAddresses[.init(recipient, address), default: EventSample()].add(e)
         }
         if e.service == "clusters", ["create", "edit"].contains(e.action), let params = e.requestParameters,
-           let doc = try? json.parse(text: params) {
+            let doc = try? json.parse(text: params)
+        {
             let id = doc["cluster_id"]?.string ?? clusters.first ?? doc["cluster_name"]?.string ?? "?"
             let scripts = ChangeChecks.initScripts(doc, reader: json)
             if !scripts.isEmpty {
@@ -458,18 +506,21 @@ public final class EventObserver: EventSink {
                 o.changes[key, default: Observations.Change()].sample.add(e)
                 o.changes[key]!.values.formUnion(scripts)
             }
-            o.clusterChanges[id, default: []].append(Observations.ClusterChange(
-                eventId: e.id, time: e.time, actor: who, action: e.action,
-                instanceProfile: doc["aws_attributes"]?["instance_profile_arn"]?.string,
-                dataSecurityMode: doc["data_security_mode"]?.string, singleUserName: doc["single_user_name"]?.string))
+            o.clusterChanges[id, default: []].append(
+                Observations.ClusterChange(
+                    eventId: e.id, time: e.time, actor: who, action: e.action,
+                    instanceProfile: doc["aws_attributes"]?["instance_profile_arn"]?.string,
+                    dataSecurityMode: doc["data_security_mode"]?.string, singleUserName: doc["single_user_name"]?.string
+                ))
         }
         if e.service == "unityCatalog", e.action.hasPrefix("generateTemporary"), let params = e.requestParameters,
-           let doc = try? json.parse(text: params) {
+            let doc = try? json.parse(text: params)
+        {
             let table = (doc["table_full_name"] ?? doc["full_name_arg"] ?? doc["table_id"] ?? doc["url"])?.string ?? "?"
             o.ucCredentials[.init(who, table.lowercased()), default: Observations.Activity()].add(e)
             if let t = classification.classify(table: table) {
-            touchedClassified = true
-            o.classifiedAccess[.init("table:" + t.name, who), default: EventSample()].add(e)
+                touchedClassified = true
+                o.classifiedAccess[.init("table:" + t.name, who), default: EventSample()].add(e)
             }
         }
     }
@@ -488,10 +539,14 @@ public final class EventObserver: EventSink {
 
     static func burstKind(_ e: AuditEvent) -> String? {
         let a = e.action
-        if e.outcome.status == .failure, a == "ConsoleLogin" || a == "login" || a == "tokenLogin" || a == "samlLogin" || a == "oidcBrowserLogin" {
+        if e.outcome.status == .failure,
+            a == "ConsoleLogin" || a == "login" || a == "tokenLogin" || a == "samlLogin" || a == "oidcBrowserLogin"
+        {
             return "failed-login"
         }
-        if e.outcome.status != .failure && (a == "RunInstances" || (e.service == "clusters" && a == "create")) { return "compute-launch" }
+        if e.outcome.status != .failure && (a == "RunInstances" || (e.service == "clusters" && a == "create")) {
+            return "compute-launch"
+        }
         return nil
     }
 
@@ -537,8 +592,10 @@ public final class ObserverSet: @unchecked Sendable {
 
 /// Runs the ingest pass with one observer per worker and merges what they saw.
 public enum ObservationPass {
-    public static func run(_ ingestor: Ingestor, files: [Ingestor.InputFile], classification: Classification, rules: RuleSet? = nil,
-                           progress: IngestProgress? = nil) -> (Observations, IngestStats) {
+    public static func run(
+        _ ingestor: Ingestor, files: [Ingestor.InputFile], classification: Classification, rules: RuleSet? = nil,
+        progress: IngestProgress? = nil
+    ) -> (Observations, IngestStats) {
         let set = ObserverSet(classification: classification, rules: rules)
         let stats = ingestor.run(files: files, progress: progress) { _ in set.makeSink() }
         return (set.merged, stats)

@@ -74,10 +74,15 @@ struct PermissionRules {
     static let maxListed = 50
 
     /// Actions a principal must be allowed on `*` to count as an administrator.
-    static let adminProbes = ["iam:PutRolePolicy", "iam:CreateUser", "iam:AttachUserPolicy", "sts:AssumeRole",
-                              "ec2:RunInstances", "s3:GetObject", "s3:PutBucketPolicy", "kms:Decrypt", "lambda:CreateFunction",
-                              "organizations:LeaveOrganization", "cloudtrail:StopLogging"]
-    static let dataPrivileges: Set<String> = ["SELECT", "MODIFY", "ALL_PRIVILEGES", "ALL PRIVILEGES", "READ_FILES", "WRITE_FILES", "MANAGE", "READ_VOLUME", "WRITE_VOLUME", "EXTERNAL_USE_SCHEMA"]
+    static let adminProbes = [
+        "iam:PutRolePolicy", "iam:CreateUser", "iam:AttachUserPolicy", "sts:AssumeRole",
+        "ec2:RunInstances", "s3:GetObject", "s3:PutBucketPolicy", "kms:Decrypt", "lambda:CreateFunction",
+        "organizations:LeaveOrganization", "cloudtrail:StopLogging",
+    ]
+    static let dataPrivileges: Set<String> = [
+        "SELECT", "MODIFY", "ALL_PRIVILEGES", "ALL PRIVILEGES", "READ_FILES", "WRITE_FILES", "MANAGE", "READ_VOLUME",
+        "WRITE_VOLUME", "EXTERNAL_USE_SCHEMA",
+    ]
 
     func run() -> (findings: [Finding], flatness: [Flatness]) {
         var out = [Finding]()
@@ -94,15 +99,22 @@ struct PermissionRules {
         out += runAsPrivileged()
         if haveEvents { out += unusedPermissions() }
         let flat = flatness()
-        for f in flat where f.canAccess.count >= options.flatMinimumReach && f.ratio <= options.flatMaximumUseRatio && haveEvents {
-            out.append(Finding(
-                rule: "flat-access-classified", severity: .medium,
-                title: "\(f.canAccess.count) principals can read \(f.dataClass) data in \(f.resource); \(f.used.count) did",
-                subjects: [], resources: [f.resource],
-                evidence: Evidence(details: ["can access": f.canAccess.joined(separator: ", "), "used": f.used.joined(separator: ", "),
-                                             "ratio": String(f.ratio)]),
-                controls: Controls.accessReview,
-                remediation: "Narrow access to \(f.resource) to the principals that use it; move the rest to a request-based role or group."))
+        for f in flat
+        where f.canAccess.count >= options.flatMinimumReach && f.ratio <= options.flatMaximumUseRatio && haveEvents {
+            out.append(
+                Finding(
+                    rule: "flat-access-classified", severity: .medium,
+                    title:
+                        "\(f.canAccess.count) principals can read \(f.dataClass) data in \(f.resource); \(f.used.count) did",
+                    subjects: [], resources: [f.resource],
+                    evidence: Evidence(details: [
+                        "can access": f.canAccess.joined(separator: ", "), "used": f.used.joined(separator: ", "),
+                        "ratio": String(f.ratio),
+                    ]),
+                    controls: Controls.accessReview,
+                    remediation:
+                        "Narrow access to \(f.resource) to the principals that use it; move the rest to a request-based role or group."
+                ))
         }
         return (out, flat)
     }
@@ -110,13 +122,15 @@ struct PermissionRules {
     // MARK: IAM
 
     func subject(_ p: IAMPrincipal) -> Subject {
-        Subject(kind: p.kind == .user ? "iamUser" : p.kind == .role ? "iamRole" : "iamGroup", name: p.name, arn: p.arn,
-                person: graph.attributions[p.arn]?.person)
+        Subject(
+            kind: p.kind == .user ? "iamUser" : p.kind == .role ? "iamRole" : "iamGroup", name: p.name, arn: p.arn,
+            person: graph.attributions[p.arn]?.person)
     }
 
     func cite(_ statements: [PolicyStatement]) -> [String] {
         statements.map { s in
-            "\(s.source): \(s.effect.rawValue) \(s.actions.text) on \(s.resources.text)" + (s.sid.map { " (Sid \($0))" } ?? "")
+            "\(s.source): \(s.effect.rawValue) \(s.actions.text) on \(s.resources.text)"
+                + (s.sid.map { " (Sid \($0))" } ?? "")
                 + (s.condition.map { " if \($0)" } ?? "")
         }.uniqued()
     }
@@ -129,14 +143,23 @@ struct PermissionRules {
             guard level > .denied else { continue }
             admins.insert(p.arn)
             let by = decisions.flatMap(\.allowedBy)
-            out.append(Finding(
-                rule: "iam-admin-equivalent", severity: level == .allowed ? .high : .medium,
-                title: "\(p.kind.rawValue) \(p.name) is administrator-equivalent" + (level == .conditional ? " (under conditions)" : ""),
-                subjects: [subject(p)], resources: ["aws-account:\(p.account)"],
-                evidence: Evidence(inventory: cite(by), chain: ["allowed \(Self.adminProbes.count) administrative probe actions on *: " + decisions[0].reason],
-                                   details: ["decision": level.name]),
-                controls: Controls.privilegedAccess,
-                remediation: "Replace broad policies on \(p.name) with task-scoped ones; keep administrator access on a few break-glass roles with MFA."))
+            out.append(
+                Finding(
+                    rule: "iam-admin-equivalent", severity: level == .allowed ? .high : .medium,
+                    title: "\(p.kind.rawValue) \(p.name) is administrator-equivalent"
+                        + (level == .conditional ? " (under conditions)" : ""),
+                    subjects: [subject(p)], resources: ["aws-account:\(p.account)"],
+                    evidence: Evidence(
+                        inventory: cite(by),
+                        chain: [
+                            "allowed \(Self.adminProbes.count) administrative probe actions on *: "
+                                + decisions[0].reason
+                        ],
+                        details: ["decision": level.name]),
+                    controls: Controls.privilegedAccess,
+                    remediation:
+                        "Replace broad policies on \(p.name) with task-scoped ones; keep administrator access on a few break-glass roles with MFA."
+                ))
         }
         return out
     }
@@ -151,7 +174,11 @@ struct PermissionRules {
                 var level = AccessDecision.Level.allowed
                 var chain = [String](), cited = [PolicyStatement]()
                 for step in path.steps {
-                    if case .own = step.target, p.kind == .user, step.action.hasPrefix("iam:") && step.action.contains("Role") { level = .denied; break }
+                    if case .own = step.target, p.kind == .user,
+                        step.action.hasPrefix("iam:") && step.action.contains("Role")
+                    {
+                        level = .denied; break
+                    }
                     if case .own = step.target, p.kind == .role, step.action.contains("User") { level = .denied; break }
                     if case .ownGroups = step.target, p.kind != .user { level = .denied; break }
                     // Only statements that can allow the step matter; most principals have none.
@@ -162,13 +189,16 @@ struct PermissionRules {
                     var best: (AccessDecision, String)?
                     // The probe first: a wildcard grant answers for every real resource at once.
                     if let probe = c.probe {
-                        let d = PolicyEvaluator.evaluate(statements, boundary: boundary, action: stepAction, resource: .resource(probe))
+                        let d = PolicyEvaluator.evaluate(
+                            statements, boundary: boundary, action: stepAction, resource: .resource(probe))
                         best = (d, "any (wildcard)")
                     }
                     let named = c.family.map { f in relevant.filter { $0.resources.overlaps(f) } } ?? relevant
                     if best?.0.level != .allowed && !named.isEmpty {
-                        for r in c.real where r.arn != c.excluding && named.contains(where: { $0.resources.overlaps(r.pattern) }) {
-                            let d = PolicyEvaluator.evaluate(statements, boundary: boundary, action: stepAction, resource: r.pattern)
+                        for r in c.real
+                        where r.arn != c.excluding && named.contains(where: { $0.resources.overlaps(r.pattern) }) {
+                            let d = PolicyEvaluator.evaluate(
+                                statements, boundary: boundary, action: stepAction, resource: r.pattern)
                             if best == nil || d.level > best!.0.level { best = (d, r.arn) }
                             if d.level == .allowed { break }
                         }
@@ -176,26 +206,34 @@ struct PermissionRules {
                     guard let (d, r) = best, d.level > .denied else { level = .denied; break }
                     level = min(level, d.level)
                     cited += d.allowedBy
-                    chain.append("\(step.action) on \(r): \(d.level.name) by \(d.allowedBy.map(\.source.description).uniqued().joined(separator: "; "))")
+                    chain.append(
+                        "\(step.action) on \(r): \(d.level.name) by \(d.allowedBy.map(\.source.description).uniqued().joined(separator: "; "))"
+                    )
                 }
                 guard level > .denied else { continue }
                 chain.append("then: \(path.how)")
-                out.append(Finding(
-                    rule: "iam-privilege-escalation", severity: level == .allowed ? .high : .medium,
-                    title: "\(p.kind.rawValue) \(p.name) can escalate privileges via \(path.name)" + (level == .conditional ? " (under conditions)" : ""),
-                    subjects: [subject(p)], resources: ["escalation:\(path.id)"],
-                    evidence: Evidence(inventory: cite(cited), chain: chain, details: ["path": path.id, "decision": level.name]),
-                    controls: Controls.privilegedAccess,
-                    remediation: "Remove or scope \(path.steps.map(\.action).joined(separator: " + ")) for \(p.name) to specific resources, or add a permissions boundary that denies them.",
-                    mitre: "T1098"))
+                out.append(
+                    Finding(
+                        rule: "iam-privilege-escalation", severity: level == .allowed ? .high : .medium,
+                        title: "\(p.kind.rawValue) \(p.name) can escalate privileges via \(path.name)"
+                            + (level == .conditional ? " (under conditions)" : ""),
+                        subjects: [subject(p)], resources: ["escalation:\(path.id)"],
+                        evidence: Evidence(
+                            inventory: cite(cited), chain: chain, details: ["path": path.id, "decision": level.name]),
+                        controls: Controls.privilegedAccess,
+                        remediation:
+                            "Remove or scope \(path.steps.map(\.action).joined(separator: " + ")) for \(p.name) to specific resources, or add a permissions boundary that denies them.",
+                        mitre: "T1098"))
             }
         }
         return out
     }
 
     /// Services whose `service:*` on every resource is a finding by itself.
-    static let sensitiveServices: Set<String> = ["iam", "sts", "kms", "s3", "organizations", "ec2", "lambda", "secretsmanager",
-                                                 "ssm", "cloudtrail", "glue", "dynamodb", "rds", "logs", "config"]
+    static let sensitiveServices: Set<String> = [
+        "iam", "sts", "kms", "s3", "organizations", "ec2", "lambda", "secretsmanager",
+        "ssm", "cloudtrail", "glue", "dynamodb", "rds", "logs", "config",
+    ]
 
     /// Allow statements with NotAction, `*` or `<sensitive service>:*` on every resource, held by
     /// principals that are not already reported as administrators.
@@ -203,26 +241,39 @@ struct PermissionRules {
         var out = [Finding]()
         for p in inv.iam.principals where !admins.contains(p.arn) {
             let broad = inv.iam.identityStatements(for: p).filter { s in
-                guard s.effect == .allow, s.resources.negated || s.resources.patterns.contains(where: \.isWildcardAll) else { return false }
-                return s.actions.negated || s.actions.patterns.contains { a in
-                    a.isWildcardAll || (a.text.hasSuffix(":*") && Self.sensitiveServices.contains(String(a.text.lowercased().dropLast(2))))
-                }
+                guard s.effect == .allow, s.resources.negated || s.resources.patterns.contains(where: \.isWildcardAll)
+                else { return false }
+                return s.actions.negated
+                    || s.actions.patterns.contains { a in
+                        a.isWildcardAll
+                            || (a.text.hasSuffix(":*")
+                                && Self.sensitiveServices.contains(String(a.text.lowercased().dropLast(2))))
+                    }
             }
             guard !broad.isEmpty else { continue }
             // A Deny elsewhere may take back most of it: say what is still allowed.
             let still = broad.filter { s in
-                let probe = s.actions.negated ? "crosstrail:Probe" : s.actions.patterns.first { $0.hasWildcard }.map { $0.text.replacingOccurrences(of: "*", with: "Probe") } ?? "*"
+                let probe =
+                    s.actions.negated
+                    ? "crosstrail:Probe"
+                    : s.actions.patterns.first { $0.hasWildcard }.map {
+                        $0.text.replacingOccurrences(of: "*", with: "Probe")
+                    } ?? "*"
                 return inv.iam.evaluate(p, action: probe, resource: "*").level > .denied
             }
             guard !still.isEmpty else { continue }
             let notAction = still.contains { $0.actions.negated }
-            out.append(Finding(
-                rule: "iam-broad-wildcard", severity: .medium,
-                title: "\(p.kind.rawValue) \(p.name) holds " + (notAction ? "a NotAction Allow (everything but the listed actions)" : "wildcard actions") + " on every resource",
-                subjects: [subject(p)], resources: [p.arn],
-                evidence: Evidence(inventory: cite(still)),
-                controls: Controls.privilegedAccess,
-                remediation: "List the actions \(p.name) needs instead of " + (notAction ? "NotAction" : "wildcards") + ", and scope Resource to the ARNs it works on."))
+            out.append(
+                Finding(
+                    rule: "iam-broad-wildcard", severity: .medium,
+                    title: "\(p.kind.rawValue) \(p.name) holds "
+                        + (notAction ? "a NotAction Allow (everything but the listed actions)" : "wildcard actions")
+                        + " on every resource",
+                    subjects: [subject(p)], resources: [p.arn],
+                    evidence: Evidence(inventory: cite(still)),
+                    controls: Controls.privilegedAccess,
+                    remediation: "List the actions \(p.name) needs instead of "
+                        + (notAction ? "NotAction" : "wildcards") + ", and scope Resource to the ARNs it works on."))
         }
         return out
     }
@@ -235,19 +286,29 @@ struct PermissionRules {
                 let d = inv.iam.evaluate(p, action: "s3:GetObject", resource: prefix.objectARN)
                 guard d.level > .denied else { continue }
                 let wildcard = d.allowedBy.filter { s in
-                    s.actions.negated || s.actions.patterns.contains { $0.isWildcardAll || $0.text.lowercased() == "s3:*" || $0.text.lowercased() == "s3:get*" }
-                        || s.resources.negated || s.resources.patterns.contains { $0.isWildcardAll || $0.text == "arn:aws:s3:::*" }
+                    s.actions.negated
+                        || s.actions.patterns.contains {
+                            $0.isWildcardAll || $0.text.lowercased() == "s3:*" || $0.text.lowercased() == "s3:get*"
+                        }
+                        || s.resources.negated
+                        || s.resources.patterns.contains { $0.isWildcardAll || $0.text == "arn:aws:s3:::*" }
                 }
                 guard !wildcard.isEmpty else { continue }
                 let sensitive = ["pii", "pci", "phi"].contains(prefix.dataClass)
-                out.append(Finding(
-                    rule: "iam-wildcard-on-classified", severity: sensitive ? .high : .medium,
-                    title: "\(p.kind.rawValue) \(p.name) reads \(prefix.dataClass) data in \(prefix.uri) through a wildcard policy",
-                    subjects: [subject(p)], resources: [prefix.uri],
-                    evidence: Evidence(inventory: cite(wildcard) + ["classification: \(prefix.source)"],
-                                       chain: ["s3:GetObject on \(prefix.objectARN): \(d.reason)"], details: ["class": prefix.dataClass, "decision": d.level.name]),
-                    controls: Controls.dataAccess,
-                    remediation: "Replace the wildcard with the actions and bucket prefixes \(p.name) needs; deny \(prefix.uri) explicitly if it needs none."))
+                out.append(
+                    Finding(
+                        rule: "iam-wildcard-on-classified", severity: sensitive ? .high : .medium,
+                        title:
+                            "\(p.kind.rawValue) \(p.name) reads \(prefix.dataClass) data in \(prefix.uri) through a wildcard policy",
+                        subjects: [subject(p)], resources: [prefix.uri],
+                        evidence: Evidence(
+                            inventory: cite(wildcard) + ["classification: \(prefix.source)"],
+                            chain: ["s3:GetObject on \(prefix.objectARN): \(d.reason)"],
+                            details: ["class": prefix.dataClass, "decision": d.level.name]),
+                        controls: Controls.dataAccess,
+                        remediation:
+                            "Replace the wildcard with the actions and bucket prefixes \(p.name) needs; deny \(prefix.uri) explicitly if it needs none."
+                    ))
             }
         }
         return out
@@ -265,7 +326,9 @@ struct PermissionRules {
 
     func subject(_ p: DatabricksPrincipal) -> Subject {
         switch p.kind {
-        case .user: return Subject(kind: "databricksUser", name: p.name, email: p.emails.first ?? p.name, person: p.name.lowercased())
+        case .user:
+            return Subject(
+                kind: "databricksUser", name: p.name, email: p.emails.first ?? p.name, person: p.name.lowercased())
         case .group: return Subject(kind: "databricksGroup", name: p.name)
         case .servicePrincipal: return Subject(kind: "servicePrincipal", name: p.displayName ?? p.name, arn: nil)
         }
@@ -274,13 +337,17 @@ struct PermissionRules {
     func databricksAdmins() -> [Finding] {
         let admins = inv.databricks.members(ofGroup: "admins")
         guard admins.count > options.maxWorkspaceAdmins else { return [] }
-        return [Finding(
-            rule: "dbx-too-many-admins", severity: .medium,
-            title: "\(admins.count) workspace admins (more than \(options.maxWorkspaceAdmins))",
-            subjects: admins.map(subject), resources: ["databricks-group:admins"],
-            evidence: Evidence(inventory: ["SCIM group admins"], details: ["admins": admins.map(\.name).joined(separator: ", ")]),
-            controls: Controls.privilegedAccess,
-            remediation: "Keep the admins group to a few named operators; grant CAN_MANAGE on specific objects instead.")]
+        return [
+            Finding(
+                rule: "dbx-too-many-admins", severity: .medium,
+                title: "\(admins.count) workspace admins (more than \(options.maxWorkspaceAdmins))",
+                subjects: admins.map(subject), resources: ["databricks-group:admins"],
+                evidence: Evidence(
+                    inventory: ["SCIM group admins"], details: ["admins": admins.map(\.name).joined(separator: ", ")]),
+                controls: Controls.privilegedAccess,
+                remediation:
+                    "Keep the admins group to a few named operators; grant CAN_MANAGE on specific objects instead.")
+        ]
     }
 
     /// Is a securable (or anything under it) classified?
@@ -301,35 +368,58 @@ struct PermissionRules {
             let risky = g.privileges.filter { Self.dataPrivileges.contains($0.uppercased()) }
             guard !risky.isEmpty else { continue }
             let classified = classifiedTables(under: g.securable, type: g.securableType)
-            out.append(Finding(
-                rule: "dbx-broad-group-data-grant", severity: classified.isEmpty ? .medium : .high,
-                title: "everyone (\(g.principal)) holds \(risky.joined(separator: ", ")) on \(g.securableType) \(g.securable)"
-                    + (classified.isEmpty ? "" : ", which holds classified tables"),
-                subjects: [Subject(kind: "databricksGroup", name: g.principal)], resources: ["\(g.securableType):\(g.securable)"],
-                evidence: Evidence(inventory: ["\(g.source): \(g.principal) \(g.privileges.joined(separator: ","))"],
-                                   details: ["classified tables": classified.map { "\($0.name) (\($0.dataClass))" }.joined(separator: ", ")]),
-                controls: Controls.dataAccess,
-                remediation: "Revoke \(risky.joined(separator: ", ")) from \(g.principal) on \(g.securable); grant them to the groups that need the data."))
+            out.append(
+                Finding(
+                    rule: "dbx-broad-group-data-grant", severity: classified.isEmpty ? .medium : .high,
+                    title:
+                        "everyone (\(g.principal)) holds \(risky.joined(separator: ", ")) on \(g.securableType) \(g.securable)"
+                        + (classified.isEmpty ? "" : ", which holds classified tables"),
+                    subjects: [Subject(kind: "databricksGroup", name: g.principal)],
+                    resources: ["\(g.securableType):\(g.securable)"],
+                    evidence: Evidence(
+                        inventory: ["\(g.source): \(g.principal) \(g.privileges.joined(separator: ","))"],
+                        details: [
+                            "classified tables": classified.map { "\($0.name) (\($0.dataClass))" }.joined(
+                                separator: ", ")
+                        ]),
+                    controls: Controls.dataAccess,
+                    remediation:
+                        "Revoke \(risky.joined(separator: ", ")) from \(g.principal) on \(g.securable); grant them to the groups that need the data."
+                ))
         }
         return out
     }
 
     func allPrivileges() -> [Finding] {
         var out = [Finding]()
-        for g in inv.databricks.grants where ["catalog", "schema", "metastore"].contains(g.securableType)
+        for g in inv.databricks.grants
+        where ["catalog", "schema", "metastore"].contains(g.securableType)
             && g.privileges.contains(where: { ["ALL_PRIVILEGES", "ALL PRIVILEGES"].contains($0.uppercased()) })
-            && !DatabricksInventory.everyoneGroups.contains(g.principal.lowercased()) {
+            && !DatabricksInventory.everyoneGroups.contains(g.principal.lowercased())
+        {
             let classified = classifiedTables(under: g.securable, type: g.securableType)
-            let members = inv.databricks.principal(named: g.principal).map { $0.kind == .group ? inv.databricks.members(ofGroup: $0.name) : [$0] } ?? []
-            out.append(Finding(
-                rule: "uc-all-privileges", severity: classified.isEmpty ? .low : .medium,
-                title: "\(g.principal) holds ALL PRIVILEGES on \(g.securableType) \(g.securable)" + (members.count > 1 ? " (\(members.count) principals)" : ""),
-                subjects: [Subject(kind: members.count == 1 ? "databricksUser" : "databricksGroup", name: g.principal)], resources: ["\(g.securableType):\(g.securable)"],
-                evidence: Evidence(inventory: ["\(g.source): \(g.principal) \(g.privileges.joined(separator: ","))"],
-                                   details: ["members": members.map(\.name).joined(separator: ", "),
-                                             "classified tables": classified.map(\.name).joined(separator: ", ")]),
-                controls: Controls.dataAccess,
-                remediation: "Grant the specific privileges needed (USE_CATALOG, USE_SCHEMA, SELECT, MODIFY) instead of ALL PRIVILEGES, which includes MANAGE and grants to others."))
+            let members =
+                inv.databricks.principal(named: g.principal).map {
+                    $0.kind == .group ? inv.databricks.members(ofGroup: $0.name) : [$0]
+                } ?? []
+            out.append(
+                Finding(
+                    rule: "uc-all-privileges", severity: classified.isEmpty ? .low : .medium,
+                    title: "\(g.principal) holds ALL PRIVILEGES on \(g.securableType) \(g.securable)"
+                        + (members.count > 1 ? " (\(members.count) principals)" : ""),
+                    subjects: [
+                        Subject(kind: members.count == 1 ? "databricksUser" : "databricksGroup", name: g.principal)
+                    ], resources: ["\(g.securableType):\(g.securable)"],
+                    evidence: Evidence(
+                        inventory: ["\(g.source): \(g.principal) \(g.privileges.joined(separator: ","))"],
+                        details: [
+                            "members": members.map(\.name).joined(separator: ", "),
+                            "classified tables": classified.map(\.name).joined(separator: ", "),
+                        ]),
+                    controls: Controls.dataAccess,
+                    remediation:
+                        "Grant the specific privileges needed (USE_CATALOG, USE_SCHEMA, SELECT, MODIFY) instead of ALL PRIVILEGES, which includes MANAGE and grants to others."
+                ))
         }
         return out
     }
@@ -337,15 +427,21 @@ struct PermissionRules {
     func broadACLs() -> [Finding] {
         var out = [Finding]()
         for acl in inv.databricks.acls {
-            for e in acl.entries where e.principalKind == .group && DatabricksInventory.everyoneGroups.contains(e.principal.lowercased())
-                && (e.level == "CAN_MANAGE" || e.level == "IS_OWNER") && !e.inherited {
-                out.append(Finding(
-                    rule: "dbx-broad-group-manage", severity: .medium,
-                    title: "everyone (\(e.principal)) has \(e.level) on \(acl.objectType) \(acl.objectId)",
-                    subjects: [Subject(kind: "databricksGroup", name: e.principal)], resources: ["\(acl.objectType):\(acl.objectId)"],
-                    evidence: Evidence(inventory: ["\(acl.source): \(e.principal) \(e.level)"]),
-                    controls: Controls.privilegedAccess,
-                    remediation: "Give \(e.principal) at most CAN_ATTACH_TO / CAN_VIEW / CAN_RUN; keep CAN_MANAGE for the object's owners."))
+            for e in acl.entries
+            where e.principalKind == .group && DatabricksInventory.everyoneGroups.contains(e.principal.lowercased())
+                && (e.level == "CAN_MANAGE" || e.level == "IS_OWNER") && !e.inherited
+            {
+                out.append(
+                    Finding(
+                        rule: "dbx-broad-group-manage", severity: .medium,
+                        title: "everyone (\(e.principal)) has \(e.level) on \(acl.objectType) \(acl.objectId)",
+                        subjects: [Subject(kind: "databricksGroup", name: e.principal)],
+                        resources: ["\(acl.objectType):\(acl.objectId)"],
+                        evidence: Evidence(inventory: ["\(acl.source): \(e.principal) \(e.level)"]),
+                        controls: Controls.privilegedAccess,
+                        remediation:
+                            "Give \(e.principal) at most CAN_ATTACH_TO / CAN_VIEW / CAN_RUN; keep CAN_MANAGE for the object's owners."
+                    ))
             }
         }
         return out
@@ -367,7 +463,9 @@ struct PermissionRules {
         var out = [String: [(DatabricksPrincipal, String)]]()
         for p in dbx.principals.values.sorted(by: { $0.id < $1.id }) where p.kind != .group && p.active {
             var seen = Set<String>()
-            for arn in p.instanceProfiles where seen.insert(arn).inserted { out[arn, default: []].append((p, "granted \(arn) in SCIM roles")) }
+            for arn in p.instanceProfiles where seen.insert(arn).inserted {
+                out[arn, default: []].append((p, "granted \(arn) in SCIM roles"))
+            }
             for g in dbx.groupClosure(of: p) {
                 for arn in g.instanceProfiles where seen.insert(arn).inserted {
                     out[arn, default: []].append((p, "member of \(g.name), which is granted \(arn)"))
@@ -384,7 +482,9 @@ struct PermissionRules {
         for (p, via) in scimProfileGrants()[arn] ?? [] { out[p.id] = (p, via) }
         for c in dbx.clusters.values.sorted(by: { $0.id < $1.id }) where c.instanceProfileArn == arn {
             if !c.sharesCredentialsWithAttachers {
-                if let single = c.singleUserName, c.dataSecurityMode?.uppercased() == "SINGLE_USER", let p = dbx.principal(named: single), out[p.id] == nil {
+                if let single = c.singleUserName, c.dataSecurityMode?.uppercased() == "SINGLE_USER",
+                    let p = dbx.principal(named: single), out[p.id] == nil
+                {
                     out[p.id] = (p, "single user of cluster \(c.id)")
                 }
                 continue
@@ -392,22 +492,34 @@ struct PermissionRules {
             for acl in dbx.acls where acl.objectType == "cluster" && acl.objectId == c.id {
                 for e in acl.entries {
                     let reach: [DatabricksPrincipal]
-                    if e.principalKind == .group { reach = dbx.members(ofGroup: e.principal) }
-                    else if let p = dbx.principal(named: e.principal) { reach = [p] } else { reach = [] }
+                    if e.principalKind == .group {
+                        reach = dbx.members(ofGroup: e.principal)
+                    } else if let p = dbx.principal(named: e.principal) {
+                        reach = [p]
+                    } else {
+                        reach = []
+                    }
                     for p in reach where out[p.id] == nil {
-                        out[p.id] = (p, "\(e.level) on cluster \(c.id) (\(c.dataSecurityMode ?? "no isolation")) via \(e.principalKind == .group ? "group " + e.principal : "a direct grant")")
+                        out[p.id] = (
+                            p,
+                            "\(e.level) on cluster \(c.id) (\(c.dataSecurityMode ?? "no isolation")) via \(e.principalKind == .group ? "group " + e.principal : "a direct grant")"
+                        )
                     }
                 }
             }
-            for p in dbx.members(ofGroup: "admins") where out[p.id] == nil { out[p.id] = (p, "workspace admin (can attach to any cluster)") }
+            for p in dbx.members(ofGroup: "admins") where out[p.id] == nil {
+                out[p.id] = (p, "workspace admin (can attach to any cluster)")
+            }
         }
         return out.values.sorted { $0.0.name < $1.0.name }.map { (principal: $0.0, via: $0.1) }
     }
 
     func crossPlaneInstanceProfiles() -> [Finding] {
         var out = [Finding]()
-        let profiles = Set(inv.databricks.instanceProfiles).union(inv.databricks.clusters.values.compactMap(\.instanceProfileArn))
-            .union(inv.databricks.principals.values.flatMap(\.instanceProfiles))
+        let profiles = Set(inv.databricks.instanceProfiles).union(
+            inv.databricks.clusters.values.compactMap(\.instanceProfileArn)
+        )
+        .union(inv.databricks.principals.values.flatMap(\.instanceProfiles))
         for arn in profiles.sorted() {
             let roles = inv.iam.roles(ofInstanceProfile: arn)
             guard !roles.isEmpty else { continue }
@@ -418,32 +530,57 @@ struct PermissionRules {
                     let d = inv.iam.evaluate(role, action: "s3:GetObject", resource: prefix.objectARN)
                     guard d.level > .denied else { continue }
                     let allowed = Set(prefix.allowedGroups)
-                    let outside = users.filter { u in allowed.isEmpty ? true : inv.databricks.groupClosure(of: u.principal).allSatisfy { !allowed.contains($0.name) } }
+                    let outside = users.filter { u in
+                        allowed.isEmpty
+                            ? true
+                            : inv.databricks.groupClosure(of: u.principal).allSatisfy { !allowed.contains($0.name) }
+                    }
                     guard !outside.isEmpty || users.count > options.flatMinimumReach else { continue }
                     let sensitive = ["pii", "pci", "phi"].contains(prefix.dataClass)
                     var chain = users.prefix(Self.maxListed).map { "\($0.principal.name): \($0.via)" }
-                    if users.count > Self.maxListed { chain.append("… and \(users.count - Self.maxListed) more (crosstrail who-can \(prefix.uri))") }
+                    if users.count > Self.maxListed {
+                        chain.append("… and \(users.count - Self.maxListed) more (crosstrail who-can \(prefix.uri))")
+                    }
                     chain.append("instance profile \(arn) carries role \(role.arn)")
                     chain.append("role \(role.name) → s3:GetObject on \(prefix.objectARN): \(d.reason)")
-                    let used = obs.instanceSessions.filter { $0.key.a == role.arn && $0.value.classified.contains(prefix.uri) }
+                    let used = obs.instanceSessions.filter {
+                        $0.key.a == role.arn && $0.value.classified.contains(prefix.uri)
+                    }
                     let readers = used.keys.sorted().compactMap { k -> String? in
                         guard let a = graph.attributions["\(k.a)|\(k.b)"] else { return nil }
-                        return "\(k.b): " + (a.person ?? a.candidates.joined(separator: " or ")) + " (\(a.confidence.rawValue))"
+                        return "\(k.b): " + (a.person ?? a.candidates.joined(separator: " or "))
+                            + " (\(a.confidence.rawValue))"
                     }
-                    out.append(Finding(
-                        rule: "cross-plane-instance-profile", severity: sensitive ? (outside.isEmpty ? .high : .critical) : .medium,
-                        title: "\(users.count) workspace principals can read \(prefix.dataClass) data in \(prefix.uri) through instance profile \(arn.split(separator: "/").last ?? "")"
-                            + (outside.isEmpty ? "" : " (\(outside.count) outside \(prefix.allowedGroups.joined(separator: ", ")))"),
-                        subjects: outside.prefix(Self.maxListed).map { subject($0.principal) } + [Subject(kind: "instanceProfile", name: String(arn.split(separator: "/").last ?? ""), arn: arn), subject(role)],
-                        resources: [prefix.uri],
-                        evidence: Evidence(events: used.values.flatMap { $0.sample.sortedIds }.sorted().prefix(EventSample.cap).map { $0 },
-                                           inventory: cite(d.allowedBy) + ["classification: \(prefix.source)"], chain: chain,
-                                           details: ["principals": String(users.count), "outside allowed groups": String(outside.count),
-                                                     "class": prefix.dataClass, "decision": d.level.name,
-                                                     "used in period": used.isEmpty ? "no" : "yes (\(used.values.map(\.sample.count).reduce(0, +)) calls)",
-                                                     "read by": readers.joined(separator: "; ")]),
-                        controls: Controls.dataAccess,
-                        remediation: "Use single-user or Unity Catalog isolation on clusters with \(arn.split(separator: "/").last ?? ""), restrict who can attach to them, or scope role \(role.name) away from \(prefix.uri) (serve the data through Unity Catalog grants)."))
+                    out.append(
+                        Finding(
+                            rule: "cross-plane-instance-profile",
+                            severity: sensitive ? (outside.isEmpty ? .high : .critical) : .medium,
+                            title:
+                                "\(users.count) workspace principals can read \(prefix.dataClass) data in \(prefix.uri) through instance profile \(arn.split(separator: "/").last ?? "")"
+                                + (outside.isEmpty
+                                    ? ""
+                                    : " (\(outside.count) outside \(prefix.allowedGroups.joined(separator: ", ")))"),
+                            subjects: outside.prefix(Self.maxListed).map { subject($0.principal) } + [
+                                Subject(
+                                    kind: "instanceProfile", name: String(arn.split(separator: "/").last ?? ""),
+                                    arn: arn), subject(role),
+                            ],
+                            resources: [prefix.uri],
+                            evidence: Evidence(
+                                events: used.values.flatMap { $0.sample.sortedIds }.sorted().prefix(EventSample.cap).map
+                                { $0 },
+                                inventory: cite(d.allowedBy) + ["classification: \(prefix.source)"], chain: chain,
+                                details: [
+                                    "principals": String(users.count), "outside allowed groups": String(outside.count),
+                                    "class": prefix.dataClass, "decision": d.level.name,
+                                    "used in period": used.isEmpty
+                                        ? "no" : "yes (\(used.values.map(\.sample.count).reduce(0, +)) calls)",
+                                    "read by": readers.joined(separator: "; "),
+                                ]),
+                            controls: Controls.dataAccess,
+                            remediation:
+                                "Use single-user or Unity Catalog isolation on clusters with \(arn.split(separator: "/").last ?? ""), restrict who can attach to them, or scope role \(role.name) away from \(prefix.uri) (serve the data through Unity Catalog grants)."
+                        ))
                 }
             }
         }
@@ -457,24 +594,42 @@ struct PermissionRules {
         let dbx = inv.databricks
         var runners = [(type: String, id: String, runAs: String, source: String)]()
         for c in dbx.clusters.values.sorted(by: { $0.id < $1.id }) {
-            if let single = c.singleUserName { runners.append(("cluster", c.id, single, "cluster \(c.id) single_user_name")) }
+            if let single = c.singleUserName {
+                runners.append(("cluster", c.id, single, "cluster \(c.id) single_user_name"))
+            }
         }
         for j in dbx.jobs.values.sorted(by: { $0.id < $1.id }) {
-            if let runAs = j.runAs { runners.append(("job", j.id, runAs, "job \(j.id)\(j.name.map { " (\($0))" } ?? "") run_as")) }
+            if let runAs = j.runAs {
+                runners.append(("job", j.id, runAs, "job \(j.id)\(j.name.map { " (\($0))" } ?? "") run_as"))
+            }
         }
         for r in runners {
-            guard let sp = dbx.principal(named: r.runAs), sp.kind == .servicePrincipal, dbx.isAdmin(sp) else { continue }
+            guard let sp = dbx.principal(named: r.runAs), sp.kind == .servicePrincipal, dbx.isAdmin(sp) else {
+                continue
+            }
             for acl in dbx.acls where acl.objectType == r.type && acl.objectId == r.id {
                 for e in acl.entries where e.level == "CAN_MANAGE" || e.level == "IS_OWNER" {
-                    out.append(Finding(
-                        rule: "dbx-manage-runs-as-admin", severity: .high,
-                        title: "\(e.principal) can manage \(r.type) \(r.id), which runs as admin service principal \(sp.displayName ?? sp.name)",
-                        subjects: [Subject(kind: e.principalKind == .group ? "databricksGroup" : "databricksUser", name: e.principal), subject(sp)],
-                        resources: ["\(r.type):\(r.id)"],
-                        evidence: Evidence(inventory: ["\(acl.source): \(e.principal) \(e.level)", "\(r.source) \(r.runAs)"],
-                                           chain: ["\(e.principal) \(e.level) on \(r.type) \(r.id)", "\(r.type) runs as \(r.runAs)", "\(r.runAs) is in admins"]),
-                        controls: Controls.privilegedAccess,
-                        remediation: "Run the \(r.type) as a non-admin service principal, or limit \(e.level) on it to its owners."))
+                    out.append(
+                        Finding(
+                            rule: "dbx-manage-runs-as-admin", severity: .high,
+                            title:
+                                "\(e.principal) can manage \(r.type) \(r.id), which runs as admin service principal \(sp.displayName ?? sp.name)",
+                            subjects: [
+                                Subject(
+                                    kind: e.principalKind == .group ? "databricksGroup" : "databricksUser",
+                                    name: e.principal), subject(sp),
+                            ],
+                            resources: ["\(r.type):\(r.id)"],
+                            evidence: Evidence(
+                                inventory: ["\(acl.source): \(e.principal) \(e.level)", "\(r.source) \(r.runAs)"],
+                                chain: [
+                                    "\(e.principal) \(e.level) on \(r.type) \(r.id)", "\(r.type) runs as \(r.runAs)",
+                                    "\(r.runAs) is in admins",
+                                ]),
+                            controls: Controls.privilegedAccess,
+                            remediation:
+                                "Run the \(r.type) as a non-admin service principal, or limit \(e.level) on it to its owners."
+                        ))
                 }
             }
         }
@@ -497,33 +652,51 @@ struct PermissionRules {
             for s in allows {
                 if s.actions.negated { everything = true; continue }
                 for a in s.actions.patterns {
-                    if a.isWildcardAll { everything = true } else if let svc = a.text.split(separator: ":").first { granted.insert(svc.lowercased()) }
+                    if a.isWildcardAll {
+                        everything = true
+                    } else if let svc = a.text.split(separator: ":").first {
+                        granted.insert(svc.lowercased())
+                    }
                 }
             }
-            let used = Set((obs.usage[p.arn] ?? [:]).keys.compactMap { $0.split(separator: ":").first.map { $0.lowercased() } })
+            let used = Set(
+                (obs.usage[p.arn] ?? [:]).keys.compactMap { $0.split(separator: ":").first.map { $0.lowercased() } })
             if everything {
                 if used.isEmpty { continue }
-                out.append(Finding(
-                    rule: "iam-unused-permissions", severity: .low,
-                    title: "\(p.kind.rawValue) \(p.name) may call every service but used \(used.count) in the period",
-                    subjects: [subject(p)], resources: [p.arn],
-                    evidence: Evidence(details: ["used services": used.sorted().joined(separator: ", ")]),
-                    controls: Controls.accessReview,
-                    remediation: "Scope \(p.name)'s policies to the services it uses: \(used.sorted().joined(separator: ", "))."))
+                out.append(
+                    Finding(
+                        rule: "iam-unused-permissions", severity: .low,
+                        title:
+                            "\(p.kind.rawValue) \(p.name) may call every service but used \(used.count) in the period",
+                        subjects: [subject(p)], resources: [p.arn],
+                        evidence: Evidence(details: ["used services": used.sorted().joined(separator: ", ")]),
+                        controls: Controls.accessReview,
+                        remediation:
+                            "Scope \(p.name)'s policies to the services it uses: \(used.sorted().joined(separator: ", "))."
+                    ))
                 continue
             }
             var unknown = granted.filter { dataEventOnly.contains($0) && !obs.dataEventServices.contains($0) }
-            if granted.contains("s3") && !obs.dataEventServices.contains("s3") && !used.contains("s3") { unknown.insert("s3") }
+            if granted.contains("s3") && !obs.dataEventServices.contains("s3") && !used.contains("s3") {
+                unknown.insert("s3")
+            }
             let unused = granted.subtracting(used).subtracting(unknown)
             guard !unused.isEmpty, !used.isEmpty || granted.count > 1 else { continue }
-            out.append(Finding(
-                rule: "iam-unused-permissions", severity: .low,
-                title: "\(p.kind.rawValue) \(p.name) did not use \(unused.count) of \(granted.count) granted services in the period",
-                subjects: [subject(p)], resources: [p.arn],
-                evidence: Evidence(details: ["unused": unused.sorted().joined(separator: ", "), "used": used.sorted().joined(separator: ", "),
-                                             "unknown (data events not in input)": unknown.sorted().joined(separator: ", ")]),
-                controls: Controls.accessReview,
-                remediation: "Remove \(unused.sorted().joined(separator: ", ")) from \(p.name)'s policies if the period is representative."))
+            out.append(
+                Finding(
+                    rule: "iam-unused-permissions", severity: .low,
+                    title:
+                        "\(p.kind.rawValue) \(p.name) did not use \(unused.count) of \(granted.count) granted services in the period",
+                    subjects: [subject(p)], resources: [p.arn],
+                    evidence: Evidence(details: [
+                        "unused": unused.sorted().joined(separator: ", "),
+                        "used": used.sorted().joined(separator: ", "),
+                        "unknown (data events not in input)": unknown.sorted().joined(separator: ", "),
+                    ]),
+                    controls: Controls.accessReview,
+                    remediation:
+                        "Remove \(unused.sorted().joined(separator: ", ")) from \(p.name)'s policies if the period is representative."
+                ))
         }
         return out
     }
@@ -537,18 +710,26 @@ struct PermissionRules {
             for (p, _) in iamReaders(of: prefix) {
                 // Roles used through SSO or instance profiles reach people; name them.
                 let people = ssoPeople()["iam-role:\(p.arn)"] ?? []
-                let profileUsers = p.instanceProfiles.flatMap { instanceProfileUsers($0).map { $0.principal.name.lowercased() } }
+                let profileUsers = p.instanceProfiles.flatMap {
+                    instanceProfileUsers($0).map { $0.principal.name.lowercased() }
+                }
                 if people.isEmpty && profileUsers.isEmpty { can.insert(p.arn) }
                 can.formUnion(people)
                 can.formUnion(profileUsers)
             }
             let used = Set(readers[prefix.uri]?.keys.map { $0 } ?? [])
-            out.append(Flatness(resource: prefix.uri, dataClass: prefix.dataClass, canAccess: can.sorted(), used: used.intersection(can).sorted()))
+            out.append(
+                Flatness(
+                    resource: prefix.uri, dataClass: prefix.dataClass, canAccess: can.sorted(),
+                    used: used.intersection(can).sorted()))
         }
         for table in inv.classification.tables.values.sorted(by: { $0.name < $1.name }) {
             let can = tableReaders(table.name).map(\.principal.name)
             let used = Set(readers["table:" + table.name]?.keys.map { $0 } ?? [])
-            out.append(Flatness(resource: "table:" + table.name, dataClass: table.dataClass, canAccess: can.sorted(), used: used.intersection(can).sorted()))
+            out.append(
+                Flatness(
+                    resource: "table:" + table.name, dataClass: table.dataClass, canAccess: can.sorted(),
+                    used: used.intersection(can).sorted()))
         }
         return out
     }
@@ -557,7 +738,9 @@ struct PermissionRules {
     func ssoPeople() -> [String: [String]] {
         if let known = memo.ssoPeople { return known }
         var out = [String: [String]]()
-        for e in graph.edges where e.kind == "sso-session" { out[e.to, default: []].append(String(e.from.dropFirst("person:".count))) }
+        for e in graph.edges where e.kind == "sso-session" {
+            out[e.to, default: []].append(String(e.from.dropFirst("person:".count)))
+        }
         memo.ssoPeople = out
         return out
     }
@@ -571,16 +754,28 @@ struct PermissionRules {
         let levels = [("table", name), ("schema", parts[0] + "." + parts[1]), ("catalog", parts[0])]
         var out = [String: (DatabricksPrincipal, String)]()
         for (type, securable) in levels {
-            for g in dbx.grants where g.securableType == type && g.securable == securable
-                && g.privileges.contains(where: { ["SELECT", "ALL_PRIVILEGES", "ALL PRIVILEGES"].contains($0.uppercased()) }) {
+            for g in dbx.grants
+            where g.securableType == type && g.securable == securable
+                && g.privileges.contains(where: {
+                    ["SELECT", "ALL_PRIVILEGES", "ALL PRIVILEGES"].contains($0.uppercased())
+                })
+            {
                 let reach: [DatabricksPrincipal]
-                if DatabricksInventory.everyoneGroups.contains(g.principal.lowercased()) { reach = dbx.members(ofGroup: g.principal) }
-                else if let p = dbx.principal(named: g.principal) { reach = p.kind == .group ? dbx.members(ofGroup: p.name) : [p] }
-                else { reach = [] }
-                for p in reach where out[p.id] == nil { out[p.id] = (p, "\(g.privileges.joined(separator: ",")) on \(type) \(securable) via \(g.principal)") }
+                if DatabricksInventory.everyoneGroups.contains(g.principal.lowercased()) {
+                    reach = dbx.members(ofGroup: g.principal)
+                } else if let p = dbx.principal(named: g.principal) {
+                    reach = p.kind == .group ? dbx.members(ofGroup: p.name) : [p]
+                } else {
+                    reach = []
+                }
+                for p in reach where out[p.id] == nil {
+                    out[p.id] = (p, "\(g.privileges.joined(separator: ",")) on \(type) \(securable) via \(g.principal)")
+                }
             }
             if let owner = dbx.securables["\(type):\(securable)"]?.owner, let p = dbx.principal(named: owner) {
-                for m in (p.kind == .group ? dbx.members(ofGroup: p.name) : [p]) where out[m.id] == nil { out[m.id] = (m, "owner of \(type) \(securable)") }
+                for m in (p.kind == .group ? dbx.members(ofGroup: p.name) : [p]) where out[m.id] == nil {
+                    out[m.id] = (m, "owner of \(type) \(securable)")
+                }
             }
         }
         return out.values.sorted { $0.0.name < $1.0.name }.map { (principal: $0.0, via: $0.1) }

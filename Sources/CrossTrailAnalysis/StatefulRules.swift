@@ -42,17 +42,23 @@ public struct StatefulOptions: Sendable {
 
 /// Bursts, silent sources and classified reads outside the allowed groups.
 enum StatefulRules {
-    static let ids: Set<String> = Set(["failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
-                                   "source-gap", "classified-read-outside-allowed",
-                                   "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max",
-                                   "denied-sensitive-attempts", "enumeration-burst", "destruction-burst", "s3-mass-delete", "dbx-uc-denied-burst",
-                                   "ec2-instance-credentials-elsewhere"])
-        .union(BaselineRules.ids)
+    static let ids: Set<String> = Set([
+        "failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
+        "source-gap", "classified-read-outside-allowed",
+        "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max",
+        "denied-sensitive-attempts", "enumeration-burst", "destruction-burst", "s3-mass-delete", "dbx-uc-denied-burst",
+        "ec2-instance-credentials-elsewhere",
+    ])
+    .union(BaselineRules.ids)
 
-    static func run(_ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions,
-                    _ history: BaselineHistory) -> [Finding] {
-        bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph) + sensitiveInLogs(obs, graph)
-            + longLivedTokens(obs, graph, o) + BaselineRules.run(obs, graph, o, history) + DistinctBurstRules.run(obs, graph, o)
+    static func run(
+        _ obs: Observations, _ inv: Inventory, _ graph: IdentityGraph, _ o: StatefulOptions,
+        _ history: BaselineHistory
+    ) -> [Finding] {
+        bursts(obs, graph, o) + gaps(obs, o) + classifiedOutsideAllowed(obs, inv, graph) + offNetwork(obs, inv, graph)
+            + sensitiveInLogs(obs, graph)
+            + longLivedTokens(obs, graph, o) + BaselineRules.run(obs, graph, o, history)
+            + DistinctBurstRules.run(obs, graph, o)
             + instanceCredentialsElsewhere(obs, graph)
     }
 
@@ -63,23 +69,34 @@ enum StatefulRules {
         obs.instanceAddresses.sorted { $0.key < $1.key }.compactMap { pair, seen in
             // A dual-stack instance calls from one IPv4 and one IPv6 address (a /64 of them): count per family.
             let v4 = Set(seen.addresses.keys.filter { IPAddress($0)?.isIPv4 == true })
-            let v6 = Set(seen.addresses.keys.compactMap { a -> String? in
-                guard let ip = IPAddress(a), !ip.isIPv4 else { return nil }
-                return ip.bytes.prefix(8).map { String($0) }.joined(separator: ".")
-            })
+            let v6 = Set(
+                seen.addresses.keys.compactMap { a -> String? in
+                    guard let ip = IPAddress(a), !ip.isIPv4 else { return nil }
+                    return ip.bytes.prefix(8).map { String($0) }.joined(separator: ".")
+                })
             guard v4.count >= 2 || v6.count >= 2 else { return nil }
             let role = pair.a.split(separator: "/").last.map(String.init) ?? pair.a
             let addresses = seen.addresses.keys.sorted()
             return Finding(
                 rule: "ec2-instance-credentials-elsewhere", severity: .high,
-                title: "Credentials of instance \(pair.b) (role \(role)) used from \(addresses.count) public addresses: \(addresses.joined(separator: ", "))",
+                title:
+                    "Credentials of instance \(pair.b) (role \(role)) used from \(addresses.count) public addresses: \(addresses.joined(separator: ", "))",
                 subjects: [Subject(kind: "roleSession", name: "\(role)/\(pair.b)", arn: pair.a)],
                 resources: ["ec2Instance:" + pair.b],
-                evidence: Evidence(events: Array(Set(seen.addresses.values)).sorted() + seen.sample.sortedIds.filter { !seen.addresses.values.contains($0) }.prefix(10),
-                                   details: ["addresses": addresses.joined(separator: ", "), "user agents": seen.userAgents.sorted().joined(separator: " | "),
-                                             "events": String(seen.sample.count)]),
-                controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-2(12)"), ControlRef("ISO 27001:2022", "A.8.16")],
-                remediation: "Revoke the role's active sessions (an inline deny on aws:TokenIssueTime), require IMDSv2 on the instance, and find how the credentials left it (SSRF, a compromised process).",
+                evidence: Evidence(
+                    events: Array(Set(seen.addresses.values)).sorted()
+                        + seen.sample.sortedIds.filter { !seen.addresses.values.contains($0) }.prefix(10),
+                    details: [
+                        "addresses": addresses.joined(separator: ", "),
+                        "user agents": seen.userAgents.sorted().joined(separator: " | "),
+                        "events": String(seen.sample.count),
+                    ]),
+                controls: [
+                    ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-2(12)"),
+                    ControlRef("ISO 27001:2022", "A.8.16"),
+                ],
+                remediation:
+                    "Revoke the role's active sessions (an inline deny on aws:TokenIssueTime), require IMDSv2 on the instance, and find how the credentials left it (SSRF, a compromised process).",
                 mitre: "T1552.005", key: pair.a + "|" + pair.b)
         }
     }
@@ -93,13 +110,26 @@ enum StatefulRules {
             let days = grants.longestSeconds / 86_400
             return Finding(
                 rule: "dbx-token-lifetime-above-max", severity: .medium,
-                title: "Databricks token created with a \(days)-day lifetime (maximum \(o.maxTokenLifetimeDays)): \(actor)",
-                subjects: [Subject(kind: "databricksUser", name: actor, email: actor.contains("@") ? actor : nil, person: graph.person(forKey: actor))],
+                title:
+                    "Databricks token created with a \(days)-day lifetime (maximum \(o.maxTokenLifetimeDays)): \(actor)",
+                subjects: [
+                    Subject(
+                        kind: "databricksUser", name: actor, email: actor.contains("@") ? actor : nil,
+                        person: graph.person(forKey: actor))
+                ],
                 resources: [],
-                evidence: Evidence(events: grants.sample.sortedIds, details: ["longest lifetime days": String(days), "tokens": String(grants.sample.count),
-                                                                              "maximum days": String(o.maxTokenLifetimeDays)]),
-                controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.5.17"), ControlRef("PCI DSS 4.0", "8.3.9"), ControlRef("NIST 800-53", "IA-5")],
-                remediation: "Revoke the token, set the workspace's maximum token lifetime (token management), and prefer OAuth for automation.",
+                evidence: Evidence(
+                    events: grants.sample.sortedIds,
+                    details: [
+                        "longest lifetime days": String(days), "tokens": String(grants.sample.count),
+                        "maximum days": String(o.maxTokenLifetimeDays),
+                    ]),
+                controls: [
+                    ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.5.17"),
+                    ControlRef("PCI DSS 4.0", "8.3.9"), ControlRef("NIST 800-53", "IA-5"),
+                ],
+                remediation:
+                    "Revoke the token, set the workspace's maximum token lifetime (token management), and prefer OAuth for automation.",
                 mitre: "T1098.001", key: actor)
         }
     }
@@ -118,22 +148,31 @@ enum StatefulRules {
     static func kind(_ k: String, _ o: StatefulOptions) -> BurstKind? {
         switch k {
         case "failed-login":
-            return BurstKind(rule: "failed-login-burst", threshold: o.failedLogins, window: "10 minutes", noun: "failed logins",
-                             controls: [ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-7"), ControlRef("PCI DSS 4.0", "8.3.4")],
-                             remediation: "Check whether a login succeeded after the failures and from where; lock or rotate the account's credentials if it was guessed.",
-                             mitre: "T1110")
+            return BurstKind(
+                rule: "failed-login-burst", threshold: o.failedLogins, window: "10 minutes", noun: "failed logins",
+                controls: [
+                    ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-7"), ControlRef("PCI DSS 4.0", "8.3.4"),
+                ],
+                remediation:
+                    "Check whether a login succeeded after the failures and from where; lock or rotate the account's credentials if it was guessed.",
+                mitre: "T1110")
         case "compute-launch":
-            return BurstKind(rule: "compute-launch-burst", threshold: o.computeLaunches, window: "10 minutes", noun: "instances launched or clusters created",
-                             controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "SI-4")],
-                             remediation: "Confirm the launches belong to a known workload (autoscaling, a job); cryptomining launches many instances at once.",
-                             mitre: "T1496")
+            return BurstKind(
+                rule: "compute-launch-burst", threshold: o.computeLaunches, window: "10 minutes",
+                noun: "instances launched or clusters created",
+                controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "SI-4")],
+                remediation:
+                    "Confirm the launches belong to a known workload (autoscaling, a job); cryptomining launches many instances at once.",
+                mitre: "T1496")
         default:
             guard k.hasPrefix("classified-read:") else { return nil }
-            return BurstKind(rule: "classified-read-volume", threshold: o.classifiedReadsPerHour, window: "one hour",
-                             noun: "GetObject calls on \(k.dropFirst("classified-read:".count))",
-                             controls: Controls.dataAccess,
-                             remediation: "Find out what read that much classified data and where it went; bulk reads are how data leaves.",
-                             mitre: "T1530")
+            return BurstKind(
+                rule: "classified-read-volume", threshold: o.classifiedReadsPerHour, window: "one hour",
+                noun: "GetObject calls on \(k.dropFirst("classified-read:".count))",
+                controls: Controls.dataAccess,
+                remediation:
+                    "Find out what read that much classified data and where it went; bulk reads are how data leaves.",
+                mitre: "T1530")
         }
     }
 
@@ -147,14 +186,21 @@ enum StatefulRules {
             let bucket: Int64 = k.window == "one hour" ? 3_600_000 : EventObserver.burstWindow
             let person = graph.person(forKey: key.b)
             let who = key.b.replacingOccurrences(of: "|", with: " / ")
-            out.append(Finding(
-                rule: k.rule, severity: k.rule == "classified-read-volume" ? .high : .medium,
-                title: "\(worst.value.count) \(k.noun) in \(k.window) by \(who)",
-                subjects: [Subject(kind: "actor", name: who, person: person)], resources: k.rule == "classified-read-volume" ? [String(key.a.dropFirst("classified-read:".count))] : [],
-                evidence: Evidence(events: worst.value.sortedIds, chain: graph.attributions[key.b]?.chain ?? [], details: [
-                    "windows over threshold": String(hot.count), "events in them": String(total), "threshold": "\(k.threshold) per \(k.window)",
-                    "worst window starts": Timestamp(millis: worst.key * bucket).iso8601]),
-                controls: k.controls, remediation: k.remediation, mitre: k.mitre, key: key.a + "|" + key.b))
+            out.append(
+                Finding(
+                    rule: k.rule, severity: k.rule == "classified-read-volume" ? .high : .medium,
+                    title: "\(worst.value.count) \(k.noun) in \(k.window) by \(who)",
+                    subjects: [Subject(kind: "actor", name: who, person: person)],
+                    resources: k.rule == "classified-read-volume"
+                        ? [String(key.a.dropFirst("classified-read:".count))] : [],
+                    evidence: Evidence(
+                        events: worst.value.sortedIds, chain: graph.attributions[key.b]?.chain ?? [],
+                        details: [
+                            "windows over threshold": String(hot.count), "events in them": String(total),
+                            "threshold": "\(k.threshold) per \(k.window)",
+                            "worst window starts": Timestamp(millis: worst.key * bucket).iso8601,
+                        ]),
+                    controls: k.controls, remediation: k.remediation, mitre: k.mitre, key: key.a + "|" + key.b))
         }
         return out
     }
@@ -169,16 +215,25 @@ enum StatefulRules {
             while h <= last {
                 if hours.contains(h) {
                     if let start = gapStart, h - start >= Int64(o.gapHours) {
-                        out.append(Finding(
-                            rule: "source-gap", severity: .medium,
-                            title: "No events from \(source) for \(h - start) hours (\(Timestamp(millis: start * 3_600_000).iso8601) to \(Timestamp(millis: h * 3_600_000).iso8601))",
-                            subjects: [], resources: [source],
-                            evidence: Evidence(details: ["hours with events": String(hours.count), "coverage": String((coverage * 100).rounded() / 100),
-                                                         "gap hours": String(h - start)]),
-                            controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("ISO 27001:2022", "A.8.15"), ControlRef("PCI DSS 4.0", "10.7.2"),
-                                       ControlRef("NIST 800-53", "AU-5")],
-                            remediation: "Find out why the source went silent (logging stopped, delivery failed, export incomplete) and fetch the missing period.",
-                            mitre: "T1562.008", key: "\(source)|\(start)"))
+                        out.append(
+                            Finding(
+                                rule: "source-gap", severity: .medium,
+                                title:
+                                    "No events from \(source) for \(h - start) hours (\(Timestamp(millis: start * 3_600_000).iso8601) to \(Timestamp(millis: h * 3_600_000).iso8601))",
+                                subjects: [], resources: [source],
+                                evidence: Evidence(details: [
+                                    "hours with events": String(hours.count),
+                                    "coverage": String((coverage * 100).rounded() / 100),
+                                    "gap hours": String(h - start),
+                                ]),
+                                controls: [
+                                    ControlRef("SOC 2", "CC7.2"), ControlRef("ISO 27001:2022", "A.8.15"),
+                                    ControlRef("PCI DSS 4.0", "10.7.2"),
+                                    ControlRef("NIST 800-53", "AU-5"),
+                                ],
+                                remediation:
+                                    "Find out why the source went silent (logging stopped, delivery failed, export incomplete) and fetch the missing period.",
+                                mitre: "T1562.008", key: "\(source)|\(start)"))
                     }
                     gapStart = nil
                 } else if gapStart == nil {
@@ -201,13 +256,27 @@ enum StatefulRules {
             for f in found { sample.merge(f.sample) }
             return Finding(
                 rule: "sensitive-data-in-logs", severity: secret ? .high : .medium,
-                title: (secret ? "Secrets" : "Personal data") + " (\(kinds.joined(separator: ", "))) in the request parameters of \(actor)'s events",
-                subjects: [Subject(kind: "actor", name: actor, person: graph.attributions[actor]?.person)], resources: [],
-                evidence: Evidence(events: sample.sortedIds, details: ["events": String(sample.count), "kinds": kinds.joined(separator: ", "),
-                                                                      "outputs": "redacted as [redacted:<kind>:<keyed hash>]"]),
-                controls: secret ? [ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.5.17"), ControlRef("PCI DSS 4.0", "8.3.2"), ControlRef("NIST 800-53", "IA-5")]
-                    : [ControlRef("SOC 2", "C1.1"), ControlRef("ISO 27001:2022", "A.5.34"), ControlRef("PCI DSS 4.0", "3.3.1"), ControlRef("HIPAA", "164.312(b)")],
-                remediation: secret ? "Rotate the exposed credentials now; pass secrets through a secret scope or Secrets Manager, never in parameters or command text."
+                title: (secret ? "Secrets" : "Personal data")
+                    + " (\(kinds.joined(separator: ", "))) in the request parameters of \(actor)'s events",
+                subjects: [Subject(kind: "actor", name: actor, person: graph.attributions[actor]?.person)],
+                resources: [],
+                evidence: Evidence(
+                    events: sample.sortedIds,
+                    details: [
+                        "events": String(sample.count), "kinds": kinds.joined(separator: ", "),
+                        "outputs": "redacted as [redacted:<kind>:<keyed hash>]",
+                    ]),
+                controls: secret
+                    ? [
+                        ControlRef("SOC 2", "CC6.1"), ControlRef("ISO 27001:2022", "A.5.17"),
+                        ControlRef("PCI DSS 4.0", "8.3.2"), ControlRef("NIST 800-53", "IA-5"),
+                    ]
+                    : [
+                        ControlRef("SOC 2", "C1.1"), ControlRef("ISO 27001:2022", "A.5.34"),
+                        ControlRef("PCI DSS 4.0", "3.3.1"), ControlRef("HIPAA", "164.312(b)"),
+                    ],
+                remediation: secret
+                    ? "Rotate the exposed credentials now; pass secrets through a secret scope or Secrets Manager, never in parameters or command text."
                     : "Keep personal data out of request parameters and command text (parameterize queries); restrict who can read the audit logs.",
                 mitre: secret ? "T1552" : nil, key: actor)
         }
@@ -221,16 +290,32 @@ enum StatefulRules {
             let who = graph.attributions[pair.b]
             let person = graph.person(forKey: pair.b)
             let shown = parts.count > 1 ? "\(parts[0].split(separator: "/").last ?? "")/\(parts[1])" : parts[0]
-            var details = ["reads": String(sample.count), "trusted networks": inv.classification.trustedNetworks.joined(separator: ", ")]
-            if let who { details["person"] = (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))" }
+            var details = [
+                "reads": String(sample.count),
+                "trusted networks": inv.classification.trustedNetworks.joined(separator: ", "),
+            ]
+            if let who {
+                details["person"] =
+                    (who.person ?? who.candidates.joined(separator: " or ")) + " (\(who.confidence.rawValue))"
+            }
             return Finding(
                 rule: "classified-read-off-network", severity: ["pii", "pci", "phi"].contains(cls) ? .high : .medium,
-                title: "\(cls) data in \(pair.a) read by \(person ?? shown) outside the private network (no VPC endpoint or untrusted address)",
-                subjects: [Subject(kind: parts.count > 1 ? "roleSession" : "principal", name: shown, arn: parts[0].hasPrefix("arn:") ? parts[0] : nil, person: person)],
-                resources: [pair.a], evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
-                controls: [ControlRef("SOC 2", "CC6.6"), ControlRef("ISO 27001:2022", "A.8.20"), ControlRef("PCI DSS 4.0", "1.4.2"),
-                           ControlRef("HIPAA", "164.312(e)(1)"), ControlRef("NIST 800-53", "SC-7")],
-                remediation: "Require the VPC endpoint for the bucket (aws:SourceVpce in the bucket policy) and check where the data went.",
+                title:
+                    "\(cls) data in \(pair.a) read by \(person ?? shown) outside the private network (no VPC endpoint or untrusted address)",
+                subjects: [
+                    Subject(
+                        kind: parts.count > 1 ? "roleSession" : "principal", name: shown,
+                        arn: parts[0].hasPrefix("arn:") ? parts[0] : nil, person: person)
+                ],
+                resources: [pair.a],
+                evidence: Evidence(events: sample.sortedIds, chain: who?.chain ?? [], details: details),
+                controls: [
+                    ControlRef("SOC 2", "CC6.6"), ControlRef("ISO 27001:2022", "A.8.20"),
+                    ControlRef("PCI DSS 4.0", "1.4.2"),
+                    ControlRef("HIPAA", "164.312(e)(1)"), ControlRef("NIST 800-53", "SC-7"),
+                ],
+                remediation:
+                    "Require the VPC endpoint for the bucket (aws:SourceVpce in the bucket policy) and check where the data went.",
                 mitre: "T1530", key: "\(pair.a)|\(pair.b)")
         }
     }
@@ -238,7 +323,9 @@ enum StatefulRules {
     /// Who read each classified resource, as people where the chain names them: role sessions
     /// (SSO sessions named with an email, instance-profile sessions traced to their user) and
     /// Unity Catalog credentials handed to users. Unnamed readers keep their principal key.
-    static func classifiedReaders(_ obs: Observations, _ graph: IdentityGraph) -> [String: [String: (sample: EventSample, via: Set<String>)]] {
+    static func classifiedReaders(_ obs: Observations, _ graph: IdentityGraph) -> [String: [String: (
+        sample: EventSample, via: Set<String>
+    )]] {
         var out = [String: [String: (sample: EventSample, via: Set<String>)]]()
         func add(_ resource: String, _ who: String, _ via: String, _ s: EventSample) {
             var entry = out[resource, default: [:]][who] ?? (EventSample(), [])
@@ -249,9 +336,12 @@ enum StatefulRules {
         for (pair, sample) in obs.classifiedSessions {
             let parts = pair.b.split(separator: "|", maxSplits: 1).map(String.init)
             let session = parts.count > 1 ? parts[1] : ""
-            add(pair.a, graph.person(forKey: pair.b) ?? parts[0], "role session \(parts[0].split(separator: "/").last ?? "")/\(session)", sample)
+            add(
+                pair.a, graph.person(forKey: pair.b) ?? parts[0],
+                "role session \(parts[0].split(separator: "/").last ?? "")/\(session)", sample)
         }
-        for (pair, sample) in obs.classifiedAccess where !obs.classifiedSessions.keys.contains(where: { $0.a == pair.a && $0.b.hasPrefix(pair.b + "|") }) {
+        for (pair, sample) in obs.classifiedAccess
+        where !obs.classifiedSessions.keys.contains(where: { $0.a == pair.a && $0.b.hasPrefix(pair.b + "|") }) {
             add(pair.a, pair.b, pair.a.hasPrefix("table:") ? "Unity Catalog credentials" : "direct", sample)
         }
         return out
@@ -267,22 +357,33 @@ enum StatefulRules {
                 (cls, allowed) = (t.dataClass, t.allowedGroups)
             } else if let p = inv.classification.prefixes.first(where: { $0.uri == resource }) {
                 (cls, allowed) = (p.dataClass, p.allowedGroups)
-            } else { continue }
+            } else {
+                continue
+            }
             guard !allowed.isEmpty else { continue }
             for (person, read) in readers.sorted(by: { $0.key < $1.key }) {
                 guard let p = dbx.principal(named: person) else { continue }  // unknown people are not judged
                 let groups = dbx.groupClosure(of: p).map(\.name)
                 guard Set(groups).isDisjoint(with: allowed) else { continue }
-                out.append(Finding(
-                    rule: "classified-read-outside-allowed", severity: ["pii", "pci", "phi"].contains(cls) ? .high : .medium,
-                    title: "\(person) read \(cls) data in \(resource) without being in \(allowed.joined(separator: ", "))",
-                    subjects: [Subject(kind: "person", name: person, email: person, person: person)], resources: [resource],
-                    evidence: Evidence(events: read.sample.sortedIds, details: ["reads": String(read.sample.count),
-                                                                               "via": read.via.sorted().joined(separator: "; "),
-                                                                               "groups": groups.joined(separator: ", ")]),
-                    controls: Controls.dataAccess,
-                    remediation: "Confirm the need; remove the path that gave access (role, cluster, instance profile, grant) or add the person to an allowed group.",
-                    mitre: "T1530", key: "\(resource)|\(person)"))
+                out.append(
+                    Finding(
+                        rule: "classified-read-outside-allowed",
+                        severity: ["pii", "pci", "phi"].contains(cls) ? .high : .medium,
+                        title:
+                            "\(person) read \(cls) data in \(resource) without being in \(allowed.joined(separator: ", "))",
+                        subjects: [Subject(kind: "person", name: person, email: person, person: person)],
+                        resources: [resource],
+                        evidence: Evidence(
+                            events: read.sample.sortedIds,
+                            details: [
+                                "reads": String(read.sample.count),
+                                "via": read.via.sorted().joined(separator: "; "),
+                                "groups": groups.joined(separator: ", "),
+                            ]),
+                        controls: Controls.dataAccess,
+                        remediation:
+                            "Confirm the need; remove the path that gave access (role, cluster, instance profile, grant) or add the person to an allowed group.",
+                        mitre: "T1530", key: "\(resource)|\(person)"))
             }
         }
         return out

@@ -16,9 +16,12 @@ public enum Triage {
     /// ATT&CK tactic of the techniques crosstrail's own detections report (event rules carry
     /// their tactics in `details["tactics"]`).
     static let tacticOfTechnique: [String: String] = [
-        "T1110": "credential-access", "T1555": "credential-access", "T1555.006": "credential-access", "T1552": "credential-access",
-        "T1552.005": "credential-access", "T1580": "discovery", "T1526": "discovery", "T1490": "impact", "T1485": "impact",
-        "T1496": "impact", "T1530": "collection", "T1537": "exfiltration", "T1562.008": "defense-evasion", "T1098.001": "persistence",
+        "T1110": "credential-access", "T1555": "credential-access", "T1555.006": "credential-access",
+        "T1552": "credential-access",
+        "T1552.005": "credential-access", "T1580": "discovery", "T1526": "discovery", "T1490": "impact",
+        "T1485": "impact",
+        "T1496": "impact", "T1530": "collection", "T1537": "exfiltration", "T1562.008": "defense-evasion",
+        "T1098.001": "persistence",
         "T1078": "initial-access", "T1078.004": "initial-access",
     ]
 
@@ -28,7 +31,10 @@ public enum Triage {
         for f in findings where !f.evidence.events.isEmpty && f.status != "suppressed" {
             guard let s = f.subjects.first else { continue }
             let who = s.person ?? s.email ?? s.arn ?? s.name
-            var tactics = Set((f.evidence.details["tactics"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            var tactics = Set(
+                (f.evidence.details["tactics"] ?? "").split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }.filter { !$0.isEmpty })
             if tactics.isEmpty, let t = f.mitre.flatMap({ tacticOfTechnique[$0] }) { tactics.insert(t) }
             if tactics.isEmpty { tactics.insert(f.rule) }
             var entry = by[who] ?? ([], [], [], .info)
@@ -38,13 +44,17 @@ public enum Triage {
             entry.highest = max(entry.highest, f.severity)
             by[who] = entry
         }
-        return by.map { ActorRank(actor: $0.key, tactics: $0.value.tactics.sorted(), rules: $0.value.rules.sorted(), findings: $0.value.ids.sorted(),
-                                  highest: $0.value.highest) }
-            .sorted { a, b in
-                if a.tactics.count != b.tactics.count { return a.tactics.count > b.tactics.count }
-                if a.highest != b.highest { return a.highest > b.highest }
-                if a.rules.count != b.rules.count { return a.rules.count > b.rules.count }
-                return a.actor < b.actor
-            }
+        return by.map {
+            ActorRank(
+                actor: $0.key, tactics: $0.value.tactics.sorted(), rules: $0.value.rules.sorted(),
+                findings: $0.value.ids.sorted(),
+                highest: $0.value.highest)
+        }
+        .sorted { a, b in
+            if a.tactics.count != b.tactics.count { return a.tactics.count > b.tactics.count }
+            if a.highest != b.highest { return a.highest > b.highest }
+            if a.rules.count != b.rules.count { return a.rules.count > b.rules.count }
+            return a.actor < b.actor
+        }
     }
 }

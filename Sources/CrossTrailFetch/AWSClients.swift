@@ -13,7 +13,9 @@ public final class AWSClient: @unchecked Sendable {
         self.http = http
     }
 
-    func placeholder(_ r: AWSRequest) -> HTTPRequest { HTTPRequest(method: r.method, url: r.endpoint + r.path, label: r.label) }
+    func placeholder(_ r: AWSRequest) -> HTTPRequest {
+        HTTPRequest(method: r.method, url: r.endpoint + r.path, label: r.label)
+    }
 
     public func send(_ r: AWSRequest) throws -> HTTPResponse {
         let creds = config.credentials
@@ -22,7 +24,9 @@ public final class AWSClient: @unchecked Sendable {
 
     public func download(_ r: AWSRequest, to path: String) throws -> Download {
         let creds = config.credentials
-        return try http.download(placeholder(r), to: path) { $0 = SigV4.sign(r, credentials: creds, amzDate: SigV4.now()) }
+        return try http.download(placeholder(r), to: path) {
+            $0 = SigV4.sign(r, credentials: creds, amzDate: SigV4.now())
+        }
     }
 
     func parseXML(_ response: HTTPResponse, _ label: String) throws -> XMLNode {
@@ -46,13 +50,16 @@ public struct S3Object: Sendable, Hashable, Codable {
 }
 
 extension AWSClient {
-    func s3Request(bucket: String, key: String = "", query: [(String, String)] = [], method: String = "GET", label: String) -> AWSRequest {
+    func s3Request(
+        bucket: String, key: String = "", query: [(String, String)] = [], method: String = "GET", label: String
+    ) -> AWSRequest {
         let region = config.region
         // Buckets with dots cannot use virtual-hosted TLS names: path style for them too.
         if config.pathStyle || bucket.contains(".") {
             let base = config.endpointURL ?? "https://s3.\(region).amazonaws.com"
-            return AWSRequest(method: method, endpoint: base, path: "/" + bucket + (key.isEmpty ? "/" : "/" + key), query: query,
-                              service: "s3", region: region, label: label)
+            return AWSRequest(
+                method: method, endpoint: base, path: "/" + bucket + (key.isEmpty ? "/" : "/" + key), query: query,
+                service: "s3", region: region, label: label)
         }
         let base: String
         if let e = config.endpointURL, let c = URLComponents(string: e), let host = c.host {
@@ -60,11 +67,14 @@ extension AWSClient {
         } else {
             base = "https://\(bucket).s3.\(region).amazonaws.com"
         }
-        return AWSRequest(method: method, endpoint: base, path: "/" + key, query: query, service: "s3", region: region, label: label)
+        return AWSRequest(
+            method: method, endpoint: base, path: "/" + key, query: query, service: "s3", region: region, label: label)
     }
 
     /// ListObjectsV2, following continuation tokens. With a delimiter, common prefixes are returned too.
-    public func listObjects(bucket: String, prefix: String, delimiter: String? = nil) throws -> (objects: [S3Object], prefixes: [String]) {
+    public func listObjects(bucket: String, prefix: String, delimiter: String? = nil) throws -> (
+        objects: [S3Object], prefixes: [String]
+    ) {
         var objects: [S3Object] = [], prefixes: [String] = []
         var token: String?
         repeat {
@@ -73,15 +83,21 @@ extension AWSClient {
             if let token { q.append(("continuation-token", token)) }
             let label = "S3 ListObjectsV2 s3://\(bucket)/\(prefix)"
             let doc = try parseXML(send(s3Request(bucket: bucket, query: q, label: label)), label)
-            guard doc.name == "ListBucketResult" else { throw FetchError("\(label): unexpected response <\(doc.name)>") }
+            guard doc.name == "ListBucketResult" else {
+                throw FetchError("\(label): unexpected response <\(doc.name)>")
+            }
             for c in doc.all("Contents") {
                 guard let key = c["Key"]?.text, let size = c["Size"].flatMap({ Int64($0.text) }) else { continue }
-                objects.append(S3Object(key: key, size: size, etag: (c["ETag"]?.text ?? "").replacingOccurrences(of: "\"", with: ""),
-                                        lastModified: c["LastModified"]?.text ?? ""))
+                objects.append(
+                    S3Object(
+                        key: key, size: size, etag: (c["ETag"]?.text ?? "").replacingOccurrences(of: "\"", with: ""),
+                        lastModified: c["LastModified"]?.text ?? ""))
             }
             prefixes += doc.all("CommonPrefixes").compactMap { $0["Prefix"]?.text }
             token = doc["IsTruncated"]?.text == "true" ? doc["NextContinuationToken"]?.text : nil
-            if doc["IsTruncated"]?.text == "true" && token == nil { throw FetchError("\(label): truncated listing without a continuation token") }
+            if doc["IsTruncated"]?.text == "true" && token == nil {
+                throw FetchError("\(label): truncated listing without a continuation token")
+            }
         } while token != nil
         return (objects, prefixes)
     }
@@ -97,7 +113,9 @@ extension AWSClient {
     /// GetAccountAuthorizationDetails, every page, in the JSON shape the AWS CLI prints (policy
     /// documents URL-decoded into objects), so the inventory reader takes it unchanged.
     public func accountAuthorizationDetails() throws -> [String: Any] {
-        var merged: [String: [Any]] = ["UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []]
+        var merged: [String: [Any]] = [
+            "UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [],
+        ]
         var marker: String?
         var page = 0
         repeat {
@@ -106,11 +124,14 @@ extension AWSClient {
             if let marker { form.append(("Marker", marker)) }
             let body = form.map { "\(SigV4.uriEncode($0.0))=\(SigV4.uriEncode($0.1))" }.joined(separator: "&")
             let label = "IAM GetAccountAuthorizationDetails (page \(page))"
-            let r = AWSRequest(method: "POST", endpoint: config.endpoint("iam"), path: "/",
-                               headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")], body: Array(body.utf8),
-                               service: "iam", region: config.signingRegion("iam"), label: label)
+            let r = AWSRequest(
+                method: "POST", endpoint: config.endpoint("iam"), path: "/",
+                headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")], body: Array(body.utf8),
+                service: "iam", region: config.signingRegion("iam"), label: label)
             let doc = try parseXML(send(r), label)
-            guard let result = doc["GetAccountAuthorizationDetailsResult"] else { throw FetchError("\(label): unexpected response <\(doc.name)>") }
+            guard let result = doc["GetAccountAuthorizationDetailsResult"] else {
+                throw FetchError("\(label): unexpected response <\(doc.name)>")
+            }
             for key in merged.keys.sorted() {
                 if let list = result[key] { merged[key, default: []] += (QueryXML.value(list) as? [Any]) ?? [] }
             }
@@ -122,12 +143,16 @@ extension AWSClient {
 
 /// AWS Query-protocol XML → the JSON the AWS CLI prints.
 public enum QueryXML {
-    static let lists: Set<String> = ["AttachedManagedPolicies", "Tags", "GroupList", "InstanceProfileList", "Roles", "Policies"]
+    static let lists: Set<String> = [
+        "AttachedManagedPolicies", "Tags", "GroupList", "InstanceProfileList", "Roles", "Policies",
+    ]
     static let booleans: Set<String> = ["IsTruncated", "IsDefaultVersion", "IsAttachable"]
     static let integers: Set<String> = ["AttachmentCount", "PermissionsBoundaryUsageCount"]
 
     public static func value(_ n: XMLNode) -> Any {
-        let isList = lists.contains(n.name) || n.name.hasSuffix("List") || (!n.children.isEmpty && n.children.allSatisfy { $0.name == "member" })
+        let isList =
+            lists.contains(n.name) || n.name.hasSuffix("List")
+            || (!n.children.isEmpty && n.children.allSatisfy { $0.name == "member" })
         if isList { return n.children.filter { $0.name == "member" }.map(value) }
         if !n.children.isEmpty {
             var d: [String: Any] = [:]
@@ -155,14 +180,20 @@ extension AWSClient {
         var n = 0
         repeat {
             n += 1
-            var body: [String: Any] = ["StartTime": Int(start.timeIntervalSince1970), "EndTime": Int(end.timeIntervalSince1970), "MaxResults": 50]
+            var body: [String: Any] = [
+                "StartTime": Int(start.timeIntervalSince1970), "EndTime": Int(end.timeIntervalSince1970),
+                "MaxResults": 50,
+            ]
             if let token { body["NextToken"] = token }
             let label = "CloudTrail LookupEvents \(config.region) (page \(n))"
-            let r = AWSRequest(method: "POST", endpoint: config.endpoint("cloudtrail"), path: "/",
-                               headers: [("Content-Type", "application/x-amz-json-1.1"),
-                                         ("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents")],
-                               body: Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])),
-                               service: "cloudtrail", region: config.region, label: label)
+            let r = AWSRequest(
+                method: "POST", endpoint: config.endpoint("cloudtrail"), path: "/",
+                headers: [
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"),
+                ],
+                body: Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])),
+                service: "cloudtrail", region: config.region, label: label)
             let response = try send(r)
             guard let doc = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
                 throw FetchError("\(label): the response is not JSON")

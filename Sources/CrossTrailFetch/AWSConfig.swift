@@ -16,8 +16,10 @@ public struct AWSConfig: Sendable {
         public var description: String
     }
 
-    public static func resolve(profile: String?, region: String?, endpointURL: String?, pathStyle: Bool,
-                               environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> AWSConfig {
+    public static func resolve(
+        profile: String?, region: String?, endpointURL: String?, pathStyle: Bool,
+        environment env: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> AWSConfig {
         let home = env["HOME"] ?? NSHomeDirectory()
         let credentialsFile = env["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials"
         let configFile = env["AWS_CONFIG_FILE"] ?? home + "/.aws/config"
@@ -25,19 +27,25 @@ public struct AWSConfig: Sendable {
         let configINI = INI.load(configFile)
         let profileName = profile ?? env["AWS_PROFILE"] ?? "default"
         // Config sections are "[profile NAME]", except "[default]".
-        let configSection = configINI[profileName == "default" ? "default" : "profile " + profileName] ?? configINI[profileName] ?? [:]
+        let configSection =
+            configINI[profileName == "default" ? "default" : "profile " + profileName] ?? configINI[profileName] ?? [:]
         let credSection = credentialsINI[profileName] ?? [:]
 
         var creds: AWSCredentials?
-        if profile == nil, let id = env["AWS_ACCESS_KEY_ID"], let secret = env["AWS_SECRET_ACCESS_KEY"], !id.isEmpty, !secret.isEmpty {
-            creds = AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: env["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
-                                   source: "environment")
+        if profile == nil, let id = env["AWS_ACCESS_KEY_ID"], let secret = env["AWS_SECRET_ACCESS_KEY"], !id.isEmpty,
+            !secret.isEmpty
+        {
+            creds = AWSCredentials(
+                accessKeyId: id, secretAccessKey: secret,
+                sessionToken: env["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
+                source: "environment")
         }
         if creds == nil {
             for (section, file) in [(credSection, credentialsFile), (configSection, configFile)] {
                 if let id = section["aws_access_key_id"], let secret = section["aws_secret_access_key"] {
-                    creds = AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: section["aws_session_token"],
-                                           source: "profile \(profileName) in \(file)")
+                    creds = AWSCredentials(
+                        accessKeyId: id, secretAccessKey: secret, sessionToken: section["aws_session_token"],
+                        source: "profile \(profileName) in \(file)")
                     break
                 }
             }
@@ -46,50 +54,68 @@ public struct AWSConfig: Sendable {
             creds = try credentialProcess(process, profile: profileName)
         }
         guard let credentials = creds else {
-            var why = "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile '\(profileName)' to \(credentialsFile)"
+            var why =
+                "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile '\(profileName)' to \(credentialsFile)"
             if configSection["sso_session"] != nil || configSection["sso_start_url"] != nil {
-                why += " (profile '\(profileName)' uses AWS SSO, which crosstrail does not read: run `aws configure export-credentials --profile \(profileName) --format env` and export the result)"
+                why +=
+                    " (profile '\(profileName)' uses AWS SSO, which crosstrail does not read: run `aws configure export-credentials --profile \(profileName) --format env` and export the result)"
             }
             throw ConfigError(description: why)
         }
-        let resolvedRegion = region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? configSection["region"] ?? "us-east-1"
+        let resolvedRegion =
+            region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? configSection["region"] ?? "us-east-1"
         var endpoint = endpointURL ?? env["AWS_ENDPOINT_URL"]
         if let e = endpoint {
             while endpoint?.hasSuffix("/") == true { endpoint?.removeLast() }
-            guard e.hasPrefix("https://") || e.hasPrefix("http://") else { throw ConfigError(description: "--endpoint-url must start with https:// (got \(e))") }
+            guard e.hasPrefix("https://") || e.hasPrefix("http://") else {
+                throw ConfigError(description: "--endpoint-url must start with https:// (got \(e))")
+            }
         }
         let host = endpoint.map { URLComponents(string: $0)?.host ?? "" } ?? ""
-        let local = host == "localhost" || host.allSatisfy { $0.isNumber || $0 == "." } && !host.isEmpty || host.contains(":")
-        return AWSConfig(credentials: credentials, region: resolvedRegion, endpointURL: endpoint, pathStyle: pathStyle || local)
+        let local =
+            host == "localhost" || host.allSatisfy { $0.isNumber || $0 == "." } && !host.isEmpty || host.contains(":")
+        return AWSConfig(
+            credentials: credentials, region: resolvedRegion, endpointURL: endpoint, pathStyle: pathStyle || local)
     }
 
     /// Runs a profile's `credential_process` (split into arguments, no shell) and reads its JSON.
     static func credentialProcess(_ command: String, profile: String) throws -> AWSCredentials {
         let args = INI.splitArguments(command)
-        guard let exe = args.first else { throw ConfigError(description: "profile \(profile): empty credential_process") }
+        guard let exe = args.first else {
+            throw ConfigError(description: "profile \(profile): empty credential_process")
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe.hasPrefix("/") ? exe : "/usr/bin/env")
         p.arguments = exe.hasPrefix("/") ? Array(args.dropFirst()) : args
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { throw ConfigError(description: "profile \(profile): cannot run credential_process \(exe)") }
+        do { try p.run() } catch {
+            throw ConfigError(description: "profile \(profile): cannot run credential_process \(exe)")
+        }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0,
-              let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let id = doc["AccessKeyId"] as? String, let secret = doc["SecretAccessKey"] as? String else {
-            throw ConfigError(description: "profile \(profile): credential_process \(exe) failed or printed no AccessKeyId/SecretAccessKey")
+            let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let id = doc["AccessKeyId"] as? String, let secret = doc["SecretAccessKey"] as? String
+        else {
+            throw ConfigError(
+                description:
+                    "profile \(profile): credential_process \(exe) failed or printed no AccessKeyId/SecretAccessKey")
         }
-        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: doc["SessionToken"] as? String,
-                              source: "credential_process of profile \(profile)")
+        return AWSCredentials(
+            accessKeyId: id, secretAccessKey: secret, sessionToken: doc["SessionToken"] as? String,
+            source: "credential_process of profile \(profile)")
     }
 
     /// The endpoint for a service (`https://iam.amazonaws.com`, `https://cloudtrail.us-east-1.amazonaws.com`).
     public func endpoint(_ service: String) -> String {
         if let endpointURL { return endpointURL }
         switch service {
-        case "iam": return region.hasPrefix("cn-") ? "https://iam.cn-north-1.amazonaws.com.cn" : region.hasPrefix("us-gov-") ? "https://iam.us-gov.amazonaws.com" : "https://iam.amazonaws.com"
+        case "iam":
+            return region.hasPrefix("cn-")
+                ? "https://iam.cn-north-1.amazonaws.com.cn"
+                : region.hasPrefix("us-gov-") ? "https://iam.us-gov.amazonaws.com" : "https://iam.amazonaws.com"
         default: return "https://\(service).\(region).amazonaws.com" + (region.hasPrefix("cn-") ? ".cn" : "")
         }
     }

@@ -24,7 +24,9 @@ public final class DatabricksClient {
     public init(host: String, auth: DatabricksAuth, http: HTTPClient) throws {
         var h = host
         while h.hasSuffix("/") { h.removeLast() }
-        guard h.hasPrefix("https://") || h.hasPrefix("http://") else { throw FetchError("--host must be an https:// workspace URL (got \(host))") }
+        guard h.hasPrefix("https://") || h.hasPrefix("http://") else {
+            throw FetchError("--host must be an https:// workspace URL (got \(host))")
+        }
         self.host = h
         self.auth = auth
         self.http = http
@@ -37,16 +39,19 @@ public final class DatabricksClient {
         case .oauth(let id, let secret):
             if let t = accessToken, now().addingTimeInterval(60) < expires { return t }
             let basic = Data("\(form(id)):\(form(secret))".utf8).base64EncodedString()
-            let r = HTTPRequest(method: "POST", url: host + "/oidc/v1/token",
-                                headers: [("Authorization", "Basic " + basic), ("Content-Type", "application/x-www-form-urlencoded")],
-                                body: Array("grant_type=client_credentials&scope=all-apis".utf8), label: "Databricks OAuth token")
+            let r = HTTPRequest(
+                method: "POST", url: host + "/oidc/v1/token",
+                headers: [("Authorization", "Basic " + basic), ("Content-Type", "application/x-www-form-urlencoded")],
+                body: Array("grant_type=client_credentials&scope=all-apis".utf8), label: "Databricks OAuth token")
             let response = try http.send(r)
             guard let doc = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-                  let token = doc["access_token"] as? String else {
+                let token = doc["access_token"] as? String
+            else {
                 throw FetchError("Databricks OAuth token (\(host)/oidc/v1/token): no access_token in the response")
             }
             accessToken = token
-            expires = now().addingTimeInterval((doc["expires_in"] as? Double) ?? Double(doc["expires_in"] as? Int ?? 3600))
+            expires = now().addingTimeInterval(
+                (doc["expires_in"] as? Double) ?? Double(doc["expires_in"] as? Int ?? 3600))
             return token
         }
     }
@@ -57,21 +62,29 @@ public final class DatabricksClient {
     }
 
     /// A JSON API call; `query` values are percent-encoded here.
-    public func call(_ method: String, _ path: String, query: [(String, String)] = [], json: Any? = nil, label: String) throws -> [String: Any] {
+    public func call(_ method: String, _ path: String, query: [(String, String)] = [], json: Any? = nil, label: String)
+        throws -> [String: Any]
+    {
         var url = host + path
         if !query.isEmpty {
             url += "?" + query.map { "\(SigV4.uriEncode($0.0))=\(SigV4.uriEncode($0.1))" }.joined(separator: "&")
         }
         let body = try json.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) } ?? Data()
-        let request = HTTPRequest(method: method, url: url, headers: json == nil ? [] : [("Content-Type", "application/json")], body: Array(body), label: label)
+        let request = HTTPRequest(
+            method: method, url: url, headers: json == nil ? [] : [("Content-Type", "application/json")],
+            body: Array(body), label: label)
         let response: HTTPResponse
         do {
-            response = try http.send(request) { r in r.headers.append(("Authorization", "Bearer " + (try self.bearer()))) }
+            response = try http.send(request) { r in
+                r.headers.append(("Authorization", "Bearer " + (try self.bearer())))
+            }
         } catch let e as HTTPError where e.statusCode == 401 {
             // An expired or revoked token: get a new OAuth token once, else say what to check.
             if case .oauth = auth {
                 accessToken = nil
-                response = try http.send(request) { r in r.headers.append(("Authorization", "Bearer " + (try self.bearer()))) }
+                response = try http.send(request) { r in
+                    r.headers.append(("Authorization", "Bearer " + (try self.bearer())))
+                }
             } else {
                 throw FetchError("\(e) — the token is invalid or expired; check DATABRICKS_TOKEN")
             }
@@ -106,8 +119,10 @@ public final class DatabricksClient {
         var items: [Any] = []
         var start = 1
         while true {
-            let doc = try call("GET", "/api/2.0/preview/scim/v2/\(resource)", query: [("startIndex", String(start)), ("count", "100")],
-                               label: "Databricks SCIM \(resource) from \(start)")
+            let doc = try call(
+                "GET", "/api/2.0/preview/scim/v2/\(resource)",
+                query: [("startIndex", String(start)), ("count", "100")],
+                label: "Databricks SCIM \(resource) from \(start)")
             let page = doc["Resources"] as? [Any] ?? []
             items += page
             let total = doc["totalResults"] as? Int ?? items.count
@@ -121,28 +136,36 @@ public final class DatabricksClient {
 
     /// Runs a parameterized SQL statement on a warehouse and hands each chunk's rows (as column
     /// name → value objects) to `rows`, following INLINE chunks or EXTERNAL_LINKS.
-    public func statement(_ sql: String, parameters: [(String, String, String)], warehouse: String, externalLinks: Bool,
-                          rows: ([[String: Any]]) throws -> Void) throws {
+    public func statement(
+        _ sql: String, parameters: [(String, String, String)], warehouse: String, externalLinks: Bool,
+        rows: ([[String: Any]]) throws -> Void
+    ) throws {
         let label = "Databricks SQL statement"
-        var doc = try call("POST", "/api/2.0/sql/statements/", json: [
-            "warehouse_id": warehouse, "statement": sql, "wait_timeout": "30s", "on_wait_timeout": "CONTINUE",
-            "disposition": externalLinks ? "EXTERNAL_LINKS" : "INLINE", "format": "JSON_ARRAY",
-            "parameters": parameters.map { ["name": $0.0, "value": $0.1, "type": $0.2] },
-        ] as [String: Any], label: label)
-        guard let id = doc["statement_id"] as? String else { throw FetchError("\(label): no statement_id in the response") }
+        var doc = try call(
+            "POST", "/api/2.0/sql/statements/",
+            json: [
+                "warehouse_id": warehouse, "statement": sql, "wait_timeout": "30s", "on_wait_timeout": "CONTINUE",
+                "disposition": externalLinks ? "EXTERNAL_LINKS" : "INLINE", "format": "JSON_ARRAY",
+                "parameters": parameters.map { ["name": $0.0, "value": $0.1, "type": $0.2] },
+            ] as [String: Any], label: label)
+        guard let id = doc["statement_id"] as? String else {
+            throw FetchError("\(label): no statement_id in the response")
+        }
         var delay = 0.5
         while true {
             let state = (doc["status"] as? [String: Any])?["state"] as? String ?? ""
             if state == "SUCCEEDED" { break }
             if ["FAILED", "CANCELED", "CLOSED"].contains(state) {
-                let message = ((doc["status"] as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
+                let message =
+                    ((doc["status"] as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
                 throw FetchError("\(label) \(id): \(state)" + (message.isEmpty ? "" : ": \(message)"))
             }
             http.sleep(delay)
             delay = min(delay * 1.5, 10)
             doc = try call("GET", "/api/2.0/sql/statements/\(id)", label: "\(label) \(id) status")
         }
-        let columns = (((doc["manifest"] as? [String: Any])?["schema"] as? [String: Any])?["columns"] as? [[String: Any]] ?? [])
+        let columns =
+            (((doc["manifest"] as? [String: Any])?["schema"] as? [String: Any])?["columns"] as? [[String: Any]] ?? [])
             .map { (name: $0["name"] as? String ?? "", type: ($0["type_name"] as? String ?? "").uppercased()) }
         func objects(_ data: [Any]) -> [[String: Any]] {
             data.compactMap { $0 as? [Any] }.map { row in
@@ -151,7 +174,10 @@ public final class DatabricksClient {
                     var v = row[i]
                     // STRUCT, MAP and ARRAY values arrive as JSON text: keep them as JSON.
                     if ["STRUCT", "MAP", "ARRAY"].contains(c.type), let s = v as? String,
-                       let parsed = try? JSONSerialization.jsonObject(with: Data(s.utf8), options: [.fragmentsAllowed]) { v = parsed }
+                        let parsed = try? JSONSerialization.jsonObject(with: Data(s.utf8), options: [.fragmentsAllowed])
+                    {
+                        v = parsed
+                    }
                     o[c.name] = v
                 }
                 return o

@@ -1,6 +1,6 @@
 import CrossTrailHTTP
-import Crypto
 import CrossTrailModel
+import Crypto
 import Foundation
 
 /// The state of one `--out` folder across runs: a checkpoint of what was fetched (so a rerun gets
@@ -38,7 +38,8 @@ public final class FetchRun: @unchecked Sendable {
 
     public init(out: String, tool: String, command: String) throws {
         self.out = (out as NSString).standardizingPath
-        try FileManager.default.createDirectory(atPath: self.out + "/" + Self.stateFolder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: self.out + "/" + Self.stateFolder, withIntermediateDirectories: true)
         let data = FileManager.default.contents(atPath: self.out + "/\(Self.stateFolder)/checkpoint.json")
         checkpoint = data.flatMap { try? JSONDecoder().decode([String: Entry].self, from: $0) } ?? [:]
         manifest = Manifest(tool: tool, command: command, started: Self.now(), requests: [], files: [:], warnings: [])
@@ -110,8 +111,11 @@ public final class FetchRun: @unchecked Sendable {
 
     /// Writes through a temporary file in the same folder and renames it into place.
     public static func writeAtomically(_ data: Data, to path: String) throws {
-        let tmp = (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent + ".tmp-\(getpid())"
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tmp =
+            (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent
+            + ".tmp-\(getpid())"
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try data.write(to: URL(fileURLWithPath: tmp))
         guard rename(tmp, path) == 0 else {
             unlink(tmp)

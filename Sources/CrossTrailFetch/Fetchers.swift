@@ -40,7 +40,8 @@ public struct DayRange: Sendable {
         let parts = key.split(separator: "/")
         for i in 0..<max(0, parts.count - 2) {
             guard parts[i].count == 4, parts[i + 1].count == 2, parts[i + 2].count == 2,
-                  let y = Int(parts[i]), let m = Int(parts[i + 1]), let d = Int(parts[i + 2]), (1970...9999).contains(y) else { continue }
+                let y = Int(parts[i]), let m = Int(parts[i + 1]), let d = Int(parts[i + 2]), (1970...9999).contains(y)
+            else { continue }
             let day = Timestamp(year: y, month: m, day: d).millis
             return day + 86_400_000 > since.millis && day < until.millis
         }
@@ -53,16 +54,23 @@ public struct DayRange: Sendable {
 public enum S3Fetch {
     /// Lists `s3://bucket/prefix` (narrowed to the day folders of `days` in the CloudTrail layout,
     /// digests included), then downloads what is new or changed with `jobs` parallel connections.
-    public static func run(bucket: String, prefix: String, days: DayRange?, digests: Bool, jobs: Int,
-                           client makeClient: () throws -> AWSClient, run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil) throws -> FetchSummary {
+    public static func run(
+        bucket: String, prefix: String, days: DayRange?, digests: Bool, jobs: Int,
+        client makeClient: () throws -> AWSClient, run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil
+    ) throws -> FetchSummary {
         let lister = try makeClient()
         var prefixes = [prefix]
-        if let days { prefixes = try expand(prefix, days: days, digests: digests, client: lister, bucket: bucket, depth: 0) }
+        if let days {
+            prefixes = try expand(prefix, days: days, digests: digests, client: lister, bucket: bucket, depth: 0)
+        }
         var objects: [S3Object] = []
         var seen = Set<String>()
         for p in prefixes {
-            for o in try lister.listObjects(bucket: bucket, prefix: p).objects where !o.key.hasSuffix("/") && seen.insert(o.key).inserted {
-                if let days, !(o.key.contains("/CloudTrail-Digest/") ? days.forDigests : days).contains(key: o.key) { continue }
+            for o in try lister.listObjects(bucket: bucket, prefix: p).objects
+            where !o.key.hasSuffix("/") && seen.insert(o.key).inserted {
+                if let days, !(o.key.contains("/CloudTrail-Digest/") ? days.forDigests : days).contains(key: o.key) {
+                    continue
+                }
                 objects.append(o)
             }
         }
@@ -81,7 +89,9 @@ public enum S3Fetch {
             while !state.failed, let i = next.take(below: todo.count) {
                 do {
                     let (rel, d) = try fetchObject(todo[i], bucket: bucket, client: client, run: run)
-                    state.update { $0.fetched += 1; $0.bytes += d; $0.files.append(rel) }
+                    state.update {
+                        $0.fetched += 1; $0.bytes += d; $0.files.append(rel)
+                    }
                     if let progress { progress(state.summary) }
                 } catch {
                     state.fail(error)
@@ -99,14 +109,19 @@ public enum S3Fetch {
     static func fetchObject(_ o: S3Object, bucket: String, client: AWSClient, run: FetchRun) throws -> (String, Int64) {
         let rel = SafePath.relative(o.key)
         let path = try SafePath.join(run.out, rel)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var lastProblem = ""
         for _ in 0..<2 {
             let d = try client.getObject(bucket: bucket, key: o.key, to: path)
             var problem: String?
-            if d.bytes != o.size { problem = "received \(d.bytes) bytes, the listing says \(o.size)" }
+            if d.bytes != o.size {
+                problem = "received \(d.bytes) bytes, the listing says \(o.size)"
+            }
             // A single-part upload's ETag is the MD5 of the object.
-            else if o.etag.count == 32, !o.etag.contains("-"), d.md5 != o.etag.lowercased() { problem = "MD5 \(d.md5) does not match the ETag \(o.etag)" }
+            else if o.etag.count == 32, !o.etag.contains("-"), d.md5 != o.etag.lowercased() {
+                problem = "MD5 \(d.md5) does not match the ETag \(o.etag)"
+            }
             if let problem {
                 unlink(path)
                 lastProblem = problem
@@ -114,9 +129,15 @@ public enum S3Fetch {
             }
             if let signature = d.headers["x-amz-meta-signature"] {
                 // The digest signature lives only in S3 metadata: keep it for verify-digests.
-                let meta: [String: Any] = ["bucket": bucket, "key": o.key, "etag": o.etag,
-                                           "metadata": ["signature": signature, "signature-algorithm": d.headers["x-amz-meta-signature-algorithm"] ?? ""]]
-                try FetchRun.writeAtomically(try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), to: path + ".s3meta.json")
+                let meta: [String: Any] = [
+                    "bucket": bucket, "key": o.key, "etag": o.etag,
+                    "metadata": [
+                        "signature": signature,
+                        "signature-algorithm": d.headers["x-amz-meta-signature-algorithm"] ?? "",
+                    ],
+                ]
+                try FetchRun.writeAtomically(
+                    try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), to: path + ".s3meta.json")
             }
             run.record(key: "s3://\(bucket)/\(o.key)", path: rel, bytes: d.bytes, etag: o.etag, sha256: d.sha256)
             return (rel, d.bytes)
@@ -126,7 +147,9 @@ public enum S3Fetch {
 
     /// The listing prefixes for a day range: under `…/CloudTrail/` (and `…/CloudTrail-Digest/`)
     /// each region's day folders; above it, account and organization folders are walked.
-    static func expand(_ prefix: String, days: DayRange, digests: Bool, client: AWSClient, bucket: String, depth: Int) throws -> [String] {
+    static func expand(_ prefix: String, days: DayRange, digests: Bool, client: AWSClient, bucket: String, depth: Int)
+        throws -> [String]
+    {
         guard prefix.isEmpty || prefix.hasSuffix("/") else { return [prefix] }
         let name = prefix.split(separator: "/").last.map(String.init) ?? ""
         if name == "CloudTrail" || name == "CloudTrail-Digest" {
@@ -149,8 +172,10 @@ public enum S3Fetch {
                 || (n.count == 12 && n.allSatisfy(\.isNumber))
         }
         if walkable.isEmpty { return [prefix] }
-        return try walkable.flatMap { try expand($0, days: days, digests: digests, client: client, bucket: bucket, depth: depth + 1) }
-            .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return try walkable.flatMap {
+            try expand($0, days: days, digests: digests, client: client, bucket: bucket, depth: depth + 1)
+        }
+        .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
     }
 }
 
@@ -183,7 +208,8 @@ public enum IAMFetch {
     /// Writes `iam-authorization-details.json` (the AWS CLI's shape) into the output folder.
     public static func run(client: AWSClient, run: FetchRun) throws -> FetchSummary {
         let details = try client.accountAuthorizationDetails()
-        let data = try JSONSerialization.data(withJSONObject: details, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: details, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         let rel = "iam-authorization-details.json"
         try FetchRun.writeAtomically(data, to: try SafePath.join(run.out, rel))
         try run.record(key: "iam:GetAccountAuthorizationDetails", file: rel)
@@ -191,7 +217,9 @@ public enum IAMFetch {
         s.fetched = 1
         s.bytes = Int64(data.count)
         s.files = [rel]
-        s.listed = ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"].reduce(0) { $0 + ((details[$1] as? [Any])?.count ?? 0) }
+        s.listed = ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"].reduce(0) {
+            $0 + ((details[$1] as? [Any])?.count ?? 0)
+        }
         return s
     }
 }
@@ -199,14 +227,20 @@ public enum IAMFetch {
 public enum LookupEventsFetch {
     /// Writes the management events of [since, until) as lookup-events JSON pages
     /// (`cloudtrail-lookup-events/<region>/<since>_<until>-<page>.json`).
-    public static func run(client: AWSClient, since: Timestamp, until: Timestamp, run: FetchRun) throws -> FetchSummary {
+    public static func run(client: AWSClient, since: Timestamp, until: Timestamp, run: FetchRun) throws -> FetchSummary
+    {
         var s = FetchSummary()
         var page = 0
-        let stem = "cloudtrail-lookup-events/\(SafePath.segment(client.config.region))/\(since.iso8601.prefix(19).replacingOccurrences(of: ":", with: ""))_\(until.iso8601.prefix(19).replacingOccurrences(of: ":", with: ""))"
-        try client.lookupEvents(start: Date(timeIntervalSince1970: Double(since.millis) / 1000), end: Date(timeIntervalSince1970: Double(until.millis) / 1000)) { events in
+        let stem =
+            "cloudtrail-lookup-events/\(SafePath.segment(client.config.region))/\(since.iso8601.prefix(19).replacingOccurrences(of: ":", with: ""))_\(until.iso8601.prefix(19).replacingOccurrences(of: ":", with: ""))"
+        try client.lookupEvents(
+            start: Date(timeIntervalSince1970: Double(since.millis) / 1000),
+            end: Date(timeIntervalSince1970: Double(until.millis) / 1000)
+        ) { events in
             page += 1
             let rel = "\(stem)-\(String(format: "%04d", page)).json"
-            let data = try JSONSerialization.data(withJSONObject: ["Events": events], options: [.sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(
+                withJSONObject: ["Events": events], options: [.sortedKeys, .withoutEscapingSlashes])
             try FetchRun.writeAtomically(data, to: try SafePath.join(run.out, rel))
             try run.record(key: "cloudtrail:LookupEvents:" + rel, file: rel)
             s.listed += events.count
@@ -223,22 +257,33 @@ public enum LookupEventsFetch {
 public enum DatabricksAuditFetch {
     /// `system.access.audit` rows of [since, until) as JSON lines
     /// (`databricks/system-access-audit/<since>_<until>.jsonl`), written atomically.
-    public static func run(client: DatabricksClient, warehouse: String, since: Timestamp, until: Timestamp, externalLinks: Bool, run: FetchRun) throws -> FetchSummary {
-        let rel = "databricks/system-access-audit/\(since.iso8601.prefix(19).replacingOccurrences(of: ":", with: ""))_\(until.iso8601.prefix(19).replacingOccurrences(of: ":", with: "")).jsonl"
+    public static func run(
+        client: DatabricksClient, warehouse: String, since: Timestamp, until: Timestamp, externalLinks: Bool,
+        run: FetchRun
+    ) throws -> FetchSummary {
+        let rel =
+            "databricks/system-access-audit/\(since.iso8601.prefix(19).replacingOccurrences(of: ":", with: ""))_\(until.iso8601.prefix(19).replacingOccurrences(of: ":", with: "")).jsonl"
         let path = try SafePath.join(run.out, rel)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let tmp = (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent + ".part-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil), let fh = FileHandle(forWritingAtPath: tmp) else {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tmp =
+            (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent
+            + ".part-\(getpid())"
+        guard FileManager.default.createFile(atPath: tmp, contents: nil), let fh = FileHandle(forWritingAtPath: tmp)
+        else {
             throw FetchError("cannot write \(tmp)")
         }
         var s = FetchSummary()
         do {
-            try client.statement("SELECT * FROM system.access.audit WHERE event_time >= :since AND event_time < :until ORDER BY event_time, event_id",
-                                 parameters: [("since", since.iso8601, "TIMESTAMP"), ("until", until.iso8601, "TIMESTAMP")],
-                                 warehouse: warehouse, externalLinks: externalLinks) { rows in
+            try client.statement(
+                "SELECT * FROM system.access.audit WHERE event_time >= :since AND event_time < :until ORDER BY event_time, event_id",
+                parameters: [("since", since.iso8601, "TIMESTAMP"), ("until", until.iso8601, "TIMESTAMP")],
+                warehouse: warehouse, externalLinks: externalLinks
+            ) { rows in
                 var chunk = Data()
                 for r in rows {
-                    chunk += try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys, .withoutEscapingSlashes])
+                    chunk += try JSONSerialization.data(
+                        withJSONObject: r, options: [.sortedKeys, .withoutEscapingSlashes])
                     chunk += Data("\n".utf8)
                 }
                 try fh.write(contentsOf: chunk)
@@ -264,7 +309,8 @@ public enum DatabricksInventoryFetch {
     public static func run(client: DatabricksClient, run: FetchRun, warehouse: String?) throws -> FetchSummary {
         var s = FetchSummary()
         func save(_ rel: String, _ value: Any) throws {
-            let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(
+                withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             try FetchRun.writeAtomically(data, to: try SafePath.join(run.out, rel))
             try run.record(key: "databricks:" + rel, file: rel)
             s.fetched += 1
@@ -278,45 +324,66 @@ public enum DatabricksInventoryFetch {
                 run.warn("\(what): \(e)")
             }
         }
-        for (resource, file) in [("Users", "scim-users.json"), ("Groups", "scim-groups.json"), ("ServicePrincipals", "scim-service-principals.json")] {
+        for (resource, file) in [
+            ("Users", "scim-users.json"), ("Groups", "scim-groups.json"),
+            ("ServicePrincipals", "scim-service-principals.json"),
+        ] {
             let items = try client.scim(resource)
             s.listed += items.count
-            try save(file, ["Resources": items, "totalResults": items.count, "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]])
+            try save(
+                file,
+                [
+                    "Resources": items, "totalResults": items.count,
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                ])
         }
         let clusters = try client.list("/api/2.1/clusters/list", key: "clusters", label: "Databricks clusters")
         try save("clusters.json", ["clusters": clusters])
-        let jobs = try client.list("/api/2.1/jobs/list", key: "jobs", query: [("limit", "100")], label: "Databricks jobs")
+        let jobs = try client.list(
+            "/api/2.1/jobs/list", key: "jobs", query: [("limit", "100")], label: "Databricks jobs")
         try save("jobs.json", ["jobs": jobs])
         // Warehouses are listed for their ACLs only (the inventory reader has no use for the list).
-        let warehouses = try client.call("GET", "/api/2.0/sql/warehouses", label: "Databricks SQL warehouses")["warehouses"] as? [Any] ?? []
-        let policies = try client.call("GET", "/api/2.0/policies/clusters/list", label: "Databricks cluster policies")["policies"] as? [Any] ?? []
+        let warehouses =
+            try client.call("GET", "/api/2.0/sql/warehouses", label: "Databricks SQL warehouses")["warehouses"]
+            as? [Any] ?? []
+        let policies =
+            try client.call("GET", "/api/2.0/policies/clusters/list", label: "Databricks cluster policies")["policies"]
+            as? [Any] ?? []
         try save("cluster-policies.json", ["policies": policies])
-        let profiles = try client.call("GET", "/api/2.0/instance-profiles/list", label: "Databricks instance profiles")["instance_profiles"] as? [Any] ?? []
+        let profiles =
+            try client.call("GET", "/api/2.0/instance-profiles/list", label: "Databricks instance profiles")[
+                "instance_profiles"] as? [Any] ?? []
         try save("instance-profiles.json", ["instance_profiles": profiles])
         s.listed += clusters.count + jobs.count + warehouses.count + policies.count + profiles.count
 
         // Object ACLs.
         let objects: [(String, String, [Any], String)] = [
             ("clusters", "clusters", clusters, "cluster_id"), ("jobs", "jobs", jobs, "job_id"),
-            ("sql/warehouses", "warehouses", warehouses, "id"), ("cluster-policies", "cluster-policies", policies, "policy_id"),
+            ("sql/warehouses", "warehouses", warehouses, "id"),
+            ("cluster-policies", "cluster-policies", policies, "policy_id"),
         ]
         for (apiType, folder, items, idKey) in objects {
             for item in items {
                 guard let o = item as? [String: Any], let id = o[idKey].map({ "\($0)" }) else { continue }
                 try optional("permissions of \(folder) \(id)") {
-                    let acl = try client.call("GET", "/api/2.0/permissions/\(apiType)/\(SigV4.uriEncode(id))", label: "Databricks permissions \(folder) \(id)")
+                    let acl = try client.call(
+                        "GET", "/api/2.0/permissions/\(apiType)/\(SigV4.uriEncode(id))",
+                        label: "Databricks permissions \(folder) \(id)")
                     try save("permissions/\(folder)/\(SafePath.segment(id)).json", acl)
                 }
             }
         }
 
         // Unity Catalog: securables and their grants.
-        let catalogs = try client.list("/api/2.1/unity-catalog/catalogs", key: "catalogs", label: "Unity Catalog catalogs")
+        let catalogs = try client.list(
+            "/api/2.1/unity-catalog/catalogs", key: "catalogs", label: "Unity Catalog catalogs")
         try save("unity-catalog/catalogs.json", ["catalogs": catalogs])
         var schemas: [Any] = [], tables: [Any] = []
         for c in catalogs.compactMap({ ($0 as? [String: Any])?["name"] as? String }) {
             try optional("schemas of catalog \(c)") {
-                schemas += try client.list("/api/2.1/unity-catalog/schemas", key: "schemas", query: [("catalog_name", c)], label: "Unity Catalog schemas of \(c)")
+                schemas += try client.list(
+                    "/api/2.1/unity-catalog/schemas", key: "schemas", query: [("catalog_name", c)],
+                    label: "Unity Catalog schemas of \(c)")
             }
             try optional("grants on catalog \(c)") { try grants(client, "catalog", c, save) }
         }
@@ -325,8 +392,10 @@ public enum DatabricksInventoryFetch {
             guard let catalog = sc["catalog_name"] as? String, let name = sc["name"] as? String else { continue }
             let full = sc["full_name"] as? String ?? "\(catalog).\(name)"
             try optional("tables of schema \(full)") {
-                tables += try client.list("/api/2.1/unity-catalog/tables", key: "tables", query: [("catalog_name", catalog), ("schema_name", name)],
-                                          label: "Unity Catalog tables of \(full)")
+                tables += try client.list(
+                    "/api/2.1/unity-catalog/tables", key: "tables",
+                    query: [("catalog_name", catalog), ("schema_name", name)],
+                    label: "Unity Catalog tables of \(full)")
             }
             try optional("grants on schema \(full)") { try grants(client, "schema", full, save) }
         }
@@ -334,8 +403,10 @@ public enum DatabricksInventoryFetch {
         for t in tables.compactMap({ ($0 as? [String: Any])?["full_name"] as? String }) {
             try optional("grants on table \(t)") { try grants(client, "table", t, save) }
         }
-        for (path, key, file) in [("/api/2.1/unity-catalog/storage-credentials", "storage_credentials", "storage_credentials.json"),
-                                  ("/api/2.1/unity-catalog/external-locations", "external_locations", "external_locations.json")] {
+        for (path, key, file) in [
+            ("/api/2.1/unity-catalog/storage-credentials", "storage_credentials", "storage_credentials.json"),
+            ("/api/2.1/unity-catalog/external-locations", "external_locations", "external_locations.json"),
+        ] {
             try optional(key) {
                 try save("unity-catalog/" + file, [key: try client.list(path, key: key, label: "Unity Catalog \(key)")])
             }
@@ -346,8 +417,10 @@ public enum DatabricksInventoryFetch {
         if let warehouse {
             var rows: [[String: Any]] = []
             try optional("column tags") {
-                try client.statement("SELECT catalog_name, schema_name, table_name, column_name, tag_name, tag_value FROM system.information_schema.column_tags",
-                                     parameters: [], warehouse: warehouse, externalLinks: false) { rows += $0 }
+                try client.statement(
+                    "SELECT catalog_name, schema_name, table_name, column_name, tag_name, tag_value FROM system.information_schema.column_tags",
+                    parameters: [], warehouse: warehouse, externalLinks: false
+                ) { rows += $0 }
                 try save("tags/column_tags.json", rows)
             }
         } else {
@@ -357,8 +430,12 @@ public enum DatabricksInventoryFetch {
         return s
     }
 
-    static func grants(_ client: DatabricksClient, _ type: String, _ fullName: String, _ save: (String, Any) throws -> Void) throws {
-        let doc = try client.call("GET", "/api/2.1/unity-catalog/permissions/\(type)/\(SigV4.uriEncode(fullName))", label: "Unity Catalog grants on \(type) \(fullName)")
+    static func grants(
+        _ client: DatabricksClient, _ type: String, _ fullName: String, _ save: (String, Any) throws -> Void
+    ) throws {
+        let doc = try client.call(
+            "GET", "/api/2.1/unity-catalog/permissions/\(type)/\(SigV4.uriEncode(fullName))",
+            label: "Unity Catalog grants on \(type) \(fullName)")
         var withName = doc
         withName["securable_type"] = type
         withName["full_name"] = fullName

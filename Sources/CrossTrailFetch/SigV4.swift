@@ -1,6 +1,6 @@
-import Crypto
 import CrossTrailHTTP
 import CrossTrailModel
+import Crypto
 import Foundation
 
 /// AWS credentials: static keys, with a session token for temporary ones.
@@ -37,8 +37,11 @@ public struct AWSRequest: Sendable {
     /// S3 encodes each path segment once; other services twice (SigV4 rules).
     public var encodePathTwice: Bool
 
-    public init(method: String = "GET", endpoint: String, path: String = "/", query: [(String, String)] = [], headers: [(String, String)] = [],
-                body: [UInt8] = [], service: String, region: String, label: String) {
+    public init(
+        method: String = "GET", endpoint: String, path: String = "/", query: [(String, String)] = [],
+        headers: [(String, String)] = [],
+        body: [UInt8] = [], service: String, region: String, label: String
+    ) {
         self.method = method
         self.endpoint = endpoint
         self.path = path
@@ -63,8 +66,9 @@ public enum SigV4 {
         var out = ""
         for b in s.utf8 {
             switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(b))
             case UInt8(ascii: "/") where !slash:
                 out += "/"
@@ -93,19 +97,32 @@ public enum SigV4 {
         headers.append(("x-amz-date", amzDate))
         if r.service == "s3" { headers.append(("x-amz-content-sha256", payloadHash)) }
         if let token = c.sessionToken { headers.append(("x-amz-security-token", token)) }
-        let canonicalHeaders = headers.map { ($0.0.lowercased(), $0.1.trimmingCharacters(in: .whitespaces)) }.sorted { $0.0 < $1.0 }
+        let canonicalHeaders = headers.map { ($0.0.lowercased(), $0.1.trimmingCharacters(in: .whitespaces)) }.sorted {
+            $0.0 < $1.0
+        }
         let signedHeaders = canonicalHeaders.map(\.0).joined(separator: ";")
-        let canonicalRequest = [r.method, canonicalPath(r), canonicalQuery(r.query),
-                                canonicalHeaders.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders, payloadHash].joined(separator: "\n")
+        let canonicalRequest = [
+            r.method, canonicalPath(r), canonicalQuery(r.query),
+            canonicalHeaders.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders, payloadHash,
+        ].joined(separator: "\n")
         let day = String(amzDate.prefix(8))
         let scope = "\(day)/\(r.region)/\(r.service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, SHA256.hash(data: Data(canonicalRequest.utf8)).hexString].joined(separator: "\n")
-        let signature = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(c.secretAccessKey, day, r.region, r.service)).hexString
-        headers.append(("Authorization", "AWS4-HMAC-SHA256 Credential=\(c.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"))
+        let stringToSign = [
+            "AWS4-HMAC-SHA256", amzDate, scope, SHA256.hash(data: Data(canonicalRequest.utf8)).hexString,
+        ].joined(separator: "\n")
+        let signature = HMAC<SHA256>.authenticationCode(
+            for: Data(stringToSign.utf8), using: signingKey(c.secretAccessKey, day, r.region, r.service)
+        ).hexString
+        headers.append(
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(c.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+            ))
         let query = canonicalQuery(r.query)
         let once = uriEncode(r.path.isEmpty ? "/" : r.path, slash: false)
-        return HTTPRequest(method: r.method, url: r.endpoint + once + (query.isEmpty ? "" : "?" + query),
-                           headers: headers.filter { $0.0 != "host" } + [("Host", r.host)], body: r.body, label: r.label)
+        return HTTPRequest(
+            method: r.method, url: r.endpoint + once + (query.isEmpty ? "" : "?" + query),
+            headers: headers.filter { $0.0 != "host" } + [("Host", r.host)], body: r.body, label: r.label)
     }
 
     static func signingKey(_ secret: String, _ day: String, _ region: String, _ service: String) -> SymmetricKey {

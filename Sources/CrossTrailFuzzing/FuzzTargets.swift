@@ -11,7 +11,9 @@ import Foundation
 /// that once crashed (Tests/FuzzRegressions/). A harness returns normally whatever the input; crashes,
 /// hangs and memory errors are the bugs.
 public enum FuzzTargets {
-    public static let names = ["ingest", "record", "csv", "json", "sigma", "policy", "xml", "inventory", "classification"]
+    public static let names = [
+        "ingest", "record", "csv", "json", "sigma", "policy", "xml", "inventory", "classification",
+    ]
 
     /// Runs the harness `name` on `data`.
     public static func run(_ name: String, _ data: [UInt8]) {
@@ -51,7 +53,11 @@ public enum FuzzTargets {
         guard FileManager.default.createFile(atPath: path, contents: Data(data)) else { return }
         let stats = reader.read(Ingestor.InputFile(path: path, display: "input"), into: Discard())
         // The accounting invariant holds for every input.
-        if !stats.reconciles { fatalError("records do not add up: \(stats.recordsRead) read, \(stats.accepted)+\(stats.filtered)+\(stats.rejected)+\(stats.duplicates)") }
+        if !stats.reconciles {
+            fatalError(
+                "records do not add up: \(stats.recordsRead) read, \(stats.accepted)+\(stats.filtered)+\(stats.rejected)+\(stats.duplicates)"
+            )
+        }
     }
 
     /// One reader for every input (its buffers and parser are reused, as across a real run's files).
@@ -78,9 +84,10 @@ public enum FuzzTargets {
     static let sampleEvent: AuditEvent = {
         var a = Actor(kind: .iamUser, key: "arn:aws:iam::1:user/u", displayName: "u")
         a.arn = "arn:aws:iam::1:user/u"
-        var e = AuditEvent(id: "e", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "GetObject",
-                           outcome: Outcome(status: .success), actor: a, format: .cloudtrailDelivery,
-                           provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+        var e = AuditEvent(
+            id: "e", time: Timestamp(millis: 0), plane: .aws, service: "s3", action: "GetObject",
+            outcome: Outcome(status: .success), actor: a, format: .cloudtrailDelivery,
+            provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
         e.requestParameters = #"{"bucketName":"b","key":"k"}"#
         e.sourceIPAddress = "198.51.100.1"
         return e

@@ -10,7 +10,9 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     public var label: String
 
-    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [], label: String) {
+    public init(
+        method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [], label: String
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -128,7 +130,9 @@ public final class HTTPClient {
 
     /// Sends a request and returns the whole response (2xx), retrying what can be retried.
     /// `prepare` runs before every attempt (signing needs a fresh date, OAuth a fresh token).
-    public func send(_ request: HTTPRequest, prepare: ((inout HTTPRequest) throws -> Void)? = nil) throws -> HTTPResponse {
+    public func send(_ request: HTTPRequest, prepare: ((inout HTTPRequest) throws -> Void)? = nil) throws
+        -> HTTPResponse
+    {
         try withRetries(request, prepare: prepare) { r in
             let sink = Sink(memoryLimit: options.maxInMemory)
             let status = try perform(r, sink)
@@ -138,7 +142,9 @@ public final class HTTPClient {
 
     /// Streams a 2xx response body to `path` through a temporary file in the same folder, renamed
     /// into place only when complete; a failed or interrupted transfer leaves nothing at `path`.
-    public func download(_ request: HTTPRequest, to path: String, prepare: ((inout HTTPRequest) throws -> Void)? = nil) throws -> Download {
+    public func download(_ request: HTTPRequest, to path: String, prepare: ((inout HTTPRequest) throws -> Void)? = nil)
+        throws -> Download
+    {
         try withRetries(request, prepare: prepare) { r in
             let part = PartialFiles.shared.create(for: path)
             guard let fh = FileHandle(forWritingAtPath: part) else {
@@ -168,20 +174,28 @@ public final class HTTPClient {
                 throw HTTPError.file("cannot move the download into \(path): \(reason)")
             }
             PartialFiles.shared.forget(part)
-            return (status, Download(status: status, headers: sink.headers, bytes: sink.count,
-                                     sha256: hex(sink.sha.finalize()), md5: hex(sink.md5.finalize())))
+            return (
+                status,
+                Download(
+                    status: status, headers: sink.headers, bytes: sink.count,
+                    sha256: hex(sink.sha.finalize()), md5: hex(sink.md5.finalize()))
+            )
         }
     }
 
     // MARK: retries
 
-    private func withRetries<T>(_ request: HTTPRequest, prepare: ((inout HTTPRequest) throws -> Void)?,
-                                _ attempt: (HTTPRequest) throws -> (Int, T)) throws -> T {
+    private func withRetries<T>(
+        _ request: HTTPRequest, prepare: ((inout HTTPRequest) throws -> Void)?,
+        _ attempt: (HTTPRequest) throws -> (Int, T)
+    ) throws -> T {
         var n = 0
         while true {
             var r = request
             try prepare?(&r)
-            var record = RequestRecord(label: r.label, method: r.method, url: r.redactedURL, time: Self.now(), status: nil, attempt: n + 1, error: nil)
+            var record = RequestRecord(
+                label: r.label, method: r.method, url: r.redactedURL, time: Self.now(), status: nil, attempt: n + 1,
+                error: nil)
             do {
                 let (status, value) = try attempt(r)
                 record.status = status
@@ -195,8 +209,9 @@ public final class HTTPClient {
                 onAttempt?(record)
                 let retryable = status >= 500 || status == 429 || (status == 400 && Self.isThrottle(message))
                 guard retryable, n < options.retries else {
-                    throw HTTPError.status(label: r.label, url: r.redactedURL, code: status,
-                                           message: message + (retryable ? " (gave up after \(n + 1) attempts)" : ""))
+                    throw HTTPError.status(
+                        label: r.label, url: r.redactedURL, code: status,
+                        message: message + (retryable ? " (gave up after \(n + 1) attempts)" : ""))
                 }
                 let headers = (value as? HTTPResponse)?.headers ?? (value as? Download)?.headers ?? [:]
                 sleep(delay(n, retryAfter: headers["retry-after"]))
@@ -205,7 +220,10 @@ public final class HTTPClient {
                 record.error = reason
                 onAttempt?(record)
                 guard Self.retryableTransport(reason), n < options.retries else {
-                    if n > 0 { throw HTTPError.transport(label: r.label, url: r.redactedURL, reason: reason + " (gave up after \(n + 1) attempts)") }
+                    if n > 0 {
+                        throw HTTPError.transport(
+                            label: r.label, url: r.redactedURL, reason: reason + " (gave up after \(n + 1) attempts)")
+                    }
                     throw e
                 }
                 sleep(delay(n, retryAfter: nil))
@@ -216,26 +234,34 @@ public final class HTTPClient {
 
     /// Exponential backoff with full jitter, or the server's Retry-After (seconds), capped.
     func delay(_ attempt: Int, retryAfter: String?) -> Double {
-        if let s = retryAfter.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), s >= 0 { return min(s, options.maxDelay * 3) }
+        if let s = retryAfter.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), s >= 0 {
+            return min(s, options.maxDelay * 3)
+        }
         let cap = min(options.maxDelay, options.baseDelay * pow(2, Double(attempt)))
         return Double.random(in: (cap / 2)...max(cap / 2, cap))
     }
 
     static func isThrottle(_ message: String) -> Bool {
-        ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests", "SlowDown", "RequestThrottled"].contains { message.contains($0) }
+        [
+            "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests", "SlowDown",
+            "RequestThrottled",
+        ].contains { message.contains($0) }
     }
 
     /// Connection problems worth another attempt; certificate and usage errors are not.
     static func retryableTransport(_ reason: String) -> Bool {
-        !(reason.contains("certificate") || reason.contains("SSL peer") || reason.contains("resolve host") && reason.contains("proxy")
-          || reason.contains("URL using bad") || reason.contains("Unsupported protocol"))
+        !(reason.contains("certificate") || reason.contains("SSL peer")
+            || reason.contains("resolve host") && reason.contains("proxy")
+            || reason.contains("URL using bad") || reason.contains("Unsupported protocol"))
     }
 
     /// The first 300 characters of an error body, on one line, control characters removed.
     static func errorMessage(_ body: [UInt8]) -> String {
         var s = String(decoding: body.prefix(2000), as: UTF8.self)
         // AWS XML errors: <Code>…</Code><Message>…</Message>; JSON: "message"/"error_code".
-        if let code = between(s, "<Code>", "</Code>") { s = code + (between(s, "<Message>", "</Message>").map { ": " + $0 } ?? "") }
+        if let code = between(s, "<Code>", "</Code>") {
+            s = code + (between(s, "<Message>", "</Message>").map { ": " + $0 } ?? "")
+        }
         let flat = s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : String($0) }.joined()
         return String(flat.prefix(300)).trimmingCharacters(in: .whitespaces)
     }
@@ -270,7 +296,10 @@ public final class HTTPClient {
                         ok = ok && ct_setopt_long(curl, CURLOPT_NOSIGNAL, 1) == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 1) == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2) == CURLE_OK
-                        ok = ok && ct_setopt_long(curl, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTPS | CURLPROTO_HTTP)) == CURLE_OK
+                        ok =
+                            ok
+                            && ct_setopt_long(curl, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTPS | CURLPROTO_HTTP))
+                                == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0) == CURLE_OK
                         // Send the path exactly as signed: S3 keys may contain "..", "//" or ".".
                         ok = ok && ct_setopt_long(curl, CURLOPT_PATH_AS_IS, 1) == CURLE_OK
@@ -281,12 +310,21 @@ public final class HTTPClient {
                         ok = ok && ct_setopt_string(curl, CURLOPT_USERAGENT, options.userAgent) == CURLE_OK
                         ok = ok && ct_setopt_string(curl, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK
                         ok = ok && ct_setopt_slist(curl, CURLOPT_HTTPHEADER, headerList) == CURLE_OK
-                        if let ca = options.caBundle { ok = ok && ct_setopt_string(curl, CURLOPT_CAINFO, ca) == CURLE_OK }
+                        if let ca = options.caBundle {
+                            ok = ok && ct_setopt_string(curl, CURLOPT_CAINFO, ca) == CURLE_OK
+                        }
                         ok = ok && ct_setopt_string(curl, CURLOPT_CUSTOMREQUEST, method) == CURLE_OK
                         if r.method == "HEAD" { ok = ok && ct_setopt_long(curl, CURLOPT_NOBODY, 1) == CURLE_OK }
                         if !r.body.isEmpty || r.method == "POST" || r.method == "PUT" {
-                            ok = ok && ct_setopt_pointer(curl, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafePointer(bitPattern: 1))) == CURLE_OK
-                            ok = ok && ct_setopt_off(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)) == CURLE_OK
+                            ok =
+                                ok
+                                && ct_setopt_pointer(
+                                    curl, CURLOPT_POSTFIELDS,
+                                    UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafePointer(bitPattern: 1)))
+                                    == CURLE_OK
+                            ok =
+                                ok
+                                && ct_setopt_off(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)) == CURLE_OK
                         }
                         let ctx = Unmanaged.passUnretained(sink).toOpaque()
                         ok = ok && ct_setopt_data_callback(curl, CURLOPT_WRITEFUNCTION, writeBody) == CURLE_OK
@@ -301,7 +339,8 @@ public final class HTTPClient {
         }
         withExtendedLifetime(sink) {}
         if sink.overLimit {
-            throw HTTPError.transport(label: r.label, url: r.redactedURL, reason: "response larger than \(options.maxInMemory >> 20) MiB")
+            throw HTTPError.transport(
+                label: r.label, url: r.redactedURL, reason: "response larger than \(options.maxInMemory >> 20) MiB")
         }
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
@@ -395,7 +434,8 @@ public final class PartialFiles: @unchecked Sendable {
     func create(for path: String) -> String {
         let dir = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        let part = (dir as NSString).appendingPathComponent(".\(name).part-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let part = (dir as NSString).appendingPathComponent(
+            ".\(name).part-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         FileManager.default.createFile(atPath: part, contents: nil, attributes: [.posixPermissions: 0o644])
         lock.lock(); paths.insert(part); lock.unlock()
         return part

@@ -1,8 +1,9 @@
 import CGzip
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A reusable malloc'ed byte buffer whose content is always followed by `JSONParser.padding`
@@ -69,7 +70,8 @@ struct FileHandleReader {
     /// checked again, so a FIFO swapped in after the check cannot block the run either.
     init(path: String, stream: Bool = false) throws(IngestError) {
         let before = FileKind.of(path)
-        if case .missing = before {} else if before != .regular, !(stream && before.isStream) {
+        if case .missing = before {
+        } else if before != .regular, !(stream && before.isStream) {
             throw IngestError(path: path, reason: before.notReadReason)
         }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -143,7 +145,9 @@ extension PaddedBuffer {
     func gunzip(_ input: UnsafeRawBufferPointer, limit: Int) -> GunzipStatus {
         var outLen = 0
         let rc = withStorage { p, size in
-            cg_gunzip_whole(input.baseAddress!.assumingMemoryBound(to: UInt8.self), input.count, limit, JSONParser.padding, &p, &size, &outLen)
+            cg_gunzip_whole(
+                input.baseAddress!.assumingMemoryBound(to: UInt8.self), input.count, limit, JSONParser.padding, &p,
+                &size, &outLen)
         }
         if rc == Int32(CG_OK.rawValue) { setCount(outLen); return .ok }
         if rc == Int32(CG_TOO_LARGE.rawValue) { setCount(0); return .tooLarge }
@@ -165,13 +169,15 @@ extension PaddedBuffer {
             }
             var consumed = 0, produced = 0
             var ended: Int32 = 0
-            let rc = cg_stream_inflate(s, input.baseAddress!.assumingMemoryBound(to: UInt8.self) + pos, input.count - pos,
-                                       base.assumingMemoryBound(to: UInt8.self) + used, capacity - used, &consumed, &produced, &ended)
+            let rc = cg_stream_inflate(
+                s, input.baseAddress!.assumingMemoryBound(to: UInt8.self) + pos, input.count - pos,
+                base.assumingMemoryBound(to: UInt8.self) + used, capacity - used, &consumed, &produced, &ended)
             pos += consumed
             used += produced
             if rc != Int32(CG_OK.rawValue) {
                 setCount(used)
-                return .damaged(reason: "corrupt gzip data (\(String(cString: cg_stream_error(s))))", compressedOffset: pos)
+                return .damaged(
+                    reason: "corrupt gzip data (\(String(cString: cg_stream_error(s))))", compressedOffset: pos)
             }
             memberEnded = ended != 0
             if consumed == 0 && produced == 0 && used < capacity { break }
@@ -242,14 +248,19 @@ final class ChunkSource {
             }
             var used = 0, made = 0
             var ended: Int32 = 0
-            let rc = cg_stream_inflate(stream, input.baseAddress!.assumingMemoryBound(to: UInt8.self) + inStart, inEnd - inStart,
-                                       (p + produced).assumingMemoryBound(to: UInt8.self), count - produced, &used, &made, &ended)
+            let rc = cg_stream_inflate(
+                stream, input.baseAddress!.assumingMemoryBound(to: UInt8.self) + inStart, inEnd - inStart,
+                (p + produced).assumingMemoryBound(to: UInt8.self), count - produced, &used, &made, &ended)
             inStart += used
             compressedOffset += used
             produced += made
             if ended != 0 { memberEnded = true } else if used > 0 || made > 0 { memberEnded = false }
             if rc != Int32(CG_OK.rawValue) {
-                throw IngestError(path: path, reason: "corrupt gzip data (\(String(cString: cg_stream_error(stream)))) at compressed byte \(compressedOffset)")
+                throw IngestError(
+                    path: path,
+                    reason:
+                        "corrupt gzip data (\(String(cString: cg_stream_error(stream)))) at compressed byte \(compressedOffset)"
+                )
             }
             if used == 0 && made == 0 { break }
         }

@@ -42,7 +42,11 @@ struct CSVRecords {
                     continue
                 }
                 if c == 34 {
-                    if field.isEmpty { inQuotes = true } else { malformed = malformed ?? "stray quote inside an unquoted field" ; field.append(c) }
+                    if field.isEmpty {
+                        inQuotes = true
+                    } else {
+                        malformed = malformed ?? "stray quote inside an unquoted field"; field.append(c)
+                    }
                 } else if c == 44 {
                     fields.append(field); field = []
                 } else if c == 10 {
@@ -55,7 +59,7 @@ struct CSVRecords {
             if inQuotes { malformed = "unterminated quoted field (the file ends inside it)" }
             fields.append(field)
             _ = ended
-            if fields.count == 1 && fields[0].isEmpty { continue } // blank line
+            if fields.count == 1 && fields[0].isEmpty { continue }  // blank line
             if first {
                 header = fields
                 first = false
@@ -63,7 +67,10 @@ struct CSVRecords {
             }
             if let malformed { body(.bad(line: rowLine, offset: rowOffset, reason: "CSV: \(malformed)")); continue }
             if fields.count != header.count {
-                body(.bad(line: rowLine, offset: rowOffset, reason: "CSV: row has \(fields.count) fields, the header has \(header.count)"))
+                body(
+                    .bad(
+                        line: rowLine, offset: rowOffset,
+                        reason: "CSV: row has \(fields.count) fields, the header has \(header.count)"))
                 continue
             }
             var json: [UInt8] = [123]
@@ -97,7 +104,9 @@ public enum JSONText {
     /// escaping are copied in bulk.
     public static func appendEscaped(_ s: String.UTF8View, to out: inout [UInt8]) {
         // Native strings are contiguous: escape in place, no copy.
-        let done: Void? = s.withContiguousStorageIfAvailable { appendEscaped(bytes: UnsafeRawBufferPointer($0), to: &out) }
+        let done: Void? = s.withContiguousStorageIfAvailable {
+            appendEscaped(bytes: UnsafeRawBufferPointer($0), to: &out)
+        }
         if done != nil { return }
         var copy = String(s)
         copy.withUTF8 { appendEscaped(bytes: UnsafeRawBufferPointer($0), to: &out) }

@@ -1,7 +1,8 @@
 import CrossTrailModel
 import Crypto
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Receives the events a worker reads. One sink per worker thread; never shared.
@@ -79,14 +80,25 @@ final class FileReader {
             case .ok:
                 break
             case .damaged(let reason, let at):
-                stats.add(Diagnostic(.error, file: display, reason: "\(reason) at compressed byte \(at); reading the \(inflated.count) bytes decoded before it"))
+                stats.add(
+                    Diagnostic(
+                        .error, file: display,
+                        reason:
+                            "\(reason) at compressed byte \(at); reading the \(inflated.count) bytes decoded before it")
+                )
             case .tooLarge:
                 if rereadable {
-                    streamLines(path: path, display: display, digest: (sha, Int64(stored.count)), sink: sink, stats: &stats)
+                    streamLines(
+                        path: path, display: display, digest: (sha, Int64(stored.count)), sink: sink, stats: &stats)
                 } else {
                     account(display, sha, Int64(stored.count), &stats)
                     stats.filesFailed += 1
-                    stats.add(Diagnostic(.error, file: display, reason: "input stream decompresses to more than --max-file-mib (\(limits.maxFileBytes >> 20) MiB); save it to a file, which is streamed"))
+                    stats.add(
+                        Diagnostic(
+                            .error, file: display,
+                            reason:
+                                "input stream decompresses to more than --max-file-mib (\(limits.maxFileBytes >> 20) MiB); save it to a file, which is streamed"
+                        ))
                 }
                 return
             }
@@ -119,7 +131,9 @@ final class FileReader {
     /// Reads a file larger than --max-file-mib (after decompression) in chunks, one JSON line at a
     /// time, in bounded memory. Other layouts that large get a diagnostic.
     /// `digest` is the file's SHA-256 and size when already known (the file was read whole).
-    private func streamLines(path: String, display: String, digest: (String, Int64)?, sink: any EventSink, stats: inout IngestStats) {
+    private func streamLines(
+        path: String, display: String, digest: (String, Int64)?, sink: any EventSink, stats: inout IngestStats
+    ) {
         // Pass 1 (unless known): the file's SHA-256, which provenance needs before the first event.
         let sha: String, size: Int64
         do {
@@ -148,7 +162,10 @@ final class FileReader {
             if buf.capacity - filled < chunk { buf.reserve(filled + chunk) }
             let n: Int
             do { n = try source.read(into: buf.base + filled, count: buf.capacity - filled) } catch {
-                stats.add(Diagnostic(.error, file: display, offset: base + filled, reason: "\(error.reason); the records before it were read"))
+                stats.add(
+                    Diagnostic(
+                        .error, file: display, offset: base + filled,
+                        reason: "\(error.reason); the records before it were read"))
                 n = 0
             }
             eof = n == 0
@@ -159,11 +176,17 @@ final class FileReader {
                 var i = 0
                 if filled >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { i = 3 }
                 while i < filled, FileReader.isSpace(bytes[i]) { i += 1 }
-                let looksLikeLines = i < filled && bytes[i] == UInt8(ascii: "{") && !FileReader.looksLikeContainer(bytes, from: i)
+                let looksLikeLines =
+                    i < filled && bytes[i] == UInt8(ascii: "{") && !FileReader.looksLikeContainer(bytes, from: i)
                     && (FileReader.firstLineIsObject(bytes, from: i) || memchr(buf.base + i, 10, filled - i) == nil)
                 guard looksLikeLines else {
                     stats.filesFailed += 1
-                    stats.add(Diagnostic(.error, file: display, reason: "larger than --max-file-mib (\(limits.maxFileBytes >> 20) MiB) after decompression and not JSON lines, so it cannot be streamed; raise --max-file-mib or split the file"))
+                    stats.add(
+                        Diagnostic(
+                            .error, file: display,
+                            reason:
+                                "larger than --max-file-mib (\(limits.maxFileBytes >> 20) MiB) after decompression and not JSON lines, so it cannot be streamed; raise --max-file-mib or split the file"
+                        ))
                     return
                 }
                 checkedLayout = true
@@ -171,7 +194,11 @@ final class FileReader {
             var pos = 0
             while pos < filled, let nl = memchr(buf.base + pos, 10, filled - pos) {
                 let end = buf.base.distance(to: nl)
-                if skipping { skipping = false } else { streamedLine(bytes, pos, end, base: base, line: line, ctx, &stats) }
+                if skipping {
+                    skipping = false
+                } else {
+                    streamedLine(bytes, pos, end, base: base, line: line, ctx, &stats)
+                }
                 line += 1
                 pos = end + 1
             }
@@ -183,7 +210,10 @@ final class FileReader {
             if rest > limits.maxRecordBytes && !skipping {
                 stats.recordsRead += 1
                 stats.rejected += 1
-                stats.add(Diagnostic(.error, file: display, line: line, offset: base + pos, reason: "record exceeds the \(limits.maxRecordBytes)-byte limit (--max-record-mib)"))
+                stats.add(
+                    Diagnostic(
+                        .error, file: display, line: line, offset: base + pos,
+                        reason: "record exceeds the \(limits.maxRecordBytes)-byte limit (--max-record-mib)"))
                 skipping = true
             }
             if skipping {
@@ -198,12 +228,17 @@ final class FileReader {
         stats.bytesDecompressed += Int64(base + filled)
     }
 
-    private func streamedLine(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, base: Int, line: Int, _ ctx: Context, _ stats: inout IngestStats) {
+    private func streamedLine(
+        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, base: Int, line: Int, _ ctx: Context,
+        _ stats: inout IngestStats
+    ) {
         var s = start, e = end
         while s < e, FileReader.isSpace(bytes[s]) { s += 1 }
         while e > s, FileReader.isSpace(bytes[e - 1]) { e -= 1 }
         guard s < e else { return }
-        record(in: UnsafeRawBufferPointer(rebasing: bytes[s..<e]), padded: true, line: line, offset: base + s, container: nil, ctx, &stats)
+        record(
+            in: UnsafeRawBufferPointer(rebasing: bytes[s..<e]), padded: true, line: line, offset: base + s,
+            container: nil, ctx, &stats)
     }
 
     /// SHA-256 and size of a file, read in chunks through `scratch`.
@@ -255,7 +290,11 @@ final class FileReader {
                 n += r
             }
             guard n <= limits.maxFileBytes else {
-                throw IngestError(path: path, reason: "input stream larger than --max-file-mib (\(limits.maxFileBytes >> 20) MiB); save it to a file, which is streamed")
+                throw IngestError(
+                    path: path,
+                    reason:
+                        "input stream larger than --max-file-mib (\(limits.maxFileBytes >> 20) MiB); save it to a file, which is streamed"
+                )
             }
             buf.setCount(n)
             return .whole(canReread: false)
@@ -279,7 +318,8 @@ final class FileReader {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
         if bytes.count >= 2, (bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF) {
             stats.filesUnrecognized += 1
-            stats.add(Diagnostic(.error, file: ctx.display, offset: 0, reason: "UTF-16 encoded file; convert it to UTF-8"))
+            stats.add(
+                Diagnostic(.error, file: ctx.display, offset: 0, reason: "UTF-16 encoded file; convert it to UTF-8"))
             return
         }
         while start < bytes.count, FileReader.isSpace(bytes[start]) { start += 1 }
@@ -301,7 +341,11 @@ final class FileReader {
             csv.read(bytes, from: start) { row in
                 switch row {
                 case .record(let text, let line, let offset):
-                    text.withUnsafeBytes { record(in: $0, padded: false, line: line, offset: offset, container: .databricksSystemTable, ctx, &stats) }
+                    text.withUnsafeBytes {
+                        record(
+                            in: $0, padded: false, line: line, offset: offset, container: .databricksSystemTable, ctx,
+                            &stats)
+                    }
                 case .bad(let line, let offset, let reason):
                     stats.recordsRead += 1
                     stats.rejected += 1
@@ -310,12 +354,17 @@ final class FileReader {
             }
         } else {
             stats.filesUnrecognized += 1
-            stats.add(Diagnostic(.error, file: ctx.display, offset: start, reason: "not a recognized log format (expected JSON, JSON lines or an audit CSV export)"))
+            stats.add(
+                Diagnostic(
+                    .error, file: ctx.display, offset: start,
+                    reason: "not a recognized log format (expected JSON, JSON lines or an audit CSV export)"))
         }
     }
 
     /// The record arrays of a top-level object, with the format their records are read as.
-    private static let containers: [(key: StaticString, format: SourceFormat?)] = [("Records", .cloudtrailDelivery), ("records", nil), ("Events", .cloudtrailLookup)]
+    private static let containers: [(key: StaticString, format: SourceFormat?)] = [
+        ("Records", .cloudtrailDelivery), ("records", nil), ("Events", .cloudtrailLookup),
+    ]
 
     /// `{"Records":[...]}`, `{"records":[...]}` (Azure), `{"Events":[...]}` (lookup-events), a digest,
     /// one record, or a top-level JSON array of records.
@@ -335,66 +384,107 @@ final class FileReader {
 
     /// One diagnostic per repeated top-level key, and one when records come from differently
     /// named arrays (`Records` and `records`): both are read, and the reader is told.
-    private func reportRepeats(_ repeats: [JSONParser.Span], spans: [JSONParser.Span], _ buf: PaddedBuffer, _ ctx: Context, _ stats: inout IngestStats) {
+    private func reportRepeats(
+        _ repeats: [JSONParser.Span], spans: [JSONParser.Span], _ buf: PaddedBuffer, _ ctx: Context,
+        _ stats: inout IngestStats
+    ) {
         let bytes = buf.bytes
         for r in repeats {
             let raw = UnsafeRawBufferPointer(rebasing: bytes[r.offset..<min(bytes.count, r.offset + r.length)])
             let key = Normalizer.quoted(raw)
             if r.key <= -2 {
-                stats.add(Diagnostic(.error, file: ctx.display, offset: r.offset, reason: "the value of \(key) is not an array of records: not read"))
+                stats.add(
+                    Diagnostic(
+                        .error, file: ctx.display, offset: r.offset,
+                        reason: "the value of \(key) is not an array of records: not read"))
                 continue
             }
             let name = key.count >= 2 ? String(key.dropFirst().dropLast(key.hasSuffix("\"") ? 1 : 0)) : key
-            let isContainer = Self.containers.contains { c in c.key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } == name }
-            let counted = spans.filter { $0.key >= 0 && Self.containers[$0.key].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } == name }.count
-            stats.add(Diagnostic(.warning, file: ctx.display, offset: r.offset, reason: isContainer
-                ? "duplicate key \(key) in the top-level object: every \(key) array is read (\(counted) records in all)"
-                : "duplicate key \(key) in the top-level object (not a record array; ignored)"))
+            let isContainer = Self.containers.contains { c in
+                c.key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } == name
+            }
+            let counted = spans.filter {
+                $0.key >= 0
+                    && Self.containers[$0.key].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } == name
+            }.count
+            stats.add(
+                Diagnostic(
+                    .warning, file: ctx.display, offset: r.offset,
+                    reason: isContainer
+                        ? "duplicate key \(key) in the top-level object: every \(key) array is read (\(counted) records in all)"
+                        : "duplicate key \(key) in the top-level object (not a record array; ignored)"))
         }
         let arrays = Set(spans.map(\.key)).filter { $0 >= 0 }.sorted()
         if arrays.count > 1 {
-            let names = arrays.map { "\"" + Self.containers[$0].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } + "\"" }
-            stats.add(Diagnostic(.warning, file: ctx.display, offset: spans.first?.offset,
-                                 reason: "the document has record arrays under \(names.joined(separator: " and ")); the records of each are read"))
+            let names = arrays.map {
+                "\"" + Self.containers[$0].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } + "\""
+            }
+            stats.add(
+                Diagnostic(
+                    .warning, file: ctx.display, offset: spans.first?.offset,
+                    reason:
+                        "the document has record arrays under \(names.joined(separator: " and ")); the records of each are read"
+                ))
         }
     }
 
-    private func emit(spans: [JSONParser.Span], error: JSONParser.ParseError?, _ buf: PaddedBuffer, _ ctx: Context, _ stats: inout IngestStats) {
+    private func emit(
+        spans: [JSONParser.Span], error: JSONParser.ParseError?, _ buf: PaddedBuffer, _ ctx: Context,
+        _ stats: inout IngestStats
+    ) {
         let bytes = buf.bytes
         for s in spans {
             let container = s.key >= 0 ? Self.containers[s.key].format : nil
-            record(in: UnsafeRawBufferPointer(rebasing: bytes[s.offset..<(s.offset + s.length)]), padded: true, line: nil, offset: s.offset, container: container, ctx, &stats)
+            record(
+                in: UnsafeRawBufferPointer(rebasing: bytes[s.offset..<(s.offset + s.length)]), padded: true, line: nil,
+                offset: s.offset, container: container, ctx, &stats)
         }
         // Recovery reads on in the array the last good record was in (or the one the document opens with).
-        let container = spans.last.map { $0.key >= 0 ? Self.containers[$0.key].format : nil } ?? Self.leadingContainer(bytes)
+        let container =
+            spans.last.map { $0.key >= 0 ? Self.containers[$0.key].format : nil } ?? Self.leadingContainer(bytes)
         guard let error else { return }
         // Recovery: rescan from the end of the last good record, record by record.
         let before = stats.diagnosticsTotal
         let resume = spans.last.map { $0.offset + $0.length } ?? FileReader.firstElementStart(bytes)
         let keys = Self.containers.map { c in c.key.withUTF8Buffer { Array($0) } }
-        scan(RecordScanner(bytes: bytes, from: resume, keys: keys), bytes, lines: false, container: container, ctx, &stats)
+        scan(
+            RecordScanner(bytes: bytes, from: resume, keys: keys), bytes, lines: false, container: container, ctx,
+            &stats)
         if stats.diagnosticsTotal == before {
-            stats.add(Diagnostic(.warning, file: ctx.display, offset: error.offset, reason: "document is not valid JSON (\(error)); its records were read one by one"))
+            stats.add(
+                Diagnostic(
+                    .warning, file: ctx.display, offset: error.offset,
+                    reason: "document is not valid JSON (\(error)); its records were read one by one"))
         }
     }
 
-    private func scan(_ scanner: RecordScanner, _ bytes: UnsafeRawBufferPointer, lines: Bool, container: SourceFormat?, _ ctx: Context, _ stats: inout IngestStats) {
+    private func scan(
+        _ scanner: RecordScanner, _ bytes: UnsafeRawBufferPointer, lines: Bool, container: SourceFormat?,
+        _ ctx: Context, _ stats: inout IngestStats
+    ) {
         var container = container
         scanner.elements { item in
             switch item {
             case .element(let off, let len, let line):
-                record(in: UnsafeRawBufferPointer(rebasing: bytes[off..<(off + len)]), padded: true, line: lines ? line : nil, offset: off, container: container, ctx, &stats)
+                record(
+                    in: UnsafeRawBufferPointer(rebasing: bytes[off..<(off + len)]), padded: true,
+                    line: lines ? line : nil, offset: off, container: container, ctx, &stats)
             case .nextArray(let off, let line, let key):
                 container = Self.containers[key].format
                 let name = Self.containers[key].key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
-                stats.add(Diagnostic(.warning, file: ctx.display, line: lines ? line : nil, offset: off,
-                                     reason: "another record array \"\(name)\" follows the damaged one: its records are read"))
+                stats.add(
+                    Diagnostic(
+                        .warning, file: ctx.display, line: lines ? line : nil, offset: off,
+                        reason: "another record array \"\(name)\" follows the damaged one: its records are read"))
             case .garbage(let off, let line, let reason):
                 stats.add(Diagnostic(.error, file: ctx.display, line: lines ? line : nil, offset: off, reason: reason))
             case .truncated(let off, let line):
                 stats.recordsRead += 1
                 stats.rejected += 1
-                stats.add(Diagnostic(.error, file: ctx.display, line: lines ? line : nil, offset: off, reason: "truncated record (the file ends inside it)"))
+                stats.add(
+                    Diagnostic(
+                        .error, file: ctx.display, line: lines ? line : nil, offset: off,
+                        reason: "truncated record (the file ends inside it)"))
             }
         }
     }
@@ -414,33 +504,48 @@ final class FileReader {
             while s < e, FileReader.isSpace(bytes[s]) { s += 1 }
             while e > s, FileReader.isSpace(bytes[e - 1]) { e -= 1 }
             if s < e {
-                record(in: UnsafeRawBufferPointer(rebasing: bytes[s..<e]), padded: true, line: line, offset: s, container: nil, ctx, &stats)
+                record(
+                    in: UnsafeRawBufferPointer(rebasing: bytes[s..<e]), padded: true, line: line, offset: s,
+                    container: nil, ctx, &stats)
             }
             pos = end + 1
             line += 1
         }
     }
 
-    private func lineRecordsOrConcatenated(_ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats) {
+    private func lineRecordsOrConcatenated(
+        _ buf: PaddedBuffer, from start: Int, _ ctx: Context, _ stats: inout IngestStats
+    ) {
         let bytes = buf.bytes
         let line = 1 + (0..<start).reduce(0) { $0 + (bytes[$1] == 10 ? 1 : 0) }
-        scan(RecordScanner(bytes: bytes, from: start, topLevel: true, startLine: line), bytes, lines: true, container: nil, ctx, &stats)
+        scan(
+            RecordScanner(bytes: bytes, from: start, topLevel: true, startLine: line), bytes, lines: true,
+            container: nil, ctx, &stats)
     }
 
     // MARK: - One record
 
-    private func record(in bytes: UnsafeRawBufferPointer, padded: Bool, line: Int?, offset: Int, container: SourceFormat?, _ ctx: Context, _ stats: inout IngestStats) {
+    private func record(
+        in bytes: UnsafeRawBufferPointer, padded: Bool, line: Int?, offset: Int, container: SourceFormat?,
+        _ ctx: Context, _ stats: inout IngestStats
+    ) {
         if bytes.count > limits.maxRecordBytes {
             stats.recordsRead += 1
             stats.rejected += 1
-            stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "record of \(bytes.count) bytes exceeds the \(limits.maxRecordBytes)-byte limit (--max-record-mib)"))
+            stats.add(
+                Diagnostic(
+                    .error, file: ctx.display, line: line, offset: offset,
+                    reason:
+                        "record of \(bytes.count) bytes exceeds the \(limits.maxRecordBytes)-byte limit (--max-record-mib)"
+                ))
             return
         }
         switch parser.parse(bytes, padded: padded) {
         case .failure(let e):
             stats.recordsRead += 1
             stats.rejected += 1
-            stats.add(Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "invalid JSON record: \(e)"))
+            stats.add(
+                Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "invalid JSON record: \(e)"))
         case .success(let v):
             let prov = Provenance(file: ctx.display, line: line, offset: offset, sha256: ctx.sha)
             let result = normalizer.normalize(v, raw: bytes, provenance: prov, container: container)
@@ -487,7 +592,11 @@ final class FileReader {
             let c = b[i]
             if inString {
                 if escape { escape = false } else if c == 92 { escape = true } else if c == 34 { inString = false }
-            } else if c == 34 { inString = true } else if c == 123 || c == 91 { depth += 1 } else if c == 125 || c == 93 {
+            } else if c == 34 {
+                inString = true
+            } else if c == 123 || c == 91 {
+                depth += 1
+            } else if c == 125 || c == 93 {
                 depth -= 1
                 if depth == 0 {
                     // The rest of this line must be blank.
@@ -495,7 +604,9 @@ final class FileReader {
                     while j < b.count, b[j] != 10 { if !isSpace(b[j]) { return false }; j += 1 }
                     return true
                 }
-            } else if c == 10 { return false }
+            } else if c == 10 {
+                return false
+            }
             i += 1
         }
         return false
@@ -522,7 +633,11 @@ final class FileReader {
         while i < b.count, isSpace(b[i]) { i += 1 }
         for (key, format) in containers {
             let k = key.withUTF8Buffer { Array($0) }
-            if i + k.count + 2 <= b.count, b[i] == 34, b[i + k.count + 1] == 34, (0..<k.count).allSatisfy({ b[i + 1 + $0] == k[$0] }) { return format }
+            if i + k.count + 2 <= b.count, b[i] == 34, b[i + k.count + 1] == 34,
+                (0..<k.count).allSatisfy({ b[i + 1 + $0] == k[$0] })
+            {
+                return format
+            }
         }
         return nil
     }
@@ -534,4 +649,3 @@ final class FileReader {
         return min(i + 1, b.count)
     }
 }
-

@@ -28,7 +28,10 @@ public struct Ingestor: Sendable {
     /// The optional parts of events to decode (everything by default).
     public var detail: EventDetail = .all
 
-    public init(filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(), workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(
+        filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(),
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
         self.filter = filter
         self.limits = limits
         self.workers = max(1, workers)
@@ -82,7 +85,9 @@ public struct Ingestor: Sendable {
             var visited = Set<FileID>()
             walk(p, display: p, into: &found, visited: &visited, diagnostics: &diagnostics)
             found.sort { $0.display < $1.display }
-            if found.isEmpty { diagnostics.append(Diagnostic(.warning, file: p, reason: "no files under this directory")) }
+            if found.isEmpty {
+                diagnostics.append(Diagnostic(.warning, file: p, reason: "no files under this directory"))
+            }
             out.append(contentsOf: found)
         }
         return out
@@ -90,14 +95,20 @@ public struct Ingestor: Sendable {
 
     /// Lists `dir` with POSIX calls: `FileManager`'s resource values look up owner names (a read of
     /// /etc/passwd per entry), which made discovery of a few thousand files take longer than reading them.
-    private static func walk(_ dir: String, display: String, into out: inout [InputFile], visited: inout Set<FileID>, diagnostics: inout [Diagnostic]) {
+    private static func walk(
+        _ dir: String, display: String, into out: inout [InputFile], visited: inout Set<FileID>,
+        diagnostics: inout [Diagnostic]
+    ) {
         var st = stat()
-        guard stat(dir, &st) == 0, visited.insert(FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))).inserted else {
-            diagnostics.append(Diagnostic(.warning, file: display, reason: "directory visited twice (symlink loop); skipped"))
+        guard stat(dir, &st) == 0, visited.insert(FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))).inserted
+        else {
+            diagnostics.append(
+                Diagnostic(.warning, file: display, reason: "directory visited twice (symlink loop); skipped"))
             return
         }
         guard let handle = opendir(dir) else {
-            diagnostics.append(Diagnostic(.error, file: display, reason: "cannot list directory: \(String(cString: strerror(errno)))"))
+            diagnostics.append(
+                Diagnostic(.error, file: display, reason: "cannot list directory: \(String(cString: strerror(errno)))"))
             return
         }
         var names: [String] = []
@@ -127,7 +138,9 @@ public struct Ingestor: Sendable {
 
     /// Reads every file, handing events to the worker's sink. Returns merged statistics.
     /// - Parameter makeSink: called once per worker, on that worker's thread.
-    public func run(files: [InputFile], progress: IngestProgress? = nil, makeSink: @escaping @Sendable (Int) -> any EventSink) -> IngestStats {
+    public func run(
+        files: [InputFile], progress: IngestProgress? = nil, makeSink: @escaping @Sendable (Int) -> any EventSink
+    ) -> IngestStats {
         let filter = self.filter, limits = self.limits, detail = self.detail
         let queue = WorkQueue(count: files.count)
         let results = ResultsBox(count: workers)
@@ -137,8 +150,9 @@ public struct Ingestor: Sendable {
         for w in 0..<workers {
             done.enter()
             let thread = Thread {
-                let stats = Ingestor.work(files, next: queue.next, reader: FileReader(filter: filter, limits: limits, detail: detail),
-                                          sink: makeSink(w), progress: progress)
+                let stats = Ingestor.work(
+                    files, next: queue.next, reader: FileReader(filter: filter, limits: limits, detail: detail),
+                    sink: makeSink(w), progress: progress)
                 results.set(w, stats)
                 done.leave()
             }
@@ -155,12 +169,15 @@ public struct Ingestor: Sendable {
 
 extension Ingestor {
     /// One worker: reads the files `next` hands out until it returns nil.
-    private static func work(_ files: [InputFile], next: () -> Int?, reader: FileReader, sink: any EventSink, progress: IngestProgress?) -> IngestStats {
+    private static func work(
+        _ files: [InputFile], next: () -> Int?, reader: FileReader, sink: any EventSink, progress: IngestProgress?
+    ) -> IngestStats {
         var stats = IngestStats()
         while let i = next() {
             let before = (stats.recordsRead, stats.bytesRead)
             let inputsBefore = stats.inputs.count
-            reader.read(path: files[i].path, display: files[i].display, stream: files[i].isStream, sink: sink, stats: &stats)
+            reader.read(
+                path: files[i].path, display: files[i].display, stream: files[i].isStream, sink: sink, stats: &stats)
             sink.fileFinished(files[i], input: stats.inputs.count > inputsBefore ? stats.inputs.last : nil)
             progress?.add(files: 1, records: stats.recordsRead - before.0, bytes: stats.bytesRead - before.1)
         }
@@ -174,7 +191,8 @@ extension Ingestor {
 public final class SerialReader {
     private let reader: FileReader
 
-    public init(filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(), detail: EventDetail = .all) {
+    public init(filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits(), detail: EventDetail = .all)
+    {
         reader = FileReader(filter: filter, limits: limits, detail: detail)
     }
 

@@ -1,8 +1,9 @@
 import CrossTrailModel
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What a path names, symlinks followed. Only regular files are read as inputs (and directories
@@ -66,29 +67,29 @@ public enum FileKind: Sendable, Equatable {
     /// that never comes, unlike a named FIFO. Found without opening anything.
     public static func isAnonymousPipe(_ path: String) -> Bool {
         #if os(Linux)
-        // /dev/fd/63 → /proc/self/fd/63 → "pipe:[123456]"
-        var p = path
-        for _ in 0..<8 {
-            var st = stat()
-            guard lstat(p, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return false }
-            var buf = [UInt8](repeating: 0, count: 4096)
-            let n = buf.withUnsafeMutableBufferPointer { b in
-                b.withMemoryRebound(to: CChar.self) { readlink(p, $0.baseAddress!, $0.count - 1) }
+            // /dev/fd/63 → /proc/self/fd/63 → "pipe:[123456]"
+            var p = path
+            for _ in 0..<8 {
+                var st = stat()
+                guard lstat(p, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return false }
+                var buf = [UInt8](repeating: 0, count: 4096)
+                let n = buf.withUnsafeMutableBufferPointer { b in
+                    b.withMemoryRebound(to: CChar.self) { readlink(p, $0.baseAddress!, $0.count - 1) }
+                }
+                guard n > 0 else { return false }
+                let target = String(decoding: buf[..<n], as: UTF8.self)
+                if target.hasPrefix("pipe:[") { return true }
+                if target.hasPrefix("/") {
+                    p = target
+                } else if let slash = p.lastIndex(of: "/") {
+                    p = String(p[...slash]) + target
+                } else {
+                    p = target
+                }
             }
-            guard n > 0 else { return false }
-            let target = String(decoding: buf[..<n], as: UTF8.self)
-            if target.hasPrefix("pipe:[") { return true }
-            if target.hasPrefix("/") {
-                p = target
-            } else if let slash = p.lastIndex(of: "/") {
-                p = String(p[...slash]) + target
-            } else {
-                p = target
-            }
-        }
-        return false
+            return false
         #else
-        return path.hasPrefix("/dev/fd/")
+            return path.hasPrefix("/dev/fd/")
         #endif
     }
 }
@@ -121,12 +122,18 @@ public enum PathOverlap {
         public var description: String {
             let what: String
             switch relation {
-            case .same: what = resolvedOutput == resolvedInput ? "is the input '\(input)' (both are \(resolvedOutput))"
-                : "is the input '\(input)' (\(resolvedOutput) is a hard link to \(resolvedInput))"
-            case .outputInsideInput: what = "is inside the input '\(input)' (\(resolvedOutput) is under \(resolvedInput))"
-            case .inputInsideOutput: what = "contains the input '\(input)' (\(resolvedInput) is under \(resolvedOutput))"
+            case .same:
+                what =
+                    resolvedOutput == resolvedInput
+                    ? "is the input '\(input)' (both are \(resolvedOutput))"
+                    : "is the input '\(input)' (\(resolvedOutput) is a hard link to \(resolvedInput))"
+            case .outputInsideInput:
+                what = "is inside the input '\(input)' (\(resolvedOutput) is under \(resolvedInput))"
+            case .inputInsideOutput:
+                what = "contains the input '\(input)' (\(resolvedInput) is under \(resolvedOutput))"
             }
-            return "\(option) '\(output)' \(what); writing there would destroy or change the evidence: choose an output outside the inputs"
+            return
+                "\(option) '\(output)' \(what); writing there would destroy or change the evidence: choose an output outside the inputs"
         }
     }
 
@@ -149,7 +156,9 @@ public enum PathOverlap {
                 relation = nil
             }
             if let relation {
-                throw Conflict(option: option, output: output, input: input, resolvedOutput: out, resolvedInput: resolved, relation: relation)
+                throw Conflict(
+                    option: option, output: output, input: input, resolvedOutput: out, resolvedInput: resolved,
+                    relation: relation)
             }
         }
         // An existing output with other hard links may be one of the files inside an input folder.
@@ -158,7 +167,9 @@ public enum PathOverlap {
             var ignored: [Diagnostic] = []
             let folders = inputs.compactMap { $0 }.filter { $0 != "-" && FileKind.of($0) == .directory }
             for file in Ingestor.discover(folders, diagnostics: &ignored) where identity(file.path) == outID {
-                throw Conflict(option: option, output: output, input: file.display, resolvedOutput: out, resolvedInput: resolve(file.path), relation: .same)
+                throw Conflict(
+                    option: option, output: output, input: file.display, resolvedOutput: out,
+                    resolvedInput: resolve(file.path), relation: .same)
             }
         }
     }

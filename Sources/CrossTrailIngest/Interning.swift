@@ -1,6 +1,7 @@
 import CrossTrailModel
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Per-worker cache of the long strings that repeat across records (user agents, ARNs, service
@@ -24,7 +25,10 @@ final class StringCache {
         if b.count <= 15 { return String(decoding: b, as: UTF8.self) }
         let h = hash64(b)
         if var s = table[h], s.utf8.count == b.count,
-           s.withUTF8({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }) { return s }
+            s.withUTF8({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 })
+        {
+            return s
+        }
         if table.count >= limit { table.removeAll(keepingCapacity: true) }
         let s = String(decoding: b, as: UTF8.self)
         table[h] = s

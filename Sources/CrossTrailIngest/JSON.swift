@@ -56,22 +56,31 @@ final class JSONParser {
         var count = 0, repeatCount = 0
         var errOffset = 0
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let names: [UnsafePointer<CChar>?] = keys.map { UnsafeRawPointer($0.utf8Start).assumingMemoryBound(to: CChar.self) }
+        let names: [UnsafePointer<CChar>?] = keys.map {
+            UnsafeRawPointer($0.utf8Start).assumingMemoryBound(to: CChar.self)
+        }
         let lengths = keys.map(\.utf8CodeUnitCount)
         let rc = names.withUnsafeBufferPointer { n in
             lengths.withUnsafeBufferPointer { l in
-                cj_record_spans(handle, base, bytes.count, n.baseAddress, l.baseAddress, keys.count, &spans, &count, &repeated, &repeatCount, &errOffset)
+                cj_record_spans(
+                    handle, base, bytes.count, n.baseAddress, l.baseAddress, keys.count, &spans, &count, &repeated,
+                    &repeatCount, &errOffset)
             }
         }
         if rc == -1 { return .noSuchKey }
         var out = [Span]()
         out.reserveCapacity(count)
         if let spans {
-            for i in 0..<count { out.append(Span(offset: Int(spans[i].offset), length: Int(spans[i].length), key: Int(spans[i].key))) }
+            for i in 0..<count {
+                out.append(Span(offset: Int(spans[i].offset), length: Int(spans[i].length), key: Int(spans[i].key)))
+            }
         }
         var repeats = [Span]()
         if let repeated {
-            for i in 0..<repeatCount { repeats.append(Span(offset: Int(repeated[i].offset), length: Int(repeated[i].length), key: Int(repeated[i].key))) }
+            for i in 0..<repeatCount {
+                repeats.append(
+                    Span(offset: Int(repeated[i].offset), length: Int(repeated[i].length), key: Int(repeated[i].key)))
+            }
         }
         return .spans(out, repeats: repeats, error: rc == 0 ? nil : ParseError(code: rc, offset: errOffset))
     }
@@ -92,7 +101,9 @@ final class JSONParser {
         var first = cj_value()
         var total = 0
         guard cj_duplicate_key(handle, v.raw, &p, &n, &first, &total), let p else { return nil }
-        return DuplicateKey(path: String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self), first: JSONValue(raw: first), total: total)
+        return DuplicateKey(
+            path: String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self),
+            first: JSONValue(raw: first), total: total)
     }
 
     /// Minified JSON text of a value.
@@ -143,7 +154,9 @@ struct JSONValue {
     subscript(dynamicKey key: String) -> JSONValue? {
         var out = cj_value()
         var k = key
-        let found = k.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { cj_find(raw, $0.baseAddress, $0.count, &out) } }
+        let found = k.withUTF8 { b in
+            b.withMemoryRebound(to: CChar.self) { cj_find(raw, $0.baseAddress, $0.count, &out) }
+        }
         return found ? JSONValue(raw: out) : nil
     }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An owned, immutable JSON tree, for documents read whole and walked many times (inventory
@@ -150,7 +150,8 @@ extension JSON {
         switch status {
         case .ok: return Array(buf.bytes)
         case .tooLarge: throw IngestError(path: path, reason: "decompresses to more than \(maxBytes >> 20) MiB")
-        case .damaged(let reason, let offset): throw IngestError(path: path, reason: "\(reason) at compressed byte \(offset)")
+        case .damaged(let reason, let offset):
+            throw IngestError(path: path, reason: "\(reason) at compressed byte \(offset)")
         }
     }
 

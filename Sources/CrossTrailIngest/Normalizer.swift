@@ -1,6 +1,7 @@
 import CrossTrailModel
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns one parsed record of any supported format into an `AuditEvent`.
@@ -39,23 +40,31 @@ final class Normalizer {
     }
 
     /// Detects the record's format from its keys and normalizes it.
-    func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?) -> Result {
+    func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?)
+        -> Result
+    {
         notes.removeAll(keepingCapacity: true)
         guard v.isObject else { return .rejected("record is not a JSON object") }
-        if container == .cloudtrailDelivery || v["eventName"] != nil || v["eventSource"] != nil || v["eventVersion"] != nil
-            || v["eventname"] != nil || v["eventsource"] != nil {
-            return cloudTrail(v, raw: raw, provenance: provenance, format: container == .cloudtrailDelivery ? .cloudtrailDelivery : .cloudtrailNDJSON)
+        if container == .cloudtrailDelivery || v["eventName"] != nil || v["eventSource"] != nil
+            || v["eventVersion"] != nil
+            || v["eventname"] != nil || v["eventsource"] != nil
+        {
+            return cloudTrail(
+                v, raw: raw, provenance: provenance,
+                format: container == .cloudtrailDelivery ? .cloudtrailDelivery : .cloudtrailNDJSON)
         }
         if let embedded = v["CloudTrailEvent"] {
-            guard let result = embedded.withStringBytes({ text -> Result in
-                switch nested.parse(embedded: text) {
-                case .success(let inner):
-                    checkDuplicateKeys(inner, in: "CloudTrailEvent")
-                    return cloudTrail(inner, raw: text, provenance: provenance, format: .cloudtrailLookup)
-                case .failure(let e):
-                    return .rejected("CloudTrailEvent is not valid JSON (\(e))")
-                }
-            }) else { return .rejected("CloudTrailEvent is not a string") }
+            guard
+                let result = embedded.withStringBytes({ text -> Result in
+                    switch nested.parse(embedded: text) {
+                    case .success(let inner):
+                        checkDuplicateKeys(inner, in: "CloudTrailEvent")
+                        return cloudTrail(inner, raw: text, provenance: provenance, format: .cloudtrailLookup)
+                    case .failure(let e):
+                        return .rejected("CloudTrailEvent is not valid JSON (\(e))")
+                    }
+                })
+            else { return .rejected("CloudTrailEvent is not a string") }
             return result
         }
         if v["serviceName"] != nil, v["actionName"] != nil {
@@ -89,25 +98,54 @@ final class Normalizer {
                 // Case-insensitive: Athena / Splunk exports write `eventname`, `useridentity`, ...
                 @inline(__always) func is_(_ name: StaticString) -> Bool {
                     name.withUTF8Buffer { n in
-                        n.count == k.count && (memcmp(n.baseAddress!, k.baseAddress!, n.count) == 0 || strncasecmp(n.baseAddress!, k.baseAddress!, n.count) == 0)
+                        n.count == k.count
+                            && (memcmp(n.baseAddress!, k.baseAddress!, n.count) == 0
+                                || strncasecmp(n.baseAddress!, k.baseAddress!, n.count) == 0)
                     }
                 }
                 switch k.count {
                 case 7: if is_("eventID") { eventID = eventID ?? value }
                 case 8: if is_("readOnly") { readOnly = readOnly ?? value }
                 case 9:
-                    if is_("eventTime") { eventTime = eventTime ?? value } else if is_("eventName") { eventName = eventName ?? value }
-                    else if is_("eventType") { eventType = eventType ?? value } else if is_("userAgent") { userAgent = userAgent ?? value }
-                    else if is_("requestID") { requestID = requestID ?? value } else if is_("resources") { resources = resources ?? value }
-                    else if is_("awsRegion") { awsRegion = awsRegion ?? value } else if is_("errorCode") { errorCode = errorCode ?? value }
-                case 10: if is_("@timestamp") { timestamp = timestamp ?? value } else if is_("tlsDetails") { tlsDetails = tlsDetails ?? value }
+                    if is_("eventTime") {
+                        eventTime = eventTime ?? value
+                    } else if is_("eventName") {
+                        eventName = eventName ?? value
+                    } else if is_("eventType") {
+                        eventType = eventType ?? value
+                    } else if is_("userAgent") {
+                        userAgent = userAgent ?? value
+                    } else if is_("requestID") {
+                        requestID = requestID ?? value
+                    } else if is_("resources") {
+                        resources = resources ?? value
+                    } else if is_("awsRegion") {
+                        awsRegion = awsRegion ?? value
+                    } else if is_("errorCode") {
+                        errorCode = errorCode ?? value
+                    }
+                case 10:
+                    if is_("@timestamp") {
+                        timestamp = timestamp ?? value
+                    } else if is_("tlsDetails") {
+                        tlsDetails = tlsDetails ?? value
+                    }
                 case 11: if is_("eventSource") { eventSource = eventSource ?? value }
-                case 12: if is_("userIdentity") { userIdentity = userIdentity ?? value } else if is_("errorMessage") { errorMessage = errorMessage ?? value }
+                case 12:
+                    if is_("userIdentity") {
+                        userIdentity = userIdentity ?? value
+                    } else if is_("errorMessage") {
+                        errorMessage = errorMessage ?? value
+                    }
                 case 13: if is_("vpcEndpointId") { vpcEndpointId = vpcEndpointId ?? value }
                 case 15: if is_("sourceIPAddress") { sourceIPAddress = sourceIPAddress ?? value }
                 case 16: if is_("responseElements") { responseElements = responseElements ?? value }
                 case 17:
-                    if is_("requestParameters") { requestParameters = requestParameters ?? value } else if is_("network.client.ip") { shippedIP = shippedIP ?? value }
+                    if is_("requestParameters") {
+                        requestParameters = requestParameters ?? value
+                    } else if is_("network.client.ip") {
+                        shippedIP = shippedIP ?? value
+                    }
                 case 18: if is_("recipientAccountId") { recipientAccountId = recipientAccountId ?? value }
                 case 19: if is_("additionalEventData") { additionalEventData = additionalEventData ?? value }
                 default: break
@@ -119,7 +157,9 @@ final class Normalizer {
         }
     }
 
-    private func cloudTrail(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, format: SourceFormat) -> Result {
+    private func cloudTrail(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, format: SourceFormat)
+        -> Result
+    {
         let f = CloudTrailFields(v)
         // eventTime decides when present (a shipper's @timestamp is when it shipped the record).
         let time: Timestamp
@@ -133,18 +173,23 @@ final class Normalizer {
         }
         guard filter.matchesTime(time), filter.matchesPlane(.aws) else { return .filtered }
         // An access key id names one session: with the ARN and principal it fixes every other field.
-        let actor = actors.actor(f.userIdentity, keys: ["type", "arn", "accessKeyId", "principalId", "userName", "invokedBy", "accountId"]) {
+        let actor = actors.actor(
+            f.userIdentity, keys: ["type", "arn", "accessKeyId", "principalId", "userName", "invokedBy", "accountId"]
+        ) {
             cloudTrailActor(f.userIdentity)
         }
         guard filter.matchesActor(actor) else { return .filtered }
 
-        let service = f.eventSource?.withStringBytes { b -> String in
-            let suffix = ".amazonaws.com".utf8
-            if b.count > suffix.count, UnsafeRawBufferPointer(rebasing: b[(b.count - suffix.count)...]).elementsEqual(suffix) {
-                return strings.intern(UnsafeRawBufferPointer(rebasing: b[..<(b.count - suffix.count)]))
-            }
-            return strings.intern(b)
-        } ?? "unknown"
+        let service =
+            f.eventSource?.withStringBytes { b -> String in
+                let suffix = ".amazonaws.com".utf8
+                if b.count > suffix.count,
+                    UnsafeRawBufferPointer(rebasing: b[(b.count - suffix.count)...]).elementsEqual(suffix)
+                {
+                    return strings.intern(UnsafeRawBufferPointer(rebasing: b[..<(b.count - suffix.count)]))
+                }
+                return strings.intern(b)
+            } ?? "unknown"
         let action = strings.string(f.eventName) ?? "unknown"
         var outcome = Outcome(status: .success)
         if let code = f.errorCode?.string {
@@ -157,13 +202,18 @@ final class Normalizer {
             response.forEachMember { k, v in
                 if failed == nil, v.string == "Failure" { failed = String(decoding: k, as: UTF8.self) }
             }
-            if let failed { outcome = Outcome(status: .failure, errorCode: "\(failed)Failure", errorMessage: f.errorMessage?.string) }
+            if let failed {
+                outcome = Outcome(status: .failure, errorCode: "\(failed)Failure", errorMessage: f.errorMessage?.string)
+            }
         }
         let id = f.eventID?.string ?? Normalizer.contentID(raw)
-        var e = AuditEvent(id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,
-                           actor: actor, format: format, provenance: provenance)
+        var e = AuditEvent(
+            id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,
+            actor: actor, format: format, provenance: provenance)
         // Console sign-ins say in additionalEventData whether MFA was used.
-        if action == "ConsoleLogin", let used = f.additionalEventData?["MFAUsed"]?.string { e.actor.mfa = used == "Yes" }
+        if action == "ConsoleLogin", let used = f.additionalEventData?["MFAUsed"]?.string {
+            e.actor.mfa = used == "Yes"
+        }
         e.sourceIPAddress = f.sourceIPAddress?.string ?? f.shippedIP?.string
         if detail.contains(.userAgent) { e.userAgent = strings.string(f.userAgent) }
         if detail.contains(.network) {
@@ -180,7 +230,9 @@ final class Normalizer {
             e.readOnly = f.readOnly?.bool
         }
         let params = f.requestParameters
-        if keepRequestParameters, let params, params.kind != .null { e.requestParameters = embeddedObject(params) ?? nested.minified(params) }
+        if keepRequestParameters, let params, params.kind != .null {
+            e.requestParameters = embeddedObject(params) ?? nested.minified(params)
+        }
         if detail.contains(.responseElements), let response = f.responseElements, response.kind != .null {
             e.responseElements = embeddedObject(response) ?? nested.minified(response)
         }
@@ -200,7 +252,8 @@ final class Normalizer {
                 // The first of repeated keys, as everywhere.
                 if k.count == 10, k.elementsEqual("bucketName".utf8) { bucket = bucket ?? value.string; return }
                 if k.count == 3, k.elementsEqual("key".utf8) { key = key ?? value.string; return }
-                for (name, type) in Normalizer.awsParamResources where name.utf8.count == k.count && name.utf8.first == first && k.elementsEqual(name.utf8) {
+                for (name, type) in Normalizer.awsParamResources
+                where name.utf8.count == k.count && name.utf8.first == first && k.elementsEqual(name.utf8) {
                     if let id = value.string { appendUnique(&resources, Resource(type: type, id: id)) }
                 }
             }
@@ -244,7 +297,8 @@ final class Normalizer {
         case "Root":
             a = Actor(kind: .root, key: arn ?? "root:\(account ?? "?")", displayName: "root")
         case "IAMUser":
-            let name = u[anyCase: "userName"]?.string ?? arn.map(Normalizer.lastPathComponent) ?? principal ?? "iam-user"
+            let name =
+                u[anyCase: "userName"]?.string ?? arn.map(Normalizer.lastPathComponent) ?? principal ?? "iam-user"
             a = Actor(kind: .iamUser, key: arn ?? "iamUser:\(principal ?? name)", displayName: name)
         case "AssumedRole":
             let name = arn.map(Normalizer.roleSessionName) ?? principal ?? "assumed-role"
@@ -259,7 +313,9 @@ final class Normalizer {
             if principal == "ANONYMOUS_PRINCIPAL" || account == "ANONYMOUS_PRINCIPAL" {
                 a = Actor(kind: .anonymous, key: "anonymous", displayName: "anonymous")
             } else {
-                a = Actor(kind: .awsAccount, key: "account:\(account ?? principal ?? "?")", displayName: account ?? principal ?? "aws-account")
+                a = Actor(
+                    kind: .awsAccount, key: "account:\(account ?? principal ?? "?")",
+                    displayName: account ?? principal ?? "aws-account")
             }
         case "Unknown", "":
             let name = u[anyCase: "userName"]?.string ?? principal ?? "unknown"
@@ -298,15 +354,19 @@ final class Normalizer {
         guard filter.matchesTime(time), filter.matchesPlane(.databricks) else { return .filtered }
         let identity = v["userIdentity"]
         let actor = actors.actor(identity, keys: ["email", "subjectName"]) {
-            databricksActor(email: identity?["email"]?.string, subject: identity?["subjectName"]?.string, runAs: nil, runBy: nil)
+            databricksActor(
+                email: identity?["email"]?.string, subject: identity?["subjectName"]?.string, runAs: nil, runBy: nil)
         }
         guard filter.matchesActor(actor) else { return .filtered }
         let response = v["response"]
         let requestId = v["requestId"]?.string
-        var e = AuditEvent(id: requestId ?? Normalizer.contentID(raw), time: time, plane: .databricks,
-                           service: strings.string(v["serviceName"]) ?? "unknown", action: strings.string(v["actionName"]) ?? "unknown",
-                           outcome: databricksOutcome(code: response?["statusCode"]?.int64, message: response?["errorMessage"]?.string),
-                           actor: actor, format: .databricksDelivery, provenance: provenance)
+        var e = AuditEvent(
+            id: requestId ?? Normalizer.contentID(raw), time: time, plane: .databricks,
+            service: strings.string(v["serviceName"]) ?? "unknown",
+            action: strings.string(v["actionName"]) ?? "unknown",
+            outcome: databricksOutcome(
+                code: response?["statusCode"]?.int64, message: response?["errorMessage"]?.string),
+            actor: actor, format: .databricksDelivery, provenance: provenance)
         e.sourceIPAddress = v["sourceIPAddress"]?.string
         if detail.contains(.userAgent) { e.userAgent = strings.string(v["userAgent"]) }
         if detail.contains(.location) {
@@ -349,9 +409,10 @@ final class Normalizer {
             message = r["error_message"]?.string ?? r["errorMessage"]?.string
         }
         let id = v["event_id"]?.string ?? v["request_id"]?.string ?? Normalizer.contentID(raw)
-        var e = AuditEvent(id: id, time: time, plane: .databricks, service: v["service_name"]?.string ?? "unknown",
-                           action: v["action_name"]?.string ?? "unknown", outcome: databricksOutcome(code: code, message: message),
-                           actor: actor, format: .databricksSystemTable, provenance: provenance)
+        var e = AuditEvent(
+            id: id, time: time, plane: .databricks, service: v["service_name"]?.string ?? "unknown",
+            action: v["action_name"]?.string ?? "unknown", outcome: databricksOutcome(code: code, message: message),
+            actor: actor, format: .databricksSystemTable, provenance: provenance)
         e.sourceIPAddress = v["source_ip_address"]?.string
         e.userAgent = v["user_agent"]?.string
         e.workspace = v["workspace_id"]?.string
@@ -390,9 +451,10 @@ final class Normalizer {
         let action = props?["actionName"]?.string ?? String(operation.split(separator: "/").last ?? "unknown")
         let service = props?["serviceName"]?.string ?? v["category"]?.string ?? "unknown"
         let requestId = props?["requestId"]?.string
-        var e = AuditEvent(id: requestId ?? props?["logId"]?.string ?? Normalizer.contentID(raw), time: time, plane: .databricks,
-                           service: service, action: action, outcome: databricksOutcome(code: code, message: message),
-                           actor: actor, format: .databricksAzure, provenance: provenance)
+        var e = AuditEvent(
+            id: requestId ?? props?["logId"]?.string ?? Normalizer.contentID(raw), time: time, plane: .databricks,
+            service: service, action: action, outcome: databricksOutcome(code: code, message: message),
+            actor: actor, format: .databricksAzure, provenance: provenance)
         e.sourceIPAddress = props?["sourceIPAddress"]?.string ?? v["callerIpAddress"]?.string
         e.userAgent = props?["userAgent"]?.string
         e.requestId = requestId
@@ -457,7 +519,9 @@ final class Normalizer {
     /// other strings are kept as JSON strings) and the resources they name.
     private func databricksParams(_ p: JSONValue?) -> (String?, [Resource]) {
         guard detail.contains(.resources) || keepRequestParameters, let p, p.kind != .null else { return (nil, []) }
-        if p.kind != .string { return (keepRequestParameters ? nested.minified(p) : nil, Normalizer.databricksResources(p)) }
+        if p.kind != .string {
+            return (keepRequestParameters ? nested.minified(p) : nil, Normalizer.databricksResources(p))
+        }
         var result: (String?, [Resource]) = (nil, [])
         var decoded = false
         withObject(p) { inner in
@@ -508,9 +572,14 @@ final class Normalizer {
         var path = Array(dup.path.utf8)
         let longPath = path.count > 128
         if longPath { path = Array(path.prefix(128)) }
-        let shownPath = path.withUnsafeBytes { String(decoding: $0, as: UTF8.self).terminalSafe } + (longPath ? "…" : "")
-        let more = dup.total > 1 ? " (\(dup.total - 1) more repeated key\(dup.total == 2 ? "" : "s") there, read the same way)" : ""
-        notes.append("duplicate key \"\(shownPath)\" in the record\(context.map { "'s " + $0 } ?? ""): its first value (\(used)) is used, later ones are ignored\(more)")
+        let shownPath =
+            path.withUnsafeBytes { String(decoding: $0, as: UTF8.self).terminalSafe } + (longPath ? "…" : "")
+        let more =
+            dup.total > 1
+            ? " (\(dup.total - 1) more repeated key\(dup.total == 2 ? "" : "s") there, read the same way)" : ""
+        notes.append(
+            "duplicate key \"\(shownPath)\" in the record\(context.map { "'s " + $0 } ?? ""): its first value (\(used)) is used, later ones are ignored\(more)"
+        )
     }
 
     enum TimeValue {
@@ -537,7 +606,9 @@ final class Normalizer {
                 let digits = b.dropFirst(negative ? 1 : 0)
                 if epochMillis, !digits.isEmpty, digits.allSatisfy({ $0 &- 48 < 10 }) {
                     // Epoch milliseconds as text: below 19 digits they fit; above, and below zero, out of range.
-                    guard !negative, digits.count < 19, let ms = Int64(String(decoding: digits, as: UTF8.self)) else { return outOfRange(shown) }
+                    guard !negative, digits.count < 19, let ms = Int64(String(decoding: digits, as: UTF8.self)) else {
+                        return outOfRange(shown)
+                    }
                     return checked(Timestamp(millis: ms), shown)
                 }
                 return .rejected("unparseable \(field) \(shown)")
@@ -554,7 +625,8 @@ final class Normalizer {
     /// A value as quoted in a diagnostic: at most 64 bytes, control characters and invalid UTF-8 made visible.
     static func quoted(_ b: UnsafeRawBufferPointer) -> String {
         let cut = b.count > 64
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: b[..<min(b.count, 64)]), as: UTF8.self).terminalSafe
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: b[..<min(b.count, 64)]), as: UTF8.self)
+            .terminalSafe
         return cut ? text + "…" : text
     }
 
@@ -571,7 +643,9 @@ final class Normalizer {
     static func azureWorkspace(_ resourceId: String?) -> String? {
         guard let resourceId else { return nil }
         let parts = resourceId.split(separator: "/")
-        if let i = parts.lastIndex(where: { $0.uppercased() == "WORKSPACES" }), i + 1 < parts.count { return String(parts[i + 1]) }
+        if let i = parts.lastIndex(where: { $0.uppercased() == "WORKSPACES" }), i + 1 < parts.count {
+            return String(parts[i + 1])
+        }
         return nil
     }
 
@@ -579,7 +653,11 @@ final class Normalizer {
         let u = Array(s.utf8)
         guard u.count == 36 else { return false }
         for (i, c) in u.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 { if c != UInt8(ascii: "-") { return false } } else if !(c &- 48 < 10 || c &- 97 < 6) { return false }
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                if c != UInt8(ascii: "-") { return false }
+            } else if !(c &- 48 < 10 || c &- 97 < 6) {
+                return false
+            }
         }
         return true
     }
@@ -595,7 +673,6 @@ private func appendUnique(_ list: inout [Resource], _ r: Resource) {
     if !list.contains(where: { $0.id == r.id }) { list.append(r) }
 }
 
-
 /// 64-bit hash of bytes: four independent multiply-mix lanes over 32-byte blocks (so the CPU
 /// overlaps them), folded together. Stable across runs and machines; not cryptographic.
 public func hash64(_ b: UnsafeRawBufferPointer, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> UInt64 {
@@ -604,7 +681,8 @@ public func hash64(_ b: UnsafeRawBufferPointer, seed: UInt64 = 0x9E37_79B9_7F4A_
         return r.high ^ r.low
     }
     let n = b.count
-    var h0 = seed ^ UInt64(n), h1 = seed &+ 0xA076_1D64_78BD_642F, h2 = seed &+ 0xE703_7ED1_A0B4_28DB, h3 = seed ^ 0x8EBC_6AF0_9C88_C6E3
+    var h0 = seed ^ UInt64(n), h1 = seed &+ 0xA076_1D64_78BD_642F, h2 = seed &+ 0xE703_7ED1_A0B4_28DB,
+        h3 = seed ^ 0x8EBC_6AF0_9C88_C6E3
     var i = 0
     while i + 32 <= n {
         h0 = mix(h0 ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self), 0xA076_1D64_78BD_642F)
@@ -671,4 +749,3 @@ public final class RecordNormalizer {
         }
     }
 }
-

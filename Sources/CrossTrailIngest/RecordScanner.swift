@@ -24,7 +24,9 @@ struct RecordScanner {
     /// records of a second array.
     let keys: [[UInt8]]
 
-    init(bytes: UnsafeRawBufferPointer, from start: Int, topLevel: Bool = false, startLine: Int = 1, keys: [[UInt8]] = []) {
+    init(
+        bytes: UnsafeRawBufferPointer, from start: Int, topLevel: Bool = false, startLine: Int = 1, keys: [[UInt8]] = []
+    ) {
         self.bytes = bytes
         self.start = start
         self.topLevel = topLevel
@@ -78,7 +80,9 @@ struct RecordScanner {
                     let c = b[i]
                     if c == 34 { guard skipString() else { return nil }; continue }
                     if c == 10 { line += 1 }
-                    if c == 123 || c == 91 { depth += 1 } else if c == 125 || c == 93 {
+                    if c == 123 || c == 91 {
+                        depth += 1
+                    } else if c == 125 || c == 93 {
                         depth -= 1
                         if depth == 0 { i += 1; break }
                     }
@@ -100,7 +104,7 @@ struct RecordScanner {
             let c = b[i]
             if c == 10 { line += 1; i += 1; continue }
             if c == 32 || c == 9 || c == 13 || c == 44 { i += 1; continue }
-            if !topLevel && c == 93 { // `]` closes the records array
+            if !topLevel && c == 93 {  // `]` closes the records array
                 var after = line
                 guard !keys.isEmpty, let next = nextArray(from: i + 1, line: &after) else { return }
                 body(.nextArray(offset: next.keyOffset, line: line, key: next.key))
@@ -117,7 +121,13 @@ struct RecordScanner {
                     let d = b[j]
                     if d == 10 { line += 1 }
                     if inString {
-                        if escape { escape = false } else if d == 92 { escape = true } else if d == 34 { inString = false }
+                        if escape {
+                            escape = false
+                        } else if d == 92 {
+                            escape = true
+                        } else if d == 34 {
+                            inString = false
+                        }
                     } else if d == 34 {
                         inString = true
                     } else if d == 123 || d == 91 {
@@ -143,8 +153,18 @@ struct RecordScanner {
                 while j < n {
                     let d = b[j]
                     if inString {
-                        if escape { escape = false } else if d == 92 { escape = true } else if d == 34 { inString = false }
-                    } else if d == 34 { inString = true } else if d == 44 || d == 93 || d == 10 { break }
+                        if escape {
+                            escape = false
+                        } else if d == 92 {
+                            escape = true
+                        } else if d == 34 {
+                            inString = false
+                        }
+                    } else if d == 34 {
+                        inString = true
+                    } else if d == 44 || d == 93 || d == 10 {
+                        break
+                    }
                     j += 1
                 }
                 body(.element(offset: i, length: j - i, line: line))
@@ -154,9 +174,17 @@ struct RecordScanner {
             let at = i, atLine = line
             var j = i + 1
             while j < n, b[j] != 123 { if b[j] == 10 { line += 1 }; j += 1 }
-            body(.garbage(offset: at, line: atLine, reason: "unexpected bytes where a record should start (skipped \(j - at) bytes)"))
+            body(
+                .garbage(
+                    offset: at, line: atLine,
+                    reason: "unexpected bytes where a record should start (skipped \(j - at) bytes)"))
             i = j
         }
-        if !topLevel { body(.garbage(offset: n, line: line, reason: "the file ends before its records array is closed (truncated file?)")) }
+        if !topLevel {
+            body(
+                .garbage(
+                    offset: n, line: line, reason: "the file ends before its records array is closed (truncated file?)")
+            )
+        }
     }
 }

@@ -12,11 +12,15 @@ import Foundation
 public enum Redactor {
     /// The key's bytes (immutable; a SymmetricKey is made per use).
     static let keyBytes: [UInt8] = {
-        let configured = ProcessInfo.processInfo.environment["CROSSTRAIL_REDACTION_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let configured = ProcessInfo.processInfo.environment["CROSSTRAIL_REDACTION_KEY"].flatMap {
+            $0.isEmpty ? nil : $0
+        }
         return Array((configured ?? "crosstrail-default-redaction-key-v1").utf8)
     }()
 
-    public static let secretKinds: Set<String> = ["aws-access-key", "databricks-token", "secret", "jwt", "private-key", "connection-string"]
+    public static let secretKinds: Set<String> = [
+        "aws-access-key", "databricks-token", "secret", "jwt", "private-key", "connection-string",
+    ]
     /// Kinds that are redacted in outputs but are not a leak by themselves: an access key id with
     /// no secret key beside it (IAM's own key management names key ids), and emails in identity
     /// fields (adding a user to a group names the user).
@@ -57,15 +61,20 @@ public enum Redactor {
         }
         guard !kinds.isEmpty else { return nil }
         // An access key id is a leaked credential only with a secret access key beside it.
-        if kinds.contains("aws-access-key-id"), kinds.contains("secret") || containsSecretKeyShape(b) { kinds.insert("aws-access-key") }
+        if kinds.contains("aws-access-key-id"), kinds.contains("secret") || containsSecretKeyShape(b) {
+            kinds.insert("aws-access-key")
+        }
         return (String(decoding: out, as: UTF8.self), kinds.sorted())
     }
 
     /// Paging cursors, idempotency tokens and request ids are named "token" but protect nothing.
     static let notSecretKeys: Set<String> = [
-        "nexttoken", "clienttoken", "continuationtoken", "paginationtoken", "idempotencytoken", "pagetoken", "nextpagetoken",
-        "starttoken", "startingtoken", "resumetoken", "marker", "nextmarker", "next_page_token", "page_token", "client_token",
-        "idempotency_token", "continuation_token", "tokencode", "maxtokens", "max_tokens", "tokenexpirationtime", "tokenlifetime",
+        "nexttoken", "clienttoken", "continuationtoken", "paginationtoken", "idempotencytoken", "pagetoken",
+        "nextpagetoken",
+        "starttoken", "startingtoken", "resumetoken", "marker", "nextmarker", "next_page_token", "page_token",
+        "client_token",
+        "idempotency_token", "continuation_token", "tokencode", "maxtokens", "max_tokens", "tokenexpirationtime",
+        "tokenlifetime",
         "passwordreuseprevention", "passwordlastused", "passwordresetrequired", "secretversionstage", "versionstage",
         "httptokens", "http_tokens", "tokentype", "token_type", "tokenendpoint",
     ]
@@ -75,9 +84,14 @@ public enum Redactor {
         if v.count < 4 { return true }
         let s = String(decoding: v, as: UTF8.self)
         let lower = s.lowercased()
-        if v.allSatisfy({ $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") }) { return true }
-        if lower.hasPrefix("hidden_due_to") || lower.hasPrefix("[redacted") || lower.hasPrefix("<redacted") || lower == "redacted"
-            || lower.hasPrefix("****") || lower.hasPrefix("arn:") || lower == "true" || lower == "false" || lower == "null" || lower == "none" {
+        if v.allSatisfy({ $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") }) {
+            return true
+        }
+        if lower.hasPrefix("hidden_due_to") || lower.hasPrefix("[redacted") || lower.hasPrefix("<redacted")
+            || lower == "redacted"
+            || lower.hasPrefix("****") || lower.hasPrefix("arn:") || lower == "true" || lower == "false"
+            || lower == "null" || lower == "none"
+        {
             return true
         }
         return false
@@ -85,7 +99,9 @@ public enum Redactor {
 
     /// A 40-character base64 run (the shape of an AWS secret access key) that is not hex (a SHA-1).
     static func containsSecretKeyShape(_ b: [UInt8]) -> Bool {
-        func isB64(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 43 || c == 47 }
+        func isB64(_ c: UInt8) -> Bool {
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 43 || c == 47
+        }
         var i = 0
         while i < b.count {
             guard isB64(b[i]) else { i += 1; continue }
@@ -104,29 +120,52 @@ public enum Redactor {
 
     /// Keys whose values name an identity (an email there is who, not leaked data).
     static func isIdentityKey(_ k: String) -> Bool {
-        ["user", "email", "principal", "member", "owner", "grantee", "recipient", "assignee", "creator", "admin", "group", "login",
-         "identity", "run_as", "runas", "account", "target", "name", "subject", "sso", "invitee", "contact",
-         // Tags (`{"key": "Owner", "value": "ann@…"}`, custom_tags) and notification endpoints name people too.
-         "tag", "value", "endpoint", "notification", "alert"].contains { k.contains($0) }
+        [
+            "user", "email", "principal", "member", "owner", "grantee", "recipient", "assignee", "creator", "admin",
+            "group", "login",
+            "identity", "run_as", "runas", "account", "target", "name", "subject", "sso", "invitee", "contact",
+            // Tags (`{"key": "Owner", "value": "ann@…"}`, custom_tags) and notification endpoints name people too.
+            "tag", "value", "endpoint", "notification", "alert",
+        ].contains { k.contains($0) }
     }
 
-    static let secretKeyWords = ["password", "passwd", "secret", "token", "privatekey", "private_key", "credential", "apikey", "api_key"]
+    static let secretKeyWords = [
+        "password", "passwd", "secret", "token", "privatekey", "private_key", "credential", "apikey", "api_key",
+    ]
 
     static func isSecretKey(_ k: String) -> Bool {
         let compact = k.replacingOccurrences(of: "-", with: "_")
         // `tokenId`, `secretName`, `tokenType` name things; they are not secrets.
-        if compact.hasSuffix("id") || compact.hasSuffix("name") || compact.hasSuffix("type") || compact.hasSuffix("arn") || compact.hasSuffix("scope") { return false }
-        if compact.contains("token"), ["next", "client", "request", "page", "continuation", "idempoten", "pagination", "marker", "cursor", "resume", "start"]
-            .contains(where: compact.contains) { return false }
-        if notSecretKeys.contains(compact) || ["policy", "enabled", "date", "hash", "time", "count", "length", "days", "seconds", "status", "url"]
-            .contains(where: compact.hasSuffix) { return false }
+        if compact.hasSuffix("id") || compact.hasSuffix("name") || compact.hasSuffix("type") || compact.hasSuffix("arn")
+            || compact.hasSuffix("scope")
+        {
+            return false
+        }
+        if compact.contains("token"),
+            [
+                "next", "client", "request", "page", "continuation", "idempoten", "pagination", "marker", "cursor",
+                "resume", "start",
+            ]
+            .contains(where: compact.contains)
+        {
+            return false
+        }
+        if notSecretKeys.contains(compact)
+            || ["policy", "enabled", "date", "hash", "time", "count", "length", "days", "seconds", "status", "url"]
+                .contains(where: compact.hasSuffix)
+        {
+            return false
+        }
         // Databricks `putSecret` carries the secret itself in string_value / bytes_value.
         if compact == "string_value" || compact == "bytes_value" { return true }
         return secretKeyWords.contains { compact.contains($0) }
     }
 
-    static let triggerWords = ["passw", "secret", "token", "private", "credential", "apikey", "api_key", "akia", "asia", "dapi", "string_value",
-                               "bytes_value", "eyj", "://"].map { Array($0.utf8) }
+    static let triggerWords = [
+        "passw", "secret", "token", "private", "credential", "apikey", "api_key", "akia", "asia", "dapi",
+        "string_value",
+        "bytes_value", "eyj", "://",
+    ].map { Array($0.utf8) }
 
     /// One pass over the bytes: is there an '@', a run of 15+ digits (with separators), a
     /// ddd-dd-dddd shape, or a trigger word (case-insensitive)? Most parameters have none.
@@ -149,7 +188,8 @@ public enum Redactor {
                 sepOK = false
                 // Trigger words start with one of a few letters: compare only there.
                 let f = c | 0x20
-                if f == 0x70 || f == 0x73 || f == 0x74 || f == 0x63 || f == 0x61 || f == 0x64 || f == 0x65 || c == 0x3a {
+                if f == 0x70 || f == 0x73 || f == 0x74 || f == 0x63 || f == 0x61 || f == 0x64 || f == 0x65 || c == 0x3a
+                {
                     for w in triggerWords where w[0] == f && i + w.count <= n {
                         var k = 1
                         while k < w.count && (b[i + k] | 0x20) == w[k] { k += 1 }
@@ -181,12 +221,17 @@ public enum Redactor {
             let c = s[i]
             let boundary = i == 0 || !isAlnum(s[i - 1])
             // AWS access key ids.
-            if boundary, i + 20 <= s.count, (s[i...].starts(with: Array("AKIA".utf8)) || s[i...].starts(with: Array("ASIA".utf8))),
-               s[(i + 4)..<(i + 20)].allSatisfy(isUpperDigit), i + 20 == s.count || !isAlnum(s[i + 20]) {
-                out += token("aws-access-key", Array(s[i..<(i + 20)])); kinds.insert("aws-access-key-id"); i += 20; continue
+            if boundary, i + 20 <= s.count,
+                s[i...].starts(with: Array("AKIA".utf8)) || s[i...].starts(with: Array("ASIA".utf8)),
+                s[(i + 4)..<(i + 20)].allSatisfy(isUpperDigit), i + 20 == s.count || !isAlnum(s[i + 20])
+            {
+                out += token("aws-access-key", Array(s[i..<(i + 20)])); kinds.insert("aws-access-key-id"); i += 20;
+                continue
             }
             // Databricks personal access tokens.
-            if boundary, i + 36 <= s.count, s[i...].starts(with: Array("dapi".utf8)), s[(i + 4)..<(i + 36)].allSatisfy(isHex) {
+            if boundary, i + 36 <= s.count, s[i...].starts(with: Array("dapi".utf8)),
+                s[(i + 4)..<(i + 36)].allSatisfy(isHex)
+            {
                 var e = i + 36
                 while e < s.count && (isAlnum(s[e]) || s[e] == UInt8(ascii: "-")) { e += 1 }
                 out += token("databricks-token", Array(s[i..<e])); kinds.insert("databricks-token"); i = e; continue
@@ -250,12 +295,15 @@ public enum Redactor {
             }
             // SSNs (ddd-dd-dddd) and card numbers (15-16 digits, spaces or dashes allowed, Luhn).
             if boundary, isDigit(c), !idLike {
-                if i + 11 <= s.count, s[i..<(i + 3)].allSatisfy(isDigit), s[i + 3] == 45, s[(i + 4)..<(i + 6)].allSatisfy(isDigit), s[i + 6] == 45,
-                   s[(i + 7)..<(i + 11)].allSatisfy(isDigit), i + 11 == s.count || !isAlnum(s[i + 11]) {
+                if i + 11 <= s.count, s[i..<(i + 3)].allSatisfy(isDigit), s[i + 3] == 45,
+                    s[(i + 4)..<(i + 6)].allSatisfy(isDigit), s[i + 6] == 45,
+                    s[(i + 7)..<(i + 11)].allSatisfy(isDigit), i + 11 == s.count || !isAlnum(s[i + 11])
+                {
                     out += token("ssn", Array(s[i..<(i + 11)])); kinds.insert("ssn"); i += 11; continue
                 }
                 var e = i, digits = [UInt8]()
-                while e < s.count, isDigit(s[e]) || ((s[e] == 32 || s[e] == 45) && e + 1 < s.count && isDigit(s[e + 1])) {
+                while e < s.count, isDigit(s[e]) || ((s[e] == 32 || s[e] == 45) && e + 1 < s.count && isDigit(s[e + 1]))
+                {
                     if isDigit(s[e]) { digits.append(s[e] - 48) }
                     e += 1
                 }

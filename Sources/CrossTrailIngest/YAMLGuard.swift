@@ -34,7 +34,9 @@ public enum YAMLGuard {
 
     private static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
     private static func isBreak(_ c: UInt8) -> Bool { c == 0x0A || c == 0x0D }
-    private static func isFlowIndicator(_ c: UInt8) -> Bool { c == 0x2C || c == 0x5B || c == 0x5D || c == 0x7B || c == 0x7D }
+    private static func isFlowIndicator(_ c: UInt8) -> Bool {
+        c == 0x2C || c == 0x5B || c == 0x5D || c == 0x7B || c == 0x7D
+    }
 
     private static func scan(_ b: UnsafeBufferPointer<UInt8>) -> Refusal? {
         let n = b.count
@@ -89,7 +91,8 @@ public enum YAMLGuard {
                 case 0x2D where endsToken(i + 1):  // `- ` sequence entry: a node follows
                     i += 1
                     continue
-                case 0x2D where at(i + 1) == 0x2D && at(i + 2) == 0x2D && endsToken(i + 3):  // `---`: a document follows
+                // `---`: a document follows
+                case 0x2D where at(i + 1) == 0x2D && at(i + 2) == 0x2D && endsToken(i + 3):
                     i += 3
                     continue
                 case 0x26, 0x21:  // `&anchor`, `!tag`: a node follows
@@ -141,7 +144,8 @@ public enum YAMLGuard {
                 var k = i
                 while k < n, isSpace(b[k]) { k += 1 }
                 if at(k) == 0x3A {
-                    return Refusal(line: line, reason: "a flow collection ('[...]' or '{...}') as a mapping key is not supported")
+                    return Refusal(
+                        line: line, reason: "a flow collection ('[...]' or '{...}') as a mapping key is not supported")
                 }
                 atNodeStart = false
             } else if flowDepth > 0, c == 0x2C || c == 0x5B || c == 0x7B {  // `,` or a nested collection inside one

@@ -1,6 +1,6 @@
-import Crypto
 import CrossTrailIngest
 import CrossTrailModel
+import Crypto
 import Foundation
 import _CryptoExtras
 
@@ -64,20 +64,27 @@ public enum DigestValidator {
     public static func publicKeys(json bytes: [UInt8], source: String) throws -> [String: PublicKey] {
         let doc: JSON
         do { doc = try JSON.parse(bytes) } catch { throw KeyError(description: "\(source): not JSON (\(error))") }
-        guard let list = doc["PublicKeyList"]?.array else { throw KeyError(description: "\(source): no PublicKeyList (expected `aws cloudtrail list-public-keys` output)") }
+        guard let list = doc["PublicKeyList"]?.array else {
+            throw KeyError(
+                description: "\(source): no PublicKeyList (expected `aws cloudtrail list-public-keys` output)")
+        }
         var out: [String: PublicKey] = [:]
         for (i, k) in list.enumerated() {
-            guard let value = k["Value"]?.string, let fp = k["Fingerprint"]?.string, let der = Data(base64Encoded: value) else {
+            guard let value = k["Value"]?.string, let fp = k["Fingerprint"]?.string,
+                let der = Data(base64Encoded: value)
+            else {
                 throw KeyError(description: "\(source): key \(i + 1) needs Value (base64) and Fingerprint")
             }
             // The modulus and exponent are read here and handed over as numbers: swift-crypto's DER
             // initializer frees its key twice when the DER is invalid (an abort on hostile input).
             guard let (n, e) = RSADER.components(Array(der)), RSADER.bitLength(n) >= 2048,
-                  let key = try? _RSA.Signing.PublicKey(n: n, e: e) else {
+                let key = try? _RSA.Signing.PublicKey(n: n, e: e)
+            else {
                 throw KeyError(description: "\(source): key \(fp) is not an RSA public key of at least 2048 bits")
             }
-            out[fp.lowercased()] = PublicKey(fingerprint: fp.lowercased(), key: key, validFrom: k["ValidityStartTime"]?.string,
-                                             validUntil: k["ValidityEndTime"]?.string)
+            out[fp.lowercased()] = PublicKey(
+                fingerprint: fp.lowercased(), key: key, validFrom: k["ValidityStartTime"]?.string,
+                validUntil: k["ValidityEndTime"]?.string)
         }
         return out
     }
@@ -121,7 +128,8 @@ public enum DigestValidator {
         for p in logPaths { byName[(p as NSString).lastPathComponent, default: []].append(p) }
         func local(_ object: String) -> String? {
             let candidates = byName[(object as NSString).lastPathComponent] ?? []
-            return candidates.first { $0.hasSuffix("/" + object) || $0 == object } ?? (candidates.count == 1 ? candidates[0] : nil)
+            return candidates.first { $0.hasSuffix("/" + object) || $0 == object }
+                ?? (candidates.count == 1 ? candidates[0] : nil)
         }
 
         var digests: [String: Digest] = [:]  // by "bucket/key"
@@ -130,7 +138,10 @@ public enum DigestValidator {
             case .failure(let p): result.problems.append(p)
             case .success(let d):
                 if let b = d.sidecarBucket, let k = d.sidecarKey, b != d.bucket || k != d.object {
-                    result.problems.append(Problem(kind: .moved, file: path, detail: "fetched from s3://\(b)/\(k) but names itself s3://\(d.bucket)/\(d.object)"))
+                    result.problems.append(
+                        Problem(
+                            kind: .moved, file: path,
+                            detail: "fetched from s3://\(b)/\(k) but names itself s3://\(d.bucket)/\(d.object)"))
                 }
                 digests[d.bucket + "/" + d.object] = d
             }
@@ -140,17 +151,33 @@ public enum DigestValidator {
         for (_, d) in digests.sorted(by: { $0.key < $1.key }) {
             // 1. The signature, over the documented signing string.
             guard let sigHex = d.signature else {
-                result.problems.append(Problem(kind: .unverifiable, file: d.path, detail: "no signature (\((d.path as NSString).lastPathComponent + sidecarSuffix) missing); fetch digests with their S3 metadata"))
+                result.problems.append(
+                    Problem(
+                        kind: .unverifiable, file: d.path,
+                        detail:
+                            "no signature (\((d.path as NSString).lastPathComponent + sidecarSuffix) missing); fetch digests with their S3 metadata"
+                    ))
                 continue
             }
             guard let key = keys[d.fingerprint.lowercased()] else {
-                result.problems.append(Problem(kind: .unverifiable, file: d.path, detail: "no public key with fingerprint \(d.fingerprint) in --public-keys"))
+                result.problems.append(
+                    Problem(
+                        kind: .unverifiable, file: d.path,
+                        detail: "no public key with fingerprint \(d.fingerprint) in --public-keys"))
                 continue
             }
             let toSign = "\(d.endTime)\n\(d.bucket)/\(d.object)\n\(d.hash)\n\(d.previousSignature ?? "null")"
             guard let sig = hexBytes(sigHex),
-                  key.key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: sig), for: Data(toSign.utf8), padding: .insecurePKCS1v1_5) else {
-                result.problems.append(Problem(kind: .invalidSignature, file: d.path, detail: "signature does not verify with key \(d.fingerprint): the digest or its metadata was changed"))
+                key.key.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: sig), for: Data(toSign.utf8),
+                    padding: .insecurePKCS1v1_5)
+            else {
+                result.problems.append(
+                    Problem(
+                        kind: .invalidSignature, file: d.path,
+                        detail:
+                            "signature does not verify with key \(d.fingerprint): the digest or its metadata was changed"
+                    ))
                 continue
             }
             result.digestsVerified += 1
@@ -158,15 +185,23 @@ public enum DigestValidator {
             if let pb = d.previousBucket, let po = d.previousObject {
                 if let prev = digests[pb + "/" + po] {
                     if let h = d.previousHash, h.lowercased() != prev.hash {
-                        result.problems.append(Problem(kind: .chainBreak, file: d.path, detail: "previous digest \(po) hashes to \(prev.hash), this digest recorded \(h)"))
+                        result.problems.append(
+                            Problem(
+                                kind: .chainBreak, file: d.path,
+                                detail: "previous digest \(po) hashes to \(prev.hash), this digest recorded \(h)"))
                     } else if let s = d.previousSignature, let ps = prev.signature, s.lowercased() != ps.lowercased() {
-                        result.problems.append(Problem(kind: .chainBreak, file: d.path, detail: "previous digest \(po) carries another signature than this digest recorded"))
+                        result.problems.append(
+                            Problem(
+                                kind: .chainBreak, file: d.path,
+                                detail: "previous digest \(po) carries another signature than this digest recorded"))
                     }
                 } else if digests.values.contains(where: { $0.endTime < d.endTime && chain($0) == chain(d) })
-                            || logPaths.contains(where: { logBelongs($0, to: d, before: d.startTime) }) {
+                    || logPaths.contains(where: { logBelongs($0, to: d, before: d.startTime) })
+                {
                     // A break inside the span given (earlier digests or log files exist); the first
                     // digest's predecessor alone is out of scope.
-                    result.problems.append(Problem(kind: .chainBreak, file: d.path, detail: "previous digest s3://\(pb)/\(po) is missing"))
+                    result.problems.append(
+                        Problem(kind: .chainBreak, file: d.path, detail: "previous digest s3://\(pb)/\(po) is missing"))
                 }
             }
             // 3. Every log file the digest lists.
@@ -174,7 +209,10 @@ public enum DigestValidator {
                 result.logFilesListed += 1
                 listed.insert(log.object)
                 guard let path = local(log.object) else {
-                    result.problems.append(Problem(kind: .missing, file: log.object, detail: "listed in \((d.path as NSString).lastPathComponent) but not found"))
+                    result.problems.append(
+                        Problem(
+                            kind: .missing, file: log.object,
+                            detail: "listed in \((d.path as NSString).lastPathComponent) but not found"))
                     continue
                 }
                 let bytes: [UInt8]
@@ -184,20 +222,26 @@ public enum DigestValidator {
                 }
                 let content = path.hasSuffix(".gz") ? GzipCodec.decompress(bytes, limit: maxFileBytes) : bytes
                 guard let content else {
-                    result.problems.append(Problem(kind: .modified, file: path, detail: "not valid gzip (or larger than the size limit)"))
+                    result.problems.append(
+                        Problem(kind: .modified, file: path, detail: "not valid gzip (or larger than the size limit)"))
                     continue
                 }
                 let h = SHA256.hash(data: content).hexString
                 if h != log.hash.lowercased() {
-                    result.problems.append(Problem(kind: .modified, file: path, detail: "SHA-256 \(h), digest recorded \(log.hash)"))
+                    result.problems.append(
+                        Problem(kind: .modified, file: path, detail: "SHA-256 \(h), digest recorded \(log.hash)"))
                 } else {
                     result.logFilesVerified += 1
                 }
             }
         }
         for p in logPaths.sorted() {
-            let matched = listed.contains { p.hasSuffix("/" + $0) || ($0 as NSString).lastPathComponent == (p as NSString).lastPathComponent }
-            if !matched { result.problems.append(Problem(kind: .extra, file: p, detail: "no digest lists this log file")) }
+            let matched = listed.contains {
+                p.hasSuffix("/" + $0) || ($0 as NSString).lastPathComponent == (p as NSString).lastPathComponent
+            }
+            if !matched {
+                result.problems.append(Problem(kind: .extra, file: p, detail: "no digest lists this log file"))
+            }
         }
         return result
     }
@@ -231,20 +275,33 @@ public enum DigestValidator {
         guard let content = path.hasSuffix(".gz") ? GzipCodec.decompress(bytes, limit: maxBytes) : bytes else {
             return .failure(Problem(kind: .unverifiable, file: path, detail: "not valid gzip"))
         }
-        guard let doc = try? JSON.parse(content), let end = doc["digestEndTime"]?.string, let bucket = doc["digestS3Bucket"]?.string,
-              let object = doc["digestS3Object"]?.string, let fp = doc["digestPublicKeyFingerprint"]?.string else {
-            return .failure(Problem(kind: .unverifiable, file: path, detail: "not a CloudTrail digest (digestEndTime, digestS3Bucket, digestS3Object, digestPublicKeyFingerprint required)"))
+        guard let doc = try? JSON.parse(content), let end = doc["digestEndTime"]?.string,
+            let bucket = doc["digestS3Bucket"]?.string,
+            let object = doc["digestS3Object"]?.string, let fp = doc["digestPublicKeyFingerprint"]?.string
+        else {
+            return .failure(
+                Problem(
+                    kind: .unverifiable, file: path,
+                    detail:
+                        "not a CloudTrail digest (digestEndTime, digestS3Bucket, digestS3Object, digestPublicKeyFingerprint required)"
+                ))
         }
-        var d = Digest(path: path, endTime: end, startTime: doc["digestStartTime"]?.string ?? "", bucket: bucket, object: object, fingerprint: fp,
-                       previousBucket: doc["previousDigestS3Bucket"]?.string, previousObject: doc["previousDigestS3Object"]?.string,
-                       previousHash: doc["previousDigestHashValue"]?.string, previousSignature: doc["previousDigestSignature"]?.string,
-                       logFiles: (doc["logFiles"]?.array ?? []).compactMap { l in
-                           guard let o = l["s3Object"]?.string, let h = l["hashValue"]?.string else { return nil }
-                           return (l["s3Bucket"]?.string ?? "", o, h)
-                       },
-                       hash: SHA256.hash(data: content).hexString)
-        if FileKind.of(path + sidecarSuffix) == .regular, let side = try? JSON.readRegularFile(path: path + sidecarSuffix, maxBytes: 1 << 20),
-           let meta = try? JSON.parse(side) {
+        var d = Digest(
+            path: path, endTime: end, startTime: doc["digestStartTime"]?.string ?? "", bucket: bucket, object: object,
+            fingerprint: fp,
+            previousBucket: doc["previousDigestS3Bucket"]?.string,
+            previousObject: doc["previousDigestS3Object"]?.string,
+            previousHash: doc["previousDigestHashValue"]?.string,
+            previousSignature: doc["previousDigestSignature"]?.string,
+            logFiles: (doc["logFiles"]?.array ?? []).compactMap { l in
+                guard let o = l["s3Object"]?.string, let h = l["hashValue"]?.string else { return nil }
+                return (l["s3Bucket"]?.string ?? "", o, h)
+            },
+            hash: SHA256.hash(data: content).hexString)
+        if FileKind.of(path + sidecarSuffix) == .regular,
+            let side = try? JSON.readRegularFile(path: path + sidecarSuffix, maxBytes: 1 << 20),
+            let meta = try? JSON.parse(side)
+        {
             d.signature = meta["metadata"]?["signature"]?.string
             d.sidecarBucket = meta["bucket"]?.string
             d.sidecarKey = meta["key"]?.string
@@ -268,7 +325,6 @@ public enum DigestValidator {
         }
         return out.sorted()
     }
-
 
     static func hexBytes(_ s: String) -> [UInt8]? {
         let chars = Array(s.utf8)
@@ -308,7 +364,8 @@ enum RSADER {
             return (Array(n.drop { $0 == 0 }), Array(e.drop { $0 == 0 }))
         }
         guard depth == 0, let alg = r.read(0x30), let bits = r.read(0x03), r.atEnd, bits.first == 0,
-              Array(alg.prefix(rsaEncryption.count)) == rsaEncryption else { return nil }
+            Array(alg.prefix(rsaEncryption.count)) == rsaEncryption
+        else { return nil }
         return components(Array(bits.dropFirst()), depth: 1)
     }
 

@@ -46,7 +46,9 @@ public struct Classification: Sendable {
 
     /// The classified prefix an S3 object (or bucket) falls under, longest prefix first.
     public func classify(bucket: String, key: String) -> Prefix? {
-        prefixes.filter { $0.bucket == bucket && key.hasPrefix($0.keyPrefix) }.max { $0.keyPrefix.count < $1.keyPrefix.count }
+        prefixes.filter { $0.bucket == bucket && key.hasPrefix($0.keyPrefix) }.max {
+            $0.keyPrefix.count < $1.keyPrefix.count
+        }
     }
 
     public func classify(table name: String) -> Table? { tables[name.lowercased()] }
@@ -89,38 +91,49 @@ public struct Classification: Sendable {
             guard e.prefix.hasPrefix("s3://"), e.prefix.count > 5 else {
                 throw PolicyDocumentError(reason: "\(file): s3 prefix \"\(e.prefix)\" must start with s3://bucket")
             }
-            prefixes.append(Prefix(uri: e.prefix, dataClass: e.class.lowercased(), allowedGroups: e.allowed_groups ?? [], source: file))
+            prefixes.append(
+                Prefix(
+                    uri: e.prefix, dataClass: e.class.lowercased(), allowedGroups: e.allowed_groups ?? [], source: file)
+            )
         }
         for e in model.tables ?? [] {
             guard e.name.split(separator: ".").count == 3 else {
                 throw PolicyDocumentError(reason: "\(file): table \"\(e.name)\" must be catalog.schema.table")
             }
-            tables[e.name.lowercased()] = Table(name: e.name.lowercased(), dataClass: e.class.lowercased(),
-                                                allowedGroups: e.allowed_groups ?? [], columns: e.columns ?? [], source: file)
+            tables[e.name.lowercased()] = Table(
+                name: e.name.lowercased(), dataClass: e.class.lowercased(),
+                allowedGroups: e.allowed_groups ?? [], columns: e.columns ?? [], source: file)
         }
         trustedNetworks += model.trusted_networks ?? []
     }
 
     static func describe(_ e: DecodingError) -> String {
-        func path(_ c: DecodingError.Context) -> String { c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined() }
+        func path(_ c: DecodingError.Context) -> String {
+            c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
         switch e {
-        case .keyNotFound(let k, let c): return "missing \"\(k.stringValue)\" at \(path(c).isEmpty ? "top level" : path(c))"
+        case .keyNotFound(let k, let c):
+            return "missing \"\(k.stringValue)\" at \(path(c).isEmpty ? "top level" : path(c))"
         case .dataCorrupted(let c) where c.underlyingError is YamlError:
             return "invalid YAML: " + YAMLGuard.shorten("\(c.underlyingError!)")
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return "\(c.debugDescription) at \(path(c))"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return "\(c.debugDescription) at \(path(c))"
         @unknown default: return "\(e)"
         }
     }
 
     /// A row of `information_schema.column_tags` or `table_tags`: a tag named after a class
     /// (`pii`), or a `class`/`classification` tag whose value is one, classifies the table.
-    mutating func addTag(catalog: String, schema: String, table: String, column: String?, tag: String, value: String?, source: String) {
+    mutating func addTag(
+        catalog: String, schema: String, table: String, column: String?, tag: String, value: String?, source: String
+    ) {
         let t = tag.lowercased()
         let cls: String
         if Self.knownClasses.contains(t) {
             cls = t
         } else if ["class", "classification", "data_class", "data_classification", "sensitivity"].contains(t),
-                  let v = value?.lowercased(), Self.knownClasses.contains(v) {
+            let v = value?.lowercased(), Self.knownClasses.contains(v)
+        {
             cls = v
         } else {
             return
@@ -137,7 +150,10 @@ public struct Classification: Sendable {
             guard let loc = securables["table:" + name]?.storageLocation, loc.hasPrefix("s3://") else { continue }
             let uri = loc.hasSuffix("/") ? loc : loc + "/"
             if prefixes.contains(where: { $0.uri == uri }) { continue }
-            prefixes.append(Prefix(uri: uri, dataClass: table.dataClass, allowedGroups: table.allowedGroups, source: "storage of table \(name)"))
+            prefixes.append(
+                Prefix(
+                    uri: uri, dataClass: table.dataClass, allowedGroups: table.allowedGroups,
+                    source: "storage of table \(name)"))
         }
     }
 }

@@ -149,8 +149,12 @@ public struct DatabricksInventory: Sendable {
 
     public var isEmpty: Bool { principals.isEmpty && acls.isEmpty && grants.isEmpty && clusters.isEmpty }
 
-    public var users: [DatabricksPrincipal] { principals.values.filter { $0.kind == .user }.sorted { $0.name < $1.name } }
-    public var groups: [DatabricksPrincipal] { principals.values.filter { $0.kind == .group }.sorted { $0.name < $1.name } }
+    public var users: [DatabricksPrincipal] {
+        principals.values.filter { $0.kind == .user }.sorted { $0.name < $1.name }
+    }
+    public var groups: [DatabricksPrincipal] {
+        principals.values.filter { $0.kind == .group }.sorted { $0.name < $1.name }
+    }
 
     /// Looks a principal up by SCIM id, userName/email, group name or application id.
     public func principal(named name: String) -> DatabricksPrincipal? {
@@ -158,7 +162,8 @@ public struct DatabricksInventory: Sendable {
         let lower = name.lowercased()
         if !byName.isEmpty { return byName[lower].flatMap { principals[$0] } }
         return principals.values.sorted { $0.id < $1.id }.first {
-            $0.name.lowercased() == lower || $0.emails.contains { $0.lowercased() == lower } || ($0.kind != .user && $0.displayName?.lowercased() == lower)
+            $0.name.lowercased() == lower || $0.emails.contains { $0.lowercased() == lower }
+                || ($0.kind != .user && $0.displayName?.lowercased() == lower)
         }
     }
 
@@ -182,9 +187,13 @@ public struct DatabricksInventory: Sendable {
         if Self.everyoneGroups.contains(name.lowercased()) {
             return principals.values.filter { $0.kind != .group && $0.active }.sorted { $0.name < $1.name }
         }
-        if !closure.isEmpty { return (membersByGroup[name] ?? []).compactMap { principals[$0] }.sorted { $0.name < $1.name } }
-        return principals.values.filter { $0.kind != .group && $0.active && groupClosure(of: $0).contains { g in g.name == name } }
-            .sorted { $0.name < $1.name }
+        if !closure.isEmpty {
+            return (membersByGroup[name] ?? []).compactMap { principals[$0] }.sorted { $0.name < $1.name }
+        }
+        return principals.values.filter {
+            $0.kind != .group && $0.active && groupClosure(of: $0).contains { g in g.name == name }
+        }
+        .sorted { $0.name < $1.name }
     }
 
     public static let everyoneGroups: Set<String> = ["users", "account users", "all users"]

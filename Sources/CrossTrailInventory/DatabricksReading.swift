@@ -57,20 +57,31 @@ extension DatabricksInventory {
         for (i, e) in (doc["access_control_list"]?.array ?? []).enumerated() {
             let kind: DatabricksPrincipal.Kind
             let name: String
-            if let u = e["user_name"]?.string { kind = .user; name = u }
-            else if let g = e["group_name"]?.string { kind = .group; name = g }
-            else if let s = e["service_principal_name"]?.string { kind = .servicePrincipal; name = s }
-            else { problems.append("ACL entry \(i + 1) names no principal; skipped"); continue }
-            let perms = e["all_permissions"]?.array ?? (e["permission_level"].map { [JSON.object(["permission_level": $0])] } ?? [])
+            if let u = e["user_name"]?.string {
+                kind = .user; name = u
+            } else if let g = e["group_name"]?.string {
+                kind = .group; name = g
+            } else if let s = e["service_principal_name"]?.string {
+                kind = .servicePrincipal; name = s
+            } else {
+                problems.append("ACL entry \(i + 1) names no principal; skipped"); continue
+            }
+            let perms =
+                e["all_permissions"]?.array
+                ?? (e["permission_level"].map { [JSON.object(["permission_level": $0])] } ?? [])
             for perm in perms {
                 guard let level = perm["permission_level"]?.string else { continue }
-                entries.append(ACLEntry(principalKind: kind, principal: name, level: level,
-                                        inherited: perm["inherited"]?.bool ?? false,
-                                        inheritedFrom: perm["inherited_from_object"]?.strings ?? []))
+                entries.append(
+                    ACLEntry(
+                        principalKind: kind, principal: name, level: level,
+                        inherited: perm["inherited"]?.bool ?? false,
+                        inheritedFrom: perm["inherited_from_object"]?.strings ?? []))
             }
         }
-        acls.append(ObjectACL(objectType: type, objectId: parts.last.map(String.init) ?? objectPath,
-                              entries: entries, source: path))
+        acls.append(
+            ObjectACL(
+                objectType: type, objectId: parts.last.map(String.init) ?? objectPath,
+                entries: entries, source: path))
         return problems
     }
 
@@ -82,7 +93,8 @@ extension DatabricksInventory {
         var name = doc["full_name"]?.string
         if type == nil || name == nil {
             let comps = path.split(separator: "/").map(String.init)
-            if let g = comps.lastIndex(where: { $0 == "grants" || $0 == "effective-permissions" }), g + 2 < comps.count {
+            if let g = comps.lastIndex(where: { $0 == "grants" || $0 == "effective-permissions" }), g + 2 < comps.count
+            {
                 type = comps[g + 1].lowercased()
                 var file = comps[(g + 2)...].joined(separator: "/")
                 for ext in [".gz", ".json"] where file.hasSuffix(ext) { file.removeLast(ext.count) }
@@ -90,7 +102,9 @@ extension DatabricksInventory {
             }
         }
         guard let type, let name else {
-            return ["cannot tell which securable these grants are for: add \"securable_type\" and \"full_name\", or store the file as grants/<type>/<full name>.json"]
+            return [
+                "cannot tell which securable these grants are for: add \"securable_type\" and \"full_name\", or store the file as grants/<type>/<full name>.json"
+            ]
         }
         for a in doc["privilege_assignments"]?.array ?? [] {
             guard let principal = a["principal"]?.string else { continue }
@@ -98,16 +112,27 @@ extension DatabricksInventory {
             var direct = [String]()
             var inherited = [String: [String]]()
             for p in a["privileges"]?.array ?? [] {
-                if let s = p.string { direct.append(s) }
-                else if let s = p["privilege"]?.string {
-                    if let from = p["inherited_from_name"]?.string { inherited[from, default: []].append(s) } else { direct.append(s) }
+                if let s = p.string {
+                    direct.append(s)
+                } else if let s = p["privilege"]?.string {
+                    if let from = p["inherited_from_name"]?.string {
+                        inherited[from, default: []].append(s)
+                    } else {
+                        direct.append(s)
+                    }
                 }
             }
             if !direct.isEmpty {
-                grants.append(UCGrant(securableType: type, securable: name.lowercased(), principal: principal, privileges: direct, inheritedFrom: nil, source: path))
+                grants.append(
+                    UCGrant(
+                        securableType: type, securable: name.lowercased(), principal: principal, privileges: direct,
+                        inheritedFrom: nil, source: path))
             }
             for (from, privs) in inherited.sorted(by: { $0.key < $1.key }) {
-                grants.append(UCGrant(securableType: type, securable: name.lowercased(), principal: principal, privileges: privs, inheritedFrom: from.lowercased(), source: path))
+                grants.append(
+                    UCGrant(
+                        securableType: type, securable: name.lowercased(), principal: principal, privileges: privs,
+                        inheritedFrom: from.lowercased(), source: path))
             }
         }
         return []
@@ -140,9 +165,12 @@ extension DatabricksInventory {
                 problems.append("job \(i + 1) has no job_id; skipped")
                 continue
             }
-            let runAs = j["settings"]?["run_as"]?["service_principal_name"]?.string ?? j["settings"]?["run_as"]?["user_name"]?.string
+            let runAs =
+                j["settings"]?["run_as"]?["service_principal_name"]?.string ?? j["settings"]?["run_as"]?["user_name"]?
+                .string
                 ?? j["run_as_user_name"]?.string
-            jobs[id] = DatabricksJob(id: id, name: j["settings"]?["name"]?.string, runAs: runAs, creator: j["creator_user_name"]?.string)
+            jobs[id] = DatabricksJob(
+                id: id, name: j["settings"]?["name"]?.string, runAs: runAs, creator: j["creator_user_name"]?.string)
         }
         return problems
     }
@@ -153,7 +181,9 @@ extension DatabricksInventory {
             guard let id = p["policy_id"]?.string else { continue }
             var def: JSON?
             if let text = p["definition"]?.string {
-                do { def = try JSON.parse(text: text) } catch { problems.append("cluster policy \(id): definition is not JSON") }
+                do { def = try JSON.parse(text: text) } catch {
+                    problems.append("cluster policy \(id): definition is not JSON")
+                }
             }
             clusterPolicies[id] = ClusterPolicy(id: id, name: p["name"]?.string ?? id, definition: def)
         }
@@ -164,10 +194,11 @@ extension DatabricksInventory {
         for s in list {
             guard let name = (s["full_name"] ?? s["name"])?.string else { continue }
             let key = "\(type):\(name.lowercased())"
-            securables[key] = UCSecurable(type: type, fullName: name.lowercased(), owner: s["owner"]?.string,
-                                          storageLocation: s["storage_location"]?.string ?? s["url"]?.string,
-                                          roleArn: s["aws_iam_role"]?["role_arn"]?.string,
-                                          credentialName: s["credential_name"]?.string?.lowercased())
+            securables[key] = UCSecurable(
+                type: type, fullName: name.lowercased(), owner: s["owner"]?.string,
+                storageLocation: s["storage_location"]?.string ?? s["url"]?.string,
+                roleArn: s["aws_iam_role"]?["role_arn"]?.string,
+                credentialName: s["credential_name"]?.string?.lowercased())
         }
     }
 }

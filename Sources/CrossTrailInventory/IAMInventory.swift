@@ -103,8 +103,9 @@ public struct IAMInventory: Sendable {
     }
 
     public func evaluate(_ p: IAMPrincipal, action: String, resource: String) -> AccessDecision {
-        PolicyEvaluator.evaluate(identityStatements(for: p), boundary: boundary(for: p),
-                                 action: .action(action), resource: .resource(resource))
+        PolicyEvaluator.evaluate(
+            identityStatements(for: p), boundary: boundary(for: p),
+            action: .action(action), resource: .resource(resource))
     }
 
     /// The roles an instance profile carries.
@@ -135,7 +136,9 @@ public struct IAMInventory: Sendable {
         func inlinePolicies(_ list: JSON?, group: String? = nil) -> [PolicyStatement] {
             (list?.array ?? []).flatMap { p -> [PolicyStatement] in
                 let name = p["PolicyName"]?.string ?? "?"
-                return statements(p["PolicyDocument"], PolicyRef(kind: group == nil ? .inline : .groupInline, name: name, group: group))
+                return statements(
+                    p["PolicyDocument"],
+                    PolicyRef(kind: group == nil ? .inline : .groupInline, name: name, group: group))
             }
         }
         func attached(_ list: JSON?) -> [String] { (list?.array ?? []).compactMap { $0["PolicyArn"]?.string } }
@@ -144,7 +147,8 @@ public struct IAMInventory: Sendable {
                 problems.append("\(kind.rawValue) entry \(index + 1) has no Arn or \(nameKey); skipped")
                 return nil
             }
-            var p = IAMPrincipal(kind: kind, name: name, arn: arn, id: e[idKey]?.string, account: Self.account(ofARN: arn))
+            var p = IAMPrincipal(
+                kind: kind, name: name, arn: arn, id: e[idKey]?.string, account: Self.account(ofARN: arn))
             p.createDate = e["CreateDate"]?.string
             p.attached = attached(e["AttachedManagedPolicies"])
             p.boundaryArn = e["PermissionsBoundary"]?["PermissionsBoundaryArn"]?.string
@@ -165,7 +169,8 @@ public struct IAMInventory: Sendable {
         for (i, e) in (doc["RoleDetailList"]?.array ?? []).enumerated() {
             guard var p = base(e, .role, nameKey: "RoleName", idKey: "RoleId", index: i) else { continue }
             p.inline = inlinePolicies(e["RolePolicyList"])
-            p.trust = statements(e["AssumeRolePolicyDocument"], PolicyRef(kind: .trust, name: "trust policy of \(p.name)"))
+            p.trust = statements(
+                e["AssumeRolePolicyDocument"], PolicyRef(kind: .trust, name: "trust policy of \(p.name)"))
             p.lastUsed = e["RoleLastUsed"]?["LastUsedDate"]?.string
             for ip in e["InstanceProfileList"]?.array ?? [] {
                 guard let ipArn = ip["Arn"]?.string else { continue }
@@ -184,10 +189,12 @@ public struct IAMInventory: Sendable {
             let name = e["PolicyName"]?.string ?? arn
             let versions = e["PolicyVersionList"]?.array ?? []
             let defaultId = e["DefaultVersionId"]?.string
-            let version = versions.first { $0["IsDefaultVersion"]?.bool == true }
+            let version =
+                versions.first { $0["IsDefaultVersion"]?.bool == true }
                 ?? versions.first { $0["VersionId"]?.string == defaultId }
             guard let version else {
-                problems.append("managed policy \(arn) has no default version in the export; its permissions are unknown")
+                problems.append(
+                    "managed policy \(arn) has no default version in the export; its permissions are unknown")
                 continue
             }
             let ref = PolicyRef(kind: .managed, name: name, arn: arn)
@@ -202,7 +209,8 @@ public struct IAMInventory: Sendable {
 
     private mutating func rebuildIndexes() {
         groupsByAccountName = [:]
-        for g in groups.values.sorted(by: { $0.arn < $1.arn }) where groupsByAccountName[g.account + "/" + g.name] == nil {
+        for g in groups.values.sorted(by: { $0.arn < $1.arn })
+        where groupsByAccountName[g.account + "/" + g.name] == nil {
             groupsByAccountName[g.account + "/" + g.name] = g
         }
         principals = users.values.sorted { $0.arn < $1.arn } + roles.values.sorted { $0.arn < $1.arn }
@@ -217,14 +225,16 @@ public struct IAMInventory: Sendable {
     /// Attached AWS managed policies the export left out (`--filter` exports, trimmed samples):
     /// a few well-known ones are known by heart; the rest are recorded as unknown.
     private mutating func resolveBuiltIns() {
-        let attachedArns = Set((users.values.flatMap(\.attached)) + groups.values.flatMap(\.attached) + roles.values.flatMap(\.attached)
-            + users.values.compactMap(\.boundaryArn) + roles.values.compactMap(\.boundaryArn))
+        let attachedArns = Set(
+            (users.values.flatMap(\.attached)) + groups.values.flatMap(\.attached) + roles.values.flatMap(\.attached)
+                + users.values.compactMap(\.boundaryArn) + roles.values.compactMap(\.boundaryArn))
         unresolvedPolicies = []
         for arn in attachedArns.sorted() where policies[arn] == nil {
             if let doc = Self.wellKnownAWSPolicies[arn], let json = try? JSON.parse(text: doc) {
                 let name = String(arn.split(separator: "/").last ?? "")
                 let ref = PolicyRef(kind: .managed, name: name, arn: arn)
-                var mp = ManagedPolicy(arn: arn, name: name, statements: (try? PolicyDocument.statements(from: json, source: ref)) ?? [])
+                var mp = ManagedPolicy(
+                    arn: arn, name: name, statements: (try? PolicyDocument.statements(from: json, source: ref)) ?? [])
                 mp.builtIn = true
                 policies[arn] = mp
             } else {

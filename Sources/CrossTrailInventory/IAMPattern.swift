@@ -28,7 +28,8 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
         while i < bytes.count {
             let c = bytes[i]
             if c == UInt8(ascii: "$"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "{"),
-               let close = bytes[(i + 2)...].firstIndex(of: UInt8(ascii: "}")) {
+                let close = bytes[(i + 2)...].firstIndex(of: UInt8(ascii: "}"))
+            {
                 out.append(.variable)
                 i = close + 1
                 continue
@@ -99,8 +100,10 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
 
     /// Fills a (|a|+1)×(|b|+1) table from the ends backwards; `rule` decides cell (i, j) from
     /// cells further on. Returns cell (0, 0).
-    private static func table(_ a: ArraySlice<Token>, _ b: ArraySlice<Token>,
-                              _ rule: ([Token], [Token], Int, Int, (Int, Int) -> Bool) -> Bool) -> Bool {
+    private static func table(
+        _ a: ArraySlice<Token>, _ b: ArraySlice<Token>,
+        _ rule: ([Token], [Token], Int, Int, (Int, Int) -> Bool) -> Bool
+    ) -> Bool {
         let a = Array(a), b = Array(b)
         let width = b.count + 1
         var cells = [Bool](repeating: false, count: (a.count + 1) * width)

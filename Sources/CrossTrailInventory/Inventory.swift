@@ -49,7 +49,8 @@ public struct Inventory: Sendable {
             let full = root.hasSuffix("/") ? root + rel : root + "/" + rel
             var d: ObjCBool = false
             if FileManager.default.fileExists(atPath: full, isDirectory: &d), !d.boolValue,
-               !rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+                !rel.split(separator: "/").contains(where: { $0.hasPrefix(".") })
+            {
                 out.append(full)
             }
         }
@@ -63,21 +64,29 @@ public struct Inventory: Sendable {
             diagnostics.append(Diagnostic(.error, file: path, reason: error.reason))
             return
         }
-        var file = InventoryFile(path: path, bytes: bytes.count, sha256: SHA256.hash(data: bytes).hexString, kind: "unrecognized")
+        var file = InventoryFile(
+            path: path, bytes: bytes.count, sha256: SHA256.hash(data: bytes).hexString, kind: "unrecognized")
         defer { files.append(file) }
         if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             do {
                 try classification.merge(yaml: String(decoding: bytes, as: UTF8.self), file: path)
                 file.kind = "classification"
             } catch {
-                diagnostics.append(Diagnostic(.error, file: path, line: error.line, reason: error.reason.replacingOccurrences(of: path + ": ", with: "")))
+                diagnostics.append(
+                    Diagnostic(
+                        .error, file: path, line: error.line,
+                        reason: error.reason.replacingOccurrences(of: path + ": ", with: "")))
             }
             return
         }
         if name.hasSuffix(".csv") || name.hasSuffix(".csv.gz") {
-            file.kind = readTagRows(JSON.csvRows(bytes), path: path, diagnostics: &diagnostics) ? "tags" : "unrecognized"
+            file.kind =
+                readTagRows(JSON.csvRows(bytes), path: path, diagnostics: &diagnostics) ? "tags" : "unrecognized"
             if file.kind == "unrecognized" {
-                diagnostics.append(Diagnostic(.warning, file: path, reason: "CSV without catalog_name/schema_name/table_name/tag_name columns; ignored"))
+                diagnostics.append(
+                    Diagnostic(
+                        .warning, file: path,
+                        reason: "CSV without catalog_name/schema_name/table_name/tag_name columns; ignored"))
             }
             return
         }
@@ -87,7 +96,8 @@ public struct Inventory: Sendable {
             let lines = bytes.split(separator: 10, omittingEmptySubsequences: false)
             if lines.count > 1 {
                 let rows = lines.enumerated().compactMap { i, l -> (line: Int, row: Result<JSON, JSONDocumentError>)? in
-                    l.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) ? nil : (i + 1, Result { () throws(JSONDocumentError) in try JSON.parse(Array(l)) })
+                    l.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 })
+                        ? nil : (i + 1, Result { () throws(JSONDocumentError) in try JSON.parse(Array(l)) })
                 }
                 if readTagRows(rows, path: path, diagnostics: &diagnostics) { file.kind = "tags"; return }
             }
@@ -96,7 +106,10 @@ public struct Inventory: Sendable {
         }
         file.kind = readDocument(doc, path: path, diagnostics: &diagnostics)
         if file.kind == "unrecognized" {
-            diagnostics.append(Diagnostic(.warning, file: path, reason: "not a recognised inventory export (see Docs/formats.md, \"Inventory\"); ignored"))
+            diagnostics.append(
+                Diagnostic(
+                    .warning, file: path,
+                    reason: "not a recognised inventory export (see Docs/formats.md, \"Inventory\"); ignored"))
         }
     }
 
@@ -148,13 +161,17 @@ public struct Inventory: Sendable {
             }
         }
         if let rows = doc.array ?? doc["rows"]?.array, rows.first?["tag_name"] != nil {
-            if readTagRows(rows.enumerated().map { ($0 + 1, .success($1)) }, path: path, diagnostics: &diagnostics) { return "tags" }
+            if readTagRows(rows.enumerated().map { ($0 + 1, .success($1)) }, path: path, diagnostics: &diagnostics) {
+                return "tags"
+            }
         }
         return "unrecognized"
     }
 
     /// Reads `information_schema.column_tags` / `table_tags` rows. False when the rows are not tags.
-    mutating func readTagRows(_ rows: [(line: Int, row: Result<JSON, JSONDocumentError>)], path: String, diagnostics: inout [Diagnostic]) -> Bool {
+    mutating func readTagRows(
+        _ rows: [(line: Int, row: Result<JSON, JSONDocumentError>)], path: String, diagnostics: inout [Diagnostic]
+    ) -> Bool {
         var any = false
         for (line, row) in rows {
             switch row {
@@ -162,15 +179,25 @@ public struct Inventory: Sendable {
                 diagnostics.append(Diagnostic(.warning, file: path, line: line, reason: e.reason))
             case .success(let r):
                 guard let tag = r["tag_name"]?.string else {
-                    if any { diagnostics.append(Diagnostic(.warning, file: path, line: line, reason: "row has no tag_name; skipped")) }
+                    if any {
+                        diagnostics.append(
+                            Diagnostic(.warning, file: path, line: line, reason: "row has no tag_name; skipped"))
+                    }
                     continue
                 }
-                guard let c = r["catalog_name"]?.string, let s = r["schema_name"]?.string, let t = r["table_name"]?.string else {
-                    diagnostics.append(Diagnostic(.warning, file: path, line: line, reason: "tag row without catalog_name, schema_name and table_name; skipped"))
+                guard let c = r["catalog_name"]?.string, let s = r["schema_name"]?.string,
+                    let t = r["table_name"]?.string
+                else {
+                    diagnostics.append(
+                        Diagnostic(
+                            .warning, file: path, line: line,
+                            reason: "tag row without catalog_name, schema_name and table_name; skipped"))
                     continue
                 }
                 any = true
-                classification.addTag(catalog: c, schema: s, table: t, column: r["column_name"]?.string, tag: tag, value: r["tag_value"]?.string, source: path)
+                classification.addTag(
+                    catalog: c, schema: s, table: t, column: r["column_name"]?.string, tag: tag,
+                    value: r["tag_value"]?.string, source: path)
             }
         }
         return any

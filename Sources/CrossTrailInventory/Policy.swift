@@ -71,8 +71,10 @@ public final class PolicyStatement: Sendable, Hashable {
     public let condition: String?
     public let source: PolicyRef
 
-    public init(sid: String?, effect: Effect, actions: PatternSet, resources: PatternSet, principals: [String: [String]],
-                notPrincipal: Bool, condition: String?, source: PolicyRef) {
+    public init(
+        sid: String?, effect: Effect, actions: PatternSet, resources: PatternSet, principals: [String: [String]],
+        notPrincipal: Bool, condition: String?, source: PolicyRef
+    ) {
         self.sid = sid
         self.effect = effect
         self.actions = actions
@@ -85,8 +87,9 @@ public final class PolicyStatement: Sendable, Hashable {
 
     /// The same statement reached another way (through a group, as a boundary).
     public func with(source: PolicyRef) -> PolicyStatement {
-        PolicyStatement(sid: sid, effect: effect, actions: actions, resources: resources, principals: principals,
-                        notPrincipal: notPrincipal, condition: condition, source: source)
+        PolicyStatement(
+            sid: sid, effect: effect, actions: actions, resources: resources, principals: principals,
+            notPrincipal: notPrincipal, condition: condition, source: source)
     }
 
     public var isConditional: Bool { condition != nil }
@@ -158,9 +161,11 @@ public enum PolicyDocument {
             }
             var condition: String?
             if let c = s["Condition"], let members = c.object, !members.isEmpty { condition = c.text }
-            out.append(PolicyStatement(
-                sid: s["Sid"]?.string, effect: effect, actions: actions, resources: resources,
-                principals: principals, notPrincipal: s["NotPrincipal"] != nil, condition: condition, source: source))
+            out.append(
+                PolicyStatement(
+                    sid: s["Sid"]?.string, effect: effect, actions: actions, resources: resources,
+                    principals: principals, notPrincipal: s["NotPrincipal"] != nil, condition: condition, source: source
+                ))
         }
         return out
     }

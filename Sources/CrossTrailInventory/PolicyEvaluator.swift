@@ -70,7 +70,9 @@ public enum PolicyEvaluator {
         return decision
     }
 
-    private static func evaluateOne(_ statements: [PolicyStatement], action: IAMPattern, resource: IAMPattern) -> AccessDecision {
+    private static func evaluateOne(_ statements: [PolicyStatement], action: IAMPattern, resource: IAMPattern)
+        -> AccessDecision
+    {
         var allows = [PolicyStatement](), denies = [PolicyStatement]()
         for s in statements {
             switch s.effect {
@@ -81,7 +83,9 @@ public enum PolicyEvaluator {
             }
         }
         if denies.contains(where: { !$0.isConditional }) {
-            return AccessDecision(level: .denied, allowedBy: allows, deniedBy: denies.filter { !$0.isConditional }, blockedByBoundary: false)
+            return AccessDecision(
+                level: .denied, allowedBy: allows, deniedBy: denies.filter { !$0.isConditional },
+                blockedByBoundary: false)
         }
         if allows.isEmpty {
             return AccessDecision(level: .denied, allowedBy: [], deniedBy: [], blockedByBoundary: false)
@@ -90,6 +94,8 @@ public enum PolicyEvaluator {
         if !unconditional.isEmpty && denies.isEmpty {
             return AccessDecision(level: .allowed, allowedBy: unconditional, deniedBy: [], blockedByBoundary: false)
         }
-        return AccessDecision(level: .conditional, allowedBy: unconditional.isEmpty ? allows : unconditional, deniedBy: denies, blockedByBoundary: false)
+        return AccessDecision(
+            level: .conditional, allowedBy: unconditional.isEmpty ? allows : unconditional, deniedBy: denies,
+            blockedByBoundary: false)
     }
 }

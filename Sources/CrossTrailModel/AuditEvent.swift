@@ -2,6 +2,30 @@
 public enum Plane: String, Sendable, CaseIterable, Codable {
     case aws
     case databricks
+
+    /// The vendor, as OCSF's `metadata.product.vendor_name` and `cloud.provider` name it.
+    public var vendor: String {
+        switch self {
+        case .aws: "AWS"
+        case .databricks: "Databricks"
+        }
+    }
+
+    /// The audit log product.
+    public var logProduct: String {
+        switch self {
+        case .aws: "CloudTrail"
+        case .databricks: "Databricks Audit Logs"
+        }
+    }
+
+    /// The order of planes in sorted output (events at the same instant and id).
+    public var sortRank: UInt8 {
+        switch self {
+        case .aws: 0
+        case .databricks: 1
+        }
+    }
 }
 
 /// The kind of identity that acted.

@@ -32,7 +32,10 @@ public struct EventFilter: Sendable {
         if actors.isEmpty { return true }
         // A role's name or ARN selects all of its sessions.
         let role = a.sessionIssuer.flatMap { $0.split(separator: "/").last.map(String.init) }
-        let fields = [a.key, a.displayName, a.arn, a.email, a.sessionName, a.principalId, a.accessKeyId, a.runAs, a.sessionIssuer, role]
+        let fields = [
+            a.key, a.displayName, a.arn, a.email, a.sessionName, a.principalId, a.accessKeyId, a.runAs, a.sessionIssuer,
+            role,
+        ]
         for g in actors {
             for case let f? in fields where g.matches(f) { return true }
         }
@@ -65,10 +68,18 @@ public struct EventFilter: Sendable {
     /// The checks that need the decoded event (action, service, outcome, resources); readers
     /// have already applied time, plane and actor.
     public func matchesRest(_ e: AuditEvent) -> Bool {
-        if !actions.isEmpty, !actions.contains(where: { $0.matches(e.action) || $0.matches(e.service + ":" + e.action) }) { return false }
+        if !actions.isEmpty,
+            !actions.contains(where: { $0.matches(e.action) || $0.matches(e.service + ":" + e.action) })
+        {
+            return false
+        }
         if !services.isEmpty, !services.contains(where: { $0.matches(e.service) }) { return false }
         if !outcomes.isEmpty, !outcomes.contains(e.outcome.status) { return false }
-        if !resources.isEmpty, !e.resources.contains(where: { r in resources.contains { g in EventFilter.names(of: r.id).contains(where: g.matches) } }) {
+        if !resources.isEmpty,
+            !e.resources.contains(where: { r in
+                resources.contains { g in EventFilter.names(of: r.id).contains(where: g.matches) }
+            })
+        {
             return false
         }
         return true

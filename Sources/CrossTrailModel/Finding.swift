@@ -49,7 +49,8 @@ public struct Evidence: Sendable, Hashable, Codable {
     /// Further facts, as sorted key/value pairs.
     public var details: [String: String] = [:]
 
-    public init(events: [String] = [], inventory: [String] = [], chain: [String] = [], details: [String: String] = [:]) {
+    public init(events: [String] = [], inventory: [String] = [], chain: [String] = [], details: [String: String] = [:])
+    {
         self.events = events
         self.inventory = inventory
         self.chain = chain
@@ -73,8 +74,10 @@ public struct Finding: Sendable, Hashable, Codable {
     /// With a case store: new, open, resolved, reopened or suppressed.
     public var status: String?
 
-    public init(rule: String, severity: Severity, title: String, subjects: [Subject], resources: [String],
-                evidence: Evidence, controls: [ControlRef], remediation: String, mitre: String? = nil, key: String? = nil) {
+    public init(
+        rule: String, severity: Severity, title: String, subjects: [Subject], resources: [String],
+        evidence: Evidence, controls: [ControlRef], remediation: String, mitre: String? = nil, key: String? = nil
+    ) {
         self.rule = rule
         self.severity = severity
         self.title = title
@@ -86,7 +89,10 @@ public struct Finding: Sendable, Hashable, Codable {
         self.controls = controls
         self.remediation = remediation
         self.mitre = mitre
-        let k = key ?? (subjects.map { $0.arn ?? $0.email ?? $0.name }.joined(separator: ",") + "|" + resources.joined(separator: ","))
+        let k =
+            key
+            ?? (subjects.map { $0.arn ?? $0.email ?? $0.name }.joined(separator: ",") + "|"
+                + resources.joined(separator: ","))
         self.id = "F-" + Self.hex(Self.fnv1a(rule + "|" + k))
     }
 

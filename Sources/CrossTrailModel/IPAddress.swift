@@ -60,10 +60,12 @@ public struct IPAddress: Sendable, Hashable {
     public var isPrivate: Bool {
         if isIPv4 {
             let a = bytes[12], b = bytes[13]
-            return a == 10 || a == 127 || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168) || (a == 169 && b == 254)
+            return a == 10 || a == 127 || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168)
+                || (a == 169 && b == 254)
                 || (a == 100 && (64...127).contains(b))
         }
-        return bytes[0] & 0xfe == 0xfc || (bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80) || bytes == [UInt8](repeating: 0, count: 15) + [1]
+        return bytes[0] & 0xfe == 0xfc || (bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80)
+            || bytes == [UInt8](repeating: 0, count: 15) + [1]
     }
 }
 

@@ -36,7 +36,9 @@ public struct ResourceLocator: Sendable {
         }
         executableDirs.append(Bundle.main.bundleURL)
         var dirs: [String] = []
-        for d in executableDirs { dirs.append(d.appendingPathComponent(bundleName).appendingPathComponent(folder).path) }
+        for d in executableDirs {
+            dirs.append(d.appendingPathComponent(bundleName).appendingPathComponent(folder).path)
+        }
         return dirs
     }
 

@@ -31,7 +31,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
         return (m <= 2 ? y + 1 : y, m, d)
     }
 
-    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0) {
+    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0)
+    {
         let d = Timestamp.days(year: Int64(year), month: Int64(month), day: Int64(day))
         millis = ((d * 24 + Int64(hour)) * 60 + Int64(minute)) * 60_000 + Int64(second) * 1000 + Int64(millisecond)
     }
@@ -100,7 +101,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
         }
         @inline(__always) func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
-              let day = digits(2) else { return .failure(.syntax) }
+            let day = digits(2)
+        else { return .failure(.syntax) }
         var hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, ms: Int64 = 0
         if i < n, b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: " ") || b[i] == UInt8(ascii: "t") {
             i += 1
@@ -142,12 +144,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
                     om = m
                 }
                 offsetText = (c == UInt8(ascii: "-") ? "-" : "+") + two(oh) + ":" + two(om)
-                guard oh <= 23, om <= 59 else { return .failure(.invalid("offset \(offsetText) is not a UTC offset (at most ±23:59)")) }
+                guard oh <= 23, om <= 59 else {
+                    return .failure(.invalid("offset \(offsetText) is not a UTC offset (at most ±23:59)"))
+                }
                 offsetMinutes = (oh * 60 + om) * (c == UInt8(ascii: "-") ? -1 : 1)
             } else if c == UInt8(ascii: " ") {
                 // "UTC" suffix as written by some exporters
                 i += 1
-                guard i + 3 <= n, b[i] == UInt8(ascii: "U"), b[i + 1] == UInt8(ascii: "T"), b[i + 2] == UInt8(ascii: "C") else { return .failure(.syntax) }
+                guard i + 3 <= n, b[i] == UInt8(ascii: "U"), b[i + 1] == UInt8(ascii: "T"),
+                    b[i + 2] == UInt8(ascii: "C")
+                else { return .failure(.syntax) }
                 i += 3
             }
         }

@@ -36,8 +36,10 @@ public struct AttributedTimeline: Sendable {
     /// spill files and the incomplete output, for the caller's interrupt handler.
     /// - Throws: `CrossTrailError` for a missing or unreadable input, an unusable inventory, or an
     ///   output that cannot be written.
-    public func run(observer: any PipelineObserver = SilentObserver(),
-                    onStaging: (@escaping @Sendable () -> Void) -> Void = { _ in }) throws -> IngestStats {
+    public func run(
+        observer: any PipelineObserver = SilentObserver(),
+        onStaging: (@escaping @Sendable () -> Void) -> Void = { _ in }
+    ) throws -> IngestStats {
         let config = configuration
         try EventInput.requireReadable(config.paths)
         var options = config.options
@@ -71,7 +73,8 @@ public struct AttributedTimeline: Sendable {
         do { sink = try config.output.map { try OutputSink(path: $0) } ?? OutputSink(fd: 1) } catch {
             throw CrossTrailError(.output, "\(error)", at: config.output.map { .file(path: $0) }, underlying: error)
         }
-        let (_, stats) = try EventInput.reading(files, discovery: discovery, observer: observer, deduplicated: true) { progress in
+        let (_, stats) = try EventInput.reading(files, discovery: discovery, observer: observer, deduplicated: true) {
+            progress in
             let stats = try Timeline.build(files: files, options: options, output: sink, progress: progress)
             return (stats, stats)
         }

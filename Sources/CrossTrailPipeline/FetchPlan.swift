@@ -82,8 +82,10 @@ public struct FetchPlan: Sendable {
     /// - Throws: `CrossTrailError` — `usage` for a period or folder that cannot be used,
     ///   `authentication` without usable credentials or when the server refuses them (401/403),
     ///   `network` for any other failed request (the message names it).
-    public func run(progress: (@Sendable (FetchSummary) -> Void)? = nil,
-                    onStaging: (@escaping @Sendable () -> Void) -> Void = { _ in }) throws -> Outcome {
+    public func run(
+        progress: (@Sendable (FetchSummary) -> Void)? = nil,
+        onStaging: (@escaping @Sendable () -> Void) -> Void = { _ in }
+    ) throws -> Outcome {
         let config = configuration
         let now = Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000))
         let start = config.since
@@ -91,7 +93,8 @@ public struct FetchPlan: Sendable {
         if let start, !(start < end) { throw CrossTrailError(.usage, "--since must be before --until") }
         let run: FetchRun
         do { run = try FetchRun(out: config.out, tool: config.tool, command: config.command) } catch {
-            throw CrossTrailError(.usage, "cannot use --out \(config.out): \(error)", at: .file(path: config.out), underlying: error)
+            throw CrossTrailError(
+                .usage, "cannot use --out \(config.out): \(error)", at: .file(path: config.out), underlying: error)
         }
         onStaging {
             PartialFiles.shared.removeAll()
@@ -110,26 +113,52 @@ public struct FetchPlan: Sendable {
             case .s3(let bucket, let prefix):
                 let aws = try awsConfig()
                 let days = start.map { DayRange(since: $0, until: end) }
-                summaries.append(("s3://\(bucket)/\(prefix)", try S3Fetch.run(bucket: bucket, prefix: prefix, days: days, digests: config.digests,
-                                                                               jobs: config.jobs, client: { AWSClient(config: aws, http: try http()) },
-                                                                               run: run, progress: progress)))
+                summaries.append(
+                    (
+                        "s3://\(bucket)/\(prefix)",
+                        try S3Fetch.run(
+                            bucket: bucket, prefix: prefix, days: days, digests: config.digests,
+                            jobs: config.jobs, client: { AWSClient(config: aws, http: try http()) },
+                            run: run, progress: progress)
+                    ))
             case .iam:
-                summaries.append(("IAM", try IAMFetch.run(client: AWSClient(config: try awsConfig(), http: try http()), run: run)))
+                summaries.append(
+                    ("IAM", try IAMFetch.run(client: AWSClient(config: try awsConfig(), http: try http()), run: run)))
             case .cloudtrail:
-                guard let start else { throw CrossTrailError(.usage, "fetch cloudtrail needs --since (LookupEvents keeps 90 days)") }
-                summaries.append(("CloudTrail LookupEvents", try LookupEventsFetch.run(client: AWSClient(config: try awsConfig(), http: try http()),
-                                                                                      since: start, until: end, run: run)))
+                guard let start else {
+                    throw CrossTrailError(.usage, "fetch cloudtrail needs --since (LookupEvents keeps 90 days)")
+                }
+                summaries.append(
+                    (
+                        "CloudTrail LookupEvents",
+                        try LookupEventsFetch.run(
+                            client: AWSClient(config: try awsConfig(), http: try http()),
+                            since: start, until: end, run: run)
+                    ))
             case .databricks:
-                let client = try DatabricksClient(host: try databricksHost(), auth: try databricksAuth(), http: try http())
+                let client = try DatabricksClient(
+                    host: try databricksHost(), auth: try databricksAuth(), http: try http())
                 let warehouse = config.warehouseID ?? config.environment["DATABRICKS_WAREHOUSE_ID"]
                 if config.audit {
-                    guard let warehouse else { throw CrossTrailError(.usage, "--audit needs a SQL warehouse: --warehouse-id or DATABRICKS_WAREHOUSE_ID") }
+                    guard let warehouse else {
+                        throw CrossTrailError(
+                            .usage, "--audit needs a SQL warehouse: --warehouse-id or DATABRICKS_WAREHOUSE_ID")
+                    }
                     guard let start else { throw CrossTrailError(.usage, "--audit needs --since") }
-                    summaries.append(("system.access.audit", try DatabricksAuditFetch.run(client: client, warehouse: warehouse, since: start, until: end,
-                                                                                          externalLinks: !config.inline, run: run)))
+                    summaries.append(
+                        (
+                            "system.access.audit",
+                            try DatabricksAuditFetch.run(
+                                client: client, warehouse: warehouse, since: start, until: end,
+                                externalLinks: !config.inline, run: run)
+                        ))
                 }
                 if config.inventory {
-                    summaries.append(("Databricks inventory", try DatabricksInventoryFetch.run(client: client, run: run, warehouse: warehouse)))
+                    summaries.append(
+                        (
+                            "Databricks inventory",
+                            try DatabricksInventoryFetch.run(client: client, run: run, warehouse: warehouse)
+                        ))
                 }
             }
         } catch let e as CrossTrailError {
@@ -140,7 +169,9 @@ public struct FetchPlan: Sendable {
             throw Self.classify(error)
         }
         do { try run.finish() } catch {
-            throw CrossTrailError(.output, "cannot write the fetch manifest in \(config.out): \(error)", at: .file(path: config.out), underlying: error)
+            throw CrossTrailError(
+                .output, "cannot write the fetch manifest in \(config.out): \(error)", at: .file(path: config.out),
+                underlying: error)
         }
         return Outcome(summaries: summaries, warnings: run.warnings, stateFolder: run.out + "/" + FetchRun.stateFolder)
     }
@@ -163,7 +194,9 @@ public struct FetchPlan: Sendable {
     func awsConfig() throws -> AWSConfig {
         let c = configuration
         do {
-            return try AWSConfig.resolve(profile: c.profile, region: c.region, endpointURL: c.endpointURL, pathStyle: c.pathStyle, environment: c.environment)
+            return try AWSConfig.resolve(
+                profile: c.profile, region: c.region, endpointURL: c.endpointURL, pathStyle: c.pathStyle,
+                environment: c.environment)
         } catch {
             throw CrossTrailError(.authentication, "\(error)", underlying: error)
         }
@@ -179,16 +212,24 @@ public struct FetchPlan: Sendable {
     func databricksAuth() throws -> DatabricksAuth {
         let env = configuration.environment
         if let tokenFile = configuration.tokenFile {
-            guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else {
-                throw CrossTrailError(.authentication, "cannot read a token from --token-file \(tokenFile)", at: .file(path: tokenFile))
+            guard
+                let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines), !t.isEmpty
+            else {
+                throw CrossTrailError(
+                    .authentication, "cannot read a token from --token-file \(tokenFile)", at: .file(path: tokenFile))
             }
             return .token(t)
         }
         if let t = env["DATABRICKS_TOKEN"], !t.isEmpty { return .token(t) }
-        if let id = env["DATABRICKS_CLIENT_ID"], let secret = env["DATABRICKS_CLIENT_SECRET"], !id.isEmpty, !secret.isEmpty {
+        if let id = env["DATABRICKS_CLIENT_ID"], let secret = env["DATABRICKS_CLIENT_SECRET"], !id.isEmpty,
+            !secret.isEmpty
+        {
             return .oauth(clientID: id, secret: secret)
         }
-        throw CrossTrailError(.authentication,
-                              "no Databricks credentials: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (OAuth M2M)")
+        throw CrossTrailError(
+            .authentication,
+            "no Databricks credentials: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (OAuth M2M)"
+        )
     }
 }

@@ -32,7 +32,8 @@ public struct FindingsDocument: Sendable {
     }
 
     public init(_ outcome: ScanPipeline.Outcome) {
-        self.init(result: outcome.result, resolved: outcome.resolved, inventory: outcome.inventory, events: outcome.events)
+        self.init(
+            result: outcome.result, resolved: outcome.resolved, inventory: outcome.inventory, events: outcome.events)
     }
 }
 

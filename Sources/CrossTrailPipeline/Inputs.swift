@@ -14,8 +14,10 @@ public struct EventInput: Sendable {
     public var workers: Int?
     public var shard: (index: Int, count: Int)?
 
-    public init(paths: [String], since: Timestamp? = nil, until: Timestamp? = nil, workers: Int? = nil,
-                shard: (index: Int, count: Int)? = nil) {
+    public init(
+        paths: [String], since: Timestamp? = nil, until: Timestamp? = nil, workers: Int? = nil,
+        shard: (index: Int, count: Int)? = nil
+    ) {
         self.paths = paths
         self.since = since
         self.until = until
@@ -29,10 +31,12 @@ public struct EventInput: Sendable {
         for path in paths where path != "-" {
             var isDirectory: ObjCBool = false
             if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                throw CrossTrailError(.inputMissing, "cannot read input \(path): no such file or directory", at: .file(path: path))
+                throw CrossTrailError(
+                    .inputMissing, "cannot read input \(path): no such file or directory", at: .file(path: path))
             }
             if !FileManager.default.isReadableFile(atPath: path) {
-                throw CrossTrailError(.inputUnreadable, "cannot read input \(path): not readable", at: .file(path: path))
+                throw CrossTrailError(
+                    .inputUnreadable, "cannot read input \(path): not readable", at: .file(path: path))
             }
         }
     }
@@ -57,8 +61,10 @@ public struct EventInput: Sendable {
 
     /// Runs `pass` over `files` between `readingStarted` and `readingFinished`, adding the
     /// discovery diagnostics to its counts.
-    static func reading<R>(_ files: [Ingestor.InputFile], discovery: [Diagnostic], observer: any PipelineObserver,
-                           deduplicated: Bool, _ pass: (IngestProgress) throws -> (R, IngestStats)) rethrows -> (R, IngestStats) {
+    static func reading<R>(
+        _ files: [Ingestor.InputFile], discovery: [Diagnostic], observer: any PipelineObserver,
+        deduplicated: Bool, _ pass: (IngestProgress) throws -> (R, IngestStats)
+    ) rethrows -> (R, IngestStats) {
         let progress = IngestProgress(totalFiles: files.count)
         observer.readingStarted(progress)
         let started = Date()
@@ -69,28 +75,37 @@ public struct EventInput: Sendable {
     }
 
     /// One streaming pass for the analysis: nothing kept but observations.
-    public func observe(classification: Classification, rules: RuleSet? = nil,
-                        observer: any PipelineObserver) -> (Observations, IngestStats?) {
+    public func observe(
+        classification: Classification, rules: RuleSet? = nil,
+        observer: any PipelineObserver
+    ) -> (Observations, IngestStats?) {
         guard !paths.isEmpty else { return (Observations(), nil) }
         let (ingestor, files, discovery) = prepare()
-        let (obs, stats) = Self.reading(files, discovery: discovery, observer: observer, deduplicated: false) { progress in
-            ObservationPass.run(ingestor, files: files, classification: classification, rules: rules, progress: progress)
+        let (obs, stats) = Self.reading(files, discovery: discovery, observer: observer, deduplicated: false) {
+            progress in
+            ObservationPass.run(
+                ingestor, files: files, classification: classification, rules: rules, progress: progress)
         }
         return (obs, stats)
     }
 
     /// One pass that stores new and changed files and observes events for the analysis. With
     /// `sinceLast`, unchanged files are not read at all.
-    func observeAndStore(classification: Classification, rules: RuleSet?, store: CaseStore, run: Int64, sinceLast: Bool,
-                         observer: any PipelineObserver) throws -> (Observations, IngestStats?, StoreDelta) {
+    func observeAndStore(
+        classification: Classification, rules: RuleSet?, store: CaseStore, run: Int64, sinceLast: Bool,
+        observer: any PipelineObserver
+    ) throws -> (Observations, IngestStats?, StoreDelta) {
         guard !paths.isEmpty else { return (Observations(), nil, StoreDelta()) }
         let (ingestor, files, discovery) = prepare()
         let (changed, unchanged) = try StoreAccess.run { try store.changedFiles(files) }
         let toRead = sinceLast ? changed : files
         let observers = ObserverSet(classification: classification, rules: rules)
-        let (result, stats) = try Self.reading(toRead, discovery: discovery, observer: observer, deduplicated: false) { progress in
+        let (result, stats) = try Self.reading(toRead, discovery: discovery, observer: observer, deduplicated: false) {
+            progress in
             let r = try StoreAccess.run {
-                try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in observers.makeSink() }
+                try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in
+                    observers.makeSink()
+                }
             }
             return (r, r.stats)
         }
@@ -125,12 +140,19 @@ public struct InventoryInput: Sendable {
         let (inv, diags) = Inventory.load(paths: paths, classificationFile: classification)
         for root in paths {
             let prefix = root.hasSuffix("/") ? root : root + "/"
-            let found = inv.files.contains { $0.kind != "unrecognized" && ($0.path == root || $0.path.hasPrefix(prefix)) }
+            let found = inv.files.contains {
+                $0.kind != "unrecognized" && ($0.path == root || $0.path.hasPrefix(prefix))
+            }
             if !found {
                 // Say why: the problems with the files that were there.
-                let why = diags.filter { $0.file == root || $0.file.hasPrefix(prefix) }.prefix(5).map { "\n  " + $0.description }.joined()
-                throw CrossTrailError(.inputEmpty, "--inventory \(root) holds no inventory file crosstrail recognizes "
-                    + "(IAM authorization details, Databricks SCIM, permissions, grants, clusters, tags: Docs/formats.md)" + why,
+                let why = diags.filter { $0.file == root || $0.file.hasPrefix(prefix) }.prefix(5).map {
+                    "\n  " + $0.description
+                }.joined()
+                throw CrossTrailError(
+                    .inputEmpty,
+                    "--inventory \(root) holds no inventory file crosstrail recognizes "
+                        + "(IAM authorization details, Databricks SCIM, permissions, grants, clusters, tags: Docs/formats.md)"
+                        + why,
                     at: .file(path: root))
             }
         }

@@ -8,6 +8,8 @@ public struct JSONFindingsReporter: FindingsReporter {
     public init() {}
 
     public func write(_ findings: FindingsDocument, to write: (String) -> Void) throws {
-        try FindingsJSON.write(findings.result, resolved: findings.resolved, inventory: findings.inventory, events: findings.events, to: write)
+        try FindingsJSON.write(
+            findings.result, resolved: findings.resolved, inventory: findings.inventory, events: findings.events,
+            to: write)
     }
 }

@@ -37,7 +37,9 @@ public struct ReportPipeline: Sendable {
         public var command = "crosstrail report"
         public var toolVersion: String
 
-        public init(paths: [String], inventory: InventoryInput, out: String, generatedAt: Timestamp, toolVersion: String) {
+        public init(
+            paths: [String], inventory: InventoryInput, out: String, generatedAt: Timestamp, toolVersion: String
+        ) {
             self.paths = paths
             self.inventory = inventory
             self.out = out
@@ -76,8 +78,10 @@ public struct ReportPipeline: Sendable {
     /// - Throws: `CrossTrailError` — `usage` for a signing key, framework, public-key file or
     ///   destination that cannot be used; input errors as `ScanPipeline`; `output` when the pack
     ///   cannot be written.
-    public func run(observer: any PipelineObserver = SilentObserver(),
-                    onStaging: (@escaping @Sendable () -> Void) -> Void = { _ in }) throws -> Outcome {
+    public func run(
+        observer: any PipelineObserver = SilentObserver(),
+        onStaging: (@escaping @Sendable () -> Void) -> Void = { _ in }
+    ) throws -> Outcome {
         let config = configuration
         try EventInput.requireReadable(config.paths)
         // Everything that can fail fast does, before any reading.
@@ -91,7 +95,9 @@ public struct ReportPipeline: Sendable {
         }
         let (catalog, unknown) = try ControlCatalog.builtin().selecting(config.frameworks)
         if !unknown.isEmpty {
-            throw CrossTrailError(.usage, "unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa or nist")
+            throw CrossTrailError(
+                .usage, "unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa or nist"
+            )
         }
         let writer: PackWriter
         do { writer = try PackWriter(destination: config.out, replace: config.replace) } catch {
@@ -101,13 +107,16 @@ public struct ReportPipeline: Sendable {
         onStaging { writer.abandon() }
 
         let (inv, invDiags) = try config.inventory.load(observer: observer)
-        let ruleSet = try RuleSet.loadRequiringBuiltins(directories: config.ruleDirectories, monitoring: config.monitoring)
+        let ruleSet = try RuleSet.loadRequiringBuiltins(
+            directories: config.ruleDirectories, monitoring: config.monitoring)
         if !ruleSet.errors.isEmpty { observer.ruleErrors(ruleSet.errors) }
 
         // Pass 1: observations → findings and the identity graph.
-        let input = EventInput(paths: config.paths, since: config.period?.start, until: config.period?.end, workers: config.workers)
+        let input = EventInput(
+            paths: config.paths, since: config.period?.start, until: config.period?.end, workers: config.workers)
         let (ingestor, files, discovery) = input.prepare()
-        let (obs, _) = files.isEmpty
+        let (obs, _) =
+            files.isEmpty
             ? (Observations(), IngestStats())
             : ObservationPass.run(ingestor, files: files, classification: inv.classification, rules: ruleSet)
         let scan = Analyzer.scan(inv, obs, rules: ruleSet)
@@ -117,38 +126,57 @@ public struct ReportPipeline: Sendable {
         options.filter = input.filter
         options.attribution = scan.graph.attributionMap
         if let workers = config.workers { options.workers = workers }
-        let (_, stats) = try EventInput.reading(files, discovery: discovery, observer: observer, deduplicated: true) { progress in
-            let stats = try Timeline.build(files: files, options: options, output: OutputSink(path: writer.path("timeline.jsonl")), progress: progress)
+        let (_, stats) = try EventInput.reading(files, discovery: discovery, observer: observer, deduplicated: true) {
+            progress in
+            let stats = try Timeline.build(
+                files: files, options: options, output: OutputSink(path: writer.path("timeline.jsonl")),
+                progress: progress)
             return (stats, stats)
         }
-        let (rows, total) = try EvidencePack.Row.read(timeline: writer.path("timeline.jsonl"), limit: EvidencePack.rowLimit)
+        let (rows, total) = try EvidencePack.Row.read(
+            timeline: writer.path("timeline.jsonl"), limit: EvidencePack.rowLimit)
 
         // CloudTrail digests among the logs: validated when AWS's public keys are given.
         let integrity = cloudTrailKeys.map { DigestValidator.validate(paths: config.paths, keys: $0).packIntegrity }
-        var inputs = stats.inputs.map { EvidencePack.InputFile(path: $0.file, kind: "log", bytes: $0.bytes, sha256: $0.sha256) }
-        inputs += inv.files.map { EvidencePack.InputFile(path: $0.path, kind: "inventory/" + $0.kind, bytes: Int64($0.bytes), sha256: $0.sha256) }
+        var inputs = stats.inputs.map {
+            EvidencePack.InputFile(path: $0.file, kind: "log", bytes: $0.bytes, sha256: $0.sha256)
+        }
+        inputs += inv.files.map {
+            EvidencePack.InputFile(
+                path: $0.path, kind: "inventory/" + $0.kind, bytes: Int64($0.bytes), sha256: $0.sha256)
+        }
         // Inputs collected by `crosstrail fetch` carry their provenance: it goes into the pack.
         var fetchManifests: [(name: String, data: Data)] = []
         for dir in (config.paths + config.inventory.paths).uniqued() {
-            guard let path = FetchRun.lastManifest(in: dir), let data = FileManager.default.contents(atPath: path) else { continue }
-            let name = fetchManifests.isEmpty ? "fetch-manifest.json" : "fetch-manifest-\(fetchManifests.count + 1).json"
+            guard let path = FetchRun.lastManifest(in: dir), let data = FileManager.default.contents(atPath: path)
+            else { continue }
+            let name =
+                fetchManifests.isEmpty ? "fetch-manifest.json" : "fetch-manifest-\(fetchManifests.count + 1).json"
             fetchManifests.append((name, data))
-            inputs.append(EvidencePack.InputFile(path: path, kind: "fetch-manifest", bytes: Int64(data.count), sha256: Manifest.sha256(data)))
+            inputs.append(
+                EvidencePack.InputFile(
+                    path: path, kind: "fetch-manifest", bytes: Int64(data.count), sha256: Manifest.sha256(data)))
         }
-        let meta = EvidencePack.Meta(title: config.title, toolVersion: config.toolVersion, generatedAt: config.generatedAt, period: config.period,
-                                     command: config.command, rulesHash: ruleSet.fingerprint)
-        let pack = EvidencePack.assemble(meta: meta, scan: scan, observations: obs, inventory: inv, stats: stats, rows: rows, timelineTotal: total,
-                                         inputs: inputs, catalog: catalog, integrity: integrity)
+        let meta = EvidencePack.Meta(
+            title: config.title, toolVersion: config.toolVersion, generatedAt: config.generatedAt,
+            period: config.period,
+            command: config.command, rulesHash: ruleSet.fingerprint)
+        let pack = EvidencePack.assemble(
+            meta: meta, scan: scan, observations: obs, inventory: inv, stats: stats, rows: rows, timelineTotal: total,
+            inputs: inputs, catalog: catalog, integrity: integrity)
 
         let manifest: Manifest
         do {
             for artifact in PackArtifacts.all {
-                try artifact.write(PackArtifacts.Context(pack: pack, scan: scan, inventory: inv, events: obs.events), writer)
+                try artifact.write(
+                    PackArtifacts.Context(pack: pack, scan: scan, inventory: inv, events: obs.events), writer)
             }
             for m in fetchManifests { try writer.write(m.name, m.data) }
             manifest = try writer.finish(
-                manifest: Manifest(tool: "crosstrail", version: config.toolVersion, generatedAt: config.generatedAt.iso8601, period: config.period?.label,
-                                   command: meta.command, rulesHash: ruleSet.fingerprint, files: []),
+                manifest: Manifest(
+                    tool: "crosstrail", version: config.toolVersion, generatedAt: config.generatedAt.iso8601,
+                    period: config.period?.label,
+                    command: meta.command, rulesHash: ruleSet.fingerprint, files: []),
                 signingKey: key)
         } catch let e as CrossTrailError { throw e } catch {
             throw CrossTrailError(.output, "\(error)", at: .file(path: config.out), underlying: error)
@@ -156,16 +184,20 @@ public struct ReportPipeline: Sendable {
         var zipPath: String?
         if config.zip {
             zipPath = writer.destination + ".zip"
-            do { try PackZip.write(folder: writer.destination, to: writer.destination + ".zip", time: config.generatedAt) } catch {
-                throw CrossTrailError(.output, "\(error)", at: .file(path: writer.destination + ".zip"), underlying: error)
+            do {
+                try PackZip.write(folder: writer.destination, to: writer.destination + ".zip", time: config.generatedAt)
+            } catch {
+                throw CrossTrailError(
+                    .output, "\(error)", at: .file(path: writer.destination + ".zip"), underlying: error)
             }
         }
         var controls: [ControlStatus: Int] = [:]
         for c in pack.controls where c.inCatalog { controls[c.status, default: 0] += 1 }
-        return Outcome(destination: writer.destination, files: manifest.files.count + 1, events: total,
-                       openFindings: pack.findings.filter { $0.status != "suppressed" }.count, controls: controls,
-                       signedBy: key.map { PackKeys.fingerprint($0.publicKey) }, zip: zipPath, stats: stats,
-                       inventoryDiagnostics: invDiags, ruleErrors: ruleSet.errors)
+        return Outcome(
+            destination: writer.destination, files: manifest.files.count + 1, events: total,
+            openFindings: pack.findings.filter { $0.status != "suppressed" }.count, controls: controls,
+            signedBy: key.map { PackKeys.fingerprint($0.publicKey) }, zip: zipPath, stats: stats,
+            inventoryDiagnostics: invDiags, ruleErrors: ruleSet.errors)
     }
 }
 
@@ -187,12 +219,17 @@ public enum PackArtifacts {
     public static let all: [Artifact] = [
         Artifact(name: "index.html") { c, w in try w.write("index.html", HTMLReport.render(c.pack)) },
         Artifact(name: "evidence.xml") { c, w in try w.write("evidence.xml", EvidenceXML.render(c.pack)) },
-        Artifact(name: "oscal-assessment-results.xml") { c, w in try w.write("oscal-assessment-results.xml", OSCALReport.render(c.pack)) },
+        Artifact(name: "oscal-assessment-results.xml") { c, w in
+            try w.write("oscal-assessment-results.xml", OSCALReport.render(c.pack))
+        },
         Artifact(name: "evidence.xsd") { _, w in try w.copy(resource: "evidence.xsd") },
-        Artifact(name: "oscal_assessment-results_schema.xsd") { _, w in try w.copy(resource: "oscal_assessment-results_schema.xsd") },
+        Artifact(name: "oscal_assessment-results_schema.xsd") { _, w in
+            try w.copy(resource: "oscal_assessment-results_schema.xsd")
+        },
         Artifact(name: "findings.json") { c, w in
             var text = ""
-            try JSONFindingsReporter().write(FindingsDocument(result: c.scan, inventory: c.inventory, events: c.events)) { text += $0 }
+            try JSONFindingsReporter().write(FindingsDocument(result: c.scan, inventory: c.inventory, events: c.events))
+            { text += $0 }
             try w.write("findings.json", text)
         },
         Artifact(name: "inputs.json") { c, w in try w.write("inputs.json", PrettyJSON.encode(c.pack.inputs)) },
@@ -215,6 +252,8 @@ public enum DigestKeys {
 extension DigestValidator.Result {
     /// The summary an evidence pack shows.
     public var packIntegrity: EvidencePack.Integrity {
-        EvidencePack.Integrity(digestFiles: digestFiles, logFiles: logFilesListed, verified: logFilesVerified, problems: problems.map(\.description))
+        EvidencePack.Integrity(
+            digestFiles: digestFiles, logFiles: logFilesListed, verified: logFilesVerified,
+            problems: problems.map(\.description))
     }
 }

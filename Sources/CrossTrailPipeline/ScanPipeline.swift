@@ -74,7 +74,8 @@ public struct ScanPipeline: Sendable {
         let config = configuration
         try EventInput.requireReadable(config.events.paths)
         let (inv, invDiags) = try config.inventory.load(observer: observer)
-        let ruleSet = try RuleSet.loadRequiringBuiltins(directories: config.ruleDirectories, monitoring: config.monitoring)
+        let ruleSet = try RuleSet.loadRequiringBuiltins(
+            directories: config.ruleDirectories, monitoring: config.monitoring)
         if !ruleSet.errors.isEmpty { observer.ruleErrors(ruleSet.errors) }
 
         var obs: Observations
@@ -85,14 +86,17 @@ public struct ScanPipeline: Sendable {
             let opened = try StoreAccess.open(path, lockTimeout: config.lockTimeout)
             let run = try StoreAccess.run { try opened.beginRun(command: config.command) }
             caseStore = (opened, run)
-            let stored = try config.events.observeAndStore(classification: inv.classification, rules: ruleSet, store: opened, run: run,
-                                                           sinceLast: config.sinceLast, observer: observer)
+            let stored = try config.events.observeAndStore(
+                classification: inv.classification, rules: ruleSet, store: opened, run: run,
+                sinceLast: config.sinceLast, observer: observer)
             (obs, stats, delta) = (stored.0, stored.1, stored.2)
         } else {
             (obs, stats) = config.events.observe(classification: inv.classification, rules: ruleSet, observer: observer)
         }
         // With a store, the baseline rules also judge against what earlier scans recorded.
-        let history = try caseStore.map { s in BaselineHistory(facts: try StoreAccess.run { try s.store.baselineFacts() }) } ?? BaselineHistory()
+        let history =
+            try caseStore.map { s in BaselineHistory(facts: try StoreAccess.run { try s.store.baselineFacts() }) }
+            ?? BaselineHistory()
         var result = Analyzer.scan(inv, obs, rules: ruleSet, history: history)
         var resolved = [Finding]()
         if let (s, run) = caseStore {
@@ -102,17 +106,25 @@ public struct ScanPipeline: Sendable {
                 let reconciled = try s.reconcile(result.findings, run: run, notEvaluated: result.skippedRules)
                 result.findings = reconciled.current
                 resolved = reconciled.resolved.filter { $0.severity >= config.minSeverity }
-                try s.replaceGraph(nodes: result.graph.nodes.values.sorted { $0.id < $1.id }.map { .init(id: $0.id, kind: $0.kind, label: $0.label) },
-                                   links: try result.graph.edges.map { e in
-                                       .init(source: e.from, target: e.to, kind: e.kind, confidence: e.confidence.rawValue,
-                                             evidenceJSON: String(decoding: try JSONEncoder().encode(e.evidence), as: UTF8.self))
-                                   }, run: run)
-                try s.finishRun(run, filesRead: stats?.files ?? 0, eventsAdded: delta?.eventsAdded ?? 0, findings: result.findings.count)
+                try s.replaceGraph(
+                    nodes: result.graph.nodes.values.sorted { $0.id < $1.id }.map {
+                        .init(id: $0.id, kind: $0.kind, label: $0.label)
+                    },
+                    links: try result.graph.edges.map { e in
+                        .init(
+                            source: e.from, target: e.to, kind: e.kind, confidence: e.confidence.rawValue,
+                            evidenceJSON: String(decoding: try JSONEncoder().encode(e.evidence), as: UTF8.self))
+                    }, run: run)
+                try s.finishRun(
+                    run, filesRead: stats?.files ?? 0, eventsAdded: delta?.eventsAdded ?? 0,
+                    findings: result.findings.count)
             }
         }
         result.findings = result.findings.filter { $0.severity >= config.minSeverity }
-        return Outcome(result: result, resolved: resolved, inventory: inv, inventoryDiagnostics: invDiags, ruleErrors: ruleSet.errors,
-                       stats: stats, events: obs.events, storeDelta: delta)
+        return Outcome(
+            result: result, resolved: resolved, inventory: inv, inventoryDiagnostics: invDiags,
+            ruleErrors: ruleSet.errors,
+            stats: stats, events: obs.events, storeDelta: delta)
     }
 }
 
@@ -122,7 +134,8 @@ extension RuleSet {
     public static func loadRequiringBuiltins(directories: [String], monitoring: Bool) throws -> RuleSet {
         let set = RuleSet.load(directories: directories, monitoring: monitoring)
         if let missing = set.missingBuiltins {
-            throw CrossTrailError(.installation, missing.description, at: .file(path: missing.file), underlying: missing)
+            throw CrossTrailError(
+                .installation, missing.description, at: .file(path: missing.file), underlying: missing)
         }
         return set
     }

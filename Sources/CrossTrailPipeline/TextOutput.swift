@@ -15,8 +15,10 @@ public final class TextOutput {
         self.path = path
         if let path {
             let tmp = path + ".tmp-\(getpid())"
-            guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
-                throw CrossTrailError(.output, "cannot write \(path): \(String(cString: strerror(errno)))", at: .file(path: path))
+            guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp)
+            else {
+                throw CrossTrailError(
+                    .output, "cannot write \(path): \(String(cString: strerror(errno)))", at: .file(path: path))
             }
             handle = h
             temporary = tmp

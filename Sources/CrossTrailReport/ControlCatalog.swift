@@ -35,7 +35,8 @@ public struct ControlCatalog: Sendable {
     }
 
     public static func parse(_ text: String, file: String) throws -> ControlCatalog {
-        guard let root = try Yams.load(yaml: text) as? [String: Any], let fws = root["frameworks"] as? [[String: Any]] else {
+        guard let root = try Yams.load(yaml: text) as? [String: Any], let fws = root["frameworks"] as? [[String: Any]]
+        else {
             throw LoadError(description: "\(file): expected a `frameworks:` list")
         }
         var out: [Framework] = []
@@ -50,12 +51,16 @@ public struct ControlCatalog: Sendable {
                 }
                 var requires: [EvidenceKind] = []
                 for r in c["requires"] as? [String] ?? [] {
-                    guard let k = EvidenceKind(rawValue: r) else { throw LoadError(description: "\(file): \(name) \(id): unknown evidence '\(r)'") }
+                    guard let k = EvidenceKind(rawValue: r) else {
+                        throw LoadError(description: "\(file): \(name) \(id): unknown evidence '\(r)'")
+                    }
                     requires.append(k)
                 }
                 var categories: [AuditCategory] = []
                 for r in c["categories"] as? [String] ?? [] {
-                    guard let k = AuditCategory(rawValue: r) else { throw LoadError(description: "\(file): \(name) \(id): unknown category '\(r)'") }
+                    guard let k = AuditCategory(rawValue: r) else {
+                        throw LoadError(description: "\(file): \(name) \(id): unknown category '\(r)'")
+                    }
                     categories.append(k)
                 }
                 list.append(Control(id: id, title: title, requires: requires, categories: categories))
@@ -124,29 +129,41 @@ extension ControlCatalog {
                 var items: [ControlAssessment.Item] = []
                 var missing: [String] = []
                 for k in c.requires {
-                    if let item = facts.evidence(k) { items.append(item) } else { missing.append(facts.missingReason(k)) }
+                    if let item = facts.evidence(k) {
+                        items.append(item)
+                    } else {
+                        missing.append(facts.missingReason(k))
+                    }
                 }
                 for cat in c.categories {
                     let s = facts.categories[cat]
-                    items.append(.init(kind: "events:" + cat.rawValue, description: cat.title + " recorded in the period",
-                                       count: s?.count ?? 0, events: s?.sortedIds ?? []))
+                    items.append(
+                        .init(
+                            kind: "events:" + cat.rawValue, description: cat.title + " recorded in the period",
+                            count: s?.count ?? 0, events: s?.sortedIds ?? []))
                 }
-                out.append(Self.status(fw.name, c.id, c.title, items: items, missing: missing,
-                                       findings: byControl[ControlRef(fw.name, c.id)] ?? [], inCatalog: true))
+                out.append(
+                    Self.status(
+                        fw.name, c.id, c.title, items: items, missing: missing,
+                        findings: byControl[ControlRef(fw.name, c.id)] ?? [], inCatalog: true))
             }
             // Controls of this framework that findings reference outside the catalog still show them.
             let extra = byControl.keys.filter { $0.framework == fw.name && !covered.contains($0.id) }
                 .sorted { $0.id.localizedStandardCompare($1.id) == .orderedAscending }
             for ref in extra {
-                out.append(Self.status(fw.name, ref.id, "Referenced by findings (not in the catalog)", items: [], missing: [],
-                                       findings: byControl[ref] ?? [], inCatalog: false))
+                out.append(
+                    Self.status(
+                        fw.name, ref.id, "Referenced by findings (not in the catalog)", items: [], missing: [],
+                        findings: byControl[ref] ?? [], inCatalog: false))
             }
         }
         return out
     }
 
-    private static func status(_ fw: String, _ id: String, _ title: String, items: [ControlAssessment.Item], missing: [String],
-                               findings: [Finding], inCatalog: Bool) -> ControlAssessment {
+    private static func status(
+        _ fw: String, _ id: String, _ title: String, items: [ControlAssessment.Item], missing: [String],
+        findings: [Finding], inCatalog: Bool
+    ) -> ControlAssessment {
         let open = findings.filter { $0.status != "suppressed" && $0.status != "resolved" }.map(\.id).sorted()
         let suppressed = findings.filter { $0.status == "suppressed" }.map(\.id).sorted()
         let status: ControlStatus, reason: String
@@ -160,7 +177,8 @@ extension ControlCatalog {
             status = .satisfied
             reason = "the required evidence was collected and no finding is open against the control"
         }
-        return ControlAssessment(framework: fw, id: id, title: title, status: status, reason: reason, evidence: items,
-                                 findings: open, suppressed: suppressed, inCatalog: inCatalog)
+        return ControlAssessment(
+            framework: fw, id: id, title: title, status: status, reason: reason, evidence: items,
+            findings: open, suppressed: suppressed, inCatalog: inCatalog)
     }
 }

@@ -20,7 +20,10 @@ public struct EvidencePack: Sendable {
         /// SHA-256 over the rules that ran (built-in and --rules).
         public var rulesHash: String
 
-        public init(title: String, toolVersion: String, generatedAt: Timestamp, period: ReportPeriod?, command: String, rulesHash: String) {
+        public init(
+            title: String, toolVersion: String, generatedAt: Timestamp, period: ReportPeriod?, command: String,
+            rulesHash: String
+        ) {
             self.title = title
             self.toolVersion = toolVersion
             self.generatedAt = generatedAt
@@ -168,17 +171,29 @@ struct PackFacts {
         switch k {
         case .logging:
             guard events > 0 else { return nil }
-            return .init(kind: "logging", description: "\(events) events recorded from \(sources) source\(sources == 1 ? "" : "s") (timeline.jsonl)", count: events, events: [])
+            return .init(
+                kind: "logging",
+                description:
+                    "\(events) events recorded from \(sources) source\(sources == 1 ? "" : "s") (timeline.jsonl)",
+                count: events, events: [])
         case .inventory:
             guard iamPrincipals + databricksPrincipals > 0 else { return nil }
-            return .init(kind: "inventory", description: "permissions of \(iamPrincipals) IAM principals and \(databricksPrincipals) Databricks principals evaluated",
-                         count: iamPrincipals + databricksPrincipals, events: [])
+            return .init(
+                kind: "inventory",
+                description:
+                    "permissions of \(iamPrincipals) IAM principals and \(databricksPrincipals) Databricks principals evaluated",
+                count: iamPrincipals + databricksPrincipals, events: [])
         case .classification:
             guard classified > 0 else { return nil }
-            return .init(kind: "classification", description: "\(classified) classified data locations (S3 prefixes and tables)", count: classified, events: [])
+            return .init(
+                kind: "classification", description: "\(classified) classified data locations (S3 prefixes and tables)",
+                count: classified, events: [])
         case .digests:
             guard let i = integrity, i.digestFiles > 0, i.problems.isEmpty else { return nil }
-            return .init(kind: "digests", description: "\(i.logFiles) log files verified against \(i.digestFiles) signed CloudTrail digest files", count: i.verified, events: [])
+            return .init(
+                kind: "digests",
+                description: "\(i.logFiles) log files verified against \(i.digestFiles) signed CloudTrail digest files",
+                count: i.verified, events: [])
         }
     }
 
@@ -188,25 +203,31 @@ struct PackFacts {
         case .inventory: "no permission inventory given (--inventory)"
         case .classification: "no data classification given (classification.yaml or tags)"
         case .digests:
-            if let i = integrity, !i.problems.isEmpty { "CloudTrail digest validation found \(i.problems.count) problem\(i.problems.count == 1 ? "" : "s")" }
-            else { "CloudTrail digests not validated (--digests with --public-keys)" }
+            if let i = integrity, !i.problems.isEmpty {
+                "CloudTrail digest validation found \(i.problems.count) problem\(i.problems.count == 1 ? "" : "s")"
+            } else {
+                "CloudTrail digests not validated (--digests with --public-keys)"
+            }
         }
     }
 }
 
 extension EvidencePack {
     /// Builds the pack's content from the analysis results and the first rows of the timeline.
-    public static func assemble(meta: Meta, scan: ScanResult, observations obs: Observations, inventory inv: Inventory,
-                                stats: IngestStats?, rows: [Row], timelineTotal: Int, inputs: [InputFile],
-                                catalog: ControlCatalog, integrity: Integrity?) -> EvidencePack {
+    public static func assemble(
+        meta: Meta, scan: ScanResult, observations obs: Observations, inventory inv: Inventory,
+        stats: IngestStats?, rows: [Row], timelineTotal: Int, inputs: [InputFile],
+        catalog: ControlCatalog, integrity: Integrity?
+    ) -> EvidencePack {
         var meta = meta
         meta.first = obs.first
         meta.last = obs.last
         let (sources, days) = coverage(obs, period: meta.period)
-        let facts = PackFacts(events: obs.events, sources: sources.count, iamPrincipals: inv.iam.principals.count,
-                              databricksPrincipals: inv.databricks.principals.values.filter { $0.kind != .group }.count,
-                              classified: inv.classification.prefixes.count + inv.classification.tables.count,
-                              integrity: integrity, categories: obs.categories)
+        let facts = PackFacts(
+            events: obs.events, sources: sources.count, iamPrincipals: inv.iam.principals.count,
+            databricksPrincipals: inv.databricks.principals.values.filter { $0.kind != .group }.count,
+            classified: inv.classification.prefixes.count + inv.classification.tables.count,
+            integrity: integrity, categories: obs.categories)
         var run = Run()
         if let s = stats {
             run.files = s.files
@@ -218,11 +239,12 @@ extension EvidencePack {
             run.diagnostics = s.diagnosticsTotal
             run.diagnosticLines = s.diagnostics.prefix(200).map(\.description)
         }
-        return EvidencePack(meta: meta, sources: sources, days: days, findings: scan.findings,
-                            controls: catalog.assess(facts, findings: scan.findings), frameworks: catalog.frameworks,
-                            people: personGraphs(scan.graph), timeline: rows, timelineTotal: timelineTotal,
-                            inputs: inputs.sorted { ($0.kind, $0.path) < ($1.kind, $1.path) }, run: run, integrity: integrity,
-                            categories: obs.categories)
+        return EvidencePack(
+            meta: meta, sources: sources, days: days, findings: scan.findings,
+            controls: catalog.assess(facts, findings: scan.findings), frameworks: catalog.frameworks,
+            people: personGraphs(scan.graph), timeline: rows, timelineTotal: timelineTotal,
+            inputs: inputs.sorted { ($0.kind, $0.path) < ($1.kind, $1.path) }, run: run, integrity: integrity,
+            categories: obs.categories)
     }
 
     static func dayString(_ day: Int64) -> String { Timestamp(millis: day * 86_400_000).day }
@@ -245,10 +267,15 @@ extension EvidencePack {
                     if silent.count >= 400 { break }
                 }
             }
-            sources.append(Source(id: id, plane: plane, events: days.values.reduce(0, +), firstDay: dayString(first), lastDay: dayString(last),
-                                  daysWithEvents: days.count, silentDays: silent))
+            sources.append(
+                Source(
+                    id: id, plane: plane, events: days.values.reduce(0, +), firstDay: dayString(first),
+                    lastDay: dayString(last),
+                    daysWithEvents: days.count, silentDays: silent))
         }
-        let days = perDay.keys.sorted().map { Day(day: dayString($0), aws: perDay[$0]!.aws, databricks: perDay[$0]!.dbx) }
+        let days = perDay.keys.sorted().map {
+            Day(day: dayString($0), aws: perDay[$0]!.aws, databricks: perDay[$0]!.dbx)
+        }
         return (sources, days)
     }
 
@@ -283,8 +310,9 @@ extension EvidencePack {
             let nodes = depth.keys.sorted().compactMap { id in
                 g.nodes[id].map { PersonGraph.Node(id: id, kind: $0.kind, label: $0.label, depth: depth[id]!) }
             }
-            return PersonGraph(person: g.nodes[pid]?.label ?? pid, nodes: nodes,
-                               links: links.sorted { ($0.from, $0.to, $0.kind) < ($1.from, $1.to, $1.kind) }, truncated: truncated)
+            return PersonGraph(
+                person: g.nodes[pid]?.label ?? pid, nodes: nodes,
+                links: links.sorted { ($0.from, $0.to, $0.kind) < ($1.from, $1.to, $1.kind) }, truncated: truncated)
         }
     }
 }
@@ -299,7 +327,8 @@ extension EvidencePack.Row {
         service = doc["service"]?.string ?? ""
         action = doc["action"]?.string ?? ""
         actor = doc["actor"]?["name"]?.string ?? doc["actor"]?["key"]?.string ?? ""
-        person = doc["person"]?["email"]?.string ?? (doc["person"]?["candidates"]?.strings.joined(separator: " or ") ?? "")
+        person =
+            doc["person"]?["email"]?.string ?? (doc["person"]?["candidates"]?.strings.joined(separator: " or ") ?? "")
         ip = doc["sourceIPAddress"]?.string ?? ""
         let status = doc["outcome"]?["status"]?.string ?? ""
         outcome = status + (doc["outcome"]?["errorCode"]?.string.map { " (\($0))" } ?? "")
@@ -308,7 +337,9 @@ extension EvidencePack.Row {
 
     /// Reads the first `limit` rows of a timeline.jsonl file and counts all of its lines.
     public static func read(timeline path: String, limit: Int) throws -> (rows: [EvidencePack.Row], total: Int) {
-        guard let f = fopen(path, "r") else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+        guard let f = fopen(path, "r") else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+        }
         defer { fclose(f) }
         let reader = JSONDocumentReader()
         var rows: [EvidencePack.Row] = []

@@ -12,27 +12,46 @@ public enum EvidenceXML {
         x.element("title", p.meta.title)
         x.empty("tool", ["name": "crosstrail", "version": p.meta.toolVersion])
         x.element("generated-at", p.meta.generatedAt.iso8601)
-        if let period = p.meta.period { x.empty("period", ["label": period.label, "start": period.start.iso8601, "end": period.end.iso8601]) }
+        if let period = p.meta.period {
+            x.empty("period", ["label": period.label, "start": period.start.iso8601, "end": period.end.iso8601])
+        }
         if let f = p.meta.first { x.element("first-event", f.iso8601) }
         if let l = p.meta.last { x.element("last-event", l.iso8601) }
         x.element("command", p.meta.command)
         x.element("rules-hash", p.meta.rulesHash)
         x.raw("</meta>\n<coverage>\n")
         for s in p.sources {
-            x.open("source", ["id": s.id, "plane": s.plane, "events": String(s.events), "first-day": s.firstDay, "last-day": s.lastDay,
-                              "days-with-events": String(s.daysWithEvents)])
+            x.open(
+                "source",
+                [
+                    "id": s.id, "plane": s.plane, "events": String(s.events), "first-day": s.firstDay,
+                    "last-day": s.lastDay,
+                    "days-with-events": String(s.daysWithEvents),
+                ])
             for d in s.silentDays { x.element("silent-day", d) }
             x.raw("</source>\n")
         }
-        for d in p.days { x.empty("day", ["date": d.day, "aws": String(d.aws), "databricks": String(d.databricks)]); x.raw("\n") }
+        for d in p.days {
+            x.empty("day", ["date": d.day, "aws": String(d.aws), "databricks": String(d.databricks)]); x.raw("\n")
+        }
         x.raw("</coverage>\n")
         let r = p.run
-        x.open("run", ["files": String(r.files), "records-read": String(r.recordsRead), "events": String(r.events), "duplicates": String(r.duplicates),
-                       "filtered": String(r.filtered), "rejected": String(r.rejected), "diagnostics": String(r.diagnostics)])
+        x.open(
+            "run",
+            [
+                "files": String(r.files), "records-read": String(r.recordsRead), "events": String(r.events),
+                "duplicates": String(r.duplicates),
+                "filtered": String(r.filtered), "rejected": String(r.rejected), "diagnostics": String(r.diagnostics),
+            ])
         for d in r.diagnosticLines { x.element("diagnostic", d) }
         x.raw("</run>\n")
         if let i = p.integrity {
-            x.open("integrity", ["digest-files": String(i.digestFiles), "log-files": String(i.logFiles), "verified": String(i.verified)])
+            x.open(
+                "integrity",
+                [
+                    "digest-files": String(i.digestFiles), "log-files": String(i.logFiles),
+                    "verified": String(i.verified),
+                ])
             for pr in i.problems { x.element("problem", pr) }
             x.raw("</integrity>\n")
         }
@@ -44,7 +63,8 @@ public enum EvidenceXML {
             x.open("framework", ["name": fw.name, "title": fw.title])
             x.raw("\n")
             for c in p.controls where c.framework == fw.name {
-                x.open("control", ["id": c.id, "status": c.status.rawValue, "in-catalog": c.inCatalog ? "true" : "false"])
+                x.open(
+                    "control", ["id": c.id, "status": c.status.rawValue, "in-catalog": c.inCatalog ? "true" : "false"])
                 x.element("title", c.title)
                 x.element("reason", c.reason)
                 for e in c.evidence {
@@ -62,15 +82,24 @@ public enum EvidenceXML {
         x.raw("</controls>\n<identities>\n")
         for g in p.people {
             x.open("person", ["name": g.person, "truncated": g.truncated ? "true" : "false"])
-            for n in g.nodes { x.empty("node", ["id": n.id, "kind": n.kind, "label": n.label, "depth": String(n.depth)]) }
-            for l in g.links { x.empty("link", ["from": l.from, "to": l.to, "kind": l.kind, "confidence": l.confidence]) }
+            for n in g.nodes {
+                x.empty("node", ["id": n.id, "kind": n.kind, "label": n.label, "depth": String(n.depth)])
+            }
+            for l in g.links {
+                x.empty("link", ["from": l.from, "to": l.to, "kind": l.kind, "confidence": l.confidence])
+            }
             x.raw("</person>\n")
         }
         x.raw("</identities>\n")
-        x.open("timeline", ["total": String(p.timelineTotal), "included": String(p.timeline.count), "file": "timeline.jsonl"])
+        x.open(
+            "timeline",
+            ["total": String(p.timelineTotal), "included": String(p.timeline.count), "file": "timeline.jsonl"])
         x.raw("\n")
         for e in p.timeline {
-            var a = ["id": e.id, "time": e.time, "plane": e.plane, "service": e.service, "action": e.action, "actor": e.actor, "outcome": e.outcome]
+            var a = [
+                "id": e.id, "time": e.time, "plane": e.plane, "service": e.service, "action": e.action,
+                "actor": e.actor, "outcome": e.outcome,
+            ]
             if !e.person.isEmpty { a["person"] = e.person }
             if !e.ip.isEmpty { a["ip"] = e.ip }
             if !e.resources.isEmpty { a["resources"] = e.resources }
@@ -78,7 +107,9 @@ public enum EvidenceXML {
             x.raw("\n")
         }
         x.raw("</timeline>\n<inputs>\n")
-        for f in p.inputs { x.empty("file", ["path": f.path, "kind": f.kind, "bytes": String(f.bytes), "sha256": f.sha256]); x.raw("\n") }
+        for f in p.inputs {
+            x.empty("file", ["path": f.path, "kind": f.kind, "bytes": String(f.bytes), "sha256": f.sha256]); x.raw("\n")
+        }
         x.raw("</inputs>\n</evidence>\n")
         return x.out
     }

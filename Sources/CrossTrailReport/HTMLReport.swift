@@ -13,8 +13,12 @@ public enum HTMLReport {
         let script = Self.script
         let style = Self.style
         h.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-        h.raw("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src '\(hash(script))'; style-src '\(hash(style))'; img-src data:; base-uri 'none'; form-action 'none'\">\n")
-        h.raw("<meta name=\"referrer\" content=\"no-referrer\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+        h.raw(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src '\(hash(script))'; style-src '\(hash(style))'; img-src data:; base-uri 'none'; form-action 'none'\">\n"
+        )
+        h.raw(
+            "<meta name=\"referrer\" content=\"no-referrer\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        )
         h.raw("<title>"); h.text(p.meta.title + " — " + (p.meta.period?.label ?? "events")); h.raw("</title>\n")
         h.raw("<style>" + style + "</style>\n</head>\n<body>\n")
         header(p, &h)
@@ -25,7 +29,9 @@ public enum HTMLReport {
         identities(p, &h)
         timeline(p, &h)
         inputs(p, &h)
-        h.raw("<footer><p>Check this pack with <code>crosstrail verify</code> on its folder: it recomputes every file's SHA-256 against manifest.json, checks the signature when there is one, and validates the XML against its schemas.</p></footer>\n")
+        h.raw(
+            "<footer><p>Check this pack with <code>crosstrail verify</code> on its folder: it recomputes every file's SHA-256 against manifest.json, checks the signature when there is one, and validates the XML against its schemas.</p></footer>\n"
+        )
         data(p, &h)
         h.raw("<script>" + script + "</script>\n</body>\n</html>\n")
         return h.out
@@ -44,13 +50,16 @@ public enum HTMLReport {
         h.dt("Tool", "crosstrail " + p.meta.toolVersion)
         h.dt("Rules hash", p.meta.rulesHash)
         h.dt("Command", p.meta.command)
-        h.raw("</dl>\n<nav class=\"no-print\"><a href=\"#coverage\">Coverage</a> <a href=\"#findings\">Findings</a> <a href=\"#controls\">Controls</a> <a href=\"#identities\">Identities</a> <a href=\"#timeline\">Timeline</a> <a href=\"#inputs\">Inputs</a></nav></header>\n")
+        h.raw(
+            "</dl>\n<nav class=\"no-print\"><a href=\"#coverage\">Coverage</a> <a href=\"#findings\">Findings</a> <a href=\"#controls\">Controls</a> <a href=\"#identities\">Identities</a> <a href=\"#timeline\">Timeline</a> <a href=\"#inputs\">Inputs</a></nav></header>\n"
+        )
     }
 
     static func summary(_ p: EvidencePack, _ h: inout HTML) {
         h.raw("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">\n")
         func card(_ value: String, _ label: String, _ cls: String = "") {
-            h.raw("<div class=\"card \(cls)\"><div class=\"value\">"); h.text(value); h.raw("</div><div class=\"label\">"); h.text(label); h.raw("</div></div>\n")
+            h.raw("<div class=\"card \(cls)\"><div class=\"value\">"); h.text(value);
+            h.raw("</div><div class=\"label\">"); h.text(label); h.raw("</div></div>\n")
         }
         card(String(p.timelineTotal), "events in the timeline")
         card(String(p.sources.count), "sources (accounts/regions, workspaces)")
@@ -61,11 +70,17 @@ public enum HTMLReport {
             if n > 0 { card(String(n), s.rawValue, "sev-" + s.rawValue) }
         }
         let by = Dictionary(grouping: p.controls.filter(\.inCatalog), by: \.status)
-        card("\(by[.satisfied]?.count ?? 0) / \(by[.notSatisfied]?.count ?? 0) / \(by[.notAssessed]?.count ?? 0)", "controls satisfied / not satisfied / not assessed")
-        card("\(p.run.recordsRead)", "records read; \(p.run.duplicates) duplicates, \(p.run.rejected) rejected, \(p.run.diagnostics) diagnostics",
-             p.run.diagnostics > 0 ? "warn" : "")
+        card(
+            "\(by[.satisfied]?.count ?? 0) / \(by[.notSatisfied]?.count ?? 0) / \(by[.notAssessed]?.count ?? 0)",
+            "controls satisfied / not satisfied / not assessed")
+        card(
+            "\(p.run.recordsRead)",
+            "records read; \(p.run.duplicates) duplicates, \(p.run.rejected) rejected, \(p.run.diagnostics) diagnostics",
+            p.run.diagnostics > 0 ? "warn" : "")
         if let i = p.integrity {
-            card(i.problems.isEmpty ? "intact" : "\(i.problems.count) problems", "CloudTrail digest validation (\(i.logFiles) log files)", i.problems.isEmpty ? "" : "bad")
+            card(
+                i.problems.isEmpty ? "intact" : "\(i.problems.count) problems",
+                "CloudTrail digest validation (\(i.logFiles) log files)", i.problems.isEmpty ? "" : "bad")
         }
         h.raw("</div>\n")
         h.raw("<div class=\"charts\">")
@@ -77,11 +92,18 @@ public enum HTMLReport {
     static func coverage(_ p: EvidencePack, _ h: inout HTML) {
         h.raw("<section id=\"coverage\"><h2>Coverage</h2>\n")
         eventsChart(p.days, &h)
-        h.raw("<table class=\"data\"><thead><tr><th>Source</th><th>Plane</th><th>Events</th><th>First day</th><th>Last day</th><th>Days with events</th><th>Days without events</th></tr></thead><tbody>\n")
+        h.raw(
+            "<table class=\"data\"><thead><tr><th>Source</th><th>Plane</th><th>Events</th><th>First day</th><th>Last day</th><th>Days with events</th><th>Days without events</th></tr></thead><tbody>\n"
+        )
         for s in p.sources {
-            h.raw("<tr>"); h.td(s.id); h.td(s.plane); h.td(String(s.events), cls: "num"); h.td(s.firstDay); h.td(s.lastDay)
+            h.raw("<tr>"); h.td(s.id); h.td(s.plane); h.td(String(s.events), cls: "num"); h.td(s.firstDay);
+            h.td(s.lastDay)
             h.td(String(s.daysWithEvents), cls: "num")
-            let silent = s.silentDays.isEmpty ? "none" : "\(s.silentDays.count): " + s.silentDays.prefix(12).joined(separator: ", ") + (s.silentDays.count > 12 ? ", …" : "")
+            let silent =
+                s.silentDays.isEmpty
+                ? "none"
+                : "\(s.silentDays.count): " + s.silentDays.prefix(12).joined(separator: ", ")
+                    + (s.silentDays.count > 12 ? ", …" : "")
             h.td(silent, cls: s.silentDays.isEmpty ? "" : "warn")
             h.raw("</tr>\n")
         }
@@ -102,22 +124,27 @@ public enum HTMLReport {
         for s in Severity.allCases.reversed() {
             let fs = p.findings.filter { $0.severity == s }
             guard !fs.isEmpty else { continue }
-            h.raw("<h3 class=\"sev-\(s.rawValue)\">"); h.text("\(s.rawValue.capitalized) (\(fs.count))"); h.raw("</h3>\n")
+            h.raw("<h3 class=\"sev-\(s.rawValue)\">"); h.text("\(s.rawValue.capitalized) (\(fs.count))");
+            h.raw("</h3>\n")
             for f in fs { finding(f, &h) }
         }
         h.raw("</section>\n")
     }
 
     static func finding(_ f: Finding, _ h: inout HTML) {
-        h.raw("<details class=\"finding\" id=\""); h.text(f.id); h.raw("\"><summary><span class=\"badge sev-\(f.severity.rawValue)\">")
+        h.raw("<details class=\"finding\" id=\""); h.text(f.id);
+        h.raw("\"><summary><span class=\"badge sev-\(f.severity.rawValue)\">")
         h.text(f.severity.rawValue); h.raw("</span> ")
         if let st = f.status { h.raw("<span class=\"badge status\">"); h.text(st); h.raw("</span> ") }
         h.raw("<code>"); h.text(f.rule); h.raw("</code> "); h.text(f.title); h.raw("</summary>\n<dl>")
         h.dt("Finding", f.id)
         if !f.subjects.isEmpty {
-            h.dt("Subjects", f.subjects.map { s in
-                "\(s.kind) \(s.name)" + (s.arn.map { " (\($0))" } ?? "") + (s.person.map { " — person: \($0)" } ?? "")
-            }.joined(separator: "; "))
+            h.dt(
+                "Subjects",
+                f.subjects.map { s in
+                    "\(s.kind) \(s.name)" + (s.arn.map { " (\($0))" } ?? "")
+                        + (s.person.map { " — person: \($0)" } ?? "")
+                }.joined(separator: "; "))
         }
         if !f.resources.isEmpty { h.dt("Resources", f.resources.joined(separator: ", ")) }
         if let m = f.mitre { h.dt("MITRE ATT&CK", m) }
@@ -145,7 +172,8 @@ public enum HTMLReport {
 
     static func eventLinks(_ ids: [String], _ h: inout HTML) {
         for id in ids {
-            h.raw("<a href=\"#timeline\" class=\"event\" data-event=\""); h.text(id); h.raw("\">"); h.text(id); h.raw("</a> ")
+            h.raw("<a href=\"#timeline\" class=\"event\" data-event=\""); h.text(id); h.raw("\">"); h.text(id);
+            h.raw("</a> ")
         }
     }
 
@@ -154,10 +182,13 @@ public enum HTMLReport {
         for fw in p.frameworks {
             let rows = p.controls.filter { $0.framework == fw.name }
             h.raw("<h3>"); h.text(fw.name + " — " + fw.title); h.raw("</h3>\n")
-            h.raw("<table class=\"data controls\"><thead><tr><th>Control</th><th>Status</th><th>Evidence collected</th><th>Findings</th></tr></thead><tbody>\n")
+            h.raw(
+                "<table class=\"data controls\"><thead><tr><th>Control</th><th>Status</th><th>Evidence collected</th><th>Findings</th></tr></thead><tbody>\n"
+            )
             for c in rows {
                 h.raw("<tr><td><strong>"); h.text(c.id); h.raw("</strong><br>"); h.text(c.title); h.raw("</td>")
-                h.raw("<td><span class=\"badge st-\(c.status.rawValue)\">"); h.text(c.status.rawValue); h.raw("</span><br><small>"); h.text(c.reason); h.raw("</small></td><td><ul>")
+                h.raw("<td><span class=\"badge st-\(c.status.rawValue)\">"); h.text(c.status.rawValue);
+                h.raw("</span><br><small>"); h.text(c.reason); h.raw("</small></td><td><ul>")
                 for e in c.evidence {
                     h.raw("<li>"); h.text(e.description + (e.kind.hasPrefix("events:") ? ": \(e.count)" : ""))
                     if !e.events.isEmpty { h.raw("<br>"); eventLinks(Array(e.events.prefix(5)), &h) }
@@ -165,7 +196,9 @@ public enum HTMLReport {
                 }
                 h.raw("</ul></td><td>")
                 for id in c.findings { h.raw("<a href=\"#"); h.text(id); h.raw("\">"); h.text(id); h.raw("</a> ") }
-                if !c.suppressed.isEmpty { h.raw("<br><small>suppressed: "); h.text(c.suppressed.joined(separator: ", ")); h.raw("</small>") }
+                if !c.suppressed.isEmpty {
+                    h.raw("<br><small>suppressed: "); h.text(c.suppressed.joined(separator: ", ")); h.raw("</small>")
+                }
                 h.raw("</td></tr>\n")
             }
             h.raw("</tbody></table>\n")
@@ -181,33 +214,43 @@ public enum HTMLReport {
         }
         h.raw("<p class=\"no-print\"><label for=\"person\">Person</label> <select id=\"person\">")
         for (i, g) in p.people.enumerated() {
-            h.raw("<option value=\"\(i)\">"); h.text(g.person + " (\(g.nodes.count - 1) linked identities)"); h.raw("</option>")
+            h.raw("<option value=\"\(i)\">"); h.text(g.person + " (\(g.nodes.count - 1) linked identities)");
+            h.raw("</option>")
         }
-        h.raw("</select></p>\n<div id=\"graph\"></div>\n<table class=\"data\" id=\"graph-links\"><thead><tr><th>From</th><th>Link</th><th>To</th><th>Confidence</th></tr></thead><tbody></tbody></table>\n</section>\n")
+        h.raw(
+            "</select></p>\n<div id=\"graph\"></div>\n<table class=\"data\" id=\"graph-links\"><thead><tr><th>From</th><th>Link</th><th>To</th><th>Confidence</th></tr></thead><tbody></tbody></table>\n</section>\n"
+        )
     }
 
     static func timeline(_ p: EvidencePack, _ h: inout HTML) {
         h.raw("<section id=\"timeline\"><h2>Timeline</h2>\n")
         if p.timelineTotal > p.timeline.count {
-            h.raw("<p class=\"warn\">"); h.text("This page holds the first \(p.timeline.count) of \(p.timelineTotal) events; timeline.jsonl in the pack has all of them."); h.raw("</p>\n")
+            h.raw("<p class=\"warn\">");
+            h.text(
+                "This page holds the first \(p.timeline.count) of \(p.timelineTotal) events; timeline.jsonl in the pack has all of them."
+            ); h.raw("</p>\n")
         }
-        h.raw("""
-        <div class="filters no-print"><input id="q" type="search" placeholder="Filter: text in any column (actor, action, IP, id…)" size="50">
-        <select id="plane"><option value="">both planes</option><option value="aws">aws</option><option value="databricks">databricks</option></select>
-        <label><input type="checkbox" id="failures"> failures only</label>
-        <button id="prev" type="button">◀</button> <span id="page"></span> <button id="next" type="button">▶</button></div>
-        <table class="data timeline"><thead><tr><th>Time (UTC)</th><th>Plane</th><th>Service</th><th>Action</th><th>Actor</th><th>Person</th><th>Source IP</th><th>Outcome</th><th>Resources</th><th>Event id</th></tr></thead>
-        <tbody id="rows"></tbody></table>
-        <noscript><p>The timeline needs JavaScript; timeline.jsonl in the pack has every event.</p></noscript>
-        </section>
+        h.raw(
+            """
+            <div class="filters no-print"><input id="q" type="search" placeholder="Filter: text in any column (actor, action, IP, id…)" size="50">
+            <select id="plane"><option value="">both planes</option><option value="aws">aws</option><option value="databricks">databricks</option></select>
+            <label><input type="checkbox" id="failures"> failures only</label>
+            <button id="prev" type="button">◀</button> <span id="page"></span> <button id="next" type="button">▶</button></div>
+            <table class="data timeline"><thead><tr><th>Time (UTC)</th><th>Plane</th><th>Service</th><th>Action</th><th>Actor</th><th>Person</th><th>Source IP</th><th>Outcome</th><th>Resources</th><th>Event id</th></tr></thead>
+            <tbody id="rows"></tbody></table>
+            <noscript><p>The timeline needs JavaScript; timeline.jsonl in the pack has every event.</p></noscript>
+            </section>
 
-        """)
+            """)
     }
 
     static func inputs(_ p: EvidencePack, _ h: inout HTML) {
         h.raw("<section id=\"inputs\"><h2>Inputs and run</h2>\n<dl class=\"meta\">")
         let r = p.run
-        h.dt("Records", "\(r.recordsRead) read in \(r.files) files: \(r.events) events, \(r.duplicates) duplicates, \(r.filtered) outside the period, \(r.rejected) rejected")
+        h.dt(
+            "Records",
+            "\(r.recordsRead) read in \(r.files) files: \(r.events) events, \(r.duplicates) duplicates, \(r.filtered) outside the period, \(r.rejected) rejected"
+        )
         h.dt("Diagnostics", String(r.diagnostics))
         h.raw("</dl>\n")
         if !r.diagnosticLines.isEmpty {
@@ -217,7 +260,9 @@ public enum HTMLReport {
         }
         if let i = p.integrity {
             h.raw("<h3>CloudTrail log file integrity</h3><p>")
-            h.text("\(i.digestFiles) digest files, \(i.logFiles) log files listed, \(i.verified) verified, \(i.problems.count) problems.")
+            h.text(
+                "\(i.digestFiles) digest files, \(i.logFiles) log files listed, \(i.verified) verified, \(i.problems.count) problems."
+            )
             h.raw("</p>")
             if !i.problems.isEmpty {
                 h.raw("<ul class=\"mono\">")
@@ -225,8 +270,13 @@ public enum HTMLReport {
                 h.raw("</ul>")
             }
         }
-        h.raw("<details><summary>\(p.inputs.count) input files with SHA-256</summary><table class=\"data mono\"><thead><tr><th>Kind</th><th>File</th><th>Bytes</th><th>SHA-256</th></tr></thead><tbody>\n")
-        for f in p.inputs { h.raw("<tr>"); h.td(f.kind); h.td(f.path); h.td(String(f.bytes), cls: "num"); h.td(f.sha256); h.raw("</tr>\n") }
+        h.raw(
+            "<details><summary>\(p.inputs.count) input files with SHA-256</summary><table class=\"data mono\"><thead><tr><th>Kind</th><th>File</th><th>Bytes</th><th>SHA-256</th></tr></thead><tbody>\n"
+        )
+        for f in p.inputs {
+            h.raw("<tr>"); h.td(f.kind); h.td(f.path); h.td(String(f.bytes), cls: "num"); h.td(f.sha256);
+            h.raw("</tr>\n")
+        }
         h.raw("</tbody></table></details></section>\n")
     }
 
@@ -236,7 +286,9 @@ public enum HTMLReport {
         for (i, r) in p.timeline.enumerated() {
             if i > 0 { j += "," }
             j += "["
-            for (k, v) in [r.time, r.plane, r.service, r.action, r.actor, r.person, r.ip, r.outcome, r.resources, r.id].enumerated() {
+            for (k, v) in [r.time, r.plane, r.service, r.action, r.actor, r.person, r.ip, r.outcome, r.resources, r.id]
+                .enumerated()
+            {
                 if k > 0 { j += "," }
                 Escape.jsonString(v, into: &j)
             }
@@ -270,44 +322,64 @@ public enum HTMLReport {
         let width = 960.0, height = 180.0, left = 50.0, bottom = 20.0
         let maxTotal = max(1, days.map { $0.aws + $0.databricks }.max() ?? 1)
         let bar = min(40, (width - left) / Double(days.count))
-        h.raw("<figure><svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height + bottom))\" role=\"img\" aria-label=\"Events per day per plane\">")
-        h.raw("<text x=\"0\" y=\"12\" class=\"axis\">\(maxTotal)</text><text x=\"0\" y=\"\(Int(height))\" class=\"axis\">0</text>")
+        h.raw(
+            "<figure><svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height + bottom))\" role=\"img\" aria-label=\"Events per day per plane\">"
+        )
+        h.raw(
+            "<text x=\"0\" y=\"12\" class=\"axis\">\(maxTotal)</text><text x=\"0\" y=\"\(Int(height))\" class=\"axis\">0</text>"
+        )
         for (i, d) in days.enumerated() {
             let x = left + Double(i) * bar
             let ha = height * Double(d.aws) / Double(maxTotal)
             let hd = height * Double(d.databricks) / Double(maxTotal)
             let w = max(0.5, bar - (bar > 3 ? 1 : 0))
             h.raw("<g><title>"); h.text("\(d.day): \(d.aws) AWS, \(d.databricks) Databricks"); h.raw("</title>")
-            h.raw("<rect class=\"aws\" x=\"\(f2(x))\" y=\"\(f2(height - ha))\" width=\"\(f2(w))\" height=\"\(f2(ha))\"/>")
-            h.raw("<rect class=\"dbx\" x=\"\(f2(x))\" y=\"\(f2(height - ha - hd))\" width=\"\(f2(w))\" height=\"\(f2(hd))\"/></g>")
+            h.raw(
+                "<rect class=\"aws\" x=\"\(f2(x))\" y=\"\(f2(height - ha))\" width=\"\(f2(w))\" height=\"\(f2(ha))\"/>")
+            h.raw(
+                "<rect class=\"dbx\" x=\"\(f2(x))\" y=\"\(f2(height - ha - hd))\" width=\"\(f2(w))\" height=\"\(f2(hd))\"/></g>"
+            )
         }
-        h.raw("<text x=\"\(Int(left))\" y=\"\(Int(height + bottom - 4))\" class=\"axis\">"); h.text(days.first!.day); h.raw("</text>")
-        h.raw("<text x=\"\(f2(left + bar * Double(days.count)))\" y=\"\(Int(height + bottom - 4))\" class=\"axis\" text-anchor=\"end\">"); h.text(days.last!.day); h.raw("</text>")
-        h.raw("</svg><figcaption>Events per day: <span class=\"key aws\">AWS</span> <span class=\"key dbx\">Databricks</span></figcaption></figure>\n")
+        h.raw("<text x=\"\(Int(left))\" y=\"\(Int(height + bottom - 4))\" class=\"axis\">"); h.text(days.first!.day);
+        h.raw("</text>")
+        h.raw(
+            "<text x=\"\(f2(left + bar * Double(days.count)))\" y=\"\(Int(height + bottom - 4))\" class=\"axis\" text-anchor=\"end\">"
+        ); h.text(days.last!.day); h.raw("</text>")
+        h.raw(
+            "</svg><figcaption>Events per day: <span class=\"key aws\">AWS</span> <span class=\"key dbx\">Databricks</span></figcaption></figure>\n"
+        )
     }
 
     static func severityChart(_ open: [Finding], _ h: inout HTML) {
-        let bars = Severity.allCases.reversed().map { s in (s.rawValue, open.filter { $0.severity == s }.count, "sev-" + s.rawValue) }
+        let bars = Severity.allCases.reversed().map { s in
+            (s.rawValue, open.filter { $0.severity == s }.count, "sev-" + s.rawValue)
+        }
         barChart("Open findings by severity", bars, &h)
     }
 
     static func controlChart(_ controls: [ControlAssessment], _ h: inout HTML) {
         let hit = controls.filter { !$0.findings.isEmpty }.sorted { a, b in
-            a.findings.count != b.findings.count ? a.findings.count > b.findings.count : (a.framework, a.id) < (b.framework, b.id)
+            a.findings.count != b.findings.count
+                ? a.findings.count > b.findings.count : (a.framework, a.id) < (b.framework, b.id)
         }.prefix(12)
-        barChart("Controls with the most open findings", hit.map { ("\($0.framework) \($0.id)", $0.findings.count, "bar") }, &h)
+        barChart(
+            "Controls with the most open findings", hit.map { ("\($0.framework) \($0.id)", $0.findings.count, "bar") },
+            &h)
     }
 
     static func barChart(_ title: String, _ bars: [(String, Int, String)], _ h: inout HTML) {
         let maxValue = max(1, bars.map(\.1).max() ?? 1)
         let row = 20.0, labelWidth = 190.0, width = 460.0
-        h.raw("<figure><svg class=\"chart bars\" viewBox=\"0 0 \(Int(width)) \(Int(row * Double(max(1, bars.count)) + 4))\" role=\"img\" aria-label=\"")
+        h.raw(
+            "<figure><svg class=\"chart bars\" viewBox=\"0 0 \(Int(width)) \(Int(row * Double(max(1, bars.count)) + 4))\" role=\"img\" aria-label=\""
+        )
         h.text(title); h.raw("\">")
         for (i, b) in bars.enumerated() {
             let y = Double(i) * row
             let w = (width - labelWidth - 40) * Double(b.1) / Double(maxValue)
             h.raw("<text x=\"0\" y=\"\(f2(y + 14))\" class=\"axis\">"); h.text(b.0); h.raw("</text>")
-            h.raw("<rect class=\"\(b.2)\" x=\"\(f2(labelWidth))\" y=\"\(f2(y + 3))\" width=\"\(f2(w))\" height=\"14\"/>")
+            h.raw(
+                "<rect class=\"\(b.2)\" x=\"\(f2(labelWidth))\" y=\"\(f2(y + 3))\" width=\"\(f2(w))\" height=\"14\"/>")
             h.raw("<text x=\"\(f2(labelWidth + w + 4))\" y=\"\(f2(y + 14))\" class=\"axis\">\(b.1)</text>")
         }
         h.raw("</svg><figcaption>"); h.text(title); h.raw("</figcaption></figure>")

@@ -22,7 +22,10 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var signedBy: String?
     public var files: [File]
 
-    public init(tool: String, version: String, generatedAt: String, period: String?, command: String, rulesHash: String, files: [File] = []) {
+    public init(
+        tool: String, version: String, generatedAt: String, period: String?, command: String, rulesHash: String,
+        files: [File] = []
+    ) {
         self.tool = tool
         self.version = version
         self.generatedAt = generatedAt

@@ -14,7 +14,9 @@ public enum OSCALReport {
     public static func render(_ p: EvidencePack) -> String {
         var x = XMLText()
         let label = p.meta.period?.label ?? "events"
-        x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<assessment-results xmlns=\"\(namespace)\" uuid=\"\(uuid("ar|" + label + "|" + p.meta.generatedAt.iso8601))\">\n")
+        x.raw(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<assessment-results xmlns=\"\(namespace)\" uuid=\"\(uuid("ar|" + label + "|" + p.meta.generatedAt.iso8601))\">\n"
+        )
         x.raw("<metadata>")
         x.element("title", "\(p.meta.title): \(label)")
         x.element("last-modified", p.meta.generatedAt.iso8601)
@@ -31,11 +33,13 @@ public enum OSCALReport {
         let notAssessed = p.controls.filter { $0.status == .notAssessed }
         x.open("result", ["uuid": uuid("result|" + label)])
         x.element("title", "crosstrail automated assessment: \(p.meta.spanText)")
-        paragraphs("description", [
-            "Automated evaluation of AWS CloudTrail and Databricks audit events, IAM and Databricks permissions, and data classification by crosstrail.",
-            "\(p.timelineTotal) events from \(p.sources.count) sources; \(p.findings.count) findings; \(assessed.count) controls assessed.",
-            "Control ids: NIST SP 800-53 ids as in NIST's catalog; other frameworks prefixed (soc2-, iso27001-, pcidss-, hipaa-) with parentheses written as dots.",
-        ], &x)
+        paragraphs(
+            "description",
+            [
+                "Automated evaluation of AWS CloudTrail and Databricks audit events, IAM and Databricks permissions, and data classification by crosstrail.",
+                "\(p.timelineTotal) events from \(p.sources.count) sources; \(p.findings.count) findings; \(assessed.count) controls assessed.",
+                "Control ids: NIST SP 800-53 ids as in NIST's catalog; other frameworks prefixed (soc2-, iso27001-, pcidss-, hipaa-) with parentheses written as dots.",
+            ], &x)
         x.element("start", (p.meta.period?.start ?? p.meta.first ?? p.meta.generatedAt).iso8601)
         if let end = p.meta.period?.end ?? p.meta.last { x.element("end", end.iso8601) }
         x.raw("\n<reviewed-controls><control-selection>")
@@ -43,7 +47,9 @@ public enum OSCALReport {
             x.raw("<include-all/>")
         } else {
             var seen = Set<String>()
-            for c in assessed where seen.insert(controlID(c.framework, c.id)).inserted { x.empty("include-control", ["control-id": controlID(c.framework, c.id)]) }
+            for c in assessed where seen.insert(controlID(c.framework, c.id)).inserted {
+                x.empty("include-control", ["control-id": controlID(c.framework, c.id)])
+            }
         }
         x.raw("</control-selection></reviewed-controls>\n")
 
@@ -66,10 +72,15 @@ public enum OSCALReport {
         for c in assessed {
             x.open("observation", ["uuid": uuid("obs|control|" + c.framework + "|" + c.id)])
             x.element("title", "Evidence for \(c.framework) \(c.id)")
-            paragraphs("description", c.evidence.isEmpty ? ["No evidence item beyond the findings."] :
-                        c.evidence.map { $0.description + ($0.kind.hasPrefix("events:") ? ": \($0.count)" : "") }, &x)
+            paragraphs(
+                "description",
+                c.evidence.isEmpty
+                    ? ["No evidence item beyond the findings."]
+                    : c.evidence.map { $0.description + ($0.kind.hasPrefix("events:") ? ": \($0.count)" : "") }, &x)
             x.element("method", "EXAMINE")
-            evidence("evidence.xml", "Control \(c.framework) \(c.id): the evidence collected and the findings against it.", &x)
+            evidence(
+                "evidence.xml", "Control \(c.framework) \(c.id): the evidence collected and the findings against it.",
+                &x)
             evidence("timeline.jsonl", "Every event of the period.", &x)
             x.element("collected", p.meta.generatedAt.iso8601)
             x.raw("</observation>\n")
@@ -89,7 +100,10 @@ public enum OSCALReport {
         }
         if !notAssessed.isEmpty {
             x.raw("<remarks>")
-            x.element("p", "Not assessed: " + notAssessed.map { "\($0.framework) \($0.id) (\($0.reason))" }.joined(separator: "; "))
+            x.element(
+                "p",
+                "Not assessed: " + notAssessed.map { "\($0.framework) \($0.id) (\($0.reason))" }.joined(separator: "; ")
+            )
             x.raw("</remarks>\n")
         }
         x.raw("</result>\n</assessment-results>\n")
@@ -121,8 +135,11 @@ public enum OSCALReport {
         }
         var token = ""
         for ch in (prefix + id).lowercased() {
-            if ch.isLetter || ch.isNumber || ch == "-" || ch == "." || ch == "_" { token.append(ch) }
-            else if ch == "(" { token.append(".") }
+            if ch.isLetter || ch.isNumber || ch == "-" || ch == "." || ch == "_" {
+                token.append(ch)
+            } else if ch == "(" {
+                token.append(".")
+            }
         }
         return token
     }
@@ -134,6 +151,7 @@ public enum OSCALReport {
         b[8] = (b[8] & 0x3F) | 0x80
         let hex = b.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
         let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
+            + String(c[20..<32])
     }
 }

@@ -1,5 +1,5 @@
-import Crypto
 import CrossTrailXML
+import Crypto
 import Foundation
 
 /// `crosstrail verify`: recomputes every file's hash against the manifest, checks the signature,
@@ -25,7 +25,9 @@ public enum PackVerifier {
         case invalid(String)
     }
 
-    public static func verify(pack dir: String, trustedKey: Curve25519.Signing.PublicKey?, requireSignature: Bool) -> Report {
+    public static func verify(pack dir: String, trustedKey: Curve25519.Signing.PublicKey?, requireSignature: Bool)
+        -> Report
+    {
         var r = Report()
         let manifestPath = (dir as NSString).appendingPathComponent(Manifest.fileName)
         guard let body = FileManager.default.contents(atPath: manifestPath) else {
@@ -41,7 +43,9 @@ public enum PackVerifier {
         let sigPath = (dir as NSString).appendingPathComponent(Manifest.signatureName)
         if let sigText = FileManager.default.contents(atPath: sigPath) {
             let b64 = String(decoding: sigText, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            let packKey = (try? String(contentsOfFile: (dir as NSString).appendingPathComponent(Manifest.publicKeyName), encoding: .utf8))
+            let packKey =
+                (try? String(
+                    contentsOfFile: (dir as NSString).appendingPathComponent(Manifest.publicKeyName), encoding: .utf8))
                 .flatMap { try? PackKeys.publicKey(pem: $0, source: Manifest.publicKeyName) }
             guard let sig = Data(base64Encoded: b64) else {
                 r.signature = .invalid("manifest.sig is not base64")
@@ -53,14 +57,22 @@ public enum PackVerifier {
                     r.signature = .trusted(PackKeys.fingerprint(trusted))
                 } else {
                     r.signature = .invalid("does not verify with the trusted key \(PackKeys.fingerprint(trusted))")
-                    r.problems.append("\(Manifest.signatureName): the signature does not verify with the trusted key \(PackKeys.fingerprint(trusted)) (manifest changed, or signed by another key)")
+                    r.problems.append(
+                        "\(Manifest.signatureName): the signature does not verify with the trusted key \(PackKeys.fingerprint(trusted)) (manifest changed, or signed by another key)"
+                    )
                 }
             } else if let packKey, packKey.isValidSignature(sig, for: body) {
                 r.signature = .untrusted(PackKeys.fingerprint(packKey))
-                if requireSignature { r.problems.append("\(Manifest.signatureName): valid for the key in the pack, but no --trusted-key was given to check it against") }
+                if requireSignature {
+                    r.problems.append(
+                        "\(Manifest.signatureName): valid for the key in the pack, but no --trusted-key was given to check it against"
+                    )
+                }
             } else {
                 r.signature = .invalid("does not verify with the key in the pack")
-                r.problems.append("\(Manifest.signatureName): the signature does not verify with \(Manifest.publicKeyName) (manifest changed)")
+                r.problems.append(
+                    "\(Manifest.signatureName): the signature does not verify with \(Manifest.publicKeyName) (manifest changed)"
+                )
             }
         } else if requireSignature || trustedKey != nil {
             r.problems.append("\(Manifest.signatureName): missing (the pack is not signed)")
@@ -82,14 +94,17 @@ public enum PackVerifier {
             var st = stat()
             guard lstat(path, &st) == 0 else { r.problems.append("\(f.path): missing"); continue }
             guard (st.st_mode & S_IFMT) == S_IFREG else { r.problems.append("\(f.path): not a regular file"); continue }
-            guard let (size, digest) = try? Manifest.sha256(file: path) else { r.problems.append("\(f.path): unreadable"); continue }
+            guard let (size, digest) = try? Manifest.sha256(file: path) else {
+                r.problems.append("\(f.path): unreadable"); continue
+            }
             if digest != f.sha256 || size != f.bytes {
                 r.problems.append("\(f.path): modified (SHA-256 \(digest), manifest says \(f.sha256))")
             } else {
                 r.verified.append(f.path)
             }
         }
-        for extra in (try? Manifest.listFiles(dir)) ?? [] where !listed.contains(extra) && extra != Manifest.fileName && extra != Manifest.signatureName {
+        for extra in (try? Manifest.listFiles(dir)) ?? []
+        where !listed.contains(extra) && extra != Manifest.fileName && extra != Manifest.signatureName {
             r.problems.append("\(extra): not in the manifest (added after the pack was made)")
         }
         do {
@@ -101,7 +116,9 @@ public enum PackVerifier {
     }
 
     /// The pack's XML documents and the schema each must satisfy.
-    static let documents = [("evidence.xml", "evidence.xsd"), ("oscal-assessment-results.xml", "oscal_assessment-results_schema.xsd")]
+    static let documents = [
+        ("evidence.xml", "evidence.xsd"), ("oscal-assessment-results.xml", "oscal_assessment-results_schema.xsd"),
+    ]
 
     /// Validates the pack's XML files that exist against crosstrail's own copies of the schemas.
     public static func validateXML(in dir: String) throws -> [XMLIssue] {
@@ -110,7 +127,9 @@ public enum PackVerifier {
             let path = (dir as NSString).appendingPathComponent(doc)
             guard FileManager.default.fileExists(atPath: path) else { continue }
             let schema = try SchemaCache.shared.schema(xsd)
-            out += schema.validate(document: path).map { var i = $0; i.file = doc; return i }
+            out += schema.validate(document: path).map {
+                var i = $0; i.file = doc; return i
+            }
         }
         return out
     }

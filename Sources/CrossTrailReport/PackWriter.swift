@@ -1,5 +1,5 @@
-import Crypto
 import CrossTrailXML
+import Crypto
 import Foundation
 
 /// Writes an evidence pack atomically: everything goes into a hidden staging folder next to the
@@ -18,7 +18,8 @@ public final class PackWriter: @unchecked Sendable {
     /// Fails before any work when the destination exists (unless `replace`) or its folder is not writable.
     public init(destination: String, replace: Bool) throws {
         let dest = (destination as NSString).standardizingPath
-        let parent = (dest as NSString).deletingLastPathComponent.isEmpty ? "." : (dest as NSString).deletingLastPathComponent
+        let parent =
+            (dest as NSString).deletingLastPathComponent.isEmpty ? "." : (dest as NSString).deletingLastPathComponent
         let name = (dest as NSString).lastPathComponent
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: dest, isDirectory: &isDir) && !replace {
@@ -33,8 +34,9 @@ public final class PackWriter: @unchecked Sendable {
         self.destination = dest
         staging = (parent as NSString).appendingPathComponent(".\(name).partial-\(getpid())")
         try? FileManager.default.removeItem(atPath: staging)
-        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: staging, withIntermediateDirectories: false,
+            attributes: [.posixPermissions: 0o755])
     }
 
     deinit { if !finished { abandon() } }

@@ -26,22 +26,33 @@ public enum PackZip {
             let path = (folder as NSString).appendingPathComponent(rel)
             let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             guard data.count <= maxEntryBytes else {
-                throw ZipError(description: "\(rel) is larger than \(maxEntryBytes >> 20) MiB; share the pack folder instead of --zip")
+                throw ZipError(
+                    description:
+                        "\(rel) is larger than \(maxEntryBytes >> 20) MiB; share the pack folder instead of --zip")
             }
             let gz = GzipCodec.compress(data)
-            guard gz.count >= 18, gz[3] == 0 else { throw ZipError(description: "unexpected gzip header compressing \(rel)") }
+            guard gz.count >= 18, gz[3] == 0 else {
+                throw ZipError(description: "unexpected gzip header compressing \(rel)")
+            }
             let raw = gz[10..<(gz.count - 8)]
             let crc = gz[(gz.count - 8)..<(gz.count - 4)]
             let name = Array((base + "/" + rel).utf8)
             let offset = out.count
-            guard offset + raw.count + 100 < Int(UInt32.max) else { throw ZipError(description: "the pack is too large for a ZIP without ZIP64; share the folder") }
+            guard offset + raw.count + 100 < Int(UInt32.max) else {
+                throw ZipError(description: "the pack is too large for a ZIP without ZIP64; share the folder")
+            }
             // Local file header.
             out += le32(0x0403_4b50) + le16(20) + le16(0x0800) + le16(8) + le16(dosTime) + le16(dosDate)
-            out += Array(crc) + le32(UInt32(raw.count)) + le32(UInt32(data.count)) + le16(UInt16(name.count)) + le16(0) + name
+            out +=
+                Array(crc) + le32(UInt32(raw.count)) + le32(UInt32(data.count)) + le16(UInt16(name.count)) + le16(0)
+                + name
             out += raw
             // Central directory entry (made by Unix, mode 0644).
-            central += le32(0x0201_4b50) + le16(0x0314) + le16(20) + le16(0x0800) + le16(8) + le16(dosTime) + le16(dosDate)
-            central += Array(crc) + le32(UInt32(raw.count)) + le32(UInt32(data.count)) + le16(UInt16(name.count)) + le16(0) + le16(0)
+            central +=
+                le32(0x0201_4b50) + le16(0x0314) + le16(20) + le16(0x0800) + le16(8) + le16(dosTime) + le16(dosDate)
+            central +=
+                Array(crc) + le32(UInt32(raw.count)) + le32(UInt32(data.count)) + le16(UInt16(name.count)) + le16(0)
+                + le16(0)
             central += le16(0) + le16(0) + le32(0o100644 << 16) + le32(UInt32(offset)) + name
             count += 1
         }
@@ -61,7 +72,9 @@ public enum PackZip {
     /// stored entries, no name that is absolute or climbs with `..`, bounded sizes.
     /// Returns the pack folder inside `dir`.
     public static func extract(_ zipPath: String, into dir: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: zipPath) else { throw ZipError(description: "cannot read \(zipPath)") }
+        guard let data = FileManager.default.contents(atPath: zipPath) else {
+            throw ZipError(description: "cannot read \(zipPath)")
+        }
         let z = [UInt8](data)
         func u16(_ at: Int) throws -> Int {
             guard at + 2 <= z.count else { throw ZipError(description: "\(zipPath): truncated at byte \(at)") }
@@ -82,7 +95,9 @@ public enum PackZip {
         var total = 0
         for n in 0..<entries {
             let entry = at
-            guard try u32(at) == 0x0201_4b50 else { throw ZipError(description: "\(zipPath): bad central directory entry \(n + 1) at byte \(at)") }
+            guard try u32(at) == 0x0201_4b50 else {
+                throw ZipError(description: "\(zipPath): bad central directory entry \(n + 1) at byte \(at)")
+            }
             let method = try u16(at + 10), csize = try u32(at + 20), usize = try u32(at + 24)
             let nameLen = try u16(at + 28), extraLen = try u16(at + 30), commentLen = try u16(at + 32)
             let local = try u32(at + 42)
@@ -90,12 +105,18 @@ public enum PackZip {
             let name = String(decoding: z[(at + 46)..<(at + 46 + nameLen)], as: UTF8.self)
             at += 46 + nameLen + extraLen + commentLen
             let parts = name.split(separator: "/", omittingEmptySubsequences: false)
-            guard !name.hasPrefix("/"), !parts.contains(".."), !parts.contains(""), !name.contains("\\"), !name.contains("\0") else {
+            guard !name.hasPrefix("/"), !parts.contains(".."), !parts.contains(""), !name.contains("\\"),
+                !name.contains("\0")
+            else {
                 throw ZipError(description: "\(zipPath): entry '\(name)' has an unsafe path")
             }
-            guard usize <= maxEntryBytes else { throw ZipError(description: "\(zipPath): entry \(name) is larger than \(maxEntryBytes >> 20) MiB") }
+            guard usize <= maxEntryBytes else {
+                throw ZipError(description: "\(zipPath): entry \(name) is larger than \(maxEntryBytes >> 20) MiB")
+            }
             let dataStart = local + 30 + (try u16(local + 26)) + (try u16(local + 28))
-            guard try u32(local) == 0x0403_4b50, dataStart + csize <= z.count else { throw ZipError(description: "\(zipPath): entry \(name) is truncated") }
+            guard try u32(local) == 0x0403_4b50, dataStart + csize <= z.count else {
+                throw ZipError(description: "\(zipPath): entry \(name) is truncated")
+            }
             let body = Array(z[dataStart..<(dataStart + csize)])
             var content: [UInt8]
             switch method {
@@ -110,15 +131,24 @@ public enum PackZip {
                 content = inflated
             default: throw ZipError(description: "\(zipPath): entry \(name) uses compression method \(method)")
             }
-            guard content.count == usize else { throw ZipError(description: "\(zipPath): entry \(name) has the wrong size") }
+            guard content.count == usize else {
+                throw ZipError(description: "\(zipPath): entry \(name) has the wrong size")
+            }
             total += usize
-            guard total <= maxTotalBytes else { throw ZipError(description: "\(zipPath): more than \(maxTotalBytes >> 30) GiB when extracted; refusing") }
+            guard total <= maxTotalBytes else {
+                throw ZipError(description: "\(zipPath): more than \(maxTotalBytes >> 30) GiB when extracted; refusing")
+            }
             roots.insert(String(parts[0]))
             let target = (dir as NSString).appendingPathComponent(name)
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: target, contents: Data(content)) else { throw ZipError(description: "cannot write \(target)") }
+            try FileManager.default.createDirectory(
+                atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: target, contents: Data(content)) else {
+                throw ZipError(description: "cannot write \(target)")
+            }
         }
-        guard roots.count == 1, let root = roots.first else { throw ZipError(description: "\(zipPath): expected one pack folder, found \(roots.count)") }
+        guard roots.count == 1, let root = roots.first else {
+            throw ZipError(description: "\(zipPath): expected one pack folder, found \(roots.count)")
+        }
         return (dir as NSString).appendingPathComponent(root)
     }
 
@@ -133,5 +163,7 @@ public enum PackZip {
 
     static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8)] }
     static func le16(_ v: Int) -> [UInt8] { le16(UInt16(v)) }
-    static func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)] }
+    static func le32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)]
+    }
 }

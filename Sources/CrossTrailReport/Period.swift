@@ -20,7 +20,9 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
     public static func parse(_ text: String) -> ReportPeriod? {
         let t = text.trimmingCharacters(in: .whitespaces)
         if let range = t.range(of: "..") {
-            guard let s = Timestamp(iso: String(t[..<range.lowerBound])), let e = Timestamp(iso: String(t[range.upperBound...])), s < e else { return nil }
+            guard let s = Timestamp(iso: String(t[..<range.lowerBound])),
+                let e = Timestamp(iso: String(t[range.upperBound...])), s < e
+            else { return nil }
             return ReportPeriod(label: t, start: s, end: e)
         }
         let upper = t.uppercased()
@@ -29,11 +31,15 @@ public struct ReportPeriod: Sendable, Hashable, CustomStringConvertible {
             return Timestamp(year: yy, month: mm, day: 1)
         }
         let parts = upper.split(separator: "Q", omittingEmptySubsequences: false)
-        if parts.count == 2, let y = Int(parts[0]), (1970...9999).contains(y), let q = Int(parts[1]), (1...4).contains(q) {
+        if parts.count == 2, let y = Int(parts[0]), (1970...9999).contains(y), let q = Int(parts[1]),
+            (1...4).contains(q)
+        {
             return ReportPeriod(label: "\(y)Q\(q)", start: month(y, q * 3 - 2), end: month(y, q * 3 + 1))
         }
         let dash = upper.split(separator: "-")
-        if dash.count == 2, dash[1].count == 2, let y = Int(dash[0]), (1970...9999).contains(y), let m = Int(dash[1]), (1...12).contains(m) {
+        if dash.count == 2, dash[1].count == 2, let y = Int(dash[0]), (1970...9999).contains(y), let m = Int(dash[1]),
+            (1...12).contains(m)
+        {
             return ReportPeriod(label: upper, start: month(y, m), end: month(y, m + 1))
         }
         if dash.count == 1, upper.count == 4, let y = Int(upper), (1970...9999).contains(y) {

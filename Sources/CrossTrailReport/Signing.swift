@@ -9,7 +9,9 @@ public enum PackKeys {
     }
 
     // DER prefixes of the two fixed-size structures (RFC 8410).
-    static let privatePrefix: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+    static let privatePrefix: [UInt8] = [
+        0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ]
     static let publicPrefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
 
     public static func privateKey(pem: String, source: String) throws -> Curve25519.Signing.PrivateKey {
@@ -18,7 +20,10 @@ public enum PackKeys {
         var header = der.prefix(16).map { $0 }
         if header.count == 16, header[4] == 0x01 { header[4] = 0x00 }
         guard der.count >= 48, der[0] == 0x30, Array(header[2...]) == Array(privatePrefix[2...]) else {
-            throw KeyError(description: "\(source): not an Ed25519 private key (PKCS#8); create one with `crosstrail keygen` or `openssl genpkey -algorithm ed25519`")
+            throw KeyError(
+                description:
+                    "\(source): not an Ed25519 private key (PKCS#8); create one with `crosstrail keygen` or `openssl genpkey -algorithm ed25519`"
+            )
         }
         do { return try Curve25519.Signing.PrivateKey(rawRepresentation: der[16..<48]) } catch {
             throw KeyError(description: "\(source): invalid Ed25519 private key")
@@ -54,7 +59,9 @@ public enum PackKeys {
             throw KeyError(description: "\(source): no \(begin) block")
         }
         let body = text[a.upperBound..<b.lowerBound].filter { !$0.isWhitespace }
-        guard let data = Data(base64Encoded: String(body)) else { throw KeyError(description: "\(source): the PEM body is not base64") }
+        guard let data = Data(base64Encoded: String(body)) else {
+            throw KeyError(description: "\(source): the PEM body is not base64")
+        }
         return Array(data)
     }
 

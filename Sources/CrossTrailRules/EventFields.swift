@@ -69,22 +69,32 @@ public final class EventFields {
             default: return []
             }
         }
-        if lower == "requestparameters" || lower == "requestparams" || lower == "request_params" { return one(e.requestParameters) }
+        if lower == "requestparameters" || lower == "requestparams" || lower == "request_params" {
+            return one(e.requestParameters)
+        }
         for prefix in ["requestparameters.", "requestparams.", "request_params."] where lower.hasPrefix(prefix) {
             let path = field.dropFirst(prefix.count).split(separator: ".").map(String.init)
             return collect(params, path)
         }
         if lower == "responseelements" { return one(e.responseElements) }
         if lower.hasPrefix("additionaleventdata."), lower != "additionaleventdata.mfaused" {
-            if parsedAdditional == nil { parsedAdditional = .some(e.additionalEventData.flatMap { try? reader.parse(text: $0) }) }
-            return collect(parsedAdditional ?? nil, field.dropFirst("additionaleventdata.".count).split(separator: ".").map(String.init))
+            if parsedAdditional == nil {
+                parsedAdditional = .some(e.additionalEventData.flatMap { try? reader.parse(text: $0) })
+            }
+            return collect(
+                parsedAdditional ?? nil,
+                field.dropFirst("additionaleventdata.".count).split(separator: ".").map(String.init))
         }
         if lower.hasPrefix("responseelements."), lower != "responseelements.consolelogin" {
             return collect(response, field.dropFirst("responseelements.".count).split(separator: ".").map(String.init))
         }
         switch lower {
         case "eventname", "actionname", "action_name", "action": return [e.action]
-        case "eventsource": return [e.plane == .aws ? e.service + ".amazonaws.com" : e.service]
+        case "eventsource":
+            switch e.plane {
+            case .aws: return [e.service + ".amazonaws.com"]
+            case .databricks: return [e.service]
+            }
         case "servicename", "service_name", "service": return [e.service]
         case "plane": return [e.plane.rawValue]
         case "awsregion", "region": return one(e.region)
@@ -95,14 +105,17 @@ public final class EventFields {
         case "errorcode": return one(e.outcome.errorCode)
         case "errormessage": return one(e.outcome.errorMessage)
         case "outcome", "status", "response.statuscode":
-            return lower != "response.statuscode" ? [e.outcome.status.rawValue] : one(e.outcome.errorCode ?? (e.outcome.status == .success ? "200" : nil))
+            return lower != "response.statuscode"
+                ? [e.outcome.status.rawValue] : one(e.outcome.errorCode ?? (e.outcome.status == .success ? "200" : nil))
         case "eventtype": return one(e.eventType)
         case "readonly": return one(e.readOnly.map { $0 ? "true" : "false" })
         case "vpcendpointid": return one(e.vpcEndpointId)
         case "useridentity.type": return [Self.cloudTrailType(a.kind)]
         case "useridentity.arn": return one(a.arn)
         case "useridentity.username":
-            return one(a.kind == .iamUser ? a.arn.flatMap { $0.split(separator: "/").last.map(String.init) } : a.email ?? a.displayName)
+            return one(
+                a.kind == .iamUser
+                    ? a.arn.flatMap { $0.split(separator: "/").last.map(String.init) } : a.email ?? a.displayName)
         case "useridentity.accountid": return one(a.accountId)
         case "useridentity.principalid": return one(a.principalId)
         case "useridentity.accesskeyid": return one(a.accessKeyId)
@@ -112,9 +125,11 @@ public final class EventFields {
         case "useridentity.sessioncontext.sessionissuer.username":
             return one(a.sessionIssuer.flatMap { $0.split(separator: "/").last.map(String.init) })
         case "useridentity.sessioncontext.attributes.mfaauthenticated": return one(a.mfa.map { $0 ? "true" : "false" })
-        case "additionaleventdata.mfaused": return e.action == "ConsoleLogin" ? one(a.mfa.map { $0 ? "Yes" : "No" }) : []
+        case "additionaleventdata.mfaused":
+            return e.action == "ConsoleLogin" ? one(a.mfa.map { $0 ? "Yes" : "No" }) : []
         case "responseelements.consolelogin":
-            return e.action == "ConsoleLogin" ? [e.outcome.status == .success ? "Success" : (e.outcome.errorCode ?? "Failure")] : []
+            return e.action == "ConsoleLogin"
+                ? [e.outcome.status == .success ? "Success" : (e.outcome.errorCode ?? "Failure")] : []
         case "useridentity.invokedby": return one(a.kind == .awsService ? a.displayName : a.runAs)
         case "actor": return [a.key] + one(a.email) + one(a.arn)
         case "session", "useridentity.sessionname": return one(a.sessionName)
@@ -127,20 +142,34 @@ public final class EventFields {
     /// depend on them cannot fire).
     public static func isKnown(_ field: String) -> Bool {
         let lower = field.lowercased()
-        if ["requestparameters", "requestparams", "request_params", "responseelements", "additionaleventdata."].contains(where: lower.hasPrefix) { return true }
-        if ["policy.public", "policy.admin", "policy.limitedby", "policy.accounts", "policy.externalaccounts", "policy.actions"].contains(lower) { return true }
+        if ["requestparameters", "requestparams", "request_params", "responseelements", "additionaleventdata."]
+            .contains(where: lower.hasPrefix)
+        {
+            return true
+        }
+        if [
+            "policy.public", "policy.admin", "policy.limitedby", "policy.accounts", "policy.externalaccounts",
+            "policy.actions",
+        ].contains(lower) {
+            return true
+        }
         return known.contains(lower)
     }
 
     static let known: Set<String> = [
-        "eventname", "actionname", "action_name", "action", "eventsource", "servicename", "service_name", "service", "plane",
-        "awsregion", "region", "recipientaccountid", "account", "workspaceid", "workspace_id", "workspace", "sourceipaddress",
-        "source_ip_address", "ip", "useragent", "user_agent", "errorcode", "errormessage", "outcome", "status", "response.statuscode",
+        "eventname", "actionname", "action_name", "action", "eventsource", "servicename", "service_name", "service",
+        "plane",
+        "awsregion", "region", "recipientaccountid", "account", "workspaceid", "workspace_id", "workspace",
+        "sourceipaddress",
+        "source_ip_address", "ip", "useragent", "user_agent", "errorcode", "errormessage", "outcome", "status",
+        "response.statuscode",
         "eventtype", "readonly", "vpcendpointid", "useridentity.type", "useridentity.arn", "useridentity.username",
-        "useridentity.accountid", "useridentity.principalid", "useridentity.accesskeyid", "useridentity.email", "user_identity.email",
+        "useridentity.accountid", "useridentity.principalid", "useridentity.accesskeyid", "useridentity.email",
+        "user_identity.email",
         "useridentity.sessioncontext.sessionissuer.arn", "useridentity.sessioncontext.sessionissuer.username",
         "useridentity.sessioncontext.attributes.mfaauthenticated", "useridentity.invokedby", "actor", "resources",
-        "useridentity.sessioncontext.sessionissuer.type", "additionaleventdata.mfaused", "responseelements.consolelogin",
+        "useridentity.sessioncontext.sessionissuer.type", "additionaleventdata.mfaused",
+        "responseelements.consolelogin",
         "session", "useridentity.sessionname",
     ]
 
@@ -167,7 +196,8 @@ public final class EventFields {
     static func collect(_ j: JSON?, _ path: [String], parse: ((String) -> JSON?)? = nil) -> [String] {
         guard let j else { return [] }
         if !path.isEmpty, let parse, case .string(let s) = j, let first = s.utf8.first,
-           first == UInt8(ascii: "{") || first == UInt8(ascii: "["), s.utf8.count < 1 << 20, let inner = parse(s) {
+            first == UInt8(ascii: "{") || first == UInt8(ascii: "["), s.utf8.count < 1 << 20, let inner = parse(s)
+        {
             return collect(inner, path, parse: parse)
         }
         if path.isEmpty {

@@ -1,5 +1,5 @@
-import CrossTrailModel
 import CrossTrailIngest
+import CrossTrailModel
 
 /// What the resource or identity policies inside a request grant, for rules to test as fields
 /// (`policy.public`, `policy.externalAccounts`, `policy.admin`, ...). A bucket policy, key policy,
@@ -26,11 +26,14 @@ public struct PolicyFacts: Sendable, Equatable {
 
     /// Condition keys (lowercased) that keep a statement to a known network, organization, account or caller.
     static let limitingKeys: Set<String> = [
-        "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:vpcsourceip", "aws:principalorgid", "aws:principalorgpaths",
-        "aws:sourceorgid", "aws:sourceorgpaths", "aws:resourceorgid", "aws:sourceaccount", "aws:sourcearn", "aws:principalaccount",
+        "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:vpcsourceip", "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:sourceorgid", "aws:sourceorgpaths", "aws:resourceorgid", "aws:sourceaccount", "aws:sourcearn",
+        "aws:principalaccount",
         "aws:principalarn", "aws:userid", "aws:username", "aws:principalservicename", "kms:calleraccount",
         "kms:viaservice", "s3:dataaccesspointaccount", "s3:dataaccesspointarn", "sts:externalid", "aws:calledvia",
-        "lambda:functionurlauthtype", "elasticfilesystem:accesspointarn", "sns:endpoint", "cognito-identity.amazonaws.com:aud",
+        "lambda:functionurlauthtype", "elasticfilesystem:accesspointarn", "sns:endpoint",
+        "cognito-identity.amazonaws.com:aud",
         "token.actions.githubusercontent.com:sub", "sts:rolesessionname", "aws:sourceowner",
     ]
 
@@ -55,7 +58,8 @@ public struct PolicyFacts: Sendable, Equatable {
             case .string(let s):
                 // Policies given as JSON text.
                 guard s.utf8.count < 1 << 20, s.utf8.first == UInt8(ascii: "{"), s.contains("Statement"),
-                      let doc = try? reader.parse(text: s) else { return }
+                    let doc = try? reader.parse(text: s)
+                else { return }
                 visit(doc, depth: depth + 1)
             default: return
             }
@@ -65,13 +69,21 @@ public struct PolicyFacts: Sendable, Equatable {
         // Lambda's AddPermission (and SNS/SQS AddPermission-like calls) add one statement given as parameters.
         if let principal = params["principal"]?.string, let action = params["action"]?.string {
             var statement: [String: JSON] = ["Effect": .string("Allow"), "Action": .string(action)]
-            statement["Principal"] = principal == "*" ? .string("*")
-                : principal.hasSuffix(".amazonaws.com") ? .object(["Service": .string(principal)]) : .object(["AWS": .string(principal)])
+            statement["Principal"] =
+                principal == "*"
+                ? .string("*")
+                : principal.hasSuffix(".amazonaws.com")
+                    ? .object(["Service": .string(principal)]) : .object(["AWS": .string(principal)])
             var condition = [String: JSON]()
-            for (param, key) in [("sourceArn", "aws:SourceArn"), ("sourceAccount", "aws:SourceAccount"), ("principalOrgID", "aws:PrincipalOrgID")] {
+            for (param, key) in [
+                ("sourceArn", "aws:SourceArn"), ("sourceAccount", "aws:SourceAccount"),
+                ("principalOrgID", "aws:PrincipalOrgID"),
+            ] {
                 if let v = params[param]?.string, !v.isEmpty { condition[key] = .string(v) }
             }
-            if let auth = params["functionUrlAuthType"]?.string, auth == "AWS_IAM" { condition["lambda:FunctionUrlAuthType"] = .string(auth) }
+            if let auth = params["functionUrlAuthType"]?.string, auth == "AWS_IAM" {
+                condition["lambda:FunctionUrlAuthType"] = .string(auth)
+            }
             if !condition.isEmpty { statement["Condition"] = .object(["StringEquals": .object(condition)]) }
             facts.absorb(.object(["Statement": .array([.object(statement)])]))
         }
@@ -89,7 +101,9 @@ public struct PolicyFacts: Sendable, Equatable {
             let acts = (st["Action"] ?? st["action"])?.strings ?? []
             actions.formUnion(acts)
             let resources = (st["Resource"] ?? st["resource"])?.strings ?? []
-            if resources.contains("*"), acts.contains(where: { ["*", "*:*", "iam:*"].contains($0.lowercased()) }) { admin = true }
+            if resources.contains("*"), acts.contains(where: { ["*", "*:*", "iam:*"].contains($0.lowercased()) }) {
+                admin = true
+            }
             guard everyone else { continue }
             let limits = Self.limitingConditions(st["Condition"] ?? st["condition"])
             if limits.isEmpty { isPublic = true } else { limitedBy.formUnion(limits) }
@@ -121,9 +135,20 @@ public struct PolicyFacts: Sendable, Equatable {
                 guard limitingKeys.contains(k) else { continue }
                 let values = value.strings
                 // Ranges wider than a /8 (0.0.0.0/1 + 128.0.0.0/1 is the whole internet) narrow nothing.
-                if k == "aws:sourceip", values.contains(where: { v in IPNetwork(v).map { $0.bits - ($0.base.isIPv4 ? 96 : 0) < 8 } ?? false }) { continue }
+                let tooWide = { (v: String) in IPNetwork(v).map { $0.bits - ($0.base.isIPv4 ? 96 : 0) < 8 } ?? false }
+                if k == "aws:sourceip", values.contains(where: tooWide) {
+                    continue
+                }
                 // An ARN pattern with a wildcard account names every account.
-                if k == "aws:principalarn" || k == "aws:sourcearn", values.contains(where: { $0.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map { $0 == "*" || ($0.isEmpty && k == "aws:principalarn") } ?? false }) { continue }
+                if k == "aws:principalarn" || k == "aws:sourcearn",
+                    values.contains(where: {
+                        $0.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map {
+                            $0 == "*" || ($0.isEmpty && k == "aws:principalarn")
+                        } ?? false
+                    })
+                {
+                    continue
+                }
                 if values.contains("*") && !op.lowercased().contains("null") { continue }
                 out.insert(key)
             }

@@ -2,7 +2,9 @@
 /// techniques, each with the rules that detect it (`crosstrail rules coverage`; Docs/rules.md).
 public enum RuleCoverage {
     /// `extra`: detections outside the Sigma set (the stateful ones) as (id, techniques, stratus ids).
-    public static func markdown(_ rules: [SigmaRule], extra: [(id: String, techniques: [String], stratus: [String])] = []) -> String {
+    public static func markdown(
+        _ rules: [SigmaRule], extra: [(id: String, techniques: [String], stratus: [String])] = []
+    ) -> String {
         var byTechnique = [String: Set<String>]()
         var byStratus = [String: Set<String>]()
         for r in rules {
@@ -15,7 +17,8 @@ public enum RuleCoverage {
         }
         var out = "| ATT&CK technique | rules |\n|---|---|\n"
         for (t, ids) in byTechnique.sorted(by: { $0.key < $1.key }) {
-            out += "| [\(t)](https://attack.mitre.org/techniques/\(t.replacingOccurrences(of: ".", with: "/"))/) | "
+            out +=
+                "| [\(t)](https://attack.mitre.org/techniques/\(t.replacingOccurrences(of: ".", with: "/"))/) | "
                 + ids.sorted().map { "`\($0)`" }.joined(separator: ", ") + " |\n"
         }
         out += "\n| Stratus Red Team technique | rules |\n|---|---|\n"
@@ -23,7 +26,9 @@ public enum RuleCoverage {
             out += "| `\(s)` | " + ids.sorted().map { "`\($0)`" }.joined(separator: ", ") + " |\n"
         }
         let planes = Dictionary(grouping: rules) { $0.product ?? "any" }.mapValues(\.count)
-        out += "\n\(rules.count) Sigma rules (" + planes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        out +=
+            "\n\(rules.count) Sigma rules ("
+            + planes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             + ") and \(extra.count) stateful detections; \(byTechnique.count) ATT&CK techniques, \(byStratus.count) Stratus Red Team techniques.\n"
         return out
     }

@@ -1,6 +1,6 @@
-import Crypto
 import CrossTrailIngest
 import CrossTrailModel
+import Crypto
 import Foundation
 import Yams
 
@@ -23,7 +23,9 @@ public enum RuleLoader {
             let parser = try Parser(yaml: text)
             while let doc = try parser.nextRoot() { documents.append(doc) }
         } catch let e as YamlError {
-            return ([], settings, [RuleError(file: file, line: nil, reason: "invalid YAML: " + YAMLGuard.shorten("\(e)"))])
+            return (
+                [], settings, [RuleError(file: file, line: nil, reason: "invalid YAML: " + YAMLGuard.shorten("\(e)"))]
+            )
         } catch {
             return ([], settings, [RuleError(file: file, line: nil, reason: "\(error)")])
         }
@@ -54,7 +56,9 @@ public enum RuleLoader {
     /// Every rule file under `directory`, read in path order; each file's path and bytes go into `hasher`.
     /// `label` replaces the directory in the names rules and errors carry (`builtin/core/x.yml`), so
     /// outputs do not depend on where the binary is installed.
-    static func loadAll(directory: String, label: String? = nil, hasher: inout SHA256) -> ([SigmaRule], RuleSettings, [RuleError]) {
+    static func loadAll(directory: String, label: String? = nil, hasher: inout SHA256) -> (
+        [SigmaRule], RuleSettings, [RuleError]
+    ) {
         guard let e = FileManager.default.enumerator(atPath: directory) else {
             return ([], RuleSettings(), [RuleError(file: directory, line: nil, reason: "cannot list directory")])
         }
@@ -70,7 +74,8 @@ public enum RuleLoader {
             }
             hasher.update(data: Data((rel + "\u{0}").utf8))
             hasher.update(data: data)
-            let (r, s, e) = loadAll(yaml: String(decoding: data, as: UTF8.self), file: label.map { $0 + "/" + rel } ?? path)
+            let (r, s, e) = loadAll(
+                yaml: String(decoding: data, as: UTF8.self), file: label.map { $0 + "/" + rel } ?? path)
             rules += r
             settings.absorb(s)
             errors += e
@@ -90,7 +95,9 @@ public enum RuleLoader {
         var warnings = [String]()
         let level = string(map["level"])?.lowercased() ?? "medium"
         let severity: Severity = level == "informational" ? .info : (Severity(rawValue: level) ?? .medium)
-        guard let detection = map["detection"]?.mapping else { throw RuleParseError("detection must be a mapping", line: map["detection"]?.mark?.line) }
+        guard let detection = map["detection"]?.mapping else {
+            throw RuleParseError("detection must be a mapping", line: map["detection"]?.mark?.line)
+        }
         var selections = [String: Selection]()
         var conditionText: String?
         for (k, v) in detection {
@@ -99,10 +106,15 @@ public enum RuleLoader {
                 conditionText = v.scalar?.string ?? v.sequence?.compactMap { $0.string }.joined(separator: " or ")
                 continue
             }
-            if name == "timeframe" { throw RuleParseError("'timeframe' (correlation) is not supported; use the built-in stateful rules", line: k.mark?.line) }
+            if name == "timeframe" {
+                throw RuleParseError(
+                    "'timeframe' (correlation) is not supported; use the built-in stateful rules", line: k.mark?.line)
+            }
             selections[name] = try selection(v, name, &warnings)
         }
-        guard let conditionText else { throw RuleParseError("detection has no condition", line: map["detection"]?.mark?.line) }
+        guard let conditionText else {
+            throw RuleParseError("detection has no condition", line: map["detection"]?.mark?.line)
+        }
         let condition: Condition
         do { condition = try Condition.parse(conditionText, names: selections.keys.sorted()) } catch {
             throw RuleParseError(error.reason, line: detection["condition"]?.mark?.line)
@@ -115,12 +127,14 @@ public enum RuleLoader {
         }
         let controls = (map["controls"]?.sequence?.compactMap { $0.string } ?? []).map { c -> ControlRef in
             let parts = c.split(separator: " ")
-            return parts.count > 1 ? ControlRef(parts.dropLast().joined(separator: " "), String(parts.last!)) : ControlRef("", c)
+            return parts.count > 1
+                ? ControlRef(parts.dropLast().joined(separator: " "), String(parts.last!)) : ControlRef("", c)
         }
         let examples = map["examples"]?.mapping
         return SigmaRule(
             id: id, title: title, description: string(map["description"]), severity: severity,
-            product: string(map["logsource"]?.mapping?["product"]), service: string(map["logsource"]?.mapping?["service"]),
+            product: string(map["logsource"]?.mapping?["product"]),
+            service: string(map["logsource"]?.mapping?["service"]),
             mitre: mitre, remediation: string(map["remediation"]) ?? "Review the events; confirm they were authorised.",
             controls: controls, file: file, selections: selections, condition: condition,
             matchExamples: (examples?["match"]?.sequence ?? []).map(jsonText),
@@ -131,7 +145,8 @@ public enum RuleLoader {
                 falsePositives: map["falsepositives"]?.sequence?.compactMap { $0.string } ?? [],
                 fields: map["fields"]?.sequence?.compactMap { $0.string } ?? [],
                 stratus: map["stratus"]?.sequence?.compactMap { $0.string } ?? [],
-                tactics: tags.filter { $0.lowercased().hasPrefix("attack.") && !$0.lowercased().hasPrefix("attack.t") }.map { String($0.dropFirst(7)) }),
+                tactics: tags.filter { $0.lowercased().hasPrefix("attack.") && !$0.lowercased().hasPrefix("attack.t") }
+                    .map { String($0.dropFirst(7)) }),
             warnings: warnings)
     }
 
@@ -143,7 +158,9 @@ public enum RuleLoader {
             var alts = [[FieldTest]]()
             for item in s {
                 guard let m = item.mapping else {
-                    throw RuleParseError("selection '\(name)': keyword lists (full-text search) are not supported", line: item.mark?.line)
+                    throw RuleParseError(
+                        "selection '\(name)': keyword lists (full-text search) are not supported", line: item.mark?.line
+                    )
                 }
                 alts.append(try tests(m, &warnings))
             }
@@ -188,13 +205,20 @@ public enum RuleLoader {
             let values: [String?]
             switch v {
             case .sequence(let s): values = s.map { $0.scalar.map(\.string).flatMap { $0 == "null" ? nil : $0 } }
-            case .scalar(let s): values = [s.string == "null" || s.string == "~" || s.string.isEmpty && s.style == .plain ? nil : s.string]
+            case .scalar(let s):
+                values = [
+                    s.string == "null" || s.string == "~" || s.string.isEmpty && s.style == .plain ? nil : s.string
+                ]
             default: throw RuleParseError("field '\(field)' needs a value or a list of values", line: v.mark?.line)
             }
             if !EventFields.isKnown(field) {
                 warnings.append("field '\(field)' is not one crosstrail reads: this test never matches")
             }
-            do { out.append(try FieldTest(field: field, op: op, all: all, cased: cased, regexOptions: regexOptions, values: values)) } catch {
+            do {
+                out.append(
+                    try FieldTest(
+                        field: field, op: op, all: all, cased: cased, regexOptions: regexOptions, values: values))
+            } catch {
                 throw RuleParseError(error.reason, line: v.mark?.line)
             }
         }

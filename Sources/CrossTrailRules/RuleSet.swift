@@ -1,7 +1,7 @@
-import Crypto
 import CrossTrailIngest
-import Foundation
 import CrossTrailModel
+import Crypto
+import Foundation
 
 /// The rules of a run: the built-ins plus any loaded from `--rules` directories.
 public struct RuleSet: Sendable {
@@ -64,7 +64,8 @@ public struct RuleSet: Sendable {
 
     /// The folder of the built-in rules (shipped as the rules module's resources).
     public static func builtinDirectory() throws(ResourceLocator.Missing) -> String {
-        let readme = try ResourceLocator(bundleName: "crosstrail_CrossTrailRules.resources", folder: "Rules").path("README.md")
+        let readme = try ResourceLocator(bundleName: "crosstrail_CrossTrailRules.resources", folder: "Rules").path(
+            "README.md")
         return (readme as NSString).deletingLastPathComponent
     }
 
@@ -85,12 +86,17 @@ public struct RuleSet: Sendable {
                 for (i, text) in examples.enumerated() {
                     switch normalizer.normalize(text, source: "\(rule.id) example") {
                     case .failure(let e):
-                        r.failures.append("\(expected ? "match" : "nomatch") example \(i + 1) is not an event: \(e.reason)")
+                        r.failures.append(
+                            "\(expected ? "match" : "nomatch") example \(i + 1) is not an event: \(e.reason)")
                     case .success(let e):
                         // A failed call is an attempt, not a match (unless the rule reads the outcome).
                         let got = rule.verdict(EventFields(e, reader: reader)) == .hit
-                        if got == expected { r.passed += 1 } else {
-                            r.failures.append("\(expected ? "match" : "nomatch") example \(i + 1) \(got ? "matched" : "did not match")")
+                        if got == expected {
+                            r.passed += 1
+                        } else {
+                            r.failures.append(
+                                "\(expected ? "match" : "nomatch") example \(i + 1) \(got ? "matched" : "did not match")"
+                            )
                         }
                     }
                 }
@@ -110,7 +116,9 @@ public final class RuleMatcher {
         public var actor: String
         /// The events failed: attempts, not the rule's finding.
         public var attempt: Bool = false
-        public static func < (a: Key, b: Key) -> Bool { (a.rule, a.actor, a.attempt ? 1 : 0) < (b.rule, b.actor, b.attempt ? 1 : 0) }
+        public static func < (a: Key, b: Key) -> Bool {
+            (a.rule, a.actor, a.attempt ? 1 : 0) < (b.rule, b.actor, b.attempt ? 1 : 0)
+        }
     }
 
     /// The matching events of one rule and actor.
@@ -190,8 +198,12 @@ public final class RuleMatcher {
         for r in rules {
             switch r.verdict(fields) {
             case .none: continue
-            case .hit: hits[Key(rule: r.id, actor: e.actor.key), default: Hits()].add(e, fields: r.metadata.fields, reader: fields)
-            case .attempt: hits[Key(rule: r.id, actor: e.actor.key, attempt: true), default: Hits()].add(e, fields: r.metadata.fields, reader: fields)
+            case .hit:
+                hits[Key(rule: r.id, actor: e.actor.key), default: Hits()].add(
+                    e, fields: r.metadata.fields, reader: fields)
+            case .attempt:
+                hits[Key(rule: r.id, actor: e.actor.key, attempt: true), default: Hits()].add(
+                    e, fields: r.metadata.fields, reader: fields)
             }
         }
     }

@@ -15,7 +15,9 @@ public struct AllowEntry: Sendable, Hashable {
     public func covers(_ f: Finding, today: String) -> Bool {
         if let until, until < today { return false }
         guard rule.matches(f.rule) else { return false }
-        return f.subjects.contains { s in [s.name, s.arn, s.email, s.person].compactMap { $0 }.contains(where: actor.matches) }
+        return f.subjects.contains { s in
+            [s.name, s.arn, s.email, s.person].compactMap { $0 }.contains(where: actor.matches)
+        }
     }
 }
 
@@ -31,10 +33,12 @@ public struct RuleSettings: Sendable {
     /// Lists of the stateful rules by name (trusted accounts, approved locations).
     public var lists: [String: [String]] = [:]
 
-    public static let statefulKeys: Set<String> = ["failed_login_burst", "secret_read_burst", "compute_launch_burst",
-                                                   "enumeration_burst", "destruction_burst", "s3_mass_delete", "uc_denied_burst",
-                                                    "classified_reads_per_hour", "source_gap_hours", "max_token_lifetime_days",
-                                                    "baseline_days", "read_spike_factor", "read_spike_minimum"]
+    public static let statefulKeys: Set<String> = [
+        "failed_login_burst", "secret_read_burst", "compute_launch_burst",
+        "enumeration_burst", "destruction_burst", "s3_mass_delete", "uc_denied_burst",
+        "classified_reads_per_hour", "source_gap_hours", "max_token_lifetime_days",
+        "baseline_days", "read_spike_factor", "read_spike_minimum",
+    ]
     public static let listKeys: Set<String> = ["trusted_accounts", "approved_init_script_locations"]
 
     /// Adds a later file's settings: allowlists and lists add up, a later threshold wins.
@@ -57,16 +61,24 @@ public struct RuleSettings: Sendable {
                     continue
                 }
                 guard let key = k.string, Self.statefulKeys.contains(key) else {
-                    throw RuleParseError("unknown stateful setting '\(k.string ?? "?")' (\(Self.statefulKeys.union(Self.listKeys).sorted().joined(separator: ", ")))", line: k.mark?.line)
+                    throw RuleParseError(
+                        "unknown stateful setting '\(k.string ?? "?")' (\(Self.statefulKeys.union(Self.listKeys).sorted().joined(separator: ", ")))",
+                        line: k.mark?.line)
                 }
-                guard let n = v.int, n > 0 else { throw RuleParseError("\(key) must be a positive integer", line: v.mark?.line) }
+                guard let n = v.int, n > 0 else {
+                    throw RuleParseError("\(key) must be a positive integer", line: v.mark?.line)
+                }
                 stateful[key] = n
             }
         }
         if let list = map["allowlist"] {
-            guard let items = list.sequence else { throw RuleParseError("allowlist must be a list", line: list.mark?.line) }
+            guard let items = list.sequence else {
+                throw RuleParseError("allowlist must be a list", line: list.mark?.line)
+            }
             for item in items {
-                guard let m = item.mapping else { throw RuleParseError("an allowlist entry must be a mapping", line: item.mark?.line) }
+                guard let m = item.mapping else {
+                    throw RuleParseError("an allowlist entry must be a mapping", line: item.mark?.line)
+                }
                 guard let reason = m["reason"]?.string, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw RuleParseError("an allowlist entry needs a reason", line: item.mark?.line)
                 }
@@ -74,8 +86,10 @@ public struct RuleSettings: Sendable {
                 if let until, until.count != 10 || Timestamp(iso: until + "T00:00Z") == nil {
                     throw RuleParseError("until '\(until)' is not a date (YYYY-MM-DD)", line: m["until"]?.mark?.line)
                 }
-                allowlist.append(AllowEntry(rule: Glob(m["rule"]?.string ?? "*"), actor: Glob(m["actor"]?.string ?? "*"),
-                                            reason: reason, until: until, file: file))
+                allowlist.append(
+                    AllowEntry(
+                        rule: Glob(m["rule"]?.string ?? "*"), actor: Glob(m["actor"]?.string ?? "*"),
+                        reason: reason, until: until, file: file))
             }
         }
     }

@@ -56,8 +56,11 @@ public final class SigmaRule: Sendable {
         /// ATT&CK tactics from the tags (`defense-evasion`, ...).
         public var tactics: [String] = []
         public init() {}
-        public init(uuid: String?, status: String?, author: String?, date: String?, references: [String], falsePositives: [String],
-                    fields: [String], stratus: [String], tactics: [String]) {
+        public init(
+            uuid: String?, status: String?, author: String?, date: String?, references: [String],
+            falsePositives: [String],
+            fields: [String], stratus: [String], tactics: [String]
+        ) {
             self.uuid = uuid
             self.status = status
             self.author = author
@@ -70,11 +73,17 @@ public final class SigmaRule: Sendable {
         }
     }
 
-    static let outcomeFields: Set<String> = ["errorcode", "errormessage", "outcome", "status", "response.statuscode", "response.errormessage"]
+    static let outcomeFields: Set<String> = [
+        "errorcode", "errormessage", "outcome", "status", "response.statuscode", "response.errormessage",
+    ]
 
-    init(id: String, title: String, description: String?, severity: Severity, product: String?, service: String?, mitre: [String],
-         remediation: String, controls: [ControlRef], file: String, selections: [String: Selection], condition: Condition,
-         matchExamples: [String], nomatchExamples: [String], metadata: Metadata = Metadata(), warnings: [String] = []) {
+    init(
+        id: String, title: String, description: String?, severity: Severity, product: String?, service: String?,
+        mitre: [String],
+        remediation: String, controls: [ControlRef], file: String, selections: [String: Selection],
+        condition: Condition,
+        matchExamples: [String], nomatchExamples: [String], metadata: Metadata = Metadata(), warnings: [String] = []
+    ) {
         self.id = id
         self.title = title
         self.description = description
@@ -94,7 +103,9 @@ public final class SigmaRule: Sendable {
         let names = selections.keys.sorted()
         ordered = names.map { selections[$0]! }
         compiled = condition.compiled(Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
-        seesFailures = selections.values.contains { $0.alternatives.contains { $0.contains { SigmaRule.outcomeFields.contains($0.fieldLower) } } }
+        seesFailures = selections.values.contains {
+            $0.alternatives.contains { $0.contains { SigmaRule.outcomeFields.contains($0.fieldLower) } }
+        }
         let ordered = self.ordered
         requiredActions = compiled.requiredActions { ordered[$0].requiredActions }
     }
@@ -124,7 +135,13 @@ public final class SigmaRule: Sendable {
 
     /// Every field the rule reads (for `fieldref`, both sides).
     public var fields: [String] {
-        Set(selections.values.flatMap { $0.alternatives.flatMap { $0.flatMap { t in [t.field] + (t.op == .fieldRef ? t.values.compactMap { $0 } : []) } } }).sorted()
+        Set(
+            selections.values.flatMap {
+                $0.alternatives.flatMap {
+                    $0.flatMap { t in [t.field] + (t.op == .fieldRef ? t.values.compactMap { $0 } : []) }
+                }
+            }
+        ).sorted()
     }
 }
 
@@ -150,7 +167,8 @@ struct Selection: Sendable {
         var out = Set<String>()
         for tests in alternatives {
             let literal = tests.first { t in
-                ["eventname", "actionname", "action_name", "action"].contains(t.fieldLower) && t.op == .equals && !t.all && !t.cased
+                ["eventname", "actionname", "action_name", "action"].contains(t.fieldLower) && t.op == .equals && !t.all
+                    && !t.cased
                     && !t.values.isEmpty && t.globs.allSatisfy { $0?.isLiteral == true }
             }
             guard let literal else { return nil }
@@ -191,7 +209,10 @@ struct FieldTest: Sendable {
     /// value: a 40 KB field must not stall a scan on a backtracking pattern.
     static let regexInputLimit = 4_096
 
-    init(field: String, op: Op, all: Bool, cased: Bool = false, regexOptions: NSRegularExpression.Options = [], values: [String?]) throws(RuleParseError) {
+    init(
+        field: String, op: Op, all: Bool, cased: Bool = false, regexOptions: NSRegularExpression.Options = [],
+        values: [String?]
+    ) throws(RuleParseError) {
         self.field = field
         fieldLower = field.lowercased()
         self.op = op
@@ -214,7 +235,11 @@ struct FieldTest: Sendable {
                 }
             case .equals, .contains, .startsWith, .endsWith:
                 // Case-sensitive wildcards run as an anchored regular expression.
-                res.append(cased ? try? NSRegularExpression(pattern: "^" + Glob.regexSource(FieldTest.pattern(op, v)) + "$", options: [.dotMatchesLineSeparators]) : nil)
+                res.append(
+                    cased
+                        ? try? NSRegularExpression(
+                            pattern: "^" + Glob.regexSource(FieldTest.pattern(op, v)) + "$",
+                            options: [.dotMatchesLineSeparators]) : nil)
             default:
                 res.append(nil)
             }
@@ -223,10 +248,12 @@ struct FieldTest: Sendable {
         switch op {
         case .cidr:
             if let bad = values.first(where: { $0.map { IPNetwork($0) == nil } ?? true }) {
-                throw RuleParseError("field '\(field)': '\(bad ?? "null")' is not an address range (e.g. 10.0.0.0/8, 2001:db8::/32)")
+                throw RuleParseError(
+                    "field '\(field)': '\(bad ?? "null")' is not an address range (e.g. 10.0.0.0/8, 2001:db8::/32)")
             }
         case .compare(let c):
-            if let bad = values.first(where: { $0.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } == nil }) {
+            if let bad = values.first(where: { $0.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } == nil })
+            {
                 throw RuleParseError("field '\(field)|\(c.rawValue)': '\(bad ?? "null")' is not a number")
             }
         case .exists:
@@ -248,7 +275,8 @@ struct FieldTest: Sendable {
     }
 
     static func limited(_ s: String) -> String {
-        s.utf16.count <= regexInputLimit ? s : String(s.utf16.prefix(regexInputLimit)) ?? String(s.prefix(regexInputLimit))
+        s.utf16.count <= regexInputLimit
+            ? s : String(s.utf16.prefix(regexInputLimit)) ?? String(s.prefix(regexInputLimit))
     }
 
     static func firstMatch(_ re: NSRegularExpression, _ value: String) -> Bool {
@@ -326,7 +354,8 @@ indirect enum Condition: Sendable {
         case .not(let c): return .not(c.compiled(index))
         case .and(let a, let b): return .and(a.compiled(index), b.compiled(index))
         case .or(let a, let b): return .or(a.compiled(index), b.compiled(index))
-        case .quantified(let all, let names): return .quantifiedIndexes(all: all, indexes: names.compactMap { index[$0] })
+        case .quantified(let all, let names):
+            return .quantifiedIndexes(all: all, indexes: names.compactMap { index[$0] })
         case .index, .quantifiedIndexes: return self
         }
     }
@@ -423,7 +452,9 @@ indirect enum Condition: Sendable {
             t.removeFirst()
             return c
         case "1", "all", "any":
-            guard t.first?.lowercased() == "of", t.count >= 2 else { throw RuleParseError("expected 'of' after '\(tok)'") }
+            guard t.first?.lowercased() == "of", t.count >= 2 else {
+                throw RuleParseError("expected 'of' after '\(tok)'")
+            }
             t.removeFirst()
             let target = t.removeFirst()
             let matched: [String]

@@ -1,8 +1,8 @@
 import CrossTrailIngest
 import CrossTrailIntegrity
-import _CryptoExtras
 import CrossTrailModel
 import Foundation
+import _CryptoExtras
 
 /// Writes a realistic, deterministic multi-account, multi-workspace dataset with a planted
 /// incident that spans both planes. Same seed and size → byte-identical files.
@@ -36,8 +36,10 @@ public struct SampleGenerator {
     static let accounts = ["111122223333", "444455556666"]
     static let regions = ["us-east-1", "eu-west-1"]
     static let workspaces = ["1234567890123456", "6543210987654321"]
-    static let users = ["alice@acme.example", "bob@acme.example", "carol@acme.example", "dave@acme.example",
-                        "erin@acme.example", "frank@acme.example", "grace@acme.example", "heidi@acme.example"]
+    static let users = [
+        "alice@acme.example", "bob@acme.example", "carol@acme.example", "dave@acme.example",
+        "erin@acme.example", "frank@acme.example", "grace@acme.example", "heidi@acme.example",
+    ]
     static let incidentCluster = "0801-093000-shared01"
     static let incidentInstance = "i-0a1b2c3d4e5f60718"
     static let broadProfileRole = "arn:aws:iam::111122223333:role/databricks-shared-broad"
@@ -50,8 +52,8 @@ public struct SampleGenerator {
 
     /// Writes everything and returns what was written.
     public mutating func generate() throws -> Summary {
-        var cloudtrail: [(Int64, String, String, String)] = [] // (time, account, region, json)
-        var databricks: [(Int64, String, String)] = [] // (time, workspace, json)
+        var cloudtrail: [(Int64, String, String, String)] = []  // (time, account, region, json)
+        var databricks: [(Int64, String, String)] = []  // (time, workspace, json)
         let span = Int64(options.days) * 86_400_000
         let t0 = options.start.millis
         let ctShare = options.events * 7 / 10
@@ -105,12 +107,14 @@ public struct SampleGenerator {
                 let t = Timestamp(millis: chunk.first!.0).iso8601
                 let y = t.prefix(4), m = t.dropFirst(5).prefix(2), d = t.dropFirst(8).prefix(2)
                 let stamp = t.prefix(16).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-                let name = "logs/AWSLogs/\(acct)/CloudTrail/\(region)/\(y)/\(m)/\(d)/\(acct)_CloudTrail_\(region)_\(stamp)Z_\(rng.token(16)).json.gz"
+                let name =
+                    "logs/AWSLogs/\(acct)/CloudTrail/\(region)/\(y)/\(m)/\(d)/\(acct)_CloudTrail_\(region)_\(stamp)Z_\(rng.token(16)).json.gz"
                 let body = Array(("{\"Records\":[" + chunk.map(\.1).joined(separator: ",") + "]}").utf8)
                 let gz = GzipCodec.compress(body)
                 try write(name, gz)
-                let file = DigestChainWriter.LogFile(key: String(name.dropFirst("logs/".count)), content: body,
-                                                     oldest: Timestamp(millis: chunk.first!.0), newest: Timestamp(millis: chunk.last!.0))
+                let file = DigestChainWriter.LogFile(
+                    key: String(name.dropFirst("logs/".count)), content: body,
+                    oldest: Timestamp(millis: chunk.first!.0), newest: Timestamp(millis: chunk.last!.0))
                 delivered[key, default: []].append(file)
                 if firstFile == nil { firstFile = (name, gz, body, chunk.first!.0, chunk.last!.0) }
                 summary.cloudTrailRecords += chunk.count
@@ -122,8 +126,10 @@ public struct SampleGenerator {
             let copy = name.replacingOccurrences(of: ".json.gz", with: "_redelivered.json.gz")
             try write(copy, gz)
             let parts = name.split(separator: "/")
-            delivered["\(parts[2])|\(parts[4])", default: []].append(.init(key: String(copy.dropFirst("logs/".count)), content: body,
-                                                                         oldest: Timestamp(millis: oldest), newest: Timestamp(millis: newest)))
+            delivered["\(parts[2])|\(parts[4])", default: []].append(
+                .init(
+                    key: String(copy.dropFirst("logs/".count)), content: body,
+                    oldest: Timestamp(millis: oldest), newest: Timestamp(millis: newest)))
         }
         if options.full { try writeDigests(delivered) }
     }
@@ -141,16 +147,24 @@ public struct SampleGenerator {
             let last = files.map(\.oldest.millis).max() ?? first
             var start = first
             while start <= last {
-                let inDay = files.filter { $0.oldest.millis >= start && $0.oldest.millis < start + day }.sorted { $0.key < $1.key }
-                let d = writer.digest(account: parts[0], region: parts[1], trail: "acme-trail", start: Timestamp(millis: start),
-                                      end: Timestamp(millis: start + day), logs: inDay)
+                let inDay = files.filter { $0.oldest.millis >= start && $0.oldest.millis < start + day }.sorted {
+                    $0.key < $1.key
+                }
+                let d = writer.digest(
+                    account: parts[0], region: parts[1], trail: "acme-trail", start: Timestamp(millis: start),
+                    end: Timestamp(millis: start + day), logs: inDay)
                 try write("logs/" + d.key, d.gzip)
                 try write("logs/" + d.key + DigestValidator.sidecarSuffix, d.sidecar)
                 start += day
             }
         }
         let end = Timestamp(millis: first + 365 * day)
-        try write("keys/cloudtrail-public-keys.json", Array(DigestChainWriter.publicKeysJSON(key.publicKey, validFrom: Timestamp(millis: first - day), validUntil: end).utf8))
+        try write(
+            "keys/cloudtrail-public-keys.json",
+            Array(
+                DigestChainWriter.publicKeysJSON(
+                    key.publicKey, validFrom: Timestamp(millis: first - day), validUntil: end
+                ).utf8))
     }
 
     private mutating func writeDatabricks(_ records: [(Int64, String, String)]) throws {
@@ -175,21 +189,25 @@ public struct SampleGenerator {
             let ts = Timestamp(millis: t + Int64(k) * 60_000).iso8601
             let params = json(["clusterId": "0801-azure-\(k)"]).replacingOccurrences(of: "\"", with: "\\\"")
             let identity = json(["email": user, "subjectName": user]).replacingOccurrences(of: "\"", with: "\\\"")
-            azure.append("""
-            {"time":"\(ts)","resourceId":"/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/RG-DATA/PROVIDERS/MICROSOFT.DATABRICKS/WORKSPACES/ACME-AZ-WS","operationName":"Microsoft.Databricks/clusters/\(k % 2 == 0 ? "start" : "edit")","category":"clusters","identity":"\(identity)","properties":{"sourceIPAddress":"10.20.0.\(10 + k)","logId":"az-\(k)","serviceName":"clusters","userAgent":"Databricks-Runtime/14.3","sessionId":"s-\(k)","actionName":"\(k % 2 == 0 ? "start" : "edit")","requestId":"az-req-\(k)","requestParams":"\(params)","response":"{\\"statusCode\\":200}"}}
-            """)
+            azure.append(
+                """
+                {"time":"\(ts)","resourceId":"/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/RG-DATA/PROVIDERS/MICROSOFT.DATABRICKS/WORKSPACES/ACME-AZ-WS","operationName":"Microsoft.Databricks/clusters/\(k % 2 == 0 ? "start" : "edit")","category":"clusters","identity":"\(identity)","properties":{"sourceIPAddress":"10.20.0.\(10 + k)","logId":"az-\(k)","serviceName":"clusters","userAgent":"Databricks-Runtime/14.3","sessionId":"s-\(k)","actionName":"\(k % 2 == 0 ? "start" : "edit")","requestId":"az-req-\(k)","requestParams":"\(params)","response":"{\\"statusCode\\":200}"}}
+                """)
         }
         summary.databricksRecords += azure.count
         try write("logs/databricks/azure-diagnostics/PT1H.json", Array((azure.joined(separator: "\n") + "\n").utf8))
 
-        var csv = "account_id,workspace_id,version,event_time,event_date,source_ip_address,user_agent,session_id,user_identity,service_name,action_name,request_id,request_params,response,audit_level,event_id,identity_metadata\n"
+        var csv =
+            "account_id,workspace_id,version,event_time,event_date,source_ip_address,user_agent,session_id,user_identity,service_name,action_name,request_id,request_params,response,audit_level,event_id,identity_metadata\n"
         for k in 0..<5 {
             let user = Self.users[(k + 3) % Self.users.count]
             let ts = Timestamp(millis: t + 3_600_000 + Int64(k) * 90_000).iso8601
             let identity = "\"{\"\"email\"\":\"\"\(user)\"\",\"\"subject_name\"\":null}\""
-            let params = "\"{\"\"full_name_arg\"\":\"\"main.sales.orders\"\",\"\"workspace_id\"\":\"\"\(Self.workspaces[0])\"\"}\""
+            let params =
+                "\"{\"\"full_name_arg\"\":\"\"main.sales.orders\"\",\"\"workspace_id\"\":\"\"\(Self.workspaces[0])\"\"}\""
             let meta = "\"{\"\"run_by\"\":\"\"\(user)\"\",\"\"run_as\"\":\"\"etl-sp@acme.example\"\"}\""
-            csv += "acme-account,\(Self.workspaces[0]),2.0,\(ts),\(ts.prefix(10)),10.1.2.\(k + 3),Databricks-SQL/1.0,,\(identity),unityCatalog,getTable,sys-req-\(k),\(params),\"{\"\"status_code\"\":200}\",WORKSPACE_LEVEL,sys-evt-\(k),\(meta)\n"
+            csv +=
+                "acme-account,\(Self.workspaces[0]),2.0,\(ts),\(ts.prefix(10)),10.1.2.\(k + 3),Databricks-SQL/1.0,,\(identity),unityCatalog,getTable,sys-req-\(k),\(params),\"{\"\"status_code\"\":200}\",WORKSPACE_LEVEL,sys-evt-\(k),\(meta)\n"
         }
         summary.databricksRecords += 5
         try write("logs/databricks/system-access-audit/export.csv", Array(csv.utf8))
@@ -197,16 +215,22 @@ public struct SampleGenerator {
         // A log shipper's export: bare CloudTrail records, one per line, `@timestamp` instead of eventTime.
         var shipped: [String] = []
         for k in 0..<4 {
-            var record = routineCloudTrail(time: t + 5_400_000 + Int64(k) * 1000, account: Self.accounts[1], region: "eu-west-1")
-            if k % 2 == 1, let r = record.range(of: "\"eventTime\":") { record.replaceSubrange(r, with: "\"@timestamp\":") }
+            var record = routineCloudTrail(
+                time: t + 5_400_000 + Int64(k) * 1000, account: Self.accounts[1], region: "eu-west-1")
+            if k % 2 == 1, let r = record.range(of: "\"eventTime\":") {
+                record.replaceSubrange(r, with: "\"@timestamp\":")
+            }
             shipped.append(record)
         }
         summary.cloudTrailRecords += shipped.count
-        try write("logs/shipper/cloudtrail-\(Timestamp(millis: t).day).ndjson", Array((shipped.joined(separator: "\n") + "\n").utf8))
+        try write(
+            "logs/shipper/cloudtrail-\(Timestamp(millis: t).day).ndjson",
+            Array((shipped.joined(separator: "\n") + "\n").utf8))
 
         let inner = routineCloudTrail(time: t + 7_200_000, account: Self.accounts[1], region: "us-east-1")
         let escaped = inner.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        let lookup = "{\"Events\":[{\"EventId\":\"lookup-1\",\"EventName\":\"lookup\",\"ReadOnly\":\"true\",\"CloudTrailEvent\":\"\(escaped)\"}]}\n"
+        let lookup =
+            "{\"Events\":[{\"EventId\":\"lookup-1\",\"EventName\":\"lookup\",\"ReadOnly\":\"true\",\"CloudTrailEvent\":\"\(escaped)\"}]}\n"
         summary.cloudTrailRecords += 1
         try write("logs/cloudtrail-lookup-events/lookup-2026-08-01.json", Array(lookup.utf8))
     }
@@ -225,7 +249,8 @@ public struct SampleGenerator {
     }
 
     private static let ctActions: [(String, String, Bool)] = [
-        ("s3.amazonaws.com", "GetObject", true), ("s3.amazonaws.com", "PutObject", false), ("s3.amazonaws.com", "ListObjects", true),
+        ("s3.amazonaws.com", "GetObject", true), ("s3.amazonaws.com", "PutObject", false),
+        ("s3.amazonaws.com", "ListObjects", true),
         ("ec2.amazonaws.com", "DescribeInstances", true), ("ec2.amazonaws.com", "RunInstances", false),
         ("iam.amazonaws.com", "GetRole", true), ("iam.amazonaws.com", "ListRoles", true),
         ("sts.amazonaws.com", "AssumeRole", true), ("kms.amazonaws.com", "Decrypt", true),
@@ -248,27 +273,43 @@ public struct SampleGenerator {
         let key = "year=2026/month=08/part-\(rng.hex(8)).parquet"
         let params: String
         switch source {
-        case "s3.amazonaws.com": params = "{\"bucketName\":\(q(bucket)),\"Host\":\"\(bucket).s3.\(region).amazonaws.com\",\"key\":\(q(key))}"
-        case "ec2.amazonaws.com": params = "{\"instancesSet\":{\"items\":[{\"instanceId\":\"i-0\(rng.hex(16))\"}]},\"filterSet\":{}}"
+        case "s3.amazonaws.com":
+            params = "{\"bucketName\":\(q(bucket)),\"Host\":\"\(bucket).s3.\(region).amazonaws.com\",\"key\":\(q(key))}"
+        case "ec2.amazonaws.com":
+            params = "{\"instancesSet\":{\"items\":[{\"instanceId\":\"i-0\(rng.hex(16))\"}]},\"filterSet\":{}}"
         case "iam.amazonaws.com": params = "{\"roleName\":\"databricks-workers\"}"
-        case "sts.amazonaws.com": params = "{\"roleArn\":\"arn:aws:iam::\(account):role/databricks-workers\",\"roleSessionName\":\"\(rng.hex(12))\",\"durationSeconds\":3600}"
-        case "kms.amazonaws.com": params = "{\"keyId\":\"arn:aws:kms:\(region):\(account):key/\(rng.uuid())\",\"encryptionAlgorithm\":\"SYMMETRIC_DEFAULT\"}"
+        case "sts.amazonaws.com":
+            params =
+                "{\"roleArn\":\"arn:aws:iam::\(account):role/databricks-workers\",\"roleSessionName\":\"\(rng.hex(12))\",\"durationSeconds\":3600}"
+        case "kms.amazonaws.com":
+            params =
+                "{\"keyId\":\"arn:aws:kms:\(region):\(account):key/\(rng.uuid())\",\"encryptionAlgorithm\":\"SYMMETRIC_DEFAULT\"}"
         default: params = "{\"maxResults\":50}"
         }
-        let resources = source == "s3.amazonaws.com"
+        let resources =
+            source == "s3.amazonaws.com"
             ? ",\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::\(bucket)/\(key)\"},{\"accountId\":\"\(account)\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::\(bucket)\"}]"
             : ""
-        let error = fail ? ",\"errorCode\":\"AccessDenied\",\"errorMessage\":\"User is not authorized to perform this operation\"" : ""
-        let eventType = source == "s3.amazonaws.com" ? "AwsApiCall\",\"managementEvent\":false,\"eventCategory\":\"Data" : "AwsApiCall\",\"managementEvent\":true,\"eventCategory\":\"Management"
-        var ip = rng.next(5) == 0 ? "\(rng.next(200) + 20).\(rng.next(255)).\(rng.next(255)).\(rng.next(254) + 1)" : "10.0.\(rng.next(8)).\(rng.next(254) + 1)"
+        let error =
+            fail
+            ? ",\"errorCode\":\"AccessDenied\",\"errorMessage\":\"User is not authorized to perform this operation\""
+            : ""
+        let eventType =
+            source == "s3.amazonaws.com"
+            ? "AwsApiCall\",\"managementEvent\":false,\"eventCategory\":\"Data"
+            : "AwsApiCall\",\"managementEvent\":true,\"eventCategory\":\"Management"
+        var ip =
+            rng.next(5) == 0
+            ? "\(rng.next(200) + 20).\(rng.next(255)).\(rng.next(255)).\(rng.next(254) + 1)"
+            : "10.0.\(rng.next(8)).\(rng.next(254) + 1)"
         // A cluster node keeps its addresses: its private one (through VPC endpoints) and its NAT gateway's.
         if session.hasPrefix("i-") {
             ip = ip.hasPrefix("10.") ? "10.0.\(slot % 8).\(slot + 10)" : "52.94.\(slot % 4).\(200 + slot % 50)"
         }
         let vpce = rng.next(3) == 0 ? "" : ",\"vpcEndpointId\":\"vpce-0\(rng.hex(16))\""
         return """
-        {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROA\(principalSuffix):\(session)","arn":"arn:aws:sts::\(account):assumed-role/\(role)/\(session)","accountId":"\(account)","accessKeyId":"ASIA\(accessKey)","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA\(rolePrincipal)","arn":"arn:aws:iam::\(account):role/\(role)","accountId":"\(account)","userName":"\(role)"},"attributes":{"creationDate":"\(Timestamp(millis: sessionStart).iso8601.prefix(19))Z","mfaAuthenticated":"false"}}},"eventTime":"\(Timestamp(millis: time).iso8601.prefix(19))Z","eventSource":"\(source)","eventName":"\(name)","awsRegion":"\(region)","sourceIPAddress":"\(ip)","userAgent":"[aws-sdk-java/1.12.638 Linux/5.15.0-1051-aws OpenJDK_64-Bit_Server_VM/25.392-b08 java/1.8.0_392 scala/2.12.15 vendor/Azul_Systems,_Inc. cfg/retry-mode/legacy]","requestParameters":\(params),"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4","CipherSuite":"TLS_AES_128_GCM_SHA256","bytesTransferredIn":0,"AuthenticationMethod":"AuthHeader","x-amz-id-2":"\(rng.token(40))","bytesTransferredOut":\(rng.next(900000))},"requestID":"\(rng.upper(16))","eventID":"\(rng.uuid())","readOnly":\(readOnly),"eventType":"\(eventType)","recipientAccountId":"\(account)"\(resources)\(error)\(vpce),"tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"\(source.replacingOccurrences(of: ".amazonaws.com", with: "")).\(region).amazonaws.com"}}
-        """
+            {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROA\(principalSuffix):\(session)","arn":"arn:aws:sts::\(account):assumed-role/\(role)/\(session)","accountId":"\(account)","accessKeyId":"ASIA\(accessKey)","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA\(rolePrincipal)","arn":"arn:aws:iam::\(account):role/\(role)","accountId":"\(account)","userName":"\(role)"},"attributes":{"creationDate":"\(Timestamp(millis: sessionStart).iso8601.prefix(19))Z","mfaAuthenticated":"false"}}},"eventTime":"\(Timestamp(millis: time).iso8601.prefix(19))Z","eventSource":"\(source)","eventName":"\(name)","awsRegion":"\(region)","sourceIPAddress":"\(ip)","userAgent":"[aws-sdk-java/1.12.638 Linux/5.15.0-1051-aws OpenJDK_64-Bit_Server_VM/25.392-b08 java/1.8.0_392 scala/2.12.15 vendor/Azul_Systems,_Inc. cfg/retry-mode/legacy]","requestParameters":\(params),"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4","CipherSuite":"TLS_AES_128_GCM_SHA256","bytesTransferredIn":0,"AuthenticationMethod":"AuthHeader","x-amz-id-2":"\(rng.token(40))","bytesTransferredOut":\(rng.next(900000))},"requestID":"\(rng.upper(16))","eventID":"\(rng.uuid())","readOnly":\(readOnly),"eventType":"\(eventType)","recipientAccountId":"\(account)"\(resources)\(error)\(vpce),"tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"\(source.replacingOccurrences(of: ".amazonaws.com", with: "")).\(region).amazonaws.com"}}
+            """
     }
 
     private static let dbxActions: [(String, String)] = [
@@ -285,27 +326,36 @@ public struct SampleGenerator {
         let cluster = "0801-\(rng.next(999_999))-job\(rng.next(99))"
         let params: String
         switch service {
-        case "notebook": params = "{\"notebookId\":\"\(rng.next(9_999_999))\",\"clusterId\":\"\(cluster)\",\"commandLanguage\":\"python\",\"commandId\":\"\(rng.hex(16))\"}"
+        case "notebook":
+            params =
+                "{\"notebookId\":\"\(rng.next(9_999_999))\",\"clusterId\":\"\(cluster)\",\"commandLanguage\":\"python\",\"commandId\":\"\(rng.hex(16))\"}"
         case "clusters": params = "{\"cluster_id\":\"\(cluster)\"}"
         case "jobs": params = "{\"job_id\":\"\(rng.next(99999))\"}"
-        case "unityCatalog": params = "{\"full_name_arg\":\"main.\(rng.pick(["sales", "hr", "marketing"])).\(rng.pick(["orders", "accounts", "events"]))\",\"workspace_id\":\"\(workspace)\",\"metastore_id\":\"\(rng.uuid())\"}"
+        case "unityCatalog":
+            params =
+                "{\"full_name_arg\":\"main.\(rng.pick(["sales", "hr", "marketing"])).\(rng.pick(["orders", "accounts", "events"]))\",\"workspace_id\":\"\(workspace)\",\"metastore_id\":\"\(rng.uuid())\"}"
         case "secrets": params = "{\"scope\":\"etl\",\"key\":\"db-password\"}"
         default: params = "{}"
         }
         let error = status == 200 ? "null" : "\"PERMISSION_DENIED: User does not have permission\""
         return """
-        {"version":"2.0","auditLevel":"WORKSPACE_LEVEL","timestamp":\(time),"orgId":"\(workspace)","shardName":"acme-\(workspace.suffix(4))","accountId":"a1b2c3d4-0000-1111-2222-333344445555","sourceIPAddress":"10.1.\(rng.next(8)).\(rng.next(254) + 1)","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 Chrome/126.0","sessionId":"\(rng.hex(32))","userIdentity":{"email":"\(user)","subjectName":null},"serviceName":"\(service)","actionName":"\(action)","requestId":"\(rng.uuid())","requestParams":\(params),"response":{"statusCode":\(status),"errorMessage":\(error),"result":null},"MAX_LOG_MESSAGE_LENGTH":16384,"workspaceId":"\(workspace)"}
-        """
+            {"version":"2.0","auditLevel":"WORKSPACE_LEVEL","timestamp":\(time),"orgId":"\(workspace)","shardName":"acme-\(workspace.suffix(4))","accountId":"a1b2c3d4-0000-1111-2222-333344445555","sourceIPAddress":"10.1.\(rng.next(8)).\(rng.next(254) + 1)","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 Chrome/126.0","sessionId":"\(rng.hex(32))","userIdentity":{"email":"\(user)","subjectName":null},"serviceName":"\(service)","actionName":"\(action)","requestId":"\(rng.uuid())","requestParams":\(params),"response":{"statusCode":\(status),"errorMessage":\(error),"result":null},"MAX_LOG_MESSAGE_LENGTH":16384,"workspaceId":"\(workspace)"}
+            """
     }
 
     /// alice, on a shared cluster with an over-broad instance profile, reads a PII bucket through
     /// the cluster's role, downloads query results, then turns verbose audit logging off.
-    mutating func incidentStory(_ start: Int64) -> (cloudtrail: [(Int64, String, String, String)], databricks: [(Int64, String, String)]) {
+    mutating func incidentStory(_ start: Int64) -> (
+        cloudtrail: [(Int64, String, String, String)], databricks: [(Int64, String, String)]
+    ) {
         let ws = Self.workspaces[0], acct = Self.accounts[0], region = "us-east-1"
         let alice = "alice@acme.example"
         var ct: [(Int64, String, String, String)] = []
         var dbx: [(Int64, String, String)] = []
-        func dbxRecord(_ t: Int64, _ service: String, _ action: String, _ params: String, status: Int = 200, requestId: String? = nil, result: String = "null") -> String {
+        func dbxRecord(
+            _ t: Int64, _ service: String, _ action: String, _ params: String, status: Int = 200,
+            requestId: String? = nil, result: String = "null"
+        ) -> String {
             """
             {"version":"2.0","auditLevel":"WORKSPACE_LEVEL","timestamp":\(t),"orgId":"\(ws)","accountId":"a1b2c3d4-0000-1111-2222-333344445555","sourceIPAddress":"198.51.100.23","userAgent":"Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0","sessionId":"incident-session-01","userIdentity":{"email":"\(alice)","subjectName":null},"serviceName":"\(service)","actionName":"\(action)","requestId":"\(requestId ?? "incident-\(action)-\(t)")","requestParams":\(params),"response":{"statusCode":\(status),"errorMessage":null,"result":\(result)},"workspaceId":"\(ws)"}
             """
@@ -313,35 +363,89 @@ public struct SampleGenerator {
         var t = start
         dbx.append((t, ws, dbxRecord(t, "accounts", "tokenLogin", "{\"tokenId\":\"tok-4711\"}")))
         t += 60_000
-        dbx.append((t, ws, dbxRecord(t, "clusters", "edit", "{\"cluster_id\":\"\(Self.incidentCluster)\",\"aws_attributes\":{\"instance_profile_arn\":\"arn:aws:iam::\(acct):instance-profile/databricks-shared-broad\"},\"data_security_mode\":\"NONE\"}")))
+        dbx.append(
+            (
+                t, ws,
+                dbxRecord(
+                    t, "clusters", "edit",
+                    "{\"cluster_id\":\"\(Self.incidentCluster)\",\"aws_attributes\":{\"instance_profile_arn\":\"arn:aws:iam::\(acct):instance-profile/databricks-shared-broad\"},\"data_security_mode\":\"NONE\"}"
+                )
+            ))
         t += 120_000
         // Long-running start: Databricks logs the request twice (same requestId).
-        dbx.append((t, ws, dbxRecord(t, "clusters", "start", "{\"cluster_id\":\"\(Self.incidentCluster)\"}", requestId: "incident-start-0001", result: "\"PENDING\"")))
-        ct.append((t + 30_000, acct, region, """
-        {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEDBXCROSS:databricks","arn":"arn:aws:sts::\(acct):assumed-role/databricks-cross-account/databricks","accountId":"\(acct)","accessKeyId":"ASIAEXAMPLEDBXCROSS1","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::\(acct):role/databricks-cross-account","accountId":"\(acct)","userName":"databricks-cross-account"},"attributes":{"mfaAuthenticated":"false"}}},"eventTime":"\(Timestamp(millis: t + 30_000).iso8601.prefix(19))Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"\(region)","sourceIPAddress":"3.5.140.2","userAgent":"databricks-control-plane","requestParameters":{"instancesSet":{"items":[{"imageId":"ami-0abc","minCount":1,"maxCount":1}]},"iamInstanceProfile":{"arn":"arn:aws:iam::\(acct):instance-profile/databricks-shared-broad"},"tagSpecificationSet":{"items":[{"resourceType":"instance","tags":[{"key":"ClusterId","value":"\(Self.incidentCluster)"},{"key":"Creator","value":"\(alice)"},{"key":"Vendor","value":"Databricks"}]}]}},"responseElements":{"instancesSet":{"items":[{"instanceId":"\(Self.incidentInstance)"}]}},"requestID":"incident-run-instances","eventID":"6f2b7c1e-0000-4000-8000-000000000001","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"\(acct)","resources":[{"type":"AWS::EC2::Instance","ARN":"arn:aws:ec2:\(region):\(acct):instance/\(Self.incidentInstance)"}]}
-        """))
+        dbx.append(
+            (
+                t, ws,
+                dbxRecord(
+                    t, "clusters", "start", "{\"cluster_id\":\"\(Self.incidentCluster)\"}",
+                    requestId: "incident-start-0001", result: "\"PENDING\"")
+            ))
+        ct.append(
+            (
+                t + 30_000, acct, region,
+                """
+                {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEDBXCROSS:databricks","arn":"arn:aws:sts::\(acct):assumed-role/databricks-cross-account/databricks","accountId":"\(acct)","accessKeyId":"ASIAEXAMPLEDBXCROSS1","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::\(acct):role/databricks-cross-account","accountId":"\(acct)","userName":"databricks-cross-account"},"attributes":{"mfaAuthenticated":"false"}}},"eventTime":"\(Timestamp(millis: t + 30_000).iso8601.prefix(19))Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"\(region)","sourceIPAddress":"3.5.140.2","userAgent":"databricks-control-plane","requestParameters":{"instancesSet":{"items":[{"imageId":"ami-0abc","minCount":1,"maxCount":1}]},"iamInstanceProfile":{"arn":"arn:aws:iam::\(acct):instance-profile/databricks-shared-broad"},"tagSpecificationSet":{"items":[{"resourceType":"instance","tags":[{"key":"ClusterId","value":"\(Self.incidentCluster)"},{"key":"Creator","value":"\(alice)"},{"key":"Vendor","value":"Databricks"}]}]}},"responseElements":{"instancesSet":{"items":[{"instanceId":"\(Self.incidentInstance)"}]}},"requestID":"incident-run-instances","eventID":"6f2b7c1e-0000-4000-8000-000000000001","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"\(acct)","resources":[{"type":"AWS::EC2::Instance","ARN":"arn:aws:ec2:\(region):\(acct):instance/\(Self.incidentInstance)"}]}
+                """
+            ))
         t += 240_000
-        dbx.append((t, ws, dbxRecord(t, "clusters", "start", "{\"cluster_id\":\"\(Self.incidentCluster)\"}", requestId: "incident-start-0001", result: "\"RUNNING\"")))
+        dbx.append(
+            (
+                t, ws,
+                dbxRecord(
+                    t, "clusters", "start", "{\"cluster_id\":\"\(Self.incidentCluster)\"}",
+                    requestId: "incident-start-0001", result: "\"RUNNING\"")
+            ))
         t += 60_000
-        dbx.append((t, ws, dbxRecord(t, "notebook", "runCommand", "{\"notebookId\":\"4242\",\"clusterId\":\"\(Self.incidentCluster)\",\"commandText\":\"spark.read.parquet('s3://acme-pii-customers/customers/').limit(100000).toPandas()\",\"commandLanguage\":\"python\"}")))
+        dbx.append(
+            (
+                t, ws,
+                dbxRecord(
+                    t, "notebook", "runCommand",
+                    "{\"notebookId\":\"4242\",\"clusterId\":\"\(Self.incidentCluster)\",\"commandText\":\"spark.read.parquet('s3://acme-pii-customers/customers/').limit(100000).toPandas()\",\"commandLanguage\":\"python\"}"
+                )
+            ))
         // The cluster's instance-profile role reads the PII bucket.
         for k in 0..<12 {
             let tk = t + 5_000 + Int64(k) * 2_000
-            ct.append((tk, acct, region, """
-            {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEBROAD0001:\(Self.incidentInstance)","arn":"arn:aws:sts::\(acct):assumed-role/databricks-shared-broad/\(Self.incidentInstance)","accountId":"\(acct)","accessKeyId":"ASIAEXAMPLEBROAD0001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"\(Self.broadProfileRole)","accountId":"\(acct)","userName":"databricks-shared-broad"},"attributes":{"mfaAuthenticated":"false"},"ec2RoleDelivery":"2.0"}},"eventTime":"\(Timestamp(millis: tk).iso8601.prefix(19))Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"\(region)","sourceIPAddress":"203.0.113.77","userAgent":"[Hadoop 3.3.6, aws-sdk-java/1.12.638]","requestParameters":{"bucketName":"acme-pii-customers","key":"customers/part-\(String(format: "%05d", k)).parquet","Host":"acme-pii-customers.s3.us-east-1.amazonaws.com"},"responseElements":null,"additionalEventData":{"bytesTransferredOut":\(8_000_000 + k * 1000)},"requestID":"INCIDENTGET\(String(format: "%05d", k))","eventID":"6f2b7c1e-0000-4000-8000-1000000000\(String(format: "%02d", k))","readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::acme-pii-customers/customers/part-\(String(format: "%05d", k)).parquet"},{"accountId":"\(acct)","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::acme-pii-customers"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"\(acct)","eventCategory":"Data"}
-            """))
+            ct.append(
+                (
+                    tk, acct, region,
+                    """
+                    {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEBROAD0001:\(Self.incidentInstance)","arn":"arn:aws:sts::\(acct):assumed-role/databricks-shared-broad/\(Self.incidentInstance)","accountId":"\(acct)","accessKeyId":"ASIAEXAMPLEBROAD0001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"\(Self.broadProfileRole)","accountId":"\(acct)","userName":"databricks-shared-broad"},"attributes":{"mfaAuthenticated":"false"},"ec2RoleDelivery":"2.0"}},"eventTime":"\(Timestamp(millis: tk).iso8601.prefix(19))Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"\(region)","sourceIPAddress":"203.0.113.77","userAgent":"[Hadoop 3.3.6, aws-sdk-java/1.12.638]","requestParameters":{"bucketName":"acme-pii-customers","key":"customers/part-\(String(format: "%05d", k)).parquet","Host":"acme-pii-customers.s3.us-east-1.amazonaws.com"},"responseElements":null,"additionalEventData":{"bytesTransferredOut":\(8_000_000 + k * 1000)},"requestID":"INCIDENTGET\(String(format: "%05d", k))","eventID":"6f2b7c1e-0000-4000-8000-1000000000\(String(format: "%02d", k))","readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::acme-pii-customers/customers/part-\(String(format: "%05d", k)).parquet"},{"accountId":"\(acct)","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::acme-pii-customers"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"\(acct)","eventCategory":"Data"}
+                    """
+                ))
         }
         t += 120_000
-        dbx.append((t, ws, dbxRecord(t, "notebook", "downloadPreviewResults", "{\"notebookId\":\"4242\",\"executionTime\":\"1.2\"}")))
+        dbx.append(
+            (
+                t, ws,
+                dbxRecord(
+                    t, "notebook", "downloadPreviewResults", "{\"notebookId\":\"4242\",\"executionTime\":\"1.2\"}")
+            ))
         t += 30_000
-        dbx.append((t, ws, dbxRecord(t, "databrickssql", "downloadQueryResult", "{\"queryResultId\":\"qr-8812\",\"fileType\":\"csv\"}")))
+        dbx.append(
+            (
+                t, ws,
+                dbxRecord(
+                    t, "databrickssql", "downloadQueryResult", "{\"queryResultId\":\"qr-8812\",\"fileType\":\"csv\"}")
+            ))
         t += 90_000
-        dbx.append((t, ws, dbxRecord(t, "workspace", "workspaceConfEdit", "{\"workspaceConfKeys\":\"enableVerboseAuditLogs\",\"workspaceConfValues\":\"false\"}")))
+        dbx.append(
+            (
+                t, ws,
+                dbxRecord(
+                    t, "workspace", "workspaceConfEdit",
+                    "{\"workspaceConfKeys\":\"enableVerboseAuditLogs\",\"workspaceConfValues\":\"false\"}")
+            ))
         // The same person, through AWS SSO, stops the trail.
         t += 120_000
-        ct.append((t, acct, region, """
-        {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLESSOADMIN:\(alice)","arn":"arn:aws:sts::\(acct):assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/\(alice)","accountId":"\(acct)","accessKeyId":"ASIAEXAMPLESSOADMIN1","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::\(acct):role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef","accountId":"\(acct)","userName":"AWSReservedSSO_AdministratorAccess_0123456789abcdef"},"attributes":{"mfaAuthenticated":"false"}}},"eventTime":"\(Timestamp(millis: t).iso8601.prefix(19))Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"\(region)","sourceIPAddress":"198.51.100.23","userAgent":"aws-cli/2.15.0 Python/3.11.6","requestParameters":{"name":"arn:aws:cloudtrail:\(region):\(acct):trail/acme-org-trail"},"responseElements":null,"requestID":"incident-stop-logging","eventID":"6f2b7c1e-0000-4000-8000-000000000099","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"\(acct)","resources":[{"type":"AWS::CloudTrail::Trail","ARN":"arn:aws:cloudtrail:\(region):\(acct):trail/acme-org-trail"}]}
-        """))
+        ct.append(
+            (
+                t, acct, region,
+                """
+                {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLESSOADMIN:\(alice)","arn":"arn:aws:sts::\(acct):assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/\(alice)","accountId":"\(acct)","accessKeyId":"ASIAEXAMPLESSOADMIN1","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::\(acct):role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef","accountId":"\(acct)","userName":"AWSReservedSSO_AdministratorAccess_0123456789abcdef"},"attributes":{"mfaAuthenticated":"false"}}},"eventTime":"\(Timestamp(millis: t).iso8601.prefix(19))Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"\(region)","sourceIPAddress":"198.51.100.23","userAgent":"aws-cli/2.15.0 Python/3.11.6","requestParameters":{"name":"arn:aws:cloudtrail:\(region):\(acct):trail/acme-org-trail"},"responseElements":null,"requestID":"incident-stop-logging","eventID":"6f2b7c1e-0000-4000-8000-000000000099","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"\(acct)","resources":[{"type":"AWS::CloudTrail::Trail","ARN":"arn:aws:cloudtrail:\(region):\(acct):trail/acme-org-trail"}]}
+                """
+            ))
         return (ct, dbx)
     }
 }
@@ -361,7 +465,9 @@ struct SplitMix64 {
     mutating func pick<T>(_ a: [T]) -> T { a[next(a.count)] }
     mutating func hex(_ n: Int) -> String { token(n, alphabet: Array("0123456789abcdef".utf8)) }
     mutating func upper(_ n: Int) -> String { token(n, alphabet: Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)) }
-    mutating func token(_ n: Int) -> String { token(n, alphabet: Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)) }
+    mutating func token(_ n: Int) -> String {
+        token(n, alphabet: Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8))
+    }
     mutating func token(_ n: Int, alphabet: [UInt8]) -> String {
         String(decoding: (0..<n).map { _ in alphabet[next(alphabet.count)] }, as: UTF8.self)
     }

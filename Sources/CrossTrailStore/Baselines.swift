@@ -11,10 +11,11 @@ extension CaseStore {
     /// Adds what a scan learnt to the recorded baseline (one transaction).
     public func recordBaseline(_ facts: [BaselineFact], run: Int64) throws {
         try db.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO baseline (kind, subject, object, first_ms, last_ms, run) VALUES (?, ?, ?, ?, ?, ?)
-                \(Self.baselineUpsert)
-                """)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO baseline (kind, subject, object, first_ms, last_ms, run) VALUES (?, ?, ?, ?, ?, ?)
+                    \(Self.baselineUpsert)
+                    """)
             for f in facts {
                 try insert.execute(arguments: [f.kind, f.subject, f.object, f.first.millis, f.last.millis, run])
             }
@@ -24,9 +25,12 @@ extension CaseStore {
     /// Everything recorded, in a stable order.
     public func baselineFacts() throws -> [BaselineFact] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT kind, subject, object, first_ms, last_ms FROM baseline ORDER BY kind, subject, object").map {
-                BaselineFact(kind: $0["kind"], subject: $0["subject"], object: $0["object"],
-                             first: Timestamp(millis: $0["first_ms"]), last: Timestamp(millis: $0["last_ms"]))
+            try Row.fetchAll(
+                db, sql: "SELECT kind, subject, object, first_ms, last_ms FROM baseline ORDER BY kind, subject, object"
+            ).map {
+                BaselineFact(
+                    kind: $0["kind"], subject: $0["subject"], object: $0["object"],
+                    first: Timestamp(millis: $0["first_ms"]), last: Timestamp(millis: $0["last_ms"]))
             }
         }
     }

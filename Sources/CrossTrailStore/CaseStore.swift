@@ -2,7 +2,6 @@ import CrossTrailModel
 import Foundation
 import GRDB
 
-
 /// The embedded case store: one SQLite file (WAL) holding ingested files, events, findings and
 /// their history. Schema changes are named, append-only migrations. One writer at a time: a
 /// lock file next to the database serialises overlapping runs (cron, CI, CronJobs).
@@ -18,7 +17,9 @@ public final class CaseStore: @unchecked Sendable {
         if !readOnly {
             lockFD = try Self.acquireLock(path + ".lock", timeout: lockTimeout)
         } else if !FileManager.default.fileExists(atPath: path) {
-            throw CrossTrailError(.inputMissing, "\(path): no such store (create it with `crosstrail scan ... --store \(path)`)", at: .file(path: path))
+            throw CrossTrailError(
+                .inputMissing, "\(path): no such store (create it with `crosstrail scan ... --store \(path)`)",
+                at: .file(path: path))
         }
         var config = Configuration()
         config.readonly = readOnly
@@ -37,7 +38,8 @@ public final class CaseStore: @unchecked Sendable {
             if !readOnly { try Self.migrator.migrate(db) }
         } catch let e as DatabaseError {
             if lockFD >= 0 { close(lockFD) }
-            throw CrossTrailError(.store, "\(path): \(e.message ?? e.description)", at: .file(path: path), underlying: e)
+            throw CrossTrailError(
+                .store, "\(path): \(e.message ?? e.description)", at: .file(path: path), underlying: e)
         }
     }
 
@@ -47,7 +49,9 @@ public final class CaseStore: @unchecked Sendable {
 
     private static func acquireLock(_ lockPath: String, timeout: Double) throws -> Int32 {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CrossTrailError(.store, "\(lockPath): cannot create lock file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw CrossTrailError(.store, "\(lockPath): cannot create lock file: \(String(cString: strerror(errno)))")
+        }
         let deadline = Date().addingTimeInterval(timeout)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
@@ -58,8 +62,13 @@ public final class CaseStore: @unchecked Sendable {
                 var holder = [UInt8](repeating: 0, count: 64)
                 let n = pread(fd, &holder, 63, 0)
                 close(fd)
-                let who = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
-                throw CrossTrailError(.store, "the store is in use by another crosstrail run (\(who)); waited \(Int(timeout)) s (--lock-timeout)")
+                let who =
+                    n > 0
+                    ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    : "another process"
+                throw CrossTrailError(
+                    .store,
+                    "the store is in use by another crosstrail run (\(who)); waited \(Int(timeout)) s (--lock-timeout)")
             }
             usleep(100_000)
         }
@@ -73,65 +82,68 @@ public final class CaseStore: @unchecked Sendable {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-files-events-findings") { db in
-            try db.execute(sql: """
-                CREATE TABLE runs (
-                    id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
-                    command TEXT NOT NULL, files_read INTEGER, events_added INTEGER, findings INTEGER);
-                CREATE TABLE files (
-                    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, sha256 TEXT NOT NULL,
-                    events INTEGER NOT NULL, run INTEGER NOT NULL REFERENCES runs(id));
-                -- The JSONL text of the events a file added, gzip-compressed together (~10x smaller than
-                -- per-event text); each event points at its block and its line in it.
-                CREATE TABLE blocks (id INTEGER PRIMARY KEY, file TEXT NOT NULL, lines INTEGER NOT NULL, data BLOB NOT NULL);
-                -- Distinct identities as logged (a few thousand, whatever the number of events): actor
-                -- filters are evaluated here, with the timeline's exact glob semantics.
-                CREATE TABLE actors (
-                    id INTEGER PRIMARY KEY, sig TEXT NOT NULL UNIQUE, key TEXT NOT NULL, name TEXT NOT NULL, email TEXT,
-                    arn TEXT, session_name TEXT, principal_id TEXT, access_key TEXT, run_as TEXT);
-                CREATE TABLE events (
-                    seq INTEGER PRIMARY KEY,
-                    id TEXT NOT NULL, time INTEGER NOT NULL, content_hash INTEGER NOT NULL,
-                    plane TEXT NOT NULL, service TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL,
-                    actor INTEGER NOT NULL REFERENCES actors(id), source_ip TEXT,
-                    block INTEGER NOT NULL REFERENCES blocks(id), line_in_block INTEGER NOT NULL,
-                    UNIQUE (id, time, content_hash));
-                CREATE INDEX events_time ON events(time);
-                CREATE INDEX events_actor ON events(actor, time);
-                CREATE INDEX events_action ON events(action, time);
-                CREATE TABLE event_resources (
-                    resource TEXT NOT NULL, event INTEGER NOT NULL REFERENCES events(seq),
-                    PRIMARY KEY (resource, event)) WITHOUT ROWID;
-                CREATE TABLE findings (
-                    id TEXT PRIMARY KEY, rule TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL,
-                    status TEXT NOT NULL, first_run INTEGER NOT NULL, last_run INTEGER NOT NULL,
-                    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, json TEXT NOT NULL);
-                CREATE INDEX findings_status ON findings(status);
-                CREATE TABLE finding_history (
-                    finding TEXT NOT NULL, run INTEGER NOT NULL, status TEXT NOT NULL, at TEXT NOT NULL);
-                CREATE INDEX finding_history_finding ON finding_history(finding);
-                CREATE TABLE suppressions (
-                    finding TEXT PRIMARY KEY, reason TEXT NOT NULL, author TEXT NOT NULL,
-                    until TEXT, created_at TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE runs (
+                        id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+                        command TEXT NOT NULL, files_read INTEGER, events_added INTEGER, findings INTEGER);
+                    CREATE TABLE files (
+                        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, sha256 TEXT NOT NULL,
+                        events INTEGER NOT NULL, run INTEGER NOT NULL REFERENCES runs(id));
+                    -- The JSONL text of the events a file added, gzip-compressed together (~10x smaller than
+                    -- per-event text); each event points at its block and its line in it.
+                    CREATE TABLE blocks (id INTEGER PRIMARY KEY, file TEXT NOT NULL, lines INTEGER NOT NULL, data BLOB NOT NULL);
+                    -- Distinct identities as logged (a few thousand, whatever the number of events): actor
+                    -- filters are evaluated here, with the timeline's exact glob semantics.
+                    CREATE TABLE actors (
+                        id INTEGER PRIMARY KEY, sig TEXT NOT NULL UNIQUE, key TEXT NOT NULL, name TEXT NOT NULL, email TEXT,
+                        arn TEXT, session_name TEXT, principal_id TEXT, access_key TEXT, run_as TEXT);
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL, time INTEGER NOT NULL, content_hash INTEGER NOT NULL,
+                        plane TEXT NOT NULL, service TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL,
+                        actor INTEGER NOT NULL REFERENCES actors(id), source_ip TEXT,
+                        block INTEGER NOT NULL REFERENCES blocks(id), line_in_block INTEGER NOT NULL,
+                        UNIQUE (id, time, content_hash));
+                    CREATE INDEX events_time ON events(time);
+                    CREATE INDEX events_actor ON events(actor, time);
+                    CREATE INDEX events_action ON events(action, time);
+                    CREATE TABLE event_resources (
+                        resource TEXT NOT NULL, event INTEGER NOT NULL REFERENCES events(seq),
+                        PRIMARY KEY (resource, event)) WITHOUT ROWID;
+                    CREATE TABLE findings (
+                        id TEXT PRIMARY KEY, rule TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL,
+                        status TEXT NOT NULL, first_run INTEGER NOT NULL, last_run INTEGER NOT NULL,
+                        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, json TEXT NOT NULL);
+                    CREATE INDEX findings_status ON findings(status);
+                    CREATE TABLE finding_history (
+                        finding TEXT NOT NULL, run INTEGER NOT NULL, status TEXT NOT NULL, at TEXT NOT NULL);
+                    CREATE INDEX finding_history_finding ON finding_history(finding);
+                    CREATE TABLE suppressions (
+                        finding TEXT PRIMARY KEY, reason TEXT NOT NULL, author TEXT NOT NULL,
+                        until TEXT, created_at TEXT NOT NULL);
+                    """)
         }
         m.registerMigration("v2-identity-graph") { db in
-            try db.execute(sql: """
-                CREATE TABLE identities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, run INTEGER NOT NULL);
-                CREATE TABLE links (
-                    source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, confidence TEXT NOT NULL,
-                    evidence TEXT NOT NULL, run INTEGER NOT NULL);
-                CREATE INDEX links_source ON links(source);
-                CREATE INDEX links_target ON links(target);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE identities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, run INTEGER NOT NULL);
+                    CREATE TABLE links (
+                        source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, confidence TEXT NOT NULL,
+                        evidence TEXT NOT NULL, run INTEGER NOT NULL);
+                    CREATE INDEX links_source ON links(source);
+                    CREATE INDEX links_target ON links(target);
+                    """)
         }
         m.registerMigration("v3-baselines") { db in
             // What scans learnt is normal (BaselineFact): first and last seen of each pair.
-            try db.execute(sql: """
-                CREATE TABLE baseline (
-                    kind TEXT NOT NULL, subject TEXT NOT NULL, object TEXT NOT NULL,
-                    first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, run INTEGER NOT NULL,
-                    PRIMARY KEY (kind, subject, object)) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE baseline (
+                        kind TEXT NOT NULL, subject TEXT NOT NULL, object TEXT NOT NULL,
+                        first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, run INTEGER NOT NULL,
+                        PRIMARY KEY (kind, subject, object)) WITHOUT ROWID;
+                    """)
         }
         return m
     }
@@ -145,15 +157,18 @@ public final class CaseStore: @unchecked Sendable {
 
     public func beginRun(command: String, at date: Date = Date()) throws -> Int64 {
         try db.write { db in
-            try db.execute(sql: "INSERT INTO runs (started_at, command) VALUES (?, ?)", arguments: [Self.iso(date), command])
+            try db.execute(
+                sql: "INSERT INTO runs (started_at, command) VALUES (?, ?)", arguments: [Self.iso(date), command])
             return db.lastInsertedRowID
         }
     }
 
-    public func finishRun(_ id: Int64, filesRead: Int, eventsAdded: Int, findings: Int?, at date: Date = Date()) throws {
+    public func finishRun(_ id: Int64, filesRead: Int, eventsAdded: Int, findings: Int?, at date: Date = Date()) throws
+    {
         try db.write { db in
-            try db.execute(sql: "UPDATE runs SET finished_at = ?, files_read = ?, events_added = ?, findings = ? WHERE id = ?",
-                           arguments: [Self.iso(date), filesRead, eventsAdded, findings, id])
+            try db.execute(
+                sql: "UPDATE runs SET finished_at = ?, files_read = ?, events_added = ?, findings = ? WHERE id = ?",
+                arguments: [Self.iso(date), filesRead, eventsAdded, findings, id])
         }
     }
 
@@ -165,9 +180,10 @@ public final class CaseStore: @unchecked Sendable {
 
     public func counts() throws -> Counts {
         try db.read { db in
-            Counts(files: try Int.fetchOne(db, sql: "SELECT count(*) FROM files") ?? 0,
-                   events: try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0,
-                   findings: try Int.fetchOne(db, sql: "SELECT count(*) FROM findings") ?? 0)
+            Counts(
+                files: try Int.fetchOne(db, sql: "SELECT count(*) FROM files") ?? 0,
+                events: try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0,
+                findings: try Int.fetchOne(db, sql: "SELECT count(*) FROM findings") ?? 0)
         }
     }
 
@@ -180,53 +196,67 @@ extension CaseStore {
     /// Adds another store's files and events (a shard's) to this one; events already present are
     /// skipped. Findings are not merged: scan the merged store to get them. One transaction.
     public func merge(from other: String) throws -> (files: Int, events: Int) {
-        guard FileManager.default.fileExists(atPath: other) else { throw CrossTrailError(.inputMissing, "\(other): no such store", at: .file(path: other)) }
+        guard FileManager.default.fileExists(atPath: other) else {
+            throw CrossTrailError(.inputMissing, "\(other): no such store", at: .file(path: other))
+        }
         var files = 0, events = 0
         try db.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS other", arguments: [other])
             defer { try? db.execute(sql: "DETACH DATABASE other") }
             try db.inTransaction {
                 let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO actors (sig, key, name, email, arn, session_name, principal_id, access_key, run_as)
-                    SELECT sig, key, name, email, arn, session_name, principal_id, access_key, run_as FROM other.actors
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO actors (sig, key, name, email, arn, session_name, principal_id, access_key, run_as)
+                        SELECT sig, key, name, email, arn, session_name, principal_id, access_key, run_as FROM other.actors
+                        """)
                 // Blocks are copied whole (new ids); events keep their line in them.
                 let blocks = try Row.fetchAll(db, sql: "SELECT id, file, lines, data FROM other.blocks ORDER BY id")
                 for b in blocks {
-                    try db.execute(sql: "INSERT INTO blocks (file, lines, data) VALUES (?, ?, ?)",
-                                   arguments: [b["file"] as String, b["lines"] as Int, b["data"] as Data])
+                    try db.execute(
+                        sql: "INSERT INTO blocks (file, lines, data) VALUES (?, ?, ?)",
+                        arguments: [b["file"] as String, b["lines"] as Int, b["data"] as Data])
                     let newID = db.lastInsertedRowID
-                    try db.execute(sql: """
-                        INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor, source_ip, block, line_in_block)
-                        SELECT e.id, e.time, e.content_hash, e.plane, e.service, e.action, e.outcome, a.id, e.source_ip, ?, e.line_in_block
-                        FROM other.events e JOIN other.actors oa ON oa.id = e.actor JOIN actors a ON a.sig = oa.sig
-                        WHERE e.block = ? ORDER BY e.seq
-                        """, arguments: [newID, b["id"] as Int64])
+                    try db.execute(
+                        sql: """
+                            INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor, source_ip, block, line_in_block)
+                            SELECT e.id, e.time, e.content_hash, e.plane, e.service, e.action, e.outcome, a.id, e.source_ip, ?, e.line_in_block
+                            FROM other.events e JOIN other.actors oa ON oa.id = e.actor JOIN actors a ON a.sig = oa.sig
+                            WHERE e.block = ? ORDER BY e.seq
+                            """, arguments: [newID, b["id"] as Int64])
                 }
                 events = (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0) - before
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO event_resources (resource, event)
-                    SELECT r.resource, e.seq FROM other.event_resources r
-                    JOIN other.events o ON o.seq = r.event
-                    JOIN events e ON e.id = o.id AND e.time = o.time AND e.content_hash = o.content_hash
-                    """)
-                try db.execute(sql: "INSERT INTO runs (started_at, finished_at, command) VALUES (?, ?, ?)",
-                               arguments: [Self.iso(Date()), Self.iso(Date()), "store merge " + other])
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO event_resources (resource, event)
+                        SELECT r.resource, e.seq FROM other.event_resources r
+                        JOIN other.events o ON o.seq = r.event
+                        JOIN events e ON e.id = o.id AND e.time = o.time AND e.content_hash = o.content_hash
+                        """)
+                try db.execute(
+                    sql: "INSERT INTO runs (started_at, finished_at, command) VALUES (?, ?, ?)",
+                    arguments: [Self.iso(Date()), Self.iso(Date()), "store merge " + other])
                 let run = db.lastInsertedRowID
-                try db.execute(sql: """
-                    INSERT INTO files (path, size, mtime, sha256, events, run)
-                    SELECT path, size, mtime, sha256, events, ? FROM other.files WHERE true
-                    ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, events = excluded.events
-                    """, arguments: [run])
-                try db.execute(sql: "UPDATE runs SET events_added = ?, files_read = (SELECT count(*) FROM other.files) WHERE id = ?", arguments: [events, run])
-                // Baselines combine like those of one store (stores before v3 have none).
-                if try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM other.sqlite_master WHERE name = 'baseline'") == true {
-                    try db.execute(sql: """
-                        INSERT INTO baseline (kind, subject, object, first_ms, last_ms, run)
-                        SELECT kind, subject, object, first_ms, last_ms, ? FROM other.baseline WHERE true
-                        \(Self.baselineUpsert)
+                try db.execute(
+                    sql: """
+                        INSERT INTO files (path, size, mtime, sha256, events, run)
+                        SELECT path, size, mtime, sha256, events, ? FROM other.files WHERE true
+                        ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, events = excluded.events
                         """, arguments: [run])
+                try db.execute(
+                    sql:
+                        "UPDATE runs SET events_added = ?, files_read = (SELECT count(*) FROM other.files) WHERE id = ?",
+                    arguments: [events, run])
+                // Baselines combine like those of one store (stores before v3 have none).
+                if try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM other.sqlite_master WHERE name = 'baseline'")
+                    == true
+                {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO baseline (kind, subject, object, first_ms, last_ms, run)
+                            SELECT kind, subject, object, first_ms, last_ms, ? FROM other.baseline WHERE true
+                            \(Self.baselineUpsert)
+                            """, arguments: [run])
                 }
                 files = try Int.fetchOne(db, sql: "SELECT count(*) FROM other.files") ?? 0
                 return .commit
@@ -236,10 +266,15 @@ extension CaseStore {
     }
 
     /// Runs recorded in the store, newest first.
-    public func runs(limit: Int = 20) throws -> [(id: Int64, started: String, finished: String?, command: String, events: Int?, findings: Int?)] {
+    public func runs(limit: Int = 20) throws -> [(
+        id: Int64, started: String, finished: String?, command: String, events: Int?, findings: Int?
+    )] {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
-                (id: $0["id"], started: $0["started_at"], finished: $0["finished_at"], command: $0["command"], events: $0["events_added"], findings: $0["findings"])
+                (
+                    id: $0["id"], started: $0["started_at"], finished: $0["finished_at"], command: $0["command"],
+                    events: $0["events_added"], findings: $0["findings"]
+                )
             }
         }
     }
@@ -247,11 +282,17 @@ extension CaseStore {
 
 extension CaseStore {
     /// An identity node and a link as stored (the graph of the latest scan).
-    public struct GraphNode: Sendable { public var id, kind, label: String
-        public init(id: String, kind: String, label: String) { self.id = id; self.kind = kind; self.label = label } }
-    public struct GraphLink: Sendable { public var source, target, kind, confidence, evidenceJSON: String
+    public struct GraphNode: Sendable {
+        public var id, kind, label: String
+        public init(id: String, kind: String, label: String) { self.id = id; self.kind = kind; self.label = label }
+    }
+    public struct GraphLink: Sendable {
+        public var source, target, kind, confidence, evidenceJSON: String
         public init(source: String, target: String, kind: String, confidence: String, evidenceJSON: String) {
-            self.source = source; self.target = target; self.kind = kind; self.confidence = confidence; self.evidenceJSON = evidenceJSON } }
+            self.source = source; self.target = target; self.kind = kind; self.confidence = confidence;
+            self.evidenceJSON = evidenceJSON
+        }
+    }
 
     /// Replaces the stored identity graph with the latest scan's (one transaction).
     public func replaceGraph(nodes: [GraphNode], links: [GraphLink], run: Int64) throws {
@@ -260,16 +301,24 @@ extension CaseStore {
             try db.execute(sql: "DELETE FROM links")
             let n = try db.cachedStatement(sql: "INSERT INTO identities (id, kind, label, run) VALUES (?, ?, ?, ?)")
             for node in nodes { try n.execute(arguments: [node.id, node.kind, node.label, run]) }
-            let l = try db.cachedStatement(sql: "INSERT INTO links (source, target, kind, confidence, evidence, run) VALUES (?, ?, ?, ?, ?, ?)")
-            for link in links { try l.execute(arguments: [link.source, link.target, link.kind, link.confidence, link.evidenceJSON, run]) }
+            let l = try db.cachedStatement(
+                sql: "INSERT INTO links (source, target, kind, confidence, evidence, run) VALUES (?, ?, ?, ?, ?, ?)")
+            for link in links {
+                try l.execute(arguments: [link.source, link.target, link.kind, link.confidence, link.evidenceJSON, run])
+            }
         }
     }
 
     /// Links of an identity in the stored graph.
     public func links(of id: String) throws -> [GraphLink] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM links WHERE source = ? OR target = ? ORDER BY source, target, kind", arguments: [id, id]).map {
-                GraphLink(source: $0["source"], target: $0["target"], kind: $0["kind"], confidence: $0["confidence"], evidenceJSON: $0["evidence"])
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM links WHERE source = ? OR target = ? ORDER BY source, target, kind",
+                arguments: [id, id]
+            ).map {
+                GraphLink(
+                    source: $0["source"], target: $0["target"], kind: $0["kind"], confidence: $0["confidence"],
+                    evidenceJSON: $0["evidence"])
             }
         }
     }

@@ -109,7 +109,9 @@ final class StoreSink: EventSink {
         if scratch.last == 10 { scratch.removeLast() }
         // A right-sized copy: keeping `scratch` itself would pin its (largest-ever) capacity per event.
         let json = [UInt8](unsafeUninitializedCapacity: scratch.count) { buf, n in
-            n = scratch.withUnsafeBufferPointer { UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer($0)); return $0.count }
+            n = scratch.withUnsafeBufferPointer {
+                UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer($0)); return $0.count
+            }
         }
         pending.append(StoredEvent(e, json: json))
     }
@@ -137,7 +139,9 @@ extension CaseStore {
 
     /// Splits files into those the store has unchanged (same path, size and modification time
     /// as when they were ingested) and those to read.
-    public func changedFiles(_ files: [Ingestor.InputFile]) throws -> (changed: [Ingestor.InputFile], unchanged: [Ingestor.InputFile]) {
+    public func changedFiles(_ files: [Ingestor.InputFile]) throws -> (
+        changed: [Ingestor.InputFile], unchanged: [Ingestor.InputFile]
+    ) {
         let known: [String: (Int64, Double)] = try db.read { db in
             var out = [String: (Int64, Double)]()
             for row in try Row.fetchAll(db, sql: "SELECT path, size, mtime FROM files") {
@@ -147,22 +151,30 @@ extension CaseStore {
         }
         var changed = [Ingestor.InputFile](), unchanged = [Ingestor.InputFile]()
         for f in files {
-            if let k = known[f.display], let s = Self.stat(f.path), s.size == k.0, s.mtime == k.1 { unchanged.append(f) } else { changed.append(f) }
+            if let k = known[f.display], let s = Self.stat(f.path), s.size == k.0, s.mtime == k.1 {
+                unchanged.append(f)
+            } else {
+                changed.append(f)
+            }
         }
         return (changed, unchanged)
     }
 
     static func stat(_ path: String) -> (size: Int64, mtime: Double)? {
-        guard let a = try? FileManager.default.attributesOfItem(atPath: path), let size = (a[.size] as? NSNumber)?.int64Value,
-              let mtime = (a[.modificationDate] as? Date)?.timeIntervalSince1970 else { return nil }
+        guard let a = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = (a[.size] as? NSNumber)?.int64Value,
+            let mtime = (a[.modificationDate] as? Date)?.timeIntervalSince1970
+        else { return nil }
         return (size, mtime)
     }
 
     /// Reads `files`, storing the events of those in `store` (one transaction per file: a file
     /// is recorded together with its events, so a killed run leaves no half file and the next
     /// run reads it again). Every event of every file also goes to `observe`'s sinks.
-    public func ingest(_ files: [Ingestor.InputFile], storing store: [Ingestor.InputFile], ingestor: Ingestor, run: Int64,
-                       progress: IngestProgress? = nil, observe: (@Sendable (Int) -> any EventSink)? = nil) throws -> IngestResult {
+    public func ingest(
+        _ files: [Ingestor.InputFile], storing store: [Ingestor.InputFile], ingestor: Ingestor, run: Int64,
+        progress: IngestProgress? = nil, observe: (@Sendable (Int) -> any EventSink)? = nil
+    ) throws -> IngestResult {
         let queue = BatchQueue(capacity: 4 * max(1, ingestor.workers))
         let storing = Set(store.map(\.display))
         let writer = StoreWriter(store: self, run: run, queue: queue)
@@ -214,7 +226,9 @@ final class StoreWriter: @unchecked Sendable {
                 files += batches.count
             } catch {
                 actorIDs = nil  // ids cached during the failed transaction were rolled back
-                self.error = CrossTrailError(.store, "\(store.path): writing \(batches.map(\.file.display).joined(separator: ", ")): \(error)", underlying: error)
+                self.error = CrossTrailError(
+                    .store, "\(store.path): writing \(batches.map(\.file.display).joined(separator: ", ")): \(error)",
+                    underlying: error)
             }
         }
     }
@@ -233,9 +247,13 @@ final class StoreWriter: @unchecked Sendable {
         }
         let sig = Self.signature(a)
         if let id = actorIDs?[sig] { return id }
-        try db.execute(sql: """
-            INSERT INTO actors (sig, key, name, email, arn, session_name, principal_id, access_key, run_as) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [sig, a.key, a.displayName, a.email, a.arn, a.sessionName, a.principalId, a.accessKeyId, a.runAs])
+        try db.execute(
+            sql: """
+                INSERT INTO actors (sig, key, name, email, arn, session_name, principal_id, access_key, run_as) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                sig, a.key, a.displayName, a.email, a.arn, a.sessionName, a.principalId, a.accessKeyId, a.runAs,
+            ])
         let id = db.lastInsertedRowID
         actorIDs?[sig] = id
         return id
@@ -244,19 +262,24 @@ final class StoreWriter: @unchecked Sendable {
     private func write(_ b: FileBatch, _ db: Database) throws -> Int {
         let st = CaseStore.stat(b.file.path)
         do {
-            let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor, source_ip, block, line_in_block)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let resource = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_resources (resource, event) VALUES (?, ?)")
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor, source_ip, block, line_in_block)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let resource = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO event_resources (resource, event) VALUES (?, ?)")
             // The block row first (its id goes into each event); its text once the new events are known.
-            try db.execute(sql: "INSERT INTO blocks (file, lines, data) VALUES (?, 0, x'')", arguments: [b.file.display])
+            try db.execute(
+                sql: "INSERT INTO blocks (file, lines, data) VALUES (?, 0, x'')", arguments: [b.file.display])
             let block = db.lastInsertedRowID
             var text = [UInt8]()
             var added = 0
             for e in b.events {
-                try insert.execute(arguments: [e.id, e.time, e.contentHash, e.plane, e.service, e.action, e.outcome,
-                                               try actorID(e.actor, db), e.sourceIP, block, added])
+                try insert.execute(arguments: [
+                    e.id, e.time, e.contentHash, e.plane, e.service, e.action, e.outcome,
+                    try actorID(e.actor, db), e.sourceIP, block, added,
+                ])
                 guard db.changesCount > 0 else { continue }
                 let seq = db.lastInsertedRowID
                 for r in e.resources { try resource.execute(arguments: [r, seq]) }
@@ -265,15 +288,19 @@ final class StoreWriter: @unchecked Sendable {
                 added += 1
             }
             if added > 0 {
-                try db.execute(sql: "UPDATE blocks SET lines = ?, data = ? WHERE id = ?", arguments: [added, Data(GzipCodec.compress(text, level: 6)), block])
+                try db.execute(
+                    sql: "UPDATE blocks SET lines = ?, data = ? WHERE id = ?",
+                    arguments: [added, Data(GzipCodec.compress(text, level: 6)), block])
             } else {
                 try db.execute(sql: "DELETE FROM blocks WHERE id = ?", arguments: [block])
             }
-            try db.execute(sql: """
-                INSERT INTO files (path, size, mtime, sha256, events, run) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256,
-                    events = excluded.events, run = excluded.run
-                """, arguments: [b.file.display, b.input.bytes, st?.mtime ?? 0, b.input.sha256, b.events.count, run])
+            try db.execute(
+                sql: """
+                    INSERT INTO files (path, size, mtime, sha256, events, run) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256,
+                        events = excluded.events, run = excluded.run
+                    """,
+                arguments: [b.file.display, b.input.bytes, st?.mtime ?? 0, b.input.sha256, b.events.count, run])
             return added
         }
     }

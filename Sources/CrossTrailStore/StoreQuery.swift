@@ -32,8 +32,10 @@ extension CaseStore {
                 if ids.isEmpty { return 0 }
                 clauses.append("e.actor IN (" + ids.map(String.init).joined(separator: ",") + ")")
             }
-            let sql = "SELECT e.seq, e.id, e.time, e.plane, e.service, e.action, e.outcome, e.block, e.line_in_block FROM events e"
-                + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY e.time, e.id, e.content_hash"
+            let sql =
+                "SELECT e.seq, e.id, e.time, e.plane, e.service, e.action, e.outcome, e.block, e.line_in_block FROM events e"
+                + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+                + " ORDER BY e.time, e.id, e.content_hash"
             var count = 0
             let resourceStatement = try db.cachedStatement(sql: "SELECT resource FROM event_resources WHERE event = ?")
             let blockStatement = try db.cachedStatement(sql: "SELECT data FROM blocks WHERE id = ?")
@@ -41,23 +43,32 @@ extension CaseStore {
             let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
             let anyone = Actor(kind: .unknown, key: "", displayName: "")
             while let row = try rows.next() {
-                var e = AuditEvent(id: row["id"], time: Timestamp(millis: row["time"]), plane: Plane(rawValue: row["plane"]) ?? .aws,
-                                   service: row["service"], action: row["action"],
-                                   outcome: Outcome(status: OutcomeStatus(rawValue: row["outcome"]) ?? .unknown), actor: anyone,
-                                   format: .cloudtrailDelivery, provenance: Provenance(file: "", line: nil, offset: 0, sha256: ""))
+                var e = AuditEvent(
+                    id: row["id"], time: Timestamp(millis: row["time"]), plane: Plane(rawValue: row["plane"]) ?? .aws,
+                    service: row["service"], action: row["action"],
+                    outcome: Outcome(status: OutcomeStatus(rawValue: row["outcome"]) ?? .unknown), actor: anyone,
+                    format: .cloudtrailDelivery, provenance: Provenance(file: "", line: nil, offset: 0, sha256: ""))
                 if !filter.resources.isEmpty {
                     let seq: Int64 = row["seq"]
-                    e.resources = try String.fetchAll(resourceStatement, arguments: [seq]).map { Resource(type: "", id: $0) }
+                    e.resources = try String.fetchAll(resourceStatement, arguments: [seq]).map {
+                        Resource(type: "", id: $0)
+                    }
                 }
                 guard filter.matchesRest(e) else { continue }
                 let block: Int64 = row["block"], index: Int = row["line_in_block"]
                 let lines = try blocks.lines(block) {
-                    guard let gz = try Data.fetchOne(blockStatement, arguments: [block]), let text = GzipCodec.decompress(Array(gz), limit: 1 << 30) else {
+                    guard let gz = try Data.fetchOne(blockStatement, arguments: [block]),
+                        let text = GzipCodec.decompress(Array(gz), limit: 1 << 30)
+                    else {
                         throw CrossTrailError(.store, "\(path): block \(block) is missing or damaged")
                     }
-                    return text.split(separator: 10, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+                    return text.split(separator: 10, omittingEmptySubsequences: false).map {
+                        String(decoding: $0, as: UTF8.self)
+                    }
                 }
-                guard index < lines.count else { throw CrossTrailError(.store, "\(path): event \(e.id) points past the end of block \(block)") }
+                guard index < lines.count else {
+                    throw CrossTrailError(.store, "\(path): event \(e.id) points past the end of block \(block)")
+                }
                 count += 1
                 try body(lines[index])
             }

@@ -6,13 +6,15 @@ import Foundation
 public struct JSONLFields: Sendable, Equatable {
     public enum Top: Int, CaseIterable, Sendable {
         case id, time, plane, service, action, outcome, actor, sourceIPAddress, userAgent, vpcEndpointId, tlsVersion
-        case account, region, workspace, resources, requestId, eventType, readOnly, requestParameters, format, source, person
+        case account, region, workspace, resources, requestId, eventType, readOnly, requestParameters, format, source,
+            person
 
         var name: String { String(describing: self) }
     }
 
     public enum ActorKey: Int, CaseIterable, Sendable {
-        case kind, key, name, arn, email, principalId, accountId, sessionIssuer, sessionName, accessKeyId, mfa, runAs, onBehalfOf
+        case kind, key, name, arn, email, principalId, accountId, sessionIssuer, sessionName, accessKeyId, mfa, runAs,
+            onBehalfOf
 
         var name: String { String(describing: self) }
     }
@@ -31,7 +33,8 @@ public struct JSONLFields: Sendable, Equatable {
     public struct UnknownField: Error, CustomStringConvertible {
         public let name: String
         public var description: String {
-            "unknown field '\(name)'; known: " + (Top.allCases.map(\.name) + ActorKey.allCases.map { "actor." + $0.name }).joined(separator: ", ")
+            "unknown field '\(name)'; known: "
+                + (Top.allCases.map(\.name) + ActorKey.allCases.map { "actor." + $0.name }).joined(separator: ", ")
         }
     }
 

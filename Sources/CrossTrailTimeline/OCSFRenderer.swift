@@ -8,22 +8,43 @@ public struct OCSFRenderer: TimelineRenderer {
 
     static let loginActions: Set<String> = [
         "ConsoleLogin", "login", "tokenLogin", "samlLogin", "oidcBrowserLogin", "aadBrowserLogin", "aadTokenLogin",
-        "jwtLogin", "mfaLogin", "passwordVerifyAuthentication", "certLogin", "oidcTokenAuthorization", "databricksOAuthLogin",
+        "jwtLogin", "mfaLogin", "passwordVerifyAuthentication", "certLogin", "oidcTokenAuthorization",
+        "databricksOAuthLogin",
     ]
 
     /// OCSF activity_id for API Activity: 1 Create, 2 Read, 3 Update, 4 Delete, 99 Other.
     static func apiActivity(_ action: String) -> (Int, String) {
         let a = action.lowercased()
         func has(_ prefixes: [String]) -> Bool { prefixes.contains { a.hasPrefix($0) } }
-        if has(["create", "put", "run", "start", "add", "generate", "register", "import", "upload", "submit", "issue", "copy"]) { return (1, "Create") }
-        if has(["get", "list", "describe", "lookup", "head", "read", "search", "download", "select", "export", "fetch", "view", "check"]) { return (2, "Read") }
-        if has(["update", "modify", "edit", "change", "set", "attach", "detach", "enable", "disable", "associate", "replace", "restart", "resize", "grant", "revoke", "stop", "reset", "rotate", "tag", "untag", "change"]) { return (3, "Update") }
-        if has(["delete", "remove", "terminate", "destroy", "purge", "drop", "schedulekeydeletion", "permanentdelete"]) { return (4, "Delete") }
+        if has([
+            "create", "put", "run", "start", "add", "generate", "register", "import", "upload", "submit", "issue",
+            "copy",
+        ]) {
+            return (1, "Create")
+        }
+        if has([
+            "get", "list", "describe", "lookup", "head", "read", "search", "download", "select", "export", "fetch",
+            "view", "check",
+        ]) {
+            return (2, "Read")
+        }
+        if has([
+            "update", "modify", "edit", "change", "set", "attach", "detach", "enable", "disable", "associate",
+            "replace", "restart", "resize", "grant", "revoke", "stop", "reset", "rotate", "tag", "untag", "change",
+        ]) {
+            return (3, "Update")
+        }
+        if has(["delete", "remove", "terminate", "destroy", "purge", "drop", "schedulekeydeletion", "permanentdelete"])
+        {
+            return (4, "Delete")
+        }
         return (99, "Other")
     }
 
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
-        let isAuth = OCSFRenderer.loginActions.contains(e.action) && (e.service == "signin" || e.service == "accounts" || e.plane == .databricks)
+        let isAuth =
+            OCSFRenderer.loginActions.contains(e.action)
+            && (e.service == "signin" || e.service == "accounts" || e.plane == .databricks)
         let classUID = isAuth ? 3002 : 6003
         let (activityID, activityName) = isAuth ? (1, "Logon") : OCSFRenderer.apiActivity(e.action)
         let statusID = e.outcome.status == .success ? 1 : (e.outcome.status == .failure ? 2 : 0)
@@ -49,8 +70,8 @@ public struct OCSFRenderer: TimelineRenderer {
             m.string("uid", e.id, &out)
             m.string("correlation_uid", e.requestId, &out)
             m.object("product", &out) { p, out in
-                p.string("name", e.plane == .aws ? "CloudTrail" : "Databricks Audit Logs", &out)
-                p.string("vendor_name", e.plane == .aws ? "AWS" : "Databricks", &out)
+                p.string("name", e.plane.logProduct, &out)
+                p.string("vendor_name", e.plane.vendor, &out)
             }
             m.string("log_name", e.format.rawValue, &out)
             m.string("original_time", e.time.iso8601, &out)
@@ -81,7 +102,7 @@ public struct OCSFRenderer: TimelineRenderer {
         }
         if let ua = e.userAgent { o.object("http_request", &out) { h, out in h.string("user_agent", ua, &out) } }
         o.object("cloud", &out) { c, out in
-            c.string("provider", e.plane == .aws ? "AWS" : "Databricks", &out)
+            c.string("provider", e.plane.vendor, &out)
             c.string("region", e.region, &out)
             if let acct = e.account { c.object("account", &out) { ac, out in ac.string("uid", acct, &out) } }
         }

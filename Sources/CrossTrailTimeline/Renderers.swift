@@ -83,7 +83,9 @@ struct JSONObjectWriter {
     }
 
     /// Writes `"k":{…}` with `body` filling the nested object.
-    mutating func object(_ k: StaticString, _ out: inout [UInt8], _ body: (inout JSONObjectWriter, inout [UInt8]) -> Void) {
+    mutating func object(
+        _ k: StaticString, _ out: inout [UInt8], _ body: (inout JSONObjectWriter, inout [UInt8]) -> Void
+    ) {
         key(k, &out)
         JSONObjectWriter.object(&out, body)
     }
@@ -171,7 +173,9 @@ public struct JSONLRenderer: TimelineRenderer {
         if f.has(.eventType) { o.string("eventType", e.eventType, &out) }
         if f.has(.readOnly) { o.bool("readOnly", e.readOnly, &out) }
         // Secrets and personal data inside the parameters never reach an output (Redactor).
-        if f.has(.requestParameters) { o.raw("requestParameters", e.requestParameters.map { Redactor.redact($0)?.text ?? $0 }, &out) }
+        if f.has(.requestParameters) {
+            o.raw("requestParameters", e.requestParameters.map { Redactor.redact($0)?.text ?? $0 }, &out)
+        }
         if f.has(.format) { o.string("format", e.format.rawValue, &out) }
         if f.has(.source) {
             o.key("source", &out)
@@ -263,17 +267,21 @@ public struct TimesketchRenderer: TimelineRenderer {
 public struct CSVRenderer: TimelineRenderer {
     public static let identifier = "csv"
     public init() {}
-    static let columns = ["time", "id", "plane", "service", "action", "outcome", "errorCode", "actorKind", "actor",
-                          "actorName", "sourceIPAddress", "userAgent", "account", "region", "workspace", "resources",
-                          "requestId", "sourceFile", "sourceLine", "sourceOffset", "idShared"]
+    static let columns = [
+        "time", "id", "plane", "service", "action", "outcome", "errorCode", "actorKind", "actor",
+        "actorName", "sourceIPAddress", "userAgent", "account", "region", "workspace", "resources",
+        "requestId", "sourceFile", "sourceLine", "sourceOffset", "idShared",
+    ]
 
     public func header() -> [UInt8] { Array((CSVRenderer.columns.joined(separator: ",") + "\n").utf8) }
 
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
-        let cells: [String?] = [e.time.iso8601, e.id, e.plane.rawValue, e.service, e.action, e.outcome.status.rawValue,
-                                e.outcome.errorCode, e.actor.kind.rawValue, e.actor.key, e.actor.displayName, e.sourceIPAddress,
-                                e.userAgent, e.account, e.region, e.workspace, e.resources.map(\.id).joined(separator: " "),
-                                e.requestId, e.provenance.file, e.provenance.line.map(String.init), String(e.provenance.offset)]
+        let cells: [String?] = [
+            e.time.iso8601, e.id, e.plane.rawValue, e.service, e.action, e.outcome.status.rawValue,
+            e.outcome.errorCode, e.actor.kind.rawValue, e.actor.key, e.actor.displayName, e.sourceIPAddress,
+            e.userAgent, e.account, e.region, e.workspace, e.resources.map(\.id).joined(separator: " "),
+            e.requestId, e.provenance.file, e.provenance.line.map(String.init), String(e.provenance.offset),
+        ]
         for (i, c) in cells.enumerated() {
             if i > 0 { out.append(44) }
             if let c { CSVRenderer.cell(c, &out) }
@@ -282,7 +290,10 @@ public struct CSVRenderer: TimelineRenderer {
 
     static func cell(_ s: String, _ out: inout [UInt8]) {
         var text = s
-        if let f = text.utf8.first, f == UInt8(ascii: "=") || f == UInt8(ascii: "+") || f == UInt8(ascii: "@") || (f == UInt8(ascii: "-") && text.count > 1 && !text.dropFirst().allSatisfy(\.isNumber)) {
+        if let f = text.utf8.first,
+            f == UInt8(ascii: "=") || f == UInt8(ascii: "+") || f == UInt8(ascii: "@")
+                || (f == UInt8(ascii: "-") && text.count > 1 && !text.dropFirst().allSatisfy(\.isNumber))
+        {
             text = "'" + text
         }
         let needsQuote = text.utf8.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
@@ -332,15 +343,24 @@ public struct TableRenderer: TimelineRenderer {
     }
 
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
-        let outcome = e.outcome.status == .failure ? "FAIL" + (e.outcome.errorCode.map { ":" + $0 } ?? "") : e.outcome.status.rawValue
+        let outcome =
+            e.outcome.status == .failure
+            ? "FAIL" + (e.outcome.errorCode.map { ":" + $0 } ?? "") : e.outcome.status.rawValue
         var actor = e.actor.displayName
         // Role sessions: the session name first (it names the person or instance), then the role, which may be cut.
-        if e.actor.kind == .assumedRole, let session = e.actor.sessionName, let role = e.actor.sessionIssuer?.split(separator: "/").last {
+        if e.actor.kind == .assumedRole, let session = e.actor.sessionName,
+            let role = e.actor.sessionIssuer?.split(separator: "/").last
+        {
             actor = "\(session) (\(role))"
         }
-        if let p = e.person, p.email != e.actor.email { actor = (p.email ?? p.candidates.joined(separator: "|")) + " via " + actor }
-        row([e.time.iso8601, e.plane.rawValue, e.service, e.action, outcome, actor, e.sourceIPAddress ?? "-",
-             e.resources.first?.id ?? ""], &out)
+        if let p = e.person, p.email != e.actor.email {
+            actor = (p.email ?? p.candidates.joined(separator: "|")) + " via " + actor
+        }
+        row(
+            [
+                e.time.iso8601, e.plane.rawValue, e.service, e.action, outcome, actor, e.sourceIPAddress ?? "-",
+                e.resources.first?.id ?? "",
+            ], &out)
     }
 
     public func finish(shared: SharedID?, into out: inout [UInt8]) {

@@ -1,8 +1,9 @@
 import CLZ4
 import CrossTrailIngest
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Spilled sorted runs are LZ4 blocks: `[u32 raw length][u32 compressed length][LZ4 block]`, each
@@ -38,7 +39,8 @@ final class SpillWriter {
     /// Adds one record (its full layout, length prefix included).
     func append(_ record: UnsafeRawBufferPointer) throws(IngestError) {
         guard record.count <= SpillFormat.maxBlockBytes else {
-            throw IngestError(path: path, reason: "a rendered record of \(record.count) bytes is too large to spill (limit 1 GiB)")
+            throw IngestError(
+                path: path, reason: "a rendered record of \(record.count) bytes is too large to spill (limit 1 GiB)")
         }
         if !block.isEmpty, block.count + record.count > SpillFormat.blockBytes { try writeBlock() }
         block.append(contentsOf: record)
@@ -56,9 +58,10 @@ final class SpillWriter {
         }
         let n = block.withUnsafeBytes { src in
             compressed.withUnsafeMutableBytes { dst in
-                LZ4_compress_fast(src.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                  (dst.baseAddress! + SpillFormat.headerBytes).assumingMemoryBound(to: CChar.self),
-                                  Int32(src.count), Int32(bound), SpillFormat.acceleration)
+                LZ4_compress_fast(
+                    src.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    (dst.baseAddress! + SpillFormat.headerBytes).assumingMemoryBound(to: CChar.self),
+                    Int32(src.count), Int32(bound), SpillFormat.acceleration)
             }
         }
         guard n > 0 else { throw IngestError(path: path, reason: "cannot compress a spill block") }
@@ -121,17 +124,23 @@ final class FileRun: RunCursor {
         guard got == SpillFormat.headerBytes else { throw IngestError(path: path, reason: "truncated spill file") }
         let rawLength = Int(UInt32(littleEndian: header.0)), compressedLength = Int(UInt32(littleEndian: header.1))
         guard rawLength > 0, rawLength <= SpillFormat.maxBlockBytes, compressedLength > 0,
-              compressedLength <= Int(LZ4_compressBound(Int32(clamping: rawLength))) else {
+            compressedLength <= Int(LZ4_compressBound(Int32(clamping: rawLength)))
+        else {
             throw IngestError(path: path, reason: "corrupt spill block header")
         }
         if raw.count < rawLength { raw.deallocate(); raw = .allocate(byteCount: rawLength, alignment: 8) }
-        if compressed.count < compressedLength { compressed.deallocate(); compressed = .allocate(byteCount: compressedLength, alignment: 8) }
-        guard try readFully(UnsafeMutableRawBufferPointer(rebasing: compressed[..<compressedLength])) == compressedLength else {
+        if compressed.count < compressedLength {
+            compressed.deallocate(); compressed = .allocate(byteCount: compressedLength, alignment: 8)
+        }
+        guard
+            try readFully(UnsafeMutableRawBufferPointer(rebasing: compressed[..<compressedLength])) == compressedLength
+        else {
             throw IngestError(path: path, reason: "truncated spill file")
         }
-        let n = LZ4_decompress_safe(compressed.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                    raw.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                    Int32(compressedLength), Int32(rawLength))
+        let n = LZ4_decompress_safe(
+            compressed.baseAddress!.assumingMemoryBound(to: CChar.self),
+            raw.baseAddress!.assumingMemoryBound(to: CChar.self),
+            Int32(compressedLength), Int32(rawLength))
         guard Int(n) == rawLength else { throw IngestError(path: path, reason: "corrupt spill block") }
         rawCount = rawLength
         position = 0

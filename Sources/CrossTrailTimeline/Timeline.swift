@@ -1,8 +1,9 @@
 import CrossTrailIngest
 import CrossTrailModel
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Settings for building a timeline.
@@ -31,8 +32,10 @@ public struct TimelineOptions: Sendable {
 /// (spilled past the memory budget), then a k-way merge that drops exact duplicates.
 public enum Timeline {
     /// Reads `files`, writes the timeline to `output` and returns the run's statistics.
-    public static func build(files: [Ingestor.InputFile], options: TimelineOptions, output: OutputSink,
-                             progress: IngestProgress? = nil) throws -> IngestStats {
+    public static func build(
+        files: [Ingestor.InputFile], options: TimelineOptions, output: OutputSink,
+        progress: IngestProgress? = nil
+    ) throws -> IngestStats {
         let spillDir = try SpillDirectory(parent: options.temporaryDirectory)
         defer { spillDir.remove() }
         let workers = max(1, options.workers)
@@ -42,9 +45,12 @@ public enum Timeline {
         let filter = options.filter
         var ingestor = Ingestor(filter: filter, limits: options.limits, workers: workers)
         // Decode only what the output shows (filters add what they need in the reader).
-        ingestor.detail = options.format == .jsonl ? options.fields.detail : EventDetail.all.subtracting(.requestParameters)
+        ingestor.detail =
+            options.format == .jsonl ? options.fields.detail : EventDetail.all.subtracting(.requestParameters)
         var stats = ingestor.run(files: files, progress: progress) { w in
-            let c = RunCollector(worker: w, renderer: renderer, filter: filter, budget: budget, spillDir: spillDir, attribution: options.attribution)
+            let c = RunCollector(
+                worker: w, renderer: renderer, filter: filter, budget: budget, spillDir: spillDir,
+                attribution: options.attribution)
             collectors.set(w, c)
             return c
         }
@@ -198,11 +204,19 @@ func writeFully(_ fd: Int32, _ data: UnsafeRawBufferPointer) -> Int32? {
 enum RecordLayout {
     static let header = 4 + 8 + 8 + 1 + 2
 
-    @inline(__always) static func time(_ p: UnsafeRawPointer) -> Int64 { p.loadUnaligned(fromByteOffset: 4, as: Int64.self) }
-    @inline(__always) static func hash(_ p: UnsafeRawPointer) -> UInt64 { p.loadUnaligned(fromByteOffset: 12, as: UInt64.self) }
+    @inline(__always) static func time(_ p: UnsafeRawPointer) -> Int64 {
+        p.loadUnaligned(fromByteOffset: 4, as: Int64.self)
+    }
+    @inline(__always) static func hash(_ p: UnsafeRawPointer) -> UInt64 {
+        p.loadUnaligned(fromByteOffset: 12, as: UInt64.self)
+    }
     @inline(__always) static func plane(_ p: UnsafeRawPointer) -> UInt8 { p.load(fromByteOffset: 20, as: UInt8.self) }
-    @inline(__always) static func idLength(_ p: UnsafeRawPointer) -> Int { Int(p.loadUnaligned(fromByteOffset: 21, as: UInt16.self)) }
-    @inline(__always) static func totalLength(_ p: UnsafeRawPointer) -> Int { Int(p.loadUnaligned(as: UInt32.self)) + 4 }
+    @inline(__always) static func idLength(_ p: UnsafeRawPointer) -> Int {
+        Int(p.loadUnaligned(fromByteOffset: 21, as: UInt16.self))
+    }
+    @inline(__always) static func totalLength(_ p: UnsafeRawPointer) -> Int {
+        Int(p.loadUnaligned(as: UInt32.self)) + 4
+    }
     @inline(__always) static func id(_ p: UnsafeRawPointer) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: p + header, count: idLength(p))
     }
@@ -255,7 +269,10 @@ final class RunCollector: EventSink {
 
     private let attribution: AttributionMap?
 
-    init(worker: Int, renderer: any TimelineRenderer, filter: EventFilter, budget: Int, spillDir: SpillDirectory, attribution: AttributionMap?) {
+    init(
+        worker: Int, renderer: any TimelineRenderer, filter: EventFilter, budget: Int, spillDir: SpillDirectory,
+        attribution: AttributionMap?
+    ) {
         self.worker = worker
         self.attribution = attribution
         self.renderer = renderer
@@ -289,7 +306,7 @@ final class RunCollector: EventSink {
         withUnsafeBytes(of: UInt32(0)) { r.append(contentsOf: $0) }  // length, filled in below
         withUnsafeBytes(of: e.time.millis.littleEndian) { r.append(contentsOf: $0) }
         withUnsafeBytes(of: e.contentHash.littleEndian) { r.append(contentsOf: $0) }
-        r.append(e.plane == .aws ? 0 : 1)
+        r.append(e.plane.sortRank)
         let idBytes = e.id.utf8.prefix(Int(UInt16.max))
         withUnsafeBytes(of: UInt16(idBytes.count).littleEndian) { r.append(contentsOf: $0) }
         r.append(contentsOf: idBytes)
@@ -306,7 +323,9 @@ final class RunCollector: EventSink {
             }
         }
         let start = used
-        r.withUnsafeBytes { arena!.baseAddress!.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        r.withUnsafeBytes {
+            arena!.baseAddress!.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+        }
         used += r.count
         offsets.append(start)
     }
@@ -446,7 +465,12 @@ struct Merger {
                     if conflictsReported < 1000 {
                         conflictsReported += 1
                         let idText = String(decoding: id, as: UTF8.self)
-                        stats.add(Diagnostic(.warning, file: "(timeline)", reason: "event id \(idText) appears more than once with different content; all copies kept and marked idShared=conflict"))
+                        stats.add(
+                            Diagnostic(
+                                .warning, file: "(timeline)",
+                                reason:
+                                    "event id \(idText) appears more than once with different content; all copies kept and marked idShared=conflict"
+                            ))
                     }
                 }
             }
@@ -463,7 +487,8 @@ public final class SpillDirectory: @unchecked Sendable {
     public init(parent: String) throws {
         var template = Array((parent + "/crosstrail-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else {
-            throw IngestError(path: parent, reason: "cannot create a temporary directory: \(String(cString: strerror(errno)))")
+            throw IngestError(
+                path: parent, reason: "cannot create a temporary directory: \(String(cString: strerror(errno)))")
         }
         path = String(cString: p)
     }

@@ -30,7 +30,9 @@ public final class XMLNode: Sendable {
         let rc = withExtendedLifetime(builder) {
             bytes.withUnsafeBufferPointer { b in
                 b.withMemoryRebound(to: CChar.self) { chars in
-                    cx_walk(chars.baseAddress, Int32(clamping: chars.count), source, &visitor, Unmanaged.passUnretained(builder).toOpaque())
+                    cx_walk(
+                        chars.baseAddress, Int32(clamping: chars.count), source, &visitor,
+                        Unmanaged.passUnretained(builder).toOpaque())
                 }
             }
         }
@@ -64,14 +66,18 @@ private func builder(_ ctx: UnsafeMutableRawPointer?) -> TreeBuilder? {
     ctx.map { Unmanaged<TreeBuilder>.fromOpaque($0).takeUnretainedValue() }
 }
 
-private let startElement: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>?, UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Void = { ctx, name, count, names, values in
-    guard let b = builder(ctx) else { return }
-    var attrs: [String: String] = [:]
-    for i in 0..<Int(count) {
-        if let n = names?[i], let v = values?[i] { attrs[String(cString: n)] = String(cString: v) }
+private let startElement:
+    @convention(c) (
+        UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+        UnsafeMutablePointer<UnsafePointer<CChar>?>?
+    ) -> Void = { ctx, name, count, names, values in
+        guard let b = builder(ctx) else { return }
+        var attrs: [String: String] = [:]
+        for i in 0..<Int(count) {
+            if let n = names?[i], let v = values?[i] { attrs[String(cString: n)] = String(cString: v) }
+        }
+        b.stack.append(TreeBuilder.Open(name: name.map { String(cString: $0) } ?? "", attributes: attrs))
     }
-    b.stack.append(TreeBuilder.Open(name: name.map { String(cString: $0) } ?? "", attributes: attrs))
-}
 
 private let addText: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Void = { ctx, text in
     guard let b = builder(ctx), let text, !b.stack.isEmpty else { return }

@@ -20,7 +20,10 @@ public final class XMLSchema: @unchecked Sendable {
     /// Compiles the schema at `path`; throws with libxml2's messages when it is not a valid XSD.
     public init(path: String) throws(XMLSchemaError) {
         let issues = IssueCollector(file: path)
-        guard let compiled = withExtendedLifetime(issues, { cx_schema_load(path, collectIssue, Unmanaged.passUnretained(issues).toOpaque()) }) else {
+        guard
+            let compiled = withExtendedLifetime(
+                issues, { cx_schema_load(path, collectIssue, Unmanaged.passUnretained(issues).toOpaque()) })
+        else {
             throw XMLSchemaError(path: path, issues: issues.issues)
         }
         schema = compiled
@@ -32,9 +35,15 @@ public final class XMLSchema: @unchecked Sendable {
     /// Validates the document at `document`: an empty array means it is well-formed and valid.
     public func validate(document: String) -> [XMLIssue] {
         let issues = IssueCollector(file: document)
-        let rc = withExtendedLifetime(issues) { cx_schema_validate(schema, document, collectIssue, Unmanaged.passUnretained(issues).toOpaque()) }
+        let rc = withExtendedLifetime(issues) {
+            cx_schema_validate(schema, document, collectIssue, Unmanaged.passUnretained(issues).toOpaque())
+        }
         if rc != 0 && issues.issues.isEmpty {
-            return [XMLIssue(file: document, line: 0, message: rc < 0 ? "cannot read or parse the document" : "not valid against \(path)")]
+            return [
+                XMLIssue(
+                    file: document, line: 0,
+                    message: rc < 0 ? "cannot read or parse the document" : "not valid against \(path)")
+            ]
         }
         return issues.issues
     }
@@ -44,7 +53,8 @@ public struct XMLSchemaError: Error, CustomStringConvertible {
     public var path: String
     public var issues: [XMLIssue]
     public var description: String {
-        "cannot compile the XML schema \(path)" + (issues.isEmpty ? "" : ": " + issues.prefix(3).map(\.message).joined(separator: "; "))
+        "cannot compile the XML schema \(path)"
+            + (issues.isEmpty ? "" : ": " + issues.prefix(3).map(\.message).joined(separator: "; "))
     }
 }
 
@@ -58,5 +68,7 @@ final class IssueCollector {
 let collectIssue: cx_error_fn = { context, line, message in
     guard let context else { return }
     let collector = Unmanaged<IssueCollector>.fromOpaque(context).takeUnretainedValue()
-    collector.issues.append(XMLIssue(file: collector.file, line: Int(line), message: message.map { String(cString: $0) } ?? "unknown error"))
+    collector.issues.append(
+        XMLIssue(file: collector.file, line: Int(line), message: message.map { String(cString: $0) } ?? "unknown error")
+    )
 }

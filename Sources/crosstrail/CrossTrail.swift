@@ -8,16 +8,22 @@ struct CrossTrail: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crosstrail",
         abstract: "Audit-log forensics and compliance reporting across AWS CloudTrail and Databricks.",
-        discussion: "Exit status:\n" + ExitStatus.allCases.map { "  \(String($0.rawValue).padded(4)) \($0.meaning)" }.joined(separator: "\n") + """
+        discussion: "Exit status:\n"
+            + ExitStatus.allCases.map { "  \(String($0.rawValue).padded(4)) \($0.meaning)" }.joined(separator: "\n")
+                + """
 
 
-        Documentation: Docs/guide.md, Docs/formats.md, Docs/analysis.md,
-        Docs/rules.md, Docs/store.md, Docs/extending.md.
-        """,
+                Documentation: Docs/guide.md, Docs/formats.md, Docs/analysis.md,
+                Docs/rules.md, Docs/store.md, Docs/extending.md.
+                """,
         version: CrossTrailVersion.current,
-        subcommands: [TimelineCommand.self, ScanCommand.self, ReportCommand.self, VerifyCommand.self, KeygenCommand.self, VerifyDigestsCommand.self,
-                      FetchCommand.self, FindingsCommand.self, StoreCommand.self, RulesCommand.self, WhoCanCommand.self, WhoisCommand.self,
-                      SamplesCommand.self]
+        subcommands: [
+            TimelineCommand.self, ScanCommand.self, ReportCommand.self, VerifyCommand.self, KeygenCommand.self,
+            VerifyDigestsCommand.self,
+            FetchCommand.self, FindingsCommand.self, StoreCommand.self, RulesCommand.self, WhoCanCommand.self,
+            WhoisCommand.self,
+            SamplesCommand.self,
+        ]
     )
 
     /// Runs the command and maps how it ended to the documented exit statuses: usage errors 2,
@@ -60,8 +66,10 @@ func refuseOverlaps(_ outputs: [(option: String, path: String?)], inputs: [Strin
 func commandLineForRecords() -> String {
     // The redactor reads JSON: give it the arguments as a JSON array of strings.
     let args = Array(CommandLine.arguments.dropFirst())
-    guard let json = try? JSONEncoder().encode(args), let redacted = Redactor.redact(String(decoding: json, as: UTF8.self)),
-          let back = try? JSONDecoder().decode([String].self, from: Data(redacted.text.utf8)) else {
+    guard let json = try? JSONEncoder().encode(args),
+        let redacted = Redactor.redact(String(decoding: json, as: UTF8.self)),
+        let back = try? JSONDecoder().decode([String].self, from: Data(redacted.text.utf8))
+    else {
         return "crosstrail " + args.joined(separator: " ")
     }
     return "crosstrail " + back.joined(separator: " ")

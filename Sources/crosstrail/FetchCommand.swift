@@ -7,46 +7,47 @@ import Foundation
 struct FetchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
-        abstract: "Fetch audit logs and permission exports over HTTPS: S3 (CloudTrail), IAM, CloudTrail LookupEvents, Databricks.",
+        abstract:
+            "Fetch audit logs and permission exports over HTTPS: S3 (CloudTrail), IAM, CloudTrail LookupEvents, Databricks.",
         discussion: """
-        SOURCE is one of:
-          s3://BUCKET/PREFIX   CloudTrail log files (and digest files with their
-                               signatures) under PREFIX; with --since/--until only the
-                               day folders of that range are listed
-          iam                  IAM GetAccountAuthorizationDetails →
-                               iam-authorization-details.json
-          cloudtrail           CloudTrail LookupEvents (last 90 days of management
-                               events) → lookup-events JSON
-          databricks           with --audit: system.access.audit rows as JSON lines
-                               (SQL warehouse needed);
-                               with --inventory: SCIM identities, ACLs, clusters,
-                               jobs, Unity Catalog grants
+            SOURCE is one of:
+              s3://BUCKET/PREFIX   CloudTrail log files (and digest files with their
+                                   signatures) under PREFIX; with --since/--until only the
+                                   day folders of that range are listed
+              iam                  IAM GetAccountAuthorizationDetails →
+                                   iam-authorization-details.json
+              cloudtrail           CloudTrail LookupEvents (last 90 days of management
+                                   events) → lookup-events JSON
+              databricks           with --audit: system.access.audit rows as JSON lines
+                                   (SQL warehouse needed);
+                                   with --inventory: SCIM identities, ACLs, clusters,
+                                   jobs, Unity Catalog grants
 
-        Credentials come from the environment, never from options: AWS as the AWS CLI
-        reads them (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or
-        --profile / AWS_PROFILE in ~/.aws/credentials and ~/.aws/config,
-        credential_process); Databricks from DATABRICKS_TOKEN (or --token-file), or
-        DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for OAuth M2M.
+            Credentials come from the environment, never from options: AWS as the AWS CLI
+            reads them (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or
+            --profile / AWS_PROFILE in ~/.aws/credentials and ~/.aws/config,
+            credential_process); Databricks from DATABRICKS_TOKEN (or --token-file), or
+            DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for OAuth M2M.
 
-        Reruns fetch only what is new or changed (a checkpoint in
-        OUT/.crosstrail-fetch/); every request and every file's SHA-256 are in
-        OUT/.crosstrail-fetch/fetch-manifest.json. Files are written atomically: an
-        interrupted run leaves no partial file. TLS is always verified; --ca-bundle
-        adds a private CA. HTTPS_PROXY and NO_PROXY are honoured.
+            Reruns fetch only what is new or changed (a checkpoint in
+            OUT/.crosstrail-fetch/); every request and every file's SHA-256 are in
+            OUT/.crosstrail-fetch/fetch-manifest.json. Files are written atomically: an
+            interrupted run leaves no partial file. TLS is always verified; --ca-bundle
+            adds a private CA. HTTPS_PROXY and NO_PROXY are honoured.
 
-        Examples:
-          crosstrail fetch s3://acme-trail/AWSLogs/123456789012/CloudTrail/ \\
-              --since 2026-07-01 --until 2026-10-01 --out ./logs
-          crosstrail fetch iam --out ./inventory/aws
-          crosstrail fetch databricks --host https://dbc-1234.cloud.databricks.com \\
-              --audit --warehouse-id abc123 --since 2026-07-01 --out ./logs
-          crosstrail fetch databricks --host https://dbc-1234.cloud.databricks.com \\
-              --inventory --out ./inventory/databricks
+            Examples:
+              crosstrail fetch s3://acme-trail/AWSLogs/123456789012/CloudTrail/ \\
+                  --since 2026-07-01 --until 2026-10-01 --out ./logs
+              crosstrail fetch iam --out ./inventory/aws
+              crosstrail fetch databricks --host https://dbc-1234.cloud.databricks.com \\
+                  --audit --warehouse-id abc123 --since 2026-07-01 --out ./logs
+              crosstrail fetch databricks --host https://dbc-1234.cloud.databricks.com \\
+                  --inventory --out ./inventory/databricks
 
-        Exit status: 0 done, 2 usage error, 5 a request failed or the credentials
-        were refused (the message names the request), 6 the folder cannot be
-        written, 130 interrupted.
-        """
+            Exit status: 0 done, 2 usage error, 5 a request failed or the credentials
+            were refused (the message names the request), 6 the folder cannot be
+            written, 130 interrupted.
+            """
     )
 
     @Argument(help: "s3://BUCKET/PREFIX, iam, cloudtrail or databricks.")
@@ -116,7 +117,9 @@ struct FetchCommand: ParsableCommand {
         if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be between 1 and 64") }
         if retries < 0 { throw ValidationError("--retries cannot be negative") }
         if let since, let until, !(since < until) { throw ValidationError("--since must be before --until") }
-        if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) { throw ValidationError("--ca-bundle \(caBundle) cannot be read") }
+        if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
+            throw ValidationError("--ca-bundle \(caBundle) cannot be read")
+        }
         try refuseOverlaps([("--out", out)], inputs: [tokenFile, caBundle])
         switch source {
         case .databricks:
@@ -131,9 +134,13 @@ struct FetchCommand: ParsableCommand {
     func run() throws {
         var config = FetchPlan.Configuration(source: source, out: out)
         (config.since, config.until) = (since, until)
-        (config.profile, config.region, config.endpointURL, config.pathStyle) = (profile, region, endpointURL, pathStyle)
+        (config.profile, config.region, config.endpointURL, config.pathStyle) = (
+            profile, region, endpointURL, pathStyle
+        )
         config.digests = !noDigests
-        (config.host, config.audit, config.inventory, config.warehouseID, config.inline) = (host, audit, inventory, warehouseId, inline)
+        (config.host, config.audit, config.inventory, config.warehouseID, config.inline) = (
+            host, audit, inventory, warehouseId, inline
+        )
         config.tokenFile = tokenFile
         config.http.caBundle = caBundle
         config.http.retries = retries
@@ -144,13 +151,15 @@ struct FetchCommand: ParsableCommand {
         config.tool = "crosstrail \(CrossTrailVersion.current)"
         config.command = commandLineForRecords()
 
-        let interrupt = InterruptCleanup(message: "interrupted; partial files removed, finished files kept (rerun to continue)")
+        let interrupt = InterruptCleanup(
+            message: "interrupted; partial files removed, finished files kept (rerun to continue)")
         defer { interrupt.cancel() }
         let drawing = !quiet && isatty(2) == 1
         var progress: (@Sendable (FetchSummary) -> Void)?
         if drawing {
             progress = { (s: FetchSummary) in
-                FileHandle.standardError.write(Data("\r\u{1B}[K  fetched \(s.fetched) files (\(s.bytes >> 20) MiB)".utf8))
+                FileHandle.standardError.write(
+                    Data("\r\u{1B}[K  fetched \(s.fetched) files (\(s.bytes >> 20) MiB)".utf8))
             }
         }
         let started = Date()
@@ -158,11 +167,16 @@ struct FetchCommand: ParsableCommand {
         let r = try FetchPlan(config).run(progress: progress, onStaging: interrupt.add)
         guard !quiet else { return }
         var lines = r.summaries.map { what, s in
-            String(format: "crosstrail: %@: %d listed, %d fetched (%.1f MiB), %d already up to date", what, s.listed, s.fetched,
-                   Double(s.bytes) / 1_048_576, s.skipped)
+            String(
+                format: "crosstrail: %@: %d listed, %d fetched (%.1f MiB), %d already up to date", what, s.listed,
+                s.fetched,
+                Double(s.bytes) / 1_048_576, s.skipped)
         }
         lines += r.warnings.prefix(20).map { "  warning: " + $0.terminalSafe }
-        lines.append(String(format: "  %.1f s; provenance in %@/fetch-manifest.json", Date().timeIntervalSince(started), r.stateFolder))
+        lines.append(
+            String(
+                format: "  %.1f s; provenance in %@/fetch-manifest.json", Date().timeIntervalSince(started),
+                r.stateFolder))
         if drawing { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         TerminalObserver.print(lines)
     }

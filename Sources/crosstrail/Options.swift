@@ -31,7 +31,9 @@ struct TimeRangeOptions: ParsableArguments {
 
 /// The case store options shared by the commands that write one.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Case store (SQLite file, created if missing): remembers ingested files, events and findings across runs.")
+    @Option(
+        help: "Case store (SQLite file, created if missing): remembers ingested files, events and findings across runs."
+    )
     var store: String?
 
     @Option(help: "Seconds to wait for another run holding the store before giving up.")
@@ -49,10 +51,16 @@ struct RequiredStoreOptions: ParsableArguments {
 
 /// Where permissions and data classes come from.
 struct InventoryOptions: ParsableArguments {
-    @Option(help: "Inventory directory or file: IAM authorization details, Databricks SCIM, permissions, Unity Catalog grants, clusters, tags (Docs/formats.md); repeatable.")
+    @Option(
+        help:
+            "Inventory directory or file: IAM authorization details, Databricks SCIM, permissions, Unity Catalog grants, clusters, tags (Docs/formats.md); repeatable."
+    )
     var inventory: [String] = []
 
-    @Option(help: "Data classification YAML: S3 prefixes and tables with their class (pii, pci, phi, confidential) and allowed groups.")
+    @Option(
+        help:
+            "Data classification YAML: S3 prefixes and tables with their class (pii, pci, phi, confidential) and allowed groups."
+    )
     var classification: String?
 
     var isEmpty: Bool { inventory.isEmpty && classification == nil }
@@ -66,7 +74,10 @@ struct ReadingOptions: ParsableArguments {
     @Option(help: "Worker threads (default: number of cores).")
     var workers: Int?
 
-    @Option(help: "Read only shard I of N of the input files (0-based, e.g. $JOB_COMPLETION_INDEX/4); a directory is never split.")
+    @Option(
+        help:
+            "Read only shard I of N of the input files (0-based, e.g. $JOB_COMPLETION_INDEX/4); a directory is never split."
+    )
     var shard: Shard?
 
     func validate() throws {

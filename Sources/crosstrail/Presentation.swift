@@ -16,13 +16,17 @@ final class TerminalObserver: PipelineObserver {
 
     func inventoryLoaded(_ inv: Inventory, diagnostics diags: [Diagnostic]) {
         guard !quiet else { return }
-        var lines = ["crosstrail: inventory \(inv.files.count) file\(inv.files.count == 1 ? "" : "s"): "
-            + "\(inv.iam.users.count) IAM users, \(inv.iam.roles.count) roles, \(inv.iam.policies.count) managed policies; "
-            + "\(inv.databricks.users.count) Databricks users, \(inv.databricks.groups.count) groups, \(inv.databricks.grants.count) grants, "
-            + "\(inv.databricks.acls.count) ACLs, \(inv.databricks.clusters.count) clusters; "
-            + "\(inv.classification.prefixes.count) classified prefixes, \(inv.classification.tables.count) classified tables"]
+        var lines = [
+            "crosstrail: inventory \(inv.files.count) file\(inv.files.count == 1 ? "" : "s"): "
+                + "\(inv.iam.users.count) IAM users, \(inv.iam.roles.count) roles, \(inv.iam.policies.count) managed policies; "
+                + "\(inv.databricks.users.count) Databricks users, \(inv.databricks.groups.count) groups, \(inv.databricks.grants.count) grants, "
+                + "\(inv.databricks.acls.count) ACLs, \(inv.databricks.clusters.count) clusters; "
+                + "\(inv.classification.prefixes.count) classified prefixes, \(inv.classification.tables.count) classified tables"
+        ]
         if !inv.iam.unresolvedPolicies.isEmpty {
-            lines.append("  attached policies missing from the export (permissions unknown): " + inv.iam.unresolvedPolicies.sorted().joined(separator: ", "))
+            lines.append(
+                "  attached policies missing from the export (permissions unknown): "
+                    + inv.iam.unresolvedPolicies.sorted().joined(separator: ", "))
         }
         for d in diags.prefix(20) { lines.append("  " + d.description.terminalSafe) }
         if diags.count > 20 { lines.append("  ... \(diags.count - 20) more inventory diagnostics") }
@@ -31,8 +35,9 @@ final class TerminalObserver: PipelineObserver {
 
     func ruleErrors(_ errors: [RuleError]) {
         guard !quiet else { return }
-        Self.print(errors.prefix(20).map { "  rule error: " + $0.description.terminalSafe }
-            + (errors.count > 20 ? ["  ... \(errors.count - 20) more rule errors (crosstrail rules test)"] : []))
+        Self.print(
+            errors.prefix(20).map { "  rule error: " + $0.description.terminalSafe }
+                + (errors.count > 20 ? ["  ... \(errors.count - 20) more rule errors (crosstrail rules test)"] : []))
     }
 
     func readingStarted(_ progress: IngestProgress) {
@@ -49,9 +54,11 @@ final class TerminalObserver: PipelineObserver {
 
     func storeIngested(_ d: StoreDelta) {
         guard !quiet else { return }
-        Self.print(["  store: \(d.filesStored) new or changed file\(d.filesStored == 1 ? "" : "s") stored, "
-            + "\(d.eventsAdded) new event\(d.eventsAdded == 1 ? "" : "s"); \(d.filesUnchanged) unchanged file\(d.filesUnchanged == 1 ? "" : "s") "
-            + (d.skippedUnchanged ? "skipped" : "re-read for the analysis")])
+        Self.print([
+            "  store: \(d.filesStored) new or changed file\(d.filesStored == 1 ? "" : "s") stored, "
+                + "\(d.eventsAdded) new event\(d.eventsAdded == 1 ? "" : "s"); \(d.filesUnchanged) unchanged file\(d.filesUnchanged == 1 ? "" : "s") "
+                + (d.skippedUnchanged ? "skipped" : "re-read for the analysis")
+        ])
     }
 
     /// Stops a progress line left drawing by a pipeline that failed.
@@ -72,25 +79,38 @@ enum RunSummary {
     static func print(_ s: IngestStats, elapsed: TimeInterval, deduplicated: Bool = true) {
         var lines: [String] = []
         let mb = Double(s.bytesDecompressed) / 1_048_576
-        lines.append("crosstrail: \(s.files) file\(s.files == 1 ? "" : "s") " + String(format: "(%.1f MB of log data) in %.2f s", mb, elapsed))
-        var accounting = deduplicated
+        lines.append(
+            "crosstrail: \(s.files) file\(s.files == 1 ? "" : "s") "
+                + String(format: "(%.1f MB of log data) in %.2f s", mb, elapsed))
+        var accounting =
+            deduplicated
             ? "  records read \(s.recordsRead) = timeline \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected) + duplicates \(s.duplicates)"
             : "  records read \(s.recordsRead) = analyzed \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected)"
         if !s.reconciles { accounting += "  (does not add up: please report)" }
         lines.append(accounting)
         var extras: [String] = []
         func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
-        if s.digestFiles > 0 { extras.append(count(s.digestFiles, "digest or signature file", "digest and signature files") + " kept out of the timeline (crosstrail verify-digests)") }
+        if s.digestFiles > 0 {
+            extras.append(
+                count(s.digestFiles, "digest or signature file", "digest and signature files")
+                    + " kept out of the timeline (crosstrail verify-digests)")
+        }
         if s.filesUnrecognized > 0 { extras.append(count(s.filesUnrecognized, "file", "files") + " not recognized") }
         if s.filesFailed > 0 { extras.append(count(s.filesFailed, "file", "files") + " not read") }
-        if s.databricksPairs > 0 { extras.append(count(s.databricksPairs, "Databricks request pair", "Databricks request pairs") + " marked") }
-        if s.idConflicts > 0 { extras.append(count(s.idConflicts, "record shares", "records share") + " an id with different content") }
+        if s.databricksPairs > 0 {
+            extras.append(count(s.databricksPairs, "Databricks request pair", "Databricks request pairs") + " marked")
+        }
+        if s.idConflicts > 0 {
+            extras.append(count(s.idConflicts, "record shares", "records share") + " an id with different content")
+        }
         if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
         if s.diagnosticsTotal > 0 {
             lines.append("  \(s.diagnosticsTotal) diagnostic\(s.diagnosticsTotal == 1 ? "" : "s"):")
             // File names and reasons quote input: neutralised so a crafted file name cannot drive the terminal.
             for d in s.diagnostics.prefix(20) { lines.append("    " + d.description.terminalSafe) }
-            if s.diagnosticsTotal > 20 { lines.append("    ... \(s.diagnosticsTotal - 20) more (use --stats-json FILE for all)") }
+            if s.diagnosticsTotal > 20 {
+                lines.append("    ... \(s.diagnosticsTotal - 20) more (use --stats-json FILE for all)")
+            }
         }
         TerminalObserver.print(lines)
     }
@@ -124,8 +144,9 @@ final class ProgressReporter: @unchecked Sendable {
     private func draw() {
         let s = progress.snapshot
         let secs = max(Date().timeIntervalSince(started), 0.001)
-        let line = String(format: "\r\u{1B}[K  reading %d/%d files, %d records, %.0f MB/s", s.files, progress.totalFiles, s.records,
-                          Double(s.bytes) / 1_048_576 / secs)
+        let line = String(
+            format: "\r\u{1B}[K  reading %d/%d files, %d records, %.0f MB/s", s.files, progress.totalFiles, s.records,
+            Double(s.bytes) / 1_048_576 / secs)
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -2,43 +2,43 @@ import ArgumentParser
 import CrossTrailModel
 import CrossTrailPipeline
 import CrossTrailReport
-import Crypto
 import Foundation
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write an evidence pack: HTML and XML reports, OSCAL assessment results, timeline, findings and a (signed) manifest.",
+        abstract:
+            "Write an evidence pack: HTML and XML reports, OSCAL assessment results, timeline, findings and a (signed) manifest.",
         discussion: """
-        The pack is a folder (written atomically: nothing appears at --out until it is
-        complete):
-          index.html                    self-contained report (offline, prints to PDF)
-          evidence.xml, evidence.xsd    the same content as XML, and its schema
-          oscal-assessment-results.xml  NIST OSCAL 1.0.6 assessment results (+ schema)
-          timeline.jsonl                every event of the period, attributed to
-                                        people
-          findings.json                 the findings (as `scan --format json`)
-          inputs.json                   every input file with its size and SHA-256
-          manifest.json                 SHA-256 of every file; manifest.sig and
-                                        manifest.pub with --sign
-          fetch-manifest.json           when inputs came from `crosstrail fetch`:
-                                        every request and file fetched
+            The pack is a folder (written atomically: nothing appears at --out until it is
+            complete):
+              index.html                    self-contained report (offline, prints to PDF)
+              evidence.xml, evidence.xsd    the same content as XML, and its schema
+              oscal-assessment-results.xml  NIST OSCAL 1.0.6 assessment results (+ schema)
+              timeline.jsonl                every event of the period, attributed to
+                                            people
+              findings.json                 the findings (as `scan --format json`)
+              inputs.json                   every input file with its size and SHA-256
+              manifest.json                 SHA-256 of every file; manifest.sig and
+                                            manifest.pub with --sign
+              fetch-manifest.json           when inputs came from `crosstrail fetch`:
+                                            every request and file fetched
 
-        Without --period the pack covers the events given, over their own span.
-        Without --inventory, permission controls are reported as not assessed.
+            Without --period the pack covers the events given, over their own span.
+            Without --inventory, permission controls are reported as not assessed.
 
-        Examples:
-          crosstrail report Samples/logs --inventory Samples/inventory \\
-              --period 2026Q3 --out evidence-2026Q3
-          crosstrail keygen --out signing.pem
-          crosstrail report ./logs --inventory ./inventory --period 2026-08 \\
-              --out pack --sign signing.pem --framework pci
-          crosstrail verify evidence-2026Q3 --trusted-key signing.pub
+            Examples:
+              crosstrail report Samples/logs --inventory Samples/inventory \\
+                  --period 2026Q3 --out evidence-2026Q3
+              crosstrail keygen --out signing.pem
+              crosstrail report ./logs --inventory ./inventory --period 2026-08 \\
+                  --out pack --sign signing.pem --framework pci
+              crosstrail verify evidence-2026Q3 --trusted-key signing.pub
 
-        With --public-keys, CloudTrail digest files among the logs are validated (as
-        verify-digests does) and the result is the evidence for PCI DSS 10.3.4, ISO
-        27001 A.8.15 and NIST AU-9.
-        """
+            With --public-keys, CloudTrail digest files among the logs are validated (as
+            verify-digests does) and the result is the evidence for PCI DSS 10.3.4, ISO
+            27001 A.8.15 and NIST AU-9.
+            """
     )
 
     @Argument(help: "Audit log files or directories.")
@@ -61,7 +61,10 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Sign the manifest with this Ed25519 private key (PEM; `crosstrail keygen` makes one).")
     var sign: String?
 
-    @Option(help: "Generation time written into the pack (ISO 8601; default now). Same inputs and time give a byte-identical pack.")
+    @Option(
+        help:
+            "Generation time written into the pack (ISO 8601; default now). Same inputs and time give a byte-identical pack."
+    )
     var generatedAt: Timestamp?
 
     @Option(help: "Frameworks to include: soc2, iso27001, pci, hipaa, nist (repeatable; default all).")
@@ -70,7 +73,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Directory of Sigma rules (YAML) besides the built-in ones; repeatable.")
     var rules: [String] = []
 
-    @Flag(inversion: .prefixedNo, help: "Run the change-monitoring rules (CIS AWS Foundations metric filters): their findings are evidence for the monitoring controls.")
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Run the change-monitoring rules (CIS AWS Foundations metric filters): their findings are evidence for the monitoring controls."
+    )
     var monitoring = true
 
     @OptionGroup var digestKeys: DigestKeyOptions
@@ -89,20 +96,24 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty && inventory.isEmpty { throw ValidationError("give log PATHs, --inventory DIR, or both") }
-        if paths.contains("-") { throw ValidationError("report reads its inputs twice and cannot read standard input; save it to a file") }
+        if paths.contains("-") {
+            throw ValidationError("report reads its inputs twice and cannot read standard input; save it to a file")
+        }
         if let period, ReportPeriod.parse(period) == nil {
             throw ValidationError("--period '\(period)' is not 2026Q3, 2026-08, 2026 or START..END")
         }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         // The pack replaces --out (with --force) and writes OUT.zip next to it.
-        try refuseOverlaps([("--out", out), ("--zip", zip ? (out as NSString).standardizingPath + ".zip" : nil)],
-                           inputs: paths + inventory.paths + rules + [sign, digestKeys.publicKeys])
+        try refuseOverlaps(
+            [("--out", out), ("--zip", zip ? (out as NSString).standardizingPath + ".zip" : nil)],
+            inputs: paths + inventory.paths + rules + [sign, digestKeys.publicKeys])
     }
 
     func run() throws {
-        var config = ReportPipeline.Configuration(paths: paths, inventory: inventory.input, out: out,
-                                                  generatedAt: generatedAt ?? Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000)),
-                                                  toolVersion: CrossTrailVersion.current)
+        var config = ReportPipeline.Configuration(
+            paths: paths, inventory: inventory.input, out: out,
+            generatedAt: generatedAt ?? Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000)),
+            toolVersion: CrossTrailVersion.current)
         config.period = period.flatMap(ReportPeriod.parse)
         config.replace = force
         config.zip = zip
@@ -120,11 +131,15 @@ struct ReportCommand: ParsableCommand {
         defer { observer.finish() }
         let r = try ReportPipeline(config).run(observer: observer, onStaging: interrupt.add)
         if !quiet {
-            var lines = ["crosstrail: evidence pack \(r.destination): \(r.files) files, \(r.events) events, \(r.openFindings) open findings; controls "
-                + "\(r.controls[.satisfied] ?? 0) satisfied, \(r.controls[.notSatisfied] ?? 0) not satisfied, \(r.controls[.notAssessed] ?? 0) not assessed"]
+            var lines = [
+                "crosstrail: evidence pack \(r.destination): \(r.files) files, \(r.events) events, \(r.openFindings) open findings; controls "
+                    + "\(r.controls[.satisfied] ?? 0) satisfied, \(r.controls[.notSatisfied] ?? 0) not satisfied, \(r.controls[.notAssessed] ?? 0) not assessed"
+            ]
             if let fp = r.signedBy { lines.append("  signed by \(fp); public key in \(Manifest.publicKeyName)") }
             if let zip = r.zip { lines.append("  zip: \(zip)") }
-            lines.append("  check it with: crosstrail verify \(r.destination)" + (r.signedBy == nil ? "" : " --trusted-key KEY.pub"))
+            lines.append(
+                "  check it with: crosstrail verify \(r.destination)"
+                    + (r.signedBy == nil ? "" : " --trusted-key KEY.pub"))
             TerminalObserver.print(lines)
         }
         if strict && r.hasDiagnostics { throw ExitCode(.diagnostics) }
@@ -134,15 +149,16 @@ struct ReportCommand: ParsableCommand {
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check an evidence pack: every file's SHA-256 against the manifest, the signature, and the XML schemas.",
+        abstract:
+            "Check an evidence pack: every file's SHA-256 against the manifest, the signature, and the XML schemas.",
         discussion: """
-        Names each file that is missing, modified or added. With --trusted-key the
-        manifest's signature must verify with that key; without it, a signature is
-        checked against the key inside the pack and reported as untrusted (anyone who
-        can edit the pack can re-sign it).
+            Names each file that is missing, modified or added. With --trusted-key the
+            manifest's signature must verify with that key; without it, a signature is
+            checked against the key inside the pack and reported as untrusted (anyone who
+            can edit the pack can re-sign it).
 
-        Exit codes: 0 the pack is intact, 1 a problem was found, 2 usage error.
-        """
+            Exit codes: 0 the pack is intact, 1 a problem was found, 2 usage error.
+            """
     )
 
     @Argument(help: "The evidence pack folder, or its ZIP (report --zip).")
@@ -158,46 +174,32 @@ struct VerifyCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: pack, isDirectory: &isDir) else {
-            throw CrossTrailError(.inputMissing, "\(pack) does not exist", at: .file(path: pack))
+        let r: PackVerifier.Report
+        switch try PackCheck.verify(pack, trustedKey: trustedKey, requireSignature: requireSignature) {
+        case .checked(let result): r = result
+        case .unreadableZip(let why):
+            print("FAIL \(why.terminalSafe)\nFAILED: the ZIP cannot be read")
+            throw ExitCode(.findings)
         }
-        var folder = pack
-        var scratch: String?
-        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
-        if !isDir.boolValue {
-            let tmp = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/crosstrail-verify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-            scratch = tmp
-            do { folder = try PackZip.extract(pack, into: tmp) } catch {
-                print("FAIL \(String(describing: error).terminalSafe)\nFAILED: the ZIP cannot be read")
-                throw ExitCode(.findings)
-            }
-        }
-        let key = try trustedKey.map { path -> Curve25519.Signing.PublicKey in
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw CrossTrailError(.inputUnreadable, "cannot read \(path)", at: .file(path: path))
-            }
-            do { return try PackKeys.publicKey(pem: pem, source: path) } catch {
-                throw CrossTrailError(.usage, "\(error)", at: .file(path: path), underlying: error)
-            }
-        }
-        let r = PackVerifier.verify(pack: folder, trustedKey: key, requireSignature: requireSignature)
         var lines: [String] = []
         if !quiet {
             if let m = r.manifest {
-                lines.append("pack: \(pack) (\(m.tool) \(m.version), generated \(m.generatedAt)\(m.period.map { ", period \($0)" } ?? ""))")
+                lines.append(
+                    "pack: \(pack) (\(m.tool) \(m.version), generated \(m.generatedAt)\(m.period.map { ", period \($0)" } ?? ""))"
+                )
             }
             lines.append("files: \(r.verified.count) of \(r.manifest?.files.count ?? 0) match the manifest")
             switch r.signature {
             case .absent: lines.append("signature: none")
             case .trusted(let fp): lines.append("signature: valid, trusted key \(fp)")
-            case .untrusted(let fp): lines.append("signature: valid for the key in the pack (\(fp)), not checked against a trusted key")
+            case .untrusted(let fp):
+                lines.append("signature: valid for the key in the pack (\(fp)), not checked against a trusted key")
             case .invalid(let why): lines.append("signature: INVALID, \(why)")
             }
         }
         for p in r.problems { lines.append("FAIL " + p.terminalSafe) }
-        lines.append(r.ok ? "OK: the pack is intact" : "FAILED: \(r.problems.count) problem\(r.problems.count == 1 ? "" : "s")")
+        lines.append(
+            r.ok ? "OK: the pack is intact" : "FAILED: \(r.problems.count) problem\(r.problems.count == 1 ? "" : "s")")
         print(lines.joined(separator: "\n"))
         if !r.ok { throw ExitCode(.findings) }
     }
@@ -218,13 +220,7 @@ struct KeygenCommand: ParsableCommand {
     }
 
     func run() throws {
-        let key = Curve25519.Signing.PrivateKey()
-        let fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw CrossTrailError(.output, "cannot create \(out): \(String(cString: strerror(errno)))", at: .file(path: out)) }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        try handle.write(contentsOf: Data(PackKeys.pem(key).utf8))
-        let pub = (out.hasSuffix(".pem") ? String(out.dropLast(4)) : out) + ".pub"
-        try Data(PackKeys.pem(key.publicKey).utf8).write(to: URL(fileURLWithPath: pub))
-        print("private key: \(out)\npublic key:  \(pub)\nfingerprint: \(PackKeys.fingerprint(key.publicKey))")
+        let (pub, fingerprint) = try PackCheck.generateKey(at: out)
+        print("private key: \(out)\npublic key:  \(pub)\nfingerprint: \(fingerprint)")
     }
 }

@@ -11,7 +11,8 @@ struct RulesCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the rules with their severity, log source and ATT&CK technique.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the rules with their severity, log source and ATT&CK technique.")
 
         @Option(help: "Directory of Sigma rules (YAML) to add; repeatable.")
         var rules: [String] = []
@@ -27,10 +28,17 @@ struct RulesCommand: ParsableCommand {
             lines.append("\(set.rules.count) rules" + (set.errors.isEmpty ? "" : ", \(set.errors.count) not loaded:"))
             lines += set.errors.map { "  " + $0.description.terminalSafe }
             let stateful = Analyzer.statefulRuleIDs
-            lines.append("\nStateful detections (counted over time; Docs/rules.md), \(stateful.count): " + stateful.joined(separator: ", "))
-            let settings = set.settings.stateful.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                + set.settings.lists.sorted { $0.key < $1.key }.map { "\($0.key)=[\($0.value.joined(separator: ", "))]" }
-            if !settings.isEmpty { lines.append("Settings from --rules: " + settings.joined(separator: "; ").terminalSafe) }
+            lines.append(
+                "\nStateful detections (counted over time; Docs/rules.md), \(stateful.count): "
+                    + stateful.joined(separator: ", "))
+            let settings =
+                set.settings.stateful.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                + set.settings.lists.sorted { $0.key < $1.key }.map {
+                    "\($0.key)=[\($0.value.joined(separator: ", "))]"
+                }
+            if !settings.isEmpty {
+                lines.append("Settings from --rules: " + settings.joined(separator: "; ").terminalSafe)
+            }
             if !set.settings.allowlist.isEmpty { lines.append("Allowlist entries: \(set.settings.allowlist.count)") }
             print(lines.joined(separator: "\n"))
             if !set.errors.isEmpty { throw ExitCode(1) }
@@ -54,7 +62,8 @@ struct RulesCommand: ParsableCommand {
     struct Test: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run each rule's embedded examples (examples: match / nomatch) like unit tests.",
-            discussion: "Exit status 1 when an example fails or a rule does not load; the message names the file and line."
+            discussion:
+                "Exit status 1 when an example fails or a rule does not load; the message names the file and line."
         )
 
         @Option(help: "Directory of Sigma rules (YAML) to add; repeatable.")
@@ -73,7 +82,9 @@ struct RulesCommand: ParsableCommand {
                 }
             }
             for e in set.errors { print("ERROR \(e.description.terminalSafe)") }
-            print("\(results.count - failed) of \(results.count) rules pass" + (set.errors.isEmpty ? "" : "; \(set.errors.count) did not load"))
+            print(
+                "\(results.count - failed) of \(results.count) rules pass"
+                    + (set.errors.isEmpty ? "" : "; \(set.errors.count) did not load"))
             if failed > 0 || !set.errors.isEmpty { throw ExitCode(1) }
         }
     }

@@ -7,11 +7,11 @@ struct SamplesCommand: ParsableCommand {
         commandName: "samples",
         abstract: "Write a deterministic demo dataset (both planes, with a planted cross-plane incident).",
         discussion: """
-        Writes CloudTrail delivery files in the AWSLogs/ S3 layout (gzip), Databricks
-        audit JSON lines, Azure diagnostic logs, a system.access.audit CSV export,
-        lookup-events output, a digest file and inventory exports. Same --seed and
-        --events give byte-identical files.
-        """
+            Writes CloudTrail delivery files in the AWSLogs/ S3 layout (gzip), Databricks
+            audit JSON lines, Azure diagnostic logs, a system.access.audit CSV export,
+            lookup-events output, a digest file and inventory exports. Same --seed and
+            --events give byte-identical files.
+            """
     )
 
     @Option(name: [.short, .long], help: "Output directory.")
@@ -29,11 +29,14 @@ struct SamplesCommand: ParsableCommand {
     @Option(help: "CloudTrail records per delivery file.")
     var recordsPerFile: Int = 100
 
-    @Flag(help: "Only log files in the two main layouts (for benchmarks): no variants, inventory or re-delivered copies.")
+    @Flag(
+        help: "Only log files in the two main layouts (for benchmarks): no variants, inventory or re-delivered copies.")
     var logsOnly = false
 
     func validate() throws {
-        if events < 0 || days < 1 || recordsPerFile < 1 { throw ValidationError("--events, --days and --records-per-file must be positive") }
+        if events < 0 || days < 1 || recordsPerFile < 1 {
+            throw ValidationError("--events, --days and --records-per-file must be positive")
+        }
     }
 
     func run() throws {
@@ -45,6 +48,9 @@ struct SamplesCommand: ParsableCommand {
         options.full = !logsOnly
         var generator = SampleGenerator(options: options, outputDirectory: out)
         let s = try generator.generate()
-        FileHandle.standardError.write(Data("crosstrail samples: wrote \(s.files) files (\(s.bytes / 1024) KiB) to \(out): \(s.cloudTrailRecords) CloudTrail and \(s.databricksRecords) Databricks records\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "crosstrail samples: wrote \(s.files) files (\(s.bytes / 1024) KiB) to \(out): \(s.cloudTrailRecords) CloudTrail and \(s.databricksRecords) Databricks records\n"
+                    .utf8))
     }
 }

@@ -6,33 +6,34 @@ import Foundation
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
-        abstract: "Find flat permissions, admin-equivalent principals, escalation paths and PII exposure across AWS IAM and Databricks.",
+        abstract:
+            "Find flat permissions, admin-equivalent principals, escalation paths and PII exposure across AWS IAM and Databricks.",
         discussion: """
-        With --inventory, evaluates IAM policies (explicit Deny,
-        NotAction/NotResource, wildcards, groups, permission boundaries; Conditions
-        reported as "conditional") and Databricks RBAC (nested groups, ACLs, Unity
-        Catalog grants, clusters and instance profiles) against the data
-        classification. With log PATHs as well, it correlates identities across both
-        planes from the events (SSO sessions, instance-profile sessions → clusters →
-        users), runs the detection rules, and compares granted with used permissions
-        for the period. With --store, it remembers ingested files, findings (new,
-        open, resolved, reopened, suppressed) and what is normal (who read classified
-        data, sharing addresses, trail selectors), so an hourly --since-last run
-        judges its new events against everything earlier runs saw.
+            With --inventory, evaluates IAM policies (explicit Deny,
+            NotAction/NotResource, wildcards, groups, permission boundaries; Conditions
+            reported as "conditional") and Databricks RBAC (nested groups, ACLs, Unity
+            Catalog grants, clusters and instance profiles) against the data
+            classification. With log PATHs as well, it correlates identities across both
+            planes from the events (SSO sessions, instance-profile sessions → clusters →
+            users), runs the detection rules, and compares granted with used permissions
+            for the period. With --store, it remembers ingested files, findings (new,
+            open, resolved, reopened, suppressed) and what is normal (who read classified
+            data, sharing addresses, trail selectors), so an hourly --since-last run
+            judges its new events against everything earlier runs saw.
 
-        Examples:
-          crosstrail scan --inventory Samples/inventory
-          crosstrail scan Samples/logs --inventory Samples/inventory --format json \\
-              > findings.json
-          crosstrail scan ./logs --inventory ./inventory \\
-              --classification classes.yaml --fail-on high
-          crosstrail scan ./logs --inventory ./inventory --store case.db \\
-              --since-last --fail-on high
+            Examples:
+              crosstrail scan --inventory Samples/inventory
+              crosstrail scan Samples/logs --inventory Samples/inventory --format json \\
+                  > findings.json
+              crosstrail scan ./logs --inventory ./inventory \\
+                  --classification classes.yaml --fail-on high
+              crosstrail scan ./logs --inventory ./inventory --store case.db \\
+                  --since-last --fail-on high
 
-        Exit status: 0 no finding at or above --fail-on, 1 findings at or above
-        --fail-on, 2 usage error, 3 input diagnostics under --strict, 4 an input is
-        missing, unreadable or empty, 6 the store cannot be used.
-        """
+            Exit status: 0 no finding at or above --fail-on, 1 findings at or above
+            --fail-on, 2 usage error, 3 input diagnostics under --strict, 4 an input is
+            missing, unreadable or empty, 6 the store cannot be used.
+            """
     )
 
     @Argument(help: "Audit log files or directories (optional).")
@@ -42,8 +43,10 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup var time: TimeRangeOptions
     @OptionGroup var reading: ReadingOptions
 
-    @Option(help: ArgumentHelp("Output: " + FindingsReporters.all.map { "\($0.identifier) (\($0.summary))" }.joined(separator: "; ") + ".",
-                               valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "Output: " + FindingsReporters.all.map { "\($0.identifier) (\($0.summary))" }.joined(separator: "; ") + ".",
+            valueName: "format"))
     var format: FindingsFormat?
 
     @Option(name: [.short, .long], help: "Write the findings to this file instead of standard output.")
@@ -66,10 +69,16 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Directory of Sigma rules (YAML) to run on the events besides the built-in ones; repeatable.")
     var rules: [String] = []
 
-    @Flag(help: "Also run the change-monitoring rules (CIS AWS Foundations metric filters, security-relevant changes): informational findings for every such change.")
+    @Flag(
+        help:
+            "Also run the change-monitoring rules (CIS AWS Foundations metric filters, security-relevant changes): informational findings for every such change."
+    )
     var monitoring = false
 
-    @Flag(help: "With --store: read only files that are new or changed since they were stored (events of other files are not re-read).")
+    @Flag(
+        help:
+            "With --store: read only files that are new or changed since they were stored (events of other files are not re-read)."
+    )
     var sinceLast = false
 
     func validate() throws {
@@ -77,7 +86,9 @@ struct ScanCommand: ParsableCommand {
             throw ValidationError("give log PATHs, --inventory DIR, or both")
         }
         if sinceLast && store.store == nil { throw ValidationError("--since-last needs --store") }
-        if store.store != nil && paths.contains("-") { throw ValidationError("--store cannot record standard input; save it to a file") }
+        if store.store != nil && paths.contains("-") {
+            throw ValidationError("--store cannot record standard input; save it to a file")
+        }
         // The store is read and written: no input may be it, and the findings may not replace it.
         let inputs: [String?] = paths + inventory.paths + rules
         try refuseOverlaps([("--store", store.store)], inputs: inputs)
@@ -86,8 +97,9 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         var config = ScanPipeline.Configuration(
-            events: EventInput(paths: paths, since: time.since, until: time.until, workers: reading.workers,
-                               shard: reading.shard.map { ($0.index, $0.count) }),
+            events: EventInput(
+                paths: paths, since: time.since, until: time.until, workers: reading.workers,
+                shard: reading.shard.map { ($0.index, $0.count) }),
             inventory: inventory.input)
         config.ruleDirectories = rules
         config.monitoring = monitoring
@@ -100,7 +112,10 @@ struct ScanCommand: ParsableCommand {
         defer { observer.finish() }
         let outcome = try ScanPipeline(config).run(observer: observer)
 
-        let reporter = format?.reporter ?? (ReportFormat.default(writingTo: output) == .table ? TableFindingsReporter.self : JSONFindingsReporter.self)
+        let reporter =
+            format?.reporter
+            ?? (ReportFormat.default(writingTo: output) == .table
+                ? TableFindingsReporter.self : JSONFindingsReporter.self)
         let out = try TextOutput(path: output)
         try reporter.init().write(FindingsDocument(outcome), to: out.write)
         try out.finish()
@@ -116,11 +131,14 @@ struct ScanCommand: ParsableCommand {
             let n = findings.filter { $0.severity == s }.count
             return n > 0 ? "\(n) \(s.rawValue)" : nil
         }
-        var line = "crosstrail: \(findings.count) finding\(findings.count == 1 ? "" : "s")"
+        var line =
+            "crosstrail: \(findings.count) finding\(findings.count == 1 ? "" : "s")"
             + (counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")")
         if store.store != nil {
             let by = Dictionary(grouping: findings + outcome.resolved, by: { $0.status ?? "" })
-            line += "; " + FindingStatus.allCases.map { "\(by[$0.rawValue]?.count ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+            line +=
+                "; "
+                + FindingStatus.allCases.map { "\(by[$0.rawValue]?.count ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         }
         line += "; identity graph \(outcome.result.graph.nodes.count) nodes, \(outcome.result.graph.edges.count) links"
         TerminalObserver.print([line])

@@ -13,7 +13,8 @@ struct StoreCommand: ParsableCommand {
     )
 
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Counts, schema migrations and recent runs of a store.")
+        static let configuration = CommandConfiguration(
+            abstract: "Counts, schema migrations and recent runs of a store.")
 
         @Argument(help: "Case store (SQLite file).")
         var store: String
@@ -22,10 +23,14 @@ struct StoreCommand: ParsableCommand {
             let db = try CaseStore.opening(store, readOnly: true)
             let c = try db.counts()
             let baseline = try db.baselineCount().map { ", \($0) baseline facts" } ?? ""
-            var lines = ["\(store): \(c.files) files, \(c.events) events, \(c.findings) findings\(baseline)",
-                         "migrations: " + (try db.migrations()).joined(separator: ", "), "recent runs:"]
+            var lines = [
+                "\(store): \(c.files) files, \(c.events) events, \(c.findings) findings\(baseline)",
+                "migrations: " + (try db.migrations()).joined(separator: ", "), "recent runs:",
+            ]
             for r in try db.runs() {
-                lines.append("  #\(r.id) \(r.started) → \(r.finished ?? "did not finish")  +\(r.events ?? 0) events, \(r.findings.map(String.init) ?? "-") findings  \(r.command.terminalSafe)")
+                lines.append(
+                    "  #\(r.id) \(r.started) → \(r.finished ?? "did not finish")  +\(r.events ?? 0) events, \(r.findings.map(String.init) ?? "-") findings  \(r.command.terminalSafe)"
+                )
             }
             print(lines.joined(separator: "\n"))
         }
@@ -54,7 +59,8 @@ struct StoreCommand: ParsableCommand {
             let db = try CaseStore.opening(into, lockTimeout: lockTimeout)
             for shard in shards {
                 let (files, events) = try db.merge(from: shard)
-                FileHandle.standardError.write(Data("crosstrail: merged \(shard): \(files) files, \(events) new events\n".utf8))
+                FileHandle.standardError.write(
+                    Data("crosstrail: merged \(shard): \(files) files, \(events) new events\n".utf8))
             }
         }
     }
@@ -72,10 +78,10 @@ struct FindingsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List stored findings with their status (new, open, resolved, reopened, suppressed).",
             discussion: """
-            Examples:
-              crosstrail findings --store crosstrail.db --status new,open --format json
-              crosstrail findings --store crosstrail.db --history F-a55bdde067dd
-            """
+                Examples:
+                  crosstrail findings --store crosstrail.db --status new,open --format json
+                  crosstrail findings --store crosstrail.db --history F-a55bdde067dd
+                """
         )
 
         @Option(help: "Case store (SQLite file).")
@@ -91,8 +97,11 @@ struct FindingsCommand: ParsableCommand {
         var history: String?
 
         func validate() throws {
-            for s in (status ?? "").split(separator: ",") where FindingStatus(rawValue: s.trimmingCharacters(in: .whitespaces)) == nil {
-                throw ValidationError("--status: unknown status '\(s)'; one of " + FindingStatus.allCases.map(\.rawValue).joined(separator: ", "))
+            for s in (status ?? "").split(separator: ",")
+            where FindingStatus(rawValue: s.trimmingCharacters(in: .whitespaces)) == nil {
+                throw ValidationError(
+                    "--status: unknown status '\(s)'; one of "
+                        + FindingStatus.allCases.map(\.rawValue).joined(separator: ", "))
             }
         }
 
@@ -104,18 +113,30 @@ struct FindingsCommand: ParsableCommand {
                 for c in changes { print("\(c.at)  run \(c.run)  \(c.status)") }
                 return
             }
-            let wanted = Set((status ?? "").split(separator: ",").compactMap { FindingStatus(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+            let wanted = Set(
+                (status ?? "").split(separator: ",").compactMap {
+                    FindingStatus(rawValue: $0.trimmingCharacters(in: .whitespaces))
+                })
             let findings = try db.findings(status: wanted)
             let suppressions = Dictionary(uniqueKeysWithValues: try db.suppressions().map { ($0.finding, $0) })
             switch format ?? .default() {
             case .json:
-                try TextOutput.write(PrettyJSON.encode(FindingsList(findings: findings, suppressions: suppressions.values.sorted { $0.finding < $1.finding })), to: nil)
+                try TextOutput.write(
+                    PrettyJSON.encode(
+                        FindingsList(
+                            findings: findings, suppressions: suppressions.values.sorted { $0.finding < $1.finding })),
+                    to: nil)
             case .table:
-                var lines = findings.isEmpty ? ["no findings" + (wanted.isEmpty ? "" : " with status \(status ?? "")")] : []
+                var lines =
+                    findings.isEmpty ? ["no findings" + (wanted.isEmpty ? "" : " with status \(status ?? "")")] : []
                 for f in findings {
-                    lines.append("\(f.severity.rawValue.uppercased().padded(9)) \(("[" + (f.status ?? "?") + "]").padded(13)) \(f.rule.padded(30)) \(f.id)  \(f.title.terminalSafe)")
+                    lines.append(
+                        "\(f.severity.rawValue.uppercased().padded(9)) \(("[" + (f.status ?? "?") + "]").padded(13)) \(f.rule.padded(30)) \(f.id)  \(f.title.terminalSafe)"
+                    )
                     if let s = suppressions[f.id] {
-                        lines.append(String(repeating: " ", count: 10) + "suppressed by \(s.author.terminalSafe)" + (s.until.map { " until \($0)" } ?? "") + ": \(s.reason.terminalSafe)")
+                        lines.append(
+                            String(repeating: " ", count: 10) + "suppressed by \(s.author.terminalSafe)"
+                                + (s.until.map { " until \($0)" } ?? "") + ": \(s.reason.terminalSafe)")
                     }
                 }
                 try TextOutput.write(lines.joined(separator: "\n") + "\n", to: nil)
@@ -126,7 +147,8 @@ struct FindingsCommand: ParsableCommand {
     struct Suppress: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Suppress a finding with a reason (shown in reports) and an optional expiry.",
-            discussion: "Example: crosstrail findings suppress F-1234 --store crosstrail.db --reason \"approved break-glass role\" --until 2026-12-31"
+            discussion:
+                "Example: crosstrail findings suppress F-1234 --store crosstrail.db --reason \"approved break-glass role\" --until 2026-12-31"
         )
 
         @Argument(help: "Finding id (F-...).")
@@ -158,7 +180,8 @@ struct FindingsCommand: ParsableCommand {
             let db = try CaseStore.opening(store, lockTimeout: lockTimeout)
             let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
             try db.suppress(id, reason: reason, author: who, until: until)
-            FileHandle.standardError.write(Data("crosstrail: \(id) suppressed by \(who)\(until.map { " until \($0)" } ?? "")\n".utf8))
+            FileHandle.standardError.write(
+                Data("crosstrail: \(id) suppressed by \(who)\(until.map { " until \($0)" } ?? "")\n".utf8))
         }
     }
 

@@ -9,27 +9,27 @@ struct TimelineCommand: ParsableCommand {
         commandName: "timeline",
         abstract: "Merge CloudTrail and Databricks audit logs into one ordered, deduplicated timeline.",
         discussion: """
-        PATH may be files or directory trees (e.g. a copy of s3://bucket/AWSLogs/),
-        plain or gzip. Formats are detected per file: CloudTrail delivery files,
-        CloudTrail JSON lines, `aws cloudtrail lookup-events` output, Databricks audit
-        JSON lines or arrays, system.access.audit exports (JSON lines or CSV) and
-        Azure Databricks diagnostic logs. CloudTrail digest files are recognised and
-        counted, never mixed into the timeline.
+            PATH may be files or directory trees (e.g. a copy of s3://bucket/AWSLogs/),
+            plain or gzip. Formats are detected per file: CloudTrail delivery files,
+            CloudTrail JSON lines, `aws cloudtrail lookup-events` output, Databricks audit
+            JSON lines or arrays, system.access.audit exports (JSON lines or CSV) and
+            Azure Databricks diagnostic logs. CloudTrail digest files are recognised and
+            counted, never mixed into the timeline.
 
-        Examples:
-          crosstrail timeline ./logs --since 2026-08-01T00:00Z \\
-              --until 2026-08-02T00:00Z --actor alice@acme.example
-          crosstrail timeline ./logs --format jsonl > timeline.jsonl
-          aws cloudtrail lookup-events --max-results 50 | crosstrail timeline -
-          crosstrail timeline ./logs --attribute --inventory ./inventory \\
-              --format jsonl
+            Examples:
+              crosstrail timeline ./logs --since 2026-08-01T00:00Z \\
+                  --until 2026-08-02T00:00Z --actor alice@acme.example
+              crosstrail timeline ./logs --format jsonl > timeline.jsonl
+              aws cloudtrail lookup-events --max-results 50 | crosstrail timeline -
+              crosstrail timeline ./logs --attribute --inventory ./inventory \\
+                  --format jsonl
 
-        --attribute adds the person behind each actor (JSONL "person", table ACTOR
-        column): emails of Databricks users and SSO sessions, and instance-profile or
-        Unity Catalog role sessions traced to the users of the cluster, with a
-        confidence (exact, time-window, ambiguous). It reads the input twice: once to
-        correlate identities, once for the timeline.
-        """
+            --attribute adds the person behind each actor (JSONL "person", table ACTOR
+            column): emails of Databricks users and SSO sessions, and instance-profile or
+            Unity Catalog role sessions traced to the users of the cluster, with a
+            confidence (exact, time-window, ambiguous). It reads the input twice: once to
+            correlate identities, once for the timeline.
+            """
     )
 
     @Argument(help: "Log files or directories; - reads standard input.")
@@ -61,7 +61,10 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "Output format: table, jsonl, csv, ocsf, timesketch (default: table on a terminal, jsonl otherwise).")
     var format: TimelineFormat?
 
-    @Option(help: "JSONL only: comma-separated keys to write, e.g. id,time,plane,service,action,outcome,actor.key,sourceIPAddress (default: all).")
+    @Option(
+        help:
+            "JSONL only: comma-separated keys to write, e.g. id,time,plane,service,action,outcome,actor.key,sourceIPAddress (default: all)."
+    )
     var fields: String?
 
     @Option(name: [.short, .long], help: "Write the timeline to this file instead of standard output.")
@@ -89,7 +92,10 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "Directory for spill files (default: $TMPDIR or /tmp).")
     var tempDir: String?
 
-    @Option(help: "Largest (decompressed) file read as one document, in MiB; larger JSON-lines files are streamed line by line.")
+    @Option(
+        help:
+            "Largest (decompressed) file read as one document, in MiB; larger JSON-lines files are streamed line by line."
+    )
     var maxFileMib: Int = 512
 
     @Option(help: "Largest single record accepted, in MiB.")
@@ -99,22 +105,37 @@ struct TimelineCommand: ParsableCommand {
     var maxDepth: Int = 1024
 
     func validate() throws {
-        if paths.isEmpty && store == nil { throw ValidationError("give log PATHs, or --store DB to query a case store") }
+        if paths.isEmpty && store == nil {
+            throw ValidationError("give log PATHs, or --store DB to query a case store")
+        }
         if store != nil {
-            if !paths.isEmpty { throw ValidationError("--store queries the store; to add logs to it use `crosstrail scan PATH... --store DB`") }
-            if let format, format != .jsonl { throw ValidationError("a store query writes JSONL (the stored rendering); --format \(format.rawValue) needs the logs") }
-            if fields != nil || attribute { throw ValidationError("--fields and --attribute need the logs, not --store") }
+            if !paths.isEmpty {
+                throw ValidationError(
+                    "--store queries the store; to add logs to it use `crosstrail scan PATH... --store DB`")
+            }
+            if let format, format != .jsonl {
+                throw ValidationError(
+                    "a store query writes JSONL (the stored rendering); --format \(format.rawValue) needs the logs")
+            }
+            if fields != nil || attribute {
+                throw ValidationError("--fields and --attribute need the logs, not --store")
+            }
         }
         if memory < 8 { throw ValidationError("--memory must be at least 8 (MiB)") }
         if maxFileMib < 1 || maxRecordMib < 1 || maxDepth < 2 { throw ValidationError("limits must be positive") }
-        if !inventory.isEmpty && !attribute { throw ValidationError("--inventory and --classification apply with --attribute") }
-        if attribute && paths == ["-"] { throw ValidationError("--attribute reads the input twice and cannot read standard input") }
+        if !inventory.isEmpty && !attribute {
+            throw ValidationError("--inventory and --classification apply with --attribute")
+        }
+        if attribute && paths == ["-"] {
+            throw ValidationError("--attribute reads the input twice and cannot read standard input")
+        }
         if let fields {
             if let format, format != .jsonl { throw ValidationError("--fields applies to --format jsonl only") }
             do { _ = try JSONLFields(parsing: fields) } catch { throw ValidationError("--fields: \(error)") }
         }
-        try refuseOverlaps([("--output", output), ("--stats-json", statsJSON)],
-                           inputs: paths + [store] + (attribute ? inventory.paths : []))
+        try refuseOverlaps(
+            [("--output", output), ("--stats-json", statsJSON)],
+            inputs: paths + [store] + (attribute ? inventory.paths : []))
     }
 
     func run() throws {
@@ -132,8 +153,11 @@ struct TimelineCommand: ParsableCommand {
             let started = Date()
             let n = try StoredTimeline.query(store, filter: filter, output: output)
             if !quiet {
-                TerminalObserver.print([String(format: "crosstrail: %d event%@ from %@ in %.3f s", n, n == 1 ? "" : "s", store.terminalSafe,
-                                               Date().timeIntervalSince(started))])
+                TerminalObserver.print([
+                    String(
+                        format: "crosstrail: %d event%@ from %@ in %.3f s", n, n == 1 ? "" : "s", store.terminalSafe,
+                        Date().timeIntervalSince(started))
+                ])
             }
             return
         }
@@ -153,7 +177,8 @@ struct TimelineCommand: ParsableCommand {
         config.inventory = inventory.input
         config.output = output
 
-        let interrupt = InterruptCleanup(message: "interrupted; temporary files\(output == nil ? "" : " and the incomplete output") removed")
+        let interrupt = InterruptCleanup(
+            message: "interrupted; temporary files\(output == nil ? "" : " and the incomplete output") removed")
         defer { interrupt.cancel() }
         let observer = TerminalObserver(quiet: quiet)
         defer { observer.finish() }

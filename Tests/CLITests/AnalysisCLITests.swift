@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct AnalysisCLITests {
     static let samples = TestPaths.packageRoot.appendingPathComponent("Samples")
@@ -14,7 +14,9 @@ import TestSupport
     @Test func scanWritesDocumentedJSONDeterministically() throws {
         let a = try runCrossTrail(["scan", Self.logs, "--inventory", Self.inventory, "--format", "json"])
         #expect(a.status == 0, "\(a.stderr)")
-        let b = try runCrossTrail(["scan", Self.logs, "--inventory", Self.inventory, "--format", "json", "--workers", "1"])
+        let b = try runCrossTrail([
+            "scan", Self.logs, "--inventory", Self.inventory, "--format", "json", "--workers", "1",
+        ])
         #expect(a.stdout == b.stdout, "same inputs, same bytes, whatever the worker count")
         let doc = try Self.json(a.stdout)
         let findings = try #require(doc["findings"] as? [[String: Any]])
@@ -33,10 +35,14 @@ import TestSupport
     }
 
     @Test func failOnSetsTheExitStatus() throws {
-        let high = try runCrossTrail(["scan", "--inventory", Self.inventory, "--fail-on", "high", "-q", "--format", "json"])
+        let high = try runCrossTrail([
+            "scan", "--inventory", Self.inventory, "--fail-on", "high", "-q", "--format", "json",
+        ])
         #expect(high.status == 1)
         #expect(high.stderr.isEmpty)
-        let table = try runCrossTrail(["scan", "--inventory", Self.inventory, "--format", "table", "--min-severity", "high"])
+        let table = try runCrossTrail([
+            "scan", "--inventory", Self.inventory, "--format", "table", "--min-severity", "high",
+        ])
         #expect(table.status == 0, "no --fail-on, no failure")
         #expect(table.stdout.contains("CRITICAL  cross-plane-instance-profile"))
         #expect(!table.stdout.contains("MEDIUM "))
@@ -62,30 +68,47 @@ import TestSupport
         #expect(strict.stderr.contains("iam.json: error: invalid JSON"))
         let whoCan = try runCrossTrail(["who-can", "s3:GetObject"])
         #expect(whoCan.status == 2)
-        #expect(try runCrossTrail(["timeline", Self.logs, "--inventory", Self.inventory]).status == 2, "--inventory needs --attribute")
+        #expect(
+            try runCrossTrail(["timeline", Self.logs, "--inventory", Self.inventory]).status == 2,
+            "--inventory needs --attribute")
     }
 
     @Test func whoCanAndWhois() throws {
-        let s3 = try runCrossTrail(["who-can", "s3://acme-pii-customers/", "--inventory", Self.inventory, "--format", "json", "-q"])
+        let s3 = try runCrossTrail([
+            "who-can", "s3://acme-pii-customers/", "--inventory", Self.inventory, "--format", "json", "-q",
+        ])
         #expect(s3.status == 0)
         let answers = try #require(try Self.json(s3.stdout)["answers"] as? [[String: Any]])
-        #expect(answers.contains { $0["principal"] as? String == "heidi@acme.example" && $0["plane"] as? String == "databricks" })
-        let table = try runCrossTrail(["who-can", "main.sales.customers", "--inventory", Self.inventory, "--format", "table", "-q"])
+        #expect(
+            answers.contains {
+                $0["principal"] as? String == "heidi@acme.example" && $0["plane"] as? String == "databricks"
+            })
+        let table = try runCrossTrail([
+            "who-can", "main.sales.customers", "--inventory", Self.inventory, "--format", "table", "-q",
+        ])
         #expect(table.stdout.contains("via USE_CATALOG,SELECT on catalog main via account users"))
-        let nobody = try runCrossTrail(["who-can", "kms:ScheduleKeyDeletion", "--resource", "arn:aws:kms:us-east-1:111122223333:key/x",
-                                        "--inventory", Self.inventory, "--format", "table", "-q"])
+        let nobody = try runCrossTrail([
+            "who-can", "kms:ScheduleKeyDeletion", "--resource", "arn:aws:kms:us-east-1:111122223333:key/x",
+            "--inventory", Self.inventory, "--format", "table", "-q",
+        ])
         #expect(nobody.stdout.contains("user/ci-deployer"), "only the administrator")
-        let whois = try runCrossTrail(["whois", "i-0a1b2c3d4e5f60718", Self.logs, "--inventory", Self.inventory, "--format", "table", "-q"])
+        let whois = try runCrossTrail([
+            "whois", "i-0a1b2c3d4e5f60718", Self.logs, "--inventory", Self.inventory, "--format", "table", "-q",
+        ])
         #expect(whois.status == 0)
         #expect(whois.stdout.contains("person: alice@acme.example (time-window)"))
         #expect(whois.stdout.contains("launched-for → cluster:0801-093000-shared01"))
-        let unknown = try runCrossTrail(["whois", "nobody@nowhere.example", "--inventory", Self.inventory, "--format", "table", "-q"])
+        let unknown = try runCrossTrail([
+            "whois", "nobody@nowhere.example", "--inventory", Self.inventory, "--format", "table", "-q",
+        ])
         #expect(unknown.stdout.contains("no identity matches"))
     }
 
     @Test func attributedTimelineFollowsThePerson() throws {
-        let r = try runCrossTrail(["timeline", Self.logs, "--attribute", "--actor", "alice@acme.example", "--since", "2026-08-01T09:30Z",
-                                   "--until", "2026-08-01T09:50Z", "--format", "jsonl", "-q"])
+        let r = try runCrossTrail([
+            "timeline", Self.logs, "--attribute", "--actor", "alice@acme.example", "--since", "2026-08-01T09:30Z",
+            "--until", "2026-08-01T09:50Z", "--format", "jsonl", "-q",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let events = try #require(parseJSONLines(r.stdout))
         let s3 = events.filter { $0["service"] as? String == "s3" }
@@ -94,9 +117,14 @@ import TestSupport
         #expect(person["email"] as? String == "alice@acme.example")
         #expect(person["confidence"] as? String == "time-window")
         #expect(events.contains { $0["action"] as? String == "StopLogging" })
-        let plain = try runCrossTrail(["timeline", Self.logs, "--actor", "alice@acme.example", "--since", "2026-08-01T09:30Z",
-                                       "--until", "2026-08-01T09:50Z", "--format", "jsonl", "-q"])
-        #expect(try #require(parseJSONLines(plain.stdout)).allSatisfy { $0["person"] == nil && $0["service"] as? String != "s3" })
+        let plain = try runCrossTrail([
+            "timeline", Self.logs, "--actor", "alice@acme.example", "--since", "2026-08-01T09:30Z",
+            "--until", "2026-08-01T09:50Z", "--format", "jsonl", "-q",
+        ])
+        #expect(
+            try #require(parseJSONLines(plain.stdout)).allSatisfy {
+                $0["person"] == nil && $0["service"] as? String != "s3"
+            })
     }
 }
 
@@ -109,10 +137,15 @@ import TestSupport
         let rules = findings.map { $0["rule"] as? String ?? "" }.sorted()
         // Every step of the planted incident that events alone can show; nothing else in ~4,100 routine events
         // (the Creator email tag of the cluster launch names a person: redacted in outputs, not a leak).
-        #expect(rules == ["ct-logging-stopped", "dbx-cluster-no-isolation", "dbx-results-download", "dbx-verbose-audit-off"])
+        #expect(
+            rules == [
+                "ct-logging-stopped", "dbx-cluster-no-isolation", "dbx-results-download", "dbx-verbose-audit-off",
+            ])
         for f in findings {
             let subject = try #require((f["subjects"] as? [[String: Any]])?.first)
-            #expect(subject["person"] as? String == "alice@acme.example", "attributed to the person, not just the role session")
+            #expect(
+                subject["person"] as? String == "alice@acme.example",
+                "attributed to the person, not just the role session")
             let events = (f["evidence"] as? [String: Any])?["events"] as? [String] ?? []
             #expect(events.count > 0)
         }
@@ -126,19 +159,25 @@ import TestSupport
         #expect(list.stdout.contains("Stateful detections (counted over time; Docs/rules.md), "))
         #expect(list.stdout.contains("ec2-instance-credentials-elsewhere") && list.stdout.contains("secret-read-burst"))
         let settingsDir = try TestPaths.temporaryDirectory("rules-list-settings")
-        try Data("stateful:\n  baseline_days: 9\n  trusted_accounts: ['999988887777']\n".utf8).write(to: settingsDir.appendingPathComponent("s.yml"))
+        try Data("stateful:\n  baseline_days: 9\n  trusted_accounts: ['999988887777']\n".utf8).write(
+            to: settingsDir.appendingPathComponent("s.yml"))
         let withSettings = try runCrossTrail(["rules", "list", "--rules", settingsDir.path])
         #expect(withSettings.stdout.contains("Settings from --rules: baseline_days=9; trusted_accounts=[999988887777]"))
         let test = try runCrossTrail(["rules", "test"])
         #expect(test.status == 0)
         let counts = test.stdout.firstMatch(of: /(\d+) of (\d+) rules pass/)
-        #expect(counts != nil && counts?.1 == counts?.2 && Int(counts?.1 ?? "0") ?? 0 > 150, "every built-in rule passes its examples")
+        #expect(
+            counts != nil && counts?.1 == counts?.2 && Int(counts?.1 ?? "0") ?? 0 > 150,
+            "every built-in rule passes its examples")
         let dir = try TestPaths.temporaryDirectory("badrules")
-        try Data("title: broken\ndetection:\n  s:\n    eventName|base64offset: x\n  condition: s\n".utf8).write(to: dir.appendingPathComponent("broken.yml"))
+        try Data("title: broken\ndetection:\n  s:\n    eventName|base64offset: x\n  condition: s\n".utf8).write(
+            to: dir.appendingPathComponent("broken.yml"))
         let bad = try runCrossTrail(["rules", "test", "--rules", dir.path])
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("broken.yml:4: field modifier 'base64offset' is not supported"))
-        let strict = try runCrossTrail(["scan", AnalysisCLITests.logs, "--rules", dir.path, "--strict", "--format", "json"])
+        let strict = try runCrossTrail([
+            "scan", AnalysisCLITests.logs, "--rules", dir.path, "--strict", "--format", "json",
+        ])
         #expect(strict.status == 3)
         #expect(strict.stderr.contains("rule error:"))
     }
@@ -147,16 +186,22 @@ import TestSupport
 @Suite struct AllowlistCLITests {
     @Test func allowlistedFindingsStayVisibleAsSuppressedUntilTheyExpire() throws {
         let dir = try TestPaths.temporaryDirectory("allow")
-        try Data("""
+        try Data(
+            """
             allowlist:
               - {rule: dbx-results-download, actor: "alice@*", reason: "quarterly export approved in CHG-123", until: 2999-12-31}
               - {rule: dbx-verbose-audit-off, actor: "*", reason: "expired approval", until: 2020-01-01}
-            """.utf8).write(to: dir.appendingPathComponent("accepted.yml"))
-        let r = try runCrossTrail(["scan", AnalysisCLITests.logs, "--rules", dir.path, "--format", "json", "-q", "--fail-on", "medium"])
+            """.utf8
+        ).write(to: dir.appendingPathComponent("accepted.yml"))
+        let r = try runCrossTrail([
+            "scan", AnalysisCLITests.logs, "--rules", dir.path, "--format", "json", "-q", "--fail-on", "medium",
+        ])
         let findings = try #require(try AnalysisCLITests.json(r.stdout)["findings"] as? [[String: Any]])
         let download = try #require(findings.first { $0["rule"] as? String == "dbx-results-download" })
         #expect(download["status"] as? String == "suppressed")
-        #expect(((download["evidence"] as? [String: Any])?["details"] as? [String: String])?["allowlisted"]?.hasPrefix("quarterly export approved in CHG-123 (until 2999-12-31)") == true)
+        #expect(
+            ((download["evidence"] as? [String: Any])?["details"] as? [String: String])?["allowlisted"]?.hasPrefix(
+                "quarterly export approved in CHG-123 (until 2999-12-31)") == true)
         let audit = try #require(findings.first { $0["rule"] as? String == "dbx-verbose-audit-off" })
         #expect(audit["status"] == nil, "an expired entry no longer applies")
         #expect(r.status == 1, "the unsuppressed findings still fail the job")
@@ -173,35 +218,49 @@ import TestSupport
         let coverage = try runCrossTrail(["rules", "coverage"])
         #expect(coverage.status == 0)
         let doc = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("Docs/rules.md"), encoding: .utf8)
-        let begin = try #require(doc.range(of: "<!-- coverage:begin -->\n")), end = try #require(doc.range(of: "<!-- coverage:end -->"))
-        #expect(String(doc[begin.upperBound..<end.lowerBound]) == coverage.stdout, "run scripts/update-rule-coverage.sh")
+        let begin = try #require(doc.range(of: "<!-- coverage:begin -->\n")),
+            end = try #require(doc.range(of: "<!-- coverage:end -->"))
+        #expect(
+            String(doc[begin.upperBound..<end.lowerBound]) == coverage.stdout, "run scripts/update-rule-coverage.sh")
     }
 }
 
 /// The shapes of real intrusions, end to end through `scan`: the finding names the attacker's session, and
 /// the benign users around it stay quiet.
 @Suite struct IntrusionScenarioTests {
-    static func record(_ id: String, _ time: String, _ source: String, _ name: String, identity: String, ip: String, ua: String,
-                       params: String = "null", extra: String = "") -> String {
+    static func record(
+        _ id: String, _ time: String, _ source: String, _ name: String, identity: String, ip: String, ua: String,
+        params: String = "null", extra: String = ""
+    ) -> String {
         #"{"eventVersion":"1.08","userIdentity":\#(identity),"eventTime":"2026-09-14T\#(time)Z","eventSource":"\#(source)","eventName":"\#(name)","awsRegion":"us-east-1","sourceIPAddress":"\#(ip)","userAgent":"\#(ua)","requestParameters":\#(params),"responseElements":null,"eventID":"\#(id)","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"\#(extra)}"#
     }
 
     /// Instance-profile credentials stolen through SSRF and used from a laptop; a console user pages through
     /// instances with a NextToken in the same hour.
     @Test func stolenInstanceCredentials() throws {
-        let node = #"{"type":"AssumedRole","principalId":"AROAEXAMPLEWEB:i-0a1b2c3d4e5f60718","arn":"arn:aws:sts::111122223333:assumed-role/web-app/i-0a1b2c3d4e5f60718","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEWEBAPP001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/web-app","accountId":"111122223333","userName":"web-app"},"attributes":{"mfaAuthenticated":"false"},"ec2RoleDelivery":"1.0"}}"#
-        let person = #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_ReadOnly_0123/ann@corp.example","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEANN00001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnly_0123","userName":"AWSReservedSSO_ReadOnly_0123"},"attributes":{"mfaAuthenticated":"false"}}}"#
+        let node =
+            #"{"type":"AssumedRole","principalId":"AROAEXAMPLEWEB:i-0a1b2c3d4e5f60718","arn":"arn:aws:sts::111122223333:assumed-role/web-app/i-0a1b2c3d4e5f60718","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEWEBAPP001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/web-app","accountId":"111122223333","userName":"web-app"},"attributes":{"mfaAuthenticated":"false"},"ec2RoleDelivery":"1.0"}}"#
+        let person =
+            #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_ReadOnly_0123/ann@corp.example","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEANN00001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnly_0123","userName":"AWSReservedSSO_ReadOnly_0123"},"attributes":{"mfaAuthenticated":"false"}}}"#
         let sdk = "aws-sdk-java/1.12.638 Linux/5.15.0-1051-aws OpenJDK_64-Bit_Server_VM/25.392-b08 java/1.8.0_392"
         let laptop = "aws-cli/2.15.30 Python/3.11.8 Darwin/23.4.0 exe/x86_64 prompt/off command/s3.ls"
         let lines = [
-            Self.record("n1", "10:00:00", "s3.amazonaws.com", "GetObject", identity: node, ip: "52.94.1.20", ua: sdk,
-                        params: #"{"bucketName":"web-assets","key":"logo.png"}"#),
-            Self.record("n2", "10:05:00", "sts.amazonaws.com", "GetCallerIdentity", identity: node, ip: "52.94.1.20", ua: sdk),
-            Self.record("c1", "10:10:00", "ec2.amazonaws.com", "DescribeInstances", identity: person, ip: "198.51.100.20",
-                        ua: "console.amazonaws.com", params: #"{"maxResults":50,"nextToken":"AAEAAcVOMvZZrR0kRsx0tDuXd8GZmlnqh0EzO9TXrEiGQUnAW7VBSgn7wbIlNN5fO+vF"}"#),
-            Self.record("a1", "10:31:00", "s3.amazonaws.com", "ListBuckets", identity: node, ip: "203.0.113.99", ua: laptop),
-            Self.record("a2", "10:32:00", "s3.amazonaws.com", "GetObject", identity: node, ip: "203.0.113.99", ua: laptop,
-                        params: #"{"bucketName":"customer-exports","key":"2026/09/all.csv"}"#),
+            Self.record(
+                "n1", "10:00:00", "s3.amazonaws.com", "GetObject", identity: node, ip: "52.94.1.20", ua: sdk,
+                params: #"{"bucketName":"web-assets","key":"logo.png"}"#),
+            Self.record(
+                "n2", "10:05:00", "sts.amazonaws.com", "GetCallerIdentity", identity: node, ip: "52.94.1.20", ua: sdk),
+            Self.record(
+                "c1", "10:10:00", "ec2.amazonaws.com", "DescribeInstances", identity: person, ip: "198.51.100.20",
+                ua: "console.amazonaws.com",
+                params:
+                    #"{"maxResults":50,"nextToken":"AAEAAcVOMvZZrR0kRsx0tDuXd8GZmlnqh0EzO9TXrEiGQUnAW7VBSgn7wbIlNN5fO+vF"}"#
+            ),
+            Self.record(
+                "a1", "10:31:00", "s3.amazonaws.com", "ListBuckets", identity: node, ip: "203.0.113.99", ua: laptop),
+            Self.record(
+                "a2", "10:32:00", "s3.amazonaws.com", "GetObject", identity: node, ip: "203.0.113.99", ua: laptop,
+                params: #"{"bucketName":"customer-exports","key":"2026/09/all.csv"}"#),
         ]
         let dir = try TestPaths.temporaryDirectory("ssrf")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("trail.jsonl"))
@@ -222,13 +281,17 @@ import TestSupport
 
     /// An instance role attaching AdministratorAccess to a user, then a denied attempt to stop the trail.
     @Test func instanceRoleGrantsAdmin() throws {
-        let node = #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/build/i-0feedfacecafe0001","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEBUILD001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/build","userName":"build"}}}"#
+        let node =
+            #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/build/i-0feedfacecafe0001","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEBUILD001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/build","userName":"build"}}}"#
         let ua = "Boto3/1.34.0 Python/3.12.1 Linux/6.1 Botocore/1.34.0"
         let lines = [
-            Self.record("p1", "11:00:00", "iam.amazonaws.com", "AttachUserPolicy", identity: node, ip: "52.94.2.9", ua: ua,
-                        params: #"{"userName":"backup-svc","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}"#),
-            Self.record("p2", "11:02:00", "cloudtrail.amazonaws.com", "StopLogging", identity: node, ip: "52.94.2.9", ua: ua,
-                        params: #"{"name":"org-trail"}"#, extra: #","errorCode":"AccessDenied","errorMessage":"not authorized""#),
+            Self.record(
+                "p1", "11:00:00", "iam.amazonaws.com", "AttachUserPolicy", identity: node, ip: "52.94.2.9", ua: ua,
+                params: #"{"userName":"backup-svc","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}"#),
+            Self.record(
+                "p2", "11:02:00", "cloudtrail.amazonaws.com", "StopLogging", identity: node, ip: "52.94.2.9", ua: ua,
+                params: #"{"name":"org-trail"}"#, extra: #","errorCode":"AccessDenied","errorMessage":"not authorized""#
+            ),
         ]
         let dir = try TestPaths.temporaryDirectory("admin-attach")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("trail.jsonl"))
@@ -248,23 +311,36 @@ import TestSupport
         let dir = try TestPaths.temporaryDirectory("alone")
         let copy = dir.appendingPathComponent("crosstrail")
         try FileManager.default.copyItem(at: TestPaths.executable, to: copy)
-        let r = try runProcess(copy, ["scan", AnalysisCLITests.logs, "-q"], environment: ["CROSSTRAIL_RESOURCES": dir.path])
+        let r = try runProcess(
+            copy, ["scan", AnalysisCLITests.logs, "-q"], environment: ["CROSSTRAIL_RESOURCES": dir.path])
         #expect(r.status == 4, "a missing input of the installation")
-        #expect(r.stderr.contains("built-in rules: cannot find") && r.stderr.contains("crosstrail_CrossTrailRules.resources"))
+        #expect(
+            r.stderr.contains("built-in rules: cannot find")
+                && r.stderr.contains("crosstrail_CrossTrailRules.resources"))
     }
 }
 
 @Suite struct TimelineSelectionTests {
     /// A role's name selects all of its sessions; a bucket's name selects its objects.
     @Test func roleNamesAndBucketNames() throws {
-        let byRole = try runCrossTrail(["timeline", AnalysisCLITests.logs, "--actor", "databricks-shared-broad", "--format", "jsonl", "-q"])
+        let byRole = try runCrossTrail([
+            "timeline", AnalysisCLITests.logs, "--actor", "databricks-shared-broad", "--format", "jsonl", "-q",
+        ])
         #expect(byRole.status == 0)
         let events = try #require(parseJSONLines(byRole.stdout))
         #expect(events.count == 12)
-        #expect(events.allSatisfy { (($0["actor"] as? [String: Any])?["key"] as? String)?.contains("assumed-role/databricks-shared-broad/") == true })
-        let byBucket = try runCrossTrail(["timeline", AnalysisCLITests.logs, "--resource", "acme-pii-customers", "--format", "jsonl", "-q"])
+        #expect(
+            events.allSatisfy {
+                (($0["actor"] as? [String: Any])?["key"] as? String)?.contains("assumed-role/databricks-shared-broad/")
+                    == true
+            })
+        let byBucket = try runCrossTrail([
+            "timeline", AnalysisCLITests.logs, "--resource", "acme-pii-customers", "--format", "jsonl", "-q",
+        ])
         #expect(try #require(parseJSONLines(byBucket.stdout)).count == 12)
-        let table = try runCrossTrail(["timeline", AnalysisCLITests.logs, "--action", "StopLogging", "--format", "table", "-q"])
+        let table = try runCrossTrail([
+            "timeline", AnalysisCLITests.logs, "--action", "StopLogging", "--format", "table", "-q",
+        ])
         #expect(table.stdout.contains("alice@acme.example (AWSReservedSSO_"), "the session before the role")
     }
 }
@@ -276,12 +352,17 @@ import TestSupport
 
     @Test func successAndFindingsAtThreshold() throws {
         #expect(try runCrossTrail(["scan", "--inventory", Self.inventory, "-q", "--format", "json"]).status == 0)
-        let r = try runCrossTrail(["scan", Self.logs, "--inventory", Self.inventory, "-q", "--format", "json", "--fail-on", "high"])
+        let r = try runCrossTrail([
+            "scan", Self.logs, "--inventory", Self.inventory, "-q", "--format", "json", "--fail-on", "high",
+        ])
         #expect(r.status == 1, "the Samples hold HIGH findings")
     }
 
     @Test func usageErrorsExitTwo() throws {
-        for args in [["scan", "--no-such-option"], ["scan", Self.logs, "--since", "yesterday"], ["timeline"], ["fetch", "ftp://x", "--out", "/tmp/x"]] {
+        for args in [
+            ["scan", "--no-such-option"], ["scan", Self.logs, "--since", "yesterday"], ["timeline"],
+            ["fetch", "ftp://x", "--out", "/tmp/x"],
+        ] {
             let r = try runCrossTrail(args)
             #expect(r.status == 2, "\(args): \(r.stderr)")
             #expect(!r.stderr.isEmpty)
@@ -290,18 +371,24 @@ import TestSupport
 
     @Test func diagnosticsUnderStrictExitThree() throws {
         // Three of its six records are malformed.
-        let r = try runCrossTrail(["scan", CLITests.fixtures + "/databricks-delivery.jsonl", "--strict", "-q", "--format", "json"])
+        let r = try runCrossTrail([
+            "scan", CLITests.fixtures + "/databricks-delivery.jsonl", "--strict", "-q", "--format", "json",
+        ])
         #expect(r.status == 3, "\(r.stderr)")
         #expect(r.stdout.contains("\"findings\""), "the findings are still written")
     }
 
     /// A typo in a path is an error with its own exit code, never "0 findings".
     @Test func missingPathsExitFour() throws {
-        for command in [["scan"], ["timeline"], ["whois", "alice"], ["verify-digests", "--public-keys", "/dev/null"],
-                        ["report", "--out", try TestPaths.temporaryDirectory("missing-pack").appendingPathComponent("p").path]] {
+        for command in [
+            ["scan"], ["timeline"], ["whois", "alice"], ["verify-digests", "--public-keys", "/dev/null"],
+            ["report", "--out", try TestPaths.temporaryDirectory("missing-pack").appendingPathComponent("p").path],
+        ] {
             let r = try runCrossTrail(command + ["/no/such/crosstrail-logs"])
             #expect(r.status == 4, "\(command): \(r.stderr)")
-            #expect(r.stderr.contains("cannot read input /no/such/crosstrail-logs: no such file or directory"), "\(r.stderr)")
+            #expect(
+                r.stderr.contains("cannot read input /no/such/crosstrail-logs: no such file or directory"),
+                "\(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
     }
@@ -311,7 +398,8 @@ import TestSupport
         let empty = try TestPaths.temporaryDirectory("empty-inventory")
         let r = try runCrossTrail(["scan", "--inventory", empty.path, "--format", "json"])
         #expect(r.status == 4, "\(r.stderr)")
-        #expect(r.stderr.contains("--inventory \(empty.path) holds no inventory file crosstrail recognizes"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("--inventory \(empty.path) holds no inventory file crosstrail recognizes"), "\(r.stderr)")
         #expect(r.stdout.isEmpty, "no findings document that could be mistaken for a clean result")
         let junk = try TestPaths.temporaryDirectory("junk-inventory")
         try Data("{\"hello\": 1}".utf8).write(to: junk.appendingPathComponent("x.json"))
@@ -325,13 +413,18 @@ import TestSupport
     @Test func failedRequestsExitFive() throws {
         let out = try TestPaths.temporaryDirectory("refused")
         // Nothing listens on port 9 of loopback: the connection is refused.
-        let r = try runCrossTrail(["fetch", "iam", "--out", out.path, "--endpoint-url", "https://127.0.0.1:9", "--retries", "0"],
-                                  environment: ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                                                "AWS_REGION": "us-east-1"])
+        let r = try runCrossTrail(
+            ["fetch", "iam", "--out", out.path, "--endpoint-url", "https://127.0.0.1:9", "--retries", "0"],
+            environment: [
+                "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "AWS_REGION": "us-east-1",
+            ])
         #expect(r.status == 5, "\(r.stderr)")
         #expect(r.stderr.contains("fetch failed") && r.stderr.contains("127.0.0.1:9"), "\(r.stderr)")
-        let none = try runCrossTrail(["fetch", "databricks", "--host", "https://127.0.0.1:9", "--inventory", "--out", out.path],
-                                     environment: ["DATABRICKS_TOKEN": "", "DATABRICKS_CLIENT_ID": ""])
+        let none = try runCrossTrail(
+            ["fetch", "databricks", "--host", "https://127.0.0.1:9", "--inventory", "--out", out.path],
+            environment: ["DATABRICKS_TOKEN": "", "DATABRICKS_CLIENT_ID": ""])
         #expect(none.status == 5 && none.stderr.contains("no Databricks credentials"), "\(none.stderr)")
     }
 
@@ -339,10 +432,14 @@ import TestSupport
         let dir = try TestPaths.temporaryDirectory("six")
         let notADatabase = dir.appendingPathComponent("case.db")
         try Data(repeating: 0x41, count: 4096).write(to: notADatabase)
-        let r = try runCrossTrail(["scan", "--inventory", Self.inventory, "--store", notADatabase.path, "-q", "--format", "json"])
+        let r = try runCrossTrail([
+            "scan", "--inventory", Self.inventory, "--store", notADatabase.path, "-q", "--format", "json",
+        ])
         #expect(r.status == 6, "\(r.stderr)")
         #expect(r.stderr.contains(notADatabase.path), "the message names the store")
-        let out = try runCrossTrail(["scan", "--inventory", Self.inventory, "-q", "-o", dir.appendingPathComponent("no/such/dir/f.json").path])
+        let out = try runCrossTrail([
+            "scan", "--inventory", Self.inventory, "-q", "-o", dir.appendingPathComponent("no/such/dir/f.json").path,
+        ])
         #expect(out.status == 6, "\(out.stderr)")
         #expect(out.stderr.contains("cannot write"))
     }
@@ -350,7 +447,9 @@ import TestSupport
     @Test func helpDocumentsEveryStatus() throws {
         let help = try runCrossTrail(["--help"]).stdout
         for code in ["0", "1", "2", "3", "4", "5", "6", "130"] {
-            #expect(help.contains("\n  \(code.padding(toLength: 4, withPad: " ", startingAt: 0)) "), "exit status \(code) in --help")
+            #expect(
+                help.contains("\n  \(code.padding(toLength: 4, withPad: " ", startingAt: 0)) "),
+                "exit status \(code) in --help")
         }
     }
 }

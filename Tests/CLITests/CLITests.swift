@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct CLITests {
     static let fixtures = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailIngestTests/Fixtures").path
@@ -15,13 +15,18 @@ import TestSupport
             var isDir: ObjCBool = false
             FileManager.default.fileExists(atPath: a.appendingPathComponent(f).path, isDirectory: &isDir)
             if isDir.boolValue { continue }
-            #expect(FileManager.default.contentsEqual(atPath: a.appendingPathComponent(f).path, andPath: b.appendingPathComponent(f).path), "\(f)")
+            #expect(
+                FileManager.default.contentsEqual(
+                    atPath: a.appendingPathComponent(f).path, andPath: b.appendingPathComponent(f).path), "\(f)")
         }
         let r = try runCrossTrail(["timeline", a.appendingPathComponent("logs").path, "--format", "jsonl"])
         #expect(r.status == 0)
         #expect(r.stderr.contains("records read"))
         #expect(try #require(parseJSONLines(r.stdout)).count > 300)
-        let table = try runCrossTrail(["timeline", a.appendingPathComponent("logs").path, "--format", "table", "--actor", "alice@acme.example", "--since", "2026-08-01T09:30Z", "--until", "2026-08-01T09:50Z"])
+        let table = try runCrossTrail([
+            "timeline", a.appendingPathComponent("logs").path, "--format", "table", "--actor", "alice@acme.example",
+            "--since", "2026-08-01T09:30Z", "--until", "2026-08-01T09:50Z",
+        ])
         #expect(table.stdout.hasPrefix("TIME"))
         #expect(table.stdout.contains("workspaceConfEdit"))
     }
@@ -35,12 +40,17 @@ import TestSupport
         let p = Process()
         p.executableURL = TestPaths.executable
         // The Samples twenty times over (duplicates are dropped), with the smallest budget (8 MiB): it spills.
-        p.arguments = ["timeline"] + Array(repeating: logs, count: 20) + ["--memory", "8", "--temp-dir", temp.path, "-o", out.path, "-q"]
+        p.arguments =
+            ["timeline"] + Array(repeating: logs, count: 20) + [
+                "--memory", "8", "--temp-dir", temp.path, "-o", out.path, "-q",
+            ]
         let err = Pipe()
         p.standardError = err
         try p.run()
         var waited = 0
-        while waited < 500, (try FileManager.default.contentsOfDirectory(atPath: temp.path)).isEmpty { usleep(5_000); waited += 1 }
+        while waited < 500, (try FileManager.default.contentsOfDirectory(atPath: temp.path)).isEmpty {
+            usleep(5_000); waited += 1
+        }
         usleep(50_000)
         p.interrupt()
         p.waitUntilExit()
@@ -65,7 +75,8 @@ import TestSupport
         let strict = try runCrossTrail(["timeline", input, "--format", "jsonl", "--strict", "-q"])
         #expect(strict.status == 3)
         #expect(strict.stderr.isEmpty)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any])
         let read = json["recordsRead"] as! Int, accepted = json["accepted"] as! Int
         let rejected = json["rejected"] as! Int, filtered = json["filtered"] as! Int, dup = json["duplicates"] as! Int
         #expect(read == 6 && accepted == 3 && rejected == 3)
@@ -78,11 +89,17 @@ import TestSupport
         #expect(inputs[0]["bytes"] as? Int == (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int))
         let diags = try #require(json["diagnostics"] as? [[String: Any]])
         #expect(diags.count == 3)
-        #expect(diags.allSatisfy { ($0["file"] as? String)?.hasSuffix("databricks-delivery.jsonl") == true && $0["line"] is Int && $0["reason"] is String })
+        #expect(
+            diags.allSatisfy {
+                ($0["file"] as? String)?.hasSuffix("databricks-delivery.jsonl") == true && $0["line"] is Int
+                    && $0["reason"] is String
+            })
     }
 
     @Test func standardInput() throws {
-        let r = try runCrossTrail(["timeline", "-", "--format", "jsonl"], stdin: try Data(contentsOf: URL(fileURLWithPath: CLITests.fixtures + "/lookup-events.json")))
+        let r = try runCrossTrail(
+            ["timeline", "-", "--format", "jsonl"],
+            stdin: try Data(contentsOf: URL(fileURLWithPath: CLITests.fixtures + "/lookup-events.json")))
         #expect(r.status == 0)
         let err = r.stderr
         let rows = try #require(parseJSONLines(r.stdout))
@@ -118,7 +135,9 @@ import TestSupport
     @Test func outputFileAndHelp() throws {
         let dir = try TestPaths.temporaryDirectory("cli-out")
         let out = dir.appendingPathComponent("t.csv").path
-        let r = try runCrossTrail(["timeline", CLITests.fixtures + "/cloudtrail-ndjson.jsonl.gz", "--format", "csv", "-o", out, "-q"])
+        let r = try runCrossTrail([
+            "timeline", CLITests.fixtures + "/cloudtrail-ndjson.jsonl.gz", "--format", "csv", "-o", out, "-q",
+        ])
         #expect(r.status == 0)
         #expect(r.stdout.isEmpty)
         let text = try String(contentsOfFile: out, encoding: .utf8)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The promises SECURITY.md makes about hostile input, kept end to end through the commands.
 @Suite struct ExtremeTimeCLITests {
@@ -22,39 +22,67 @@ import TestSupport
         func az(_ t: String, _ id: String) -> String {
             "{\"time\":\"\(t)\",\"operationName\":\"Microsoft.Databricks/clusters/create\",\"category\":\"clusters\",\"properties\":{\"requestId\":\"\(id)\",\"serviceName\":\"clusters\",\"actionName\":\"create\"}}"
         }
-        let badISO = ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-08-01T25:00:00Z", "2026-08-01T00:00:00+25:00", "1969-12-31T23:59:59Z", "2100-01-01T00:00:00Z"]
-        let badEpoch = ["9223372036854775807", "-9223372036854775808", "1e30", "-1", "18446744073709551615", "\"99999999999999999999\""]
+        let badISO = [
+            "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-08-01T25:00:00Z", "2026-08-01T00:00:00+25:00",
+            "1969-12-31T23:59:59Z", "2100-01-01T00:00:00Z",
+        ]
+        let badEpoch = [
+            "9223372036854775807", "-9223372036854775808", "1e30", "-1", "18446744073709551615",
+            "\"99999999999999999999\"",
+        ]
         var good = 0, bad = 0
         func write(_ name: String, _ lines: [String]) throws {
             try Data(lines.joined(separator: "\n").utf8).write(to: logs.appendingPathComponent(name))
         }
         // CloudTrail delivery file, gzip or not does not matter to the rules: plain here.
-        let deliveryRecords = [ct("1970-01-01T00:00:00Z", "ct-early"), ct("2026-08-01T10:00:00Z", "ct-mid")] + badISO.enumerated().map { ct($1, "ct-bad-\($0)") }
+        let deliveryRecords =
+            [ct("1970-01-01T00:00:00Z", "ct-early"), ct("2026-08-01T10:00:00Z", "ct-mid")]
+            + badISO.enumerated().map { ct($1, "ct-bad-\($0)") }
         try write("delivery.json", ["{\"Records\":[" + deliveryRecords.joined(separator: ",") + "]}"])
         good += 2; bad += badISO.count
-        try write("cloudtrail.jsonl", [ct("2099-12-31T23:59:59.999Z", "nd-late")] + badISO.enumerated().map { ct($1, "nd-bad-\($0)") })
+        try write(
+            "cloudtrail.jsonl",
+            [ct("2099-12-31T23:59:59.999Z", "nd-late")] + badISO.enumerated().map { ct($1, "nd-bad-\($0)") })
         good += 1; bad += badISO.count
-        try write("databricks.jsonl", [dbx("1785578400000", "db-ok"), dbx("0", "db-zero")] + badEpoch.enumerated().map { dbx($1, "db-bad-\($0)") })
+        try write(
+            "databricks.jsonl",
+            [dbx("1785578400000", "db-ok"), dbx("0", "db-zero")] + badEpoch.enumerated().map { dbx($1, "db-bad-\($0)") }
+        )
         good += 2; bad += badEpoch.count
-        try write("system.jsonl", [sys("\"2026-08-01 10:01:00+00:00\"", "st-ok"), sys("4102444799999", "st-last")]
-            + (badEpoch + badISO.map { "\"\($0)\"" }).enumerated().map { sys($1, "st-bad-\($0)") })
+        try write(
+            "system.jsonl",
+            [sys("\"2026-08-01 10:01:00+00:00\"", "st-ok"), sys("4102444799999", "st-last")]
+                + (badEpoch + badISO.map { "\"\($0)\"" }).enumerated().map { sys($1, "st-bad-\($0)") })
         good += 2; bad += badEpoch.count + badISO.count
-        var csv = "event_time,event_id,service_name,action_name,user_identity\n2026-08-01T11:00:00.000Z,cs-ok,clusters,create,\"{\"\"email\"\":\"\"a@b.example\"\"}\"\n"
-        for (i, t) in (badISO + ["9223372036854775807"]).enumerated() { csv += "\(t),cs-bad-\(i),clusters,create,\"{\"\"email\"\":\"\"a@b.example\"\"}\"\n" }
+        var csv =
+            "event_time,event_id,service_name,action_name,user_identity\n2026-08-01T11:00:00.000Z,cs-ok,clusters,create,\"{\"\"email\"\":\"\"a@b.example\"\"}\"\n"
+        for (i, t) in (badISO + ["9223372036854775807"]).enumerated() {
+            csv += "\(t),cs-bad-\(i),clusters,create,\"{\"\"email\"\":\"\"a@b.example\"\"}\"\n"
+        }
         try Data(csv.utf8).write(to: logs.appendingPathComponent("export.csv"))
         good += 1; bad += badISO.count + 1
-        try write("azure.json", ["{\"records\":[" + ([az("2026-08-01T13:00:00.0000000Z", "az-ok")] + badISO.enumerated().map { az($1, "az-bad-\($0)") }).joined(separator: ",") + "]}"])
+        try write(
+            "azure.json",
+            [
+                "{\"records\":["
+                    + ([az("2026-08-01T13:00:00.0000000Z", "az-ok")]
+                    + badISO.enumerated().map { az($1, "az-bad-\($0)") }).joined(separator: ",") + "]}"
+            ])
         good += 1; bad += badISO.count
         return (dir, good, bad)
     }
 
-    static func expectAccounting(_ r: CommandResult, read: Int, kept: Int, rejected: Int, analyzed: Bool = false, _ what: String) {
-        let line = analyzed
+    static func expectAccounting(
+        _ r: CommandResult, read: Int, kept: Int, rejected: Int, analyzed: Bool = false, _ what: String
+    ) {
+        let line =
+            analyzed
             ? "records read \(read) = analyzed \(kept) + filtered 0 + rejected \(rejected)"
             : "records read \(read) = timeline \(kept) + filtered 0 + rejected \(rejected) + duplicates 0"
         #expect(r.stderr.contains(line), "\(what): \(r.stderr.prefix(2000))")
         #expect(!r.stderr.contains("does not add up"), "\(what)")
-        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("overflow"), "\(what): \(r.stderr.prefix(2000))")
+        #expect(
+            !r.stderr.contains("Fatal error") && !r.stderr.contains("overflow"), "\(what): \(r.stderr.prefix(2000))")
     }
 
     @Test func timelineInEveryFormatRejectsExtremeTimesAndGoesOn() throws {
@@ -70,11 +98,25 @@ import TestSupport
             let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any])
             let diags = try #require(json["diagnostics"] as? [[String: Any]])
             #expect(diags.count == bad)
-            #expect(diags.allSatisfy { ($0["file"] as? String)?.hasPrefix(logs + "/") == true && ($0["line"] != nil || $0["offset"] != nil) })
+            #expect(
+                diags.allSatisfy {
+                    ($0["file"] as? String)?.hasPrefix(logs + "/") == true && ($0["line"] != nil || $0["offset"] != nil)
+                })
             let reasons = diags.map { "\($0["file"] ?? ""):\($0["line"] ?? "-") \($0["reason"] ?? "")" }
-            #expect(reasons.contains(logs + "/databricks.jsonl:3 timestamp 9223372036854775807 is outside the accepted range (1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z)"), "\(reasons)")
-            #expect(reasons.contains { $0.contains("delivery.json:- invalid eventTime '2026-02-30T00:00:00Z': day 30 does not exist in 2026-02") }, "\(reasons)")
-            #expect(reasons.contains { $0.contains("export.csv:") && $0.contains("event_time '1969-12-31T23:59:59Z' is outside") }, "\(reasons)")
+            #expect(
+                reasons.contains(
+                    logs
+                        + "/databricks.jsonl:3 timestamp 9223372036854775807 is outside the accepted range (1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z)"
+                ), "\(reasons)")
+            #expect(
+                reasons.contains {
+                    $0.contains(
+                        "delivery.json:- invalid eventTime '2026-02-30T00:00:00Z': day 30 does not exist in 2026-02")
+                }, "\(reasons)")
+            #expect(
+                reasons.contains {
+                    $0.contains("export.csv:") && $0.contains("event_time '1969-12-31T23:59:59Z' is outside")
+                }, "\(reasons)")
         }
         let jsonl = try runCrossTrail(["timeline", logs, "--format", "jsonl", "-q"])
         let rows = try #require(parseJSONLines(jsonl.stdout))
@@ -85,7 +127,9 @@ import TestSupport
         let sketch = try runCrossTrail(["timeline", logs, "--format", "timesketch", "-q"])
         #expect(sketch.stdout.contains("\"timestamp\":4102444799999000"))
         // --attribute widens the window by an hour each side: still no overflow at the edges.
-        let attributed = try runCrossTrail(["timeline", logs, "--attribute", "--since", "1970-01-01", "--until", "9999-12-31", "--format", "jsonl"])
+        let attributed = try runCrossTrail([
+            "timeline", logs, "--attribute", "--since", "1970-01-01", "--until", "9999-12-31", "--format", "jsonl",
+        ])
         #expect(attributed.status == 0, "\(attributed.stderr.prefix(2000))")
         Self.expectAccounting(attributed, read: good + bad, kept: good, rejected: bad, "--attribute")
         let strict = try runCrossTrail(["timeline", logs, "--format", "jsonl", "--strict", "-q"])
@@ -102,7 +146,8 @@ import TestSupport
             Self.expectAccounting(scan, read: good + bad, kept: good, rejected: bad, analyzed: true, "scan \(format)")
         }
         let pack = dir.appendingPathComponent("pack").path
-        let report = try runCrossTrail(["report", logs, "--out", pack, "--generated-at", "2026-09-01T00:00Z"], timeout: 300)
+        let report = try runCrossTrail(
+            ["report", logs, "--out", pack, "--generated-at", "2026-09-01T00:00Z"], timeout: 300)
         #expect(report.status == 0, "\(report.stderr.prefix(2000))")
         Self.expectAccounting(report, read: good + bad, kept: good, rejected: bad, "report")
         #expect(FileManager.default.fileExists(atPath: pack + "/index.html"))
@@ -110,7 +155,9 @@ import TestSupport
         #expect(verify.status == 0, "\(verify.stdout)")
         // With a period, only its events; the rest are filtered, and the sum still holds.
         let period = dir.appendingPathComponent("pack-q3").path
-        let q3 = try runCrossTrail(["report", logs, "--out", period, "--period", "2026Q3", "--generated-at", "2026-10-01T00:00Z"], timeout: 300)
+        let q3 = try runCrossTrail(
+            ["report", logs, "--out", period, "--period", "2026Q3", "--generated-at", "2026-10-01T00:00Z"], timeout: 300
+        )
         #expect(q3.status == 0, "\(q3.stderr.prefix(2000))")
         #expect(q3.stderr.contains("records read \(good + bad) = timeline"), "\(q3.stderr.prefix(2000))")
         #expect(!q3.stderr.contains("does not add up"))
@@ -121,22 +168,26 @@ import TestSupport
 /// diagnostic naming it and its kind; the run goes on. Every run has a timeout, so a regression
 /// fails the test instead of hanging the suite.
 @Suite struct NonRegularInputCLITests {
-    static let record = "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"eventID\":\"ok-1\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::1:user/u\",\"accountId\":\"1\",\"userName\":\"u\"}}\n"
+    static let record =
+        "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"eventID\":\"ok-1\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::1:user/u\",\"accountId\":\"1\",\"userName\":\"u\"}}\n"
 
     /// logs/ with a good file and a FIFO; inventory/ and rules/ with a FIFO each.
     static func folders() throws -> (dir: URL, logs: String, fifo: String) {
         let dir = try TestPaths.temporaryDirectory("fifo")
         for sub in ["logs/nested", "inventory", "rules"] {
-            try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
         try Data(record.utf8).write(to: dir.appendingPathComponent("logs/a.jsonl"))
         let fifo = dir.appendingPathComponent("logs/nested/pipe.json").path
         #expect(mkfifo(fifo, 0o644) == 0)
         #expect(mkfifo(dir.appendingPathComponent("inventory/iam.json").path, 0o644) == 0)
         // One real export beside the FIFO (a folder with nothing readable is an error of its own: exit 4).
-        try FileManager.default.copyItem(atPath: AnalysisCLITests.inventory + "/aws", toPath: dir.appendingPathComponent("inventory/aws").path)
+        try FileManager.default.copyItem(
+            atPath: AnalysisCLITests.inventory + "/aws", toPath: dir.appendingPathComponent("inventory/aws").path)
         #expect(mkfifo(dir.appendingPathComponent("rules/rule.yml").path, 0o644) == 0)
-        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("logs/zero.json").path, withDestinationPath: "/dev/zero")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir.appendingPathComponent("logs/zero.json").path, withDestinationPath: "/dev/zero")
         return (dir, dir.appendingPathComponent("logs").path, fifo)
     }
 
@@ -151,7 +202,8 @@ import TestSupport
         #expect(r.stderr.contains("\(logs)/zero.json: error: a character device, not a regular file"), "\(r.stderr)")
         #expect(r.stderr.contains("records read 1 = timeline 1 + filtered 0 + rejected 0 + duplicates 0"))
         // As a direct argument, next to a good file; --strict makes it exit 3.
-        let direct = try runCrossTrail(["timeline", fifo, logs + "/a.jsonl", "--format", "jsonl", "--strict"], timeout: 60)
+        let direct = try runCrossTrail(
+            ["timeline", fifo, logs + "/a.jsonl", "--format", "jsonl", "--strict"], timeout: 60)
         #expect(!direct.timedOut, "timeline blocked on a FIFO given as an argument")
         #expect(direct.status == 3)
         #expect(direct.stderr.contains("\(fifo): error: a named pipe (FIFO)"))
@@ -165,7 +217,8 @@ import TestSupport
         let (dir, logs, fifo) = try Self.folders()
         defer { try? FileManager.default.removeItem(at: dir) }
         let inventory = dir.appendingPathComponent("inventory").path, rules = dir.appendingPathComponent("rules").path
-        let scan = try runCrossTrail(["scan", logs, "--inventory", inventory, "--rules", rules, "--format", "json"], timeout: 60)
+        let scan = try runCrossTrail(
+            ["scan", logs, "--inventory", inventory, "--rules", rules, "--format", "json"], timeout: 60)
         #expect(!scan.timedOut, "scan blocked on a FIFO")
         #expect(scan.status == 0, "\(scan.stderr)")
         #expect(scan.stderr.contains("\(fifo): error: a named pipe (FIFO)"), "\(scan.stderr)")
@@ -189,16 +242,22 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("a.jsonl")
         try Data(Self.record.utf8).write(to: file)
-        let piped = try runCrossTrail(["timeline", "-", "--format", "jsonl"], stdin: Data(Self.record.utf8), timeout: 60)
+        let piped = try runCrossTrail(
+            ["timeline", "-", "--format", "jsonl"], stdin: Data(Self.record.utf8), timeout: 60)
         #expect(piped.status == 0 && piped.stdout.contains("\"ok-1\""))
         // bash's <(…) hands over /dev/fd/N, an anonymous pipe: read as a stream.
-        let bash = try runProcess(URL(fileURLWithPath: "/bin/bash"),
-                                  ["-c", "\"$0\" timeline <(cat \"$1\") --format jsonl", TestPaths.executable.path, file.path], timeout: 60)
+        let bash = try runProcess(
+            URL(fileURLWithPath: "/bin/bash"),
+            ["-c", "\"$0\" timeline <(cat \"$1\") --format jsonl", TestPaths.executable.path, file.path], timeout: 60)
         #expect(!bash.timedOut)
         #expect(bash.status == 0, "\(bash.stderr)")
         #expect(bash.stdout.contains("\"ok-1\""), "\(bash.stderr)")
-        let inventory = try runProcess(URL(fileURLWithPath: "/bin/bash"),
-                                       ["-c", "\"$0\" scan --inventory <(echo '{\"UserDetailList\":[]}') --format json -q", TestPaths.executable.path], timeout: 60)
+        let inventory = try runProcess(
+            URL(fileURLWithPath: "/bin/bash"),
+            [
+                "-c", "\"$0\" scan --inventory <(echo '{\"UserDetailList\":[]}') --format json -q",
+                TestPaths.executable.path,
+            ], timeout: 60)
         #expect(!inventory.timedOut && inventory.status == 0, "\(inventory.stderr)")
     }
 }
@@ -215,23 +274,39 @@ import TestSupport
         let logs = dir.appendingPathComponent("logs/AWSLogs/1/CloudTrail/us-east-1/2026/08/01")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let head = "{\"Records\":[" + Self.record("a1") + "],"
-        let body = head + "\"Records\":[" + Self.record("b1") + "," + Self.record("b2", name: "StopLogging", source: "cloudtrail") + "]}"
+        let body =
+            head + "\"Records\":[" + Self.record("b1") + ","
+            + Self.record("b2", name: "StopLogging", source: "cloudtrail") + "]}"
         // Written gzip as CloudTrail delivers it.
-        let gz = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "printf '%s' \"$1\" | gzip -c > \"$2\"", "sh", body,
-                                                                   logs.appendingPathComponent("1_CloudTrail_us-east-1_20260801T1000Z_x.json.gz").path])
+        let gz = try runProcess(
+            URL(fileURLWithPath: "/bin/sh"),
+            [
+                "-c", "printf '%s' \"$1\" | gzip -c > \"$2\"", "sh", body,
+                logs.appendingPathComponent("1_CloudTrail_us-east-1_20260801T1000Z_x.json.gz").path,
+            ])
         #expect(gz.status == 0)
         // A record with a repeated key next to it.
-        try Data(("{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T11:00:00Z\",\"eventName\":\"CreateUser\",\"eventName\":\"StopLogging\",\"eventID\":\"r1\"}\n").utf8)
-            .write(to: dir.appendingPathComponent("logs/extra.jsonl"))
+        try Data(
+            ("{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T11:00:00Z\",\"eventName\":\"CreateUser\",\"eventName\":\"StopLogging\",\"eventID\":\"r1\"}\n")
+                .utf8
+        )
+        .write(to: dir.appendingPathComponent("logs/extra.jsonl"))
         let root = dir.appendingPathComponent("logs").path
         let t = try runCrossTrail(["timeline", root, "--format", "jsonl"], timeout: 60)
         #expect(t.status == 0, "\(t.stderr)")
         let rows = try #require(parseJSONLines(t.stdout))
         #expect(rows.compactMap { $0["id"] as? String }.sorted() == ["a1", "b1", "b2", "r1"])
         #expect(rows.first { $0["id"] as? String == "r1" }?["action"] as? String == "CreateUser")
-        #expect(t.stderr.contains("records read 4 = timeline 4 + filtered 0 + rejected 0 + duplicates 0"), "\(t.stderr)")
-        #expect(t.stderr.contains("x.json.gz (byte \(head.utf8.count)): warning: duplicate key \"Records\" in the top-level object: every \"Records\" array is read (3 records in all)"), "\(t.stderr)")
-        #expect(t.stderr.contains("extra.jsonl:1 (byte 0): warning: duplicate key \"eventName\" in the record: its first value (\"CreateUser\") is used"), "\(t.stderr)")
+        #expect(
+            t.stderr.contains("records read 4 = timeline 4 + filtered 0 + rejected 0 + duplicates 0"), "\(t.stderr)")
+        #expect(
+            t.stderr.contains(
+                "x.json.gz (byte \(head.utf8.count)): warning: duplicate key \"Records\" in the top-level object: every \"Records\" array is read (3 records in all)"
+            ), "\(t.stderr)")
+        #expect(
+            t.stderr.contains(
+                "extra.jsonl:1 (byte 0): warning: duplicate key \"eventName\" in the record: its first value (\"CreateUser\") is used"
+            ), "\(t.stderr)")
         #expect(try runCrossTrail(["timeline", root, "--format", "jsonl", "--strict", "-q"]).status == 3)
         let scan = try runCrossTrail(["scan", root, "--format", "json"], timeout: 60)
         #expect(scan.status == 0)
@@ -254,10 +329,17 @@ import TestSupport
     static func caseFolder() throws -> URL {
         let dir = try TestPaths.temporaryDirectory("overlap")
         let fm = FileManager.default
-        for sub in ["logs/sub", "inventory", "rules"] { try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true) }
-        try fm.copyItem(atPath: CLITests.fixtures + "/cloudtrail-ndjson.jsonl", toPath: dir.appendingPathComponent("logs/a.json").path)
-        try Data("{\"UserDetailList\":[],\"RoleDetailList\":[],\"GroupDetailList\":[],\"Policies\":[]}".utf8).write(to: dir.appendingPathComponent("inventory/iam.json"))
-        try Data("title: t\nid: t\nlogsource: {product: aws}\ndetection:\n  s:\n    eventName: X\n  condition: s\n".utf8).write(to: dir.appendingPathComponent("rules/r.yml"))
+        for sub in ["logs/sub", "inventory", "rules"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try fm.copyItem(
+            atPath: CLITests.fixtures + "/cloudtrail-ndjson.jsonl",
+            toPath: dir.appendingPathComponent("logs/a.json").path)
+        try Data("{\"UserDetailList\":[],\"RoleDetailList\":[],\"GroupDetailList\":[],\"Policies\":[]}".utf8).write(
+            to: dir.appendingPathComponent("inventory/iam.json"))
+        try Data(
+            "title: t\nid: t\nlogsource: {product: aws}\ndetection:\n  s:\n    eventName: X\n  condition: s\n".utf8
+        ).write(to: dir.appendingPathComponent("rules/r.yml"))
         try Data("dapi0123456789abcdef0123456789abcdef\n".utf8).write(to: dir.appendingPathComponent("token"))
         return dir
     }
@@ -265,10 +347,14 @@ import TestSupport
     /// Every file under `dir` with its content.
     static func snapshot(_ dir: URL) -> [String: Data] {
         var out: [String: Data] = [:]
-        for case let rel as String in FileManager.default.enumerator(atPath: dir.path) ?? FileManager.DirectoryEnumerator() {
+        for case let rel as String in FileManager.default.enumerator(atPath: dir.path)
+            ?? FileManager.DirectoryEnumerator()
+        {
             let path = dir.appendingPathComponent(rel).path
             var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue { out[rel] = FileManager.default.contents(atPath: path) }
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+                out[rel] = FileManager.default.contents(atPath: path)
+            }
         }
         return out
     }
@@ -276,7 +362,8 @@ import TestSupport
     @Test func everyOutputOptionRefusesToOverlapAnInput() throws {
         let dir = try Self.caseFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("alias.json").path, withDestinationPath: "logs/a.json")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir.appendingPathComponent("alias.json").path, withDestinationPath: "logs/a.json")
         let cases: [(args: [String], option: String, output: String, input: String)] = [
             (["timeline", "logs/a.json", "-o", "logs/a.json"], "--output", "logs/a.json", "logs/a.json"),
             (["timeline", "logs/a.json", "--output", "alias.json"], "--output", "alias.json", "logs/a.json"),
@@ -284,10 +371,16 @@ import TestSupport
             (["timeline", "logs", "-o", "logs/x.json"], "--output", "logs/x.json", "logs"),
             (["timeline", "logs", "-o", "logs/new/deeper/x.json"], "--output", "logs/new/deeper/x.json", "logs"),
             (["timeline", "logs", "--stats-json", "logs/stats.json"], "--stats-json", "logs/stats.json", "logs"),
-            (["timeline", "logs", "--attribute", "--inventory", "inventory", "-o", "inventory/x.jsonl"], "--output", "inventory/x.jsonl", "inventory"),
+            (
+                ["timeline", "logs", "--attribute", "--inventory", "inventory", "-o", "inventory/x.jsonl"], "--output",
+                "inventory/x.jsonl", "inventory"
+            ),
             (["timeline", "--store", "logs/a.json", "-o", "logs/a.json"], "--output", "logs/a.json", "logs/a.json"),
             (["scan", "logs", "-o", "logs/x.json"], "--output", "logs/x.json", "logs"),
-            (["scan", "--inventory", "inventory", "-o", "inventory/iam.json"], "--output", "inventory/iam.json", "inventory"),
+            (
+                ["scan", "--inventory", "inventory", "-o", "inventory/iam.json"], "--output", "inventory/iam.json",
+                "inventory"
+            ),
             (["scan", "logs", "--rules", "rules", "-o", "rules/r.yml"], "--output", "rules/r.yml", "rules"),
             (["scan", "logs", "--store", "logs/case.db"], "--store", "logs/case.db", "logs"),
             (["scan", "logs", "--store", "case.db", "-o", "case.db"], "--output", "case.db", "case.db"),
@@ -296,9 +389,15 @@ import TestSupport
             (["report", "logs", "--out", ".", "--force"], "--out", ".", "logs"),
             (["report", "logs", "--out", "logs/sub/pack"], "--out", "logs/sub/pack", "logs"),
             (["report", "logs", "--inventory", "inventory", "--out", "inventory"], "--out", "inventory", "inventory"),
-            (["report", "logs", "--rules", "rules", "--out", "pack", "--sign", "pack/key.pem"], "--out", "pack", "pack/key.pem"),
+            (
+                ["report", "logs", "--rules", "rules", "--out", "pack", "--sign", "pack/key.pem"], "--out", "pack",
+                "pack/key.pem"
+            ),
             (["report", "logs", "alias.zip", "--out", "alias", "--zip"], "--zip", "alias.zip", "alias.zip"),
-            (["fetch", "databricks", "--audit", "--since", "2026-08-01", "--token-file", "token", "--out", "token"], "--out", "token", "token"),
+            (
+                ["fetch", "databricks", "--audit", "--since", "2026-08-01", "--token-file", "token", "--out", "token"],
+                "--out", "token", "token"
+            ),
             (["store", "merge", "--into", "case.db", "case.db"], "--into", "case.db", "case.db"),
         ]
         try Data("PK".utf8).write(to: dir.appendingPathComponent("alias.zip"))
@@ -307,7 +406,9 @@ import TestSupport
             let r = try runCrossTrail(c.args, cwd: dir, timeout: 60)
             let line = c.args.joined(separator: " ")
             #expect(r.status == 2, "\(line): \(r.status) \(r.stderr)")
-            #expect(r.stderr.contains("\(c.option) '\(c.output)'") && r.stderr.contains("input '\(c.input)'"), "\(line): \(r.stderr)")
+            #expect(
+                r.stderr.contains("\(c.option) '\(c.output)'") && r.stderr.contains("input '\(c.input)'"),
+                "\(line): \(r.stderr)")
             #expect(r.stdout.isEmpty, "\(line)")
             #expect(Self.snapshot(dir) == before, "\(line): the case folder changed")
         }
@@ -321,26 +422,40 @@ import TestSupport
         let before = Self.snapshot(dir)
         let r = try runCrossTrail(["timeline", "logs", "-o", "out.jsonl"], cwd: dir)
         #expect(r.status == 2)
-        #expect(r.stderr.contains("--output 'out.jsonl' is the input '") && r.stderr.contains("is a hard link to"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("--output 'out.jsonl' is the input '") && r.stderr.contains("is a hard link to"),
+            "\(r.stderr)")
         #expect(Self.snapshot(dir) == before)
     }
 
     @Test func outputsBesideTheInputsStillWork() throws {
         let dir = try Self.caseFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("logs2"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("logs2"), withIntermediateDirectories: true)
         // A sibling whose name starts like the input's is not inside it.
-        let t = try runCrossTrail(["timeline", "logs", "-o", "logs2/x.jsonl", "--stats-json", "logs.stats.json", "-q"], cwd: dir)
+        let t = try runCrossTrail(
+            ["timeline", "logs", "-o", "logs2/x.jsonl", "--stats-json", "logs.stats.json", "-q"], cwd: dir)
         #expect(t.status == 0, "\(t.stderr)")
-        #expect(try #require(parseJSONLines(String(contentsOf: dir.appendingPathComponent("logs2/x.jsonl"), encoding: .utf8))).count == 3)
-        let s = try runCrossTrail(["scan", "logs", "--inventory", "inventory", "--store", "case.db", "-o", "findings.json", "--format", "json", "-q"], cwd: dir)
+        #expect(
+            try #require(
+                parseJSONLines(String(contentsOf: dir.appendingPathComponent("logs2/x.jsonl"), encoding: .utf8))
+            ).count == 3)
+        let s = try runCrossTrail(
+            [
+                "scan", "logs", "--inventory", "inventory", "--store", "case.db", "-o", "findings.json", "--format",
+                "json", "-q",
+            ], cwd: dir)
         #expect(s.status == 0, "\(s.stderr)")
-        let r = try runCrossTrail(["report", "logs", "--inventory", "inventory", "--out", "pack", "--zip", "-q"], cwd: dir)
+        let r = try runCrossTrail(
+            ["report", "logs", "--inventory", "inventory", "--out", "pack", "--zip", "-q"], cwd: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pack.zip").path))
         // Replacing a previous pack with --force is still allowed.
         #expect(try runCrossTrail(["report", "logs", "--out", "pack", "--force", "-q"], cwd: dir).status == 0)
-        let piped = try runCrossTrail(["timeline", "-", "-o", "stdin.jsonl", "-q"], cwd: dir, stdin: try Data(contentsOf: dir.appendingPathComponent("logs/a.json")))
+        let piped = try runCrossTrail(
+            ["timeline", "-", "-o", "stdin.jsonl", "-q"], cwd: dir,
+            stdin: try Data(contentsOf: dir.appendingPathComponent("logs/a.json")))
         #expect(piped.status == 0)
     }
 }

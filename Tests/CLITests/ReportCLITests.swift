@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `crosstrail report`, `verify`, `keygen` and `verify-digests` as users run them.
 @Suite struct ReportCLITests {
@@ -8,12 +8,17 @@ import TestSupport
     static var logs: String { samples.appendingPathComponent("logs").path }
     static var inventory: String { samples.appendingPathComponent("inventory").path }
     static var keys: String { samples.appendingPathComponent("keys/cloudtrail-public-keys.json").path }
-    static let packFiles = ["evidence.xml", "evidence.xsd", "findings.json", "index.html", "inputs.json", "manifest.json",
-                            "oscal-assessment-results.xml", "oscal_assessment-results_schema.xsd", "timeline.jsonl"]
+    static let packFiles = [
+        "evidence.xml", "evidence.xsd", "findings.json", "index.html", "inputs.json", "manifest.json",
+        "oscal-assessment-results.xml", "oscal_assessment-results_schema.xsd", "timeline.jsonl",
+    ]
 
     static func report(_ out: URL, _ extra: [String] = []) throws -> CommandResult {
-        try runCrossTrail(["report", logs, "--inventory", inventory, "--period", "2026-08", "--out", out.path,
-                           "--generated-at", "2026-09-01T00:00:00Z", "--public-keys", keys] + extra)
+        try runCrossTrail(
+            [
+                "report", logs, "--inventory", inventory, "--period", "2026-08", "--out", out.path,
+                "--generated-at", "2026-09-01T00:00:00Z", "--public-keys", keys,
+            ] + extra)
     }
 
     static func files(_ dir: URL) throws -> [String] {
@@ -34,7 +39,9 @@ import TestSupport
         let timeline = try String(contentsOf: out.appendingPathComponent("timeline.jsonl"), encoding: .utf8)
         #expect(timeline.split(separator: "\n").count == 4038)
         let evidence = try String(contentsOf: out.appendingPathComponent("evidence.xml"), encoding: .utf8)
-        #expect(evidence.contains("<period end=\"2026-09-01T00:00:00.000Z\" label=\"2026-08\" start=\"2026-08-01T00:00:00.000Z\"/>"))
+        #expect(
+            evidence.contains(
+                "<period end=\"2026-09-01T00:00:00.000Z\" label=\"2026-08\" start=\"2026-08-01T00:00:00.000Z\"/>"))
         #expect(evidence.contains("<integrity digest-files=\"8\" log-files=\"31\" verified=\"31\">"))
         // Digest validation is the evidence for PCI DSS 10.3.4: satisfied with an intact chain.
         #expect(evidence.contains("<control id=\"10.3.4\" in-catalog=\"true\" status=\"satisfied\">"))
@@ -42,10 +49,15 @@ import TestSupport
         let oscal = try String(contentsOf: out.appendingPathComponent("oscal-assessment-results.xml"), encoding: .utf8)
         #expect(oscal.contains("<include-control control-id=\"pcidss-10.3.4\"/>"))
         #expect(oscal.contains("<status state=\"not-satisfied\"/>") && oscal.contains("<status state=\"satisfied\"/>"))
-        let inputs = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("inputs.json"))) as? [[String: Any]])
+        let inputs = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("inputs.json")))
+                as? [[String: Any]])
         // Every file under the logs (digests and their signatures included) and the 8 inventory files.
         let logFiles = try FileManager.default.subpathsOfDirectory(atPath: Self.logs)
-            .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: Self.logs + "/" + $0, isDirectory: &d) && !d.boolValue }
+            .filter {
+                var d: ObjCBool = false;
+                return FileManager.default.fileExists(atPath: Self.logs + "/" + $0, isDirectory: &d) && !d.boolValue
+            }
         #expect(inputs.count == logFiles.count + 8)
         #expect(Set(inputs.compactMap { $0["path"] as? String }).isSuperset(of: logFiles.map { Self.logs + "/" + $0 }))
         #expect(inputs.allSatisfy { ($0["sha256"] as? String)?.count == 64 })
@@ -62,12 +74,17 @@ import TestSupport
         #expect(try Self.report(a).status == 0)
         #expect(try Self.report(b, ["--workers", "1"]).status == 0)
         for f in Self.packFiles {
-            let x = try Data(contentsOf: a.appendingPathComponent(f)), y = try Data(contentsOf: b.appendingPathComponent(f))
+            let x = try Data(contentsOf: a.appendingPathComponent(f)),
+                y = try Data(contentsOf: b.appendingPathComponent(f))
             // The command line differs (paths, --workers): only it may differ, and only where it is recorded.
             if x != y {
-                let sx = String(decoding: x, as: UTF8.self).replacingOccurrences(of: a.path, with: "OUT").replacingOccurrences(of: " --workers 1", with: "")
-                let sy = String(decoding: y, as: UTF8.self).replacingOccurrences(of: b.path, with: "OUT").replacingOccurrences(of: " --workers 1", with: "")
-                #expect(sx == sy || f == "manifest.json" || f == "index.html" || f == "evidence.xml", "\(f) differs beyond the command line")
+                let sx = String(decoding: x, as: UTF8.self).replacingOccurrences(of: a.path, with: "OUT")
+                    .replacingOccurrences(of: " --workers 1", with: "")
+                let sy = String(decoding: y, as: UTF8.self).replacingOccurrences(of: b.path, with: "OUT")
+                    .replacingOccurrences(of: " --workers 1", with: "")
+                #expect(
+                    sx == sy || f == "manifest.json" || f == "index.html" || f == "evidence.xml",
+                    "\(f) differs beyond the command line")
             }
         }
         // Same command line → byte-identical pack, manifest included.
@@ -75,7 +92,9 @@ import TestSupport
         try FileManager.default.moveItem(at: a, to: c)
         #expect(try Self.report(a).status == 0)
         for f in Self.packFiles {
-            #expect(try Data(contentsOf: a.appendingPathComponent(f)) == Data(contentsOf: c.appendingPathComponent(f)), "\(f) not reproducible")
+            #expect(
+                try Data(contentsOf: a.appendingPathComponent(f)) == Data(contentsOf: c.appendingPathComponent(f)),
+                "\(f) not reproducible")
         }
     }
 
@@ -86,10 +105,13 @@ import TestSupport
         // Edit one finding's severity in findings.json, break OSCAL's structure, remove inputs.json, add a file.
         let findings = out.appendingPathComponent("findings.json")
         let text = try String(contentsOf: findings, encoding: .utf8)
-        try text.replacingOccurrences(of: "\"severity\":\"critical\"", with: "\"severity\":\"low\"").write(to: findings, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"severity\":\"critical\"", with: "\"severity\":\"low\"").write(
+            to: findings, atomically: true, encoding: .utf8)
         let oscal = out.appendingPathComponent("oscal-assessment-results.xml")
-        try String(contentsOf: oscal, encoding: .utf8).replacingOccurrences(of: "<import-ap href=", with: "<import-plan href=")
-            .write(to: oscal, atomically: true, encoding: .utf8)
+        try String(contentsOf: oscal, encoding: .utf8).replacingOccurrences(
+            of: "<import-ap href=", with: "<import-plan href="
+        )
+        .write(to: oscal, atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(at: out.appendingPathComponent("inputs.json"))
         try Data("x".utf8).write(to: out.appendingPathComponent("notes.txt"))
         let v = try runCrossTrail(["verify", out.path])
@@ -118,7 +140,9 @@ import TestSupport
         #expect(r.stderr.contains("signed by SHA256:"))
         let pub = dir.appendingPathComponent("signing.pub").path
         let trusted = try runCrossTrail(["verify", out.path, "--trusted-key", pub])
-        #expect(trusted.status == 0 && trusted.stdout.contains("signature: valid, trusted key SHA256:"), "\(trusted.stdout)")
+        #expect(
+            trusted.status == 0 && trusted.stdout.contains("signature: valid, trusted key SHA256:"), "\(trusted.stdout)"
+        )
         let untrusted = try runCrossTrail(["verify", out.path])
         #expect(untrusted.status == 0 && untrusted.stdout.contains("not checked against a trusted key"))
         #expect(try runCrossTrail(["verify", out.path, "--require-signature"]).status == 1)
@@ -126,13 +150,16 @@ import TestSupport
         // Another key is not trusted, even though the pack's own key verifies.
         let other = dir.appendingPathComponent("other.pem")
         #expect(try runCrossTrail(["keygen", "--out", other.path]).status == 0)
-        let wrong = try runCrossTrail(["verify", out.path, "--trusted-key", dir.appendingPathComponent("other.pub").path])
+        let wrong = try runCrossTrail([
+            "verify", out.path, "--trusted-key", dir.appendingPathComponent("other.pub").path,
+        ])
         #expect(wrong.status == 1 && wrong.stdout.contains("does not verify with the trusted key"))
 
         // Re-hashing a changed file into the manifest breaks the signature.
         let manifest = out.appendingPathComponent("manifest.json")
         let m = try String(contentsOf: manifest, encoding: .utf8)
-        try m.replacingOccurrences(of: "\"period\" : \"2026-08\"", with: "\"period\" : \"2026-07\"").write(to: manifest, atomically: true, encoding: .utf8)
+        try m.replacingOccurrences(of: "\"period\" : \"2026-08\"", with: "\"period\" : \"2026-07\"").write(
+            to: manifest, atomically: true, encoding: .utf8)
         let forged = try runCrossTrail(["verify", out.path, "--trusted-key", pub])
         #expect(forged.status == 1 && forged.stdout.contains("manifest.sig"))
     }
@@ -149,12 +176,18 @@ import TestSupport
         let v = try runCrossTrail(["verify", out.path, "--trusted-key", pub])
         #expect(v.status == 0, "\(v.stdout)")
         // And OpenSSL verifies crosstrail's signature over the manifest with the same public key.
-        let sig = try #require(Data(base64Encoded: String(contentsOf: out.appendingPathComponent("manifest.sig"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let sig = try #require(
+            Data(
+                base64Encoded: String(contentsOf: out.appendingPathComponent("manifest.sig"), encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         try sig.write(to: dir.appendingPathComponent("sig.bin"))
-        let p = try runProcess(URL(fileURLWithPath: "/usr/bin/openssl"),
-                               ["pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", out.appendingPathComponent("manifest.json").path,
-                                "-sigfile", dir.appendingPathComponent("sig.bin").path])
+        let p = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/openssl"),
+            [
+                "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in",
+                out.appendingPathComponent("manifest.json").path,
+                "-sigfile", dir.appendingPathComponent("sig.bin").path,
+            ])
         #expect(p.status == 0, "openssl rejects the signature: \(p.stderr)")
     }
 
@@ -167,9 +200,18 @@ import TestSupport
         #expect(r.status == 2 && r.stderr.contains("already exists"))
         #expect(try Self.files(out) == ["mine.txt"])
         // Bad options fail before anything is written.
-        #expect(try runCrossTrail(["report", Self.logs, "--out", dir.appendingPathComponent("p2").path, "--period", "2026Q9"]).status == 2)
-        #expect(try runCrossTrail(["report", Self.logs, "--out", dir.appendingPathComponent("p3").path, "--framework", "cobit"]).status == 2)
-        #expect(try runCrossTrail(["report", Self.logs, "--out", dir.appendingPathComponent("p4").path, "--sign", "/nonexistent.pem"]).status == 2)
+        #expect(
+            try runCrossTrail([
+                "report", Self.logs, "--out", dir.appendingPathComponent("p2").path, "--period", "2026Q9",
+            ]).status == 2)
+        #expect(
+            try runCrossTrail([
+                "report", Self.logs, "--out", dir.appendingPathComponent("p3").path, "--framework", "cobit",
+            ]).status == 2)
+        #expect(
+            try runCrossTrail([
+                "report", Self.logs, "--out", dir.appendingPathComponent("p4").path, "--sign", "/nonexistent.pem",
+            ]).status == 2)
         #expect(try Self.files(dir) == ["pack"])
         // --force replaces it whole.
         #expect(try Self.report(out, ["--force"]).status == 0)
@@ -204,9 +246,13 @@ import TestSupport
         #expect(try Self.report(out, ["--zip"]).status == 0)
         let zip = dir.appendingPathComponent("pack.zip").path
         // Python's zipfile checks every entry's CRC-32 and lists the names.
-        let (rc, listing) = try runPython("import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(' '.join(sorted(z.namelist())))", [zip])
+        let (rc, listing) = try runPython(
+            "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(' '.join(sorted(z.namelist())))",
+            [zip])
         #expect(rc == 0, "\(listing)")
-        #expect(listing.trimmingCharacters(in: .whitespacesAndNewlines) == Self.packFiles.map { "pack/" + $0 }.joined(separator: " "))
+        #expect(
+            listing.trimmingCharacters(in: .whitespacesAndNewlines)
+                == Self.packFiles.map { "pack/" + $0 }.joined(separator: " "))
         let v = try runCrossTrail(["verify", zip])
         #expect(v.status == 0 && v.stdout.contains("OK: the pack is intact"), "\(v.stdout)")
 
@@ -220,17 +266,22 @@ import TestSupport
 
         // An entry that climbs out of the folder is refused before anything is written.
         let evil = dir.appendingPathComponent("evil.zip").path
-        let (erc, _) = try runPython("import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('pack/../../escaped.txt','x'); z.close()", [evil])
+        let (erc, _) = try runPython(
+            "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('pack/../../escaped.txt','x'); z.close()",
+            [evil])
         #expect(erc == 0)
         let ve = try runCrossTrail(["verify", evil])
         #expect(ve.status == 1 && ve.stdout.contains("unsafe path"))
-        #expect(!FileManager.default.fileExists(atPath: dir.deletingLastPathComponent().appendingPathComponent("escaped.txt").path))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: dir.deletingLastPathComponent().appendingPathComponent("escaped.txt").path))
     }
 
     @Test func digestsVerifyAndTamperingIsNamed() throws {
         let ok = try runCrossTrail(["verify-digests", Self.logs, "--public-keys", Self.keys])
         #expect(ok.status == 0, "\(ok.stdout)")
-        #expect(ok.stdout.contains("8 digest files (8 signatures verified), 31 log files listed, 31 verified; 0 problems"))
+        #expect(
+            ok.stdout.contains("8 digest files (8 signatures verified), 31 log files listed, 31 verified; 0 problems"))
 
         let dir = try TestPaths.temporaryDirectory("digest-tamper")
         let copy = dir.appendingPathComponent("logs")
@@ -255,18 +306,18 @@ import TestSupport
     /// checks: the signing string and key format are the real ones.
     @Test func awsCLIValidatorAcceptsTheSampleChain() throws {
         let script = """
-        import glob, gzip, json, sys
-        from awscli.customizations.cloudtrail.validation import Sha256RSADigestValidator
-        keys = json.load(open(sys.argv[1]))['PublicKeyList']
-        n = 0
-        for f in sorted(glob.glob(sys.argv[2] + '/AWSLogs/*/CloudTrail-Digest/*/*/*/*/*.json.gz')):
-            raw = gzip.open(f).read(); d = json.loads(raw)
-            meta = json.load(open(f + '.s3meta.json'))['metadata']
-            d['_signature'] = meta['signature']; d['_signature_algorithm'] = meta['signature-algorithm']
-            Sha256RSADigestValidator().validate(d['digestS3Bucket'], d['digestS3Object'], keys[0]['Value'], d, raw)
-            n += 1
-        print(n)
-        """
+            import glob, gzip, json, sys
+            from awscli.customizations.cloudtrail.validation import Sha256RSADigestValidator
+            keys = json.load(open(sys.argv[1]))['PublicKeyList']
+            n = 0
+            for f in sorted(glob.glob(sys.argv[2] + '/AWSLogs/*/CloudTrail-Digest/*/*/*/*/*.json.gz')):
+                raw = gzip.open(f).read(); d = json.loads(raw)
+                meta = json.load(open(f + '.s3meta.json'))['metadata']
+                d['_signature'] = meta['signature']; d['_signature_algorithm'] = meta['signature-algorithm']
+                Sha256RSADigestValidator().validate(d['digestS3Bucket'], d['digestS3Object'], keys[0]['Value'], d, raw)
+                n += 1
+            print(n)
+            """
         let p = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, Self.keys, Self.logs])
         #expect(p.status == 0, "\(p.stderr)")
         #expect(p.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "8")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct StoreCLITests {
     static let samples = TestPaths.packageRoot.appendingPathComponent("Samples")
@@ -21,30 +21,48 @@ import TestSupport
     }
 
     func sqlite(_ db: String, _ sql: String) throws -> String {
-        try runProcess(URL(fileURLWithPath: "/usr/bin/sqlite3"), [db, sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try runProcess(URL(fileURLWithPath: "/usr/bin/sqlite3"), [db, sql]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     @Test func killedMidIngestTheNextRunCompletesWithoutLossOrDuplicates() throws {
         let dir = try TestPaths.temporaryDirectory("crash")
         let logs = dir.appendingPathComponent("logs").path, db = dir.appendingPathComponent("case.db").path
-        #expect(try runCrossTrail(["samples", "--logs-only", "--out", dir.path, "--events", "60000", "--days", "2", "--records-per-file", "500"]).status == 0)
+        #expect(
+            try runCrossTrail([
+                "samples", "--logs-only", "--out", dir.path, "--events", "60000", "--days", "2", "--records-per-file",
+                "500",
+            ]).status == 0)
         let timeline = try runCrossTrail(["timeline", logs, "--format", "jsonl", "-q", "--fields", "id"])
         let expected = timeline.stdout.split(separator: "\n").count
         #expect(expected > 60000)
         var kills = 0
         for delay in [0.6, 1.4, 2.2] {
-            if try killed(after: delay, ["scan", logs, "--store", db, "--since-last", "-q", "--format", "json", "--lock-timeout", "5"]) { kills += 1 }
+            if try killed(
+                after: delay,
+                ["scan", logs, "--store", db, "--since-last", "-q", "--format", "json", "--lock-timeout", "5"])
+            {
+                kills += 1
+            }
         }
         #expect(kills >= 1, "at least one run must have been killed mid-way")
         let partial = Int(try sqlite(db, "SELECT count(*) FROM events")) ?? -1
         #expect(partial >= 0 && partial <= expected)
-        let final = try runCrossTrail(["scan", logs, "--store", db, "--since-last", "--format", "json", "--lock-timeout", "5"])
+        let final = try runCrossTrail([
+            "scan", logs, "--store", db, "--since-last", "--format", "json", "--lock-timeout", "5",
+        ])
         #expect(final.status == 0, "\(final.stderr)")
         #expect(try sqlite(db, "PRAGMA integrity_check") == "ok")
         #expect(Int(try sqlite(db, "SELECT count(*) FROM events")) == expected, "every event once")
-        let files = FileManager.default.enumerator(atPath: logs)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".gz") }.count
+        let files = FileManager.default.enumerator(atPath: logs)!.compactMap { $0 as? String }.filter {
+            $0.hasSuffix(".gz")
+        }.count
         #expect(try sqlite(db, "SELECT count(*) FROM files") == String(files))
-        #expect(try sqlite(db, "SELECT count(*) FROM (SELECT id, time, content_hash FROM events GROUP BY 1, 2, 3 HAVING count(*) > 1)") == "0")
+        #expect(
+            try sqlite(
+                db,
+                "SELECT count(*) FROM (SELECT id, time, content_hash FROM events GROUP BY 1, 2, 3 HAVING count(*) > 1)")
+                == "0")
         // Files stored before a kill are not read again.
         #expect(final.stderr.contains("unchanged files skipped"))
     }
@@ -52,26 +70,44 @@ import TestSupport
     @Test func scanReportsWhatChangedAndFailsOnlyOnUnsuppressed() throws {
         let dir = try TestPaths.temporaryDirectory("lifecycle")
         let db = dir.appendingPathComponent("case.db").path
-        let inventory = Self.samples.appendingPathComponent("inventory").path, logs = Self.samples.appendingPathComponent("logs").path
+        let inventory = Self.samples.appendingPathComponent("inventory").path,
+            logs = Self.samples.appendingPathComponent("logs").path
         let first = try runCrossTrail(["scan", logs, "--inventory", inventory, "--store", db, "--format", "json", "-q"])
         #expect(first.status == 0)
         #expect(first.stdout.contains("\"status\":\"new\""))
-        #expect(try sqlite(db, "SELECT count(*) FROM links WHERE kind = 'launched-for' AND source = 'ec2-instance:i-0a1b2c3d4e5f60718'") == "1",
-                "the identity graph is stored")
+        #expect(
+            try sqlite(
+                db,
+                "SELECT count(*) FROM links WHERE kind = 'launched-for' AND source = 'ec2-instance:i-0a1b2c3d4e5f60718'"
+            ) == "1",
+            "the identity graph is stored")
         let second = try runCrossTrail(["scan", "--inventory", inventory, "--store", db, "--format", "json"])
         #expect(!second.stdout.contains("\"status\":\"new\""))
         #expect(second.stdout.contains("\"status\":\"open\""))
-        #expect(second.stderr.contains("0 new, 8 open, 0 resolved, 0 reopened, 0 suppressed"), "usage and event-rule findings need events and stay as they were: \(second.stderr)")
+        #expect(
+            second.stderr.contains("0 new, 8 open, 0 resolved, 0 reopened, 0 suppressed"),
+            "usage and event-rule findings need events and stay as they were: \(second.stderr)")
         let list = try runCrossTrail(["findings", "--store", db, "--status", "new,open", "--format", "json"])
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
         let findings = try #require(doc["findings"] as? [[String: Any]])
         #expect(findings.count == 16)
-        #expect(findings.filter { $0["status"] as? String == "new" }.count == 8, "the usage, stateful and event-rule findings (2 flat access, 1 unused, 1 off-network, 4 event rules) were not judged again")
+        #expect(
+            findings.filter { $0["status"] as? String == "new" }.count == 8,
+            "the usage, stateful and event-rule findings (2 flat access, 1 unused, 1 off-network, 4 event rules) were not judged again"
+        )
         let critical = try #require(findings.first { $0["severity"] as? String == "critical" }?["id"] as? String)
-        #expect(try runCrossTrail(["scan", "--inventory", inventory, "--store", db, "--fail-on", "critical", "-q", "--format", "json"]).status == 1)
-        let suppress = try runCrossTrail(["findings", "suppress", critical, "--store", db, "--reason", "accepted for the pilot", "--until", "2999-01-01", "--author", "ciso"])
+        #expect(
+            try runCrossTrail([
+                "scan", "--inventory", inventory, "--store", db, "--fail-on", "critical", "-q", "--format", "json",
+            ]).status == 1)
+        let suppress = try runCrossTrail([
+            "findings", "suppress", critical, "--store", db, "--reason", "accepted for the pilot", "--until",
+            "2999-01-01", "--author", "ciso",
+        ])
         #expect(suppress.status == 0, "\(suppress.stderr)")
-        let after = try runCrossTrail(["scan", "--inventory", inventory, "--store", db, "--fail-on", "critical", "--format", "table"])
+        let after = try runCrossTrail([
+            "scan", "--inventory", inventory, "--store", db, "--fail-on", "critical", "--format", "table",
+        ])
         #expect(after.status == 0, "a suppressed finding does not fail the job")
         #expect(after.stdout.contains("[suppressed]"))
         let table = try runCrossTrail(["findings", "--store", db, "--status", "suppressed", "--format", "table"])
@@ -79,11 +115,17 @@ import TestSupport
         let unknown = try runCrossTrail(["findings", "suppress", "F-nope", "--store", db, "--reason", "x"])
         #expect(unknown.status == 2, "an id the store does not hold is a usage error")
         #expect(unknown.stderr.contains("no finding F-nope"))
-        #expect(try runCrossTrail(["findings", "suppress", critical, "--store", db, "--reason", "x", "--until", "soon"]).status == 2)
-        let query = try runCrossTrail(["timeline", "--store", db, "--actor", "alice@acme.example", "--action", "StopLogging"])
+        #expect(
+            try runCrossTrail(["findings", "suppress", critical, "--store", db, "--reason", "x", "--until", "soon"])
+                .status == 2)
+        let query = try runCrossTrail([
+            "timeline", "--store", db, "--actor", "alice@acme.example", "--action", "StopLogging",
+        ])
         #expect(query.stdout.split(separator: "\n").count == 1)
         #expect(query.stderr.contains("1 event from"))
-        #expect(try runCrossTrail(["timeline", "--store", dir.appendingPathComponent("missing.db").path]).status == 4, "a missing store is a missing input")
+        #expect(
+            try runCrossTrail(["timeline", "--store", dir.appendingPathComponent("missing.db").path]).status == 4,
+            "a missing store is a missing input")
     }
 
     /// A CloudTrail file of S3 reads of s3://acme-pii/ by SSO users: (user, day of August 2026).
@@ -91,8 +133,8 @@ import TestSupport
         let records = reads.enumerated().map { i, r in
             let day = String(format: "%02d", r.day)
             return """
-            {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEANALYST:\(r.user)","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Analyst_1/\(r.user)","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE\(i)","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/AWSReservedSSO_Analyst_1","accountId":"111122223333","userName":"AWSReservedSSO_Analyst_1"},"attributes":{"mfaAuthenticated":"false"}}},"eventTime":"2026-08-\(day)T10:00:0\(i % 10)Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.5","vpcEndpointId":"vpce-1","userAgent":"aws-cli/2.15.0","requestParameters":{"bucketName":"acme-pii","key":"k\(i)"},"responseElements":null,"requestID":"R\(r.day)-\(i)","eventID":"e-\(r.day)-\(i)-\(r.user)","readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::acme-pii/k\(i)"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"111122223333","eventCategory":"Data"}
-            """
+                {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEANALYST:\(r.user)","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Analyst_1/\(r.user)","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE\(i)","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/AWSReservedSSO_Analyst_1","accountId":"111122223333","userName":"AWSReservedSSO_Analyst_1"},"attributes":{"mfaAuthenticated":"false"}}},"eventTime":"2026-08-\(day)T10:00:0\(i % 10)Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.5","vpcEndpointId":"vpce-1","userAgent":"aws-cli/2.15.0","requestParameters":{"bucketName":"acme-pii","key":"k\(i)"},"responseElements":null,"requestID":"R\(r.day)-\(i)","eventID":"e-\(r.day)-\(i)-\(r.user)","readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::acme-pii/k\(i)"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"111122223333","eventCategory":"Data"}
+                """
         }
         return Data(("{\"Records\":[" + records.joined(separator: ",") + "]}").utf8)
     }
@@ -104,21 +146,32 @@ import TestSupport
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         try Data("s3:\n  - prefix: s3://acme-pii/\n    class: pii\n".utf8).write(to: classes)
         func scan() throws -> (findings: [[String: Any]], stderr: String) {
-            let r = try runCrossTrail(["scan", logs.path, "--classification", classes.path, "--store", db, "--since-last", "--format", "json"])
+            let r = try runCrossTrail([
+                "scan", logs.path, "--classification", classes.path, "--store", db, "--since-last", "--format", "json",
+            ])
             #expect(r.status == 0, "\(r.stderr)")
             let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-            return ((doc["findings"] as? [[String: Any]] ?? []).filter { $0["rule"] as? String == "classified-first-access" }, r.stderr)
+            return (
+                (doc["findings"] as? [[String: Any]] ?? []).filter {
+                    $0["rule"] as? String == "classified-first-access"
+                }, r.stderr
+            )
         }
         // The first week: bob reads the data.
-        try Self.reads([("bob@acme.example", 1), ("bob@acme.example", 4)]).write(to: logs.appendingPathComponent("week1.json"))
+        try Self.reads([("bob@acme.example", 1), ("bob@acme.example", 4)]).write(
+            to: logs.appendingPathComponent("week1.json"))
         #expect(try scan().findings.isEmpty)
         // A later hourly run reads only its new file: alice reads the data for the first time.
-        try Self.reads([("bob@acme.example", 12), ("alice@acme.example", 12)]).write(to: logs.appendingPathComponent("day12.json"))
+        try Self.reads([("bob@acme.example", 12), ("alice@acme.example", 12)]).write(
+            to: logs.appendingPathComponent("day12.json"))
         let second = try scan()
         #expect(second.findings.count == 1, "\(second.stderr)")
-        #expect(second.findings.first?["title"] as? String == "alice@acme.example first read s3://acme-pii/ on 2026-08-12, after the 7-day baseline")
+        #expect(
+            second.findings.first?["title"] as? String
+                == "alice@acme.example first read s3://acme-pii/ on 2026-08-12, after the 7-day baseline")
         #expect(second.findings.first?["status"] as? String == "new")
-        #expect(second.stderr.contains("1 unchanged file skipped"), "the first week was not read again: \(second.stderr)")
+        #expect(
+            second.stderr.contains("1 unchanged file skipped"), "the first week was not read again: \(second.stderr)")
         // The store says what it keeps.
         let info = try runCrossTrail(["store", "info", db])
         #expect(info.stdout.contains("baseline facts"), "\(info.stdout)")

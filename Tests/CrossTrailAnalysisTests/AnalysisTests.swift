@@ -1,22 +1,28 @@
-@testable import CrossTrailAnalysis
 import CrossTrailIngest
-@testable import CrossTrailInventory
 import CrossTrailModel
 import CrossTrailRules
 import Foundation
 import TestSupport
 import Testing
 
+@testable import CrossTrailAnalysis
+@testable import CrossTrailInventory
+
 /// An inventory with one IAM user (account 111122223333) holding the given inline statements,
 /// plus optional roles and managed policies.
-func inventory(user statements: String, attached: [String] = [], roles: String = "", policies: String = "", boundary: String? = nil) throws -> Inventory {
-    let boundaryJSON = boundary.map { #", "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": "\#($0)"}"# } ?? ""
+func inventory(
+    user statements: String, attached: [String] = [], roles: String = "", policies: String = "", boundary: String? = nil
+) throws -> Inventory {
+    let boundaryJSON =
+        boundary.map {
+            #", "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": "\#($0)"}"#
+        } ?? ""
     let doc = """
-    {"UserDetailList": [{"UserName": "dev", "Arn": "arn:aws:iam::111122223333:user/dev", "GroupList": [],
-      "AttachedManagedPolicies": [\(attached.map { #"{"PolicyArn": "\#($0)"}"# }.joined(separator: ","))],
-      "UserPolicyList": [{"PolicyName": "inline", "PolicyDocument": {"Version": "2012-10-17", "Statement": [\(statements)]}}]\(boundaryJSON)}],
-     "GroupDetailList": [], "RoleDetailList": [\(roles)], "Policies": [\(policies)]}
-    """
+        {"UserDetailList": [{"UserName": "dev", "Arn": "arn:aws:iam::111122223333:user/dev", "GroupList": [],
+          "AttachedManagedPolicies": [\(attached.map { #"{"PolicyArn": "\#($0)"}"# }.joined(separator: ","))],
+          "UserPolicyList": [{"PolicyName": "inline", "PolicyDocument": {"Version": "2012-10-17", "Statement": [\(statements)]}}]\(boundaryJSON)}],
+         "GroupDetailList": [], "RoleDetailList": [\(roles)], "Policies": [\(policies)]}
+        """
     var inv = Inventory()
     let problems = inv.iam.merge(authorizationDetails: try JSON.parse(text: doc))
     #expect(problems.isEmpty, "\(problems)")
@@ -41,12 +47,18 @@ func paths(_ f: [Finding]) -> Set<String> {
 
 @Suite struct EscalationTests {
     @Test func createPolicyVersionOnAHarmlessArnIsNotFlagged() throws {
-        let inv = try inventory(user: #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "arn:aws:iam::111122223333:policy/harmless"}"#)
+        let inv = try inventory(
+            user:
+                #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "arn:aws:iam::111122223333:policy/harmless"}"#
+        )
         #expect(paths(findings(inv)).isEmpty)
     }
 
     @Test func createPolicyVersionOnPolicyWildcardIsFlagged() throws {
-        let inv = try inventory(user: #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "arn:aws:iam::111122223333:policy/*"}"#)
+        let inv = try inventory(
+            user:
+                #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "arn:aws:iam::111122223333:policy/*"}"#
+        )
         let f = findings(inv).filter { $0.rule == "iam-privilege-escalation" }
         #expect(paths(f) == ["create-policy-version"])
         #expect(f[0].severity == .high)
@@ -56,21 +68,26 @@ func paths(_ f: [Finding]) -> Set<String> {
 
     @Test func createPolicyVersionOnItsOwnAttachedPolicyIsFlagged() throws {
         let arn = "arn:aws:iam::111122223333:policy/dev-tools"
-        let inv = try inventory(user: #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "\#(arn)"}"#,
-                                attached: [arn], policies: managedPolicy(arn, #"{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}"#))
+        let inv = try inventory(
+            user: #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "\#(arn)"}"#,
+            attached: [arn],
+            policies: managedPolicy(arn, #"{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}"#))
         let f = findings(inv).filter { $0.rule == "iam-privilege-escalation" }
         #expect(paths(f) == ["create-policy-version"])
         #expect(f[0].evidence.chain[0].contains(arn))
     }
 
     @Test func passRoleStarWithRunInstancesIsFlagged() throws {
-        let inv = try inventory(user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}"#)
+        let inv = try inventory(
+            user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}"#)
         #expect(paths(findings(inv)) == ["passrole-ec2"])
     }
 
     @Test func passRoleLimitedToARoleEC2CannotUseIsNotFlagged() throws {
-        let inv = try inventory(user: #"{"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": "arn:aws:iam::111122223333:role/lambda-exec"}, {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}"#,
-                                roles: role("lambda-exec", trusting: "lambda.amazonaws.com"))
+        let inv = try inventory(
+            user:
+                #"{"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": "arn:aws:iam::111122223333:role/lambda-exec"}, {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}"#,
+            roles: role("lambda-exec", trusting: "lambda.amazonaws.com"))
         #expect(!paths(findings(inv)).contains("passrole-ec2"))
         // ...but the role is passable to Lambda: flagged only if the Lambda actions are there too.
         #expect(!paths(findings(inv)).contains("passrole-lambda"))
@@ -79,8 +96,10 @@ func paths(_ f: [Finding]) -> Set<String> {
     @Test func everyPathIsReportedNotJustTheFirst() throws {
         let inv = try inventory(user: #"{"Effect": "Allow", "Action": ["iam:*", "lambda:*"], "Resource": "*"}"#)
         let p = paths(findings(inv))
-        for expected in ["create-policy-version", "create-access-key", "attach-user-policy", "put-user-policy", "add-user-to-group",
-                         "passrole-lambda", "update-function-code"] {
+        for expected in [
+            "create-policy-version", "create-access-key", "attach-user-policy", "put-user-policy", "add-user-to-group",
+            "passrole-lambda", "update-function-code",
+        ] {
             #expect(p.contains(expected), "missing \(expected) in \(p.sorted())")
         }
         #expect(!p.contains("passrole-ec2"), "no ec2:RunInstances")
@@ -89,7 +108,10 @@ func paths(_ f: [Finding]) -> Set<String> {
     }
 
     @Test func denyAllNextToStarIsNotFlagged() throws {
-        let inv = try inventory(user: #"{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "Resource": "*"}"#)
+        let inv = try inventory(
+            user:
+                #"{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "Resource": "*"}"#
+        )
         #expect(findings(inv).isEmpty, "\(findings(inv).map(\.title))")
     }
 
@@ -104,7 +126,8 @@ func paths(_ f: [Finding]) -> Set<String> {
     }
 
     @Test func notActionAllowOnStarIsFlagged() throws {
-        let f = findings(try inventory(user: #"{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}"#))
+        let f = findings(
+            try inventory(user: #"{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}"#))
         let broad = try #require(f.first { $0.rule == "iam-broad-wildcard" })
         #expect(broad.title.contains("NotAction"))
         #expect(!f.contains { $0.rule == "iam-admin-equivalent" }, "IAM itself is excluded")
@@ -112,7 +135,11 @@ func paths(_ f: [Finding]) -> Set<String> {
     }
 
     @Test func conditionsLowerSeverityInsteadOfGuessing() throws {
-        let f = findings(try inventory(user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}"#))
+        let f = findings(
+            try inventory(
+                user:
+                    #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}"#
+            ))
         let esc = try #require(f.first { $0.rule == "iam-privilege-escalation" })
         #expect(esc.severity == .medium)
         #expect(esc.evidence.details["decision"] == "conditional")
@@ -121,33 +148,49 @@ func paths(_ f: [Finding]) -> Set<String> {
 
     @Test func permissionsBoundaryBlocksEscalation() throws {
         let b = "arn:aws:iam::111122223333:policy/boundary"
-        let inv = try inventory(user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}"#,
-                                policies: managedPolicy(b, #"{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}"#), boundary: b)
+        let inv = try inventory(
+            user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}"#,
+            policies: managedPolicy(b, #"{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}"#), boundary: b)
         #expect(paths(findings(inv)).isEmpty)
     }
 
     @Test func cloudsplainingSamplesFindTheirKnownProblems() throws {
-        let dir = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailInventoryTests/Fixtures/cloudsplaining").path
+        let dir = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailInventoryTests/Fixtures/cloudsplaining")
+            .path
         let (inv, _) = Inventory.load(paths: [dir + "/example-authz-details.json"])
         let f = findings(inv)
         let admins = Set(f.filter { $0.rule == "iam-admin-equivalent" }.flatMap { $0.subjects.map(\.name) })
-        #expect(admins == ["obama", "userwithlotsofpermissions"], "both reach AdministratorAccess through the admin group")
+        #expect(
+            admins == ["obama", "userwithlotsofpermissions"], "both reach AdministratorAccess through the admin group")
         // MyRole can PassRole and manage instance profiles but cannot launch instances: it can
         // attach a privileged profile to an instance instead.
-        let myRole = Set(f.filter { $0.rule == "iam-privilege-escalation" && $0.subjects.first?.name == "MyRole" }.compactMap { $0.evidence.details["path"] })
+        let myRole = Set(
+            f.filter { $0.rule == "iam-privilege-escalation" && $0.subjects.first?.name == "MyRole" }.compactMap {
+                $0.evidence.details["path"]
+            })
         #expect(myRole == ["passrole-ec2-associate"])
         // OverprivilegedEC2 may create access keys for any user; biden's Lambda access runs code as other roles.
-        #expect(f.contains { $0.subjects.first?.name == "OverprivilegedEC2" && $0.evidence.details["path"] == "create-access-key" })
-        #expect(Set(f.filter { $0.subjects.first?.name == "biden" }.compactMap { $0.evidence.details["path"] })
+        #expect(
+            f.contains {
+                $0.subjects.first?.name == "OverprivilegedEC2" && $0.evidence.details["path"] == "create-access-key"
+            })
+        #expect(
+            Set(f.filter { $0.subjects.first?.name == "biden" }.compactMap { $0.evidence.details["path"] })
                 == ["passrole-lambda", "passrole-lambda-event-source", "update-function-code"])
         #expect(f.allSatisfy { !$0.id.isEmpty && !$0.controls.isEmpty && !$0.remediation.isEmpty })
     }
 }
 
-func event(_ id: String, _ minute: Int, plane: Plane, service: String, action: String, actor: Actor, resources: [Resource] = [], params: String? = nil) -> AuditEvent {
-    var e = AuditEvent(id: id, time: Timestamp(millis: 1_785_574_800_000 + Int64(minute) * 60_000), plane: plane, service: service, action: action,
-                       outcome: Outcome(status: .success), actor: actor, format: plane == .aws ? .cloudtrailDelivery : .databricksDelivery,
-                       provenance: Provenance(file: "t", line: nil, offset: 0, sha256: ""))
+func event(
+    _ id: String, _ minute: Int, plane: Plane, service: String, action: String, actor: Actor,
+    resources: [Resource] = [], params: String? = nil
+) -> AuditEvent {
+    var e = AuditEvent(
+        id: id, time: Timestamp(millis: 1_785_574_800_000 + Int64(minute) * 60_000), plane: plane, service: service,
+        action: action,
+        outcome: Outcome(status: .success), actor: actor,
+        format: plane == .aws ? .cloudtrailDelivery : .databricksDelivery,
+        provenance: Provenance(file: "t", line: nil, offset: 0, sha256: ""))
     e.resources = resources
     e.requestParameters = params
     return e
@@ -160,7 +203,9 @@ func user(_ email: String) -> Actor {
 }
 
 func session(_ role: String, _ name: String) -> Actor {
-    var a = Actor(kind: .assumedRole, key: "arn:aws:sts::111122223333:assumed-role/\(role)/\(name)", displayName: "\(role)/\(name)")
+    var a = Actor(
+        kind: .assumedRole, key: "arn:aws:sts::111122223333:assumed-role/\(role)/\(name)",
+        displayName: "\(role)/\(name)")
     a.sessionIssuer = "arn:aws:iam::111122223333:role/\(role)"
     a.sessionName = name
     a.arn = a.key
@@ -171,15 +216,23 @@ func session(_ role: String, _ name: String) -> Actor {
 /// commands on the cluster by the given users in the same hour.
 func clusterStory(users: [String]) -> Observations {
     let observer = EventObserver(classification: Classification())
-    observer.accept(event("run", 0, plane: .aws, service: "ec2", action: "RunInstances", actor: session("dbx-cross", "databricks"),
-                          resources: [Resource(type: "AWS::EC2::Instance", id: "arn:aws:ec2:us-east-1:111122223333:instance/i-1")],
-                          params: #"{"tagSpecificationSet":{"items":[{"tags":[{"key":"ClusterId","value":"c-1"},{"key":"Creator","value":"owner@x.example"}]}]}}"#))
+    observer.accept(
+        event(
+            "run", 0, plane: .aws, service: "ec2", action: "RunInstances", actor: session("dbx-cross", "databricks"),
+            resources: [Resource(type: "AWS::EC2::Instance", id: "arn:aws:ec2:us-east-1:111122223333:instance/i-1")],
+            params:
+                #"{"tagSpecificationSet":{"items":[{"tags":[{"key":"ClusterId","value":"c-1"},{"key":"Creator","value":"owner@x.example"}]}]}}"#
+        ))
     for (i, u) in users.enumerated() {
-        observer.accept(event("cmd-\(i)", 5 + i, plane: .databricks, service: "notebook", action: "runCommand", actor: user(u),
-                              resources: [Resource(type: "cluster", id: "c-1")]))
+        observer.accept(
+            event(
+                "cmd-\(i)", 5 + i, plane: .databricks, service: "notebook", action: "runCommand", actor: user(u),
+                resources: [Resource(type: "cluster", id: "c-1")]))
     }
-    observer.accept(event("get", 10, plane: .aws, service: "s3", action: "GetObject", actor: session("broad", "i-1"),
-                          resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::data/k")]))
+    observer.accept(
+        event(
+            "get", 10, plane: .aws, service: "s3", action: "GetObject", actor: session("broad", "i-1"),
+            resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::data/k")]))
     return observer.observations
 }
 
@@ -203,7 +256,10 @@ func clusterStory(users: [String]) -> Observations {
 
     @Test func singleUserClusterIsExact() throws {
         var inv = Inventory()
-        _ = inv.databricks.mergeClusters([try JSON.parse(text: #"{"cluster_id":"c-1","data_security_mode":"SINGLE_USER","single_user_name":"cara@x.example"}"#)])
+        _ = inv.databricks.mergeClusters([
+            try JSON.parse(
+                text: #"{"cluster_id":"c-1","data_security_mode":"SINGLE_USER","single_user_name":"cara@x.example"}"#)
+        ])
         let g = IdentityGraph.build(inv, clusterStory(users: ["ann@x.example", "ben@x.example"]))
         #expect(g.attribution(for: session("broad", "i-1"))?.person == "cara@x.example")
         #expect(g.attribution(for: session("broad", "i-1"))?.confidence == .exact)
@@ -215,7 +271,10 @@ func clusterStory(users: [String]) -> Observations {
         a.email = "dana@x.example"
         observer.accept(event("sso", 1, plane: .aws, service: "s3", action: "ListBuckets", actor: a))
         let g = IdentityGraph.build(Inventory(), observer.observations)
-        #expect(g.edges.contains { $0.kind == "sso-session" && $0.from == "person:dana@x.example" && $0.evidence.events == ["sso"] })
+        #expect(
+            g.edges.contains {
+                $0.kind == "sso-session" && $0.from == "person:dana@x.example" && $0.evidence.events == ["sso"]
+            })
         #expect(g.attribution(for: a)?.person == "dana@x.example")
     }
 }
@@ -237,13 +296,20 @@ func clusterStory(users: [String]) -> Observations {
 
     @Test func unityCatalogCredentialsLinkUsersToTheStorageRole() throws {
         let inv = try databricksInventory([
-            "unity-catalog/storage_credentials.json": #"{"storage_credentials":[{"name":"lake-cred","aws_iam_role":{"role_arn":"arn:aws:iam::111122223333:role/uc-lake"}}]}"#,
+            "unity-catalog/storage_credentials.json":
+                #"{"storage_credentials":[{"name":"lake-cred","aws_iam_role":{"role_arn":"arn:aws:iam::111122223333:role/uc-lake"}}]}"#
         ])
         let observer = EventObserver(classification: Classification())
-        observer.accept(event("cred", 1, plane: .databricks, service: "unityCatalog", action: "generateTemporaryTableCredential", actor: user("ann@x.example"),
-                              params: #"{"table_full_name":"main.sales.customers","operation":"READ"}"#))
-        observer.accept(event("s3", 2, plane: .aws, service: "s3", action: "GetObject", actor: session("uc-lake", "databricks-uc-session"),
-                              resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::lake/sales/customers/part-0")]))
+        observer.accept(
+            event(
+                "cred", 1, plane: .databricks, service: "unityCatalog", action: "generateTemporaryTableCredential",
+                actor: user("ann@x.example"),
+                params: #"{"table_full_name":"main.sales.customers","operation":"READ"}"#))
+        observer.accept(
+            event(
+                "s3", 2, plane: .aws, service: "s3", action: "GetObject",
+                actor: session("uc-lake", "databricks-uc-session"),
+                resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::lake/sales/customers/part-0")]))
         let g = IdentityGraph.build(inv, observer.observations)
         #expect(g.edges.contains { $0.kind == "assumes-role" && $0.from == "storage-credential:lake-cred" })
         let a = g.attribution(for: session("uc-lake", "databricks-uc-session"))
@@ -275,7 +341,10 @@ func clusterStory(users: [String]) -> Observations {
         #expect(cross.subjects.contains { $0.name == "carol@acme.example" }, "users outside data-engineers are named")
         #expect(!cross.subjects.contains { $0.name == "bob@acme.example" }, "data-engineers are allowed")
         let rules = Set(r.findings.map(\.rule))
-        for expected in ["iam-admin-equivalent", "iam-privilege-escalation", "iam-wildcard-on-classified", "dbx-broad-group-data-grant", "uc-all-privileges", "flat-access-classified"] {
+        for expected in [
+            "iam-admin-equivalent", "iam-privilege-escalation", "iam-wildcard-on-classified",
+            "dbx-broad-group-data-grant", "uc-all-privileges", "flat-access-classified",
+        ] {
             #expect(rules.contains(expected), "missing \(expected)")
         }
         let flat = try #require(r.flatness.first { $0.resource == "s3://acme-pii-customers/" })
@@ -288,7 +357,10 @@ func clusterStory(users: [String]) -> Observations {
         let (inv, _) = Inventory.load(paths: [TestPaths.packageRoot.appendingPathComponent("Samples/inventory").path])
         let s3 = AccessQuery.whoCan(action: "s3:GetObject", resource: "s3://acme-pii-customers/customers/", inv)
         #expect(s3.contains { $0.plane == "aws" && $0.principal.hasSuffix("role/databricks-shared-broad") })
-        #expect(s3.contains { $0.plane == "databricks" && $0.principal == "carol@acme.example" && $0.via[0].contains("CAN_ATTACH_TO") })
+        #expect(
+            s3.contains {
+                $0.plane == "databricks" && $0.principal == "carol@acme.example" && $0.via[0].contains("CAN_ATTACH_TO")
+            })
         #expect(!s3.contains { $0.principal.hasSuffix("role/databricks-cross-account") })
         let table = AccessQuery.whoCan(securable: "main.sales.customers", inv)
         #expect(table.count == 8)
@@ -314,17 +386,21 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
 }
 
 @Suite struct DatabricksRuleTests {
-    static let scim = #"{"Resources":[{"id":"1","userName":"ann@x.example","groups":[{"value":"10"}]},{"id":"2","userName":"ben@x.example"},"# +
-        #"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"],"id":"3","applicationId":"sp-admin","displayName":"deployer","groups":[{"value":"11"}]},"# +
-        #"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"],"id":"4","applicationId":"sp-plain","displayName":"reporter"},"# +
-        #"{"id":"10","displayName":"analysts"},{"id":"11","displayName":"admins"}]}"#
+    static let scim =
+        #"{"Resources":[{"id":"1","userName":"ann@x.example","groups":[{"value":"10"}]},{"id":"2","userName":"ben@x.example"},"#
+        + #"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"],"id":"3","applicationId":"sp-admin","displayName":"deployer","groups":[{"value":"11"}]},"#
+        + #"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"],"id":"4","applicationId":"sp-plain","displayName":"reporter"},"#
+        + #"{"id":"10","displayName":"analysts"},{"id":"11","displayName":"admins"}]}"#
 
     @Test func managingAJobThatRunsAsAnAdminIsEscalation() throws {
         let inv = try databricksInventory([
             "scim.json": Self.scim,
-            "jobs.json": #"{"jobs":[{"job_id":42,"settings":{"name":"nightly","run_as":{"service_principal_name":"sp-admin"}}},{"job_id":43,"settings":{"run_as":{"service_principal_name":"sp-plain"}}}]}"#,
-            "permissions/jobs/42.json": #"{"object_id":"/jobs/42","object_type":"job","access_control_list":[{"user_name":"ben@x.example","all_permissions":[{"permission_level":"CAN_MANAGE"}]}]}"#,
-            "permissions/jobs/43.json": #"{"object_id":"/jobs/43","object_type":"job","access_control_list":[{"user_name":"ben@x.example","all_permissions":[{"permission_level":"CAN_MANAGE"}]}]}"#,
+            "jobs.json":
+                #"{"jobs":[{"job_id":42,"settings":{"name":"nightly","run_as":{"service_principal_name":"sp-admin"}}},{"job_id":43,"settings":{"run_as":{"service_principal_name":"sp-plain"}}}]}"#,
+            "permissions/jobs/42.json":
+                #"{"object_id":"/jobs/42","object_type":"job","access_control_list":[{"user_name":"ben@x.example","all_permissions":[{"permission_level":"CAN_MANAGE"}]}]}"#,
+            "permissions/jobs/43.json":
+                #"{"object_id":"/jobs/43","object_type":"job","access_control_list":[{"user_name":"ben@x.example","all_permissions":[{"permission_level":"CAN_MANAGE"}]}]}"#,
         ])
         let f = findings(inv).filter { $0.rule == "dbx-manage-runs-as-admin" }
         #expect(f.count == 1, "only the job that runs as an admin")
@@ -333,15 +409,22 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
     }
 
     @Test func isolationDecidesWhoSharesTheInstanceProfile() throws {
-        let iam = #"{"RoleDetailList":[{"RoleName":"reader","Arn":"arn:aws:iam::1:role/reader","InstanceProfileList":[{"Arn":"arn:aws:iam::1:instance-profile/reader"}],"# +
-            #""RolePolicyList":[{"PolicyName":"p","PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::pii/*"}]}}]}]}"#
+        let iam =
+            #"{"RoleDetailList":[{"RoleName":"reader","Arn":"arn:aws:iam::1:role/reader","InstanceProfileList":[{"Arn":"arn:aws:iam::1:instance-profile/reader"}],"#
+            + #""RolePolicyList":[{"PolicyName":"p","PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::pii/*"}]}}]}]}"#
         func scan(mode: String) throws -> [Finding] {
-            try findings(databricksInventory([
-                "scim.json": Self.scim,
-                "clusters.json": #"{"clusters":[{"cluster_id":"c1","data_security_mode":"\#(mode)","single_user_name":"ann@x.example","aws_attributes":{"instance_profile_arn":"arn:aws:iam::1:instance-profile/reader"}}]}"#,
-                "permissions/clusters/c1.json": #"{"object_id":"/clusters/c1","object_type":"cluster","access_control_list":[{"group_name":"users","all_permissions":[{"permission_level":"CAN_ATTACH_TO"}]}]}"#,
-                "classification.yaml": "s3:\n  - prefix: s3://pii/\n    class: pii\n    allowed_groups: [analysts]\n",
-            ], iam: iam)).filter { $0.rule == "cross-plane-instance-profile" }
+            try findings(
+                databricksInventory(
+                    [
+                        "scim.json": Self.scim,
+                        "clusters.json":
+                            #"{"clusters":[{"cluster_id":"c1","data_security_mode":"\#(mode)","single_user_name":"ann@x.example","aws_attributes":{"instance_profile_arn":"arn:aws:iam::1:instance-profile/reader"}}]}"#,
+                        "permissions/clusters/c1.json":
+                            #"{"object_id":"/clusters/c1","object_type":"cluster","access_control_list":[{"group_name":"users","all_permissions":[{"permission_level":"CAN_ATTACH_TO"}]}]}"#,
+                        "classification.yaml":
+                            "s3:\n  - prefix: s3://pii/\n    class: pii\n    allowed_groups: [analysts]\n",
+                    ], iam: iam)
+            ).filter { $0.rule == "cross-plane-instance-profile" }
         }
         let shared = try scan(mode: "NONE")
         #expect(shared.count == 1)
@@ -352,16 +435,22 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
     }
 
     @Test func broadGroupsAndAdmins() throws {
-        let manyAdmins = #"{"Resources":["# + (1...5).map { #"{"id":"\#($0)","userName":"u\#($0)@x.example","groups":[{"value":"11"}]}"# }.joined(separator: ",") +
-            #",{"id":"11","displayName":"admins"}]}"#
+        let manyAdmins =
+            #"{"Resources":["#
+            + (1...5).map { #"{"id":"\#($0)","userName":"u\#($0)@x.example","groups":[{"value":"11"}]}"# }.joined(
+                separator: ",") + #",{"id":"11","displayName":"admins"}]}"#
         let inv = try databricksInventory([
             "scim.json": manyAdmins,
-            "permissions/warehouses/w1.json": #"{"object_id":"/sql/warehouses/w1","object_type":"warehouse","access_control_list":[{"group_name":"users","all_permissions":[{"permission_level":"CAN_MANAGE"}]},{"group_name":"admins","all_permissions":[{"permission_level":"CAN_MANAGE","inherited":true}]}]}"#,
-            "unity-catalog/grants/schema/main.hr.json": #"{"privilege_assignments":[{"principal":"account users","privileges":["USE_SCHEMA","MODIFY"]},{"principal":"u1@x.example","privileges":["ALL_PRIVILEGES"]}]}"#,
+            "permissions/warehouses/w1.json":
+                #"{"object_id":"/sql/warehouses/w1","object_type":"warehouse","access_control_list":[{"group_name":"users","all_permissions":[{"permission_level":"CAN_MANAGE"}]},{"group_name":"admins","all_permissions":[{"permission_level":"CAN_MANAGE","inherited":true}]}]}"#,
+            "unity-catalog/grants/schema/main.hr.json":
+                #"{"privilege_assignments":[{"principal":"account users","privileges":["USE_SCHEMA","MODIFY"]},{"principal":"u1@x.example","privileges":["ALL_PRIVILEGES"]}]}"#,
         ])
         let f = findings(inv)
         #expect(f.first { $0.rule == "dbx-too-many-admins" }?.subjects.count == 5)
-        #expect(f.filter { $0.rule == "dbx-broad-group-manage" }.map(\.resources) == [["warehouse:w1"]], "the inherited admins grant is not everyone")
+        #expect(
+            f.filter { $0.rule == "dbx-broad-group-manage" }.map(\.resources) == [["warehouse:w1"]],
+            "the inherited admins grant is not everyone")
         let grant = try #require(f.first { $0.rule == "dbx-broad-group-data-grant" })
         #expect(grant.severity == .medium, "no classified table in main.hr")
         #expect(grant.title.contains("MODIFY"))
@@ -379,8 +468,9 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
 
     @Test func burstsNeedTheThresholdWithinOneWindow() {
         let observer = EventObserver(classification: Classification())
-        for i in 0..<6 { observer.accept(failedLogin(i, minute: i)) }            // 6 in one 10-minute window
-        for i in 0..<4 { observer.accept(failedLogin(10 + i, minute: 30 + i * 20, email: "slow@x.example")) }  // spread out
+        for i in 0..<6 { observer.accept(failedLogin(i, minute: i)) }  // 6 in one 10-minute window
+        // Spread out:
+        for i in 0..<4 { observer.accept(failedLogin(10 + i, minute: 30 + i * 20, email: "slow@x.example")) }
         let f = Analyzer.scan(Inventory(), observer.observations).findings.filter { $0.rule == "failed-login-burst" }
         #expect(f.count == 1)
         #expect(f.first?.title == "6 failed logins in 10 minutes by mallory@x.example")
@@ -395,18 +485,24 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
             e.requestParameters = params
             observer.accept(e)
         }
-        token("t1", "ann@x.example", #"{"comment":"ci","lifetimeSeconds":"31536000"}"#)   // 365 days
-        token("t2", "ben@x.example", #"{"comment":"dev","lifetime_seconds":604800}"#)      // 7 days
-        token("t3", "cid@x.example", #"{"comment":"none"}"#)                               // no lifetime: dbx-token-no-expiry's
-        let f = Analyzer.scan(Inventory(), observer.observations).findings.filter { $0.rule == "dbx-token-lifetime-above-max" }
+        token("t1", "ann@x.example", #"{"comment":"ci","lifetimeSeconds":"31536000"}"#)  // 365 days
+        token("t2", "ben@x.example", #"{"comment":"dev","lifetime_seconds":604800}"#)  // 7 days
+        token("t3", "cid@x.example", #"{"comment":"none"}"#)  // no lifetime: dbx-token-no-expiry's
+        let f = Analyzer.scan(Inventory(), observer.observations).findings.filter {
+            $0.rule == "dbx-token-lifetime-above-max"
+        }
         #expect(f.map(\.title) == ["Databricks token created with a 365-day lifetime (maximum 90): ann@x.example"])
         #expect(f.first?.evidence.events == ["t1"])
         // The maximum is a setting.
         let dir = try TestPaths.temporaryDirectory("token-settings")
-        try Data("stateful: {max_token_lifetime_days: 400}\n".utf8).write(to: dir.appendingPathComponent("settings.yml"))
+        try Data("stateful: {max_token_lifetime_days: 400}\n".utf8).write(
+            to: dir.appendingPathComponent("settings.yml"))
         let rules = RuleSet.load(directories: [dir.path])
         #expect(rules.errors.isEmpty)
-        #expect(Analyzer.scan(Inventory(), observer.observations, rules: rules).findings.allSatisfy { $0.rule != "dbx-token-lifetime-above-max" })
+        #expect(
+            Analyzer.scan(Inventory(), observer.observations, rules: rules).findings.allSatisfy {
+                $0.rule != "dbx-token-lifetime-above-max"
+            })
     }
 
     @Test func aSilentSourceIsAGap() {
@@ -426,17 +522,22 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
 
     @Test func classifiedReadsAreJudgedAgainstTheAllowedGroups() throws {
         let inv = try databricksInventory([
-            "scim.json": #"{"Resources":[{"id":"1","userName":"ann@x.example","groups":[{"value":"10"}]},{"id":"2","userName":"ben@x.example"},{"id":"10","displayName":"analysts"}]}"#,
+            "scim.json":
+                #"{"Resources":[{"id":"1","userName":"ann@x.example","groups":[{"value":"10"}]},{"id":"2","userName":"ben@x.example"},{"id":"10","displayName":"analysts"}]}"#,
             "classification.yaml": "s3:\n  - prefix: s3://pii/\n    class: pii\n    allowed_groups: [analysts]\n",
         ])
         let observer = EventObserver(classification: inv.classification)
         for (i, who) in ["ann@x.example", "ben@x.example", "ben@x.example"].enumerated() {
             var a = session("AWSReservedSSO_Reader_1", who)
             a.email = who
-            observer.accept(event("r\(i)", i, plane: .aws, service: "s3", action: "GetObject", actor: a,
-                                  resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k\(i)")]))
+            observer.accept(
+                event(
+                    "r\(i)", i, plane: .aws, service: "s3", action: "GetObject", actor: a,
+                    resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k\(i)")]))
         }
-        let f = Analyzer.scan(inv, observer.observations).findings.filter { $0.rule == "classified-read-outside-allowed" }
+        let f = Analyzer.scan(inv, observer.observations).findings.filter {
+            $0.rule == "classified-read-outside-allowed"
+        }
         #expect(f.map(\.title) == ["ben@x.example read pii data in s3://pii/ without being in analysts"])
         #expect(f.first?.evidence.events == ["r1", "r2"])
         #expect(f.first?.severity == .high)
@@ -446,13 +547,15 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
 @Suite struct NetworkRuleTests {
     @Test func classifiedReadsOutsideTheVPCEndpointOrTrustedNetworks() throws {
         var c = Classification()
-        try c.merge(yaml: "s3:\n  - prefix: s3://pii/\n    class: pii\ntrusted_networks: [10.0.0.0/8]\n", file: "c.yaml")
+        try c.merge(
+            yaml: "s3:\n  - prefix: s3://pii/\n    class: pii\ntrusted_networks: [10.0.0.0/8]\n", file: "c.yaml")
         var inv = Inventory()
         inv.classification = c
         let observer = EventObserver(classification: c)
         func read(_ id: String, ip: String, vpce: String?) {
-            var e = event(id, 1, plane: .aws, service: "s3", action: "GetObject", actor: session("app", "job"),
-                          resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k")])
+            var e = event(
+                id, 1, plane: .aws, service: "s3", action: "GetObject", actor: session("app", "job"),
+                resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k")])
             e.sourceIPAddress = ip
             e.vpcEndpointId = vpce
             observer.accept(e)
@@ -486,23 +589,33 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         var reader = session("AWSReservedSSO_Analyst_1", "eve@x.example")
         reader.email = "eve@x.example"
         for i in 0..<5 {
-            var e = event("g\(i)", i, plane: .aws, service: "s3", action: "GetObject", actor: reader,
-                          resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k\(i)")])
+            var e = event(
+                "g\(i)", i, plane: .aws, service: "s3", action: "GetObject", actor: reader,
+                resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::pii/k\(i)")])
             e.vpcEndpointId = "vpce-1"
             e.sourceIPAddress = "10.0.0.1"
             observer.accept(e)
         }
-        for i in 0..<3 { observer.accept(event("l\(i)", i, plane: .aws, service: "ec2", action: "RunInstances", actor: session("ci", "deploy"))) }
+        for i in 0..<3 {
+            observer.accept(
+                event("l\(i)", i, plane: .aws, service: "ec2", action: "RunInstances", actor: session("ci", "deploy")))
+        }
         var options = AnalysisOptions()
         options.stateful.classifiedReadsPerHour = 5
         options.stateful.computeLaunches = 3
         let f = Analyzer.scan(inv, observer.observations, options: options).findings
         let volume = try #require(f.first { $0.rule == "classified-read-volume" })
-        #expect(volume.title.hasPrefix("5 GetObject calls on s3://pii/ in one hour by arn:aws:iam::111122223333:role/AWSReservedSSO_Analyst_1 / eve@x.example"))
+        #expect(
+            volume.title.hasPrefix(
+                "5 GetObject calls on s3://pii/ in one hour by arn:aws:iam::111122223333:role/AWSReservedSSO_Analyst_1 / eve@x.example"
+            ))
         #expect(volume.subjects.first?.person == "eve@x.example")
         #expect(volume.resources == ["s3://pii/"])
         #expect(f.first { $0.rule == "compute-launch-burst" }?.evidence.events.count == 3)
         options.stateful.classifiedReadsPerHour = 6
-        #expect(!Analyzer.scan(inv, observer.observations, options: options).findings.contains { $0.rule == "classified-read-volume" })
+        #expect(
+            !Analyzer.scan(inv, observer.observations, options: options).findings.contains {
+                $0.rule == "classified-read-volume"
+            })
     }
 }

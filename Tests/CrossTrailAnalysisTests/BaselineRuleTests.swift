@@ -1,4 +1,3 @@
-@testable import CrossTrailAnalysis
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
@@ -6,6 +5,8 @@ import CrossTrailRules
 import Foundation
 import TestSupport
 import Testing
+
+@testable import CrossTrailAnalysis
 
 /// The rules that judge a change against what came before or against the period's baseline,
 /// each with events that must and must not fire, read through the real record normalizer.
@@ -15,13 +16,17 @@ import Testing
         try RecordNormalizer().normalize(json).get()
     }
 
-    static func scan(_ events: [AuditEvent], classification: Classification = Classification(), settings: String? = nil) throws -> [Finding] {
+    static func scan(_ events: [AuditEvent], classification: Classification = Classification(), settings: String? = nil)
+        throws -> [Finding]
+    {
         try run(events, classification: classification, settings: settings).findings
     }
 
     /// One scan; `history` stands for what a case store recorded before it.
-    static func run(_ events: [AuditEvent], classification: Classification = Classification(), settings: String? = nil,
-                    history: BaselineHistory = BaselineHistory()) throws -> ScanResult {
+    static func run(
+        _ events: [AuditEvent], classification: Classification = Classification(), settings: String? = nil,
+        history: BaselineHistory = BaselineHistory()
+    ) throws -> ScanResult {
         let observer = EventObserver(classification: classification)
         for e in events { observer.accept(e) }
         var inv = Inventory()
@@ -36,23 +41,33 @@ import Testing
         return Analyzer.scan(inv, observer.observations, rules: rules, history: history)
     }
 
-    static func cloudTrail(_ id: String, _ name: String, source: String, params: String, time: String = "2026-08-03T10:00:00Z") -> String {
+    static func cloudTrail(
+        _ id: String, _ name: String, source: String, params: String, time: String = "2026-08-03T10:00:00Z"
+    ) -> String {
         """
         {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLE:ops@acme.example","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_1/ops@acme.example","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLE","arn":"arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_1","accountId":"111122223333","userName":"AWSReservedSSO_Admin_1"},"attributes":{"creationDate":"2026-08-03T09:00:00Z","mfaAuthenticated":"false"}}},"eventTime":"\(time)","eventSource":"\(source)","eventName":"\(name)","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15.0","requestParameters":\(params),"responseElements":null,"requestID":"r-\(id)","eventID":"\(id)","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}
         """
     }
 
     @Test func bucketPoliciesGrantingOtherAccounts() throws {
-        let foreign = try Self.normalized(Self.cloudTrail("p1", "PutBucketPolicy", source: "s3.amazonaws.com", params: #"""
-            {"bucketName":"acme-pii-customers","bucketPolicy":{"Version":"2012-10-17","Statement":[
-              {"Sid":"Partner","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::999988887777:root","111122223333"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme-pii-customers/*"},
-              {"Sid":"DenyOther","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::555566667777:root"},"Action":"s3:*","Resource":"*"}]},"Host":"acme-pii-customers.s3.amazonaws.com","policy":[""]}
-            """#))
-        let own = try Self.normalized(Self.cloudTrail("p2", "PutBucketPolicy", source: "s3.amazonaws.com", params: #"""
-            {"bucketName":"acme-logs","bucketPolicy":{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/reader"},"Action":"s3:GetObject","Resource":"*"}}}
-            """#))
+        let foreign = try Self.normalized(
+            Self.cloudTrail(
+                "p1", "PutBucketPolicy", source: "s3.amazonaws.com",
+                params: #"""
+                    {"bucketName":"acme-pii-customers","bucketPolicy":{"Version":"2012-10-17","Statement":[
+                      {"Sid":"Partner","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::999988887777:root","111122223333"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme-pii-customers/*"},
+                      {"Sid":"DenyOther","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::555566667777:root"},"Action":"s3:*","Resource":"*"}]},"Host":"acme-pii-customers.s3.amazonaws.com","policy":[""]}
+                    """#))
+        let own = try Self.normalized(
+            Self.cloudTrail(
+                "p2", "PutBucketPolicy", source: "s3.amazonaws.com",
+                params: #"""
+                    {"bucketName":"acme-logs","bucketPolicy":{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/reader"},"Action":"s3:GetObject","Resource":"*"}}}
+                    """#))
         let f = try Self.scan([foreign, own]).filter { $0.rule == "s3-cross-account-policy" }
-        #expect(f.map(\.title) == ["Bucket policy on acme-pii-customers grants access to other AWS account(s) 999988887777"])
+        #expect(
+            f.map(\.title) == ["Bucket policy on acme-pii-customers grants access to other AWS account(s) 999988887777"]
+        )
         #expect(f.first?.evidence.events == ["p1"])
         #expect(f.first?.subjects.first?.name.hasSuffix("assumed-role/AWSReservedSSO_Admin_1/ops@acme.example") == true)
         // A partner account listed in trusted_accounts is no finding.
@@ -60,24 +75,35 @@ import Testing
         #expect(!trusted.contains { $0.rule == "s3-cross-account-policy" })
         // A list setting that is not a list is an error naming the line.
         let dir = try TestPaths.temporaryDirectory("bad-list-settings")
-        try Data("stateful:\n  trusted_accounts: 999988887777\n".utf8).write(to: dir.appendingPathComponent("settings.yml"))
+        try Data("stateful:\n  trusted_accounts: 999988887777\n".utf8).write(
+            to: dir.appendingPathComponent("settings.yml"))
         let bad = RuleSet.load(directories: [dir.path])
-        #expect(bad.errors.contains { $0.line == 2 && $0.reason.contains("trusted_accounts must be a list of strings") })
+        #expect(
+            bad.errors.contains { $0.line == 2 && $0.reason.contains("trusted_accounts must be a list of strings") })
         #expect(ChangeChecks.account(in: "arn:aws:iam::123456789012:user/x") == "123456789012")
         #expect(ChangeChecks.account(in: "*") == nil && ChangeChecks.account(in: "12345678901a") == nil)
     }
 
     @Test func eventSelectorsThatStopLoggingDataEvents() throws {
-        let withData = try Self.normalized(Self.cloudTrail("s1", "PutEventSelectors", source: "cloudtrail.amazonaws.com", params: #"""
-            {"trailName":"org-trail","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::S3::Object","values":["arn:aws:s3:::acme-pii-customers/"]}],"excludeManagementEventSources":[]}]}
-            """#, time: "2026-08-03T10:00:00Z"))
-        let dropped = try Self.normalized(Self.cloudTrail("s2", "PutEventSelectors", source: "cloudtrail.amazonaws.com", params: #"""
-            {"trailName":"org-trail","eventSelectors":[{"readWriteType":"WriteOnly","includeManagementEvents":true,"dataResources":[],"excludeManagementEventSources":[]}]}
-            """#, time: "2026-08-03T11:00:00Z"))
-        let advanced = try Self.normalized(Self.cloudTrail("s3", "PutEventSelectors", source: "cloudtrail.amazonaws.com", params: #"""
-            {"trailName":"data-trail","advancedEventSelectors":[{"name":"S3","fieldSelectors":[{"field":"eventCategory","equals":["Data"]},{"field":"resources.type","equals":["AWS::S3::Object"]}]},
-             {"name":"Mgmt","fieldSelectors":[{"field":"eventCategory","equals":["Management"]}]}]}
-            """#))
+        let withData = try Self.normalized(
+            Self.cloudTrail(
+                "s1", "PutEventSelectors", source: "cloudtrail.amazonaws.com",
+                params: #"""
+                    {"trailName":"org-trail","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::S3::Object","values":["arn:aws:s3:::acme-pii-customers/"]}],"excludeManagementEventSources":[]}]}
+                    """#, time: "2026-08-03T10:00:00Z"))
+        let dropped = try Self.normalized(
+            Self.cloudTrail(
+                "s2", "PutEventSelectors", source: "cloudtrail.amazonaws.com",
+                params: #"""
+                    {"trailName":"org-trail","eventSelectors":[{"readWriteType":"WriteOnly","includeManagementEvents":true,"dataResources":[],"excludeManagementEventSources":[]}]}
+                    """#, time: "2026-08-03T11:00:00Z"))
+        let advanced = try Self.normalized(
+            Self.cloudTrail(
+                "s3", "PutEventSelectors", source: "cloudtrail.amazonaws.com",
+                params: #"""
+                    {"trailName":"data-trail","advancedEventSelectors":[{"name":"S3","fieldSelectors":[{"field":"eventCategory","equals":["Data"]},{"field":"resources.type","equals":["AWS::S3::Object"]}]},
+                     {"name":"Mgmt","fieldSelectors":[{"field":"eventCategory","equals":["Management"]}]}]}
+                    """#))
         let f = try Self.scan([dropped, withData, advanced]).filter { $0.rule == "ct-data-events-dropped" }
         #expect(f.count == 1)
         #expect(f.first?.evidence.events == ["s2"])
@@ -97,15 +123,24 @@ import Testing
     }
 
     @Test func initScriptsFromUnapprovedLocations() throws {
-        let dbfs = try Self.normalized(Self.clusterCreate("c1", scripts: #""[{\"dbfs\":{\"destination\":\"dbfs:/databricks/init/setup.sh\"}}]""#))
-        let volume = try Self.normalized(Self.clusterCreate("c2", scripts: #""[{\"volumes\":{\"destination\":\"/Volumes/ops/init/setup.sh\"}}]""#))
-        let s3 = try Self.normalized(Self.clusterCreate("c3", scripts: #""[{\"s3\":{\"destination\":\"s3://random-bucket/x.sh\",\"region\":\"us-east-1\"}}]""#))
+        let dbfs = try Self.normalized(
+            Self.clusterCreate("c1", scripts: #""[{\"dbfs\":{\"destination\":\"dbfs:/databricks/init/setup.sh\"}}]""#))
+        let volume = try Self.normalized(
+            Self.clusterCreate("c2", scripts: #""[{\"volumes\":{\"destination\":\"/Volumes/ops/init/setup.sh\"}}]""#))
+        let s3 = try Self.normalized(
+            Self.clusterCreate(
+                "c3", scripts: #""[{\"s3\":{\"destination\":\"s3://random-bucket/x.sh\",\"region\":\"us-east-1\"}}]""#))
         let defaults = try Self.scan([dbfs, volume, s3]).filter { $0.rule == "dbx-init-script-unapproved" }
         #expect(defaults.count == 1)  // without a list, only DBFS
         #expect(defaults.first?.evidence.details["locations"] == "dbfs:/databricks/init/setup.sh")
-        let listed = try Self.scan([dbfs, volume, s3], settings: "stateful:\n  approved_init_script_locations: ['volumes:/Volumes/ops/*']\n")
-            .filter { $0.rule == "dbx-init-script-unapproved" }
-        #expect(Set(listed.compactMap { $0.evidence.details["locations"] }) == ["dbfs:/databricks/init/setup.sh", "s3://random-bucket/x.sh"])
+        let listed = try Self.scan(
+            [dbfs, volume, s3], settings: "stateful:\n  approved_init_script_locations: ['volumes:/Volumes/ops/*']\n"
+        )
+        .filter { $0.rule == "dbx-init-script-unapproved" }
+        #expect(
+            Set(listed.compactMap { $0.evidence.details["locations"] }) == [
+                "dbfs:/databricks/init/setup.sh", "s3://random-bucket/x.sh",
+            ])
     }
 
     /// SSO sessions reading a classified prefix on given days of August 2026.
@@ -113,8 +148,9 @@ import Testing
         var actor = session("AWSReservedSSO_Analyst_1", who)
         actor.email = who
         return days.map { day in
-            var e = event("\(who)-\(day)", day * 1440, plane: .aws, service: "s3", action: "GetObject", actor: actor,
-                          resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::acme-pii/k\(day)")])
+            var e = event(
+                "\(who)-\(day)", day * 1440, plane: .aws, service: "s3", action: "GetObject", actor: actor,
+                resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::acme-pii/k\(day)")])
             e.vpcEndpointId = "vpce-1"
             return e
         }
@@ -123,7 +159,8 @@ import Testing
     @Test func firstAccessAfterTheBaseline() throws {
         var c = Classification()
         try c.merge(yaml: "s3:\n  - prefix: s3://acme-pii/\n    class: pii\n", file: "c.yaml")
-        let events = Self.reads("bob@acme.example", days: [0, 3, 10]) + Self.reads("alice@acme.example", days: [8, 10])
+        let events =
+            Self.reads("bob@acme.example", days: [0, 3, 10]) + Self.reads("alice@acme.example", days: [8, 10])
         let f = try Self.scan(events, classification: c).filter { $0.rule == "classified-first-access" }
         #expect(f.map(\.subjects.first?.name) == ["alice@acme.example"])
         #expect(Set(f.first?.evidence.events ?? []) == ["alice@acme.example-8", "alice@acme.example-10"])
@@ -131,7 +168,10 @@ import Testing
         let longer = try Self.scan(events, classification: c, settings: "stateful: {baseline_days: 9}\n")
         #expect(!longer.contains { $0.rule == "classified-first-access" })
         // A period shorter than the baseline judges nobody.
-        #expect(try !Self.scan(Self.reads("alice@acme.example", days: [0, 2]), classification: c).contains { $0.rule == "classified-first-access" })
+        #expect(
+            try !Self.scan(Self.reads("alice@acme.example", days: [0, 2]), classification: c).contains {
+                $0.rule == "classified-first-access"
+            })
     }
 
     @Test func classifiedReadSpikesAgainstTheReadersOwnHours() throws {
@@ -142,14 +182,15 @@ import Testing
         var events: [AuditEvent] = []
         func reads(_ n: Int, hour: Int) {
             for i in 0..<n {
-                var e = event("h\(hour)-\(i)", hour * 60, plane: .aws, service: "s3", action: "GetObject", actor: actor,
-                              resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::acme-pii/k\(i)")])
+                var e = event(
+                    "h\(hour)-\(i)", hour * 60, plane: .aws, service: "s3", action: "GetObject", actor: actor,
+                    resources: [Resource(type: "AWS::S3::Object", id: "arn:aws:s3:::acme-pii/k\(i)")])
                 e.vpcEndpointId = "vpce-1"
                 events.append(e)
             }
         }
-        for h in 0..<6 { reads(20, hour: h * 24) }      // a typical hour: 20 reads
-        reads(400, hour: 150)                            // 20x the typical hour
+        for h in 0..<6 { reads(20, hour: h * 24) }  // a typical hour: 20 reads
+        reads(400, hour: 150)  // 20x the typical hour
         let f = try Self.scan(events, classification: c).filter { $0.rule == "classified-read-spike" }
         #expect(f.count == 1)
         #expect(f.first?.evidence.details["typical hour (median)"] == "20")
@@ -184,7 +225,9 @@ import Testing
 
     /// Scans in sequence as `scan --store --since-last` runs them: each sees only its own events
     /// and the facts the earlier ones recorded. Returns each run's findings of `rule`.
-    static func runs(_ batches: [[AuditEvent]], rule: String, classification: Classification = Classification()) throws -> [[Finding]] {
+    static func runs(_ batches: [[AuditEvent]], rule: String, classification: Classification = Classification()) throws
+        -> [[Finding]]
+    {
         var recorded: [BaselineFact] = []
         return try batches.map { events in
             let r = try run(events, classification: classification, history: BaselineHistory(facts: recorded))
@@ -196,43 +239,69 @@ import Testing
     @Test func firstAccessJudgedAgainstEarlierRuns() throws {
         var c = Classification()
         try c.merge(yaml: "s3:\n  - prefix: s3://acme-pii/\n    class: pii\n", file: "c.yaml")
-        let bob = Self.reads("bob@acme.example", days: [0, 3, 10, 11]), alice = Self.reads("alice@acme.example", days: [10, 11])
+        let bob = Self.reads("bob@acme.example", days: [0, 3, 10, 11]),
+            alice = Self.reads("alice@acme.example", days: [10, 11])
         // Day 0-3, day 10, day 11 in three runs: none of the later runs is 7 days long on its own.
-        let runs = try Self.runs([Array(bob[0...1]), [bob[2], alice[0]], [bob[3], alice[1]]], rule: "classified-first-access", classification: c)
+        let runs = try Self.runs(
+            [Array(bob[0...1]), [bob[2], alice[0]], [bob[3], alice[1]]], rule: "classified-first-access",
+            classification: c)
         #expect(runs[0].isEmpty, "the first run is the baseline")
-        #expect(runs[1].map(\.subjects.first?.name) == ["alice@acme.example"], "a new reader after the recorded baseline")
-        #expect(runs[1].first?.evidence.details["baseline ends"] == "2026-08-08T09:00:00.000Z", "7 days after the first recorded event")
+        #expect(
+            runs[1].map(\.subjects.first?.name) == ["alice@acme.example"], "a new reader after the recorded baseline")
+        #expect(
+            runs[1].first?.evidence.details["baseline ends"] == "2026-08-08T09:00:00.000Z",
+            "7 days after the first recorded event")
         #expect(runs[2].isEmpty, "alice's first read was reported by the run that saw it")
         // Without the record, the later runs judge nobody (each is shorter than the baseline).
-        #expect(try Self.scan([bob[2], alice[0]], classification: c).filter { $0.rule == "classified-first-access" }.isEmpty)
+        #expect(
+            try Self.scan([bob[2], alice[0]], classification: c).filter { $0.rule == "classified-first-access" }.isEmpty
+        )
         // A run that reads everything again reports what one scan of the whole period reports.
         let whole = try Self.scan(bob + alice, classification: c).filter { $0.rule == "classified-first-access" }
-        let again = try Self.runs([Array(bob[0...1]), [bob[2], alice[0]], bob + alice], rule: "classified-first-access", classification: c)
+        let again = try Self.runs(
+            [Array(bob[0...1]), [bob[2], alice[0]], bob + alice], rule: "classified-first-access", classification: c)
         #expect(whole.map(\.id) == again[2].map(\.id) && whole.count == 1)
     }
 
     @Test func sharingAddressesAndTrailSelectorsJudgedAgainstEarlierRuns() throws {
-        let early = try [Self.sharing("d1", day: 0, ip: "203.0.113.10", recipient: "partner-a"),
-                         Self.sharing("d2", day: 8, ip: "203.0.113.10", recipient: "partner-a")].map(Self.normalized)
-        let late = try [Self.sharing("d3", day: 12, ip: "203.0.113.10", recipient: "partner-a"),
-                        Self.sharing("d4", day: 12, ip: "192.0.2.66", recipient: "partner-a")].map(Self.normalized)
+        let early = try [
+            Self.sharing("d1", day: 0, ip: "203.0.113.10", recipient: "partner-a"),
+            Self.sharing("d2", day: 8, ip: "203.0.113.10", recipient: "partner-a"),
+        ].map(Self.normalized)
+        let late = try [
+            Self.sharing("d3", day: 12, ip: "203.0.113.10", recipient: "partner-a"),
+            Self.sharing("d4", day: 12, ip: "192.0.2.66", recipient: "partner-a"),
+        ].map(Self.normalized)
         let sharing = try Self.runs([early, late], rule: "dbx-delta-sharing-new-address")
         #expect(sharing[1].map(\.title) == ["Delta Sharing by recipient:partner-a from new address(es) 192.0.2.66"])
         #expect(sharing[1].first?.evidence.details["addresses seen in the baseline"] == "1")
         // A trail narrowed in the next run is compared with the selectors the previous run recorded.
-        let withData = try Self.normalized(Self.cloudTrail("s1", "PutEventSelectors", source: "cloudtrail.amazonaws.com", params: #"""
-            {"trailName":"org-trail","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::S3::Object","values":["arn:aws:s3:::a/","arn:aws:s3:::b/"]}]},{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::Lambda::Function","values":["arn:aws:lambda"]}]}]}
-            """#, time: "2026-08-03T10:00:00Z"))
-        let reduced = try Self.normalized(Self.cloudTrail("s2", "PutEventSelectors", source: "cloudtrail.amazonaws.com", params: #"""
-            {"trailName":"org-trail","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::S3::Object","values":["arn:aws:s3:::a/"]}]}]}
-            """#, time: "2026-08-04T10:00:00Z"))
+        let withData = try Self.normalized(
+            Self.cloudTrail(
+                "s1", "PutEventSelectors", source: "cloudtrail.amazonaws.com",
+                params: #"""
+                    {"trailName":"org-trail","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::S3::Object","values":["arn:aws:s3:::a/","arn:aws:s3:::b/"]}]},{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::Lambda::Function","values":["arn:aws:lambda"]}]}]}
+                    """#, time: "2026-08-03T10:00:00Z"))
+        let reduced = try Self.normalized(
+            Self.cloudTrail(
+                "s2", "PutEventSelectors", source: "cloudtrail.amazonaws.com",
+                params: #"""
+                    {"trailName":"org-trail","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"dataResources":[{"type":"AWS::S3::Object","values":["arn:aws:s3:::a/"]}]}]}
+                    """#, time: "2026-08-04T10:00:00Z"))
         let trail = try Self.runs([[withData], [reduced]], rule: "ct-data-events-dropped")
         #expect(trail[0].isEmpty)
-        #expect(trail[1].map(\.title) == ["Trail org-trail changed by arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_1/ops@acme.example: data event selectors reduced from 2 to 1"])
+        #expect(
+            trail[1].map(\.title) == [
+                "Trail org-trail changed by arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_1/ops@acme.example: data event selectors reduced from 2 to 1"
+            ])
         // Alone, the reduced trail still logs data events: no finding without the record.
         #expect(try Self.scan([reduced]).filter { $0.rule == "ct-data-events-dropped" }.isEmpty)
         // What a store keeps of selectors reads back as it was written.
-        let s = ChangeChecks.selectors(try JSONDocumentReader().parse(text: #"{"eventSelectors":[{"readWriteType":"WriteOnly","includeManagementEvents":false,"dataResources":[{"type":"AWS::S3::Object","values":["x"]}]}]}"#))
+        let s = ChangeChecks.selectors(
+            try JSONDocumentReader().parse(
+                text:
+                    #"{"eventSelectors":[{"readWriteType":"WriteOnly","includeManagementEvents":false,"dataResources":[{"type":"AWS::S3::Object","values":["x"]}]}]}"#
+            ))
         #expect(ChangeChecks.Selectors(encoded: s.encoded) == s)
         #expect(ChangeChecks.Selectors(encoded: "data=x;management=true;readWrite=") == nil)
     }

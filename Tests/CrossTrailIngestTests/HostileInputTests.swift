@@ -1,8 +1,8 @@
 import CrossTrailIngest
 import CrossTrailModel
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The hostile-input corpus: each input gives a clear diagnostic within bounded time and memory,
 /// and the good records around it are kept.
@@ -35,7 +35,10 @@ import TestSupport
         let (events, stats) = ingest([empty, gz])
         #expect(events.isEmpty)
         #expect(stats.diagnostics.count == 2, "\(stats.diagnostics)")
-        #expect(stats.diagnostics.allSatisfy { $0.reason.contains("empty") || $0.reason.contains("no records") || $0.reason.contains("not") })
+        #expect(
+            stats.diagnostics.allSatisfy {
+                $0.reason.contains("empty") || $0.reason.contains("no records") || $0.reason.contains("not")
+            })
     }
 
     @Test func invalidUTF8NulBytesHugeNumbersDuplicateKeys() throws {
@@ -43,13 +46,18 @@ import TestSupport
         var bytes = [UInt8]()
         bytes += Array((Self.record("ok-1") + "\n").utf8)
         // Invalid UTF-8 inside a string value.
-        bytes += Array("{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"Bad".utf8) + [0xFF, 0xFE, 0xC3] + Array("\",\"eventID\":\"bad-utf8\"}\n".utf8)
+        bytes +=
+            Array("{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"Bad".utf8) + [
+                0xFF, 0xFE, 0xC3,
+            ] + Array("\",\"eventID\":\"bad-utf8\"}\n".utf8)
         // NUL bytes between records and inside a line.
         bytes += [0, 0, 0, 0x0A]
         bytes += Array("{\"eventVersion\":\"1.08\",\u{0}\"eventID\":\"nul\"}\n".utf8)
         // Huge numbers and duplicate keys.
         bytes += Array((Self.record("huge", ",\"readOnly\":1e999999,\"n\":123456789012345678901234567890") + "\n").utf8)
-        bytes += Array("{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"D\",\"eventID\":\"dup-1\",\"eventID\":\"dup-2\"}\n".utf8)
+        bytes += Array(
+            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"D\",\"eventID\":\"dup-1\",\"eventID\":\"dup-2\"}\n"
+                .utf8)
         bytes += Array((Self.record("ok-2") + "\n").utf8)
         let path = dir.dir.appendingPathComponent("hostile.jsonl").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -57,7 +65,9 @@ import TestSupport
         let ids = Set(events.map(\.id))
         #expect(ids.contains("ok-1") && ids.contains("ok-2"), "the good records around the bad ones are kept: \(ids)")
         #expect(stats.reconciles)
-        #expect(stats.diagnostics.allSatisfy { $0.file.hasSuffix("hostile.jsonl") && ($0.line ?? 0) > 0 }, "every diagnostic names file and line")
+        #expect(
+            stats.diagnostics.allSatisfy { $0.file.hasSuffix("hostile.jsonl") && ($0.line ?? 0) > 0 },
+            "every diagnostic names file and line")
         #expect(stats.rejected >= 2, "the NUL line and the invalid UTF-8 record are rejected: \(stats.diagnostics)")
     }
 
@@ -65,13 +75,21 @@ import TestSupport
         let dir = try TemporaryFiles()
         let sub = dir.dir.appendingPathComponent("tree/a")
         try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: sub.appendingPathComponent("loop").path, withDestinationPath: dir.dir.appendingPathComponent("tree").path)
+        try FileManager.default.createSymbolicLink(
+            atPath: sub.appendingPathComponent("loop").path,
+            withDestinationPath: dir.dir.appendingPathComponent("tree").path)
         // Mixed formats in one folder: CloudTrail, Databricks JSON lines, a CSV export, a stray text file.
         try Data(("{\"Records\":[" + Self.record("ct-1") + "]}").utf8).write(to: sub.appendingPathComponent("ct.json"))
-        try Data("{\"version\":\"2.0\",\"timestamp\":1785542400000,\"serviceName\":\"clusters\",\"actionName\":\"create\",\"requestId\":\"dbx-1\",\"userIdentity\":{\"email\":\"a@b.c\"}}\n".utf8)
-            .write(to: sub.appendingPathComponent("dbx.json"))
-        try Data("event_time,event_id,service_name,action_name,user_identity\n2026-08-01T00:00:00Z,csv-1,clusters,create,\"{\"\"email\"\":\"\"a@b.c\"\"}\"\n".utf8)
-            .write(to: sub.appendingPathComponent("export.csv"))
+        try Data(
+            "{\"version\":\"2.0\",\"timestamp\":1785542400000,\"serviceName\":\"clusters\",\"actionName\":\"create\",\"requestId\":\"dbx-1\",\"userIdentity\":{\"email\":\"a@b.c\"}}\n"
+                .utf8
+        )
+        .write(to: sub.appendingPathComponent("dbx.json"))
+        try Data(
+            "event_time,event_id,service_name,action_name,user_identity\n2026-08-01T00:00:00Z,csv-1,clusters,create,\"{\"\"email\"\":\"\"a@b.c\"\"}\"\n"
+                .utf8
+        )
+        .write(to: sub.appendingPathComponent("export.csv"))
         try Data("just some notes\n".utf8).write(to: sub.appendingPathComponent("notes.txt"))
         let locked = sub.appendingPathComponent("locked.json")
         try Data(("{\"Records\":[" + Self.record("locked") + "]}").utf8).write(to: locked)
@@ -98,7 +116,8 @@ import TestSupport
         #expect(stats.diagnostics.contains { $0.file.hasSuffix("vanish.jsonl") }, "\(stats.diagnostics)")
         #expect(stats.files >= 1)
         // Growing while read: a file truncated mid-record gives a diagnostic, not a crash.
-        try Data((Self.record("s-1") + "\n" + "{\"eventVersion\":\"1.08\",\"event").utf8).write(to: URL(fileURLWithPath: stay))
+        try Data((Self.record("s-1") + "\n" + "{\"eventVersion\":\"1.08\",\"event").utf8).write(
+            to: URL(fileURLWithPath: stay))
         stats = Ingestor(workers: 1).run(files: Ingestor.discover([stay], diagnostics: &discovery)) { _ in Collect() }
         #expect(stats.accepted == 1 && stats.rejected == 1 && stats.reconciles)
     }
@@ -114,7 +133,8 @@ import TestSupport
     @Test func shortLivedReaderThreadsFreeTheirDecompressor() throws {
         let dir = try TemporaryFiles()
         let path = dir.dir.appendingPathComponent("one.json.gz").path
-        let body = "{\"Records\":[{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"E\",\"eventID\":\"x\"}]}"
+        let body =
+            "{\"Records\":[{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"E\",\"eventID\":\"x\"}]}"
         try Data(GzipCodec.compress(Array(body.utf8))).write(to: URL(fileURLWithPath: path))
         var discovery: [Diagnostic] = []
         let files = Ingestor.discover([path], diagnostics: &discovery)
@@ -137,25 +157,39 @@ import TestSupport
     }
 
     @Test func datadogAndElasticAddresses() throws {
-        let nested = try normalize(#"{"@timestamp":"2026-08-01T10:00:00.000Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventID":"d1","network":{"client":{"ip":"198.51.100.9"}},"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u","accountId":"1"}}"#)
+        let nested = try normalize(
+            #"{"@timestamp":"2026-08-01T10:00:00.000Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventID":"d1","network":{"client":{"ip":"198.51.100.9"}},"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u","accountId":"1"}}"#
+        )
         #expect(nested.sourceIPAddress == "198.51.100.9" && nested.time.iso8601 == "2026-08-01T10:00:00.000Z")
-        let flat = try normalize(#"{"@timestamp":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d2","network.client.ip":"198.51.100.11","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#)
+        let flat = try normalize(
+            #"{"@timestamp":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d2","network.client.ip":"198.51.100.11","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#
+        )
         #expect(flat.sourceIPAddress == "198.51.100.11")
-        let ecs = try normalize(#"{"@timestamp":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d3","source":{"ip":"2001:db8::7"},"userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#)
+        let ecs = try normalize(
+            #"{"@timestamp":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d3","source":{"ip":"2001:db8::7"},"userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#
+        )
         #expect(ecs.sourceIPAddress == "2001:db8::7")
-        let own = try normalize(#"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d4","sourceIPAddress":"203.0.113.1","network":{"client":{"ip":"10.0.0.1"}},"userIdentity":{"type":"Root"}}"#)
+        let own = try normalize(
+            #"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"d4","sourceIPAddress":"203.0.113.1","network":{"client":{"ip":"10.0.0.1"}},"userIdentity":{"type":"Root"}}"#
+        )
         #expect(own.sourceIPAddress == "203.0.113.1", "the record's own address wins")
     }
 
     /// Athena's CloudTrail table (and Splunk/CSV exports) lower-case every key and give request parameters as JSON text.
     @Test func lowerCaseKeysAndParametersAsText() throws {
-        let e = try normalize(#"{"eventtime":"2026-08-01T10:01:00Z","eventsource":"cloudtrail.amazonaws.com","eventname":"DeleteTrail","eventid":"a1","sourceipaddress":"198.51.100.10","errorcode":"AccessDenied","useridentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","accountid":"1","accesskeyid":"ASIAXXXX","sessioncontext":{"sessionissuer":{"arn":"arn:aws:iam::1:role/R"}}},"requestparameters":"{\"name\":\"main\"}"}"#)
+        let e = try normalize(
+            #"{"eventtime":"2026-08-01T10:01:00Z","eventsource":"cloudtrail.amazonaws.com","eventname":"DeleteTrail","eventid":"a1","sourceipaddress":"198.51.100.10","errorcode":"AccessDenied","useridentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","accountid":"1","accesskeyid":"ASIAXXXX","sessioncontext":{"sessionissuer":{"arn":"arn:aws:iam::1:role/R"}}},"requestparameters":"{\"name\":\"main\"}"}"#
+        )
         #expect(e.action == "DeleteTrail" && e.service == "cloudtrail" && e.id == "a1")
         #expect(e.outcome.status == .failure && e.outcome.errorCode == "AccessDenied")
-        #expect(e.actor.kind == .assumedRole && e.actor.sessionIssuer == "arn:aws:iam::1:role/R" && e.actor.accessKeyId == "ASIAXXXX")
+        #expect(
+            e.actor.kind == .assumedRole && e.actor.sessionIssuer == "arn:aws:iam::1:role/R"
+                && e.actor.accessKeyId == "ASIAXXXX")
         #expect(e.requestParameters == #"{"name":"main"}"#)
         // Text that is not an object stays a JSON string.
-        let s = try normalize(#"{"eventTime":"2026-08-01T10:01:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"a2","userIdentity":{"type":"Root"},"requestParameters":"not json"}"#)
+        let s = try normalize(
+            #"{"eventTime":"2026-08-01T10:01:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"a2","userIdentity":{"type":"Root"},"requestParameters":"not json"}"#
+        )
         #expect(s.requestParameters == #""not json""#)
     }
 }
@@ -164,9 +198,13 @@ import TestSupport
     /// Parameters given as JSON text are re-serialised: a newline inside cannot forge a timeline row.
     @Test func jsonTextCannotForgeRows() throws {
         let forged = #"{\"a\":1}\n{\"id\":\"forged\",\"x\":{\"y\":{}}"#
-        let e = try RecordNormalizer().normalize(#"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"t1","userIdentity":{"type":"Root"},"requestParameters":"\#(forged)"}"#).get()
+        let e = try RecordNormalizer().normalize(
+            #"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"t1","userIdentity":{"type":"Root"},"requestParameters":"\#(forged)"}"#
+        ).get()
         #expect(e.requestParameters?.contains("\n") == false)
-        let ok = try RecordNormalizer().normalize(#"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"t2","userIdentity":{"type":"Root"},"requestParameters":"{ \"b\" :\n 2 }"}"#).get()
+        let ok = try RecordNormalizer().normalize(
+            #"{"eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"X","eventID":"t2","userIdentity":{"type":"Root"},"requestParameters":"{ \"b\" :\n 2 }"}"#
+        ).get()
         #expect(ok.requestParameters == #"{"b":2}"#)
     }
 }

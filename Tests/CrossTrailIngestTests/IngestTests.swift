@@ -7,14 +7,18 @@ final class CollectingSink: EventSink, @unchecked Sendable {
     private let lock = NSLock()
     private var items: [AuditEvent] = []
     func accept(_ event: AuditEvent) { lock.lock(); items.append(event); lock.unlock() }
-    var events: [AuditEvent] { lock.lock(); defer { lock.unlock() }; return items.sorted { ($0.time, $0.id) < ($1.time, $1.id) } }
+    var events: [AuditEvent] {
+        lock.lock(); defer { lock.unlock() }; return items.sorted { ($0.time, $0.id) < ($1.time, $1.id) }
+    }
 }
 
 func fixture(_ name: String) -> String {
     Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil)!.path
 }
 
-func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits()) -> ([AuditEvent], IngestStats) {
+func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: IngestLimits = IngestLimits()) -> (
+    [AuditEvent], IngestStats
+) {
     var discovery: [Diagnostic] = []
     let files = Ingestor.discover(paths, diagnostics: &discovery)
     let sink = CollectingSink()
@@ -34,7 +38,10 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
         #expect(stats.reconciles)
         #expect(events.count == 365)
         #expect(stats.diagnostics.count == 67)
-        #expect(stats.diagnostics.allSatisfy { $0.offset != nil && $0.file.hasSuffix("panther_cloudtrail_unique_logs.json") })
+        #expect(
+            stats.diagnostics.allSatisfy {
+                $0.offset != nil && $0.file.hasSuffix("panther_cloudtrail_unique_logs.json")
+            })
         #expect(stats.diagnostics.filter { $0.reason == "no eventTime or @timestamp" }.count == 66)
         #expect(stats.diagnostics.filter { $0.reason.hasPrefix("unparseable eventTime") }.count == 1)
         // Every record is attributed to its byte offset, and those offsets point at the record.
@@ -131,7 +138,10 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
         let (events, stats) = ingest([fixture("system-access-audit.jsonl"), fixture("system-access-audit.csv")])
         #expect(events.count == 4)
         #expect(stats.rejected == 3)
-        #expect(stats.diagnostics.contains { $0.file.hasSuffix("system-access-audit.jsonl") && $0.line == 3 && $0.reason.contains("invalid JSON") })
+        #expect(
+            stats.diagnostics.contains {
+                $0.file.hasSuffix("system-access-audit.jsonl") && $0.line == 3 && $0.reason.contains("invalid JSON")
+            })
         #expect(stats.reconciles)
         let e1 = try #require(events.first { $0.id == "sys-e1" })
         #expect(e1.actor.runAs == "etl@acme.example")
@@ -194,9 +204,14 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
     }
 
     @Test func unrecognizedEmptyAndUTF16Files() {
-        let (events, stats) = ingest([fixture("not-json.txt"), fixture("empty.json"), fixture("utf16.json"), "/nonexistent/path"])
+        let (events, stats) = ingest([
+            fixture("not-json.txt"), fixture("empty.json"), fixture("utf16.json"), "/nonexistent/path",
+        ])
         #expect(events.isEmpty)
-        #expect(stats.diagnostics.contains { $0.file.hasSuffix("not-json.txt") && $0.reason.contains("not a recognized log format") })
+        #expect(
+            stats.diagnostics.contains {
+                $0.file.hasSuffix("not-json.txt") && $0.reason.contains("not a recognized log format")
+            })
         #expect(stats.diagnostics.contains { $0.file.hasSuffix("empty.json") && $0.reason.contains("empty") })
         #expect(stats.diagnostics.contains { $0.file.hasSuffix("utf16.json") && $0.reason.contains("UTF-16") })
         #expect(stats.diagnostics.contains { $0.file == "/nonexistent/path" })
@@ -217,8 +232,11 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
     @Test func hugeLineAndDeepNesting() throws {
         let dir = try TemporaryFiles()
         // A 100 MB single line: accepted under the default limit, a diagnostic under a smaller one.
-        let big = "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"Big\",\"eventID\":\"big-1\",\"requestParameters\":{\"blob\":\"" + String(repeating: "a", count: 100 << 20) + "\"}}\n"
-        let small = "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:01Z\",\"eventName\":\"Small\",\"eventID\":\"small-1\"}\n"
+        let big =
+            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"Big\",\"eventID\":\"big-1\",\"requestParameters\":{\"blob\":\""
+            + String(repeating: "a", count: 100 << 20) + "\"}}\n"
+        let small =
+            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:01Z\",\"eventName\":\"Small\",\"eventID\":\"small-1\"}\n"
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"
         let path = try dir.write("hostile.jsonl", big + deep + small)
         let (events, stats) = ingest([path])
@@ -236,7 +254,8 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
         let dir = try TemporaryFiles()
         var text = ""
         for i in 0..<30_000 {
-            text += "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"E\(i)\",\"eventID\":\"s-\(i)\",\"pad\":\"\(String(repeating: "x", count: 40))\"}\n"
+            text +=
+                "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-08-01T00:00:00Z\",\"eventName\":\"E\(i)\",\"eventID\":\"s-\(i)\",\"pad\":\"\(String(repeating: "x", count: 40))\"}\n"
             if i == 20_000 { text += "{broken\n" }
         }
         let plain = try dir.write("big.jsonl", text)
@@ -246,7 +265,7 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
         let full = GzipCodec.compress(Array(text.utf8))
         try Data(full.prefix(full.count / 2)).write(to: URL(fileURLWithPath: truncated))
         var limits = IngestLimits()
-        limits.maxFileBytes = 1 << 20 // the text is about 3.6 MB
+        limits.maxFileBytes = 1 << 20  // the text is about 3.6 MB
         for path in [plain, gz] {
             let (events, stats) = ingest([path], limits: limits)
             #expect(events.count == 30_000)
@@ -262,7 +281,11 @@ func ingest(_ paths: [String], filter: EventFilter = EventFilter(), limits: Inge
         #expect(cut.count > 1000 && cut.count < 30_000)
         #expect(cutStats.diagnostics.contains { $0.reason.contains("truncated gzip") })
         // A single document that large cannot be streamed: one clear diagnostic.
-        let doc = try dir.write("big.json", "{\"Records\":[" + String(repeating: "{\"eventName\":\"x\",\"eventTime\":\"2026-08-01T00:00:00Z\"},", count: 40_000) + "{}]}")
+        let doc = try dir.write(
+            "big.json",
+            "{\"Records\":["
+                + String(repeating: "{\"eventName\":\"x\",\"eventTime\":\"2026-08-01T00:00:00Z\"},", count: 40_000)
+                + "{}]}")
         let (none, docStats) = ingest([doc], limits: limits)
         #expect(none.isEmpty)
         #expect(docStats.filesFailed == 1)

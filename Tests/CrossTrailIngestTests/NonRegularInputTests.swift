@@ -14,12 +14,16 @@ import Testing
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw CocoaError(.fileWriteInvalidFileName) }
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw CocoaError(.fileWriteInvalidFileName)
+        }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let ok = withUnsafePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
         }
         guard ok, listen(fd, 1) == 0 else { close(fd); throw CocoaError(.fileWriteUnknown) }
         return fd
@@ -39,7 +43,8 @@ import Testing
     @Test func fifosSocketsAndDevicesInAFolderAreDiagnosticsAndTheRestIsRead() throws {
         let dir = try TemporaryFiles()
         let logs = dir.dir.appendingPathComponent("logs")
-        try FileManager.default.createDirectory(at: logs.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: logs.appendingPathComponent("sub"), withIntermediateDirectories: true)
         try Data(Self.good.utf8).write(to: logs.appendingPathComponent("a.jsonl"))
         try Data((HostileInputTests.record("good-2") + "\n").utf8).write(to: logs.appendingPathComponent("sub/b.jsonl"))
         #expect(mkfifo(logs.appendingPathComponent("fifo.json").path, 0o644) == 0)
@@ -47,15 +52,21 @@ import Testing
         let sock = try Self.unixSocket(logs.appendingPathComponent("s.sock").path)
         defer { close(sock) }
         // Links to devices: stat follows them, and /dev/zero never ends.
-        try FileManager.default.createSymbolicLink(atPath: logs.appendingPathComponent("zero.json").path, withDestinationPath: "/dev/zero")
-        try FileManager.default.createSymbolicLink(atPath: logs.appendingPathComponent("fifo-link.json").path,
-                                                   withDestinationPath: logs.appendingPathComponent("fifo.json").path)
+        try FileManager.default.createSymbolicLink(
+            atPath: logs.appendingPathComponent("zero.json").path, withDestinationPath: "/dev/zero")
+        try FileManager.default.createSymbolicLink(
+            atPath: logs.appendingPathComponent("fifo-link.json").path,
+            withDestinationPath: logs.appendingPathComponent("fifo.json").path)
         let result = Self.withinTime(60) { ingest([logs.path]) }
         let (events, stats) = try #require(result, "the run blocked on a non-regular file")
         #expect(events.map(\.id).sorted() == ["good-1", "good-2"])
         #expect(stats.reconciles)
-        let byFile = Dictionary(stats.diagnostics.map { (($0.file as NSString).lastPathComponent, $0.reason) }, uniquingKeysWith: { a, _ in a })
-        #expect(byFile["fifo.json"]?.hasPrefix("a named pipe (FIFO), not a regular file: not read") == true, "\(stats.diagnostics)")
+        let byFile = Dictionary(
+            stats.diagnostics.map { (($0.file as NSString).lastPathComponent, $0.reason) },
+            uniquingKeysWith: { a, _ in a })
+        #expect(
+            byFile["fifo.json"]?.hasPrefix("a named pipe (FIFO), not a regular file: not read") == true,
+            "\(stats.diagnostics)")
         #expect(byFile["fifo.jsonl.gz"]?.hasPrefix("a named pipe (FIFO)") == true)
         #expect(byFile["fifo-link.json"]?.hasPrefix("a named pipe (FIFO)") == true)
         #expect(byFile["s.sock"]?.hasPrefix("a socket, not a regular file") == true)
@@ -90,12 +101,18 @@ import Testing
         let result = Self.withinTime(60) { Ingestor(workers: 1).run(files: files) { _ in HostileInputTests.Collect() } }
         let stats = try #require(result, "the reader blocked opening a FIFO")
         #expect(stats.filesFailed == 1)
-        #expect(stats.diagnostics.first?.reason.contains("a named pipe (FIFO), not a regular file") == true, "\(stats.diagnostics)")
+        #expect(
+            stats.diagnostics.first?.reason.contains("a named pipe (FIFO), not a regular file") == true,
+            "\(stats.diagnostics)")
         // The same through the serial reader (fuzzing) and the whole-file reader (inventory, digests, rules).
-        let serial = Self.withinTime(60) { SerialReader().read(Ingestor.InputFile(path: path, display: "swap"), into: HostileInputTests.Collect()) }
+        let serial = Self.withinTime(60) {
+            SerialReader().read(Ingestor.InputFile(path: path, display: "swap"), into: HostileInputTests.Collect())
+        }
         #expect(try #require(serial).filesFailed == 1)
         let whole = Self.withinTime(60) { () -> String? in
-            do { _ = try JSON.readRegularFile(path: path); return nil } catch { return (error as? IngestError)?.reason ?? "\(error)" }
+            do { _ = try JSON.readRegularFile(path: path); return nil } catch {
+                return (error as? IngestError)?.reason ?? "\(error)"
+            }
         }
         #expect(try #require(whole)?.hasPrefix("a named pipe (FIFO)") == true)
     }

@@ -12,7 +12,9 @@ import Testing
         try fm.createDirectory(at: t.dir.appendingPathComponent("logs2"), withIntermediateDirectories: true)
         _ = try t.write("logs/a.json", "{}")
         try fm.createSymbolicLink(atPath: t.dir.appendingPathComponent("link").path, withDestinationPath: "logs")
-        try fm.createSymbolicLink(atPath: t.dir.appendingPathComponent("alias.json").path, withDestinationPath: t.dir.appendingPathComponent("logs/a.json").path)
+        try fm.createSymbolicLink(
+            atPath: t.dir.appendingPathComponent("alias.json").path,
+            withDestinationPath: t.dir.appendingPathComponent("logs/a.json").path)
         return t
     }
 
@@ -30,10 +32,12 @@ import Testing
         #expect(PathOverlap.resolve(t.dir.path + "/./logs//sub/.") == root + "/logs/sub")
         #expect(PathOverlap.resolve("/") == "/")
         // A dangling symlink resolves to where writing it would create the file.
-        try FileManager.default.createSymbolicLink(atPath: t.dir.appendingPathComponent("dangling").path, withDestinationPath: "logs/new.json")
+        try FileManager.default.createSymbolicLink(
+            atPath: t.dir.appendingPathComponent("dangling").path, withDestinationPath: "logs/new.json")
         #expect(PathOverlap.resolve(t.dir.path + "/dangling") == root + "/logs/new.json")
         // Relative paths are taken from the working directory.
-        #expect(PathOverlap.resolve("x.json") == PathOverlap.resolve(FileManager.default.currentDirectoryPath) + "/x.json")
+        #expect(
+            PathOverlap.resolve("x.json") == PathOverlap.resolve(FileManager.default.currentDirectoryPath) + "/x.json")
     }
 
     @Test func refusesTheSameFileInsideAndContaining() throws {
@@ -50,7 +54,8 @@ import Testing
         #expect(Self.relation(d + "/logs", [d + "/logs/a.json"]) == .inputInsideOutput)
         #expect(Self.relation(d + "/link", [d + "/logs/sub"]) == .inputInsideOutput)
         // A dangling link that would create a file inside an input folder.
-        try FileManager.default.createSymbolicLink(atPath: t.dir.appendingPathComponent("dangling").path, withDestinationPath: "logs/new.json")
+        try FileManager.default.createSymbolicLink(
+            atPath: t.dir.appendingPathComponent("dangling").path, withDestinationPath: "logs/new.json")
         #expect(Self.relation(d + "/dangling", [d + "/logs"]) == .outputInsideInput)
         // A hard link to a file inside an input folder is that file.
         #expect(link(d + "/logs/a.json", d + "/hard.json") == 0)

@@ -1,14 +1,18 @@
 import CrossTrailIngest
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct RedactorTests {
     @Test func findsAndRedactsEachKind() throws {
-        let text = #"{"userName":"bob","password":"hunter2!","accessKeyId":"AKIAIOSFODNN7EXAMPLE","note":"mail ann.lee+x@corp.example.com, ssn 123-45-6789, card 4111 1111 1111 1111","token":"dapi0123456789abcdef0123456789abcdef-2","tokenId":"tok-1"}"#
+        let text =
+            #"{"userName":"bob","password":"hunter2!","accessKeyId":"AKIAIOSFODNN7EXAMPLE","note":"mail ann.lee+x@corp.example.com, ssn 123-45-6789, card 4111 1111 1111 1111","token":"dapi0123456789abcdef0123456789abcdef-2","tokenId":"tok-1"}"#
         let r = try #require(Redactor.redact(text))
         #expect(r.kinds == ["aws-access-key", "aws-access-key-id", "card", "email", "secret", "ssn"])
-        for leaked in ["hunter2!", "AKIAIOSFODNN7EXAMPLE", "ann.lee+x@corp.example.com", "123-45-6789", "4111 1111 1111 1111", "dapi0123"] {
+        for leaked in [
+            "hunter2!", "AKIAIOSFODNN7EXAMPLE", "ann.lee+x@corp.example.com", "123-45-6789", "4111 1111 1111 1111",
+            "dapi0123",
+        ] {
             #expect(!r.text.contains(leaked), "\(leaked) leaked")
         }
         #expect(r.text.contains(#""tokenId":"tok-1""#), "names of secrets are not secrets")
@@ -16,15 +20,20 @@ import TestSupport
         #expect(try JSONSerialization.jsonObject(with: Data(r.text.utf8)) is [String: Any], "still valid JSON")
         // Keyed hashes: equal values give equal tokens, so they stay linkable.
         let again = try #require(Redactor.redact(#"{"to":"ann.lee+x@corp.example.com"}"#))
-        let token = try #require(again.text.range(of: #"\[redacted:email:[0-9a-f]{12}\]"#, options: .regularExpression).map { String(again.text[$0]) })
+        let token = try #require(
+            again.text.range(of: #"\[redacted:email:[0-9a-f]{12}\]"#, options: .regularExpression).map {
+                String(again.text[$0])
+            })
         #expect(r.text.contains(token))
     }
 
     @Test func leavesOrdinaryParametersAlone() {
-        for text in [#"{"bucketName":"acme-logs","key":"2026/08/01/part-0001.parquet","eventTime":1785577320000}"#,
-                     #"{"workspace_id":"6543210987654321","metastore_id":"bd0c51d3-29ad-4045-adf4-6cbc7e085639"}"#,
-                     #"{"accountId":"111122223333","instanceType":"m5.large","privateIpAddress":"10.0.0.1"}"#,
-                     #"{"cardNumberId":"4111111111111111","amount":"4111111111111112"}"#] {
+        for text in [
+            #"{"bucketName":"acme-logs","key":"2026/08/01/part-0001.parquet","eventTime":1785577320000}"#,
+            #"{"workspace_id":"6543210987654321","metastore_id":"bd0c51d3-29ad-4045-adf4-6cbc7e085639"}"#,
+            #"{"accountId":"111122223333","instanceType":"m5.large","privateIpAddress":"10.0.0.1"}"#,
+            #"{"cardNumberId":"4111111111111111","amount":"4111111111111112"}"#,
+        ] {
             #expect(Redactor.redact(text) == nil, "\(text)")
         }
     }
@@ -32,26 +41,35 @@ import TestSupport
     /// Values that look like secrets to a naive scanner but are not: paging cursors, idempotency
     /// tokens, values CloudTrail already masked, key ids IAM's own calls name, emails that name users.
     @Test func noFalseSecrets() {
-        for text in [#"{"nextToken":"AAMA-EFRSURBSGl3T0F2MjJpSmpQeXB6ZVl3PT0","maxResults":50}"#,
-                     #"{"clientToken":"3f1c2a9e-7d7e-4b54-9f0b-6b6f8c0d2e11","instanceType":"t3.micro"}"#,
-                     #"{"NextToken":"eyJOZXh0VG9rZW4iOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAxfQ=="}"#,
-                     #"{"password":"HIDDEN_DUE_TO_SECURITY_REASONS","userName":"bob"}"#,
-                     #"{"secretString":"****","secretId":"prod/db"}"#,
-                     #"{"continuationToken":"1vJpQ6w0f8cQ","marker":"abc/def"}"#] {
+        for text in [
+            #"{"nextToken":"AAMA-EFRSURBSGl3T0F2MjJpSmpQeXB6ZVl3PT0","maxResults":50}"#,
+            #"{"clientToken":"3f1c2a9e-7d7e-4b54-9f0b-6b6f8c0d2e11","instanceType":"t3.micro"}"#,
+            #"{"NextToken":"eyJOZXh0VG9rZW4iOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAxfQ=="}"#,
+            #"{"password":"HIDDEN_DUE_TO_SECURITY_REASONS","userName":"bob"}"#,
+            #"{"secretString":"****","secretId":"prod/db"}"#,
+            #"{"continuationToken":"1vJpQ6w0f8cQ","marker":"abc/def"}"#,
+        ] {
             #expect(Redactor.redact(text) == nil, "\(text)")
         }
         // IAM key management names key ids: redacted in outputs, but no leak without the secret beside it.
         let keyOnly = Redactor.redact(#"{"userName":"bob","accessKeyId":"AKIAIOSFODNN7EXAMPLE","status":"Inactive"}"#)
         #expect(keyOnly?.kinds == ["aws-access-key-id"])
-        let pair = Redactor.redact(#"{"cmd":"export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}"#)
+        let pair = Redactor.redact(
+            #"{"cmd":"export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}"#
+        )
         #expect(pair?.kinds.contains("aws-access-key") == true)
         // Adding a user to a group names the user: an identity, not leaked personal data.
-        #expect(Redactor.redact(#"{"groupName":"admins","userName":"ann@corp.example.com"}"#)?.kinds == ["email-identity"])
-        #expect(Redactor.redact(#"{"commandText":"select * from t where mail = 'ann@corp.example.com'"}"#)?.kinds == ["email"])
+        #expect(
+            Redactor.redact(#"{"groupName":"admins","userName":"ann@corp.example.com"}"#)?.kinds == ["email-identity"])
+        #expect(
+            Redactor.redact(#"{"commandText":"select * from t where mail = 'ann@corp.example.com'"}"#)?.kinds == [
+                "email"
+            ])
         // Real credentials in other shapes.
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
         #expect(Redactor.redact(#"{"header":"Bearer \#(jwt)"}"#)?.kinds == ["jwt"])
-        let pem = Redactor.redact(#"{"content":"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"}"#)
+        let pem = Redactor.redact(
+            #"{"content":"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"}"#)
         #expect(pem?.kinds == ["private-key"])
         #expect(pem?.text.contains("MIIEow") == false)
         let url = Redactor.redact(#"{"url":"postgres://app:S3cretPw@db.internal:5432/prod"}"#)
@@ -62,7 +80,8 @@ import TestSupport
 
     @Test func timelineOutputsNeverCarryThem() throws {
         let dir = try TestPaths.temporaryDirectory("secrets")
-        let record = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateLoginProfile","eventID":"s1","awsRegion":"us-east-1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/admin","accountId":"1"},"requestParameters":{"userName":"victim","password":"Sup3rS3cret!","note":"key AKIAIOSFODNN7EXAMPLE"}}"#
+        let record =
+            #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateLoginProfile","eventID":"s1","awsRegion":"us-east-1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/admin","accountId":"1"},"requestParameters":{"userName":"victim","password":"Sup3rS3cret!","note":"key AKIAIOSFODNN7EXAMPLE"}}"#
         try Data((record + "\n").utf8).write(to: dir.appendingPathComponent("trail.jsonl"))
         let jsonl = try runCrossTrail(["timeline", dir.path, "--format", "jsonl", "-q"])
         #expect(jsonl.status == 0)

@@ -1,10 +1,11 @@
-import Crypto
 import CrossTrailIngest
 import CrossTrailModel
+import Crypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import _CryptoExtras
+
 @testable import CrossTrailIntegrity
 
 /// A signed CloudTrail digest chain built with a test RSA key, then validated and tampered with.
@@ -30,24 +31,34 @@ import _CryptoExtras
             var files: [DigestChainWriter.LogFile] = []
             for k in 0..<2 {
                 let start = t0 + Int64(h) * hour + Int64(k) * 600_000
-                let stamp = Timestamp(millis: start).iso8601.prefix(16).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-                let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/08/01/111122223333_CloudTrail_us-east-1_\(stamp)Z_f\(h)\(k).json.gz"
+                let stamp = Timestamp(millis: start).iso8601.prefix(16).replacingOccurrences(of: "-", with: "")
+                    .replacingOccurrences(of: ":", with: "")
+                let key =
+                    "AWSLogs/111122223333/CloudTrail/us-east-1/2026/08/01/111122223333_CloudTrail_us-east-1_\(stamp)Z_f\(h)\(k).json.gz"
                 let body = Array("{\"Records\":[{\"eventID\":\"e-\(h)-\(k)\",\"eventName\":\"GetObject\"}]}".utf8)
                 let url = root.appendingPathComponent(key)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(GzipCodec.compress(body)).write(to: url)
                 logs.append(url.path)
-                files.append(.init(key: key, content: body, oldest: Timestamp(millis: start), newest: Timestamp(millis: start + 1000)))
+                files.append(
+                    .init(
+                        key: key, content: body, oldest: Timestamp(millis: start),
+                        newest: Timestamp(millis: start + 1000)))
             }
-            let d = writer.digest(account: "111122223333", region: "us-east-1", trail: "main", start: Timestamp(millis: t0 + Int64(h) * hour),
-                                  end: Timestamp(millis: t0 + Int64(h + 1) * hour), logs: files)
+            let d = writer.digest(
+                account: "111122223333", region: "us-east-1", trail: "main",
+                start: Timestamp(millis: t0 + Int64(h) * hour),
+                end: Timestamp(millis: t0 + Int64(h + 1) * hour), logs: files)
             let url = root.appendingPathComponent(d.key)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(d.gzip).write(to: url)
             try Data(d.sidecar).write(to: URL(fileURLWithPath: url.path + DigestValidator.sidecarSuffix))
             digests.append(url.path)
         }
-        let json = DigestChainWriter.publicKeysJSON(Self.key.publicKey, validFrom: Timestamp(millis: t0 - hour), validUntil: Timestamp(millis: t0 + 100 * hour))
+        let json = DigestChainWriter.publicKeysJSON(
+            Self.key.publicKey, validFrom: Timestamp(millis: t0 - hour), validUntil: Timestamp(millis: t0 + 100 * hour))
         let keys = try DigestValidator.publicKeys(json: Array(json.utf8), source: "keys.json")
         return Chain(root: root, keys: keys, logs: logs, digests: digests)
     }
@@ -73,10 +84,13 @@ import _CryptoExtras
         let key = try #require(doc["digestS3Object"]?.string)
         #expect(doc["previousDigestSignature"] == .null)
         let toSign = "2026-08-01T01:00:00Z\ntrail-bucket/\(key)\n\(SHA256.hash(data: content).hexString)\nnull"
-        let sidecar = try JSON.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: c.digests[0] + DigestValidator.sidecarSuffix))))
+        let sidecar = try JSON.parse(
+            [UInt8](Data(contentsOf: URL(fileURLWithPath: c.digests[0] + DigestValidator.sidecarSuffix))))
         let sigHex = try #require(sidecar["metadata"]?["signature"]?.string)
         let sig = try #require(DigestValidator.hexBytes(sigHex))
-        #expect(Self.key.publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: sig), for: Data(toSign.utf8), padding: .insecurePKCS1v1_5))
+        #expect(
+            Self.key.publicKey.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: sig), for: Data(toSign.utf8), padding: .insecurePKCS1v1_5))
     }
 
     @Test func modifiedLogFileIsNamed() throws {
@@ -92,7 +106,9 @@ import _CryptoExtras
     @Test func missingAndExtraLogFiles() throws {
         let c = try makeChain()
         try FileManager.default.removeItem(atPath: c.logs[0])
-        let extra = (c.logs[1] as NSString).deletingLastPathComponent + "/111122223333_CloudTrail_us-east-1_20260801T0130Z_planted.json.gz"
+        let extra =
+            (c.logs[1] as NSString).deletingLastPathComponent
+            + "/111122223333_CloudTrail_us-east-1_20260801T0130Z_planted.json.gz"
         try Data(GzipCodec.compress(Array("{\"Records\":[]}".utf8))).write(to: URL(fileURLWithPath: extra))
         let r = validate(c)
         #expect(Set(r.problems.map(\.kind)) == [.missing, .extra])
@@ -105,7 +121,8 @@ import _CryptoExtras
         // Drop a log file from the middle digest, as someone hiding a file would.
         let path = c.digests[1]
         let content = try #require(GzipCodec.decompress([UInt8](Data(contentsOf: URL(fileURLWithPath: path)))))
-        let edited = String(decoding: content, as: UTF8.self).replacingOccurrences(of: "f10.json.gz", with: "f1X.json.gz")
+        let edited = String(decoding: content, as: UTF8.self).replacingOccurrences(
+            of: "f10.json.gz", with: "f1X.json.gz")
         try Data(GzipCodec.compress(Array(edited.utf8))).write(to: URL(fileURLWithPath: path))
         let r = validate(c)
         #expect(r.problems.contains { $0.kind == .invalidSignature && $0.file == path })
@@ -117,7 +134,8 @@ import _CryptoExtras
         let c = try makeChain()
         try FileManager.default.removeItem(atPath: c.digests[1])
         let r = validate(c)
-        #expect(r.problems.contains { $0.kind == .chainBreak && $0.file == c.digests[2] && $0.detail.contains("missing") })
+        #expect(
+            r.problems.contains { $0.kind == .chainBreak && $0.file == c.digests[2] && $0.detail.contains("missing") })
         // The log files only the removed digest listed are now unaccounted for.
         #expect(r.problems.filter { $0.kind == .extra }.count == 2)
     }
@@ -136,7 +154,8 @@ import _CryptoExtras
         let c = try makeChain()
         let other = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let forged = try other.signature(for: Data("x".utf8), padding: .insecurePKCS1v1_5)
-        let sidecar = "{\"bucket\":\"trail-bucket\",\"key\":\"k\",\"metadata\":{\"signature\":\"\(forged.rawRepresentation.hexString)\"}}"
+        let sidecar =
+            "{\"bucket\":\"trail-bucket\",\"key\":\"k\",\"metadata\":{\"signature\":\"\(forged.rawRepresentation.hexString)\"}}"
         try Data(sidecar.utf8).write(to: URL(fileURLWithPath: c.digests[2] + DigestValidator.sidecarSuffix))
         let r = validate(c)
         #expect(r.problems.contains { $0.kind == .invalidSignature && $0.file == c.digests[2] })
@@ -151,15 +170,21 @@ import _CryptoExtras
         let a = try #require(RSADER.components(spki)), b = try #require(RSADER.components(pkcs1))
         #expect(a.n == b.n && a.e == b.e && RSADER.bitLength(a.n) == 2048 && a.e == [0x01, 0x00, 0x01])
         // Truncated, overlong and nested garbage is refused without touching the crypto library.
-        for bad: [UInt8] in [[], [0x30], [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF], Array(spki.dropLast()), [0x30, 0x03, 0x02, 0x01, 0x00], [0x30, 0x00]] {
+        for bad: [UInt8] in [
+            [], [0x30], [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF], Array(spki.dropLast()), [0x30, 0x03, 0x02, 0x01, 0x00],
+            [0x30, 0x00],
+        ] {
             #expect(RSADER.components(bad) == nil)
         }
     }
 
     @Test func publicKeysFileErrorsAreClear() {
-        #expect(throws: DigestValidator.KeyError.self) { try DigestValidator.publicKeys(json: Array("{}".utf8), source: "k.json") }
         #expect(throws: DigestValidator.KeyError.self) {
-            try DigestValidator.publicKeys(json: Array("{\"PublicKeyList\":[{\"Value\":\"AAAA\",\"Fingerprint\":\"ab\"}]}".utf8), source: "k.json")
+            try DigestValidator.publicKeys(json: Array("{}".utf8), source: "k.json")
+        }
+        #expect(throws: DigestValidator.KeyError.self) {
+            try DigestValidator.publicKeys(
+                json: Array("{\"PublicKeyList\":[{\"Value\":\"AAAA\",\"Fingerprint\":\"ab\"}]}".utf8), source: "k.json")
         }
         do {
             _ = try DigestValidator.publicKeys(json: Array("not json".utf8), source: "k.json")

@@ -1,14 +1,16 @@
 import CrossTrailIngest
-@testable import CrossTrailInventory
 import Testing
+
+@testable import CrossTrailInventory
 
 func statements(_ json: String, kind: PolicyRef.Kind = .inline) throws -> [PolicyStatement] {
     try PolicyDocument.statements(from: JSON.parse(text: json), source: PolicyRef(kind: kind, name: "test"))
 }
 
 func decide(_ policy: String, _ action: String, _ resource: String, boundary: String? = nil) throws -> AccessDecision {
-    PolicyEvaluator.evaluate(try statements(policy), boundary: try boundary.map { try statements($0, kind: .boundary) },
-                             action: .action(action), resource: .resource(resource))
+    PolicyEvaluator.evaluate(
+        try statements(policy), boundary: try boundary.map { try statements($0, kind: .boundary) },
+        action: .action(action), resource: .resource(resource))
 }
 
 @Suite struct IAMPatternTests {
@@ -43,16 +45,20 @@ func decide(_ policy: String, _ action: String, _ resource: String, boundary: St
 
 @Suite struct PolicyEvaluatorTests {
     @Test func explicitDenyWinsOverAllowStar() throws {
-        let d = try decide(#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*"}]}"#, "iam:CreateUser", "*")
+        let d = try decide(
+            #"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+            "iam:CreateUser", "*")
         #expect(d.level == .denied)
         #expect(d.reason.contains("explicitly denied"))
     }
 
     @Test func denyOnlyPolicyAllowsNothing() throws {
-        let d = try decide(#"{"Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}"#, "s3:GetObject", "arn:aws:s3:::b/k")
+        let d = try decide(
+            #"{"Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}"#, "s3:GetObject", "arn:aws:s3:::b/k")
         #expect(d.level == .denied)
         #expect(d.reason.contains("explicitly denied"))
-        let other = try decide(#"{"Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}"#, "ec2:RunInstances", "*")
+        let other = try decide(
+            #"{"Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}"#, "ec2:RunInstances", "*")
         #expect(other.level == .denied)
         #expect(other.reason.contains("implicit deny"))
     }
@@ -66,24 +72,28 @@ func decide(_ policy: String, _ action: String, _ resource: String, boundary: St
     }
 
     @Test func notResourceExcludesResources() throws {
-        let policy = #"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}]}"#
+        let policy =
+            #"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}]}"#
         #expect(try decide(policy, "s3:GetObject", "arn:aws:s3:::public/a").level == .allowed)
         #expect(try decide(policy, "s3:GetObject", "arn:aws:s3:::secret/a").level == .denied)
         #expect(try decide(policy, "s3:GetObject", "arn:aws:s3:::secret/*").level == .denied)
     }
 
     @Test func partialDenyLeavesTheRestOfAPrefixReachable() throws {
-        let policy = #"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::pii/secret/*"}]}"#
+        let policy =
+            #"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::pii/secret/*"}]}"#
         #expect(try decide(policy, "s3:GetObject", "arn:aws:s3:::pii/*").level == .allowed)
         #expect(try decide(policy, "s3:GetObject", "arn:aws:s3:::pii/secret/*").level == .denied)
     }
 
     @Test func conditionsAreReportedAsConditional() throws {
-        let allowIf = #"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}"#
+        let allowIf =
+            #"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}"#
         let d = try decide(allowIf, "s3:GetObject", "arn:aws:s3:::b/k")
         #expect(d.level == .conditional)
         #expect(d.reason.contains("Condition"))
-        let denyIf = #"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#
+        let denyIf =
+            #"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#
         #expect(try decide(denyIf, "iam:CreateUser", "*").level == .conditional)
     }
 
@@ -98,10 +108,13 @@ func decide(_ policy: String, _ action: String, _ resource: String, boundary: St
 
     @Test func policyDocumentsInEveryShape() throws {
         // URL-encoded (raw IAM API), a single statement object, string Action, trust policy.
-        let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D"
+        let encoded =
+            "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D"
         let s = try PolicyDocument.statements(from: .string(encoded), source: PolicyRef(kind: .inline, name: "x"))
         #expect(s.count == 1 && s[0].actions.patterns[0].text == "s3:GetObject")
-        let trust = try statements(#"{"Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#, kind: .trust)
+        let trust = try statements(
+            #"{"Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#,
+            kind: .trust)
         #expect(trust[0].principals["Service"] == ["ec2.amazonaws.com"])
         #expect(throws: PolicyDocumentError.self) { try statements(#"{"Statement":[{"Action":"*","Resource":"*"}]}"#) }
         #expect(throws: PolicyDocumentError.self) { try statements(#"{"Version":"2012-10-17"}"#) }

@@ -19,7 +19,10 @@ import Testing
         #expect(t.iso8601 == expected)
     }
 
-    @Test(arguments: ["", "2026", "2026-13-01T00:00:00Z", "2026-08-01T25:00:00Z", "2026-08-01T00:00:00Zjunk", "yesterday", "2026-08-01T00:00:00."])
+    @Test(arguments: [
+        "", "2026", "2026-13-01T00:00:00Z", "2026-08-01T25:00:00Z", "2026-08-01T00:00:00Zjunk", "yesterday",
+        "2026-08-01T00:00:00.",
+    ])
     func rejectsGarbage(input: String) {
         #expect(Timestamp(iso: input) == nil)
     }
@@ -48,8 +51,10 @@ import Testing
         #expect(Timestamp(iso: input) == nil)
     }
 
-    @Test(arguments: ["2024-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "2026-12-31T23:59:59.999Z", "2026-08-01T23:59:60Z",
-                      "2026-08-01T00:00:00+23:59", "2026-08-01T00:00:00-0530", "2026-08-01T00:00:00+05"])
+    @Test(arguments: [
+        "2024-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "2026-12-31T23:59:59.999Z", "2026-08-01T23:59:60Z",
+        "2026-08-01T00:00:00+23:59", "2026-08-01T00:00:00-0530", "2026-08-01T00:00:00+05",
+    ])
     func acceptsRealEdges(input: String) {
         #expect(Timestamp(iso: input) != nil, "\(input)")
     }
@@ -61,7 +66,10 @@ import Testing
     }
 
     /// Formatting is defined for every value: no input can make it trap.
-    @Test(arguments: [Int64.min, Int64.min + 1, -86_400_001, -1, 0, 4_102_444_800_000, 253_402_300_799_999, 253_402_300_800_000, Int64.max])
+    @Test(arguments: [
+        Int64.min, Int64.min + 1, -86_400_001, -1, 0, 4_102_444_800_000, 253_402_300_799_999, 253_402_300_800_000,
+        Int64.max,
+    ])
     func formatsEveryValue(millis: Int64) {
         let text = Timestamp(millis: millis).iso8601
         #expect(text.hasSuffix("Z"))
@@ -110,7 +118,9 @@ import Testing
     @Test func filterChecksEveryActorField() {
         var f = EventFilter()
         f.actors = [Glob("*carol@acme.example")]
-        var a = Actor(kind: .assumedRole, key: "arn:aws:sts::1:assumed-role/R/carol@acme.example", displayName: "R/carol@acme.example")
+        var a = Actor(
+            kind: .assumedRole, key: "arn:aws:sts::1:assumed-role/R/carol@acme.example",
+            displayName: "R/carol@acme.example")
         #expect(f.matchesActor(a))
         a = Actor(kind: .iamUser, key: "arn:aws:iam::1:user/bob", displayName: "bob")
         #expect(!f.matchesActor(a))

@@ -3,8 +3,8 @@ import CrossTrailPipeline
 import CrossTrailReport
 import CrossTrailTimeline
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Golden files: every output format on fixed inputs (the committed Samples) with the date and
 /// version injected, compared byte for byte. On a difference the test names the first differing
@@ -38,7 +38,8 @@ import TestSupport
         let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
         let line = (0..<min(e.count, a.count)).first { e[$0] != a[$0] } ?? min(e.count, a.count)
-        Issue.record("""
+        Issue.record(
+            """
             \(name) differs from its golden file at line \(line + 1):
               expected: \(line < e.count ? String(e[line].prefix(300)) : "<end of file>")
               actual:   \(line < a.count ? String(a[line].prefix(300)) : "<end of file>")
@@ -47,7 +48,8 @@ import TestSupport
     }
 
     @Test func findingsFormats() throws {
-        let config = ScanPipeline.Configuration(events: EventInput(paths: [Fixtures.logs]), inventory: InventoryInput(paths: [Fixtures.inventory]))
+        let config = ScanPipeline.Configuration(
+            events: EventInput(paths: [Fixtures.logs]), inventory: InventoryInput(paths: [Fixtures.inventory]))
         let outcome = try ScanPipeline(config).run()
         for reporter in FindingsReporters.all {
             var text = ""
@@ -74,13 +76,17 @@ import TestSupport
 
     @Test func evidencePackFiles() throws {
         let dir = try TestPaths.temporaryDirectory("golden-pack")
-        var config = ReportPipeline.Configuration(paths: [Fixtures.logs], inventory: InventoryInput(paths: [Fixtures.inventory]),
-                                                  out: dir.appendingPathComponent("pack").path,
-                                                  generatedAt: try #require(Timestamp(iso: "2026-09-01T00:00:00Z")), toolVersion: "0.0.0-golden")
+        var config = ReportPipeline.Configuration(
+            paths: [Fixtures.logs], inventory: InventoryInput(paths: [Fixtures.inventory]),
+            out: dir.appendingPathComponent("pack").path,
+            generatedAt: try #require(Timestamp(iso: "2026-09-01T00:00:00Z")), toolVersion: "0.0.0-golden")
         config.period = ReportPeriod.parse("\(Self.window.0)..\(Self.window.1)")
         config.command = "crosstrail report (golden)"
         _ = try ReportPipeline(config).run()
-        for name in ["evidence.xml", "oscal-assessment-results.xml", "findings.json", "inputs.json", "index.html", "timeline.jsonl"] {
+        for name in [
+            "evidence.xml", "oscal-assessment-results.xml", "findings.json", "inputs.json", "index.html",
+            "timeline.jsonl",
+        ] {
             try Self.check("pack.\(name)", try String(contentsOfFile: config.out + "/" + name, encoding: .utf8))
         }
     }

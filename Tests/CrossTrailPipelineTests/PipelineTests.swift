@@ -1,12 +1,13 @@
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
-@testable import CrossTrailPipeline
 import CrossTrailReport
 import CrossTrailTimeline
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import CrossTrailPipeline
 
 /// Records what a pipeline reports, in order (the CLI's TerminalObserver shows the same calls).
 final class RecordingObserver: PipelineObserver, @unchecked Sendable {
@@ -15,12 +16,16 @@ final class RecordingObserver: PipelineObserver, @unchecked Sendable {
     var calls: [String] { lock.withLock { _calls } }
     private func note(_ s: String) { lock.withLock { _calls.append(s) } }
 
-    func inventoryLoaded(_ inventory: Inventory, diagnostics: [Diagnostic]) { note("inventory \(inventory.files.count)") }
+    func inventoryLoaded(_ inventory: Inventory, diagnostics: [Diagnostic]) {
+        note("inventory \(inventory.files.count)")
+    }
     func readingStarted(_ progress: IngestProgress) { note("started \(progress.totalFiles)") }
     func readingFinished(_ stats: IngestStats, elapsed: TimeInterval, deduplicated: Bool) {
         note("finished \(stats.recordsRead) \(deduplicated ? "dedup" : "analysis")")
     }
-    func storeIngested(_ delta: StoreDelta) { note("store +\(delta.eventsAdded) stored \(delta.filesStored) unchanged \(delta.filesUnchanged)") }
+    func storeIngested(_ delta: StoreDelta) {
+        note("store +\(delta.eventsAdded) stored \(delta.filesStored) unchanged \(delta.filesUnchanged)")
+    }
 }
 
 enum Fixtures {
@@ -32,7 +37,8 @@ enum Fixtures {
 @Suite struct ScanPipelineTests {
     @Test func scanOfTheSamplesReturnsFindingsStatsAndTheInventory() throws {
         let observer = RecordingObserver()
-        let config = ScanPipeline.Configuration(events: EventInput(paths: [Fixtures.logs]), inventory: InventoryInput(paths: [Fixtures.inventory]))
+        let config = ScanPipeline.Configuration(
+            events: EventInput(paths: [Fixtures.logs]), inventory: InventoryInput(paths: [Fixtures.inventory]))
         let outcome = try ScanPipeline(config).run(observer: observer)
         let stats = try #require(outcome.stats)
         #expect(stats.reconciles)
@@ -51,7 +57,8 @@ enum Fixtures {
 
     @Test func aStoreRemembersFilesAndFindingsAcrossRuns() throws {
         let dir = try TestPaths.temporaryDirectory("pipeline-store")
-        var config = ScanPipeline.Configuration(events: EventInput(paths: [Fixtures.logs]), inventory: InventoryInput(paths: [Fixtures.inventory]))
+        var config = ScanPipeline.Configuration(
+            events: EventInput(paths: [Fixtures.logs]), inventory: InventoryInput(paths: [Fixtures.inventory]))
         config.store = dir.appendingPathComponent("case.db").path
         let first = try ScanPipeline(config).run()
         let delta1 = try #require(first.storeDelta)
@@ -61,18 +68,23 @@ enum Fixtures {
         let observer = RecordingObserver()
         let second = try ScanPipeline(config).run(observer: observer)
         let delta2 = try #require(second.storeDelta)
-        #expect(delta2.eventsAdded == 0 && delta2.filesStored == 0 && delta2.filesUnchanged == delta1.filesStored && delta2.skippedUnchanged)
+        #expect(
+            delta2.eventsAdded == 0 && delta2.filesStored == 0 && delta2.filesUnchanged == delta1.filesStored
+                && delta2.skippedUnchanged)
         #expect(observer.calls.contains("started 0"), "unchanged files are not read")
     }
 
     @Test func unusableInputsAreTypedErrors() throws {
         func code(_ config: ScanPipeline.Configuration) -> CrossTrailError.Code? {
-            do { _ = try ScanPipeline(config).run(); return nil } catch let e as CrossTrailError { return e.code } catch { return nil }
+            do { _ = try ScanPipeline(config).run(); return nil } catch let e as CrossTrailError { return e.code } catch
+            { return nil }
         }
         #expect(code(.init(events: EventInput(paths: ["/no/such/logs"]), inventory: InventoryInput())) == .inputMissing)
         let empty = try TestPaths.temporaryDirectory("empty-inv")
-        #expect(code(.init(events: EventInput(paths: []), inventory: InventoryInput(paths: [empty.path]))) == .inputEmpty)
-        var badStore = ScanPipeline.Configuration(events: EventInput(paths: []), inventory: InventoryInput(paths: [Fixtures.inventory]))
+        #expect(
+            code(.init(events: EventInput(paths: []), inventory: InventoryInput(paths: [empty.path]))) == .inputEmpty)
+        var badStore = ScanPipeline.Configuration(
+            events: EventInput(paths: []), inventory: InventoryInput(paths: [Fixtures.inventory]))
         badStore.store = empty.path  // a folder, not a SQLite file
         #expect(code(badStore) == .store)
         #expect(CrossTrailError(.store, "x").exitStatus == .storage)
@@ -84,8 +96,9 @@ enum Fixtures {
     @Test func thePackIsWrittenVerifiedAndAccounted() throws {
         let dir = try TestPaths.temporaryDirectory("pipeline-report")
         let out = dir.appendingPathComponent("pack").path
-        var config = ReportPipeline.Configuration(paths: [Fixtures.logs], inventory: InventoryInput(paths: [Fixtures.inventory]), out: out,
-                                                  generatedAt: try #require(Timestamp(iso: "2026-09-01T00:00:00Z")), toolVersion: "0.0.0-test")
+        var config = ReportPipeline.Configuration(
+            paths: [Fixtures.logs], inventory: InventoryInput(paths: [Fixtures.inventory]), out: out,
+            generatedAt: try #require(Timestamp(iso: "2026-09-01T00:00:00Z")), toolVersion: "0.0.0-test")
         config.period = ReportPeriod.parse("2026-08")
         config.zip = true
         var cleanups = 0
@@ -103,14 +116,17 @@ enum Fixtures {
         config.zip = false
         _ = try ReportPipeline(config).run()
         for name in ["evidence.xml", "findings.json", "oscal-assessment-results.xml"] {
-            #expect(FileManager.default.contents(atPath: out + "/" + name) == FileManager.default.contents(atPath: config.out + "/" + name), "\(name)")
+            #expect(
+                FileManager.default.contents(atPath: out + "/" + name)
+                    == FileManager.default.contents(atPath: config.out + "/" + name), "\(name)")
         }
     }
 
     @Test func badOptionsFailBeforeReading() throws {
         let dir = try TestPaths.temporaryDirectory("pipeline-report-bad")
-        var config = ReportPipeline.Configuration(paths: [Fixtures.logs], inventory: InventoryInput(), out: dir.appendingPathComponent("p").path,
-                                                  generatedAt: Timestamp(millis: 0), toolVersion: "0")
+        var config = ReportPipeline.Configuration(
+            paths: [Fixtures.logs], inventory: InventoryInput(), out: dir.appendingPathComponent("p").path,
+            generatedAt: Timestamp(millis: 0), toolVersion: "0")
         config.frameworks = ["sox"]
         let observer = RecordingObserver()
         #expect(throws: CrossTrailError.self) { try ReportPipeline(config).run(observer: observer) }
@@ -137,12 +153,14 @@ enum Fixtures {
         let rows = try #require(parseJSONLines(String(contentsOfFile: output, encoding: .utf8)))
         #expect(rows.count == stats.accepted)
         // --actor PERSON selects the role sessions traced to that person too.
-        #expect(rows.contains { (($0["actor"] as? [String: Any])?["key"] as? String)?.contains("assumed-role/") == true })
+        #expect(
+            rows.contains { (($0["actor"] as? [String: Any])?["key"] as? String)?.contains("assumed-role/") == true })
     }
 
     @Test func sessionGlobsFollowTheRole() {
-        #expect(AttributedTimeline.sessionGlob("arn:aws:iam::111122223333:role/path/etl|alice")?
-            .matches("arn:aws:sts::111122223333:assumed-role/etl/alice") == true)
+        #expect(
+            AttributedTimeline.sessionGlob("arn:aws:iam::111122223333:role/path/etl|alice")?
+                .matches("arn:aws:sts::111122223333:assumed-role/etl/alice") == true)
         #expect(AttributedTimeline.sessionGlob("not-an-arn|x") == nil)
     }
 }
@@ -160,12 +178,16 @@ enum Fixtures {
         config.host = "https://127.0.0.1:9"
         config.inventory = true
         config.environment = [:]
-        do { _ = try FetchPlan(config).run(); Issue.record("fetched without credentials") } catch let e as CrossTrailError {
+        do { _ = try FetchPlan(config).run(); Issue.record("fetched without credentials") } catch let e
+            as CrossTrailError
+        {
             #expect(e.code == .authentication && e.message.contains("no Databricks credentials"))
         }
         config.environment = ["DATABRICKS_TOKEN": "dapi-0000"]
         config.http.retries = 0
-        do { _ = try FetchPlan(config).run(); Issue.record("fetched from a closed port") } catch let e as CrossTrailError {
+        do { _ = try FetchPlan(config).run(); Issue.record("fetched from a closed port") } catch let e
+            as CrossTrailError
+        {
             #expect(e.code == .network && e.exitStatus == .network)
             #expect(!e.description.contains("dapi-0000"), "never the token")
         }

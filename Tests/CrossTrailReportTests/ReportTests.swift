@@ -2,8 +2,9 @@ import CrossTrailAnalysis
 import CrossTrailModel
 import CrossTrailXML
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import CrossTrailReport
 
 @Suite struct EscapingTests {
@@ -42,7 +43,9 @@ import TestSupport
         #expect(y.end.iso8601.hasPrefix("2026-01-01"))
         let r = try #require(ReportPeriod.parse("2026-08-01T09:00Z..2026-08-02"))
         #expect(r.start.iso8601.hasPrefix("2026-08-01T09:00") && r.end.iso8601.hasPrefix("2026-08-02T00:00"))
-        for bad in ["2026Q5", "2026-13", "26", "2026-08-02..2026-08-01", "soon", ""] { #expect(ReportPeriod.parse(bad) == nil, "\(bad)") }
+        for bad in ["2026Q5", "2026-13", "26", "2026-08-02..2026-08-01", "soon", ""] {
+            #expect(ReportPeriod.parse(bad) == nil, "\(bad)")
+        }
     }
 }
 
@@ -50,10 +53,16 @@ import TestSupport
     @Test func catalogHasEveryRequiredControl() throws {
         let c = try ControlCatalog.builtin()
         let ids = Set(c.frameworks.flatMap { fw in fw.controls.map { "\(fw.name) \($0.id)" } })
-        let required = ["SOC 2 CC6.1", "SOC 2 CC6.2", "SOC 2 CC6.3", "SOC 2 CC7.2", "SOC 2 CC7.3"]
-            + ["A.5.15", "A.5.16", "A.5.18", "A.5.28", "A.8.2", "A.8.3", "A.8.15", "A.8.16", "A.8.17"].map { "ISO 27001:2022 \($0)" }
-            + ["7.2.1", "7.2.2", "7.2.3", "7.2.4", "7.2.5", "7.2.6", "10.2.1", "10.2.1.1", "10.2.1.2", "10.2.1.3", "10.2.1.4", "10.2.1.5",
-               "10.2.1.6", "10.2.1.7", "10.2.2", "10.3.4"].map { "PCI DSS 4.0 \($0)" }
+        let required =
+            ["SOC 2 CC6.1", "SOC 2 CC6.2", "SOC 2 CC6.3", "SOC 2 CC7.2", "SOC 2 CC7.3"]
+            + ["A.5.15", "A.5.16", "A.5.18", "A.5.28", "A.8.2", "A.8.3", "A.8.15", "A.8.16", "A.8.17"].map {
+                "ISO 27001:2022 \($0)"
+            }
+            + [
+                "7.2.1", "7.2.2", "7.2.3", "7.2.4", "7.2.5", "7.2.6", "10.2.1", "10.2.1.1", "10.2.1.2", "10.2.1.3",
+                "10.2.1.4", "10.2.1.5",
+                "10.2.1.6", "10.2.1.7", "10.2.2", "10.3.4",
+            ].map { "PCI DSS 4.0 \($0)" }
             + ["164.312(b)", "164.312(a)(1)", "164.308(a)(1)(ii)(D)", "164.312(c)(1)"].map { "HIPAA \($0)" }
             + ["AU-2", "AU-3", "AU-6", "AU-9", "AU-12", "AC-2", "AC-3", "AC-6"].map { "NIST 800-53 \($0)" }
         #expect(Set(required).subtracting(ids).isEmpty, "missing \(Set(required).subtracting(ids).sorted())")
@@ -71,20 +80,28 @@ import TestSupport
     }
 
     @Test func catalogErrorsNameTheProblem() {
-        #expect(throws: ControlCatalog.LoadError.self) { try ControlCatalog.parse("frameworks: [{name: X, controls: [{id: A, title: T, requires: [magic]}]}]", file: "c.yaml") }
+        #expect(throws: ControlCatalog.LoadError.self) {
+            try ControlCatalog.parse(
+                "frameworks: [{name: X, controls: [{id: A, title: T, requires: [magic]}]}]", file: "c.yaml")
+        }
         #expect(throws: ControlCatalog.LoadError.self) { try ControlCatalog.parse("nothing: here", file: "c.yaml") }
     }
 
     @Test func statusFollowsFindingsAndEvidence() throws {
-        let c = try ControlCatalog.parse("""
-        frameworks:
-          - {name: SOC 2, controls: [{id: CC6.1, title: a, requires: [inventory]}, {id: CC7.2, title: b, requires: [logging]}, {id: CC7.3, title: c, requires: [logging]}]}
-        """, file: "t")
-        let facts = PackFacts(events: 10, sources: 1, iamPrincipals: 0, databricksPrincipals: 0, classified: 0, integrity: nil, categories: [:])
-        var open = Finding(rule: "r", severity: .high, title: "t", subjects: [], resources: ["x"], evidence: Evidence(),
-                           controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("SOC 2", "CC9.9")], remediation: "")
-        var suppressed = Finding(rule: "s", severity: .high, title: "t", subjects: [], resources: ["y"], evidence: Evidence(),
-                                 controls: [ControlRef("SOC 2", "CC7.3")], remediation: "")
+        let c = try ControlCatalog.parse(
+            """
+            frameworks:
+              - {name: SOC 2, controls: [{id: CC6.1, title: a, requires: [inventory]}, {id: CC7.2, title: b, requires: [logging]}, {id: CC7.3, title: c, requires: [logging]}]}
+            """, file: "t")
+        let facts = PackFacts(
+            events: 10, sources: 1, iamPrincipals: 0, databricksPrincipals: 0, classified: 0, integrity: nil,
+            categories: [:])
+        var open = Finding(
+            rule: "r", severity: .high, title: "t", subjects: [], resources: ["x"], evidence: Evidence(),
+            controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("SOC 2", "CC9.9")], remediation: "")
+        var suppressed = Finding(
+            rule: "s", severity: .high, title: "t", subjects: [], resources: ["y"], evidence: Evidence(),
+            controls: [ControlRef("SOC 2", "CC7.3")], remediation: "")
         suppressed.status = "suppressed"
         open.status = "open"
         let a = c.assess(facts, findings: [open, suppressed])
@@ -127,24 +144,42 @@ import TestSupport
 
     static func hostilePack() -> EvidencePack {
         let p = payloads.joined(separator: " ")
-        var meta = EvidencePack.Meta(title: "t " + p, toolVersion: "0", generatedAt: Timestamp(millis: 1_785_000_000_000), period: nil,
-                                     command: "crosstrail " + p, rulesHash: String(repeating: "a", count: 64))
+        var meta = EvidencePack.Meta(
+            title: "t " + p, toolVersion: "0", generatedAt: Timestamp(millis: 1_785_000_000_000), period: nil,
+            command: "crosstrail " + p, rulesHash: String(repeating: "a", count: 64))
         meta.first = Timestamp(millis: 1_785_000_000_000)
         meta.last = Timestamp(millis: 1_785_000_100_000)
-        var f = Finding(rule: "r" + p, severity: .critical, title: p, subjects: [Subject(kind: p, name: p, arn: p, email: p, person: p)],
-                        resources: [p], evidence: Evidence(events: [p], inventory: [p], chain: [p], details: [p: p]),
-                        controls: [ControlRef("SOC 2", "CC6.1")], remediation: p, mitre: p)
+        var f = Finding(
+            rule: "r" + p, severity: .critical, title: p,
+            subjects: [Subject(kind: p, name: p, arn: p, email: p, person: p)],
+            resources: [p], evidence: Evidence(events: [p], inventory: [p], chain: [p], details: [p: p]),
+            controls: [ControlRef("SOC 2", "CC6.1")], remediation: p, mitre: p)
         f.status = "open"
-        let row = EvidencePack.Row(id: p, time: "2026-08-01T09:30:00.000Z", plane: "aws", service: p, action: p, actor: p, person: p, ip: p, outcome: p, resources: p)
-        let graph = EvidencePack.PersonGraph(person: p, nodes: [.init(id: "person:" + p, kind: "person", label: p, depth: 0), .init(id: p, kind: p, label: p, depth: 1)],
-                                             links: [.init(from: "person:" + p, to: p, kind: p, confidence: p)], truncated: false)
+        let row = EvidencePack.Row(
+            id: p, time: "2026-08-01T09:30:00.000Z", plane: "aws", service: p, action: p, actor: p, person: p, ip: p,
+            outcome: p, resources: p)
+        let graph = EvidencePack.PersonGraph(
+            person: p,
+            nodes: [
+                .init(id: "person:" + p, kind: "person", label: p, depth: 0), .init(id: p, kind: p, label: p, depth: 1),
+            ],
+            links: [.init(from: "person:" + p, to: p, kind: p, confidence: p)], truncated: false)
         let catalog = (try? ControlCatalog.builtin()) ?? ControlCatalog(frameworks: [])
-        let facts = PackFacts(events: 1, sources: 1, iamPrincipals: 1, databricksPrincipals: 0, classified: 0, integrity: nil, categories: [:])
-        return EvidencePack(meta: meta, sources: [.init(id: p, plane: "aws", events: 1, firstDay: "2026-08-01", lastDay: "2026-08-01", daysWithEvents: 1, silentDays: [])],
-                            days: [.init(day: "2026-08-01", aws: 1, databricks: 0)], findings: [f], controls: catalog.assess(facts, findings: [f]),
-                            frameworks: catalog.frameworks, people: [graph], timeline: [row], timelineTotal: 1,
-                            inputs: [.init(path: p, kind: "log", bytes: 1, sha256: String(repeating: "b", count: 64))], run: .init(),
-                            integrity: .init(digestFiles: 1, logFiles: 1, verified: 0, problems: [p]), categories: [:])
+        let facts = PackFacts(
+            events: 1, sources: 1, iamPrincipals: 1, databricksPrincipals: 0, classified: 0, integrity: nil,
+            categories: [:])
+        return EvidencePack(
+            meta: meta,
+            sources: [
+                .init(
+                    id: p, plane: "aws", events: 1, firstDay: "2026-08-01", lastDay: "2026-08-01", daysWithEvents: 1,
+                    silentDays: [])
+            ],
+            days: [.init(day: "2026-08-01", aws: 1, databricks: 0)], findings: [f],
+            controls: catalog.assess(facts, findings: [f]),
+            frameworks: catalog.frameworks, people: [graph], timeline: [row], timelineTotal: 1,
+            inputs: [.init(path: p, kind: "log", bytes: 1, sha256: String(repeating: "b", count: 64))], run: .init(),
+            integrity: .init(digestFiles: 1, logFiles: 1, verified: 0, problems: [p]), categories: [:])
     }
 
     func validate(_ xml: String, schema: String) throws -> [XMLIssue] {
@@ -179,12 +214,15 @@ import TestSupport
     }
 
     @Test func invalidDocumentsAreReportedWithLines() throws {
-        let issues = try validate("<evidence xmlns=\"urn:crosstrail:evidence:1\" version=\"1\"><meta/></evidence>", schema: "evidence.xsd")
+        let issues = try validate(
+            "<evidence xmlns=\"urn:crosstrail:evidence:1\" version=\"1\"><meta/></evidence>", schema: "evidence.xsd")
         #expect(!issues.isEmpty && issues.allSatisfy { $0.line == 1 })
         let broken = try validate("<evidence", schema: "evidence.xsd")
         #expect(!broken.isEmpty)
         // External entities are not loaded (no network, no local files).
-        let xxe = try validate("<?xml version=\"1.0\"?><!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><evidence>&x;</evidence>", schema: "evidence.xsd")
+        let xxe = try validate(
+            "<?xml version=\"1.0\"?><!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><evidence>&x;</evidence>",
+            schema: "evidence.xsd")
         #expect(!xxe.isEmpty && !xxe.contains { $0.message.contains("root:") })
     }
 }

@@ -1,12 +1,15 @@
 import CrossTrailIngest
 import CrossTrailModel
-@testable import CrossTrailRules
 import Foundation
 import TestSupport
 import Testing
 
+@testable import CrossTrailRules
+
 /// A CloudTrail record with the given top-level members replaced or added (JSON fragments).
-func cloudTrail(_ name: String = "PutBucketPolicy", source: String = "s3.amazonaws.com", id: String = "e1", extra: String = "") -> String {
+func cloudTrail(
+    _ name: String = "PutBucketPolicy", source: String = "s3.amazonaws.com", id: String = "e1", extra: String = ""
+) -> String {
     #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSource":"\#(source)","eventName":"\#(name)","eventID":"\#(id)","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob","accountId":"111122223333","userName":"bob"},"recipientAccountId":"111122223333""#
         + (extra.isEmpty ? "" : "," + extra) + "}"
 }
@@ -22,38 +25,55 @@ func cloudTrail(_ name: String = "PutBucketPolicy", source: String = "s3.amazona
         #expect(try rule("  s:\n    requestParameters.count|gt: 11\n  condition: s").matches(e))
         #expect(!(try rule("  s:\n    requestParameters.count|lt: 12\n  condition: s").matches(e)))
         #expect(try rule("  s:\n    requestParameters.count|lte: 12\n  condition: s").matches(e))
-        #expect(try rule("  s:\n    requestParameters.ports|gte: 8080\n  condition: s").matches(e), "any value of an array")
-        #expect(!(try rule("  s:\n    requestParameters.bucketName|gt: 1\n  condition: s").matches(e)), "text is not a number")
+        #expect(
+            try rule("  s:\n    requestParameters.ports|gte: 8080\n  condition: s").matches(e), "any value of an array")
+        #expect(
+            !(try rule("  s:\n    requestParameters.bucketName|gt: 1\n  condition: s").matches(e)),
+            "text is not a number")
     }
 
     @Test func casedAndRegexFlags() throws {
         let e = try event(cloudTrail())
         #expect(try rule("  s:\n    eventName|cased: PutBucketPolicy\n  condition: s").matches(e))
-        #expect(!(try rule("  s:\n    eventName|cased: putbucketpolicy\n  condition: s").matches(e)), "cased compares case-sensitively")
+        #expect(
+            !(try rule("  s:\n    eventName|cased: putbucketpolicy\n  condition: s").matches(e)),
+            "cased compares case-sensitively")
         #expect(try rule("  s:\n    eventName|contains|cased: Bucket\n  condition: s").matches(e))
-        #expect(!(try rule("  s:\n    eventName|re: '^putbucket'\n  condition: s").matches(e)), "re is case-sensitive by default")
+        #expect(
+            !(try rule("  s:\n    eventName|re: '^putbucket'\n  condition: s").matches(e)),
+            "re is case-sensitive by default")
         #expect(try rule("  s:\n    eventName|re|i: '^putbucket'\n  condition: s").matches(e))
     }
 
     @Test func badModifierValuesAreLoadErrors() throws {
-        for (detection, reason) in [("eventName|cidr: notanaddress", "not an address range"), ("eventName|gt: many", "is not a number"),
-                                    ("eventName|exists: maybe", "takes true or false"), ("eventName|windash: x", "is not supported")] {
-            let (_, errors) = RuleLoader.load(yaml: "title: t\nid: t\ndetection:\n  s:\n    \(detection)\n  condition: s\n", file: "t.yml")
+        for (detection, reason) in [
+            ("eventName|cidr: notanaddress", "not an address range"), ("eventName|gt: many", "is not a number"),
+            ("eventName|exists: maybe", "takes true or false"), ("eventName|windash: x", "is not supported"),
+        ] {
+            let (_, errors) = RuleLoader.load(
+                yaml: "title: t\nid: t\ndetection:\n  s:\n    \(detection)\n  condition: s\n", file: "t.yml")
             #expect(errors.first?.reason.contains(reason) == true, "\(detection): \(errors)")
             #expect(errors.first?.line == 5)
         }
     }
 
     @Test func unknownFieldsAreLoadWarnings() throws {
-        let (rules, errors) = RuleLoader.load(yaml: "title: t\nid: t\ndetection:\n  s:\n    eventName: x\n    someVendorField: y\n  condition: s\n", file: "t.yml")
+        let (rules, errors) = RuleLoader.load(
+            yaml: "title: t\nid: t\ndetection:\n  s:\n    eventName: x\n    someVendorField: y\n  condition: s\n",
+            file: "t.yml")
         #expect(errors.isEmpty)
-        #expect(rules.first?.warnings == ["field 'someVendorField' is not one crosstrail reads: this test never matches"])
+        #expect(
+            rules.first?.warnings == ["field 'someVendorField' is not one crosstrail reads: this test never matches"])
     }
 
     /// A failed call the rule would match is an attempt, unless the rule reads the outcome itself.
     @Test func failedCallsAreAttempts() throws {
-        let failed = try event(cloudTrail("StopLogging", source: "cloudtrail.amazonaws.com", extra: #""errorCode":"AccessDenied","errorMessage":"denied""#))
-        let stop = try rule("  s:\n    eventSource: cloudtrail.amazonaws.com\n    eventName: StopLogging\n  condition: s")
+        let failed = try event(
+            cloudTrail(
+                "StopLogging", source: "cloudtrail.amazonaws.com",
+                extra: #""errorCode":"AccessDenied","errorMessage":"denied""#))
+        let stop = try rule(
+            "  s:\n    eventSource: cloudtrail.amazonaws.com\n    eventName: StopLogging\n  condition: s")
         #expect(stop.verdict(failed) == .attempt)
         #expect(stop.verdict(try event(cloudTrail("StopLogging", source: "cloudtrail.amazonaws.com"))) == .hit)
         let denied = try rule("  s:\n    eventName: StopLogging\n    errorCode: AccessDenied\n  condition: s")
@@ -63,17 +83,25 @@ func cloudTrail(_ name: String = "PutBucketPolicy", source: String = "s3.amazona
     /// Rules are indexed by the event names they require; rules that can match any name always run.
     @Test func actionIndex() throws {
         #expect(try rule("  s:\n    eventName: [A, B]\n  condition: s").requiredActions == ["a", "b"])
-        #expect(try rule("  s:\n    eventName: A\n  t:\n    eventName: B\n  condition: s or t").requiredActions == ["a", "b"])
-        #expect(try rule("  s:\n    eventName: [A, B]\n  t:\n    eventName: B\n  condition: s and t").requiredActions == ["b"])
+        #expect(
+            try rule("  s:\n    eventName: A\n  t:\n    eventName: B\n  condition: s or t").requiredActions == [
+                "a", "b",
+            ])
+        #expect(
+            try rule("  s:\n    eventName: [A, B]\n  t:\n    eventName: B\n  condition: s and t").requiredActions == [
+                "b"
+            ])
         #expect(try rule("  s:\n    eventName: A\n  t:\n    userAgent: x\n  condition: s or t").requiredActions == nil)
         #expect(try rule("  s:\n    eventName|startswith: Put\n  condition: s").requiredActions == nil)
         #expect(try rule("  s:\n    eventName: A\n  condition: not s").requiredActions == nil)
         // The index gives the same hits as evaluating every rule.
-        let rules = try ["eventName: PutBucketPolicy", "userAgent|contains: cli", "eventName: DeleteBucket"].enumerated().map { i, test in
-            let (r, errors) = RuleLoader.load(yaml: "title: t\nname: r\(i)\ndetection:\n  s:\n    \(test)\n  condition: s\n", file: "t.yml")
-            #expect(errors.isEmpty)
-            return try #require(r.first)
-        }
+        let rules = try ["eventName: PutBucketPolicy", "userAgent|contains: cli", "eventName: DeleteBucket"]
+            .enumerated().map { i, test in
+                let (r, errors) = RuleLoader.load(
+                    yaml: "title: t\nname: r\(i)\ndetection:\n  s:\n    \(test)\n  condition: s\n", file: "t.yml")
+                #expect(errors.isEmpty)
+                return try #require(r.first)
+            }
         let matcher = RuleMatcher(RuleSet(rulesForTesting: rules))
         matcher.evaluate(try RecordNormalizer().normalize(cloudTrail()).get())
         #expect(Set(matcher.hits.keys.map(\.rule)) == ["r0", "r1"])
@@ -82,60 +110,76 @@ func cloudTrail(_ name: String = "PutBucketPolicy", source: String = "s3.amazona
     /// `name` is the key findings use; `id` (a UUID) and the descriptive attributes are kept.
     @Test func sigmaMetadata() throws {
         let yaml = """
-        title: t
-        id: 0f5c1f1e-3d1b-4d0e-9a3c-2f1b5c6d7e8f
-        name: my-rule
-        status: test
-        author: me
-        date: 2026-12-02
-        references: [https://example.com]
-        tags: [attack.defense-evasion, attack.t1562.008]
-        stratus: [aws.defense-evasion.cloudtrail-stop]
-        fields: [requestParameters.name]
-        falsepositives: [none]
-        logsource: {product: aws}
-        detection:
-          s:
-            eventName: StopLogging
-          condition: s
-        """
+            title: t
+            id: 0f5c1f1e-3d1b-4d0e-9a3c-2f1b5c6d7e8f
+            name: my-rule
+            status: test
+            author: me
+            date: 2026-12-02
+            references: [https://example.com]
+            tags: [attack.defense-evasion, attack.t1562.008]
+            stratus: [aws.defense-evasion.cloudtrail-stop]
+            fields: [requestParameters.name]
+            falsepositives: [none]
+            logsource: {product: aws}
+            detection:
+              s:
+                eventName: StopLogging
+              condition: s
+            """
         let r = try #require(RuleLoader.load(yaml: yaml, file: "t.yml").0.first)
         #expect(r.id == "my-rule" && r.metadata.uuid == "0f5c1f1e-3d1b-4d0e-9a3c-2f1b5c6d7e8f")
-        #expect(r.metadata.stratus == ["aws.defense-evasion.cloudtrail-stop"] && r.metadata.tactics == ["defense-evasion"])
+        #expect(
+            r.metadata.stratus == ["aws.defense-evasion.cloudtrail-stop"] && r.metadata.tactics == ["defense-evasion"])
         #expect(r.metadata.fields == ["requestParameters.name"] && r.mitre == ["T1562.008"])
     }
 }
 
 @Suite struct PolicyFactTests {
-    func facts(_ params: String, source: String = "s3.amazonaws.com", name: String = "PutBucketPolicy") throws -> (EventFields, String) {
+    func facts(_ params: String, source: String = "s3.amazonaws.com", name: String = "PutBucketPolicy") throws -> (
+        EventFields, String
+    ) {
         (try event(cloudTrail(name, source: source, extra: #""requestParameters":"# + params)), params)
     }
 
     @Test func publicMeansNoLimitingCondition() throws {
-        let open = try facts(#"{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}}"#).0
+        let open = try facts(
+            #"{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}}"#
+        ).0
         #expect(open.values("policy.public") == ["true"])
-        let vpce = try facts(#"{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}}"#).0
+        let vpce = try facts(
+            #"{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}}"#
+        ).0
         #expect(vpce.values("policy.public") == ["false"] && vpce.values("policy.limitedBy") == ["aws:SourceVpce"])
-        let deny = try facts(#"{"bucketPolicy":{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}}"#).0
+        let deny = try facts(
+            #"{"bucketPolicy":{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}}"#
+        ).0
         #expect(deny.values("policy.public") == ["false"])
-        let anyIP = try facts(#"{"bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}}]}}"#).0
+        let anyIP = try facts(
+            #"{"bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}}]}}"#
+        ).0
         #expect(anyIP.values("policy.public") == ["true"], "0.0.0.0/0 limits nothing")
-        let ifExists = try facts(#"{"bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-1"}}}]}}"#).0
+        let ifExists = try facts(
+            #"{"bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-1"}}}]}}"#
+        ).0
         #expect(ifExists.values("policy.public") == ["true"], "...IfExists lets requests without the key through")
         #expect(try facts(#"{"bucketName":"b"}"#).0.values("policy.public").isEmpty, "no policy: no facts")
     }
 
     /// Policies given as JSON text (KMS, SQS, IAM) and accounts outside the caller's.
     @Test func policiesInStringsAndAccounts() throws {
-        let kms = #"{"keyId":"k","policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::999988887777:root\",\"arn:aws:iam::111122223333:root\"]},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}"}"#
+        let kms =
+            #"{"keyId":"k","policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::999988887777:root\",\"arn:aws:iam::111122223333:root\"]},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}"}"#
         let e = try facts(kms, source: "kms.amazonaws.com", name: "PutKeyPolicy").0
         #expect(e.values("policy.accounts") == ["111122223333", "999988887777"])
         #expect(e.values("policy.externalAccounts") == ["999988887777"])
         #expect(e.values("policy.public") == ["false"])
-        let iam = #"{"policyName":"p","userName":"u","policyDocument":"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}"}"#
+        let iam =
+            #"{"policyName":"p","userName":"u","policyDocument":"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}"}"#
         let put = try facts(iam, source: "iam.amazonaws.com", name: "PutUserPolicy").0
         #expect(put.values("policy.admin") == ["true"])
-        #expect(put.values("requestParameters.policyDocument.Statement.Action") == ["*"], "paths descend into JSON text")
+        #expect(
+            put.values("requestParameters.policyDocument.Statement.Action") == ["*"], "paths descend into JSON text")
     }
 }
 
@@ -143,11 +187,18 @@ func cloudTrail(_ name: String = "PutBucketPolicy", source: String = "s3.amazona
     /// Conditions that look narrowing but admit everyone.
     @Test func wideConditionsAreNotLimits() throws {
         func pub(_ condition: String) throws -> [String] {
-            try event(cloudTrail(extra: #""requestParameters":{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":"# + condition + "}]}}")).values("policy.public")
+            try event(
+                cloudTrail(
+                    extra:
+                        #""requestParameters":{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":"#
+                        + condition + "}]}}")
+            ).values("policy.public")
         }
         #expect(try pub(#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/1","128.0.0.0/1"]}}"#) == ["true"])
         #expect(try pub(#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}"#) == ["true"])
         #expect(try pub(#"{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#) == ["false"])
-        #expect(try pub(#"{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::logs-bucket"}}"#) == ["false"], "S3 ARNs carry no account")
+        #expect(
+            try pub(#"{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::logs-bucket"}}"#) == ["false"],
+            "S3 ARNs carry no account")
     }
 }

@@ -1,12 +1,14 @@
 import CrossTrailIngest
 import CrossTrailModel
-@testable import CrossTrailRules
 import Foundation
 import TestSupport
 import Testing
 
+@testable import CrossTrailRules
+
 func rule(_ detection: String, product: String = "aws") throws -> SigmaRule {
-    let (rules, errors) = RuleLoader.load(yaml: "title: t\nid: t\nlogsource: {product: \(product)}\ndetection:\n" + detection, file: "t.yml")
+    let (rules, errors) = RuleLoader.load(
+        yaml: "title: t\nid: t\nlogsource: {product: \(product)}\ndetection:\n" + detection, file: "t.yml")
     if let e = errors.first { throw e }
     return try #require(rules.first)
 }
@@ -18,19 +20,29 @@ func event(_ json: String) throws -> EventFields {
     }
 }
 
-let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"PutBucketAcl","eventID":"e1","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Admin/bob","accountId":"1","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::1:role/Admin","userName":"Admin"}}},"requestParameters":{"bucketName":"Acme-Data","x-amz-acl":["public-read"],"tags":[{"k":"a"},{"k":"b"}]}}"#
+let trail =
+    #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"PutBucketAcl","eventID":"e1","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Admin/bob","accountId":"1","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::1:role/Admin","userName":"Admin"}}},"requestParameters":{"bucketName":"Acme-Data","x-amz-acl":["public-read"],"tags":[{"k":"a"},{"k":"b"}]}}"#
 
 @Suite struct SigmaTests {
     @Test func fieldsAndModifiers() throws {
         let e = try event(trail)
-        #expect(try rule("  s:\n    eventSource: s3.amazonaws.com\n    eventName: putbucketacl\n  condition: s").matches(e), "values compare case-insensitively")
+        #expect(
+            try rule("  s:\n    eventSource: s3.amazonaws.com\n    eventName: putbucketacl\n  condition: s").matches(e),
+            "values compare case-insensitively")
         #expect(try rule("  s:\n    requestParameters.bucketName|startswith: acme-\n  condition: s").matches(e))
         #expect(try rule("  s:\n    requestParameters.bucketName|endswith: '-data'\n  condition: s").matches(e))
         #expect(try rule("  s:\n    userAgent|contains: cli\n  condition: s").matches(e))
-        #expect(try rule("  s:\n    requestParameters.x-amz-acl: public-*\n  condition: s").matches(e), "wildcards in values")
-        #expect(try rule("  s:\n    requestParameters.tags.k|all: [a, b]\n  condition: s").matches(e), "|all over an array's values")
+        #expect(
+            try rule("  s:\n    requestParameters.x-amz-acl: public-*\n  condition: s").matches(e),
+            "wildcards in values")
+        #expect(
+            try rule("  s:\n    requestParameters.tags.k|all: [a, b]\n  condition: s").matches(e),
+            "|all over an array's values")
         #expect(!(try rule("  s:\n    requestParameters.tags.k|all: [a, c]\n  condition: s").matches(e)))
-        #expect(try rule("  s:\n    userIdentity.type: AssumedRole\n    userIdentity.sessionContext.sessionIssuer.userName: Admin\n  condition: s").matches(e))
+        #expect(
+            try rule(
+                "  s:\n    userIdentity.type: AssumedRole\n    userIdentity.sessionContext.sessionIssuer.userName: Admin\n  condition: s"
+            ).matches(e))
         #expect(try rule("  s:\n    sourceIPAddress|re: '^203\\.0\\.113\\.'\n  condition: s").matches(e))
         #expect(try rule("  s:\n    errorCode: null\n  condition: s").matches(e), "null: the field is absent")
         #expect(!(try rule("  s:\n    eventName: [DeleteBucket, PutBucketPolicy]\n  condition: s").matches(e)))
@@ -38,7 +50,8 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
 
     @Test func conditions() throws {
         let e = try event(trail)
-        let sel = "  a:\n    eventName: PutBucketAcl\n  b:\n    awsRegion: us-east-1\n  c_1:\n    eventSource: s3.amazonaws.com\n  c_2:\n    eventSource: iam.amazonaws.com\n"
+        let sel =
+            "  a:\n    eventName: PutBucketAcl\n  b:\n    awsRegion: us-east-1\n  c_1:\n    eventSource: s3.amazonaws.com\n  c_2:\n    eventSource: iam.amazonaws.com\n"
         func check(_ condition: String) throws -> Bool { try rule(sel + "  condition: " + condition).matches(e) }
         #expect(try check("a and not b"))
         #expect(try !check("a and b"))
@@ -47,18 +60,26 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
         #expect(try !check("all of c_*"))
         #expect(try !check("all of them"))
         #expect(try check("not (b or c_2)"))
-        #expect(try rule("  s:\n    - eventName: DeleteBucket\n    - awsRegion: eu-west-1\n  condition: s").matches(e), "a list of maps is an OR")
+        #expect(
+            try rule("  s:\n    - eventName: DeleteBucket\n    - awsRegion: eu-west-1\n  condition: s").matches(e),
+            "a list of maps is an OR")
     }
 
     @Test func invalidRulesNameFileAndLine() throws {
         let cases: [(String, String, Int)] = [
-            ("title: x\ndetection:\n  s:\n    eventName|base64: x\n  condition: s\n", "field modifier 'base64' is not supported", 4),
+            (
+                "title: x\ndetection:\n  s:\n    eventName|base64: x\n  condition: s\n",
+                "field modifier 'base64' is not supported", 4
+            ),
             ("title: x\ndetection:\n  s:\n    eventName: x\n", "detection has no condition", 3),
             ("title: x\ndetection:\n  s:\n    eventName: x\n  condition: s and t\n", "unknown selection 't'", 5),
             ("title: x\ndetection:\n  keywords:\n    - evil\n  condition: keywords\n", "keyword lists", 4),
             ("title: x\ndetection:\n  s:\n    eventName|re: '(['\n  condition: s\n", "invalid regular expression", 4),
             // Found by fuzzing (an index out of range before): keys without a field name.
-            ("title: x\ndetection:\n  s:\n    '|contains': x\n  condition: s\n", "a selection key needs a field name", 4),
+            (
+                "title: x\ndetection:\n  s:\n    '|contains': x\n  condition: s\n",
+                "a selection key needs a field name", 4
+            ),
             ("title: x\ndetection:\n  s:\n    &anchor: x\n  condition: s\n", "a selection key needs a field name", 4),
         ]
         for (yaml, reason, line) in cases {
@@ -85,7 +106,8 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
 
     @Test func userRulesAddAndReplaceBuiltins() throws {
         let dir = try TestPaths.temporaryDirectory("rules")
-        try Data("""
+        try Data(
+            """
             title: Root login, tuned
             id: aws-root-use
             level: critical
@@ -108,7 +130,8 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
             examples:
               match:
                 - {eventVersion: "1.08", eventTime: "2026-08-01T10:00:00Z", eventSource: s3.amazonaws.com, eventName: Y, eventID: r2, userIdentity: {type: Root, accountId: "1"}}
-            """.utf8).write(to: dir.appendingPathComponent("mine.yml"))
+            """.utf8
+        ).write(to: dir.appendingPathComponent("mine.yml"))
         let set = RuleSet.load(directories: [dir.path])
         #expect(set.rules.first { $0.id == "aws-root-use" }?.severity == .critical, "same id replaces the built-in")
         let results = Dictionary(uniqueKeysWithValues: set.test().map { ($0.rule, $0) })
@@ -118,7 +141,9 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
 }
 
 @Suite struct SigmaHQTests {
-    static let dir = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailRulesTests/Fixtures/sigmahq/cloudtrail").path
+    static let dir = TestPaths.packageRoot.appendingPathComponent(
+        "Tests/CrossTrailRulesTests/Fixtures/sigmahq/cloudtrail"
+    ).path
 
     @Test func sigmaHQCloudTrailRulesLoadAndRunUnmodified() throws {
         let (rules, errors) = RuleLoader.load(directory: Self.dir)
@@ -129,9 +154,14 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
         #expect(rules.allSatisfy { $0.product == "aws" && $0.applies(to: .aws) && !$0.applies(to: .databricks) })
         // Every field of every rule resolves (responseElements included, kept for analysis passes).
         let resolvable = rules.filter { $0.fields.allSatisfy(EventFields.isKnown) }
-        #expect(resolvable.count == 57, "\(rules.count - resolvable.count) rules use unknown fields: \(rules.filter { !$0.fields.allSatisfy(EventFields.isKnown) }.map { $0.fields.filter { !EventFields.isKnown($0) } })")
+        #expect(
+            resolvable.count == 57,
+            "\(rules.count - resolvable.count) rules use unknown fields: \(rules.filter { !$0.fields.allSatisfy(EventFields.isKnown) }.map { $0.fields.filter { !EventFields.isKnown($0) } })"
+        )
         // Run them over the real CloudTrail records of panther-analysis' test data.
-        let panther = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailIngestTests/Fixtures/panther/panther_cloudtrail_unique_logs.json").path
+        let panther = TestPaths.packageRoot.appendingPathComponent(
+            "Tests/CrossTrailIngestTests/Fixtures/panther/panther_cloudtrail_unique_logs.json"
+        ).path
         var d = [Diagnostic]()
         let inputs = Ingestor.discover([panther], diagnostics: &d)
         final class Collect: EventSink, @unchecked Sendable {
@@ -159,8 +189,8 @@ let trail = #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSo
         let restore = try #require(rules.first { $0.title.contains("Restore Public AWS RDS Instance") })
         func record(_ publicly: Bool) throws -> AuditEvent {
             let json = """
-            {"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dba","accountId":"111122223333","userName":"dba"},"eventTime":"2026-08-02T10:00:00Z","eventSource":"rds.amazonaws.com","eventName":"RestoreDBInstanceFromDBSnapshot","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.4","requestParameters":{"dBInstanceIdentifier":"restored","dBSnapshotIdentifier":"snap-1"},"responseElements":{"dBInstanceIdentifier":"restored","publiclyAccessible":\(publicly),"engine":"postgres"},"eventID":"rds-\(publicly)","eventType":"AwsApiCall","recipientAccountId":"111122223333"}
-            """
+                {"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dba","accountId":"111122223333","userName":"dba"},"eventTime":"2026-08-02T10:00:00Z","eventSource":"rds.amazonaws.com","eventName":"RestoreDBInstanceFromDBSnapshot","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.4","requestParameters":{"dBInstanceIdentifier":"restored","dBSnapshotIdentifier":"snap-1"},"responseElements":{"dBInstanceIdentifier":"restored","publiclyAccessible":\(publicly),"engine":"postgres"},"eventID":"rds-\(publicly)","eventType":"AwsApiCall","recipientAccountId":"111122223333"}
+                """
             return try RecordNormalizer().normalize(json).get()
         }
         let matcher = RuleMatcher(RuleSet(rulesForTesting: [restore]))

@@ -1,8 +1,9 @@
 import CrossTrailIngest
-@testable import CrossTrailRules
 import Foundation
 import TestSupport
 import Testing
+
+@testable import CrossTrailRules
 
 /// The YAML constructs whose cost explodes in the YAML library (collections and aliases as mapping
 /// keys) are refused with their line before it parses; every real rule and classification file passes.
@@ -23,7 +24,9 @@ import Testing
             #expect(refused.reason.contains(reason), "\(refused.reason)")
         }
         // Through the rule loader: an error naming the file and line, no rule.
-        let (rules, errors) = RuleLoader.load(yaml: "title: t\nlogsource: {product: aws}\ndetection:\n  ? sel\n  : {eventName: x}\n  condition: sel\n", file: "r.yml")
+        let (rules, errors) = RuleLoader.load(
+            yaml: "title: t\nlogsource: {product: aws}\ndetection:\n  ? sel\n  : {eventName: x}\n  condition: sel\n",
+            file: "r.yml")
         #expect(rules.isEmpty)
         #expect(errors.map(\.description) == ["r.yml:4: explicit ('? ') mapping keys are not supported"])
     }
@@ -36,8 +39,10 @@ import Testing
         #expect(try #require(YAMLGuard.check(bomb.joined(separator: "\n"))).line == 41)
         // Nested complex keys that repeat: the input fuzzing found (4 KB, minutes under the fuzzer)
         // and sixteen copies of it (hours in a release build).
-        let found = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent(
-            "Tests/FuzzRegressions/classification/timeout-7da9468b55ef749f18ca3c540a5a3a651ac5af79"), encoding: .isoLatin1)
+        let found = try String(
+            contentsOf: TestPaths.packageRoot.appendingPathComponent(
+                "Tests/FuzzRegressions/classification/timeout-7da9468b55ef749f18ca3c540a5a3a651ac5af79"),
+            encoding: .isoLatin1)
         #expect(try #require(YAMLGuard.check(found)).line == 1)
         #expect(try #require(YAMLGuard.check(String(repeating: found, count: 16))).line == 1)
         let (_, errors) = RuleLoader.load(yaml: String(repeating: found, count: 16), file: "found.yml")
@@ -67,7 +72,10 @@ import Testing
         let root = TestPaths.packageRoot
         var checked = 0
         for dir in ["Tests", "Samples", "Sources", "Reports"] {
-            guard let e = FileManager.default.enumerator(at: root.appendingPathComponent(dir), includingPropertiesForKeys: nil) else { continue }
+            guard
+                let e = FileManager.default.enumerator(
+                    at: root.appendingPathComponent(dir), includingPropertiesForKeys: nil)
+            else { continue }
             for case let url as URL in e where ["yml", "yaml"].contains(url.pathExtension) {
                 let text = try String(contentsOf: url, encoding: .utf8)
                 #expect(YAMLGuard.check(text) == nil, "\(url.path): \(YAMLGuard.check(text)?.reason ?? "")")

@@ -1,9 +1,10 @@
 import CrossTrailIngest
 import CrossTrailModel
-@testable import CrossTrailStore
 import Foundation
 import TestSupport
 import Testing
+
+@testable import CrossTrailStore
 
 func freshStore(_ name: String = "store") throws -> (CaseStore, String) {
     let dir = try TestPaths.temporaryDirectory(name)
@@ -20,8 +21,10 @@ func ingest(_ store: CaseStore, _ paths: [String], sinceLast: Bool = false) thro
 }
 
 func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) -> Finding {
-    Finding(rule: rule, severity: severity, title: "\(rule) \(subject)", subjects: [Subject(kind: "iamUser", name: subject)],
-            resources: [], evidence: Evidence(), controls: [], remediation: "fix")
+    Finding(
+        rule: rule, severity: severity, title: "\(rule) \(subject)",
+        subjects: [Subject(kind: "iamUser", name: subject)],
+        resources: [], evidence: Evidence(), controls: [], remediation: "fix")
 }
 
 @Suite struct StoreTests {
@@ -46,7 +49,8 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("trail.jsonl")
         func record(_ i: Int) -> String {
-            #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:0\#(i)Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"e-\#(i)","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u","accountId":"1"}}"# + "\n"
+            #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:0\#(i)Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"e-\#(i)","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u","accountId":"1"}}"#
+                + "\n"
         }
         try Data((record(1) + record(2)).utf8).write(to: file)
         #expect(try ingest(store, [dir.path]).eventsAdded == 2)
@@ -93,20 +97,25 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         #expect(r.resolved.map(\.id) == [b.id])
         #expect(r.resolved.first?.status == "resolved")
         // A scan without events cannot judge usage rules: their findings stay as they were.
-        r = try store.reconcile([a, b], run: try store.beginRun(command: "3"), notEvaluated: ["iam-unused-permissions"])
+        r = try store.reconcile(
+            [a, b], run: try store.beginRun(command: "3"), notEvaluated: ["iam-unused-permissions"])
         #expect(r.current.map(\.status) == ["open", "reopened"])
         #expect(r.resolved.isEmpty)
         #expect(try store.findings(status: [.open]).map(\.id).sorted() == [a.id, unused.id].sorted())
         try store.suppress(a.id, reason: "approved break-glass role", author: "sec-team", until: "2999-12-31")
-        r = try store.reconcile([a, b], run: try store.beginRun(command: "4"), notEvaluated: ["iam-unused-permissions"])
+        r = try store.reconcile(
+            [a, b], run: try store.beginRun(command: "4"), notEvaluated: ["iam-unused-permissions"])
         #expect(r.current.first?.status == "suppressed")
         #expect(try store.suppressions().first?.reason == "approved break-glass role")
         // An expired suppression no longer hides the finding.
         try store.suppress(a.id, reason: "temporary", author: "sec-team", until: "2020-01-01")
-        r = try store.reconcile([a, b], run: try store.beginRun(command: "5"), notEvaluated: ["iam-unused-permissions"])
+        r = try store.reconcile(
+            [a, b], run: try store.beginRun(command: "5"), notEvaluated: ["iam-unused-permissions"])
         #expect(r.current.first?.status == "open")
         #expect(try store.history(a.id).map(\.status) == ["new", "open", "suppressed", "open"])
-        #expect(throws: CrossTrailError.self) { try store.suppress("F-000000000000", reason: "x", author: "y", until: nil) }
+        #expect(throws: CrossTrailError.self) {
+            try store.suppress("F-000000000000", reason: "x", author: "y", until: nil)
+        }
     }
 
     @Test func aSecondWriterWaitsThenGivesUpWithAClearMessage() throws {
@@ -135,7 +144,9 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         for s in shards {
             let dirs = Set(s.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path })
             for other in shards where other.map(\.path) != s.map(\.path) {
-                #expect(dirs.isDisjoint(with: other.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path }), "a directory is never split")
+                #expect(
+                    dirs.isDisjoint(with: other.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path }),
+                    "a directory is never split")
             }
         }
         let (merged, _) = try freshStore("merged")
@@ -150,35 +161,50 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         var filter = EventFilter()
         filter.resources = [Glob("*acme-pii-customers*")]
         let (single, _) = try freshStore("single")
-        _ = try single.ingest(files, storing: files, ingestor: Ingestor(workers: 2), run: try single.beginRun(command: "all"))
-        #expect(try merged.events(matching: filter) { _ in } == (try single.events(matching: filter) { _ in }), "resources survive the merge")
+        _ = try single.ingest(
+            files, storing: files, ingestor: Ingestor(workers: 2), run: try single.beginRun(command: "all"))
+        #expect(
+            try merged.events(matching: filter) { _ in } == (try single.events(matching: filter) { _ in }),
+            "resources survive the merge")
     }
 }
 
 @Suite struct BaselineStoreTests {
-    static func fact(_ kind: String, _ subject: String, _ object: String, _ first: Int64, _ last: Int64) -> BaselineFact {
-        BaselineFact(kind: kind, subject: subject, object: object, first: Timestamp(millis: first), last: Timestamp(millis: last))
+    static func fact(_ kind: String, _ subject: String, _ object: String, _ first: Int64, _ last: Int64) -> BaselineFact
+    {
+        BaselineFact(
+            kind: kind, subject: subject, object: object, first: Timestamp(millis: first), last: Timestamp(millis: last)
+        )
     }
 
     @Test func factsKeepTheEarliestFirstAndLatestLastAcrossRunsAndMerges() throws {
         let (store, path) = try freshStore("baseline")
         #expect(try store.baselineCount() == 0)
-        try store.recordBaseline([Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 500, 900),
-                                  Self.fact("observed", "", "", 100, 900)], run: try store.beginRun(command: "one"))
+        try store.recordBaseline(
+            [
+                Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 500, 900),
+                Self.fact("observed", "", "", 100, 900),
+            ], run: try store.beginRun(command: "one"))
         // A later run: bob again (earlier first from a late file, later last), a new reader.
-        try store.recordBaseline([Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 400, 2_000),
-                                  Self.fact("classified-read", "s3://acme-pii/", "alice@acme.example", 1_500, 1_600),
-                                  Self.fact("observed", "", "", 1_000, 2_000)], run: try store.beginRun(command: "two"))
-        let expected = [Self.fact("classified-read", "s3://acme-pii/", "alice@acme.example", 1_500, 1_600),
-                        Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 400, 2_000),
-                        Self.fact("observed", "", "", 100, 2_000)]
+        try store.recordBaseline(
+            [
+                Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 400, 2_000),
+                Self.fact("classified-read", "s3://acme-pii/", "alice@acme.example", 1_500, 1_600),
+                Self.fact("observed", "", "", 1_000, 2_000),
+            ], run: try store.beginRun(command: "two"))
+        let expected = [
+            Self.fact("classified-read", "s3://acme-pii/", "alice@acme.example", 1_500, 1_600),
+            Self.fact("classified-read", "s3://acme-pii/", "bob@acme.example", 400, 2_000),
+            Self.fact("observed", "", "", 100, 2_000),
+        ]
         #expect(try store.baselineFacts() == expected)
         // The facts are on disk: a fresh connection reads the same.
         #expect(try CaseStore(path: path, readOnly: true).baselineFacts() == expected)
         // Merging a shard's store combines its baseline the same way.
         let (shard, shardPath) = try freshStore("baseline-shard")
-        try shard.recordBaseline([Self.fact("observed", "", "", 50, 60), Self.fact("sharing-address", "recipient:p", "192.0.2.1", 70, 80)],
-                                 run: try shard.beginRun(command: "shard"))
+        try shard.recordBaseline(
+            [Self.fact("observed", "", "", 50, 60), Self.fact("sharing-address", "recipient:p", "192.0.2.1", 70, 80)],
+            run: try shard.beginRun(command: "shard"))
         _ = try store.merge(from: shardPath)
         let merged = try store.baselineFacts()
         #expect(merged.count == 4)

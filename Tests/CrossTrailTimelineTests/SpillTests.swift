@@ -1,7 +1,8 @@
 import CrossTrailIngest
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import CrossTrailTimeline
 
 /// Spilled runs (LZ4 blocks) read back exactly, corrupt spill files fail with an error, and the
@@ -40,8 +41,11 @@ import TestSupport
     @Test func runsRoundTripAcrossBlocks() throws {
         let dir = try TestPaths.temporaryDirectory("spill").path
         // 3,000 records of ~300 bytes and one larger than a block: several blocks, one oversized.
-        var records = (0..<3000).map { Self.record(time: Int64($0), id: "id-\($0)", body: String(repeating: "x", count: 280) + "\($0)") }
-        records.append(Self.record(time: 5000, id: "big", body: String(repeating: "y", count: SpillFormat.blockBytes * 2)))
+        var records = (0..<3000).map {
+            Self.record(time: Int64($0), id: "id-\($0)", body: String(repeating: "x", count: 280) + "\($0)")
+        }
+        records.append(
+            Self.record(time: 5000, id: "big", body: String(repeating: "y", count: SpillFormat.blockBytes * 2)))
         try Self.writeRun(dir + "/run", records)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: dir + "/run")[.size] as? Int)
         #expect(size < records.reduce(0) { $0 + $1.count } / 4)  // compressed
@@ -53,7 +57,8 @@ import TestSupport
 
     @Test func corruptSpillFilesAreErrors() throws {
         let dir = try TestPaths.temporaryDirectory("spill-bad").path
-        try Self.writeRun(dir + "/run", (0..<500).map { Self.record(time: Int64($0), id: "i\($0)", body: "{\"n\":\($0)}") })
+        try Self.writeRun(
+            dir + "/run", (0..<500).map { Self.record(time: Int64($0), id: "i\($0)", body: "{\"n\":\($0)}") })
         let good = try Data(contentsOf: URL(fileURLWithPath: dir + "/run"))
         let cases: [(String, Data)] = [
             ("truncated", good.prefix(good.count - 10)),
@@ -75,7 +80,8 @@ import TestSupport
         var runs: [RunCursor] = []
         for k in 0..<7 {
             let path = spillDir.path + "/in-\(k)"
-            try Self.writeRun(path, stride(from: k, to: 700, by: 7).map { Self.record(time: Int64($0), id: "e\($0)", body: "b") })
+            try Self.writeRun(
+                path, stride(from: k, to: 700, by: 7).map { Self.record(time: Int64($0), id: "e\($0)", body: "b") })
             runs.append(try FileRun(path: path))
         }
         let limited = try RunHeap.limitFanIn(runs, to: 3, spillDir: spillDir)

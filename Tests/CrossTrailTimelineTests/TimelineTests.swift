@@ -3,8 +3,8 @@ import CrossTrailModel
 import CrossTrailSamples
 import CrossTrailTimeline
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// One generated dataset shared by the suite (deterministic).
 enum Dataset {
@@ -17,7 +17,9 @@ enum Dataset {
     static var logs: String { root.appendingPathComponent("logs").path }
 }
 
-func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Void = { _ in }) throws -> (String, IngestStats) {
+func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Void = { _ in }) throws -> (
+    String, IngestStats
+) {
     var options = TimelineOptions()
     configure(&options)
     if let w = ProcessInfo.processInfo.environment["CT_WORKERS"] { options.workers = Int(w)! }
@@ -46,7 +48,9 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
         #expect(times == times.sorted())
         #expect(Set(rows.map { $0["id"] as! String }).count == rows.count - rows.filter { $0["idShared"] != nil }.count)
         // Every row carries the documented fields.
-        for key in ["id", "time", "plane", "service", "action", "outcome", "actor", "sourceIPAddress", "resources", "source"] {
+        for key in [
+            "id", "time", "plane", "service", "action", "outcome", "actor", "sourceIPAddress", "resources", "source",
+        ] {
             #expect(rows.allSatisfy { $0[key] != nil }, "missing \(key)")
         }
         #expect(rows.allSatisfy { ($0["time"] as! String).hasSuffix("Z") && ($0["time"] as! String).count == 24 })
@@ -82,12 +86,18 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
     }
 
     @Test func spillingGivesTheSameBytesAsMemory() throws {
-        let (inMemory, _) = try buildTimeline([Dataset.logs]) { $0.memoryBudget = 512 << 20; $0.workers = 1 }
-        let (spilled, _) = try buildTimeline([Dataset.logs]) { $0.memoryBudget = 1 << 20; $0.workers = 2 }
+        let (inMemory, _) = try buildTimeline([Dataset.logs]) {
+            $0.memoryBudget = 512 << 20; $0.workers = 1
+        }
+        let (spilled, _) = try buildTimeline([Dataset.logs]) {
+            $0.memoryBudget = 1 << 20; $0.workers = 2
+        }
         #expect(inMemory == spilled)
         #expect(!inMemory.isEmpty)
         // Many small runs merged through intermediate passes (fan-in 3) give the same bytes too.
-        let (premerged, stats) = try buildTimeline([Dataset.logs]) { $0.memoryBudget = 1 << 20; $0.workers = 2; $0.maxFanIn = 3 }
+        let (premerged, stats) = try buildTimeline([Dataset.logs]) {
+            $0.memoryBudget = 1 << 20; $0.workers = 2; $0.maxFanIn = 3
+        }
         #expect(premerged == inMemory)
         #expect(stats.reconciles)
     }
@@ -100,9 +110,15 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
         }
         let rows = try #require(parseJSONLines(text))
         #expect(!rows.isEmpty)
-        #expect(rows.allSatisfy { $0["plane"] as? String == "aws" && $0["service"] as? String == "s3" && ($0["outcome"] as? [String: Any])?["status"] as? String == "failure" })
+        #expect(
+            rows.allSatisfy {
+                $0["plane"] as? String == "aws" && $0["service"] as? String == "s3"
+                    && ($0["outcome"] as? [String: Any])?["status"] as? String == "failure"
+            })
         #expect(stats.reconciles)
-        let (byResource, _) = try buildTimeline([Dataset.logs]) { $0.filter.resources = [Glob("acme-pii-customers/customers/*")] }
+        let (byResource, _) = try buildTimeline([Dataset.logs]) {
+            $0.filter.resources = [Glob("acme-pii-customers/customers/*")]
+        }
         #expect(try #require(parseJSONLines(byResource)).count == 12)
     }
 }
@@ -111,7 +127,10 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
     @Test func csvHasHeaderAndOneRowPerEvent() throws {
         let (text, stats) = try buildTimeline([Dataset.logs]) { $0.format = .csv }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        #expect(lines.first == "time,id,plane,service,action,outcome,errorCode,actorKind,actor,actorName,sourceIPAddress,userAgent,account,region,workspace,resources,requestId,sourceFile,sourceLine,sourceOffset,idShared")
+        #expect(
+            lines.first
+                == "time,id,plane,service,action,outcome,errorCode,actorKind,actor,actorName,sourceIPAddress,userAgent,account,region,workspace,resources,requestId,sourceFile,sourceLine,sourceOffset,idShared"
+        )
         // One multi-line field is quoted (the CSV export's "multi\nline" agent is not in the samples).
         #expect(lines.count - 2 == stats.accepted)
     }
@@ -119,8 +138,15 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
     @Test func ocsfClassesAndRequiredAttributes() throws {
         let (text, _) = try buildTimeline([Dataset.logs]) { $0.format = .ocsf }
         let rows = try #require(parseJSONLines(text))
-        #expect(rows.allSatisfy { $0["class_uid"] != nil && $0["activity_id"] != nil && $0["type_uid"] != nil && $0["actor"] != nil && $0["metadata"] != nil && $0["src_endpoint"] != nil })
-        #expect(rows.allSatisfy { ($0["type_uid"] as! Int) == ($0["class_uid"] as! Int) * 100 + ($0["activity_id"] as! Int) })
+        #expect(
+            rows.allSatisfy {
+                $0["class_uid"] != nil && $0["activity_id"] != nil && $0["type_uid"] != nil && $0["actor"] != nil
+                    && $0["metadata"] != nil && $0["src_endpoint"] != nil
+            })
+        #expect(
+            rows.allSatisfy {
+                ($0["type_uid"] as! Int) == ($0["class_uid"] as! Int) * 100 + ($0["activity_id"] as! Int)
+            })
         let login = try #require(rows.first { ($0["api"] as? [String: Any])?["operation"] as? String == "tokenLogin" })
         #expect(login["class_uid"] as? Int == 3002)
         let get = try #require(rows.first { ($0["api"] as? [String: Any])?["operation"] as? String == "GetObject" })
@@ -131,7 +157,9 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
     }
 
     @Test func jsonlFieldSelection() throws {
-        let (text, stats) = try buildTimeline([Dataset.logs]) { $0.fields = try! JSONLFields(parsing: "id,time, actor.key,outcome") }
+        let (text, stats) = try buildTimeline([Dataset.logs]) {
+            $0.fields = try! JSONLFields(parsing: "id,time, actor.key,outcome")
+        }
         let rows = try #require(parseJSONLines(text))
         #expect(rows.count == stats.accepted)
         #expect(rows.allSatisfy { Set($0.keys).subtracting(["idShared"]) == ["id", "time", "actor", "outcome"] })
@@ -143,11 +171,16 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
     @Test func timesketchFields() throws {
         let (text, _) = try buildTimeline([Dataset.logs]) { $0.format = .timesketch }
         let rows = try #require(parseJSONLines(text))
-        #expect(rows.allSatisfy { $0["message"] is String && $0["datetime"] is String && $0["timestamp"] is Int && $0["timestamp_desc"] as? String == "Event Time" })
+        #expect(
+            rows.allSatisfy {
+                $0["message"] is String && $0["datetime"] is String && $0["timestamp"] is Int
+                    && $0["timestamp_desc"] as? String == "Event Time"
+            })
     }
 
     @Test func csvQuotesAndDefusesFormulas() {
-        var e = hostileEvent(id: "=HYPERLINK(\"http://evil.example\")", action: "a,b", actorKey: "@SUM(1)", actorName: "line\nbreak")
+        var e = hostileEvent(
+            id: "=HYPERLINK(\"http://evil.example\")", action: "a,b", actorKey: "@SUM(1)", actorName: "line\nbreak")
         e.sourceIPAddress = "-1"
         var out: [UInt8] = []
         CSVRenderer().render(e, into: &out)
@@ -182,8 +215,10 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
 }
 
 /// An event with the given (possibly hostile) strings, for renderer tests.
-func hostileEvent(id: String = "x", action: String = "a", actorKey: String = "k", actorName: String = "d") -> AuditEvent {
-    AuditEvent(id: id, time: Timestamp(millis: 0), plane: .aws, service: "s3", action: action,
-               outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: actorKey, displayName: actorName),
-               format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
+func hostileEvent(id: String = "x", action: String = "a", actorKey: String = "k", actorName: String = "d") -> AuditEvent
+{
+    AuditEvent(
+        id: id, time: Timestamp(millis: 0), plane: .aws, service: "s3", action: action,
+        outcome: Outcome(status: .success), actor: Actor(kind: .iamUser, key: actorKey, displayName: actorName),
+        format: .cloudtrailNDJSON, provenance: Provenance(file: "f", line: 1, offset: 0, sha256: ""))
 }

@@ -11,7 +11,8 @@ public enum TestPaths {
 
     /// A fresh temporary directory, unique per call.
     public static func temporaryDirectory(_ name: String = "t") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("crosstrail-tests-\(name)-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "crosstrail-tests-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
@@ -29,14 +30,18 @@ public struct CommandResult: Sendable {
 /// Runs the built `crosstrail` with arguments, writing `stdin` (when given) to its standard input
 /// through a pipe; never touches the network. With `timeout` (seconds), a process still running
 /// then is killed and the result says `timedOut` (tests of inputs that could block).
-public func runCrossTrail(_ arguments: [String], cwd: URL? = nil, stdin: Data? = nil, timeout: Double? = nil) throws -> CommandResult {
+public func runCrossTrail(_ arguments: [String], cwd: URL? = nil, stdin: Data? = nil, timeout: Double? = nil) throws
+    -> CommandResult
+{
     try runProcess(TestPaths.executable, arguments, cwd: cwd, stdin: stdin, timeout: timeout)
 }
 
 /// Runs a program and collects its exit status and output. Standard error goes to a file, so neither
 /// pipe can fill up while the other is read; `environment` entries are added to this process's.
-public func runProcess(_ executable: URL, _ arguments: [String], cwd: URL? = nil, stdin: Data? = nil,
-                       environment: [String: String] = [:], timeout: Double? = nil) throws -> CommandResult {
+public func runProcess(
+    _ executable: URL, _ arguments: [String], cwd: URL? = nil, stdin: Data? = nil,
+    environment: [String: String] = [:], timeout: Double? = nil
+) throws -> CommandResult {
     let p = Process()
     p.executableURL = executable
     p.arguments = arguments
@@ -79,9 +84,10 @@ public func runProcess(_ executable: URL, _ arguments: [String], cwd: URL? = nil
     let o = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     watchdog.finished = true
-    return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self),
-                         timedOut: watchdog.fired)
+    return CommandResult(
+        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self),
+        timedOut: watchdog.fired)
 }
 
 private final class Watchdog: @unchecked Sendable {
@@ -118,13 +124,24 @@ public struct TestTLS: Sendable {
     public static func make() throws -> TestTLS {
         let dir = try TestPaths.temporaryDirectory("tls")
         let ext = dir.appendingPathComponent("ext.cnf")
-        try Data("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n".utf8).write(to: ext)
+        try Data(
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n".utf8
+        ).write(to: ext)
         let steps: [[String]] = [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=crosstrail test CA",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
-             "-extfile", "ext.cnf"],
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=crosstrail test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+                "/CN=127.0.0.1",
+            ],
+            [
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                "server.pem", "-days", "2",
+                "-extfile", "ext.cnf",
+            ],
         ]
         for args in steps {
             let p = Process()
@@ -171,12 +188,16 @@ public final class TestServer: @unchecked Sendable {
     public static func fakeAPIs(_ tls: TestTLS) throws -> TestServer {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", TestPaths.packageRoot.appendingPathComponent("Tests/Servers/fake_apis.py").path, "--cert", tls.cert, "--key", tls.key]
+        p.arguments = [
+            "python3", TestPaths.packageRoot.appendingPathComponent("Tests/Servers/fake_apis.py").path, "--cert",
+            tls.cert, "--key", tls.key,
+        ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         guard let port = Int(line.split(separator: "\n").first ?? "") else {
             p.terminate()
             throw TestServerError("fake_apis.py did not start (printed '\(line)')")
@@ -213,7 +234,9 @@ public final class TestServer: @unchecked Sendable {
         addr.sin_port = 0
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) { ptr in
-            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+            }
         }
         guard ok else { throw TestServerError("no free port") }
         return Int(UInt16(bigEndian: addr.sin_port))
@@ -227,13 +250,17 @@ public final class TestServer: @unchecked Sendable {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &addr) { ptr in
-            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 }
 
 /// Runs a Python script with arguments; returns its status and combined output.
-public func runPython(_ script: String, _ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+public func runPython(_ script: String, _ args: [String], environment: [String: String]? = nil) throws -> (
+    status: Int32, output: String
+) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3", "-c", script] + args
