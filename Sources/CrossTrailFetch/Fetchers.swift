@@ -49,19 +49,45 @@ public struct DayRange: Sendable {
     }
 }
 
+/// One kind of download `crosstrail fetch` runs. A new source is one file with a type conforming to
+/// this and one case of `FetchPlan.Source` that builds it. Every file goes through `run` (atomic
+/// writes under the output folder, the checkpoint, provenance); credentials stay in the client.
+public protocol Fetcher {
+    /// How the summary line names what was fetched.
+    var label: String { get }
+    /// Fetches what is new or changed into `run`'s folder; `progress` is told after each file.
+    func fetch(into run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)?) throws -> FetchSummary
+}
+
 // MARK: - S3
 
-public enum S3Fetch {
-    /// Lists `s3://bucket/prefix` (narrowed to the day folders of `days` in the CloudTrail layout,
-    /// digests included), then downloads what is new or changed with `jobs` parallel connections.
-    public static func run(
+/// Lists `s3://bucket/prefix` (narrowed to the day folders of `days` in the CloudTrail layout,
+/// digests included), then downloads what is new or changed with `jobs` parallel connections.
+public struct S3Fetch: Fetcher {
+    public var bucket: String
+    public var prefix: String
+    public var days: DayRange?
+    public var digests: Bool
+    public var jobs: Int
+    /// A client per connection.
+    public var makeClient: @Sendable () throws -> AWSClient
+
+    public init(
         bucket: String, prefix: String, days: DayRange?, digests: Bool, jobs: Int,
-        client makeClient: () throws -> AWSClient, run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil
-    ) throws -> FetchSummary {
+        client: @escaping @Sendable () throws -> AWSClient
+    ) {
+        (self.bucket, self.prefix, self.days, self.digests, self.jobs, self.makeClient) =
+            (bucket, prefix, days, digests, jobs, client)
+    }
+
+    public var label: String { "s3://\(bucket)/\(prefix)" }
+
+    public func fetch(into run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil) throws -> FetchSummary {
+        let bucket = bucket
         let lister = try makeClient()
         var prefixes = [prefix]
         if let days {
-            prefixes = try expand(prefix, days: days, digests: digests, client: lister, bucket: bucket, depth: 0)
+            prefixes = try Self.expand(prefix, days: days, digests: digests, client: lister, bucket: bucket, depth: 0)
         }
         var objects: [S3Object] = []
         var seen = Set<String>()
@@ -88,7 +114,7 @@ public enum S3Fetch {
             let client = clients[w]
             while !state.failed, let i = next.take(below: todo.count) {
                 do {
-                    let (rel, d) = try fetchObject(todo[i], bucket: bucket, client: client, run: run)
+                    let (rel, d) = try Self.fetchObject(todo[i], bucket: bucket, client: client, run: run)
                     state.update {
                         $0.fetched += 1; $0.bytes += d; $0.files.append(rel)
                     }
@@ -204,9 +230,13 @@ final class SharedState: @unchecked Sendable {
 
 // MARK: - IAM, LookupEvents
 
-public enum IAMFetch {
-    /// Writes `iam-authorization-details.json` (the AWS CLI's shape) into the output folder.
-    public static func run(client: AWSClient, run: FetchRun) throws -> FetchSummary {
+/// Writes `iam-authorization-details.json` (the AWS CLI's shape) into the output folder.
+public struct IAMFetch: Fetcher {
+    public var client: AWSClient
+    public init(client: AWSClient) { self.client = client }
+    public var label: String { "IAM" }
+
+    public func fetch(into run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil) throws -> FetchSummary {
         let details = try client.accountAuthorizationDetails()
         let data = try JSONSerialization.data(
             withJSONObject: details, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -224,11 +254,18 @@ public enum IAMFetch {
     }
 }
 
-public enum LookupEventsFetch {
-    /// Writes the management events of [since, until) as lookup-events JSON pages
-    /// (`cloudtrail-lookup-events/<region>/<since>_<until>-<page>.json`).
-    public static func run(client: AWSClient, since: Timestamp, until: Timestamp, run: FetchRun) throws -> FetchSummary
-    {
+/// Writes the management events of [since, until) as lookup-events JSON pages
+/// (`cloudtrail-lookup-events/<region>/<since>_<until>-<page>.json`).
+public struct LookupEventsFetch: Fetcher {
+    public var client: AWSClient
+    public var since: Timestamp
+    public var until: Timestamp
+    public init(client: AWSClient, since: Timestamp, until: Timestamp) {
+        (self.client, self.since, self.until) = (client, since, until)
+    }
+    public var label: String { "CloudTrail LookupEvents" }
+
+    public func fetch(into run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil) throws -> FetchSummary {
         var s = FetchSummary()
         var page = 0
         let stem =
@@ -254,13 +291,22 @@ public enum LookupEventsFetch {
 
 // MARK: - Databricks
 
-public enum DatabricksAuditFetch {
-    /// `system.access.audit` rows of [since, until) as JSON lines
-    /// (`databricks/system-access-audit/<since>_<until>.jsonl`), written atomically.
-    public static func run(
-        client: DatabricksClient, warehouse: String, since: Timestamp, until: Timestamp, externalLinks: Bool,
-        run: FetchRun
-    ) throws -> FetchSummary {
+/// `system.access.audit` rows of [since, until) as JSON lines
+/// (`databricks/system-access-audit/<since>_<until>.jsonl`), written atomically.
+public struct DatabricksAuditFetch: Fetcher {
+    public var client: DatabricksClient
+    public var warehouse: String
+    public var since: Timestamp
+    public var until: Timestamp
+    /// Results as external links (large periods) rather than inline.
+    public var externalLinks: Bool
+    public init(client: DatabricksClient, warehouse: String, since: Timestamp, until: Timestamp, externalLinks: Bool) {
+        (self.client, self.warehouse, self.since, self.until, self.externalLinks) =
+            (client, warehouse, since, until, externalLinks)
+    }
+    public var label: String { "system.access.audit" }
+
+    public func fetch(into run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil) throws -> FetchSummary {
         let rel =
             "databricks/system-access-audit/\(since.iso8601.prefix(19).replacingOccurrences(of: ":", with: ""))_\(until.iso8601.prefix(19).replacingOccurrences(of: ":", with: "")).jsonl"
         let path = try SafePath.join(run.out, rel)
@@ -304,9 +350,15 @@ public enum DatabricksAuditFetch {
     }
 }
 
-public enum DatabricksInventoryFetch {
-    /// The workspace's identities and permissions, in the layout `--inventory` reads (Docs/formats.md).
-    public static func run(client: DatabricksClient, run: FetchRun, warehouse: String?) throws -> FetchSummary {
+/// The workspace's identities and permissions, in the layout `--inventory` reads (Docs/formats.md);
+/// column tags too when a SQL warehouse is given.
+public struct DatabricksInventoryFetch: Fetcher {
+    public var client: DatabricksClient
+    public var warehouse: String?
+    public init(client: DatabricksClient, warehouse: String?) { (self.client, self.warehouse) = (client, warehouse) }
+    public var label: String { "Databricks inventory" }
+
+    public func fetch(into run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil) throws -> FetchSummary {
         var s = FetchSummary()
         func save(_ rel: String, _ value: Any) throws {
             let data = try JSONSerialization.data(
@@ -385,7 +437,7 @@ public enum DatabricksInventoryFetch {
                     "/api/2.1/unity-catalog/schemas", key: "schemas", query: [("catalog_name", c)],
                     label: "Unity Catalog schemas of \(c)")
             }
-            try optional("grants on catalog \(c)") { try grants(client, "catalog", c, save) }
+            try optional("grants on catalog \(c)") { try Self.grants(client, "catalog", c, save) }
         }
         try save("unity-catalog/schemas.json", ["schemas": schemas])
         for sc in schemas.compactMap({ $0 as? [String: Any] }) {
@@ -397,11 +449,11 @@ public enum DatabricksInventoryFetch {
                     query: [("catalog_name", catalog), ("schema_name", name)],
                     label: "Unity Catalog tables of \(full)")
             }
-            try optional("grants on schema \(full)") { try grants(client, "schema", full, save) }
+            try optional("grants on schema \(full)") { try Self.grants(client, "schema", full, save) }
         }
         try save("unity-catalog/tables.json", ["tables": tables])
         for t in tables.compactMap({ ($0 as? [String: Any])?["full_name"] as? String }) {
-            try optional("grants on table \(t)") { try grants(client, "table", t, save) }
+            try optional("grants on table \(t)") { try Self.grants(client, "table", t, save) }
         }
         for (path, key, file) in [
             ("/api/2.1/unity-catalog/storage-credentials", "storage_credentials", "storage_credentials.json"),

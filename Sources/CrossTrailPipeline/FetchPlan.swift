@@ -100,66 +100,18 @@ public struct FetchPlan: Sendable {
             PartialFiles.shared.removeAll()
             try? run.saveCheckpoint()
         }
-        var options = config.http
-        options.caBundle = options.caBundle ?? config.environment["AWS_CA_BUNDLE"]
-        func http() throws -> HTTPClient {
+        var httpOptions = config.http
+        httpOptions.caBundle = httpOptions.caBundle ?? config.environment["AWS_CA_BUNDLE"]
+        let options = httpOptions
+        let http: @Sendable () throws -> HTTPClient = {
             let c = try HTTPClient(options: options)
             c.onAttempt = { run.attempt($0) }
             return c
         }
         var summaries: [(String, FetchSummary)] = []
         do {
-            switch config.source {
-            case .s3(let bucket, let prefix):
-                let aws = try awsConfig()
-                let days = start.map { DayRange(since: $0, until: end) }
-                summaries.append(
-                    (
-                        "s3://\(bucket)/\(prefix)",
-                        try S3Fetch.run(
-                            bucket: bucket, prefix: prefix, days: days, digests: config.digests,
-                            jobs: config.jobs, client: { AWSClient(config: aws, http: try http()) },
-                            run: run, progress: progress)
-                    ))
-            case .iam:
-                summaries.append(
-                    ("IAM", try IAMFetch.run(client: AWSClient(config: try awsConfig(), http: try http()), run: run)))
-            case .cloudtrail:
-                guard let start else {
-                    throw CrossTrailError(.usage, "fetch cloudtrail needs --since (LookupEvents keeps 90 days)")
-                }
-                summaries.append(
-                    (
-                        "CloudTrail LookupEvents",
-                        try LookupEventsFetch.run(
-                            client: AWSClient(config: try awsConfig(), http: try http()),
-                            since: start, until: end, run: run)
-                    ))
-            case .databricks:
-                let client = try DatabricksClient(
-                    host: try databricksHost(), auth: try databricksAuth(), http: try http())
-                let warehouse = config.warehouseID ?? config.environment["DATABRICKS_WAREHOUSE_ID"]
-                if config.audit {
-                    guard let warehouse else {
-                        throw CrossTrailError(
-                            .usage, "--audit needs a SQL warehouse: --warehouse-id or DATABRICKS_WAREHOUSE_ID")
-                    }
-                    guard let start else { throw CrossTrailError(.usage, "--audit needs --since") }
-                    summaries.append(
-                        (
-                            "system.access.audit",
-                            try DatabricksAuditFetch.run(
-                                client: client, warehouse: warehouse, since: start, until: end,
-                                externalLinks: !config.inline, run: run)
-                        ))
-                }
-                if config.inventory {
-                    summaries.append(
-                        (
-                            "Databricks inventory",
-                            try DatabricksInventoryFetch.run(client: client, run: run, warehouse: warehouse)
-                        ))
-                }
+            for fetcher in try fetchers(start: start, end: end, http: http) {
+                summaries.append((fetcher.label, try fetcher.fetch(into: run, progress: progress)))
             }
         } catch let e as CrossTrailError {
             try? run.finish()
@@ -174,6 +126,48 @@ public struct FetchPlan: Sendable {
                 underlying: error)
         }
         return Outcome(summaries: summaries, warnings: run.warnings, stateFolder: run.out + "/" + FetchRun.stateFolder)
+    }
+
+    /// The downloads of this plan, in order (Databricks: audit rows, then the inventory).
+    func fetchers(start: Timestamp?, end: Timestamp, http: @escaping @Sendable () throws -> HTTPClient) throws
+        -> [any Fetcher]
+    {
+        let config = configuration
+        switch config.source {
+        case .s3(let bucket, let prefix):
+            let aws = try awsConfig()
+            return [
+                S3Fetch(
+                    bucket: bucket, prefix: prefix, days: start.map { DayRange(since: $0, until: end) },
+                    digests: config.digests, jobs: config.jobs, client: { AWSClient(config: aws, http: try http()) })
+            ]
+        case .iam:
+            return [IAMFetch(client: AWSClient(config: try awsConfig(), http: try http()))]
+        case .cloudtrail:
+            guard let start else {
+                throw CrossTrailError(.usage, "fetch cloudtrail needs --since (LookupEvents keeps 90 days)")
+            }
+            return [
+                LookupEventsFetch(
+                    client: AWSClient(config: try awsConfig(), http: try http()), since: start, until: end)
+            ]
+        case .databricks:
+            let client = try DatabricksClient(host: try databricksHost(), auth: try databricksAuth(), http: try http())
+            let warehouse = config.warehouseID ?? config.environment["DATABRICKS_WAREHOUSE_ID"]
+            var list: [any Fetcher] = []
+            if config.audit {
+                guard let warehouse else {
+                    throw CrossTrailError(
+                        .usage, "--audit needs a SQL warehouse: --warehouse-id or DATABRICKS_WAREHOUSE_ID")
+                }
+                guard let start else { throw CrossTrailError(.usage, "--audit needs --since") }
+                list.append(
+                    DatabricksAuditFetch(
+                        client: client, warehouse: warehouse, since: start, until: end, externalLinks: !config.inline))
+            }
+            if config.inventory { list.append(DatabricksInventoryFetch(client: client, warehouse: warehouse)) }
+            return list
+        }
     }
 
     /// A failed request as `authentication` (the server refused the credentials) or `network`.
