@@ -13,6 +13,9 @@ public struct AWSConfig: Sendable {
     public var pathStyle: Bool
 
     public struct ConfigError: Error, CustomStringConvertible {
+        /// What is wrong: no usable credentials, or an option value that cannot work.
+        public enum Kind: Sendable { case credentials, option }
+        public var kind = Kind.credentials
         public var description: String
     }
 
@@ -68,7 +71,7 @@ public struct AWSConfig: Sendable {
         if let e = endpoint {
             while endpoint?.hasSuffix("/") == true { endpoint?.removeLast() }
             guard e.hasPrefix("https://") || e.hasPrefix("http://") else {
-                throw ConfigError(description: "--endpoint-url must start with https:// (got \(e))")
+                throw ConfigError(kind: .option, description: "--endpoint-url must start with https:// (got \(e))")
             }
         }
         let host = endpoint.map { URLComponents(string: $0)?.host ?? "" } ?? ""

@@ -85,8 +85,13 @@ public final class DatabricksClient {
                 response = try http.send(request) { r in
                     r.headers.append(("Authorization", "Bearer " + (try self.bearer())))
                 }
+            } else if case .status(let label, let url, let code, let message) = e {
+                // Still an HTTP status, so callers classify it as refused credentials.
+                let hint = "the token is invalid or expired; check DATABRICKS_TOKEN"
+                throw HTTPError.status(
+                    label: label, url: url, code: code, message: message.isEmpty ? hint : message + " — " + hint)
             } else {
-                throw FetchError("\(e) — the token is invalid or expired; check DATABRICKS_TOKEN")
+                throw e
             }
         }
         if response.body.isEmpty { return [:] }

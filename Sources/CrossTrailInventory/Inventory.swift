@@ -15,6 +15,14 @@ public struct Inventory: Sendable {
 
     public var isEmpty: Bool { iam.isEmpty && databricks.isEmpty && classification.isEmpty }
 
+    /// Principals, policies, ACLs, grants, clusters and data classes known so far: what a file
+    /// added is the difference before and after reading it.
+    var entryCount: Int {
+        iam.users.count + iam.roles.count + iam.groups.count + iam.policies.count + databricks.principals.count
+            + databricks.acls.count + databricks.grants.count + databricks.clusters.count
+            + classification.prefixes.count + classification.tables.count + classification.trustedNetworks.count
+    }
+
     /// Reads an inventory directory (or single files). Files are recognised by content, so the
     /// layout in Docs/formats.md is a convention, not a requirement; only Unity Catalog grant
     /// files need their path (`grants/<securable type>/<full name>.json`) to name the securable.
@@ -40,7 +48,9 @@ public struct Inventory: Sendable {
             return []
         }
         guard isDir.boolValue else { return [root] }
-        guard let e = FileManager.default.enumerator(atPath: root) else {
+        // A symlinked root is listed through its target; paths stay as the user wrote them.
+        let target = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        guard let e = FileManager.default.enumerator(atPath: target) else {
             diagnostics.append(Diagnostic(.error, file: root, reason: "cannot list directory"))
             return []
         }
@@ -66,7 +76,11 @@ public struct Inventory: Sendable {
         }
         var file = InventoryFile(
             path: path, bytes: bytes.count, sha256: SHA256.hash(data: bytes).hexString, kind: "unrecognized")
-        defer { files.append(file) }
+        let before = entryCount
+        defer {
+            file.entries = entryCount - before
+            files.append(file)
+        }
         if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             do {
                 try classification.merge(yaml: String(decoding: bytes, as: UTF8.self), file: path)
@@ -209,4 +223,9 @@ public struct InventoryFile: Sendable, Hashable, Codable {
     public var bytes: Int
     public var sha256: String
     public var kind: String
+    /// Entries this file added (0 for an empty export or one that repeats earlier files). Not
+    /// part of the recorded inputs.
+    public var entries = 0
+
+    private enum CodingKeys: String, CodingKey { case path, bytes, sha256, kind }
 }

@@ -12,7 +12,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable, Codable {
     case input = 4
     /// A remote call failed: connection, TLS, HTTP status, credentials.
     case network = 5
-    /// The case store or an output could not be read or written.
+    /// The case store or an output could not be read or written; also any error crosstrail does
+    /// not classify (never 1, which scripts read as findings).
     case storage = 6
     /// SIGINT or SIGTERM; partial outputs were removed.
     case interrupted = 130

@@ -75,7 +75,9 @@ public struct AttributedTimeline: Sendable {
         }
         let (_, stats) = try EventInput.reading(files, discovery: discovery, observer: observer, deduplicated: true) {
             progress in
-            let stats = try Timeline.build(files: files, options: options, output: sink, progress: progress)
+            let stats = try OutputAccess.run("the timeline", at: config.output) {
+                try Timeline.build(files: files, options: options, output: sink, progress: progress)
+            }
             return (stats, stats)
         }
         return stats
@@ -111,7 +113,7 @@ public enum StoredTimeline {
     public static func query(_ store: String, filter: EventFilter, output: String?) throws -> Int {
         let db = try StoreAccess.open(store, readOnly: true)
         let out = try TextOutput(path: output)
-        let n = try StoreAccess.run {
+        let n = try StoreAccess.run(db) {
             try db.events(matching: filter) { line in
                 out.write(line)
                 out.write("\n")

@@ -94,7 +94,7 @@ public struct FetchPlan: Sendable {
         let run: FetchRun
         do { run = try FetchRun(out: config.out, tool: config.tool, command: config.command) } catch {
             throw CrossTrailError(
-                .usage, "cannot use --out \(config.out): \(error)", at: .file(path: config.out), underlying: error)
+                .output, "cannot use --out \(config.out): \(error)", at: .file(path: config.out), underlying: error)
         }
         onStaging {
             PartialFiles.shared.removeAll()
@@ -177,7 +177,9 @@ public struct FetchPlan: Sendable {
             switch http {
             case .transport(_, let url, _): location = .url(url)
             case .status(_, let url, let code, _): location = .url(url, status: code)
-            case .setup, .file: location = nil
+            case .setup: location = nil
+            case .file:
+                return CrossTrailError(.output, "fetch failed: \(http)", underlying: http)
             }
             let code: CrossTrailError.Code = [401, 403].contains(http.statusCode ?? 0) ? .authentication : .network
             return CrossTrailError(code, "fetch failed: \(http)", at: location, underlying: http)
@@ -191,8 +193,8 @@ public struct FetchPlan: Sendable {
             return try AWSConfig.resolve(
                 profile: c.profile, region: c.region, endpointURL: c.endpointURL, pathStyle: c.pathStyle,
                 environment: c.environment)
-        } catch {
-            throw CrossTrailError(.authentication, "\(error)", underlying: error)
+        } catch let e as AWSConfig.ConfigError {
+            throw CrossTrailError(e.kind == .option ? .usage : .authentication, e.description, underlying: e)
         }
     }
 
@@ -206,12 +208,13 @@ public struct FetchPlan: Sendable {
     func databricksAuth() throws -> DatabricksAuth {
         let env = configuration.environment
         if let tokenFile = configuration.tokenFile {
+            try EventInput.requireReadable([tokenFile])
             guard
                 let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(
                     in: .whitespacesAndNewlines), !t.isEmpty
             else {
                 throw CrossTrailError(
-                    .authentication, "cannot read a token from --token-file \(tokenFile)", at: .file(path: tokenFile))
+                    .inputEmpty, "--token-file \(tokenFile) holds no token", at: .file(path: tokenFile))
             }
             return .token(t)
         }

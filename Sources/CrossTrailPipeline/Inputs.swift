@@ -97,12 +97,12 @@ public struct EventInput: Sendable {
     ) throws -> (Observations, IngestStats?, StoreDelta) {
         guard !paths.isEmpty else { return (Observations(), nil, StoreDelta()) }
         let (ingestor, files, discovery) = prepare()
-        let (changed, unchanged) = try StoreAccess.run { try store.changedFiles(files) }
+        let (changed, unchanged) = try StoreAccess.run(store) { try store.changedFiles(files) }
         let toRead = sinceLast ? changed : files
         let observers = ObserverSet(classification: classification, rules: rules)
         let (result, stats) = try Self.reading(toRead, discovery: discovery, observer: observer, deduplicated: false) {
             progress in
-            let r = try StoreAccess.run {
+            let r = try StoreAccess.run(store) {
                 try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in
                     observers.makeSink()
                 }
@@ -131,31 +131,32 @@ public struct InventoryInput: Sendable {
 
     public var isEmpty: Bool { paths.isEmpty && classification == nil }
 
-    /// Loads the inventory. A path that does not exist, cannot be read or holds no inventory file
-    /// crosstrail recognizes is an error (exit 4): read as "no permissions", it would report a
-    /// clean estate and resolve every permission finding in a case store.
+    /// Loads the inventory. A path that does not exist, cannot be read or adds no principal,
+    /// policy, ACL, grant, cluster or data class (an empty export, a folder of unrecognized files)
+    /// is an error (exit 4): read as "no permissions", it would report a clean estate and
+    /// resolve every permission finding in a case store. So is a classification file that
+    /// cannot be read as one.
     public func load(observer: any PipelineObserver) throws -> (Inventory, [Diagnostic]) {
         guard !isEmpty else { return (Inventory(), []) }
         try EventInput.requireReadable(paths + (classification.map { [$0] } ?? []))
         let (inv, diags) = Inventory.load(paths: paths, classificationFile: classification)
-        for root in paths {
+        func requireEntries(_ root: String, _ what: String, isRoot: Bool) throws {
             let prefix = root.hasSuffix("/") ? root : root + "/"
-            let found = inv.files.contains {
-                $0.kind != "unrecognized" && ($0.path == root || $0.path.hasPrefix(prefix))
-            }
-            if !found {
-                // Say why: the problems with the files that were there.
-                let why = diags.filter { $0.file == root || $0.file.hasPrefix(prefix) }.prefix(5).map {
-                    "\n  " + $0.description
-                }.joined()
-                throw CrossTrailError(
-                    .inputEmpty,
-                    "--inventory \(root) holds no inventory file crosstrail recognizes "
-                        + "(IAM authorization details, Databricks SCIM, permissions, grants, clusters, tags: Docs/formats.md)"
-                        + why,
-                    at: .file(path: root))
-            }
+            let under = { (path: String) in path == root || (isRoot && path.hasPrefix(prefix)) }
+            guard !inv.files.contains(where: { $0.entries > 0 && under($0.path) }) else { return }
+            // Say why: the problems with the files that were there.
+            let why = diags.filter { under($0.file) }.prefix(5).map { "\n  " + $0.description }.joined()
+            let found = inv.files.filter { under($0.path) }.count
+            throw CrossTrailError(
+                .inputEmpty,
+                "\(what) \(root) adds nothing to the inventory (\(found) file\(found == 1 ? "" : "s") read"
+                    + (isRoot
+                        ? "; crosstrail reads IAM authorization details, Databricks SCIM, permissions, grants, "
+                            + "clusters, tags and classification YAML: Docs/formats.md)" : ")") + why,
+                at: .file(path: root))
         }
+        for root in paths { try requireEntries(root, "--inventory", isRoot: true) }
+        if let classification { try requireEntries(classification, "--classification", isRoot: false) }
         observer.inventoryLoaded(inv, diagnostics: diags)
         return (inv, diags)
     }
@@ -163,22 +164,43 @@ public struct InventoryInput: Sendable {
 
 /// Store calls with their errors as `CrossTrailError.store` (exit 6) naming the store.
 enum StoreAccess {
-    static func run<T>(_ body: () throws -> T) throws -> T {
+    static func run<T>(_ store: CaseStore, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as CrossTrailError { throw e } catch {
-            throw CrossTrailError(.store, "case store: \(error)", underlying: error)
+            throw CrossTrailError(.store, "case store \(store.path): \(error)", underlying: error)
         }
     }
 
     static func open(_ path: String, readOnly: Bool = false, lockTimeout: Double = 60) throws -> CaseStore {
-        do { return try CaseStore(path: path, lockTimeout: lockTimeout, readOnly: readOnly) } catch {
+        do {
+            return try CaseStore(path: path, lockTimeout: lockTimeout, readOnly: readOnly)
+        } catch let e as CrossTrailError { throw e } catch {
             throw CrossTrailError(.store, "\(error)", at: .file(path: path), underlying: error)
         }
     }
 }
 
 extension CaseStore {
-    /// Opens a store with its errors as `CrossTrailError.store` (exit 6) naming the file.
-    public static func opening(_ path: String, readOnly: Bool = false, lockTimeout: Double = 60) throws -> CaseStore {
-        try StoreAccess.open(path, readOnly: readOnly, lockTimeout: lockTimeout)
+    /// Opens the store at `path` and runs `body` with it. Errors that are not already
+    /// `CrossTrailError`s (SQLite's, the lock's) become `CrossTrailError.store` (exit 6) naming
+    /// the file; a read-only store that does not exist stays `input-missing` (exit 4).
+    /// - Parameters:
+    ///   - readOnly: open without the writer lock (inspection commands).
+    ///   - lockTimeout: seconds to wait for another run holding the store.
+    public static func using<T>(
+        _ path: String, readOnly: Bool = false, lockTimeout: Double = 60, _ body: (CaseStore) throws -> T
+    ) throws -> T {
+        let store = try StoreAccess.open(path, readOnly: readOnly, lockTimeout: lockTimeout)
+        return try StoreAccess.run(store) { try body(store) }
+    }
+}
+
+/// Writing outputs (the timeline, its spill files, the pack) with errors that are not already
+/// `CrossTrailError`s as `CrossTrailError.output` (exit 6) naming what was being written.
+enum OutputAccess {
+    static func run<T>(_ what: String, at path: String?, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as CrossTrailError { throw e } catch {
+            throw CrossTrailError(
+                .output, "cannot write \(what): \(error)", at: path.map { .file(path: $0) }, underlying: error)
+        }
     }
 }

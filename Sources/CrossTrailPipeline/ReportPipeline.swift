@@ -86,6 +86,7 @@ public struct ReportPipeline: Sendable {
         try EventInput.requireReadable(config.paths)
         // Everything that can fail fast does, before any reading.
         let key = try config.signingKey.map { path -> Curve25519.Signing.PrivateKey in
+            try EventInput.requireReadable([path])
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw CrossTrailError(.usage, "cannot read the signing key \(path)", at: .file(path: path))
             }
@@ -93,7 +94,11 @@ public struct ReportPipeline: Sendable {
                 throw CrossTrailError(.usage, "\(error)", at: .file(path: path), underlying: error)
             }
         }
-        let (catalog, unknown) = try ControlCatalog.builtin().selecting(config.frameworks)
+        let catalog: ControlCatalog
+        let unknown: [String]
+        do { (catalog, unknown) = try ControlCatalog.builtin().selecting(config.frameworks) } catch {
+            throw CrossTrailError(.installation, "the built-in control catalog: \(error)", underlying: error)
+        }
         if !unknown.isEmpty {
             throw CrossTrailError(
                 .usage, "unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa or nist"
@@ -128,13 +133,16 @@ public struct ReportPipeline: Sendable {
         if let workers = config.workers { options.workers = workers }
         let (_, stats) = try EventInput.reading(files, discovery: discovery, observer: observer, deduplicated: true) {
             progress in
-            let stats = try Timeline.build(
-                files: files, options: options, output: OutputSink(path: writer.path("timeline.jsonl")),
-                progress: progress)
+            let stats = try OutputAccess.run("the pack's timeline", at: writer.path("timeline.jsonl")) {
+                try Timeline.build(
+                    files: files, options: options, output: OutputSink(path: writer.path("timeline.jsonl")),
+                    progress: progress)
+            }
             return (stats, stats)
         }
-        let (rows, total) = try EvidencePack.Row.read(
-            timeline: writer.path("timeline.jsonl"), limit: EvidencePack.rowLimit)
+        let (rows, total) = try OutputAccess.run("the pack's timeline", at: writer.path("timeline.jsonl")) {
+            try EvidencePack.Row.read(timeline: writer.path("timeline.jsonl"), limit: EvidencePack.rowLimit)
+        }
 
         // CloudTrail digests among the logs: validated when AWS's public keys are given.
         let integrity = cloudTrailKeys.map { DigestValidator.validate(paths: config.paths, keys: $0).packIntegrity }

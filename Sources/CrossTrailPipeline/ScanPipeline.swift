@@ -84,7 +84,7 @@ public struct ScanPipeline: Sendable {
         var caseStore: (store: CaseStore, run: Int64)?
         if let path = config.store {
             let opened = try StoreAccess.open(path, lockTimeout: config.lockTimeout)
-            let run = try StoreAccess.run { try opened.beginRun(command: config.command) }
+            let run = try StoreAccess.run(opened) { try opened.beginRun(command: config.command) }
             caseStore = (opened, run)
             let stored = try config.events.observeAndStore(
                 classification: inv.classification, rules: ruleSet, store: opened, run: run,
@@ -95,12 +95,14 @@ public struct ScanPipeline: Sendable {
         }
         // With a store, the baseline rules also judge against what earlier scans recorded.
         let history =
-            try caseStore.map { s in BaselineHistory(facts: try StoreAccess.run { try s.store.baselineFacts() }) }
+            try caseStore.map { s in
+                BaselineHistory(facts: try StoreAccess.run(s.store) { try s.store.baselineFacts() })
+            }
             ?? BaselineHistory()
         var result = Analyzer.scan(inv, obs, rules: ruleSet, history: history)
         var resolved = [Finding]()
         if let (s, run) = caseStore {
-            try StoreAccess.run {
+            try StoreAccess.run(s) {
                 try s.recordBaseline(result.baselineFacts, run: run)
                 // The whole set is recorded; the minimum severity only narrows what is returned.
                 let reconciled = try s.reconcile(result.findings, run: run, notEvaluated: result.skippedRules)

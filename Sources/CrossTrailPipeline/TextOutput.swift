@@ -8,6 +8,9 @@ public final class TextOutput {
     private let path: String?
     private let temporary: String?
     private var buffer = [UInt8]()
+    /// The first write error, reported by `finish()` (writes themselves do not throw).
+    private var writeError: (any Error)?
+    private var finished = false
 
     /// - Parameter path: the file to write, or nil for standard output.
     /// - Throws: `CrossTrailError.output` (exit 6) when the file cannot be created.
@@ -35,19 +38,38 @@ public final class TextOutput {
     }
 
     private func flush() {
-        handle.write(Data(buffer))
+        if writeError == nil {
+            do { try handle.write(contentsOf: buffer) } catch { writeError = error }
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 
     /// Flushes, and moves a file into place.
+    /// - Throws: `CrossTrailError.output` (exit 6) when a write or the move failed; the
+    ///   partial file is removed.
     public func finish() throws {
         flush()
+        finished = true
+        if let writeError {
+            if let temporary { unlink(temporary) }
+            throw CrossTrailError(
+                .output, "cannot write \(path ?? "standard output"): \(writeError)", at: path.map { .file(path: $0) },
+                underlying: writeError)
+        }
         guard let path, let temporary else { return }
         try handle.close()
         if rename(temporary, path) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw CrossTrailError(.output, "cannot write \(path): \(reason)", at: .file(path: path))
+        }
+    }
+
+    /// A run that stopped before `finish()` leaves no partial file.
+    deinit {
+        if !finished, let temporary {
+            try? handle.close()
+            unlink(temporary)
         }
     }
 

@@ -27,21 +27,31 @@ struct CrossTrail: ParsableCommand {
     )
 
     /// Runs the command and maps how it ended to the documented exit statuses: usage errors 2,
-    /// `CrossTrailError`s their code's status, with one line on standard error naming the cause.
+    /// `CrossTrailError`s their code's status, with the cause on standard error (each line made
+    /// safe for the terminal). An error crosstrail does not classify exits 6, never 1, which
+    /// scripts read as "findings".
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as CrossTrailError {
-            FileHandle.standardError.write(Data("crosstrail: \(error.description.terminalSafe)\n".utf8))
-            Foundation.exit(error.exitStatus.rawValue)
+            fail(error.description, status: error.exitStatus)
         } catch {
-            if exitCode(for: error) == .validationFailure {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(ExitStatus.usage.rawValue)
             }
-            exit(withError: error)
+            // Help, --version and the statuses commands chose.
+            if error is ExitCode || code == .success { exit(withError: error) }
+            fail(String(describing: error), status: .storage)
         }
+    }
+
+    private static func fail(_ message: String, status: ExitStatus) -> Never {
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }
+        FileHandle.standardError.write(Data(("crosstrail: " + lines.joined(separator: "\n") + "\n").utf8))
+        Foundation.exit(status.rawValue)
     }
 }
 

@@ -41,6 +41,7 @@ final class TerminalObserver: PipelineObserver {
     }
 
     func readingStarted(_ progress: IngestProgress) {
+        reporter?.stop()  // a pass that ended without readingFinished (it threw)
         let r = ProgressReporter(progress: progress, enabled: isatty(2) == 1 && !quiet)
         r.start()
         reporter = r

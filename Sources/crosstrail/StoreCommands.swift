@@ -20,19 +20,21 @@ struct StoreCommand: ParsableCommand {
         var store: String
 
         func run() throws {
-            let db = try CaseStore.opening(store, readOnly: true)
-            let c = try db.counts()
-            let baseline = try db.baselineCount().map { ", \($0) baseline facts" } ?? ""
-            var lines = [
-                "\(store): \(c.files) files, \(c.events) events, \(c.findings) findings\(baseline)",
-                "migrations: " + (try db.migrations()).joined(separator: ", "), "recent runs:",
-            ]
-            for r in try db.runs() {
-                lines.append(
-                    "  #\(r.id) \(r.started) → \(r.finished ?? "did not finish")  +\(r.events ?? 0) events, \(r.findings.map(String.init) ?? "-") findings  \(r.command.terminalSafe)"
-                )
+            let lines = try CaseStore.using(store, readOnly: true) { db in
+                let c = try db.counts()
+                let baseline = try db.baselineCount().map { ", \($0) baseline facts" } ?? ""
+                var lines = [
+                    "\(store): \(c.files) files, \(c.events) events, \(c.findings) findings\(baseline)",
+                    "migrations: " + (try db.migrations()).joined(separator: ", "), "recent runs:",
+                ]
+                for r in try db.runs() {
+                    lines.append(
+                        "  #\(r.id) \(r.started) → \(r.finished ?? "did not finish")  +\(r.events ?? 0) events, \(r.findings.map(String.init) ?? "-") findings  \(r.command.terminalSafe)"
+                    )
+                }
+                return lines
             }
-            print(lines.joined(separator: "\n"))
+            try TextOutput.write(lines.joined(separator: "\n") + "\n", to: nil)
         }
     }
 
@@ -56,11 +58,12 @@ struct StoreCommand: ParsableCommand {
         }
 
         func run() throws {
-            let db = try CaseStore.opening(into, lockTimeout: lockTimeout)
-            for shard in shards {
-                let (files, events) = try db.merge(from: shard)
-                FileHandle.standardError.write(
-                    Data("crosstrail: merged \(shard): \(files) files, \(events) new events\n".utf8))
+            try CaseStore.using(into, lockTimeout: lockTimeout) { db in
+                for shard in shards {
+                    let (files, events) = try db.merge(from: shard)
+                    FileHandle.standardError.write(
+                        Data("crosstrail: merged \(shard.terminalSafe): \(files) files, \(events) new events\n".utf8))
+                }
             }
         }
     }
@@ -106,19 +109,25 @@ struct FindingsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let db = try CaseStore.opening(store, readOnly: true)
             if let id = history {
-                let changes = try db.history(id)
-                guard !changes.isEmpty else { throw ValidationError("no finding \(id) in \(store)") }
-                for c in changes { print("\(c.at)  run \(c.run)  \(c.status)") }
+                let changes = try CaseStore.using(store, readOnly: true) { try $0.history(id) }
+                guard !changes.isEmpty else {
+                    throw CrossTrailError(.usage, "no finding \(id.terminalSafe) in \(store)", at: .file(path: store))
+                }
+                let lines = changes.map { "\($0.at)  run \($0.run)  \($0.status)" }
+                try TextOutput.write(lines.joined(separator: "\n") + "\n", to: nil)
                 return
             }
             let wanted = Set(
                 (status ?? "").split(separator: ",").compactMap {
                     FindingStatus(rawValue: $0.trimmingCharacters(in: .whitespaces))
                 })
-            let findings = try db.findings(status: wanted)
-            let suppressions = Dictionary(uniqueKeysWithValues: try db.suppressions().map { ($0.finding, $0) })
+            let (findings, suppressions) = try CaseStore.using(store, readOnly: true) { db in
+                (
+                    try db.findings(status: wanted),
+                    Dictionary(uniqueKeysWithValues: try db.suppressions().map { ($0.finding, $0) })
+                )
+            }
             switch format ?? .default() {
             case .json:
                 try TextOutput.write(
@@ -177,9 +186,10 @@ struct FindingsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let db = try CaseStore.opening(store, lockTimeout: lockTimeout)
             let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-            try db.suppress(id, reason: reason, author: who, until: until)
+            try CaseStore.using(store, lockTimeout: lockTimeout) {
+                try $0.suppress(id, reason: reason, author: who, until: until)
+            }
             FileHandle.standardError.write(
                 Data("crosstrail: \(id) suppressed by \(who)\(until.map { " until \($0)" } ?? "")\n".utf8))
         }
@@ -198,8 +208,7 @@ struct FindingsCommand: ParsableCommand {
         var lockTimeout: Double = 60
 
         func run() throws {
-            let db = try CaseStore.opening(store, lockTimeout: lockTimeout)
-            try db.unsuppress(id)
+            try CaseStore.using(store, lockTimeout: lockTimeout) { try $0.unsuppress(id) }
         }
     }
 

@@ -399,7 +399,7 @@ import Testing
         let r = try runCrossTrail(["scan", "--inventory", empty.path, "--format", "json"])
         #expect(r.status == 4, "\(r.stderr)")
         #expect(
-            r.stderr.contains("--inventory \(empty.path) holds no inventory file crosstrail recognizes"), "\(r.stderr)")
+            r.stderr.contains("--inventory \(empty.path) adds nothing to the inventory (0 files read"), "\(r.stderr)")
         #expect(r.stdout.isEmpty, "no findings document that could be mistaken for a clean result")
         let junk = try TestPaths.temporaryDirectory("junk-inventory")
         try Data("{\"hello\": 1}".utf8).write(to: junk.appendingPathComponent("x.json"))
@@ -442,6 +442,44 @@ import Testing
         ])
         #expect(out.status == 6, "\(out.stderr)")
         #expect(out.stderr.contains("cannot write"))
+    }
+
+    /// Store and option inputs follow the same table: a store or file that is not there is 4, a
+    /// bad option value 2, a store that cannot be read 6; none of them is 1 ("findings").
+    @Test func storeCommandsAndOptionFilesUseTheTable() throws {
+        let dir = try TestPaths.temporaryDirectory("store-statuses")
+        let missing = dir.appendingPathComponent("none.db").path
+        for args in [["findings", "--store", missing], ["store", "info", missing]] {
+            let r = try runCrossTrail(args)
+            #expect(r.status == 4, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains(missing), "\(args): the message names the store")
+        }
+        let garbage = dir.appendingPathComponent("garbage.db")
+        try Data(repeating: 0x41, count: 4096).write(to: garbage)
+        for args in [["findings", "--store", garbage.path], ["store", "info", garbage.path]] {
+            let r = try runCrossTrail(args)
+            #expect(r.status == 6, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains(garbage.path), "\(args): \(r.stderr)")
+        }
+        let store = dir.appendingPathComponent("case.db").path
+        #expect(try runCrossTrail(["scan", "--inventory", Self.inventory, "--store", store, "-q"]).status == 0)
+        let history = try runCrossTrail(["findings", "--store", store, "--history", "F-000000000000"])
+        #expect(history.status == 2 && history.stderr.contains("no finding F-000000000000"), "\(history.stderr)")
+
+        let key = try runCrossTrail([
+            "report", Self.logs, "--out", dir.appendingPathComponent("pack").path, "--sign",
+            dir.appendingPathComponent("no-key.pem").path,
+        ])
+        #expect(key.status == 4 && key.stderr.contains("no-key.pem"), "\(key.stderr)")
+        let token = try runCrossTrail([
+            "fetch", "databricks", "--host", "https://127.0.0.1:9", "--inventory", "--out",
+            dir.appendingPathComponent("f").path, "--token-file", dir.appendingPathComponent("no-token").path,
+        ])
+        #expect(token.status == 4 && token.stderr.contains("no-token"), "\(token.stderr)")
+        let endpoint = try runCrossTrail(
+            ["fetch", "iam", "--out", dir.appendingPathComponent("g").path, "--endpoint-url", "ftp://127.0.0.1:9"],
+            environment: ["AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"])
+        #expect(endpoint.status == 2 && endpoint.stderr.contains("--endpoint-url"), "\(endpoint.stderr)")
     }
 
     @Test func helpDocumentsEveryStatus() throws {

@@ -255,8 +255,8 @@ import Testing
         let inventory = try runProcess(
             URL(fileURLWithPath: "/bin/bash"),
             [
-                "-c", "\"$0\" scan --inventory <(echo '{\"UserDetailList\":[]}') --format json -q",
-                TestPaths.executable.path,
+                "-c", "\"$0\" scan --inventory <(echo \"$1\") --format json -q", TestPaths.executable.path,
+                OutputOverlapCLITests.oneUserExport,
             ], timeout: 60)
         #expect(!inventory.timedOut && inventory.status == 0, "\(inventory.stderr)")
     }
@@ -326,6 +326,11 @@ import Testing
 /// (exit 2) naming both paths, given before anything is read or written.
 @Suite struct OutputOverlapCLITests {
     /// case/logs/a.json (+ logs/sub/), case/inventory/iam.json, case/rules/r.yml, case/token.
+    /// The smallest IAM export that is not empty (an empty one is an error, exit 4).
+    static let oneUserExport =
+        #"{"UserDetailList":[{"UserName":"alice","UserId":"AIDAEXAMPLE","Arn":"arn:aws:iam::111122223333:user/alice"}],"#
+        + #""RoleDetailList":[],"GroupDetailList":[],"Policies":[]}"#
+
     static func caseFolder() throws -> URL {
         let dir = try TestPaths.temporaryDirectory("overlap")
         let fm = FileManager.default
@@ -335,8 +340,7 @@ import Testing
         try fm.copyItem(
             atPath: CLITests.fixtures + "/cloudtrail-ndjson.jsonl",
             toPath: dir.appendingPathComponent("logs/a.json").path)
-        try Data("{\"UserDetailList\":[],\"RoleDetailList\":[],\"GroupDetailList\":[],\"Policies\":[]}".utf8).write(
-            to: dir.appendingPathComponent("inventory/iam.json"))
+        try Data(Self.oneUserExport.utf8).write(to: dir.appendingPathComponent("inventory/iam.json"))
         try Data(
             "title: t\nid: t\nlogsource: {product: aws}\ndetection:\n  s:\n    eventName: X\n  condition: s\n".utf8
         ).write(to: dir.appendingPathComponent("rules/r.yml"))

@@ -211,7 +211,7 @@ import Testing
         #expect(
             try runCrossTrail([
                 "report", Self.logs, "--out", dir.appendingPathComponent("p4").path, "--sign", "/nonexistent.pem",
-            ]).status == 2)
+            ]).status == 4)
         #expect(try Self.files(dir) == ["pack"])
         // --force replaces it whole.
         #expect(try Self.report(out, ["--force"]).status == 0)

@@ -2,6 +2,7 @@ import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
 import CrossTrailReport
+import CrossTrailRules
 import CrossTrailTimeline
 import Foundation
 import TestSupport
@@ -26,6 +27,15 @@ final class RecordingObserver: PipelineObserver, @unchecked Sendable {
     func storeIngested(_ delta: StoreDelta) {
         note("store +\(delta.eventsAdded) stored \(delta.filesStored) unchanged \(delta.filesUnchanged)")
     }
+    func ruleErrors(_ errors: [RuleError]) { note("rule errors \(errors.count)") }
+}
+
+/// A value behind a lock, for closures the pipelines call from other threads.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
 }
 
 enum Fixtures {
@@ -90,6 +100,58 @@ enum Fixtures {
         #expect(CrossTrailError(.store, "x").exitStatus == .storage)
         #expect(CrossTrailError(.authentication, "x").exitStatus == .network)
     }
+
+    /// Each --inventory root must add principals, policies, ACLs, grants, clusters or data classes;
+    /// the shapes users pass (a file, a trailing slash, a symlink) all count, noise and empty exports do not.
+    @Test func everyInventoryRootMustAddEntries() throws {
+        func load(_ paths: [String], classification: String? = nil) -> Result<Int, CrossTrailError> {
+            do {
+                return .success(
+                    try InventoryInput(paths: paths, classification: classification).load(observer: SilentObserver()).0
+                        .files.count)
+            } catch let e as CrossTrailError { return .failure(e) } catch {
+                return .failure(CrossTrailError(.usage, "unexpected \(error)"))
+            }
+        }
+        func code(_ r: Result<Int, CrossTrailError>) -> CrossTrailError.Code? {
+            if case .failure(let e) = r { return e.code } else { return nil }
+        }
+        let dir = try TestPaths.temporaryDirectory("inventory-roots")
+        let iam = Fixtures.inventory + "/aws/iam-authorization-details.json"
+        let yaml = Fixtures.inventory + "/classification.yaml"
+        // Accepted: a single export, a folder with a trailing slash, a symlinked folder, a path with "./".
+        #expect(code(load([iam])) == nil)
+        #expect(code(load([Fixtures.inventory + "/"])) == nil)
+        let link = dir.appendingPathComponent("linked").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Fixtures.inventory)
+        #expect(try load([link]).get() == load([Fixtures.inventory]).get(), "a symlinked root reads the same files")
+        #expect(code(load([Fixtures.inventory + "/./aws"])) == nil)
+        // A folder holding only a classification file is a classification, which adds data classes.
+        let yamlOnly = dir.appendingPathComponent("yaml-only")
+        try FileManager.default.createDirectory(at: yamlOnly, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: yaml, toPath: yamlOnly.appendingPathComponent("c.yaml").path)
+        #expect(code(load([yamlOnly.path])) == nil)
+        // Rejected: empty exports, a YAML file with no classes, noise, and a bad --classification file.
+        let emptyExports = dir.appendingPathComponent("empty-exports")
+        try FileManager.default.createDirectory(at: emptyExports, withIntermediateDirectories: true)
+        try Data(#"{"UserDetailList": [], "RoleDetailList": [], "GroupDetailList": [], "Policies": []}"#.utf8)
+            .write(to: emptyExports.appendingPathComponent("iam.json"))
+        try Data(#"{"Resources": []}"#.utf8).write(to: emptyExports.appendingPathComponent("scim.json"))
+        try Data("# nothing yet\n".utf8).write(to: emptyExports.appendingPathComponent("classes.yaml"))
+        let failure = load([emptyExports.path])
+        #expect(code(failure) == .inputEmpty)
+        if case .failure(let e) = failure {
+            #expect(e.message.contains("--inventory \(emptyExports.path) adds nothing to the inventory (3 files read"))
+        }
+        #expect(code(load([emptyExports.path + "/iam.json"])) == .inputEmpty)
+        #expect(code(load([iam, emptyExports.path])) == .inputEmpty, "every root counts, not just the union")
+        let badYAML = dir.appendingPathComponent("bad.yaml").path
+        try Data("s3: [unclosed\n".utf8).write(to: URL(fileURLWithPath: badYAML))
+        let bad = load([iam], classification: badYAML)
+        #expect(code(bad) == .inputEmpty)
+        if case .failure(let e) = bad { #expect(e.message.contains("--classification \(badYAML)"), "\(e.message)") }
+        #expect(code(load([], classification: yaml)) == nil)
+    }
 }
 
 @Suite struct ReportPipelineTests {
@@ -127,11 +189,55 @@ enum Fixtures {
         var config = ReportPipeline.Configuration(
             paths: [Fixtures.logs], inventory: InventoryInput(), out: dir.appendingPathComponent("p").path,
             generatedAt: Timestamp(millis: 0), toolVersion: "0")
+        config.inventory = InventoryInput(paths: [Fixtures.inventory])
         config.frameworks = ["sox"]
         let observer = RecordingObserver()
-        #expect(throws: CrossTrailError.self) { try ReportPipeline(config).run(observer: observer) }
-        #expect(observer.calls.isEmpty, "nothing was read")
-        #expect(!FileManager.default.fileExists(atPath: config.out))
+        let error = #expect(throws: CrossTrailError.self) { try ReportPipeline(config).run(observer: observer) }
+        #expect(error?.code == .usage && error?.message.contains("unknown --framework sox") == true)
+        #expect(observer.calls.isEmpty, "neither the inventory nor a log was read")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "no pack, no staging folder")
+    }
+
+    /// A run that fails after the pack's staging folder exists hands its removal to the caller
+    /// (the CLI runs it on failure and on SIGINT); run, it leaves nothing behind.
+    @Test func aFailedRunsStagingIsRemovedByItsCleanup() throws {
+        let dir = try TestPaths.temporaryDirectory("pipeline-report-staging")
+        let empty = dir.appendingPathComponent("empty-inventory")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let config = ReportPipeline.Configuration(
+            paths: [Fixtures.logs], inventory: InventoryInput(paths: [empty.path]),
+            out: dir.appendingPathComponent("p").path, generatedAt: Timestamp(millis: 0), toolVersion: "0")
+        let cleanups = Locked<[@Sendable () -> Void]>([])
+        let error = #expect(throws: CrossTrailError.self) {
+            try ReportPipeline(config).run(onStaging: { cleanup in cleanups.withLock { $0.append(cleanup) } })
+        }
+        #expect(error?.code == .inputEmpty)
+        let staged = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") }
+        #expect(staged.count == 1, "the staging folder exists until its cleanup runs")
+        for cleanup in cleanups.withLock({ $0 }) { cleanup() }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["empty-inventory"])
+    }
+}
+
+@Suite struct TextOutputTests {
+    /// Output appears whole or not at all: an output dropped before `finish()` leaves no file,
+    /// finished it replaces the destination in one move.
+    @Test func outputsAppearWholeOrNotAtAll() throws {
+        let dir = try TestPaths.temporaryDirectory("text-output")
+        let path = dir.appendingPathComponent("out.txt").path
+        do {
+            let out = try TextOutput(path: path)
+            out.write("partial")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 1, "a temporary file")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "abandoned: nothing left")
+        try TextOutput.write("whole\n", to: path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.txt"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "whole\n")
+        let error = #expect(throws: CrossTrailError.self) {
+            try TextOutput(path: dir.appendingPathComponent("no/such/dir/x").path)
+        }
+        #expect(error?.code == .output)
     }
 }
 
@@ -189,7 +295,19 @@ enum Fixtures {
             as CrossTrailError
         {
             #expect(e.code == .network && e.exitStatus == .network)
-            #expect(!e.description.contains("dapi-0000"), "never the token")
+        }
+        // The fake workspace refuses this token with 401: authentication, the URL and status, never the token.
+        let tls = try TestTLS.make()
+        let server = try TestServer.fakeAPIs(tls)
+        config.host = server.url
+        config.http.caBundle = tls.ca
+        config.environment = ["DATABRICKS_TOKEN": "dapi-expired-0000"]
+        do { _ = try FetchPlan(config).run(); Issue.record("fetched with a refused token") } catch let e
+            as CrossTrailError
+        {
+            #expect(e.code == .authentication && e.exitStatus == .network, "\(e)")
+            #expect(e.description.contains(server.url) && e.description.contains("HTTP 401"), "\(e)")
+            #expect(!e.description.contains("dapi-expired-0000") && !"\(e.underlying as Any)".contains("dapi-expired"))
         }
     }
 }
