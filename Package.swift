@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// Settings every Swift target gets (applied in one loop at the end of this file).
 let strictness: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
@@ -45,64 +46,62 @@ let package = Package(
             name: "CLZ4",
             providers: [.apt(["liblz4-dev"])]
         ),
-        .target(name: "CrossTrailModel", swiftSettings: strictness),
+        // Helpers every module may use and that depend on nothing: Locked, AtomicFile, Hex, FNV1a.
+        .target(name: "CrossTrailBase"),
+        .target(name: "CrossTrailModel", dependencies: ["CrossTrailBase"]),
         .target(
             name: "CrossTrailHTTP",
-            dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailBase", "CCurl", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "CrossTrailXML", dependencies: ["CLibXML2"], swiftSettings: strictness),
+        .target(name: "CrossTrailXML", dependencies: ["CLibXML2"]),
         .target(
             name: "CrossTrailIngest",
             dependencies: [
+                "CrossTrailBase",
                 "CrossTrailModel", "CSimdjson", "CGzip",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .target(
             name: "CrossTrailTimeline",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CLZ4"],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CLZ4"]
         ),
         .target(
             name: "CrossTrailInventory",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "Yams",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .target(
             name: "CrossTrailRules",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "Yams", .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Rules")],
-            swiftSettings: strictness
+            resources: [.copy("Rules")]
         ),
         .target(
             name: "CrossTrailAnalysis",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules"],
-            swiftSettings: strictness
+            dependencies: [
+                "CrossTrailBase", "CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules",
+            ]
         ),
         .target(
             name: "CrossTrailStore",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .target(
             name: "CrossTrailReport",
             dependencies: [
+                "CrossTrailBase",
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailAnalysis", "CrossTrailXML",
                 "Yams",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources")],
-            swiftSettings: strictness
+            resources: [.copy("Resources")]
         ),
         .target(
             name: "CrossTrailIntegrity",
@@ -110,103 +109,90 @@ let package = Package(
                 "CrossTrailModel", "CrossTrailIngest",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .target(
             name: "CrossTrailFetch",
             dependencies: [
-                "CrossTrailModel", "CrossTrailIngest", "CrossTrailHTTP", "CrossTrailXML",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: strictness
+                "CrossTrailBase",
+                "CrossTrailModel", "CrossTrailHTTP", "CrossTrailXML", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The pipelines the commands run (scan, report, timeline, fetch): configuration in, outcome out.
         .target(
             name: "CrossTrailPipeline",
             dependencies: [
+                "CrossTrailBase",
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailInventory", "CrossTrailRules",
                 "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailReport", "CrossTrailIntegrity", "CrossTrailFetch",
                 "CrossTrailHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .target(
             name: "CrossTrailFuzzing",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules", "CrossTrailXML",
                 "CrossTrailFetch",
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .target(
             name: "CrossTrailSamples",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailIntegrity",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .executableTarget(
             name: "crosstrail",
             dependencies: [
-                "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples", "CrossTrailInventory",
+                "CrossTrailBase", "CrossTrailModel", "CrossTrailIngest", "CrossTrailTimeline", "CrossTrailSamples",
+                "CrossTrailInventory",
                 "CrossTrailAnalysis", "CrossTrailStore", "CrossTrailRules", "CrossTrailReport", "CrossTrailIntegrity",
                 "CrossTrailFetch", "CrossTrailPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .target(
             name: "TestSupport",
             dependencies: ["CrossTrailModel"],
-            path: "Tests/TestSupport",
-            swiftSettings: strictness
+            path: "Tests/TestSupport"
         ),
         .testTarget(
             name: "CrossTrailModelTests",
-            dependencies: ["CrossTrailModel"],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailModel", "CrossTrailBase"]
         ),
         .testTarget(
             name: "CrossTrailIngestTests",
             dependencies: ["CrossTrailIngest", "TestSupport"],
-            resources: [.copy("Fixtures")],
-            swiftSettings: strictness
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "CrossTrailTimelineTests",
-            dependencies: ["CrossTrailTimeline", "CrossTrailSamples", "TestSupport"],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailTimeline", "CrossTrailSamples", "TestSupport"]
         ),
         .testTarget(
             name: "CrossTrailInventoryTests",
             dependencies: ["CrossTrailInventory", "TestSupport"],
-            resources: [.copy("Fixtures")],
-            swiftSettings: strictness
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "CrossTrailAnalysisTests",
-            dependencies: ["CrossTrailAnalysis", "CrossTrailSamples", "TestSupport"],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailAnalysis", "CrossTrailSamples", "TestSupport"]
         ),
         .testTarget(
             name: "CrossTrailRulesTests",
             dependencies: ["CrossTrailRules", "TestSupport"],
             exclude: ["Fixtures"],  // read from the source tree by path
-            swiftSettings: strictness
         ),
         .testTarget(
             name: "CrossTrailStoreTests",
-            dependencies: ["CrossTrailStore", "CrossTrailSamples", "TestSupport"],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailStore", "CrossTrailSamples", "TestSupport"]
         ),
         .testTarget(
             name: "CrossTrailReportTests",
-            dependencies: ["CrossTrailReport", "CrossTrailSamples", "CrossTrailXML", "TestSupport"],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailReport", "CrossTrailSamples", "CrossTrailXML", "TestSupport"]
         ),
         .testTarget(
             name: "CrossTrailIntegrityTests",
@@ -214,31 +200,32 @@ let package = Package(
                 "CrossTrailIntegrity", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
-            swiftSettings: strictness
+            ]
         ),
         .testTarget(
             name: "CrossTrailFetchTests",
-            dependencies: ["CrossTrailFetch", "CrossTrailHTTP", "CrossTrailXML", "TestSupport"],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailFetch", "CrossTrailHTTP", "CrossTrailXML", "TestSupport"]
         ),
         .testTarget(
             name: "CrossTrailPipelineTests",
             dependencies: ["CrossTrailPipeline", "TestSupport"],
             exclude: ["Golden"],  // read from the source tree by path
-            swiftSettings: strictness
         ),
         .testTarget(
             name: "CrossTrailFuzzingTests",
-            dependencies: ["CrossTrailFuzzing", "TestSupport"],
-            swiftSettings: strictness
+            dependencies: ["CrossTrailFuzzing", "TestSupport"]
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport"],
-            swiftSettings: strictness
+            dependencies: ["TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
 )
+
+// Every Swift target: the C and C++ shims and system libraries take no Swift settings.
+let cShims: Set = ["CSimdjson", "CGzip", "CLibXML2"]
+for target in package.targets where target.type != .system && !cShims.contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + strictness
+}

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailInventory
 import CrossTrailModel
 
@@ -163,24 +164,25 @@ struct EscalationPath: Sendable {
     }
 
     /// Account-wide resource lists, built once per scan.
-    final class AccountIndex: @unchecked Sendable {
-        private var cache: [String: [(arn: String, pattern: IAMPattern)]] = [:]
+    final class AccountIndex: Sendable {
+        private let lists = Locked([String: [(arn: String, pattern: IAMPattern)]]())
+        private let families = Locked([String: IAMPattern]())
         let iam: IAMInventory
         init(_ iam: IAMInventory) { self.iam = iam }
 
-        private var families: [String: IAMPattern] = [:]
         func family(_ text: String) -> IAMPattern {
-            if let known = families[text] { return known }
+            if let known = families.withLock({ $0[text] }) { return known }
             let made = IAMPattern.resource(text)
-            families[text] = made
+            families.withLock { $0[text] = made }
             return made
         }
 
+        /// `make` runs outside the lock, so it may use the index.
         func list(_ kind: String, _ account: String, _ make: () -> [String]) -> [(arn: String, pattern: IAMPattern)] {
             let key = kind + "|" + account
-            if let known = cache[key] { return known }
+            if let known = lists.withLock({ $0[key] }) { return known }
             let value = make().sorted().map { ($0, IAMPattern.resource($0)) }
-            cache[key] = value
+            lists.withLock { $0[key] = value }
             return value
         }
     }

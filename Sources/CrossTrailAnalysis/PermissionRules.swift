@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailInventory
 import CrossTrailModel
 
@@ -53,16 +54,35 @@ struct PermissionRules {
     }
 
     /// Answers computed once per scan (the rules ask the same questions many times).
-    private final class Memo: @unchecked Sendable {
-        var profileUsers: [String: [(principal: DatabricksPrincipal, via: String)]] = [:]
-        var ssoPeople: [String: [String]]?
-        var scimGrants: [String: [(DatabricksPrincipal, String)]]?
-        private var accountIndex: EscalationPath.AccountIndex?
-        func accounts(_ iam: IAMInventory) -> EscalationPath.AccountIndex {
-            if let accountIndex { return accountIndex }
-            let made = EscalationPath.AccountIndex(iam)
-            accountIndex = made
+    private final class Memo: Sendable {
+        struct State {
+            var profileUsers: [String: [(principal: DatabricksPrincipal, via: String)]] = [:]
+            var ssoPeople: [String: [String]]?
+            var scimGrants: [String: [(DatabricksPrincipal, String)]]?
+            var accountIndex: EscalationPath.AccountIndex?
+        }
+        private let state = Locked(State())
+
+        /// The answer at `key`, made on first use. `make` runs outside the lock (it may ask the
+        /// memo again); two threads asking at once both make it, and the answers are equal.
+        func once<T>(_ key: WritableKeyPath<State, T?>, _ make: () -> T) -> T {
+            if let known = state.withLock({ $0[keyPath: key] }) { return known }
+            let made = make()
+            state.withLock { $0[keyPath: key] = made }
             return made
+        }
+
+        func profileUsers(
+            _ arn: String, _ make: () -> [(principal: DatabricksPrincipal, via: String)]
+        ) -> [(principal: DatabricksPrincipal, via: String)] {
+            if let known = state.withLock({ $0.profileUsers[arn] }) { return known }
+            let made = make()
+            state.withLock { $0.profileUsers[arn] = made }
+            return made
+        }
+
+        func accounts(_ iam: IAMInventory) -> EscalationPath.AccountIndex {
+            once(\.accountIndex) { EscalationPath.AccountIndex(iam) }
         }
     }
     var haveEvents: Bool { obs.events > 0 }
@@ -450,15 +470,15 @@ struct PermissionRules {
     /// Who can use an instance profile: principals granted it in SCIM (directly or via groups),
     /// and everyone who can attach to a cluster that runs with it without user isolation.
     func instanceProfileUsers(_ arn: String) -> [(principal: DatabricksPrincipal, via: String)] {
-        if let known = memo.profileUsers[arn] { return known }
-        let answer = computeInstanceProfileUsers(arn)
-        memo.profileUsers[arn] = answer
-        return answer
+        memo.profileUsers(arn) { computeInstanceProfileUsers(arn) }
     }
 
     /// Instance profile → principals granted it in SCIM `roles`, directly or through a group.
     func scimProfileGrants() -> [String: [(DatabricksPrincipal, String)]] {
-        if let known = memo.scimGrants { return known }
+        memo.once(\.scimGrants) { computeSCIMProfileGrants() }
+    }
+
+    private func computeSCIMProfileGrants() -> [String: [(DatabricksPrincipal, String)]] {
         let dbx = inv.databricks
         var out = [String: [(DatabricksPrincipal, String)]]()
         for p in dbx.principals.values.sorted(by: { $0.id < $1.id }) where p.kind != .group && p.active {
@@ -472,7 +492,6 @@ struct PermissionRules {
                 }
             }
         }
-        memo.scimGrants = out
         return out
     }
 
@@ -736,13 +755,13 @@ struct PermissionRules {
 
     /// Role node id → people seen using it through SSO sessions.
     func ssoPeople() -> [String: [String]] {
-        if let known = memo.ssoPeople { return known }
-        var out = [String: [String]]()
-        for e in graph.edges where e.kind == "sso-session" {
-            out[e.to, default: []].append(String(e.from.dropFirst("person:".count)))
+        memo.once(\.ssoPeople) {
+            var out = [String: [String]]()
+            for e in graph.edges where e.kind == "sso-session" {
+                out[e.to, default: []].append(String(e.from.dropFirst("person:".count)))
+            }
+            return out
         }
-        memo.ssoPeople = out
-        return out
     }
 
     /// Principals that can SELECT a table through grants on it, its schema or its catalog

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailHTTP
 import CrossTrailModel
 import Crypto
@@ -109,18 +110,9 @@ public final class FetchRun: @unchecked Sendable {
         try Self.writeAtomically(try e.encode(value), to: out + "/\(Self.stateFolder)/" + name)
     }
 
-    /// Writes through a temporary file in the same folder and renames it into place.
-    public static func writeAtomically(_ data: Data, to path: String) throws {
-        let tmp =
-            (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent
-            + ".tmp-\(getpid())"
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: tmp))
-        guard rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw FetchError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+    /// Writes whole or not at all, creating the folders above `path`.
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        do { try AtomicFile.write(data, to: path, createFolders: true) } catch { throw FetchError("\(error)") }
     }
 
     static func sha256(file: String) throws -> (Int64, String) {

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailHTTP
 import CrossTrailModel
 import Foundation
@@ -312,9 +313,7 @@ public struct DatabricksAuditFetch: Fetcher {
         let path = try SafePath.join(run.out, rel)
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let tmp =
-            (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent
-            + ".part-\(getpid())"
+        let tmp = AtomicFile.temporaryPath(for: path)
         guard FileManager.default.createFile(atPath: tmp, contents: nil), let fh = FileHandle(forWritingAtPath: tmp)
         else {
             throw FetchError("cannot write \(tmp)")
@@ -342,7 +341,7 @@ public struct DatabricksAuditFetch: Fetcher {
             unlink(tmp)
             throw error
         }
-        guard rename(tmp, path) == 0 else { unlink(tmp); throw FetchError("cannot write \(path)") }
+        do { try AtomicFile.commit(tmp, to: path) } catch { throw FetchError("\(error)") }
         try run.record(key: "databricks:system.access.audit:" + rel, file: rel)
         s.fetched = 1
         s.files = [rel]

@@ -1,4 +1,5 @@
 import CCurl
+import CrossTrailBase
 import Crypto
 import Foundation
 
@@ -168,17 +169,16 @@ public final class HTTPClient {
                 PartialFiles.shared.remove(part)
                 return (status, Download(status: status, headers: sink.headers, bytes: 0, sha256: "", md5: ""))
             }
-            guard rename(part, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                PartialFiles.shared.remove(part)
-                throw HTTPError.file("cannot move the download into \(path): \(reason)")
+            do { try AtomicFile.commit(part, to: path) } catch {
+                PartialFiles.shared.forget(part)
+                throw HTTPError.file("\(error)")
             }
             PartialFiles.shared.forget(part)
             return (
                 status,
                 Download(
                     status: status, headers: sink.headers, bytes: sink.count,
-                    sha256: hex(sink.sha.finalize()), md5: hex(sink.md5.finalize()))
+                    sha256: Hex.encode(sink.sha.finalize()), md5: Hex.encode(sink.md5.finalize()))
             )
         }
     }
@@ -417,13 +417,6 @@ private let writeHeader: ct_data_callback = { ptr, size, n, ctx in
     return len
 }
 
-func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-    return String(decoding: out, as: UTF8.self)
-}
-
 /// Temporary files of downloads in progress, removed on failure and on Ctrl-C.
 public final class PartialFiles: @unchecked Sendable {
     public static let shared = PartialFiles()
@@ -432,10 +425,7 @@ public final class PartialFiles: @unchecked Sendable {
 
     /// A new empty temporary file next to `path` (hidden, unique).
     func create(for path: String) -> String {
-        let dir = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        let part = (dir as NSString).appendingPathComponent(
-            ".\(name).part-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let part = AtomicFile.temporaryPath(for: path)
         FileManager.default.createFile(atPath: part, contents: nil, attributes: [.posixPermissions: 0o644])
         lock.lock(); paths.insert(part); lock.unlock()
         return part

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailModel
 import Crypto
 
@@ -72,7 +73,7 @@ final class FileReader {
             stats.add(Diagnostic(.error, file: display, reason: "cannot read file: \(error.reason)"))
             return
         }
-        let sha = FileReader.hex(SHA256.hash(data: stored.bytes))
+        let sha = Hex.encode(SHA256.hash(data: stored.bytes))
 
         var content = stored
         if PaddedBuffer.isGzip(stored.bytes) {
@@ -114,16 +115,6 @@ final class FileReader {
     private func account(_ display: String, _ sha: String, _ size: Int64, _ stats: inout IngestStats) {
         stats.bytesRead += size
         stats.inputs.append(IngestStats.Input(file: display, bytes: size, sha256: sha))
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in digest {
-            out.append(JSONText.hexDigit(b >> 4))
-            out.append(JSONText.hexDigit(b & 15))
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - Files too large to hold whole
@@ -255,7 +246,7 @@ final class FileReader {
             total += Int64(n)
             if n < scratch.capacity { break }
         }
-        return (hex(hasher.finalize()), total)
+        return (Hex.encode(hasher.finalize()), total)
     }
 
     private struct Context {

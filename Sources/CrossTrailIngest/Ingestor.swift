@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailModel
 import Foundation
 
@@ -232,9 +233,7 @@ extension Ingestor {
         guard count > 1 else { return files }
         return files.filter { f in
             let dir = f.display.split(separator: "/").dropLast().joined(separator: "/")
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in dir.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-            return Int(h % UInt64(count)) == index
+            return Int(FNV1a.hash(dir) % UInt64(count)) == index
         }
     }
 }

@@ -1,3 +1,5 @@
+import CrossTrailBase
+
 /// How serious a finding is. Ordered: `info < low < medium < high < critical`.
 public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
     case info, low, medium, high, critical
@@ -93,20 +95,7 @@ public struct Finding: Sendable, Hashable, Codable {
             key
             ?? (subjects.map { $0.arn ?? $0.email ?? $0.name }.joined(separator: ",") + "|"
                 + resources.joined(separator: ","))
-        self.id = "F-" + Self.hex(Self.fnv1a(rule + "|" + k))
-    }
-
-    static func fnv1a(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-
-    static func hex(_ v: UInt64) -> String {
-        let digits = Array("0123456789abcdef")
-        var out = ""
-        for shift in stride(from: 44, through: 0, by: -4) { out.append(digits[Int((v >> UInt64(shift)) & 0xf)]) }
-        return out
+        self.id = "F-" + Hex.encode(FNV1a.hash(rule + "|" + k), digits: 12)
     }
 }
 

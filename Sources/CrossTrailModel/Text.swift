@@ -22,16 +22,3 @@ extension String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }
-
-extension Sequence where Element == UInt8 {
-    /// Lower-case hexadecimal, two digits per byte (hashes, signatures).
-    public var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for b in self {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}

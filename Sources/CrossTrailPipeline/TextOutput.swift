@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailModel
 import Foundation
 
@@ -17,7 +18,7 @@ public final class TextOutput {
     public init(path: String?) throws {
         self.path = path
         if let path {
-            let tmp = path + ".tmp-\(getpid())"
+            let tmp = AtomicFile.temporaryPath(for: path)
             guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp)
             else {
                 throw CrossTrailError(
@@ -58,10 +59,8 @@ public final class TextOutput {
         }
         guard let path, let temporary else { return }
         try handle.close()
-        if rename(temporary, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CrossTrailError(.output, "cannot write \(path): \(reason)", at: .file(path: path))
+        do { try AtomicFile.commit(temporary, to: path) } catch {
+            throw CrossTrailError(.output, "\(error)", at: .file(path: path), underlying: error)
         }
     }
 

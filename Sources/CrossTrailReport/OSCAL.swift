@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailModel
 import Crypto
 import Foundation
@@ -149,8 +150,7 @@ public enum OSCALReport {
         var b = Array(SHA256.hash(data: Data(("crosstrail|" + name).utf8)).prefix(16))
         b[6] = (b[6] & 0x0F) | 0x50
         b[8] = (b[8] & 0x3F) | 0x80
-        let hex = b.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
-        let c = Array(hex)
+        let c = Array(Hex.encode(b))
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
             + String(c[20..<32])
     }

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailXML
 import Crypto
 import Foundation
@@ -6,10 +7,10 @@ import Foundation
 /// destination, is hashed, validated and signed there, and only then renamed into place. An
 /// interrupted run never leaves a half-written pack at the destination.
 /// `abandon()` may be called from a signal handler's queue while the main thread writes.
-public final class PackWriter: @unchecked Sendable {
+public final class PackWriter: Sendable {
     public let destination: String
     public let staging: String
-    private var finished = false
+    private let finished = Locked(false)
 
     public struct PackError: Error, CustomStringConvertible {
         public var description: String
@@ -39,7 +40,7 @@ public final class PackWriter: @unchecked Sendable {
             attributes: [.posixPermissions: 0o755])
     }
 
-    deinit { if !finished { abandon() } }
+    deinit { if !finished.current { abandon() } }
 
     /// The path of a file inside the staging folder.
     public func path(_ name: String) -> String { (staging as NSString).appendingPathComponent(name) }
@@ -84,7 +85,7 @@ public final class PackWriter: @unchecked Sendable {
             if let old { try? fm.moveItem(atPath: old, toPath: destination) }
             throw PackError(description: "cannot move the pack into \(destination): \(reason)")
         }
-        finished = true
+        finished.withLock { $0 = true }
         if let old { try? fm.removeItem(atPath: old) }
         return m
     }
@@ -92,6 +93,6 @@ public final class PackWriter: @unchecked Sendable {
     /// Removes the staging folder (on errors and interrupts).
     public func abandon() {
         try? FileManager.default.removeItem(atPath: staging)
-        finished = true
+        finished.withLock { $0 = true }
     }
 }

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailIngest
 import CrossTrailModel
 import Foundation
@@ -60,12 +61,7 @@ public enum PackZip {
         out += central
         out += le32(0x0605_4b50) + le16(0) + le16(0) + le16(UInt16(count)) + le16(UInt16(count))
         out += le32(UInt32(central.count)) + le32(UInt32(cdOffset)) + le16(0)
-        let tmp = zipPath + ".partial-\(getpid())"
-        try Data(out).write(to: URL(fileURLWithPath: tmp))
-        guard rename(tmp, zipPath) == 0 else {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw ZipError(description: "cannot write \(zipPath): \(String(cString: strerror(errno)))")
-        }
+        do { try AtomicFile.write(out, to: zipPath) } catch { throw ZipError(description: "\(error)") }
     }
 
     /// Extracts a pack ZIP into `dir` (which must be empty): only regular files, only deflate or

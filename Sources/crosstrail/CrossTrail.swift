@@ -1,4 +1,5 @@
 import ArgumentParser
+import CrossTrailBase
 import CrossTrailIngest
 import CrossTrailModel
 import Foundation
@@ -87,20 +88,19 @@ func commandLineForRecords() -> String {
 
 /// Runs the registered cleanups and exits with 130 on SIGINT or SIGTERM (partial output is
 /// removed). Pipelines register what they stage through their `onStaging` parameter.
+/// Sendable: the cleanups are behind a lock and the signal sources are set once, in `init`
+/// (Dispatch's source type does not declare Sendable itself).
 final class InterruptCleanup: @unchecked Sendable {
-    private var sources: [any DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var cleanups: [@Sendable () -> Void] = []
+    private let sources: [any DispatchSourceSignal]
+    private let cleanups = Locked<[@Sendable () -> Void]>([])
 
     init(message: String) {
+        var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { [self] in
-                lock.lock()
-                let all = cleanups
-                lock.unlock()
-                for c in all { c() }
+            s.setEventHandler { [cleanups] in
+                for c in cleanups.current { c() }
                 FileHandle.standardError.write(Data("crosstrail: \(message)\n".utf8))
                 // _exit, not exit: worker threads are still running, and exit's static destructors
                 // (C++ libraries) under their feet aborted the process now and then (SIGABRT, not 130).
@@ -109,17 +109,15 @@ final class InterruptCleanup: @unchecked Sendable {
             s.resume()
             sources.append(s)
         }
+        self.sources = sources
     }
 
     func add(_ cleanup: @escaping @Sendable () -> Void) {
-        lock.lock()
-        cleanups.append(cleanup)
-        lock.unlock()
+        cleanups.withLock { $0.append(cleanup) }
     }
 
     func cancel() {
         for s in sources { s.cancel() }
-        sources = []
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
     }

@@ -1,5 +1,3 @@
-import CrossTrailModel
-
 /// Counts for one ingest run. `recordsRead == accepted + filtered + rejected` after ingest;
 /// the timeline then moves some accepted records to `duplicates`.
 public struct IngestStats: Sendable, Codable {
@@ -32,6 +30,10 @@ public struct IngestStats: Sendable, Codable {
         public var file: String
         public var bytes: Int64
         public var sha256: String
+
+        public init(file: String, bytes: Int64, sha256: String) {
+            (self.file, self.bytes, self.sha256) = (file, bytes, sha256)
+        }
     }
 
     /// Every file read, sorted by name, so an event's `source.file` can be tied to exact bytes.
