@@ -2,8 +2,11 @@ import CrossTrailHTTP
 import CrossTrailXML
 import Foundation
 
-/// Signed calls to AWS: every attempt is signed afresh (SigV4 dates must be current). One client
-/// per worker thread (its HTTP connection is not shared).
+/// Signed calls to AWS: every attempt is signed afresh (SigV4 dates must be current).
+///
+/// Not safe for concurrent use: its `HTTPClient` (one libcurl handle) serves one request at a
+/// time. It is `Sendable` only so a worker pool can hand each worker its own client; a client is
+/// used by one thread at a time (`S3Fetch` makes one per worker).
 public final class AWSClient: @unchecked Sendable {
     public let config: AWSConfig
     public let http: HTTPClient

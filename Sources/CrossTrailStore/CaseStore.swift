@@ -5,10 +5,11 @@ import GRDB
 /// The embedded case store: one SQLite file (WAL) holding ingested files, events, findings and
 /// their history. Schema changes are named, append-only migrations. One writer at a time: a
 /// lock file next to the database serialises overlapping runs (cron, CI, CronJobs).
-public final class CaseStore: @unchecked Sendable {
+public final class CaseStore: Sendable {
     public let path: String
+    /// GRDB's queue serialises every access, so the store may be shared between threads.
     let db: DatabaseQueue
-    private var lockFD: Int32 = -1
+    private let lockFD: Int32
 
     /// Opens (creating and migrating if needed) the store, holding its lock. Waits up to
     /// `lockTimeout` seconds for another run to finish.
@@ -16,7 +17,9 @@ public final class CaseStore: @unchecked Sendable {
         self.path = path
         if !readOnly {
             lockFD = try Self.acquireLock(path + ".lock", timeout: lockTimeout)
-        } else if !FileManager.default.fileExists(atPath: path) {
+        } else if FileManager.default.fileExists(atPath: path) {
+            lockFD = -1
+        } else {
             throw CrossTrailError(
                 .inputMissing, "\(path): no such store (create it with `crosstrail scan ... --store \(path)`)",
                 at: .file(path: path))
