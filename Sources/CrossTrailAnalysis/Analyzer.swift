@@ -57,7 +57,7 @@ public enum Analyzer {
     ) -> ScanResult {
         let graph = IdentityGraph.build(inv, obs)
         var (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
-        if let rules { findings += eventFindings(obs, rules, graph) }
+        if let rules { findings += eventFindings(obs, rules, graph) + correlationFindings(obs, rules, graph) }
         var stateful = options.stateful
         if let st = rules?.settings.stateful {
             stateful.failedLogins = st["failed_login_burst"] ?? stateful.failedLogins
@@ -156,7 +156,8 @@ extension Analyzer {
         let byID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var findings = [Finding]()
         var attempts = [String: [(SigmaRule, RuleMatcher.Hits)]]()
-        for (key, hits) in obs.ruleHits.sorted(by: { $0.key < $1.key }) {
+        for (key, hits) in obs.ruleHits.sorted(by: { $0.key < $1.key }) where !rules.correlationOnly.contains(key.rule)
+        {
             guard let rule = byID[key.rule], let actor = hits.actor else { continue }
             if key.attempt {
                 attempts[key.actor, default: []].append((rule, hits))

@@ -64,6 +64,8 @@ public struct Observations: Sendable {
     public var sharingAddresses: [Pair: EventSample] = [:]
     /// (rule, actor key) → matching events of the event rules.
     public var ruleHits: [RuleMatcher.Key: RuleMatcher.Hits] = [:]
+    /// Matches kept for correlation rules, per correlation and group.
+    public var correlationGroups: [RuleMatcher.CorrelationKey: CorrelationGroup] = [:]
 
     /// Public addresses an instance-profile session was used from (first `cap`), with an event each.
     public struct InstanceAddresses: Sendable, Hashable {
@@ -205,6 +207,7 @@ public struct Observations: Sendable {
         for (k, v) in o.roleSessions { roleSessions[k, default: Activity()].merge(v) }
         for (k, v) in o.classifiedAccess { classifiedAccess[k, default: EventSample()].merge(v) }
         for (k, v) in o.ruleHits { ruleHits[k, default: RuleMatcher.Hits()].merge(v) }
+        for (k, v) in o.correlationGroups { correlationGroups[k, default: CorrelationGroup()].merge(v) }
         for (k, v) in o.classifiedSessions { classifiedSessions[k, default: EventSample()].merge(v) }
         for (k, v) in o.classifiedOffNetwork { classifiedOffNetwork[k, default: EventSample()].merge(v) }
         for (k, buckets) in o.bursts {
@@ -249,7 +252,10 @@ public final class EventObserver: EventSink {
     /// What this worker saw, rule matches included.
     public var observations: Observations {
         var o = collected
-        if let matcher { o.ruleHits = matcher.hits }
+        if let matcher {
+            o.ruleHits = matcher.hits
+            o.correlationGroups = matcher.correlationGroups
+        }
         return o
     }
     private let json = JSONDocumentReader()

@@ -8,79 +8,100 @@ import Yams
 /// and line.
 public enum RuleLoader {
     public static func load(yaml text: String, file: String) -> ([SigmaRule], [RuleError]) {
-        let (rules, _, errors) = loadAll(yaml: text, file: file)
-        return (rules, errors)
+        let loaded = loadAll(yaml: text, file: file)
+        return (loaded.rules, loaded.errors)
     }
 
-    /// Rules, plus settings documents (`allowlist:`, `stateful:`) found among them.
-    static func loadAll(yaml text: String, file: String) -> ([SigmaRule], RuleSettings, [RuleError]) {
-        var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
+    /// What rule files hold: rules, correlation rules, and settings documents.
+    struct Loaded {
+        var rules = [SigmaRule]()
+        var correlations = [SigmaCorrelation]()
+        var settings = RuleSettings()
+        var errors = [RuleError]()
+
+        mutating func absorb(_ o: Loaded) {
+            rules += o.rules
+            correlations += o.correlations
+            settings.absorb(o.settings)
+            errors += o.errors
+        }
+    }
+
+    /// Rules and correlation rules, plus settings documents (`allowlist:`, `stateful:`) found among them.
+    static func loadAll(yaml text: String, file: String) -> Loaded {
+        var out = Loaded()
         var documents = [Node]()
         if let refused = YAMLGuard.check(text) {
-            return ([], settings, [RuleError(file: file, line: refused.line, reason: refused.reason)])
+            out.errors.append(RuleError(file: file, line: refused.line, reason: refused.reason))
+            return out
         }
         do {
             let parser = try Parser(yaml: text)
             while let doc = try parser.nextRoot() { documents.append(doc) }
         } catch let e as YamlError {
-            return (
-                [], settings, [RuleError(file: file, line: nil, reason: "invalid YAML: " + YAMLGuard.shorten("\(e)"))]
-            )
+            out.errors.append(RuleError(file: file, line: nil, reason: "invalid YAML: " + YAMLGuard.shorten("\(e)")))
+            return out
         } catch {
-            return ([], settings, [RuleError(file: file, line: nil, reason: "\(error)")])
+            out.errors.append(RuleError(file: file, line: nil, reason: "\(error)"))
+            return out
         }
         for doc in documents {
+            if let map = doc.mapping, map["correlation"] != nil {
+                do { out.correlations.append(try SigmaCorrelation.parse(map, file: file, line: doc.mark?.line)) } catch
+                {
+                    out.errors.append(RuleError(file: file, line: error.line ?? doc.mark?.line, reason: error.reason))
+                }
+                continue
+            }
             guard doc.mapping?["detection"] != nil else {
                 // Settings documents; anything else (Sigma collections' global parts) is skipped.
-                do { try settings.merge(doc, file: file) } catch {
-                    errors.append(RuleError(file: file, line: error.line, reason: error.reason))
+                do { try out.settings.merge(doc, file: file) } catch {
+                    out.errors.append(RuleError(file: file, line: error.line, reason: error.reason))
                 }
                 continue
             }
             do {
-                rules.append(try rule(doc, file: file))
+                out.rules.append(try rule(doc, file: file))
             } catch {
-                errors.append(RuleError(file: file, line: error.line ?? doc.mark.map { $0.line }, reason: error.reason))
+                out.errors.append(
+                    RuleError(file: file, line: error.line ?? doc.mark.map { $0.line }, reason: error.reason))
             }
         }
-        return (rules, settings, errors)
+        return out
     }
 
     /// Every `*.yml` / `*.yaml` under a directory, sorted by path.
     public static func load(directory: String) -> ([SigmaRule], [RuleError]) {
         var hasher = SHA256()
-        let (rules, _, errors) = loadAll(directory: directory, hasher: &hasher)
-        return (rules, errors)
+        let loaded = loadAll(directory: directory, hasher: &hasher)
+        return (loaded.rules, loaded.errors)
     }
 
     /// Every rule file under `directory`, read in path order; each file's path and bytes go into `hasher`.
     /// `label` replaces the directory in the names rules and errors carry (`builtin/core/x.yml`), so
     /// outputs do not depend on where the binary is installed.
-    static func loadAll(directory: String, label: String? = nil, hasher: inout SHA256) -> (
-        [SigmaRule], RuleSettings, [RuleError]
-    ) {
+    static func loadAll(directory: String, label: String? = nil, hasher: inout SHA256) -> Loaded {
+        var out = Loaded()
         guard let e = FileManager.default.enumerator(atPath: directory) else {
-            return ([], RuleSettings(), [RuleError(file: directory, line: nil, reason: "cannot list directory")])
+            out.errors.append(RuleError(file: directory, line: nil, reason: "cannot list directory"))
+            return out
         }
-        var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         let files = e.compactMap { $0 as? String }.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
         for rel in files {
             let path = (directory as NSString).appendingPathComponent(rel)
             // Regular files only: a FIFO named *.yml would block the run.
             let data: Data
             do { data = Data(try JSON.readRegularFile(path: path, maxBytes: 64 << 20)) } catch {
-                errors.append(RuleError(file: path, line: nil, reason: "cannot read file: \(error.reason)"))
+                out.errors.append(RuleError(file: path, line: nil, reason: "cannot read file: \(error.reason)"))
                 continue
             }
             hasher.update(data: Data((rel + "\u{0}").utf8))
             hasher.update(data: data)
-            let (r, s, e) = loadAll(
-                yaml: String(decoding: data, as: UTF8.self), file: label.map { $0 + "/" + rel } ?? path)
-            rules += r
-            settings.absorb(s)
-            errors += e
+            out.absorb(loadAll(yaml: String(decoding: data, as: UTF8.self), file: label.map { $0 + "/" + rel } ?? path))
         }
-        return (rules.sorted { $0.file < $1.file || ($0.file == $1.file && $0.id < $1.id) }, settings, errors)
+        out.rules.sort { $0.file < $1.file || ($0.file == $1.file && $0.id < $1.id) }
+        out.correlations.sort { $0.file < $1.file || ($0.file == $1.file && $0.id < $1.id) }
+        return out
     }
 
     static func string(_ n: Node?) -> String? { n?.scalar?.string }
@@ -108,7 +129,8 @@ public enum RuleLoader {
             }
             if name == "timeframe" {
                 throw RuleParseError(
-                    "'timeframe' (correlation) is not supported; use the built-in stateful rules", line: k.mark?.line)
+                    "'timeframe' in a detection (Sigma 1 aggregation) is not supported; write a correlation rule (Docs/rules.md)",
+                    line: k.mark?.line)
             }
             selections[name] = try selection(v, name, &warnings)
         }

@@ -6,6 +6,10 @@ import Foundation
 /// The rules of a run: the built-ins plus any loaded from `--rules` directories.
 public struct RuleSet: Sendable {
     public private(set) var rules: [SigmaRule]
+    /// Correlation rules, their references resolved to rule ids.
+    public private(set) var correlations: [SigmaCorrelation] = []
+    /// Rules that only feed correlations (`generate: false`): their matches are not findings.
+    public private(set) var correlationOnly: Set<String> = []
     public private(set) var errors: [RuleError]
     /// Allowlists and stateful thresholds from the rule directories.
     public private(set) var settings = RuleSettings()
@@ -24,6 +28,21 @@ public struct RuleSet: Sendable {
         self.init(rules: rules, errors: [])
     }
 
+    /// The rules and correlation rules of one YAML text, without the built-ins (tests, tools).
+    public init(yaml text: String, file: String) {
+        let loaded = RuleLoader.loadAll(yaml: text, file: file)
+        self.init(rules: loaded.rules, errors: loaded.errors, settings: loaded.settings)
+        adopt(loaded.correlations)
+    }
+
+    /// Resolves correlations against the rules; unresolvable ones become errors.
+    private mutating func adopt(_ list: [SigmaCorrelation]) {
+        let (resolved, problems) = SigmaCorrelation.resolve(list, rules: rules)
+        correlations = resolved
+        errors += problems
+        correlationOnly = Set(resolved.filter { !$0.generate }.flatMap(\.ruleIDs))
+    }
+
     /// The built-in rules, and those in `directories`. A rule whose id repeats a built-in
     /// replaces it (tune a built-in by copying it).
     /// `monitoring`: also the change-monitoring rules (`builtin/monitoring/`: CIS AWS Foundations
@@ -31,26 +50,36 @@ public struct RuleSet: Sendable {
     /// benign or not, so incident scans leave them out and evidence packs include them.
     public static func load(directories: [String] = [], builtins: Bool = true, monitoring: Bool = false) -> RuleSet {
         var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
+        var correlations = [SigmaCorrelation]()
         var hasher = SHA256()
         if builtins {
             do {
                 let dir = try builtinDirectory()
-                let (r, _, e) = RuleLoader.loadAll(directory: dir, label: "builtin", hasher: &hasher)
-                rules = monitoring ? r : r.filter { !$0.file.hasPrefix(monitoringFolder) }
-                errors = e
+                let loaded = RuleLoader.loadAll(directory: dir, label: "builtin", hasher: &hasher)
+                rules = monitoring ? loaded.rules : loaded.rules.filter { !$0.file.hasPrefix(monitoringFolder) }
+                correlations = loaded.correlations.filter { monitoring || !$0.file.hasPrefix(monitoringFolder) }
+                errors = loaded.errors
             } catch {
                 errors.append(RuleError(file: builtinFile, line: nil, reason: error.description))
             }
         }
         for dir in directories {
-            let (r, st, e) = RuleLoader.loadAll(directory: dir, hasher: &hasher)
-            settings.absorb(st)
-            for rule in r {
+            let loaded = RuleLoader.loadAll(directory: dir, hasher: &hasher)
+            settings.absorb(loaded.settings)
+            for rule in loaded.rules {
                 if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
             }
-            errors += e
+            for c in loaded.correlations {
+                if let i = correlations.firstIndex(where: { $0.id == c.id }) {
+                    correlations[i] = c
+                } else {
+                    correlations.append(c)
+                }
+            }
+            errors += loaded.errors
         }
         var set = RuleSet(rules: rules, errors: errors, settings: settings)
+        set.adopt(correlations)
         set.fingerprint = hasher.finalize().hexString
         return set
     }
@@ -177,14 +206,45 @@ public final class RuleMatcher {
         }
     }
 
+    /// A correlation rule's group: the correlation and the values of its `group-by` fields.
+    public struct CorrelationKey: Sendable, Hashable, Comparable {
+        public var correlation: String
+        public var group: [String]
+        public static func < (a: CorrelationKey, b: CorrelationKey) -> Bool {
+            (a.correlation, a.group.joined(separator: "\u{0}")) < (b.correlation, b.group.joined(separator: "\u{0}"))
+        }
+    }
+
     private let aws: Index
     private let databricks: Index
     private let reader = JSONDocumentReader()
     public private(set) var hits: [Key: Hits] = [:]
+    /// Matches kept for the correlation rules, per correlation and group.
+    public private(set) var correlationGroups: [CorrelationKey: CorrelationGroup] = [:]
+    private let correlations: [SigmaCorrelation]
+    /// Rule id → the correlations it feeds, with its position in each one's `rules`.
+    private let feeds: [String: [(correlation: Int, rule: Int)]]
 
     public init(_ set: RuleSet) {
         aws = Index(set.rules.filter { $0.applies(to: .aws) })
         databricks = Index(set.rules.filter { $0.applies(to: .databricks) })
+        correlations = set.correlations
+        var feeds = [String: [(correlation: Int, rule: Int)]]()
+        for (c, correlation) in set.correlations.enumerated() {
+            for (k, id) in correlation.ruleIDs.enumerated() { feeds[id, default: []].append((c, k)) }
+        }
+        self.feeds = feeds
+    }
+
+    private func feed(_ e: AuditEvent, rule id: String, fields: EventFields) {
+        guard let list = feeds[id] else { return }
+        for (c, k) in list {
+            let correlation = correlations[c]
+            let group = correlation.groupBy.map { fields.values(correlation.field($0, rule: k)).first ?? "" }
+            let value = correlation.condition?.field.flatMap { fields.values(correlation.field($0, rule: k)).first }
+            correlationGroups[CorrelationKey(correlation: correlation.id, group: group), default: CorrelationGroup()]
+                .add(CorrelationHit(time: e.time, event: e.id, rule: k, value: value), actor: e.actor)
+        }
     }
 
     public func evaluate(_ e: AuditEvent) {
@@ -201,6 +261,7 @@ public final class RuleMatcher {
             case .hit:
                 hits[Key(rule: r.id, actor: e.actor.key), default: Hits()].add(
                     e, fields: r.metadata.fields, reader: fields)
+                feed(e, rule: r.id, fields: fields)
             case .attempt:
                 hits[Key(rule: r.id, actor: e.actor.key, attempt: true), default: Hits()].add(
                     e, fields: r.metadata.fields, reader: fields)

@@ -73,8 +73,11 @@ public final class SigmaRule: Sendable {
         }
     }
 
+    /// Fields that carry the outcome: a rule testing one of them asks about failures itself.
+    /// `responseElements.ConsoleLogin` is a console sign-in's `Success` or `Failure`.
     static let outcomeFields: Set<String> = [
         "errorcode", "errormessage", "outcome", "status", "response.statuscode", "response.errormessage",
+        "responseelements.consolelogin",
     ]
 
     init(

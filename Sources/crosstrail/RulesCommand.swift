@@ -25,7 +25,14 @@ struct RulesCommand: ParsableCommand {
             for r in set.rules where !r.warnings.isEmpty {
                 lines += r.warnings.map { "  warning: \(r.file): \(r.id): \($0)".terminalSafe }
             }
-            lines.append("\(set.rules.count) rules" + (set.errors.isEmpty ? "" : ", \(set.errors.count) not loaded:"))
+            for c in set.correlations {
+                lines.append(
+                    "\(c.severity.rawValue.padded(9)) \(c.id.padded(28)) correlation \(c.kind.rawValue) over \(c.timespan) of "
+                        + c.ruleIDs.joined(separator: ", ").terminalSafe + ": " + c.title.terminalSafe)
+            }
+            lines.append(
+                "\(set.rules.count) rules, \(set.correlations.count) correlation rules"
+                    + (set.errors.isEmpty ? "" : ", \(set.errors.count) not loaded:"))
             lines += set.errors.map { "  " + $0.description.terminalSafe }
             let stateful = Analyzer.statefulRuleIDs
             lines.append(

@@ -1,0 +1,327 @@
+import CrossTrailModel
+import Foundation
+import Yams
+
+/// A Sigma correlation rule (Sigma specification v2, "Sigma Correlation Rules"): matches of its
+/// base rules counted or sequenced within a `timespan`, per `group-by` group.
+///
+/// - `event_count`: the number of matches in the timespan meets the condition (brute force: 10
+///   failed sign-ins from one address in 5 minutes).
+/// - `value_count`: the number of distinct values of `condition.field` meets it (one identity
+///   calling 20 different List/Describe actions in a minute).
+/// - `temporal`: every base rule matched within the timespan, in any order.
+/// - `temporal_ordered`: they matched in the order listed (GetCallerIdentity, then ListBuckets).
+///
+/// Base rules are referenced by `name`, `id` (UUID) or title (published sets use titles). With
+/// `generate: false` (the default) the base rules only feed the correlation and report nothing
+/// themselves.
+public struct SigmaCorrelation: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case eventCount = "event_count"
+        case valueCount = "value_count"
+        case temporal
+        case temporalOrdered = "temporal_ordered"
+    }
+
+    /// `gt`/`gte`/`lt`/`lte`/`eq` bounds that must all hold (two make a range), and for
+    /// `value_count` the field whose distinct values are counted.
+    public struct Condition: Sendable, CustomStringConvertible {
+        public enum Op: String, Sendable, CaseIterable { case gt, gte, lt, lte, eq }
+        public var bounds: [(op: Op, value: Int)]
+        public var field: String?
+
+        public func holds(_ n: Int) -> Bool {
+            bounds.allSatisfy { b in
+                switch b.op {
+                case .gt: n > b.value
+                case .gte: n >= b.value
+                case .lt: n < b.value
+                case .lte: n <= b.value
+                case .eq: n == b.value
+                }
+            }
+        }
+
+        public var description: String {
+            bounds.map { "\($0.op.rawValue) \($0.value)" }.joined(separator: " and ")
+                + (field.map { " distinct \($0)" } ?? "")
+        }
+    }
+
+    public let id: String
+    public let uuid: String?
+    public let title: String
+    public let description: String?
+    public let severity: Severity
+    public let file: String
+    public let line: Int?
+    public let kind: Kind
+    /// The `rules:` entries as written (name, id or title).
+    public let references: [String]
+    public let groupBy: [String]
+    public let timespanMillis: Int64
+    /// As written (`5m`), for reports.
+    public let timespan: String
+    public let condition: Condition?
+    public let generate: Bool
+    /// `aliases`: alias → base rule reference → the field it stands for in that rule's events.
+    public let aliases: [String: [String: String]]
+    public let mitre: [String]
+    public let tactics: [String]
+    public let remediation: String
+    public let controls: [ControlRef]
+    /// The base rules' ids, in `rules:` order (filled in when the set resolves references).
+    public internal(set) var ruleIDs: [String] = []
+
+    /// The field a group-by name or condition field reads in the events of base rule `index`.
+    public func field(_ name: String, rule index: Int) -> String {
+        aliases[name]?[references[index]] ?? name
+    }
+
+    /// Parses a document holding `correlation:`.
+    static func parse(_ map: Node.Mapping, file: String, line: Int?) throws(RuleParseError) -> SigmaCorrelation {
+        func string(_ n: Node?) -> String? { n?.scalar?.string }
+        func strings(_ n: Node?) -> [String] {
+            if let s = n?.scalar?.string { return [s] }
+            return n?.sequence?.compactMap { $0.scalar?.string } ?? []
+        }
+        guard let title = string(map["title"]) else {
+            throw RuleParseError("correlation rule has no title", line: line)
+        }
+        guard let body = map["correlation"]?.mapping else {
+            throw RuleParseError("'correlation' must be a mapping", line: map["correlation"]?.mark?.line ?? line)
+        }
+        let at = map["correlation"]?.mark?.line ?? line
+        guard let typeName = string(body["type"]) else { throw RuleParseError("correlation has no type", line: at) }
+        guard let kind = Kind(rawValue: typeName) else {
+            throw RuleParseError(
+                "correlation type '\(typeName)' is not one of "
+                    + Kind.allCases.map(\.rawValue).joined(separator: ", "), line: body["type"]?.mark?.line ?? at)
+        }
+        let references = strings(body["rules"])
+        guard !references.isEmpty else { throw RuleParseError("correlation lists no rules", line: at) }
+        if (kind == .temporal || kind == .temporalOrdered) && references.count < 2 {
+            throw RuleParseError("a \(kind.rawValue) correlation needs at least two rules", line: at)
+        }
+        guard let span = string(body["timespan"]) ?? string(body["timeframe"]) else {
+            throw RuleParseError("correlation has no timespan", line: at)
+        }
+        guard let millis = Self.millis(span) else {
+            throw RuleParseError(
+                "timespan '\(span)' is not a duration (a number and s, m, h or d: 30s, 5m, 1h, 1d)",
+                line: body["timespan"]?.mark?.line ?? at)
+        }
+        var condition: Condition?
+        if let c = body["condition"] {
+            guard let m = c.mapping else {
+                throw RuleParseError("correlation condition must be a mapping (gte: 10)", line: c.mark?.line)
+            }
+            var parsed = Condition(bounds: [], field: nil)
+            for (k, v) in m {
+                guard let key = k.string?.lowercased() else { continue }
+                if key == "field" {
+                    parsed.field = v.scalar?.string
+                    continue
+                }
+                guard let op = Condition.Op(rawValue: key) else {
+                    throw RuleParseError(
+                        "condition operator '\(key)' is not gt, gte, lt, lte, eq or field", line: k.mark?.line)
+                }
+                guard let n = v.scalar.flatMap({ Int($0.string) }) else {
+                    throw RuleParseError("condition '\(key)' needs a whole number", line: v.mark?.line)
+                }
+                parsed.bounds.append((op, n))
+            }
+            condition = parsed
+        }
+        switch kind {
+        case .eventCount, .valueCount:
+            guard let condition, !condition.bounds.isEmpty else {
+                throw RuleParseError("an \(kind.rawValue) correlation needs a condition (gte: N)", line: at)
+            }
+            if kind == .valueCount && condition.field == nil {
+                throw RuleParseError("a value_count condition names the field to count (field: eventName)", line: at)
+            }
+        case .temporal, .temporalOrdered:
+            break
+        }
+        var aliases = [String: [String: String]]()
+        for (k, v) in body["aliases"]?.mapping ?? [:] {
+            guard let alias = k.string, let m = v.mapping else {
+                throw RuleParseError("aliases map an alias to rule: field pairs", line: k.mark?.line)
+            }
+            for (r, f) in m { if let r = r.string, let f = f.string { aliases[alias, default: [:]][r] = f } }
+        }
+        let generate: Bool
+        switch string(body["generate"])?.lowercased() {
+        case nil, "false": generate = false
+        case "true": generate = true
+        case let other?: throw RuleParseError("generate must be true or false, not '\(other)'", line: at)
+        }
+        let tags = map["tags"]?.sequence?.compactMap { $0.string } ?? []
+        let level = string(map["level"])?.lowercased() ?? "medium"
+        let uuid = string(map["id"])
+        return SigmaCorrelation(
+            id: string(map["name"]) ?? uuid ?? title.lowercased().replacingOccurrences(of: " ", with: "-"),
+            uuid: uuid, title: title, description: string(map["description"]),
+            severity: level == "informational" ? .info : (Severity(rawValue: level) ?? .medium), file: file, line: line,
+            kind: kind, references: references, groupBy: strings(body["group-by"]), timespanMillis: millis,
+            timespan: span, condition: condition, generate: generate, aliases: aliases,
+            mitre: tags.filter { $0.lowercased().hasPrefix("attack.t") }.map { String($0.dropFirst(7)).uppercased() },
+            tactics: tags.filter { $0.lowercased().hasPrefix("attack.") && !$0.lowercased().hasPrefix("attack.t") }
+                .map { String($0.dropFirst(7)) },
+            remediation: string(map["remediation"])
+                ?? "Review the correlated events together; confirm the sequence was authorised.",
+            controls: (map["controls"]?.sequence?.compactMap { $0.string } ?? []).map { c in
+                let parts = c.split(separator: " ")
+                return parts.count > 1
+                    ? ControlRef(parts.dropLast().joined(separator: " "), String(parts.last!)) : ControlRef("", c)
+            })
+    }
+
+    /// `30s`, `5m`, `1h`, `2d` in milliseconds.
+    static func millis(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard let unit = t.last, let n = Int64(t.dropLast()), n > 0, n < 1_000_000 else { return nil }
+        switch unit {
+        case "s": return n * 1000
+        case "m": return n * 60_000
+        case "h": return n * 3_600_000
+        case "d": return n * 86_400_000
+        default: return nil
+        }
+    }
+
+    /// Resolves every correlation's references to rule ids: by `name`, then `id` (UUID), then
+    /// title (unique in the correlation's file, else unique in the set). A reference that does not
+    /// resolve, is ambiguous or names another correlation is an error; the correlation is not loaded.
+    static func resolve(_ correlations: [SigmaCorrelation], rules: [SigmaRule]) -> ([SigmaCorrelation], [RuleError]) {
+        var byID = [String: SigmaRule](), byUUID = [String: SigmaRule](), byTitle = [String: [SigmaRule]]()
+        for r in rules {
+            byID[r.id] = byID[r.id] ?? r
+            if let u = r.metadata.uuid { byUUID[u] = byUUID[u] ?? r }
+            byTitle[r.title, default: []].append(r)
+        }
+        let correlationKeys = Set(correlations.flatMap { [$0.id, $0.title] + ($0.uuid.map { [$0] } ?? []) })
+        var out = [SigmaCorrelation](), errors = [RuleError]()
+        next: for var c in correlations {
+            var ids = [String]()
+            for ref in c.references {
+                let titled = byTitle[ref] ?? []
+                let sameFile = titled.filter { $0.file == c.file }
+                let found =
+                    byID[ref] ?? byUUID[ref]
+                    ?? (sameFile.count == 1 ? sameFile[0] : titled.count == 1 ? titled[0] : nil)
+                guard let rule = found else {
+                    let why =
+                        titled.count > 1
+                        ? "names \(titled.count) rules by title; reference one by its name or id"
+                        : correlationKeys.contains(ref)
+                            ? "is a correlation: correlations of correlations are not supported"
+                            : "matches no rule's name, id or title"
+                    errors.append(
+                        RuleError(file: c.file, line: c.line, reason: "correlation '\(c.id)': rule '\(ref)' \(why)"))
+                    continue next
+                }
+                ids.append(rule.id)
+            }
+            c.ruleIDs = ids
+            out.append(c)
+        }
+        return (out, errors)
+    }
+}
+
+/// One base-rule match a correlation keeps: when, which of its rules, the counted value.
+public struct CorrelationHit: Sendable, Hashable, Comparable {
+    public var time: Timestamp
+    public var event: String
+    /// Index into the correlation's rules.
+    public var rule: Int
+    /// `value_count`: the value of the counted field.
+    public var value: String?
+
+    public static func < (a: CorrelationHit, b: CorrelationHit) -> Bool {
+        (a.time, a.event, a.rule) < (b.time, b.event, b.rule)
+    }
+}
+
+/// The matches of one correlation in one group, bounded: the earliest `cap` by time and event
+/// id are kept (the same ones whatever order workers merge in), the rest only counted.
+public struct CorrelationGroup: Sendable {
+    public static let cap = 20_000
+    public private(set) var hits: [CorrelationHit] = []
+    public private(set) var dropped = 0
+    public var actor: Actor?
+
+    public init() {}
+
+    mutating func add(_ hit: CorrelationHit, actor: Actor) {
+        if self.actor == nil { self.actor = actor }
+        hits.append(hit)
+        if hits.count >= 2 * Self.cap { trim() }
+    }
+
+    public mutating func merge(_ o: CorrelationGroup) {
+        if actor == nil { actor = o.actor }
+        hits += o.hits
+        dropped += o.dropped
+        if hits.count > Self.cap { trim() }
+    }
+
+    /// Sorted, deduplicated, and at most `cap`.
+    public mutating func trim() {
+        hits = Array(Set(hits)).sorted()
+        if hits.count > Self.cap {
+            dropped += hits.count - Self.cap
+            hits.removeLast(hits.count - Self.cap)
+        }
+    }
+}
+
+extension SigmaCorrelation {
+    /// The first window (by time) in which the correlation holds, with the matches in it.
+    public struct Window: Sendable {
+        public var hits: [CorrelationHit]
+        /// What the condition was tested on: matches, distinct values, or rules matched.
+        public var measured: Int
+    }
+
+    /// Slides a window of `timespan` over the group's matches (sorted) and returns the first
+    /// that satisfies the correlation.
+    public func firstWindow(_ sorted: [CorrelationHit]) -> Window? {
+        guard !sorted.isEmpty else { return nil }
+        var end = 0
+        for start in sorted.indices {
+            let limit = sorted[start].time.millis + timespanMillis
+            if end < start { end = start }
+            while end < sorted.count && sorted[end].time.millis <= limit { end += 1 }
+            let window = Array(sorted[start..<end])
+            switch kind {
+            case .eventCount:
+                let n = Set(window.map(\.event)).count
+                if condition?.holds(n) ?? false { return Window(hits: window, measured: n) }
+            case .valueCount:
+                let n = Set(window.compactMap(\.value)).count
+                if condition?.holds(n) ?? false { return Window(hits: window, measured: n) }
+            case .temporal:
+                let n = Set(window.map(\.rule)).count
+                let holds = condition.map { $0.bounds.isEmpty ? n == ruleCount : $0.holds(n) } ?? (n == ruleCount)
+                if holds { return Window(hits: window, measured: n) }
+            case .temporalOrdered:
+                // Rule 0 at `start`, then each next rule at or after the previous one, within the span.
+                guard sorted[start].rule == 0 else { continue }
+                var chain = [sorted[start]]
+                var i = start + 1
+                while chain.count < ruleCount && i < end {
+                    if sorted[i].rule == chain.count && sorted[i].event != chain.last?.event { chain.append(sorted[i]) }
+                    i += 1
+                }
+                if chain.count == ruleCount { return Window(hits: chain, measured: chain.count) }
+            }
+        }
+        return nil
+    }
+
+    var ruleCount: Int { references.count }
+}
