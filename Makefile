@@ -9,9 +9,10 @@ BIN = .build/$(CONFIG)/crosstrail
 APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev liblz4-dev libsqlite3-dev sqlite3 libxml2-dev libcurl4-openssl-dev pkg-config
 # What only the tests need: headless Chromium renders the HTML report; OpenSSL makes the test CA
 # and checks signatures independently; the AWS CLI's digest validator and botocore's signer check
-# crosstrail's; moto's server stands in for S3 and IAM (Python module=package pairs).
+# crosstrail's; moto's server stands in for S3 and IAM; pySigma validates exported rules (Python
+# module=package pairs).
 TEST_APT_PACKAGES = chromium fonts-dejavu-core openssl python3 python3-pip
-TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server]
+TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server] sigma.validation=pysigma
 
 .PHONY: setup test-setup build demo test lint format bench samples fuzz tsan clean
 

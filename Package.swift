@@ -76,7 +76,8 @@ let package = Package(
         .target(
             name: "CrossTrailRules",
             dependencies: [
-                "CrossTrailModel", "CrossTrailIngest", "Yams", .product(name: "Crypto", package: "swift-crypto"),
+                "CrossTrailBase", "CrossTrailModel", "CrossTrailIngest", "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Rules")]
         ),

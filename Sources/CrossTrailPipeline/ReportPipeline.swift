@@ -104,12 +104,15 @@ public struct ReportPipeline: Sendable {
                 .usage, "unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa or nist"
             )
         }
+        // The cleanup is registered before the staging folder exists: an interrupt at any moment
+        // leaves nothing behind.
+        let staging = PackWriter.stagingPath(for: config.out)
+        onStaging { PackWriter.removeStaging(staging) }
         let writer: PackWriter
         do { writer = try PackWriter(destination: config.out, replace: config.replace) } catch {
             throw CrossTrailError(.usage, "\(error)", at: .file(path: config.out), underlying: error)
         }
         let cloudTrailKeys = try config.cloudTrailPublicKeys.map { try DigestKeys.load($0) }
-        onStaging { writer.abandon() }
 
         let (inv, invDiags) = try config.inventory.load(observer: observer)
         let ruleSet = try RuleSet.loadRequiringBuiltins(

@@ -33,7 +33,7 @@ public final class PackWriter: Sendable {
             throw PackError(description: "cannot write in \(parent)")
         }
         self.destination = dest
-        staging = (parent as NSString).appendingPathComponent(".\(name).partial-\(getpid())")
+        staging = Self.stagingPath(for: dest)
         try? FileManager.default.removeItem(atPath: staging)
         try FileManager.default.createDirectory(
             atPath: staging, withIntermediateDirectories: false,
@@ -41,6 +41,29 @@ public final class PackWriter: Sendable {
     }
 
     deinit { if !finished.current { abandon() } }
+
+    /// The hidden staging folder next to `destination` (this process's): known before the writer
+    /// exists, so an interrupt cleanup can be registered before the folder is made.
+    public static func stagingPath(for destination: String) -> String {
+        let dest = (destination as NSString).standardizingPath
+        let parent =
+            (dest as NSString).deletingLastPathComponent.isEmpty ? "." : (dest as NSString).deletingLastPathComponent
+        return (parent as NSString).appendingPathComponent(
+            ".\((dest as NSString).lastPathComponent).partial-\(getpid())")
+    }
+
+    /// Removes a staging folder even while other threads still write into it (an interrupt):
+    /// renamed away first, so no new file appears in it by its path, then removed, retried while
+    /// files still land in it.
+    public static func removeStaging(_ staging: String) {
+        let doomed = staging + ".abandoned"
+        let target = rename(staging, doomed) == 0 ? doomed : staging
+        for _ in 0..<50 {
+            try? FileManager.default.removeItem(atPath: target)
+            guard FileManager.default.fileExists(atPath: target) else { return }
+            usleep(10_000)
+        }
+    }
 
     /// The path of a file inside the staging folder.
     public func path(_ name: String) -> String { (staging as NSString).appendingPathComponent(name) }
@@ -92,7 +115,7 @@ public final class PackWriter: Sendable {
 
     /// Removes the staging folder (on errors and interrupts).
     public func abandon() {
-        try? FileManager.default.removeItem(atPath: staging)
         finished.withLock { $0 = true }
+        Self.removeStaging(staging)
     }
 }

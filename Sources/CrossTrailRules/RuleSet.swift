@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailIngest
 import CrossTrailModel
 import Crypto
@@ -267,5 +268,51 @@ public final class RuleMatcher {
                     e, fields: r.metadata.fields, reader: fields)
             }
         }
+    }
+}
+
+extension RuleSet {
+    /// Writes the built-in rule files (one Sigma YAML file per rule, in their folders) under
+    /// `directory`, each whole or not at all. Files already there are refused unless `replace`.
+    /// - Returns: the paths written, relative to `directory`.
+    /// - Throws: `ExportError` naming the file.
+    public static func exportBuiltins(to directory: String, monitoring: Bool = true, replace: Bool = false) throws
+        -> [String]
+    {
+        let source: String
+        do { source = try builtinDirectory() } catch { throw ExportError(path: builtinFile, reason: error.description) }
+        let files = (FileManager.default.enumerator(atPath: source)?.compactMap { $0 as? String } ?? [])
+            .filter {
+                ($0.hasSuffix(".yml") || $0.hasSuffix(".yaml"))
+                    && (monitoring || !("builtin/" + $0).hasPrefix(monitoringFolder))
+            }
+            .sorted()
+        if !replace {
+            for rel in files
+            where FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent(rel)) {
+                throw ExportError(
+                    path: (directory as NSString).appendingPathComponent(rel),
+                    reason: "already exists; pass --force to replace the exported rules", alreadyExists: true)
+            }
+        }
+        for rel in files {
+            let from = (source as NSString).appendingPathComponent(rel)
+            let to = (directory as NSString).appendingPathComponent(rel)
+            guard let data = FileManager.default.contents(atPath: from) else {
+                throw ExportError(path: from, reason: "cannot read the built-in rule")
+            }
+            do { try AtomicFile.write(data, to: to, createFolders: true) } catch {
+                throw ExportError(path: to, reason: error.reason)
+            }
+        }
+        return files
+    }
+
+    public struct ExportError: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var reason: String
+        /// A file was there already (and `replace` was not given).
+        public var alreadyExists = false
+        public var description: String { "\(path): \(reason)" }
     }
 }

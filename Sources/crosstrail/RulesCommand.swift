@@ -1,5 +1,6 @@
 import ArgumentParser
 import CrossTrailAnalysis
+import CrossTrailModel
 import CrossTrailRules
 import Foundation
 
@@ -7,8 +8,46 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "List and test the event rules (Sigma format): the built-ins and your own.",
-        subcommands: [List.self, Test.self, Coverage.self]
+        subcommands: [List.self, Test.self, Coverage.self, Export.self]
     )
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the built-in rules as Sigma files (one per rule) to use or tune elsewhere.",
+            discussion: """
+                Each file is Sigma as pySigma validates it (UUID id, status, date, author, references,
+                tags), with crosstrail's additions as custom attributes: name, controls, remediation,
+                stratus and the match/nomatch examples `rules test` runs. Copy one into a --rules
+                folder and edit it to tune it: a rule with the same name replaces the built-in.
+
+                Example: crosstrail rules export ./crosstrail-rules
+                """)
+
+        @Argument(help: "Folder to write the rules into (created if missing).")
+        var directory: String
+
+        @Flag(help: "Replace rule files already in the folder.")
+        var force = false
+
+        @Flag(name: .shortAndLong, help: "Do not print the summary.")
+        var quiet = false
+
+        func run() throws {
+            let written: [String]
+            do { written = try RuleSet.exportBuiltins(to: directory, replace: force) } catch let e
+                as RuleSet.ExportError
+            {
+                throw CrossTrailError(
+                    e.alreadyExists ? .usage : .output, e.description, at: .file(path: e.path), underlying: e)
+            }
+            if !quiet {
+                let folders = Set(written.map { ($0 as NSString).deletingLastPathComponent }).sorted()
+                TerminalObserver.print([
+                    "crosstrail: \(written.count) rules written to \(directory.terminalSafe) (\(folders.joined(separator: ", ")))"
+                ])
+            }
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -491,3 +491,53 @@ import Testing
         }
     }
 }
+
+/// `rules export` writes the built-in rules as Sigma that pySigma (the reference Sigma library)
+/// parses and validates without an issue, and that crosstrail reads back unchanged.
+@Suite struct RulesExportCLITests {
+    static let pySigma = """
+        import json, pathlib, sys
+        from sigma.collection import SigmaCollection
+        from sigma.validation import SigmaValidator
+        from sigma.validators.core import validators
+        # attacktag and d3_fendtag download MITRE data; tests never reach the internet.
+        validator = SigmaValidator([v for k, v in validators.items() if k not in {"attacktag", "d3_fendtag"}])
+        rules, problems = 0, []
+        for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.yml")):
+            collection = SigmaCollection.from_yaml(path.read_text(), collect_errors=True)
+            for rule in collection.rules:
+                rules += 1
+                problems += [f"{path.name}: {e}" for e in (rule.errors or [])]
+            clean = [r for r in collection.rules if not r.errors]
+            problems += [f"{path.name}: {type(i).__name__}: {i}" for i in validator.validate_rules(clean)]
+        print(json.dumps({"rules": rules, "problems": problems[:20], "count": len(problems)}))
+        """
+
+    @Test func exportedRulesAreValidSigma() throws {
+        let dir = try TestPaths.temporaryDirectory("rules-export").appendingPathComponent("rules").path
+        let export = try runCrossTrail(["rules", "export", dir])
+        #expect(export.status == 0, "\(export.stderr)")
+        let builtins = try runCrossTrail(["rules", "list"]).stdout
+        let count = try #require(
+            builtins.split(separator: "\n").first { $0.hasSuffix("correlation rules") }?.split(separator: " ").first
+                .flatMap { Int($0) })
+        #expect(export.stderr.contains("crosstrail: \(count) rules written to \(dir)"), "\(export.stderr)")
+
+        let (status, output) = try runPython(Self.pySigma, [dir])
+        #expect(status == 0, "\(output)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(output.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8))
+                as? [String: Any], "\(output)")
+        #expect(report["rules"] as? Int == count, "pySigma read every rule")
+        #expect(report["count"] as? Int == 0, "\(report["problems"] ?? "")")
+
+        // Read back as --rules they replace the built-ins one for one: the same rules, no errors.
+        let again = try runCrossTrail(["rules", "list", "--rules", dir])
+        #expect(again.status == 0 && again.stdout.contains("\(count) rules, 0 correlation rules"), "\(again.stdout)")
+        // An existing export is not overwritten without --force.
+        let refused = try runCrossTrail(["rules", "export", dir])
+        #expect(refused.status == 2 && refused.stderr.contains("already exists"), "\(refused.stderr)")
+        #expect(try runCrossTrail(["rules", "export", dir, "--force", "-q"]).status == 0)
+    }
+}

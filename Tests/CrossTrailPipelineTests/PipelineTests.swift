@@ -198,9 +198,10 @@ enum Fixtures {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "no pack, no staging folder")
     }
 
-    /// A run that fails after the pack's staging folder exists hands its removal to the caller
-    /// (the CLI runs it on failure and on SIGINT); run, it leaves nothing behind.
-    @Test func aFailedRunsStagingIsRemovedByItsCleanup() throws {
+    /// A run that fails after the pack's staging folder exists leaves nothing behind; the cleanup
+    /// it hands the caller (run on SIGINT, registered before the folder exists) removes the
+    /// folder too, and is harmless afterwards.
+    @Test func aFailedRunLeavesNoStagingFolder() throws {
         let dir = try TestPaths.temporaryDirectory("pipeline-report-staging")
         let empty = dir.appendingPathComponent("empty-inventory")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
@@ -212,8 +213,12 @@ enum Fixtures {
             try ReportPipeline(config).run(onStaging: { cleanup in cleanups.withLock { $0.append(cleanup) } })
         }
         #expect(error?.code == .inputEmpty)
-        let staged = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") }
-        #expect(staged.count == 1, "the staging folder exists until its cleanup runs")
+        #expect(cleanups.withLock { $0.count } == 1, "the cleanup was offered")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["empty-inventory"])
+        // The cleanup removes a staging folder however far the run got.
+        let staging = PackWriter.stagingPath(for: config.out)
+        try FileManager.default.createDirectory(atPath: staging + "/sub", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: staging + "/sub/timeline.jsonl"))
         for cleanup in cleanups.withLock({ $0 }) { cleanup() }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["empty-inventory"])
     }
