@@ -203,7 +203,12 @@ public enum RuleLoader {
             }
             var op = FieldTest.Op.equals, all = false, cased = false
             var regexOptions: NSRegularExpression.Options = []
+            var transforms = [ValueTransform]()
             for mod in parts.dropFirst() {
+                if let t = ValueTransform(rawValue: mod.lowercased()) {
+                    transforms.append(t)
+                    continue
+                }
                 switch mod.lowercased() {
                 case "contains": op = .contains
                 case "startswith": op = .startsWith
@@ -220,11 +225,11 @@ public enum RuleLoader {
                 case "s" where op == .regex: regexOptions.insert(.dotMatchesLineSeparators)
                 default:
                     throw RuleParseError(
-                        "field modifier '\(mod)' is not supported (contains, startswith, endswith, re with i/m/s, all, fieldref, exists, cidr, gt, gte, lt, lte, cased)",
+                        "field modifier '\(mod)' is not supported (contains, startswith, endswith, re with i/m/s, all, fieldref, exists, cidr, gt, gte, lt, lte, cased, base64, base64offset, windash, wide, utf16, utf16le, utf16be)",
                         line: k.mark?.line)
                 }
             }
-            let values: [String?]
+            var values: [String?]
             switch v {
             case .sequence(let s): values = s.map { $0.scalar.map(\.string).flatMap { $0 == "null" ? nil : $0 } }
             case .scalar(let s):
@@ -232,6 +237,27 @@ public enum RuleLoader {
                     s.string == "null" || s.string == "~" || s.string.isEmpty && s.style == .plain ? nil : s.string
                 ]
             default: throw RuleParseError("field '\(field)' needs a value or a list of values", line: v.mark?.line)
+            }
+            if !transforms.isEmpty {
+                if transforms.contains(.base64offset) && op != .contains {
+                    throw RuleParseError(
+                        "field '\(field)': base64offset only works with contains (the encoded value sits anywhere)",
+                        line: k.mark?.line)
+                }
+                if transforms.contains(.windash),
+                    let v = values.compactMap({ $0 }).first(where: {
+                        ValueTransform.windashCount($0) > ValueTransform.maxDashes
+                    })
+                {
+                    throw RuleParseError(
+                        "field '\(field)|windash': '\(v)' has more than three dashes to expand; split it into separate values",
+                        line: k.mark?.line)
+                }
+                var current = values
+                for t in transforms {
+                    current = current.flatMap { v in v.map { t.apply($0).map(Optional.some) } ?? [nil] }
+                }
+                values = current
             }
             if !EventFields.isKnown(field) {
                 warnings.append("field '\(field)' is not one crosstrail reads: this test never matches")

