@@ -16,12 +16,14 @@ public enum RuleLoader {
     struct Loaded {
         var rules = [SigmaRule]()
         var correlations = [SigmaCorrelation]()
+        var filters = [SigmaFilter]()
         var settings = RuleSettings()
         var errors = [RuleError]()
 
         mutating func absorb(_ o: Loaded) {
             rules += o.rules
             correlations += o.correlations
+            filters += o.filters
             settings.absorb(o.settings)
             errors += o.errors
         }
@@ -49,6 +51,12 @@ public enum RuleLoader {
             if let map = doc.mapping, map["correlation"] != nil {
                 do { out.correlations.append(try SigmaCorrelation.parse(map, file: file, line: doc.mark?.line)) } catch
                 {
+                    out.errors.append(RuleError(file: file, line: error.line ?? doc.mark?.line, reason: error.reason))
+                }
+                continue
+            }
+            if let map = doc.mapping, map["filter"] != nil, map["detection"] == nil {
+                do { out.filters.append(try SigmaFilter.parse(map, file: file, line: doc.mark?.line)) } catch {
                     out.errors.append(RuleError(file: file, line: error.line ?? doc.mark?.line, reason: error.reason))
                 }
                 continue

@@ -33,11 +33,15 @@ public struct RuleSet: Sendable {
     public init(yaml text: String, file: String) {
         let loaded = RuleLoader.loadAll(yaml: text, file: file)
         self.init(rules: loaded.rules, errors: loaded.errors, settings: loaded.settings)
-        adopt(loaded.correlations)
+        adopt(loaded.correlations, filters: loaded.filters)
     }
 
-    /// Resolves correlations against the rules; unresolvable ones become errors.
-    private mutating func adopt(_ list: [SigmaCorrelation]) {
+    /// Applies the filters to the rules they name and resolves correlations against the rules;
+    /// unresolvable references become errors.
+    private mutating func adopt(_ list: [SigmaCorrelation], filters: [SigmaFilter]) {
+        let (filtered, filterErrors) = SigmaFilter.apply(filters, to: rules)
+        rules = filtered
+        errors += filterErrors
         let (resolved, problems) = SigmaCorrelation.resolve(list, rules: rules)
         correlations = resolved
         errors += problems
@@ -52,6 +56,7 @@ public struct RuleSet: Sendable {
     public static func load(directories: [String] = [], builtins: Bool = true, monitoring: Bool = false) -> RuleSet {
         var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         var correlations = [SigmaCorrelation]()
+        var filters = [SigmaFilter]()
         var hasher = SHA256()
         if builtins {
             do {
@@ -59,6 +64,7 @@ public struct RuleSet: Sendable {
                 let loaded = RuleLoader.loadAll(directory: dir, label: "builtin", hasher: &hasher)
                 rules = monitoring ? loaded.rules : loaded.rules.filter { !$0.file.hasPrefix(monitoringFolder) }
                 correlations = loaded.correlations.filter { monitoring || !$0.file.hasPrefix(monitoringFolder) }
+                filters = loaded.filters
                 errors = loaded.errors
             } catch {
                 errors.append(RuleError(file: builtinFile, line: nil, reason: error.description))
@@ -77,10 +83,11 @@ public struct RuleSet: Sendable {
                     correlations.append(c)
                 }
             }
+            filters += loaded.filters
             errors += loaded.errors
         }
         var set = RuleSet(rules: rules, errors: errors, settings: settings)
-        set.adopt(correlations)
+        set.adopt(correlations, filters: filters)
         set.fingerprint = hasher.finalize().hexString
         return set
     }

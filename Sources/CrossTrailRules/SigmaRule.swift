@@ -37,6 +37,8 @@ public final class SigmaRule: Sendable {
     /// Whether the rule reads the outcome (`errorCode`, `status`, ...): only such rules see failed
     /// calls. For the others a failed call is an attempt, reported apart from the rule's findings.
     public let seesFailures: Bool
+    /// Sigma filters applied to this rule (their names), in the order applied.
+    public let filteredBy: [String]
     /// `eventName` / `actionName` values (lowercased) one of which every matching event must have;
     /// nil when the rule can match any action. The matcher indexes rules by them.
     public let requiredActions: Set<String>?
@@ -85,7 +87,8 @@ public final class SigmaRule: Sendable {
         mitre: [String],
         remediation: String, controls: [ControlRef], file: String, selections: [String: Selection],
         condition: Condition,
-        matchExamples: [String], nomatchExamples: [String], metadata: Metadata = Metadata(), warnings: [String] = []
+        matchExamples: [String], nomatchExamples: [String], metadata: Metadata = Metadata(), warnings: [String] = [],
+        filteredBy: [String] = []
     ) {
         self.id = id
         self.title = title
@@ -103,11 +106,14 @@ public final class SigmaRule: Sendable {
         self.nomatchExamples = nomatchExamples
         self.metadata = metadata
         self.warnings = warnings
+        self.filteredBy = filteredBy
         let names = selections.keys.sorted()
         ordered = names.map { selections[$0]! }
         compiled = condition.compiled(Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
-        seesFailures = selections.values.contains {
-            $0.alternatives.contains { $0.contains { SigmaRule.outcomeFields.contains($0.fieldLower) } }
+        // The rule's own selections decide (a filter on the outcome does not make it see failures).
+        seesFailures = selections.contains { name, s in
+            !name.hasPrefix(SigmaRule.filterPrefix)
+                && s.alternatives.contains { $0.contains { SigmaRule.outcomeFields.contains($0.fieldLower) } }
         }
         let ordered = self.ordered
         requiredActions = compiled.requiredActions { ordered[$0].requiredActions }

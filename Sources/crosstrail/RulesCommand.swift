@@ -64,6 +64,9 @@ struct RulesCommand: ParsableCommand {
             for r in set.rules where !r.warnings.isEmpty {
                 lines += r.warnings.map { "  warning: \(r.file): \(r.id): \($0)".terminalSafe }
             }
+            for r in set.rules where !r.filteredBy.isEmpty {
+                lines.append("  \(r.id) filtered by \(r.filteredBy.joined(separator: ", "))".terminalSafe)
+            }
             for c in set.correlations {
                 lines.append(
                     "\(c.severity.rawValue.padded(9)) \(c.id.padded(28)) correlation \(c.kind.rawValue) over \(c.timespan) of "
