@@ -67,6 +67,7 @@ bench: build
 	./Benchmarks/scan.sh
 	./Benchmarks/store.sh
 	./Benchmarks/report.sh
+	./Benchmarks/rules.sh
 
 ## Fuzz every parser with libFuzzer + AddressSanitizer (FUZZ_SECONDS per target, default 60; see Fuzz/README.md).
 fuzz: setup

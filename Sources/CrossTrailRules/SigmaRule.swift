@@ -209,6 +209,8 @@ struct FieldTest: Sendable {
     var values: [String?]
     var globs: [Glob?]
     var regexes: [NSRegularExpression?]
+    /// Per `re` value: literal text every match contains, checked before the expression runs.
+    var requiredLiterals: [RegexLiteral?] = []
     var networks: [IPNetwork?]
     var numbers: [Double?]
     /// Reads request parameters (parsed on demand): evaluated after the cheap tests.
@@ -242,6 +244,7 @@ struct FieldTest: Sendable {
                 do { res.append(try NSRegularExpression(pattern: v, options: regexOptions)) } catch {
                     throw RuleParseError("field '\(field)': invalid regular expression")
                 }
+
             case .equals, .contains, .startsWith, .endsWith:
                 // Case-sensitive wildcards run as an anchored regular expression.
                 res.append(
@@ -254,6 +257,11 @@ struct FieldTest: Sendable {
             }
         }
         regexes = res
+        if op == .regex {
+            requiredLiterals = values.map { v in
+                v.flatMap { RegexLiteral.required($0, caseInsensitive: regexOptions.contains(.caseInsensitive)) }
+            }
+        }
         switch op {
         case .cidr:
             if let bad = values.first(where: { $0.map { IPNetwork($0) == nil } ?? true }) {
@@ -331,6 +339,9 @@ struct FieldTest: Sendable {
                 return actual.contains { other.contains($0) }
             }
             if let re = regexes[i] {
+                if i < requiredLiterals.count, let literal = requiredLiterals[i] {
+                    return e.values(fieldLower).contains { literal.isContained(in: $0) && FieldTest.firstMatch(re, $0) }
+                }
                 return e.values(fieldLower).contains { FieldTest.firstMatch(re, $0) }
             }
             let g = globs[i]!

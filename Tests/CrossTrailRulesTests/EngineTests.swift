@@ -241,3 +241,44 @@ func cloudTrail(
             "S3 ARNs carry no account")
     }
 }
+
+/// The literal a regular expression requires, used to skip running it on values without it.
+@Suite struct RegexLiteralTests {
+    @Test func requiredLiteralsAreConservative() {
+        func literal(_ p: String, _ i: Bool = false) -> String? { RegexLiteral.required(p, caseInsensitive: i)?.text }
+        #expect(literal(".+:assumed-role/aws:.+") == ":assumed-role/aws:")
+        #expect(literal(#"^arn:aws:iam::\d+:root$"#) == "arn:aws:iam::")
+        #expect(literal(#"evil\.example\.com"#) == "evil.example.com")
+        #expect(literal("(?i)AdministratorAccess") == "administratoraccess")
+        #expect(literal("Admin", true) == "admin")
+        #expect(literal("colou?r-scheme") == "r-scheme", "an optional character splits the run")
+        #expect(literal("abcd+e") == "abcd", "the character before + is required once")
+        #expect(literal("kali|parrot") == nil, "alternatives require no single literal")
+        #expect(literal("(kali)linux") == "linux", "groups are skipped")
+        #expect(literal("[abc]defg") == "defg")
+        #expect(literal("a(?i)bcdef") == nil, "flags switched on later")
+        #expect(literal("(?x) a b c") == nil)
+        #expect(literal("ab") == nil, "too short to be worth it")
+        #expect(literal("(?i)straße") == nil, "case folding beyond ASCII")
+    }
+
+    @Test func thePrefilterNeverChangesAVerdict() throws {
+        let role = try event(
+            cloudTrail(extra: #""requestParameters":{"arn":"arn:aws:sts::1:assumed-role/aws:ec2-instance/i-0abc"}"#))
+        let user = try event(cloudTrail(extra: #""requestParameters":{"arn":"arn:aws:iam::1:user/alice"}"#))
+        let r = try rule("  s:\n    requestParameters.arn|re: '.+:assumed-role/aws:.+'\n  condition: s")
+        #expect(r.matches(role) && !r.matches(user))
+        let i = try rule("  s:\n    requestParameters.arn|re|i: 'ASSUMED-ROLE/AWS:EC2'\n  condition: s")
+        #expect(i.matches(role) && !i.matches(user))
+        let inline = try rule("  s:\n    requestParameters.arn|re: '(?i)ASSUMED-ROLE'\n  condition: s")
+        #expect(inline.matches(role))
+        // A long value without the literal is rejected before the expression runs (Benchmarks/README.md).
+        let long = try event(
+            cloudTrail(
+                extra: #""requestParameters":{"arn":"\#(String(repeating: "arn:aws:iam::1:role/x", count: 190))"}"#))
+        #expect(!r.matches(long))
+        #expect(
+            try #require(r.selections["s"]?.alternatives.first?.first?.requiredLiterals.first??.text)
+                == ":assumed-role/aws:")
+    }
+}

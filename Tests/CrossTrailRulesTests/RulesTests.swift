@@ -68,8 +68,8 @@ let trail =
     @Test func invalidRulesNameFileAndLine() throws {
         let cases: [(String, String, Int)] = [
             (
-                "title: x\ndetection:\n  s:\n    eventName|base64: x\n  condition: s\n",
-                "field modifier 'base64' is not supported", 4
+                "title: x\ndetection:\n  s:\n    eventName|expand: '%admins%'\n  condition: s\n",
+                "field modifier 'expand' is not supported", 4
             ),
             ("title: x\ndetection:\n  s:\n    eventName: x\n", "detection has no condition", 3),
             ("title: x\ndetection:\n  s:\n    eventName: x\n  condition: s and t\n", "unknown selection 't'", 5),
