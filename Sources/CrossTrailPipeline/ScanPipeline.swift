@@ -131,10 +131,14 @@ public struct ScanPipeline: Sendable {
 }
 
 extension RuleSet {
-    /// The built-in rules and those in `directories`. Without its built-in rules a scan would
-    /// report nothing and look clean: that is an `installation` error instead.
+    /// The built-in rules and those in `directories` (folders or rule files; a bare name such as
+    /// `suzaku` is a set `rules update` installed). Without its built-in rules a scan would
+    /// report nothing and look clean: that is an `installation` error instead; a `--rules` path
+    /// that does not exist is `input-missing` (exit 4), never a scan without those rules.
     public static func loadRequiringBuiltins(directories: [String], monitoring: Bool) throws -> RuleSet {
-        let set = RuleSet.load(directories: directories, monitoring: monitoring)
+        let resolved = RulePackUpdate.resolve(directories)
+        try EventInput.requireReadable(resolved)
+        let set = RuleSet.load(directories: resolved, monitoring: monitoring)
         if let missing = set.missingBuiltins {
             throw CrossTrailError(
                 .installation, missing.description, at: .file(path: missing.file), underlying: missing)

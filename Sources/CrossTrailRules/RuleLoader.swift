@@ -90,13 +90,27 @@ public enum RuleLoader {
     /// outputs do not depend on where the binary is installed.
     static func loadAll(directory: String, label: String? = nil, hasher: inout SHA256) -> Loaded {
         var out = Loaded()
-        guard let e = FileManager.default.enumerator(atPath: directory) else {
-            out.errors.append(RuleError(file: directory, line: nil, reason: "cannot list directory"))
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            out.errors.append(RuleError(file: directory, line: nil, reason: "no such file or directory"))
             return out
         }
-        let files = e.compactMap { $0 as? String }.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
+        let base: String
+        let files: [String]
+        if isDirectory.boolValue {
+            guard let e = FileManager.default.enumerator(atPath: directory) else {
+                out.errors.append(RuleError(file: directory, line: nil, reason: "cannot list directory"))
+                return out
+            }
+            base = directory
+            files = e.compactMap { $0 as? String }.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
+        } else {
+            // A single rule file is a set of its own.
+            base = (directory as NSString).deletingLastPathComponent
+            files = [(directory as NSString).lastPathComponent]
+        }
         for rel in files {
-            let path = (directory as NSString).appendingPathComponent(rel)
+            let path = (base as NSString).appendingPathComponent(rel)
             // Regular files only: a FIFO named *.yml would block the run.
             let data: Data
             do { data = Data(try JSON.readRegularFile(path: path, maxBytes: 64 << 20)) } catch {

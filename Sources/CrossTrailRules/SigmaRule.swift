@@ -8,6 +8,10 @@ public struct RuleError: Error, CustomStringConvertible, Sendable {
     public var line: Int?
     public var reason: String
     public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(reason)" }
+
+    public init(file: String, line: Int?, reason: String) {
+        (self.file, self.line, self.reason) = (file, line, reason)
+    }
 }
 
 /// A detection rule in the Sigma format: `logsource`, `detection` (named selections and a

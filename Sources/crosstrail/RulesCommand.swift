@@ -1,6 +1,7 @@
 import ArgumentParser
 import CrossTrailAnalysis
 import CrossTrailModel
+import CrossTrailPipeline
 import CrossTrailRules
 import Foundation
 
@@ -8,8 +9,72 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "List and test the event rules (Sigma format): the built-ins and your own.",
-        subcommands: [List.self, Test.self, Coverage.self, Export.self]
+        subcommands: [List.self, Test.self, Coverage.self, Export.self, Update.self]
     )
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download a published Sigma rule set over HTTPS and install it as a --rules folder.",
+            discussion: """
+                SOURCE is sigmahq (SigmaHQ's AWS CloudTrail rules), suzaku (Yamato-Security's
+                suzaku-rules for AWS, with correlation rules) or an https:// URL of a .tar.gz
+                archive (give --folder: the rules' folder below the archive's top folder). The
+                archive is checked against --sha256 when given; its SHA-256 is recorded in
+                SOURCE.json beside the rules either way, and the rules hash of every evidence pack
+                covers the files. Only .yml/.yaml files under the folder are installed; the folder
+                is replaced in one move, so a failed update leaves the previous copy.
+
+                Examples:
+                  crosstrail rules update suzaku
+                  crosstrail scan ./logs --rules ~/.local/share/crosstrail/rules/suzaku
+                  crosstrail rules update https://example.com/rules.tar.gz --folder aws --sha256 9f86…
+                """)
+
+        @Argument(help: "sigmahq, suzaku or an https:// URL of a .tar.gz archive.")
+        var source: String
+
+        @Option(help: "Install here (default: $XDG_DATA_HOME/crosstrail/rules/NAME, else ~/.local/share/...).")
+        var dir: String?
+
+        @Option(help: "The folder holding the rules inside the archive, below its top folder (URL sources).")
+        var folder: String?
+
+        @Option(help: "The archive's expected SHA-256 (hex); a different download is refused.")
+        var sha256: String?
+
+        @Option(help: "PEM file of extra CA certificates to trust (a TLS-inspecting proxy).")
+        var caBundle: String?
+
+        @Flag(name: .shortAndLong, help: "Do not print the summary.")
+        var quiet = false
+
+        func validate() throws {
+            if let sha256, sha256.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
+                throw ValidationError("--sha256 takes 64 hexadecimal digits")
+            }
+        }
+
+        func run() throws {
+            var config = RulePackUpdate.Configuration(source: source)
+            config.directory = dir
+            config.folder = folder
+            config.sha256 = sha256
+            config.http.caBundle = caBundle
+            let outcome = try RulePackUpdate(config).run()
+            if !quiet {
+                var lines = [
+                    "crosstrail: \(outcome.rules) rules and \(outcome.correlations) correlation rules from \(outcome.url.terminalSafe)",
+                    "  sha256 \(outcome.sha256), installed in \(outcome.directory.terminalSafe) (use: --rules \(outcome.directory.terminalSafe))",
+                ]
+                if !outcome.errors.isEmpty {
+                    lines.append(
+                        "  \(outcome.errors.count) rule files do not load (`rules list --rules DIR` shows them):")
+                    lines += outcome.errors.prefix(5).map { "    " + $0.description.terminalSafe }
+                }
+                TerminalObserver.print(lines)
+            }
+        }
+    }
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -57,7 +122,7 @@ struct RulesCommand: ParsableCommand {
         var rules: [String] = []
 
         func run() throws {
-            let set = RuleSet.load(directories: rules, monitoring: true)
+            let set = try RuleSet.loadRequiringBuiltins(directories: rules, monitoring: true)
             var lines = set.rules.map { r in
                 "\(r.severity.rawValue.padded(9)) \(r.id.padded(28)) \((r.product ?? "any").padded(11)) \((r.mitre.first ?? "").padded(10)) \(r.title.terminalSafe)"
             }
@@ -102,7 +167,7 @@ struct RulesCommand: ParsableCommand {
         var rules: [String] = []
 
         func run() throws {
-            let set = RuleSet.load(directories: rules, monitoring: true)
+            let set = try RuleSet.loadRequiringBuiltins(directories: rules, monitoring: true)
             print(RuleCoverage.markdown(set.rules, extra: Analyzer.statefulCoverage), terminator: "")
             if !set.errors.isEmpty { throw ExitCode(1) }
         }
@@ -119,7 +184,7 @@ struct RulesCommand: ParsableCommand {
         var rules: [String] = []
 
         func run() throws {
-            let set = RuleSet.load(directories: rules, monitoring: true)
+            let set = try RuleSet.loadRequiringBuiltins(directories: rules, monitoring: true)
             let results = set.test()
             var failed = 0
             for r in results {

@@ -492,6 +492,52 @@ import Testing
     }
 }
 
+/// `rules update` from a loopback HTTPS server, then the installed folder as --rules.
+@Suite struct RulesUpdateCLITests {
+    @Test func updateInstallsAFolderScanCanUse() throws {
+        let tls = try TestTLS.make()
+        let server = try TestServer.fakeAPIs(tls)
+        let dir = try TestPaths.temporaryDirectory("rules-update-cli").appendingPathComponent("suzaku").path
+        let r = try runCrossTrail([
+            "rules", "update", server.url + "/archive/rules.tar.gz", "--folder", "suzaku/aws", "--dir", dir,
+            "--ca-bundle", tls.ca,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(
+            r.stderr.contains("crosstrail: 8 rules and 5 correlation rules from \(server.url)/archive/rules.tar.gz"))
+        #expect(r.stderr.contains("installed in \(dir) (use: --rules \(dir))"))
+        let list = try runCrossTrail(["rules", "list", "--rules", dir])
+        #expect(list.status == 0 && list.stdout.contains("5 correlation rules"), "\(list.stdout)")
+        // Without the test CA the server is not trusted: a network failure, nothing installed elsewhere.
+        let untrusted = try runCrossTrail([
+            "rules", "update", server.url + "/archive/rules.tar.gz", "--folder", "suzaku/aws", "--dir", dir + "-2",
+        ])
+        #expect(untrusted.status == 5, "\(untrusted.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "-2"))
+        // Installed in the default place, a set is named by its name; a --rules path that does
+        // not exist is an error, never a scan without those rules.
+        let data = try TestPaths.temporaryDirectory("xdg-data").path
+        let named = try runCrossTrail(
+            [
+                "rules", "update", server.url + "/archive/rules.tar.gz", "--folder", "suzaku/aws", "--ca-bundle",
+                tls.ca, "-q",
+            ], environment: ["XDG_DATA_HOME": data])
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(FileManager.default.fileExists(atPath: data + "/crosstrail/rules/custom/SOURCE.json"))
+        let byName = try runCrossTrail(["rules", "list", "--rules", "custom"], environment: ["XDG_DATA_HOME": data])
+        #expect(byName.status == 0 && byName.stdout.contains("5 correlation rules"), "\(byName.stderr)")
+        for args in [
+            ["rules", "list", "--rules", "/no/such/rules"],
+            ["scan", ExitStatusTests.logs, "--rules", "nosuchset", "-q"],
+        ] {
+            let missing = try runCrossTrail(args)
+            #expect(
+                missing.status == 4 && missing.stderr.contains("no such file or directory"),
+                "\(args): \(missing.stderr)")
+        }
+    }
+}
+
 /// `rules export` writes the built-in rules as Sigma that pySigma (the reference Sigma library)
 /// parses and validates without an issue, and that crosstrail reads back unchanged.
 @Suite struct RulesExportCLITests {

@@ -316,3 +316,60 @@ enum Fixtures {
         }
     }
 }
+
+/// `rules update` against a loopback HTTPS server: a GitHub-shaped archive is downloaded, checked
+/// and installed; nothing outside the rules folder, nothing that climbs out, no link is installed.
+@Suite struct RulePackUpdateTests {
+    @Test func aRuleSetIsDownloadedCheckedAndInstalled() throws {
+        let tls = try TestTLS.make()
+        let server = try TestServer.fakeAPIs(tls)
+        let root = try TestPaths.temporaryDirectory("rules-update")
+        let dir = root.appendingPathComponent("rules/suzaku").path
+        var config = RulePackUpdate.Configuration(source: server.url + "/archive/rules.tar.gz")
+        config.folder = "suzaku/aws"
+        config.directory = dir
+        config.http.caBundle = tls.ca
+        config.http.retries = 0
+        let outcome = try RulePackUpdate(config).run()
+        #expect(outcome.files == 6 && outcome.correlations == 5 && outcome.errors.isEmpty, "\(outcome)")
+        #expect(outcome.rules == 8, "the eight base rules of the five correlation files, and the long-named one")
+        let installed = try FileManager.default.subpathsOfDirectory(atPath: dir).sorted()
+        #expect(installed.filter { $0.hasSuffix(".yml") }.count == 6 && installed.contains("SOURCE.json"))
+        #expect(installed.allSatisfy { $0 == "SOURCE.json" || $0.hasPrefix("cloudtrail") }, "\(installed)")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("escape.yml").path))
+        #expect(!FileManager.default.fileExists(atPath: "/etc/crosstrail-absolute.yml"))
+        // The digest is the archive's, as the server computes it.
+        let (status, served) = try runPython(
+            "import json, ssl, sys, urllib.request; ctx = ssl.create_default_context(cafile=sys.argv[2]); "
+                + "print(json.load(urllib.request.urlopen(sys.argv[1], context=ctx))['sha256'])",
+            [server.url + "/archive/rules.tar.gz.sha256", tls.ca])
+        #expect(status == 0 && served.trimmingCharacters(in: .whitespacesAndNewlines) == outcome.sha256)
+        let record = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/SOURCE.json")))
+                as? [String: Any])
+        #expect(record["sha256"] as? String == outcome.sha256 && record["url"] as? String == config.source)
+        // The installed folder is a rule folder like any other.
+        let set = RuleSet.load(directories: [dir], builtins: false)
+        #expect(set.errors.isEmpty && set.correlations.count == 5)
+
+        // A pinned digest that does not match: refused, the installed copy untouched.
+        var pinned = config
+        pinned.sha256 = String(repeating: "0", count: 64)
+        let mismatch = #expect(throws: CrossTrailError.self) { try RulePackUpdate(pinned).run() }
+        #expect(mismatch?.code == .network && mismatch?.message.contains("SHA-256") == true)
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: dir).sorted() == installed)
+        pinned.sha256 = outcome.sha256.uppercased()
+        #expect(try RulePackUpdate(pinned).run().files == 6, "the right digest installs (a replacement)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("rules").path) == ["suzaku"]
+        )
+
+        var empty = config
+        empty.folder = "suzaku/gcp"
+        #expect(throws: CrossTrailError.self) { try RulePackUpdate(empty).run() }
+        let plain = #expect(throws: CrossTrailError.self) {
+            try RulePackUpdate(.init(source: "http://127.0.0.1:9/rules.tar.gz")).run()
+        }
+        #expect(plain?.code == .usage)
+    }
+}

@@ -14,8 +14,12 @@ Faults are armed per path with POST /_faults {"path": "...", "kind": "...", "tim
   stall                : sleep 5 s before answering, N times
   403                  : answer 403 N times (not retryable)
 GET /_log returns every request seen (path, method, whether it carried Authorization).
+GET /archive/rules.tar.gz serves a rule-set archive shaped like GitHub's (one top folder), built
+from the vendored suzaku-rules fixtures plus entries that must never be installed (a path that
+climbs out, an absolute path, a symlink, a file outside the rules folder, a non-YAML file);
+/archive/rules.tar.gz.sha256 its SHA-256.
 """
-import argparse, base64, json, ssl, threading, time, urllib.parse
+import argparse, base64, hashlib, io, json, os, ssl, tarfile, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN = "dapi-test-token-0123456789abcdef"
@@ -45,6 +49,29 @@ def audit_rows():
                      json.dumps({"email": f"user{i}@acme.example"}), "198.51.100.7",
                      json.dumps({"cluster_name": f"c{i}"}), json.dumps({"status_code": 200})])
     return rows
+
+def rules_archive():
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "CrossTrailRulesTests", "Fixtures", "suzaku", "correlations")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
+        def add(name, data, kind=tarfile.REGTYPE, link=""):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname, info.size, info.mtime = kind, link, len(data), 1754000000
+            tar.addfile(info, io.BytesIO(data))
+        top = "suzaku-rules-main/"
+        add(top + "README.md", b"# rules\n")
+        for f in sorted(os.listdir(fixtures)):
+            with open(os.path.join(fixtures, f), "rb") as fh:
+                add(top + "suzaku/aws/cloudtrail/" + f, fh.read())
+        add(top + "suzaku/aws/cloudtrail/" + "n" * 120 + ".yml", b"title: long name\nlogsource: {product: aws}\ndetection:\n  s: {eventName: LongName}\n  condition: s\n")
+        add(top + "suzaku/aws/../../../escape.yml", b"title: escape\n")
+        add("/etc/crosstrail-absolute.yml", b"title: absolute\n")
+        add(top + "suzaku/aws/link.yml", b"", tarfile.SYMTYPE, "/etc/passwd")
+        add(top + "suzaku/azure/other.yml", b"title: other cloud\n")
+        add(top + "suzaku/aws/notes.txt", b"not a rule\n")
+    return buf.getvalue()
+
+RULES_ARCHIVE = rules_archive()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -121,6 +148,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json({"log": log, "tokens": len(oauth_tokens)})
         if self.fault(path):
             return
+        if path == "/archive/rules.tar.gz":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/gzip")
+            self.send_header("Content-Length", str(len(RULES_ARCHIVE)))
+            self.end_headers()
+            self.wfile.write(RULES_ARCHIVE)
+            return
+        if path == "/archive/rules.tar.gz.sha256":
+            return self.send_json({"sha256": hashlib.sha256(RULES_ARCHIVE).hexdigest()})
         if path == "/oidc/v1/token":
             expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
             if self.headers.get("Authorization") != expected or b"grant_type=client_credentials" not in data:
