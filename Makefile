@@ -5,8 +5,9 @@ BIN = .build/$(CONFIG)/crosstrail
 # System libraries the build links: simdjson (JSON), libdeflate and zlib (gzip), LZ4 (spilled sorted
 # runs of large timelines), SQLite (case store;
 # the sqlite3 shell is used by tests to inspect stores), libxml2 (XML schema validation and AWS
-# responses) and libcurl (HTTPS fetchers), both found through pkg-config.
-APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev liblz4-dev libsqlite3-dev sqlite3 libxml2-dev libcurl4-openssl-dev pkg-config
+# responses) and libcurl (HTTPS fetchers), both found through pkg-config; ICU's C API (rule regular
+# expressions with a limit on the work per match).
+APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev liblz4-dev libsqlite3-dev sqlite3 libxml2-dev libcurl4-openssl-dev libicu-dev pkg-config
 # What only the tests need: headless Chromium renders the HTML report; OpenSSL makes the test CA
 # and checks signatures independently; the AWS CLI's digest validator and botocore's signer check
 # crosstrail's; moto's server stands in for S3 and IAM; pySigma validates exported rules (Python

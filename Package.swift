@@ -42,6 +42,12 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // ICU's C regular-expression API (the engine NSRegularExpression wraps), for its match time
+        // limit, behind its own C interface (ICU's headers clash with Foundation's copy).
+        .target(
+            name: "CRegex",
+            linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc")]
+        ),
         .systemLibrary(
             name: "CLZ4",
             providers: [.apt(["liblz4-dev"])]
@@ -76,7 +82,7 @@ let package = Package(
         .target(
             name: "CrossTrailRules",
             dependencies: [
-                "CrossTrailBase", "CrossTrailModel", "CrossTrailIngest", "Yams",
+                "CRegex", "CrossTrailBase", "CrossTrailModel", "CrossTrailIngest", "Yams",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Rules")]
@@ -184,7 +190,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CrossTrailRulesTests",
-            dependencies: ["CrossTrailRules", "TestSupport"],
+            dependencies: ["CrossTrailBase", "CrossTrailRules", "TestSupport"],
             exclude: ["Fixtures"],  // read from the source tree by path
         ),
         .testTarget(
@@ -226,7 +232,7 @@ let package = Package(
 )
 
 // Every Swift target: the C and C++ shims and system libraries take no Swift settings.
-let cShims: Set = ["CSimdjson", "CGzip", "CLibXML2"]
+let cShims: Set = ["CSimdjson", "CGzip", "CLibXML2", "CRegex"]
 for target in package.targets where target.type != .system && !cShims.contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + strictness
 }

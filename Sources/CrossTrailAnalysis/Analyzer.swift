@@ -57,7 +57,11 @@ public enum Analyzer {
     ) -> ScanResult {
         let graph = IdentityGraph.build(inv, obs)
         var (findings, flat) = PermissionRules(inv: inv, obs: obs, graph: graph, options: options).run()
-        if let rules { findings += eventFindings(obs, rules, graph) + correlationFindings(obs, rules, graph) }
+        if let rules {
+            findings +=
+                eventFindings(obs, rules, graph) + correlationFindings(obs, rules, graph)
+                + regexLimitFindings(rules)
+        }
         var stateful = options.stateful
         if let st = rules?.settings.stateful {
             stateful.failedLogins = st["failed_login_burst"] ?? stateful.failedLogins

@@ -82,3 +82,24 @@ extension Analyzer {
         return findings
     }
 }
+
+extension Analyzer {
+    /// Rules whose regular expressions stopped at the time limit on some values: those values
+    /// were treated as not matching, so the rule may have missed events. Reported, never silent.
+    static func regexLimitFindings(_ rules: RuleSet) -> [Finding] {
+        rules.rules.compactMap { rule in
+            let stopped = rule.regexTimeouts
+            guard stopped > 0 else { return nil }
+            return Finding(
+                rule: "rule-regex-time-limit", severity: .low,
+                title:
+                    "Rule \(rule.id): its regular expression stopped at the time limit on \(stopped) value\(stopped == 1 ? "" : "s") (treated as no match)",
+                subjects: [], resources: [],
+                evidence: Evidence(details: ["rule": rule.id, "rule file": rule.file, "values": String(stopped)]),
+                controls: [],
+                remediation:
+                    "Rewrite the expression without nested repetition (such as (a+)+), then scan again; a field value built to stall matching can also be an attempt to slip past detection.",
+                mitre: nil, key: rule.id)
+        }
+    }
+}

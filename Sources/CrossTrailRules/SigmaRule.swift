@@ -137,6 +137,17 @@ public final class SigmaRule: Sendable {
         compiled.evaluate { i in ordered[i].matches(e) }
     }
 
+    /// Values this rule's regular expressions gave up on at the time limit (treated as no
+    /// match), since the rule was loaded.
+    public var regexTimeouts: Int {
+        ordered.reduce(0) { sum, s in
+            sum
+                + s.alternatives.reduce(0) {
+                    $0 + $1.reduce(0) { $0 + $1.regexes.reduce(0) { $0 + ($1?.timeouts ?? 0) } }
+                }
+        }
+    }
+
     /// What a matching event means for this rule: a hit, an attempt (a failed call the rule
     /// would match had it succeeded), or nothing.
     public enum Verdict: Sendable { case hit, attempt, none }
@@ -212,7 +223,7 @@ struct FieldTest: Sendable {
     /// nil value: the field must be absent or empty.
     var values: [String?]
     var globs: [Glob?]
-    var regexes: [NSRegularExpression?]
+    var regexes: [GuardedRegex?]
     /// Per `re` value: literal text every match contains, checked before the expression runs.
     var requiredLiterals: [RegexLiteral?] = []
     var networks: [IPNetwork?]
@@ -240,12 +251,12 @@ struct FieldTest: Sendable {
             if case .compare = op { return v.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
             return nil
         }
-        var res = [NSRegularExpression?]()
+        var res = [GuardedRegex?]()
         for v in values {
             guard let v else { res.append(nil); continue }
             switch op {
             case .regex:
-                do { res.append(try NSRegularExpression(pattern: v, options: regexOptions)) } catch {
+                do { res.append(try GuardedRegex(v, options: regexOptions)) } catch {
                     throw RuleParseError("field '\(field)': invalid regular expression")
                 }
 
@@ -253,9 +264,10 @@ struct FieldTest: Sendable {
                 // Case-sensitive wildcards run as an anchored regular expression.
                 res.append(
                     cased
-                        ? try? NSRegularExpression(
-                            pattern: "^" + Glob.regexSource(FieldTest.pattern(op, v)) + "$",
-                            options: [.dotMatchesLineSeparators]) : nil)
+                        ? try? GuardedRegex(
+                            "^" + Glob.regexSource(FieldTest.pattern(op, v)) + "$", options: [.dotMatchesLineSeparators]
+                        )
+                        : nil)
             default:
                 res.append(nil)
             }
@@ -300,9 +312,10 @@ struct FieldTest: Sendable {
             ? s : String(s.utf16.prefix(regexInputLimit)) ?? String(s.prefix(regexInputLimit))
     }
 
-    static func firstMatch(_ re: NSRegularExpression, _ value: String) -> Bool {
-        let s = limited(value)
-        return re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+    /// A time-limited search (GuardedRegex): a search stopped by the limit counts as no match
+    /// and is counted on the expression, which the analysis reports.
+    static func firstMatch(_ re: GuardedRegex, _ value: String) -> Bool {
+        re.firstMatch(in: limited(value)) == .match
     }
 
     func matches(_ e: EventFields) -> Bool {

@@ -385,3 +385,28 @@ import Testing
         #expect(try fired(backwards).isEmpty, "ListBuckets before GetCallerIdentity is not the pattern")
     }
 }
+
+/// A field value built to stall a rule's regular expression: the rule gives up on it (no
+/// match), the scan goes on, and a finding says so.
+@Suite struct RegexTimeLimitTests {
+    @Test func aStalledExpressionIsReportedNotSilent() throws {
+        let set = try CorrelationTests.rules(
+            """
+            title: Nested repetition
+            name: nested-repetition
+            logsource: {product: aws}
+            detection:
+              s: {requestParameters.name|re: '(a+)+b'}
+              condition: s
+            """)
+        let crafted = CorrelationTests.record(
+            "x", "CreateUser", source: "iam.amazonaws.com", minute: 0,
+            params: #"{"name":"\#(String(repeating: "a", count: 40))"}"#)
+        let plain = CorrelationTests.record(
+            "y", "CreateUser", source: "iam.amazonaws.com", minute: 1, params: #"{"name":"aab"}"#)
+        let findings = try CorrelationTests.scan([crafted, plain], rules: set)
+        #expect(findings.first { $0.rule == "nested-repetition" }?.evidence.events == ["y"])
+        let limit = try #require(findings.first { $0.rule == "rule-regex-time-limit" })
+        #expect(limit.title.contains("nested-repetition") && limit.evidence.details["values"] == "1")
+    }
+}

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailIngest
 import CrossTrailModel
 import Foundation
@@ -280,5 +281,44 @@ func cloudTrail(
         #expect(
             try #require(r.selections["s"]?.alternatives.first?.first?.requiredLiterals.first??.text)
                 == ":assumed-role/aws:")
+    }
+}
+
+/// Regular expressions through ICU's C API with a time limit: the same answers as
+/// NSRegularExpression, and a stop instead of a stall on catastrophic backtracking.
+@Suite struct GuardedRegexTests {
+    @Test func answersAsNSRegularExpressionDoes() throws {
+        let cases: [(String, NSRegularExpression.Options, [String])] = [
+            ("^arn:aws:iam::\\d+:root$", [], ["arn:aws:iam::123:root", "arn:aws:iam::123:root2", "x"]),
+            ("admin", [.caseInsensitive], ["AdministratorAccess", "user", "ADMIN"]),
+            ("^b$", [.anchorsMatchLines], ["a\nb\nc", "abc"]),
+            ("a.c", [.dotMatchesLineSeparators], ["a\nc", "abc", "ac"]),
+            ("(?i)straße", [], ["STRASSE", "Straße", "strasse"]),
+            ("\\p{L}+-\\d{2,}", [], ["é-12", "e-1", "日本-99"]),
+        ]
+        for (pattern, options, values) in cases {
+            let guarded = try GuardedRegex(pattern, options: options)
+            let reference = try NSRegularExpression(pattern: pattern, options: options)
+            for v in values {
+                let expected = reference.firstMatch(in: v, range: NSRange(v.startIndex..., in: v)) != nil
+                #expect((guarded.firstMatch(in: v) == .match) == expected, "\(pattern) on \(v)")
+            }
+        }
+        #expect(throws: GuardedRegex.Invalid.self) { try GuardedRegex("([") }
+    }
+
+    @Test func catastrophicBacktrackingStops() throws {
+        let evil = try GuardedRegex("(a+)+b")
+        #expect(evil.firstMatch(in: String(repeating: "a", count: 40)) == .timedOut)
+        #expect(evil.timeouts == 1)
+        #expect(evil.firstMatch(in: "aaab") == .match, "ordinary values still match")
+        // Many threads share one expression (each search borrows its own matcher).
+        let hits = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 64) { i in
+            if evil.firstMatch(in: String(repeating: "a", count: i % 5 + 1) + "b") == .match {
+                hits.withLock { $0 += 1 }
+            }
+        }
+        #expect(hits.current == 64)
     }
 }
