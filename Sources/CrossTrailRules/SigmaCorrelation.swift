@@ -288,37 +288,64 @@ extension SigmaCorrelation {
     }
 
     /// Slides a window of `timespan` over the group's matches (sorted) and returns the first
-    /// that satisfies the correlation.
+    /// that satisfies the correlation. Counts are kept as the window slides (each match enters
+    /// and leaves once), and ordered sequences follow next-occurrence tables, so a group of n
+    /// matches costs O(n) map updates (O(n × rules) for sequences), however wide the window.
     public func firstWindow(_ sorted: [CorrelationHit]) -> Window? {
         guard !sorted.isEmpty else { return nil }
+        if kind == .temporalOrdered { return firstSequence(sorted) }
+        var counts = [String: Int]()  // what is counted → matches of it in the window
+        func key(_ h: CorrelationHit) -> String? {
+            switch kind {
+            case .eventCount: h.event
+            case .valueCount: h.value
+            case .temporal, .temporalOrdered: String(h.rule)
+            }
+        }
+        func holds(_ n: Int) -> Bool {
+            switch kind {
+            case .eventCount, .valueCount: condition?.holds(n) ?? false
+            case .temporal, .temporalOrdered:
+                condition.map { $0.bounds.isEmpty ? n == ruleCount : $0.holds(n) } ?? (n == ruleCount)
+            }
+        }
         var end = 0
         for start in sorted.indices {
             let limit = sorted[start].time.millis + timespanMillis
-            if end < start { end = start }
-            while end < sorted.count && sorted[end].time.millis <= limit { end += 1 }
-            let window = Array(sorted[start..<end])
-            switch kind {
-            case .eventCount:
-                let n = Set(window.map(\.event)).count
-                if condition?.holds(n) ?? false { return Window(hits: window, measured: n) }
-            case .valueCount:
-                let n = Set(window.compactMap(\.value)).count
-                if condition?.holds(n) ?? false { return Window(hits: window, measured: n) }
-            case .temporal:
-                let n = Set(window.map(\.rule)).count
-                let holds = condition.map { $0.bounds.isEmpty ? n == ruleCount : $0.holds(n) } ?? (n == ruleCount)
-                if holds { return Window(hits: window, measured: n) }
-            case .temporalOrdered:
-                // Rule 0 at `start`, then each next rule at or after the previous one, within the span.
-                guard sorted[start].rule == 0 else { continue }
-                var chain = [sorted[start]]
-                var i = start + 1
-                while chain.count < ruleCount && i < end {
-                    if sorted[i].rule == chain.count && sorted[i].event != chain.last?.event { chain.append(sorted[i]) }
-                    i += 1
-                }
-                if chain.count == ruleCount { return Window(hits: chain, measured: chain.count) }
+            while end < sorted.count && sorted[end].time.millis <= limit {
+                if let k = key(sorted[end]) { counts[k, default: 0] += 1 }
+                end += 1
             }
+            if holds(counts.count) { return Window(hits: Array(sorted[start..<end]), measured: counts.count) }
+            if let k = key(sorted[start]) {
+                counts[k, default: 0] -= 1
+                if counts[k] == 0 { counts[k] = nil }
+            }
+        }
+        return nil
+    }
+
+    /// `temporal_ordered`: rule 0, then each next rule at or after the one before (on another
+    /// event), all within the timespan of the first.
+    private func firstSequence(_ sorted: [CorrelationHit]) -> Window? {
+        // next[k][i]: the first index at or after i whose match is of rule k (count when none).
+        var next = Array(repeating: Array(repeating: sorted.count, count: sorted.count + 1), count: ruleCount)
+        for i in sorted.indices.reversed() {
+            for k in 0..<ruleCount { next[k][i] = next[k][i + 1] }
+            if sorted[i].rule < ruleCount { next[sorted[i].rule][i] = i }
+        }
+        for start in sorted.indices where sorted[start].rule == 0 {
+            let limit = sorted[start].time.millis + timespanMillis
+            var chain = [sorted[start]]
+            var at = start
+            while chain.count < ruleCount {
+                var j = next[chain.count][at + 1]
+                while j < sorted.count && sorted[j].event == chain.last?.event { j = next[chain.count][j + 1] }
+                guard j < sorted.count, sorted[j].time.millis <= limit else { break }
+                chain.append(sorted[j])
+                at = j
+            }
+            if chain.count == ruleCount { return Window(hits: chain, measured: chain.count) }
         }
         return nil
     }

@@ -314,6 +314,36 @@ import Testing
         #expect(ambiguous.contains { $0.contains("names 2 rules by title") }, "\(ambiguous)")
     }
 
+    /// Windows slide: what leaves the window stops counting, and the first window that holds is
+    /// the one reported.
+    @Test func slidingWindowsCountWhatIsInside() throws {
+        let set = try Self.rules(
+            """
+            title: Burst
+            correlation: {type: event_count, rules: [recon-call], timespan: 5m, condition: {gte: 3}}
+            ---
+            title: Distinct
+            correlation: {type: value_count, rules: [recon-call], timespan: 5m, condition: {gte: 3, field: eventName}}
+            ---
+            \(Self.recon)
+            """)
+        let burst = try #require(set.correlations.first { $0.id == "burst" })
+        let distinct = try #require(set.correlations.first { $0.id == "distinct" })
+        func hit(_ minute: Int, _ value: String = "x") -> CorrelationHit {
+            CorrelationHit(time: Timestamp(millis: Int64(minute) * 60_000), event: "e\(minute)", rule: 0, value: value)
+        }
+        let spread = [hit(0), hit(1), hit(10), hit(11), hit(12)]
+        #expect(burst.firstWindow(spread)?.hits.map(\.event) == ["e10", "e11", "e12"])
+        // Three values, but never three inside five minutes: A B at 0-1, C at 7 (A and B have left).
+        let values = [hit(0, "A"), hit(1, "B"), hit(7, "C"), hit(8, "C"), hit(20, "A")]
+        #expect(distinct.firstWindow(values) == nil)
+        #expect(distinct.firstWindow((values + [hit(9, "B"), hit(10, "A")]).sorted())?.measured == 3)
+        // A large group that never holds is judged in one pass over it.
+        let many = (0..<20_000).map { hit($0 * 10, "same") }
+        #expect(distinct.firstWindow(many) == nil)
+        #expect(burst.firstWindow(many) == nil, "one match per ten minutes")
+    }
+
     /// The kept matches are the earliest by time and id, whatever order workers merge in, so
     /// findings do not depend on scheduling.
     @Test func boundedStateIsDeterministic() {
