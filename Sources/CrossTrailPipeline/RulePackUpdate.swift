@@ -67,6 +67,17 @@ public struct RulePackUpdate {
         let folder = (c.folder ?? known?.folder ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let name = known == nil ? "custom" : c.source.lowercased()
         let directory = c.directory ?? Self.defaultDirectory(name)
+        // Only a previous install (it has SOURCE.json) or an empty folder is replaced: never a
+        // folder of the user's own rules, never their home.
+        if FileManager.default.fileExists(atPath: directory),
+            !FileManager.default.fileExists(atPath: directory + "/SOURCE.json"),
+            !((try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty ?? false)
+        {
+            throw CrossTrailError(
+                .usage,
+                "\(directory) exists and is not a rule set `rules update` installed (no SOURCE.json); choose another --dir",
+                at: .file(path: directory))
+        }
         let parent = (directory as NSString).deletingLastPathComponent
         do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
             throw CrossTrailError(.output, "cannot create \(parent): \(error)", at: .file(path: parent))
@@ -106,6 +117,9 @@ public struct RulePackUpdate {
         var written = 0
         defer { try? FileManager.default.removeItem(atPath: staging) }
         for entry in entries {
+            // Printable ASCII only: Swift compares Characters (grapheme clusters), the file system
+            // bytes, and a "/" joined to a combining mark is one Character — `..` could hide in it.
+            guard entry.path.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\\") }) else { continue }
             let parts = entry.path.split(separator: "/").map(String.init)
             guard parts.count > 1, !parts.contains(".."), !parts.contains("."), !entry.path.hasPrefix("/") else {
                 continue

@@ -38,11 +38,20 @@ enum TarArchive {
             case UInt8(ascii: "L"):  // GNU long name for the next entry
                 longName = text(data)
                 continue
-            case UInt8(ascii: "x"):  // pax extended header: "LEN path=VALUE\n" records
-                for record in text(data).split(separator: "\n") {
-                    if let eq = record.firstIndex(of: "="), record[..<eq].hasSuffix(" path") {
-                        longName = String(record[record.index(after: eq)...])
+            case UInt8(ascii: "x"):  // pax extended header: "LEN key=value\n" records, LEN counting all
+                var at = data.startIndex
+                while at < data.endIndex {
+                    guard let space = data[at...].firstIndex(of: UInt8(ascii: " ")),
+                        let length = Int(String(decoding: data[at..<space], as: UTF8.self)), length > 0,
+                        at + length <= data.endIndex
+                    else { throw Malformed(offset: start, reason: "bad pax record") }
+                    let record = data[(space + 1)..<(at + length - 1)]  // without the newline
+                    if let eq = record.firstIndex(of: UInt8(ascii: "=")),
+                        String(decoding: record[..<eq], as: UTF8.self) == "path"
+                    {
+                        longName = String(decoding: record[(eq + 1)...], as: UTF8.self)
                     }
+                    at += length
                 }
                 continue
             case UInt8(ascii: "0"), 0:

@@ -11,8 +11,10 @@ import Foundation
 final class GuardedRegex: @unchecked Sendable {
     enum Outcome: Sendable { case match, noMatch, timedOut }
 
-    /// ICU's unit: steps of its match engine, "typically on the order of milliseconds".
-    static let stepLimit: Int32 = 20
+    /// ICU's unit: steps of its match engine, "typically on the order of milliseconds" (about
+    /// 10,000 engine steps each): enough for `.*x.*` on a 4,096-character value, not for
+    /// exponential backtracking.
+    static let stepLimit: Int32 = 50
 
     let pattern: String
     let options: NSRegularExpression.Options
@@ -20,7 +22,8 @@ final class GuardedRegex: @unchecked Sendable {
     /// Idle clones of `template`; only touched under `lock`.
     private var idle: [OpaquePointer] = []
     private let lock = NSLock()
-    /// Searches the time limit stopped (each counted as no match); only touched under `lock`.
+    /// Searches stopped by the time limit or an ICU error (each counted as no match); only
+    /// touched under `lock`.
     private var stopped = 0
 
     /// How many searches the time limit has stopped so far.
@@ -54,18 +57,24 @@ final class GuardedRegex: @unchecked Sendable {
 
     /// Searches `text` anywhere, as NSRegularExpression's `firstMatch`.
     func firstMatch(in text: String) -> Outcome {
-        guard let matcher = borrow() else { return .noMatch }
+        guard let matcher = borrow() else {
+            lock.lock()
+            stopped += 1
+            lock.unlock()
+            return .timedOut
+        }
         defer { giveBack(matcher) }
         let utf16 = Array(text.utf16)
         let result = utf16.withUnsafeBufferPointer { cr_regex_find(matcher, $0.baseAddress, Int32($0.count)) }
         switch result {
         case Int32(CR_MATCH): return .match
-        case Int32(CR_TIMED_OUT):
+        case Int32(CR_NO_MATCH): return .noMatch
+        default:
+            // Stopped by the time limit, or by ICU (its backtracking stack): not an answer.
             lock.lock()
             stopped += 1
             lock.unlock()
             return .timedOut
-        default: return .noMatch
         }
     }
 

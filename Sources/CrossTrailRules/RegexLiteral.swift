@@ -16,6 +16,9 @@ struct RegexLiteral: Sendable {
     /// Whether `value` contains the literal (UTF-8 bytes: memchr for the first byte, memcmp for
     /// the rest; lowercased first when the expression ignores case).
     func isContained(in value: String) -> Bool {
+        // Non-ASCII text under case-insensitive matching: folding beyond lowercasing may apply,
+        // so the expression decides.
+        if ignoreCase && !value.utf8.allSatisfy({ $0 < 0x80 }) { return true }
         var haystack = ignoreCase ? value.lowercased() : value
         var needle = text
         return haystack.withUTF8 { h in
@@ -37,18 +40,19 @@ struct RegexLiteral: Sendable {
     /// - Parameter caseInsensitive: the expression ignores case (`re|i`).
     static func required(_ pattern: String, caseInsensitive: Bool) -> RegexLiteral? {
         var ignoreCase = caseInsensitive
-        var chars = Array(pattern)
+        // Unicode scalars, not Characters: a combining mark after `|` or `(` must not hide them.
+        var chars = Array(pattern.unicodeScalars)
         // A leading inline flag group: `(?i)` makes the literal case-insensitive; other flags
-        // (m, s, x) change what `.`, `^`, `$` and spaces mean, so give up on them except m and s.
-        if chars.starts(with: Array("(?")), let close = chars.firstIndex(of: ")") {
+        // (x: spaces and comments) change what the text means: give up.
+        if chars.starts(with: Array("(?".unicodeScalars)), let close = chars.firstIndex(of: ")") {
             let flags = chars[2..<close]
-            guard flags.allSatisfy({ "imsu".contains($0) }) else { return nil }
+            guard flags.allSatisfy({ "imsu".unicodeScalars.contains($0) }) else { return nil }
             if flags.contains("i") { ignoreCase = true }
             chars.removeSubrange(0...close)
         }
         // Flags switched on later (`a(?i)bc`, `(?i:x)`) change case rules mid-pattern: give up.
         for i in chars.indices.dropLast(2)
-        where chars[i] == "(" && chars[i + 1] == "?" && "imsxu-".contains(chars[i + 2]) {
+        where chars[i] == "(" && chars[i + 1] == "?" && "imsxuw-".unicodeScalars.contains(chars[i + 2]) {
             return nil
         }
         var runs = [String](), current = "", depth = 0, i = 0
@@ -68,27 +72,40 @@ struct RegexLiteral: Sendable {
                 depth -= 1
                 endRun()
             case "[":
-                // Skip the class (a `]` right after `[` or `[^` is literal).
-                var j = i + 1
+                // Skip the set, nested sets and POSIX classes included ([[:digit:]abc], [a-z&&[^x]]).
+                var j = i + 1, nesting = 1
                 if j < chars.count && chars[j] == "^" { j += 1 }
                 if j < chars.count && chars[j] == "]" { j += 1 }
-                while j < chars.count && chars[j] != "]" { j += chars[j] == "\\" ? 2 : 1 }
-                i = j
+                while j < chars.count && nesting > 0 {
+                    if chars[j] == "\\" {
+                        j += 2
+                        continue
+                    }
+                    if chars[j] == "[" { nesting += 1 }
+                    if chars[j] == "]" { nesting -= 1 }
+                    j += 1
+                }
+                i = j - 1
                 endRun()
             case "\\":
                 guard i + 1 < chars.count else { return nil }
                 let next = chars[i + 1]
                 i += 1
-                if depth == 0 && !next.isLetter && !next.isNumber {
-                    current.append(next)  // an escaped metacharacter: itself
+                if next.properties.isAlphabetic || ("0"..."9").contains(next) {
+                    // Classes without arguments end the run; anything else (\x41, \u0041, \0101,
+                    // \cX, \N{...}, \p{...}, \Q...\E, back-references) is beyond this reading.
+                    guard "dDwWsSbBhHvVRX".unicodeScalars.contains(next) else { return nil }
+                    endRun()
+                } else if depth == 0 {
+                    current.unicodeScalars.append(next)  // an escaped metacharacter: itself
                 } else {
-                    endRun()  // \d, \w, \b, back-references, \Q...: not literal text
+                    endRun()
                 }
             case ".", "^", "$":
                 endRun()
             case "*", "?", "{":
                 // The previous character is optional (or repeated a variable number of times).
-                if !current.isEmpty { current.removeLast() }
+                if !current.isEmpty { current.unicodeScalars.removeLast() }
                 endRun()
                 if c == "{" { while i < chars.count && chars[i] != "}" { i += 1 } }
                 if i + 1 < chars.count && (chars[i + 1] == "?" || chars[i + 1] == "+") { i += 1 }
@@ -96,14 +113,25 @@ struct RegexLiteral: Sendable {
                 endRun()  // the character before it is required once: kept in the run just ended
                 if i + 1 < chars.count && (chars[i + 1] == "?" || chars[i + 1] == "+") { i += 1 }
             default:
-                if depth == 0 { current.append(c) } else { endRun() }
+                // A combining mark joins the character before it: not a separate literal.
+                if c.properties.generalCategory == .nonspacingMark || c.properties.generalCategory == .enclosingMark {
+                    if !current.isEmpty { current.unicodeScalars.removeLast() }
+                    endRun()
+                } else if depth == 0 {
+                    current.unicodeScalars.append(c)
+                } else {
+                    endRun()
+                }
             }
             i += 1
         }
         endRun()
-        guard let longest = runs.max(by: { $0.count < $1.count }), longest.count >= 3 else { return nil }
-        // Case-insensitive: ASCII only, where lowercasing and the expression's case folding agree.
-        if ignoreCase && !longest.allSatisfy(\.isASCII) { return nil }
+        guard let longest = runs.max(by: { $0.unicodeScalars.count < $1.unicodeScalars.count }),
+            longest.unicodeScalars.count >= 3
+        else { return nil }
+        // Case-insensitive: ASCII only (values are then compared only when ASCII too, where
+        // lowercasing and ICU's full case folding agree: ß, ſ and the Kelvin sign fold further).
+        if ignoreCase && !longest.unicodeScalars.allSatisfy(\.isASCII) { return nil }
         return RegexLiteral(text: ignoreCase ? longest.lowercased() : longest, ignoreCase: ignoreCase)
     }
 }

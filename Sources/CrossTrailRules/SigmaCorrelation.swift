@@ -252,18 +252,20 @@ public struct CorrelationGroup: Sendable {
     public static let cap = 20_000
     public private(set) var hits: [CorrelationHit] = []
     public private(set) var dropped = 0
-    public var actor: Actor?
+    /// The actor of the earliest match (the same whatever order workers merge in).
+    public private(set) var actor: Actor?
+    private var actorHit: CorrelationHit?
 
     public init() {}
 
     mutating func add(_ hit: CorrelationHit, actor: Actor) {
-        if self.actor == nil { self.actor = actor }
+        if actorHit.map({ hit < $0 }) ?? true { (self.actor, actorHit) = (actor, hit) }
         hits.append(hit)
         if hits.count >= 2 * Self.cap { trim() }
     }
 
     public mutating func merge(_ o: CorrelationGroup) {
-        if actor == nil { actor = o.actor }
+        if let theirs = o.actorHit, actorHit.map({ theirs < $0 }) ?? true { (actor, actorHit) = (o.actor, theirs) }
         hits += o.hits
         dropped += o.dropped
         if hits.count > Self.cap { trim() }
@@ -325,8 +327,9 @@ extension SigmaCorrelation {
         return nil
     }
 
-    /// `temporal_ordered`: rule 0, then each next rule at or after the one before (on another
-    /// event), all within the timespan of the first.
+    /// `temporal_ordered`: rule 0, then each next rule at or after the time of the one before
+    /// (CloudTrail times are whole seconds: the same second counts), each on an event not used
+    /// yet, all within the timespan of the first.
     private func firstSequence(_ sorted: [CorrelationHit]) -> Window? {
         // next[k][i]: the first index at or after i whose match is of rule k (count when none).
         var next = Array(repeating: Array(repeating: sorted.count, count: sorted.count + 1), count: ruleCount)
@@ -334,13 +337,18 @@ extension SigmaCorrelation {
             for k in 0..<ruleCount { next[k][i] = next[k][i + 1] }
             if sorted[i].rule < ruleCount { next[sorted[i].rule][i] = i }
         }
+        // sameTime[i]: the first index with the time of match i.
+        var sameTime = Array(sorted.indices)
+        for i in sorted.indices.dropFirst() where sorted[i].time == sorted[i - 1].time { sameTime[i] = sameTime[i - 1] }
         for start in sorted.indices where sorted[start].rule == 0 {
             let limit = sorted[start].time.millis + timespanMillis
             var chain = [sorted[start]]
             var at = start
             while chain.count < ruleCount {
-                var j = next[chain.count][at + 1]
-                while j < sorted.count && sorted[j].event == chain.last?.event { j = next[chain.count][j + 1] }
+                var j = next[chain.count][sameTime[at]]
+                while j < sorted.count && chain.contains(where: { $0.event == sorted[j].event }) {
+                    j = next[chain.count][j + 1]
+                }
                 guard j < sorted.count, sorted[j].time.millis <= limit else { break }
                 chain.append(sorted[j])
                 at = j

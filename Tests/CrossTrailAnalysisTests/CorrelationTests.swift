@@ -338,6 +338,24 @@ import Testing
         let values = [hit(0, "A"), hit(1, "B"), hit(7, "C"), hit(8, "C"), hit(20, "A")]
         #expect(distinct.firstWindow(values) == nil)
         #expect(distinct.firstWindow((values + [hit(9, "B"), hit(10, "A")]).sorted())?.measured == 3)
+        // Same-second steps count (CloudTrail times are whole seconds), whatever the event ids' order.
+        let ordered = try Self.rules(
+            """
+            title: Chain
+            correlation: {type: temporal_ordered, rules: [recon-call, recon-call-2, recon-call], timespan: 5m}
+            ---
+            \(Self.recon)
+            ---
+            \(Self.recon.replacingOccurrences(of: "name: recon-call", with: "name: recon-call-2"))
+            """
+        ).correlations.first { $0.id == "chain" }
+        let chain = try #require(ordered)
+        func step(_ second: Int, _ event: String, _ rule: Int) -> CorrelationHit {
+            CorrelationHit(time: Timestamp(millis: Int64(second) * 1000), event: event, rule: rule)
+        }
+        #expect(chain.firstWindow([step(1, "e2", 0), step(1, "e1", 1), step(2, "e3", 2)].sorted())?.hits.count == 3)
+        // One event cannot fill two steps (it matched rules 0 and 2).
+        #expect(chain.firstWindow([step(1, "e1", 0), step(2, "e2", 1), step(1, "e1", 2)].sorted()) == nil)
         // A large group that never holds is judged in one pass over it.
         let many = (0..<20_000).map { hit($0 * 10, "same") }
         #expect(distinct.firstWindow(many) == nil)

@@ -338,6 +338,17 @@ enum Fixtures {
         #expect(installed.allSatisfy { $0 == "SOURCE.json" || $0.hasPrefix("cloudtrail") }, "\(installed)")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("escape.yml").path))
         #expect(!FileManager.default.fileExists(atPath: "/etc/crosstrail-absolute.yml"))
+        // Where a climb from the staging folder would land: the test folder or the ones above it.
+        let above = [
+            root, root.deletingLastPathComponent(), root.deletingLastPathComponent().deletingLastPathComponent(),
+        ]
+        let climbed =
+            above.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: $0.path)) ?? [] }
+            .filter { $0.contains("hidden-escape") || $0.unicodeScalars.contains { $0.value == 0x301 } }
+            + ((try? FileManager.default.subpathsOfDirectory(atPath: root.path)) ?? []).filter {
+                $0.contains("hidden-escape")
+            }
+        #expect(climbed.isEmpty, "a '..' hidden behind combining marks climbs nowhere: \(climbed)")
         // The digest is the archive's, as the server computes it.
         let (status, served) = try runPython(
             "import json, ssl, sys, urllib.request; ctx = ssl.create_default_context(cafile=sys.argv[2]); "
@@ -363,6 +374,16 @@ enum Fixtures {
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("rules").path) == ["suzaku"]
         )
+
+        // A folder that is not a previous install is never replaced (a user's own rules, a home).
+        let own = root.appendingPathComponent("my-rules")
+        try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
+        try Data("title: mine\n".utf8).write(to: own.appendingPathComponent("mine.yml"))
+        var mine = config
+        mine.directory = own.path
+        let refused = #expect(throws: CrossTrailError.self) { try RulePackUpdate(mine).run() }
+        #expect(refused?.code == .usage && refused?.message.contains("SOURCE.json") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: own.path) == ["mine.yml"])
 
         var empty = config
         empty.folder = "suzaku/gcp"

@@ -261,6 +261,13 @@ func cloudTrail(
         #expect(literal("(?x) a b c") == nil)
         #expect(literal("ab") == nil, "too short to be worth it")
         #expect(literal("(?i)straße") == nil, "case folding beyond ASCII")
+        // Found in review: escapes with arguments, \\Q...\\E, nested and POSIX sets, combining marks.
+        for pattern in [#"\x41bcd"#, #"\u0041bcd"#, #"\0101bcd"#, #"\cXabc"#, #"(\Q)\Eabc)?"#, "abcd|\u{301}xy"] {
+            #expect(literal(pattern) == nil, "\(pattern)")
+        }
+        #expect(literal("[[:digit:]abc]xyz") == "xyz")
+        #expect(literal("[a-z&&[^x]]qrst") == "qrst")
+        #expect(literal("abcd\u{301}efgh") == "efgh", "a combining mark joins the character before it")
     }
 
     @Test func thePrefilterNeverChangesAVerdict() throws {
@@ -273,6 +280,10 @@ func cloudTrail(
         #expect(i.matches(role) && !i.matches(user))
         let inline = try rule("  s:\n    requestParameters.arn|re: '(?i)ASSUMED-ROLE'\n  condition: s")
         #expect(inline.matches(role))
+        // ICU folds ſ to s and ß to ss: non-ASCII values go to the expression, which decides.
+        let folded = try event(cloudTrail(extra: #""requestParameters":{"arn":"aſſumed-role/paßword"}"#))
+        #expect(
+            try rule("  s:\n    requestParameters.arn|re|i: 'assumed-role/password'\n  condition: s").matches(folded))
         // A long value without the literal is rejected before the expression runs (Benchmarks/README.md).
         let long = try event(
             cloudTrail(

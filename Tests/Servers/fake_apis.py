@@ -65,6 +65,9 @@ def rules_archive():
                 add(top + "suzaku/aws/cloudtrail/" + f, fh.read())
         add(top + "suzaku/aws/cloudtrail/" + "n" * 120 + ".yml", b"title: long name\nlogsource: {product: aws}\ndetection:\n  s: {eventName: LongName}\n  condition: s\n")
         add(top + "suzaku/aws/../../../escape.yml", b"title: escape\n")
+        # ".." hidden from a grapheme-cluster split: "/" followed by a combining mark and a prepend character.
+        hidden = "../\u0301\u0600/.."
+        add(top + "suzaku/aws/cloudtrail/" + "/".join([hidden] * 4) + "/hidden-escape.yml", b"title: hidden\n")
         add("/etc/crosstrail-absolute.yml", b"title: absolute\n")
         add(top + "suzaku/aws/link.yml", b"", tarfile.SYMTYPE, "/etc/passwd")
         add(top + "suzaku/azure/other.yml", b"title: other cloud\n")
