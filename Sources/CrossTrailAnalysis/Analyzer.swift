@@ -142,6 +142,12 @@ extension Analyzer {
         return out
     }
 
+    /// The finding subject for an actor, with the person behind it when known.
+    static func subject(_ actor: Actor, person: String?) -> Subject {
+        Subject(
+            kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email, person: person)
+    }
+
     static func subjectKind(_ actor: Actor) -> String {
         switch actor.kind {
         case .iamUser: return "iamUser"
@@ -191,9 +197,7 @@ extension Analyzer {
                     title: "\(rule.title): \(actor.displayName)"
                         + (sample.count > 1 ? " (\(sample.count) events)" : ""),
                     subjects: [
-                        Subject(
-                            kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email,
-                            person: who?.person)
+                        subject(actor, person: who?.person)
                     ],
                     resources: hits.resources.sorted(),
                     evidence: Evidence(
@@ -229,9 +233,7 @@ extension Analyzer {
                     title:
                         "\(total) denied attempts at sensitive actions by \(actor.displayName) (\(list.map(\.0.id).joined(separator: ", ")))",
                     subjects: [
-                        Subject(
-                            kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email,
-                            person: who?.person)
+                        subject(actor, person: who?.person)
                     ],
                     resources: Array(Set(list.flatMap(\.1.resources))).sorted().prefix(RuleMatcher.Hits.valueCap).map {
                         $0

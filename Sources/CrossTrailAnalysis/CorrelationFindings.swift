@@ -15,14 +15,8 @@ extension Analyzer {
             group.trim()
             let groupText = zip(correlation.groupBy, key.group).map { "\($0)=\($1.isEmpty ? "(none)" : $1)" }
                 .joined(separator: ", ")
-            let subjects = group.actor.map { actor in
-                let who = graph.attribution(for: actor)
-                return [
-                    Subject(
-                        kind: subjectKind(actor), name: actor.displayName, arn: actor.arn, email: actor.email,
-                        person: who?.person)
-                ]
-            }
+            let who = group.actor.flatMap { graph.attribution(for: $0) }
+            let subjects = group.actor.map { [subject($0, person: who?.person)] }
             guard let window = correlation.firstWindow(group.hits) else {
                 if group.dropped > 0 {
                     findings.append(
@@ -74,7 +68,7 @@ extension Analyzer {
                     subjects: subjects ?? [], resources: [],
                     evidence: Evidence(
                         events: Array(events.prefix(EventSample.findingCap)),
-                        chain: group.actor.flatMap { graph.attribution(for: $0)?.chain } ?? [], details: details),
+                        chain: who?.chain ?? [], details: details),
                     controls: correlation.controls, remediation: correlation.remediation,
                     mitre: correlation.mitre.first,
                     key: key.group.joined(separator: "|")))

@@ -44,6 +44,25 @@ public enum AtomicFile {
         try commit(temporary, to: path)
     }
 
+    /// Puts the complete folder `staging` at `destination` (same file system): a folder already
+    /// there is moved aside first, put back if the move fails, and removed after it succeeds.
+    public static func replaceFolder(_ destination: String, with staging: String) throws(Failure) {
+        var old: String?
+        if FileManager.default.fileExists(atPath: destination) {
+            let aside = temporaryPath(for: destination) + ".old"
+            guard rename(destination, aside) == 0 else {
+                throw Failure(path: destination, reason: "cannot move it aside: \(String(cString: strerror(errno)))")
+            }
+            old = aside
+        }
+        guard rename(staging, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if let old { rename(old, destination) }
+            throw Failure(path: destination, reason: reason)
+        }
+        if let old { try? FileManager.default.removeItem(atPath: old) }
+    }
+
     /// Moves a complete temporary file over `path`; on failure the temporary file is removed.
     public static func commit(_ temporary: String, to path: String) throws(Failure) {
         guard rename(temporary, path) == 0 else {

@@ -152,7 +152,7 @@ public struct RulePackUpdate {
             files: written, rules: set.rules.count, correlations: set.correlations.count, errors: errors.count)
         do {
             try AtomicFile.write(Data(PrettyJSON.encode(source).utf8), to: staging + "/SOURCE.json")
-            try Self.replace(directory, with: staging)
+            try AtomicFile.replaceFolder(directory, with: staging)
         } catch {
             throw CrossTrailError(
                 .output, "cannot install the rules in \(directory): \(error)", at: .file(path: directory))
@@ -189,19 +189,4 @@ public struct RulePackUpdate {
         return data + "/crosstrail/rules/" + name
     }
 
-    /// Puts `staging` at `directory`, moving a previous copy aside first and removing it after.
-    static func replace(_ directory: String, with staging: String) throws {
-        let fm = FileManager.default
-        var old: String?
-        if fm.fileExists(atPath: directory) {
-            let aside = AtomicFile.temporaryPath(for: directory) + ".old"
-            try fm.moveItem(atPath: directory, toPath: aside)
-            old = aside
-        }
-        do { try fm.moveItem(atPath: staging, toPath: directory) } catch {
-            if let old { try? fm.moveItem(atPath: old, toPath: directory) }
-            throw error
-        }
-        if let old { try? fm.removeItem(atPath: old) }
-    }
 }

@@ -96,20 +96,10 @@ public final class PackWriter: Sendable {
         if let key = signingKey {
             try write(Manifest.signatureName, try key.signature(for: body).base64EncodedString() + "\n")
         }
-        let fm = FileManager.default
-        var old: String?
-        if fm.fileExists(atPath: destination) {
-            let aside = staging.replacingOccurrences(of: ".partial-", with: ".old-")
-            try fm.moveItem(atPath: destination, toPath: aside)
-            old = aside
-        }
-        guard rename(staging, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if let old { try? fm.moveItem(atPath: old, toPath: destination) }
-            throw PackError(description: "cannot move the pack into \(destination): \(reason)")
+        do { try AtomicFile.replaceFolder(destination, with: staging) } catch {
+            throw PackError(description: "cannot move the pack into \(destination): \(error.reason)")
         }
         finished.withLock { $0 = true }
-        if let old { try? fm.removeItem(atPath: old) }
         return m
     }
 

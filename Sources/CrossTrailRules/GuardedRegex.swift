@@ -16,8 +16,6 @@ final class GuardedRegex: @unchecked Sendable {
     /// exponential backtracking.
     static let stepLimit: Int32 = 50
 
-    let pattern: String
-    let options: NSRegularExpression.Options
     private let template: OpaquePointer
     /// Idle clones of `template`; only touched under `lock`.
     private var idle: [OpaquePointer] = []
@@ -27,11 +25,7 @@ final class GuardedRegex: @unchecked Sendable {
     private var stopped = 0
 
     /// How many searches the time limit has stopped so far.
-    var timeouts: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
-    }
+    var timeouts: Int { lock.withLock { stopped } }
 
     struct Invalid: Error {}
 
@@ -45,8 +39,6 @@ final class GuardedRegex: @unchecked Sendable {
             cr_regex_open($0.baseAddress, Int32($0.count), flags, Self.stepLimit)
         }
         guard let compiled else { throw Invalid() }
-        self.pattern = pattern
-        self.options = options
         template = compiled
     }
 
@@ -57,37 +49,27 @@ final class GuardedRegex: @unchecked Sendable {
 
     /// Searches `text` anywhere, as NSRegularExpression's `firstMatch`.
     func firstMatch(in text: String) -> Outcome {
-        guard let matcher = borrow() else {
-            lock.lock()
-            stopped += 1
-            lock.unlock()
-            return .timedOut
-        }
+        guard let matcher = borrow() else { return stop() }
         defer { giveBack(matcher) }
         let utf16 = Array(text.utf16)
         let result = utf16.withUnsafeBufferPointer { cr_regex_find(matcher, $0.baseAddress, Int32($0.count)) }
         switch result {
         case Int32(CR_MATCH): return .match
         case Int32(CR_NO_MATCH): return .noMatch
-        default:
-            // Stopped by the time limit, or by ICU (its backtracking stack): not an answer.
-            lock.lock()
-            stopped += 1
-            lock.unlock()
-            return .timedOut
+        default: return stop()  // the time limit, or ICU itself (its backtracking stack): not an answer
         }
     }
 
+    private func stop() -> Outcome {
+        lock.withLock { stopped += 1 }
+        return .timedOut
+    }
+
     private func borrow() -> OpaquePointer? {
-        lock.lock()
-        let r = idle.popLast()
-        lock.unlock()
-        return r ?? cr_regex_clone(template)
+        lock.withLock { idle.popLast() } ?? cr_regex_clone(template)
     }
 
     private func giveBack(_ r: OpaquePointer) {
-        lock.lock()
-        idle.append(r)
-        lock.unlock()
+        lock.withLock { idle.append(r) }
     }
 }

@@ -128,52 +128,80 @@ public enum RuleLoader {
 
     static func string(_ n: Node?) -> String? { n?.scalar?.string }
 
-    static func rule(_ doc: Node, file: String) throws(RuleParseError) -> SigmaRule {
-        guard let map = doc.mapping else { throw RuleParseError("a rule must be a mapping") }
-        guard let title = string(map["title"]) else { throw RuleParseError("rule has no title", line: doc.mark?.line) }
-        // Sigma's `name` (v2) is the readable unique key crosstrail reports findings under; `id` (a UUID in
-        // published rules) is kept as well. Rules with only an id (SigmaHQ's) are keyed by it.
+    // MARK: Parts rules, correlation rules and filters share
+
+    /// Sigma's `name` (v2) is the readable unique key crosstrail reports findings under; `id` (a
+    /// UUID in published rules) is kept as well. Documents with only an id (SigmaHQ's) are keyed by
+    /// it, and with neither by their title.
+    static func key(_ map: Node.Mapping, title: String) -> (id: String, uuid: String?) {
         let uuid = string(map["id"])
-        let id = string(map["name"]) ?? uuid ?? title.lowercased().replacingOccurrences(of: " ", with: "-")
-        var warnings = [String]()
+        return (string(map["name"]) ?? uuid ?? title.lowercased().replacingOccurrences(of: " ", with: "-"), uuid)
+    }
+
+    /// `level`, with `informational` as info and anything unknown as medium.
+    static func severity(_ map: Node.Mapping) -> Severity {
         let level = string(map["level"])?.lowercased() ?? "medium"
-        let severity: Severity = level == "informational" ? .info : (Severity(rawValue: level) ?? .medium)
-        guard let detection = map["detection"]?.mapping else {
-            throw RuleParseError("detection must be a mapping", line: map["detection"]?.mark?.line)
+        return level == "informational" ? .info : (Severity(rawValue: level) ?? .medium)
+    }
+
+    /// ATT&CK technique ids (`attack.t1098.003` → `T1098.003`) and tactics (`attack.persistence`) from `tags`.
+    static func attack(_ map: Node.Mapping) -> (techniques: [String], tactics: [String]) {
+        let tags = map["tags"]?.sequence?.compactMap { $0.string } ?? []
+        let attack = tags.filter { $0.lowercased().hasPrefix("attack.") }
+        return (
+            attack.filter { $0.lowercased().hasPrefix("attack.t") }.map { String($0.dropFirst(7)).uppercased() },
+            attack.filter { !$0.lowercased().hasPrefix("attack.t") }.map { String($0.dropFirst(7)) }
+        )
+    }
+
+    /// `controls: ["SOC 2 CC7.2", ...]`: the last word is the control, the rest the framework.
+    static func controls(_ map: Node.Mapping) -> [ControlRef] {
+        (map["controls"]?.sequence?.compactMap { $0.string } ?? []).map { c in
+            let parts = c.split(separator: " ")
+            return parts.count > 1
+                ? ControlRef(parts.dropLast().joined(separator: " "), String(parts.last!)) : ControlRef("", c)
         }
+    }
+
+    /// Named selections and the `condition` over them: a rule's `detection` or a filter's `filter`
+    /// (`skipping` its other keys). `owner` names the block in the errors.
+    static func selectionsAndCondition(
+        _ block: Node.Mapping, owner: String, at line: Int?, skipping: Set<String> = [], warnings: inout [String]
+    ) throws(RuleParseError) -> ([String: Selection], Condition) {
         var selections = [String: Selection]()
         var conditionText: String?
-        for (k, v) in detection {
-            guard let name = k.string else { continue }
+        for (k, v) in block {
+            guard let name = k.string, !skipping.contains(name) else { continue }
             if name == "condition" {
                 conditionText = v.scalar?.string ?? v.sequence?.compactMap { $0.string }.joined(separator: " or ")
                 continue
             }
-            if name == "timeframe" {
+            if name == "timeframe" && owner == "detection" {
                 throw RuleParseError(
                     "'timeframe' in a detection (Sigma 1 aggregation) is not supported; write a correlation rule (Docs/rules.md)",
                     line: k.mark?.line)
             }
             selections[name] = try selection(v, name, &warnings)
         }
-        guard let conditionText else {
-            throw RuleParseError("detection has no condition", line: map["detection"]?.mark?.line)
+        guard let conditionText else { throw RuleParseError("\(owner) has no condition", line: line) }
+        do { return (selections, try Condition.parse(conditionText, names: selections.keys.sorted())) } catch {
+            throw RuleParseError(error.reason, line: block["condition"]?.mark?.line ?? line)
         }
-        let condition: Condition
-        do { condition = try Condition.parse(conditionText, names: selections.keys.sorted()) } catch {
-            throw RuleParseError(error.reason, line: detection["condition"]?.mark?.line)
+    }
+
+    static func rule(_ doc: Node, file: String) throws(RuleParseError) -> SigmaRule {
+        guard let map = doc.mapping else { throw RuleParseError("a rule must be a mapping") }
+        guard let title = string(map["title"]) else { throw RuleParseError("rule has no title", line: doc.mark?.line) }
+        let (id, uuid) = key(map, title: title)
+        var warnings = [String]()
+        let severity = severity(map)
+        guard let detection = map["detection"]?.mapping else {
+            throw RuleParseError("detection must be a mapping", line: map["detection"]?.mark?.line)
         }
-        let tags = map["tags"]?.sequence?.compactMap { $0.string } ?? []
-        let mitre = tags.compactMap { t -> String? in
-            let l = t.lowercased()
-            guard l.hasPrefix("attack.t") else { return nil }
-            return String(t.dropFirst("attack.".count)).uppercased()
-        }
-        let controls = (map["controls"]?.sequence?.compactMap { $0.string } ?? []).map { c -> ControlRef in
-            let parts = c.split(separator: " ")
-            return parts.count > 1
-                ? ControlRef(parts.dropLast().joined(separator: " "), String(parts.last!)) : ControlRef("", c)
-        }
+        let (selections, condition) = try selectionsAndCondition(
+            detection, owner: "detection", at: map["detection"]?.mark?.line, warnings: &warnings)
+        let (mitre, tactics) = attack(map)
+        let controls = controls(map)
         let examples = map["examples"]?.mapping
         return SigmaRule(
             id: id, title: title, description: string(map["description"]), severity: severity,
@@ -189,8 +217,7 @@ public enum RuleLoader {
                 falsePositives: map["falsepositives"]?.sequence?.compactMap { $0.string } ?? [],
                 fields: map["fields"]?.sequence?.compactMap { $0.string } ?? [],
                 stratus: map["stratus"]?.sequence?.compactMap { $0.string } ?? [],
-                tactics: tags.filter { $0.lowercased().hasPrefix("attack.") && !$0.lowercased().hasPrefix("attack.t") }
-                    .map { String($0.dropFirst(7)) }),
+                tactics: tactics),
             warnings: warnings)
     }
 

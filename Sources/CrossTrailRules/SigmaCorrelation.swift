@@ -158,25 +158,16 @@ public struct SigmaCorrelation: Sendable {
         case "true": generate = true
         case let other?: throw RuleParseError("generate must be true or false, not '\(other)'", line: at)
         }
-        let tags = map["tags"]?.sequence?.compactMap { $0.string } ?? []
-        let level = string(map["level"])?.lowercased() ?? "medium"
-        let uuid = string(map["id"])
+        let (id, uuid) = RuleLoader.key(map, title: title)
+        let (mitre, tactics) = RuleLoader.attack(map)
         return SigmaCorrelation(
-            id: string(map["name"]) ?? uuid ?? title.lowercased().replacingOccurrences(of: " ", with: "-"),
-            uuid: uuid, title: title, description: string(map["description"]),
-            severity: level == "informational" ? .info : (Severity(rawValue: level) ?? .medium), file: file, line: line,
+            id: id, uuid: uuid, title: title, description: string(map["description"]),
+            severity: RuleLoader.severity(map), file: file, line: line,
             kind: kind, references: references, groupBy: strings(body["group-by"]), timespanMillis: millis,
-            timespan: span, condition: condition, generate: generate, aliases: aliases,
-            mitre: tags.filter { $0.lowercased().hasPrefix("attack.t") }.map { String($0.dropFirst(7)).uppercased() },
-            tactics: tags.filter { $0.lowercased().hasPrefix("attack.") && !$0.lowercased().hasPrefix("attack.t") }
-                .map { String($0.dropFirst(7)) },
+            timespan: span, condition: condition, generate: generate, aliases: aliases, mitre: mitre, tactics: tactics,
             remediation: string(map["remediation"])
                 ?? "Review the correlated events together; confirm the sequence was authorised.",
-            controls: (map["controls"]?.sequence?.compactMap { $0.string } ?? []).map { c in
-                let parts = c.split(separator: " ")
-                return parts.count > 1
-                    ? ControlRef(parts.dropLast().joined(separator: " "), String(parts.last!)) : ControlRef("", c)
-            })
+            controls: RuleLoader.controls(map))
     }
 
     /// `30s`, `5m`, `1h`, `2d` in milliseconds.

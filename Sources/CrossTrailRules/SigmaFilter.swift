@@ -36,27 +36,12 @@ public struct SigmaFilter: Sendable {
         guard !references.isEmpty else {
             throw RuleParseError("a filter lists the rules it applies to (rules: [name or id])", line: at)
         }
-        var selections = [String: Selection]()
-        var conditionText: String?
         var warnings = [String]()
-        for (k, v) in body {
-            guard let name = k.string, name != "rules" else { continue }
-            if name == "condition" {
-                conditionText = v.scalar?.string ?? v.sequence?.compactMap { $0.string }.joined(separator: " or ")
-                continue
-            }
-            selections[name] = try RuleLoader.selection(v, name, &warnings)
-        }
-        guard let conditionText else { throw RuleParseError("filter has no condition", line: at) }
-        let condition: Condition
-        do { condition = try Condition.parse(conditionText, names: selections.keys.sorted()) } catch {
-            throw RuleParseError(error.reason, line: body["condition"]?.mark?.line ?? at)
-        }
-        let uuid = string(map["id"])
+        let (selections, condition) = try RuleLoader.selectionsAndCondition(
+            body, owner: "filter", at: at, skipping: ["rules"], warnings: &warnings)
         return SigmaFilter(
-            id: string(map["name"]) ?? uuid ?? title.lowercased().replacingOccurrences(of: " ", with: "-"),
-            title: title,
-            file: file, line: line, references: references, selections: selections, condition: condition)
+            id: RuleLoader.key(map, title: title).id, title: title, file: file, line: line, references: references,
+            selections: selections, condition: condition)
     }
 
     /// The rules with every filter applied to the rules it names (by `name`, `id` or title). A

@@ -40,15 +40,6 @@ struct StoreOptions: ParsableArguments {
     var lockTimeout: Double = 60
 }
 
-/// `--store` for the commands that need one, with its lock timeout.
-struct RequiredStoreOptions: ParsableArguments {
-    @Option(help: "Case store (SQLite file).")
-    var store: String
-
-    @Option(help: "Seconds to wait for another run holding the store.")
-    var lockTimeout: Double = 60
-}
-
 /// Where permissions and data classes come from.
 struct InventoryOptions: ParsableArguments {
     @Option(
