@@ -87,6 +87,34 @@ import Testing
         #expect(try Self.scan(edge, rules: set).contains { $0.rule == "console-brute-force" })
     }
 
+    /// The same burst as `aws cloudtrail lookup-events` returns it (each record a JSON string inside
+    /// an Events element) correlates the same: the engine sees normalized events, not the shape.
+    @Test func eventCountHoldsOnLookupEventsShapedRecords() throws {
+        let set = try Self.rules(
+            """
+            title: Console brute force
+            name: console-brute-force
+            correlation: {type: event_count, rules: [failed-console-login], group-by: [sourceIPAddress], timespan: 5m, condition: {gte: 3}}
+            ---
+            \(Self.failedLogin)
+            """)
+        func lookup(_ record: String, _ id: String) throws -> String {
+            String(
+                decoding: try JSONSerialization.data(withJSONObject: [
+                    "EventId": id, "EventName": "ConsoleLogin", "EventSource": "signin.amazonaws.com",
+                    "CloudTrailEvent": record,
+                ]), as: UTF8.self)
+        }
+        let burst = try (0..<3).map {
+            try lookup(Self.consoleFailure("l\($0)", minute: Double($0), ip: "203.0.113.7"), "l\($0)")
+        }
+        #expect(try Self.scan(burst, rules: set).contains { $0.rule == "console-brute-force" })
+        let spread = try (0..<3).map {
+            try lookup(Self.consoleFailure("m\($0)", minute: Double($0) * 4, ip: "203.0.113.7"), "m\($0)")
+        }
+        #expect(try !Self.scan(spread, rules: set).contains { $0.rule == "console-brute-force" }, "past the timespan")
+    }
+
     @Test func generateTrueKeepsTheBaseRulesFindings() throws {
         let set = try Self.rules(
             """
