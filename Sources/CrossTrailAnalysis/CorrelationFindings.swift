@@ -17,7 +17,7 @@ extension Analyzer {
                 .joined(separator: ", ")
             let who = group.actor.flatMap { graph.attribution(for: $0) }
             let subjects = group.actor.map { [subject($0, person: who?.person)] }
-            guard let window = correlation.firstWindow(group.hits) else {
+            guard let window = correlation.firstWindow(group.hits, carried: group.carried) else {
                 if group.dropped > 0 {
                     findings.append(
                         Finding(
@@ -58,6 +58,8 @@ extension Analyzer {
                 details["condition"] = condition.description
             }
             if !correlation.tactics.isEmpty { details["tactics"] = correlation.tactics.joined(separator: ", ") }
+            let earlier = window.hits.filter { group.carried.contains($0.event) }.count
+            if earlier > 0 { details["matches from earlier scans"] = String(earlier) }
             let events = Array(Set(window.hits.map(\.event))).sorted()
             findings.append(
                 Finding(

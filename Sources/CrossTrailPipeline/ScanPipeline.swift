@@ -93,7 +93,11 @@ public struct ScanPipeline: Sendable {
         } else {
             (obs, stats) = config.events.observe(classification: inv.classification, rules: ruleSet, observer: observer)
         }
-        // With a store, the baseline rules also judge against what earlier scans recorded.
+        // With a store, correlation rules continue the matches the last scan carried forward and
+        // the baseline rules judge against what earlier scans recorded.
+        if let s = caseStore?.store {
+            obs.carry(try StoreAccess.run(s) { try s.carriedMatches() }, correlations: ruleSet.correlations)
+        }
         let history =
             try caseStore.map { s in
                 BaselineHistory(facts: try StoreAccess.run(s.store) { try s.store.baselineFacts() })
@@ -104,6 +108,7 @@ public struct ScanPipeline: Sendable {
         if let (s, run) = caseStore {
             try StoreAccess.run(s) {
                 try s.recordBaseline(result.baselineFacts, run: run)
+                try s.replaceCarriedMatches(obs.carriedMatches(correlations: ruleSet.correlations), run: run)
                 // The whole set is recorded; the minimum severity only narrows what is returned.
                 let reconciled = try s.reconcile(result.findings, run: run, notEvaluated: result.skippedRules)
                 result.findings = reconciled.current

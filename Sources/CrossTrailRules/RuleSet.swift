@@ -218,6 +218,10 @@ public final class RuleMatcher {
     public struct CorrelationKey: Sendable, Hashable, Comparable {
         public var correlation: String
         public var group: [String]
+        public init(correlation: String, group: [String]) {
+            self.correlation = correlation
+            self.group = group
+        }
         public static func < (a: CorrelationKey, b: CorrelationKey) -> Bool {
             (a.correlation, a.group.joined(separator: "\u{0}")) < (b.correlation, b.group.joined(separator: "\u{0}"))
         }

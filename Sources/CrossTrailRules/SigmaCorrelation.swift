@@ -232,6 +232,13 @@ public struct CorrelationHit: Sendable, Hashable, Comparable {
     /// `value_count`: the value of the counted field.
     public var value: String?
 
+    public init(time: Timestamp, event: String, rule: Int, value: String? = nil) {
+        self.time = time
+        self.event = event
+        self.rule = rule
+        self.value = value
+    }
+
     public static func < (a: CorrelationHit, b: CorrelationHit) -> Bool {
         (a.time, a.event, a.rule) < (b.time, b.event, b.rule)
     }
@@ -243,6 +250,9 @@ public struct CorrelationGroup: Sendable {
     public static let cap = 20_000
     public private(set) var hits: [CorrelationHit] = []
     public private(set) var dropped = 0
+    /// Events of matches carried from an earlier scan (the case store) and not read again in
+    /// this one: a window made of them alone was judged by that scan, not this one.
+    public private(set) var carried: Set<String> = []
     /// The actor of the earliest match (the same whatever order workers merge in).
     public private(set) var actor: Actor?
     private var actorHit: CorrelationHit?
@@ -259,6 +269,23 @@ public struct CorrelationGroup: Sendable {
         if let theirs = o.actorHit, actorHit.map({ theirs < $0 }) ?? true { (actor, actorHit) = (o.actor, theirs) }
         hits += o.hits
         dropped += o.dropped
+        carried.formUnion(o.carried)
+        if hits.count > Self.cap { trim() }
+    }
+
+    /// Adds matches carried from an earlier scan, after this scan's matches are in: one whose
+    /// event this scan read again is already here and stays this scan's own.
+    public mutating func carry(_ incoming: [(hit: CorrelationHit, actor: Actor?)]) {
+        struct Seen: Hashable {
+            var event: String
+            var rule: Int
+        }
+        let own = Set(hits.map { Seen(event: $0.event, rule: $0.rule) })
+        for (hit, actor) in incoming where !own.contains(Seen(event: hit.event, rule: hit.rule)) {
+            if let actor, actorHit.map({ hit < $0 }) ?? true { (self.actor, actorHit) = (actor, hit) }
+            hits.append(hit)
+            carried.insert(hit.event)
+        }
         if hits.count > Self.cap { trim() }
     }
 
@@ -281,12 +308,13 @@ extension SigmaCorrelation {
     }
 
     /// Slides a window of `timespan` over the group's matches (sorted) and returns the first
-    /// that satisfies the correlation. Counts are kept as the window slides (each match enters
-    /// and leaves once), and ordered sequences follow next-occurrence tables, so a group of n
-    /// matches costs O(n) map updates (O(n × rules) for sequences), however wide the window.
-    public func firstWindow(_ sorted: [CorrelationHit]) -> Window? {
+    /// that satisfies the correlation and holds a match not in `carried` (events an earlier scan
+    /// already judged). Counts are kept as the window slides (each match enters and leaves once),
+    /// and ordered sequences follow next-occurrence tables, so a group of n matches costs O(n)
+    /// map updates (O(n × rules) for sequences), however wide the window.
+    public func firstWindow(_ sorted: [CorrelationHit], carried: Set<String> = []) -> Window? {
         guard !sorted.isEmpty else { return nil }
-        if kind == .temporalOrdered { return firstSequence(sorted) }
+        if kind == .temporalOrdered { return firstSequence(sorted, carried: carried) }
         var counts = [String: Int]()  // what is counted → matches of it in the window
         func key(_ h: CorrelationHit) -> String? {
             switch kind {
@@ -303,17 +331,22 @@ extension SigmaCorrelation {
             }
         }
         var end = 0
+        var fresh = 0  // matches in the window that are this scan's own
         for start in sorted.indices {
             let limit = sorted[start].time.millis + timespanMillis
             while end < sorted.count && sorted[end].time.millis <= limit {
                 if let k = key(sorted[end]) { counts[k, default: 0] += 1 }
+                if !carried.contains(sorted[end].event) { fresh += 1 }
                 end += 1
             }
-            if holds(counts.count) { return Window(hits: Array(sorted[start..<end]), measured: counts.count) }
+            if fresh > 0 && holds(counts.count) {
+                return Window(hits: Array(sorted[start..<end]), measured: counts.count)
+            }
             if let k = key(sorted[start]) {
                 counts[k, default: 0] -= 1
                 if counts[k] == 0 { counts[k] = nil }
             }
+            if !carried.contains(sorted[start].event) { fresh -= 1 }
         }
         return nil
     }
@@ -321,7 +354,7 @@ extension SigmaCorrelation {
     /// `temporal_ordered`: rule 0, then each next rule at or after the time of the one before
     /// (CloudTrail times are whole seconds: the same second counts), each on an event not used
     /// yet, all within the timespan of the first.
-    private func firstSequence(_ sorted: [CorrelationHit]) -> Window? {
+    private func firstSequence(_ sorted: [CorrelationHit], carried: Set<String>) -> Window? {
         // next[k][i]: the first index at or after i whose match is of rule k (count when none).
         var next = Array(repeating: Array(repeating: sorted.count, count: sorted.count + 1), count: ruleCount)
         for i in sorted.indices.reversed() {
@@ -344,7 +377,9 @@ extension SigmaCorrelation {
                 chain.append(sorted[j])
                 at = j
             }
-            if chain.count == ruleCount { return Window(hits: chain, measured: chain.count) }
+            if chain.count == ruleCount && chain.contains(where: { !carried.contains($0.event) }) {
+                return Window(hits: chain, measured: chain.count)
+            }
         }
         return nil
     }

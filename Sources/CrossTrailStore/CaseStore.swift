@@ -148,6 +148,16 @@ public final class CaseStore: Sendable {
                         PRIMARY KEY (kind, subject, object)) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v4-correlation-matches") { db in
+            // Correlation-rule matches a scan hands to the next (CarriedMatch).
+            try db.execute(
+                sql: """
+                    CREATE TABLE correlation_matches (
+                        correlation TEXT NOT NULL, group_json TEXT NOT NULL, time_ms INTEGER NOT NULL,
+                        event TEXT NOT NULL, rule INTEGER NOT NULL, value TEXT, actor_json TEXT, run INTEGER NOT NULL,
+                        PRIMARY KEY (correlation, group_json, event, rule)) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 
@@ -259,6 +269,18 @@ extension CaseStore {
                             INSERT INTO baseline (kind, subject, object, first_ms, last_ms, run)
                             SELECT kind, subject, object, first_ms, last_ms, ? FROM other.baseline WHERE true
                             \(Self.baselineUpsert)
+                            """, arguments: [run])
+                }
+                // So are the correlation matches the shards' scans carried (stores before v4 have none).
+                if try Bool.fetchOne(
+                    db, sql: "SELECT count(*) > 0 FROM other.sqlite_master WHERE name = 'correlation_matches'") == true
+                {
+                    try db.execute(
+                        sql: """
+                            INSERT OR IGNORE INTO correlation_matches
+                                (correlation, group_json, time_ms, event, rule, value, actor_json, run)
+                            SELECT correlation, group_json, time_ms, event, rule, value, actor_json, ?
+                            FROM other.correlation_matches
                             """, arguments: [run])
                 }
                 files = try Int.fetchOne(db, sql: "SELECT count(*) FROM other.files") ?? 0

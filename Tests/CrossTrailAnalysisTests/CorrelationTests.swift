@@ -388,6 +388,30 @@ import Testing
         let many = (0..<20_000).map { hit($0 * 10, "same") }
         #expect(distinct.firstWindow(many) == nil)
         #expect(burst.firstWindow(many) == nil, "one match per ten minutes")
+        // Matches carried from an earlier scan count, but a window of them alone is not this scan's.
+        let old = [step(1, "e1", 0), step(2, "e2", 1), step(3, "e3", 2)]
+        #expect(chain.firstWindow(old, carried: ["e1", "e2", "e3"]) == nil)
+        #expect(chain.firstWindow(old, carried: ["e1", "e2"])?.hits.map(\.event) == ["e1", "e2", "e3"])
+        let minutes = (0..<4).map { hit($0) }
+        #expect(burst.firstWindow(minutes, carried: ["e0", "e1", "e2", "e3"]) == nil)
+        #expect(burst.firstWindow(minutes, carried: ["e0", "e1", "e2"])?.hits.count == 4)
+    }
+
+    /// Carried matches join a group after its own: an event read again stays the scan's own.
+    @Test func carriedMatchesJoinAfterTheScansOwn() {
+        let actor = Actor(kind: .iamUser, key: "k", displayName: "k")
+        var g = CorrelationGroup()
+        g.add(CorrelationHit(time: Timestamp(millis: 5000), event: "new", rule: 0), actor: actor)
+        g.add(CorrelationHit(time: Timestamp(millis: 4000), event: "again", rule: 0), actor: actor)
+        let earlier = Actor(kind: .iamUser, key: "early", displayName: "early")
+        g.carry([
+            (CorrelationHit(time: Timestamp(millis: 1000), event: "old", rule: 0), earlier),
+            (CorrelationHit(time: Timestamp(millis: 4000), event: "again", rule: 0), earlier),
+        ])
+        g.trim()
+        #expect(g.hits.map(\.event) == ["old", "again", "new"])
+        #expect(g.carried == ["old"])
+        #expect(g.actor?.key == "early", "the earliest match's actor, carried or not")
     }
 
     /// The kept matches are the earliest by time and id, whatever order workers merge in, so

@@ -3,6 +3,7 @@ import CrossTrailInventory
 import CrossTrailModel
 import CrossTrailReport
 import CrossTrailRules
+import CrossTrailStore
 import CrossTrailTimeline
 import Foundation
 import TestSupport
@@ -392,5 +393,99 @@ enum Fixtures {
             try RulePackUpdate(.init(source: "http://127.0.0.1:9/rules.tar.gz")).run()
         }
         #expect(plain?.code == .usage)
+    }
+}
+
+/// Correlation rules across hourly `--since-last` scans: the matches near the end of one scan are
+/// carried in the case store, so a sequence split between two scans is still seen.
+@Suite struct CorrelationAcrossScansTests {
+    static let rules = """
+        title: Caller identity checked
+        name: whoami
+        logsource: {product: aws, service: cloudtrail}
+        detection:
+          selection: {eventName: GetCallerIdentity}
+          condition: selection
+        ---
+        title: Buckets listed
+        name: list-buckets
+        logsource: {product: aws, service: cloudtrail}
+        detection:
+          selection: {eventName: ListBuckets}
+          condition: selection
+        ---
+        title: Recon after whoami
+        name: whoami-then-list
+        level: high
+        correlation:
+          type: temporal_ordered
+          rules: [whoami, list-buckets]
+          group-by: [userIdentity.arn]
+          timespan: 10m
+        """
+
+    static func record(
+        _ id: String, _ name: String, _ time: String, arn: String = "arn:aws:iam::111122223333:user/mallory"
+    )
+        -> String
+    {
+        """
+        {"eventVersion":"1.08","eventID":"\(id)","eventTime":"\(time)","eventSource":"\(name == "ListBuckets" ? "s3" : "sts").amazonaws.com","eventName":"\(name)","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","userIdentity":{"type":"IAMUser","arn":"\(arn)","accountId":"111122223333","userName":"mallory","principalId":"AIDAEXAMPLE"},"recipientAccountId":"111122223333"}
+        """
+    }
+
+    @Test func aSequenceSplitBetweenTwoScansIsFoundOnceAndOnlyWithinItsTimespan() throws {
+        let dir = try TestPaths.temporaryDirectory("carry")
+        let logs = dir.appendingPathComponent("logs")
+        let ruleDir = dir.appendingPathComponent("rules")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: ruleDir, withIntermediateDirectories: true)
+        try Self.rules.write(to: ruleDir.appendingPathComponent("recon.yml"), atomically: true, encoding: .utf8)
+        func add(_ file: String, _ lines: [String]) throws {
+            try (lines.joined(separator: "\n") + "\n").write(
+                to: logs.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        }
+        var config = ScanPipeline.Configuration(events: EventInput(paths: [logs.path]), inventory: InventoryInput())
+        config.store = dir.appendingPathComponent("case.db").path
+        config.ruleDirectories = [ruleDir.path]
+        config.sinceLast = true
+        func recon(_ o: ScanPipeline.Outcome) -> [Finding] {
+            o.result.findings.filter { $0.rule == "whoami-then-list" }
+        }
+
+        // Hour 1: only the first step.
+        try add("h1.jsonl", [Self.record("e1", "GetCallerIdentity", "2026-11-02T09:58:00Z")])
+        #expect(recon(try ScanPipeline(config).run()).isEmpty)
+        // Hour 2 (only the new file is read): the second step, 4 minutes later.
+        try add("h2.jsonl", [Self.record("e2", "ListBuckets", "2026-11-02T10:02:00Z")])
+        let second = recon(try ScanPipeline(config).run())
+        let found = try #require(second.first)
+        #expect(second.count == 1 && found.status == FindingStatus.new.rawValue)
+        #expect(found.evidence.events == ["e1", "e2"])
+        #expect(found.evidence.details["matches from earlier scans"] == "1")
+        #expect(found.subjects.first?.name.contains("mallory") == true)
+
+        // Hour 3: nothing new for the sequence: the carried matches alone were hour 2's to judge.
+        try add(
+            "h3.jsonl",
+            [Self.record("e3", "GetCallerIdentity", "2026-11-02T11:30:00Z", arn: "arn:aws:iam::111122223333:user/bob")])
+        let third = try ScanPipeline(config).run()
+        #expect(recon(third).isEmpty, "not re-reported from carried matches")
+        // Hour 4: bob lists buckets 20 minutes after his whoami: outside the timespan.
+        try add(
+            "h4.jsonl",
+            [Self.record("e4", "ListBuckets", "2026-11-02T11:50:00Z", arn: "arn:aws:iam::111122223333:user/bob")])
+        #expect(recon(try ScanPipeline(config).run()).isEmpty)
+
+        // Without --since-last every file is read again: the same finding, the events the scan's own.
+        config.sinceLast = false
+        let full = recon(try ScanPipeline(config).run())
+        #expect(full.count == 1 && full.first?.id == found.id && full.first?.status == FindingStatus.reopened.rawValue)
+        #expect(full.first?.evidence.details["matches from earlier scans"] == nil)
+
+        // What is carried is bounded by the timespan (plus the delivery slack) before the latest event.
+        let carried = try CaseStore.using(config.store!, readOnly: true) { try $0.carriedMatches() }
+        #expect(Set(carried.map(\.event)) == ["e3", "e4"], "e1 and e2 are more than 10m + 1h before 11:50")
+        #expect(carried.allSatisfy { $0.correlation == "whoami-then-list" })
     }
 }

@@ -32,7 +32,10 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
 
     @Test func ingestIsIncrementalAndDeduplicated() throws {
         let (store, _) = try freshStore()
-        #expect(try store.migrations() == ["v1-files-events-findings", "v2-identity-graph", "v3-baselines"])
+        #expect(
+            try store.migrations() == [
+                "v1-files-events-findings", "v2-identity-graph", "v3-baselines", "v4-correlation-matches",
+            ])
         let first = try ingest(store, [Self.logs])
         // 39 files of events (one of them re-delivered), 16 digest files and signatures.
         #expect(first.filesStored == 55)
@@ -210,5 +213,29 @@ func finding(_ rule: String, _ subject: String, _ severity: Severity = .high) ->
         #expect(merged.count == 4)
         #expect(merged.contains(Self.fact("observed", "", "", 50, 2_000)))
         #expect(merged.contains(Self.fact("sharing-address", "recipient:p", "192.0.2.1", 70, 80)))
+    }
+
+    /// Carried correlation matches round-trip through the file (actor and group included), are
+    /// replaced as a whole by the next scan, and a shard's join the merged store's.
+    @Test func carriedCorrelationMatchesRoundTripAndMerge() throws {
+        let (store, path) = try freshStore("carried")
+        var actor = Actor(kind: .iamUser, key: "arn:aws:iam::1:user/a", displayName: "a")
+        actor.arn = "arn:aws:iam::1:user/a"
+        func match(_ event: String, _ ms: Int64, actor: Actor? = nil) -> CarriedMatch {
+            CarriedMatch(
+                correlation: "burst", group: ["arn:aws:iam::1:user/a", ""], time: Timestamp(millis: ms), event: event,
+                rule: 0, value: event == "e2" ? "GetObject" : nil, actor: actor)
+        }
+        try store.replaceCarriedMatches([match("e2", 2_000), match("e1", 1_000, actor: actor)], run: 1)
+        #expect(
+            try CaseStore(path: path, readOnly: true).carriedMatches() == [
+                match("e1", 1_000, actor: actor), match("e2", 2_000),
+            ])
+        try store.replaceCarriedMatches([match("e3", 3_000)], run: 2)
+        #expect(try store.carriedMatches() == [match("e3", 3_000)])
+        let (shard, shardPath) = try freshStore("carried-shard")
+        try shard.replaceCarriedMatches([match("e3", 3_000), match("e4", 4_000)], run: 1)
+        _ = try store.merge(from: shardPath)
+        #expect(try store.carriedMatches().map(\.event) == ["e3", "e4"])
     }
 }
