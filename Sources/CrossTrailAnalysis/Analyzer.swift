@@ -22,7 +22,6 @@ public enum Analyzer {
 
     /// The stateful detections' ATT&CK and Stratus Red Team techniques (for coverage tables).
     public static let statefulCoverage: [(id: String, techniques: [String], stratus: [String])] = [
-        ("failed-login-burst", ["T1110"], []),
         (
             "secret-read-burst", ["T1555.006"],
             [
@@ -31,7 +30,6 @@ public enum Analyzer {
                 "aws.credential-access.ssm-retrieve-securestring-parameters",
             ]
         ),
-        ("compute-launch-burst", ["T1496"], []),
         ("enumeration-burst", ["T1580"], ["aws.discovery.ec2-enumerate-from-instance"]),
         ("destruction-burst", ["T1490"], ["aws.impact.s3-ransomware-batch-deletion"]),
         ("s3-mass-delete", ["T1485"], ["aws.impact.s3-ransomware-individual-deletion"]),
@@ -64,14 +62,12 @@ public enum Analyzer {
         }
         var stateful = options.stateful
         if let st = rules?.settings.stateful {
-            stateful.failedLogins = st["failed_login_burst"] ?? stateful.failedLogins
             stateful.secretReads = st["secret_read_burst"] ?? stateful.secretReads
             stateful.enumerationCalls = st["enumeration_burst"] ?? stateful.enumerationCalls
             stateful.destructiveDeletes = st["destruction_burst"] ?? stateful.destructiveDeletes
             stateful.s3Deletes = st["s3_mass_delete"] ?? stateful.s3Deletes
             stateful.unityCatalogDenials = st["uc_denied_burst"] ?? stateful.unityCatalogDenials
             stateful.gapHours = st["source_gap_hours"] ?? stateful.gapHours
-            stateful.computeLaunches = st["compute_launch_burst"] ?? stateful.computeLaunches
             stateful.classifiedReadsPerHour = st["classified_reads_per_hour"] ?? stateful.classifiedReadsPerHour
             stateful.maxTokenLifetimeDays = st["max_token_lifetime_days"] ?? stateful.maxTokenLifetimeDays
             stateful.baselineDays = st["baseline_days"] ?? stateful.baselineDays

@@ -308,11 +308,6 @@ public final class EventObserver: EventSink {
                 o.sensitive[.init(kind, e.actor.key), default: EventSample()].add(e)
             }
         }
-        if let kind = Self.burstKind(e) {
-            o.bursts[.init(kind, e.actor.key), default: [:]][
-                e.time.millis / Self.burstWindow, default: EventSample(capacity: EventSample.findingCap)
-            ].add(e)
-        }
         var parsed: JSON??
         let params = { () -> JSON? in
             if parsed == nil { parsed = .some(e.requestParameters.flatMap { try? self.json.parse(text: $0) }) }
@@ -538,22 +533,6 @@ public final class EventObserver: EventSink {
         guard let ip = e.sourceIPAddress, let addr = IPAddress(ip) else { return false }
         if e.vpcEndpointId == nil { return true }
         return !trusted.isEmpty && !trusted.contains { $0.contains(addr) }
-    }
-
-    /// Bursts are counted in fixed 10-minute windows (order-independent, so workers can merge).
-    public static let burstWindow: Int64 = 600_000
-
-    static func burstKind(_ e: AuditEvent) -> String? {
-        let a = e.action
-        if e.outcome.status == .failure,
-            a == "ConsoleLogin" || a == "login" || a == "tokenLogin" || a == "samlLogin" || a == "oidcBrowserLogin"
-        {
-            return "failed-login"
-        }
-        if e.outcome.status != .failure && (a == "RunInstances" || (e.service == "clusters" && a == "create")) {
-            return "compute-launch"
-        }
-        return nil
     }
 
     /// `arn:aws:s3:::bucket/key` → (bucket, key).

@@ -4,8 +4,6 @@ import CrossTrailModel
 
 /// Thresholds of the stateful detections (counts over time rather than single events).
 public struct StatefulOptions: Sendable {
-    /// Failed logins by one actor within a 10-minute window.
-    public var failedLogins = 5
     /// Different secrets (or decrypted parameters) read by one actor within a 10-minute window.
     public var secretReads = 10
     /// Different read calls by one actor within 10 minutes, at least five of them denied (enumeration).
@@ -18,8 +16,6 @@ public struct StatefulOptions: Sendable {
     public var unityCatalogDenials = 10
     /// Longest lifetime a Databricks token may be created with, in days.
     public var maxTokenLifetimeDays = 90
-    /// Instances launched or clusters created by one actor within a 10-minute window.
-    public var computeLaunches = 20
     /// GetObject calls on one classified prefix by one role session within an hour.
     public var classifiedReadsPerHour = 1000
     /// Hours without events from a source that normally logs every hour.
@@ -43,7 +39,7 @@ public struct StatefulOptions: Sendable {
 /// Bursts, silent sources and classified reads outside the allowed groups.
 enum StatefulRules {
     static let ids: Set<String> = Set([
-        "failed-login-burst", "secret-read-burst", "compute-launch-burst", "classified-read-volume",
+        "secret-read-burst", "classified-read-volume",
         "source-gap", "classified-read-outside-allowed",
         "classified-read-off-network", "sensitive-data-in-logs", "dbx-token-lifetime-above-max",
         "denied-sensitive-attempts", "enumeration-burst", "destruction-burst", "s3-mass-delete", "dbx-uc-denied-burst",
@@ -145,35 +141,17 @@ enum StatefulRules {
         var mitre: String
     }
 
+    /// Hourly GetObject counts on classified prefixes (the counting detections that Sigma can
+    /// say, failed-login-burst and compute-launch-burst, are correlation rules among the built-ins).
     static func kind(_ k: String, _ o: StatefulOptions) -> BurstKind? {
-        switch k {
-        case "failed-login":
-            return BurstKind(
-                rule: "failed-login-burst", threshold: o.failedLogins, window: "10 minutes", noun: "failed logins",
-                controls: [
-                    ControlRef("SOC 2", "CC6.1"), ControlRef("NIST 800-53", "AC-7"), ControlRef("PCI DSS 4.0", "8.3.4"),
-                ],
-                remediation:
-                    "Check whether a login succeeded after the failures and from where; lock or rotate the account's credentials if it was guessed.",
-                mitre: "T1110")
-        case "compute-launch":
-            return BurstKind(
-                rule: "compute-launch-burst", threshold: o.computeLaunches, window: "10 minutes",
-                noun: "instances launched or clusters created",
-                controls: [ControlRef("SOC 2", "CC7.2"), ControlRef("NIST 800-53", "SI-4")],
-                remediation:
-                    "Confirm the launches belong to a known workload (autoscaling, a job); cryptomining launches many instances at once.",
-                mitre: "T1496")
-        default:
-            guard k.hasPrefix("classified-read:") else { return nil }
-            return BurstKind(
-                rule: "classified-read-volume", threshold: o.classifiedReadsPerHour, window: "one hour",
-                noun: "GetObject calls on \(k.dropFirst("classified-read:".count))",
-                controls: Controls.dataAccess,
-                remediation:
-                    "Find out what read that much classified data and where it went; bulk reads are how data leaves.",
-                mitre: "T1530")
-        }
+        guard k.hasPrefix("classified-read:") else { return nil }
+        return BurstKind(
+            rule: "classified-read-volume", threshold: o.classifiedReadsPerHour, window: "one hour",
+            noun: "GetObject calls on \(k.dropFirst("classified-read:".count))",
+            controls: Controls.dataAccess,
+            remediation:
+                "Find out what read that much classified data and where it went; bulk reads are how data leaves.",
+            mitre: "T1530")
     }
 
     static func bursts(_ obs: Observations, _ graph: IdentityGraph, _ o: StatefulOptions) -> [Finding] {
@@ -183,12 +161,12 @@ enum StatefulRules {
             let hot = windows.filter { $0.value.count >= k.threshold }
             guard let worst = hot.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else { continue }
             let total = hot.values.map(\.count).reduce(0, +)
-            let bucket: Int64 = k.window == "one hour" ? 3_600_000 : EventObserver.burstWindow
+            let bucket: Int64 = 3_600_000  // classified reads are counted per hour
             let person = graph.person(forKey: key.b)
             let who = key.b.replacingOccurrences(of: "|", with: " / ")
             out.append(
                 Finding(
-                    rule: k.rule, severity: k.rule == "classified-read-volume" ? .high : .medium,
+                    rule: k.rule, severity: .high,
                     title: "\(worst.value.count) \(k.noun) in \(k.window) by \(who)",
                     subjects: [Subject(kind: "actor", name: who, person: person)],
                     resources: k.rule == "classified-read-volume"

@@ -1,13 +1,18 @@
 /// What a rule set detects, as Markdown tables: ATT&CK techniques and Stratus Red Team
 /// techniques, each with the rules that detect it (`crosstrail rules coverage`; Docs/rules.md).
 public enum RuleCoverage {
-    /// `extra`: detections outside the Sigma set (the stateful ones) as (id, techniques, stratus ids).
+    /// The rules that report findings (not those that only feed correlations), the correlation
+    /// rules, and `extra`: detections outside the Sigma set (the stateful ones) as (id, techniques,
+    /// stratus ids).
     public static func markdown(
-        _ rules: [SigmaRule], extra: [(id: String, techniques: [String], stratus: [String])] = []
+        _ set: RuleSet, extra: [(id: String, techniques: [String], stratus: [String])] = []
     ) -> String {
         var byTechnique = [String: Set<String>]()
         var byStratus = [String: Set<String>]()
-        for r in rules {
+        for c in set.correlations {
+            for t in c.mitre { byTechnique[t, default: []].insert(c.id) }
+        }
+        for r in set.rules where !set.correlationOnly.contains(r.id) {
             for t in r.mitre { byTechnique[t, default: []].insert(r.id) }
             for s in r.metadata.stratus { byStratus[s, default: []].insert(r.id) }
         }
@@ -25,11 +30,12 @@ public enum RuleCoverage {
         for (s, ids) in byStratus.sorted(by: { $0.key < $1.key }) {
             out += "| `\(s)` | " + ids.sorted().map { "`\($0)`" }.joined(separator: ", ") + " |\n"
         }
-        let planes = Dictionary(grouping: rules) { $0.product ?? "any" }.mapValues(\.count)
+        let reporting = set.rules.filter { !set.correlationOnly.contains($0.id) }
+        let planes = Dictionary(grouping: reporting) { $0.product ?? "any" }.mapValues(\.count)
+        let planeCounts = planes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
         out +=
-            "\n\(rules.count) Sigma rules ("
-            + planes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            + ") and \(extra.count) stateful detections; \(byTechnique.count) ATT&CK techniques, \(byStratus.count) Stratus Red Team techniques.\n"
+            "\n\(reporting.count) Sigma rules (" + planeCounts.joined(separator: ", ")
+            + "), \(set.correlations.count) correlation rules and \(extra.count) stateful detections; \(byTechnique.count) ATT&CK techniques, \(byStratus.count) Stratus Red Team techniques.\n"
         return out
     }
 }

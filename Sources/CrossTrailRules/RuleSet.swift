@@ -86,6 +86,14 @@ public struct RuleSet: Sendable {
             filters += loaded.filters
             errors += loaded.errors
         }
+        // `stateful:` thresholds of the counting detections that became correlation rules still apply.
+        for (key, id) in [
+            ("failed_login_burst", "failed-login-burst"), ("compute_launch_burst", "compute-launch-burst"),
+        ] {
+            if let n = settings.stateful[key], let i = correlations.firstIndex(where: { $0.id == id }) {
+                correlations[i].condition = SigmaCorrelation.Condition(bounds: [(.gte, n)], field: nil)
+            }
+        }
         var set = RuleSet(rules: rules, errors: errors, settings: settings)
         set.adopt(correlations, filters: filters)
         set.fingerprint = hasher.finalize().hexString

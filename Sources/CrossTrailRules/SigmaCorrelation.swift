@@ -62,7 +62,7 @@ public struct SigmaCorrelation: Sendable {
     public let timespanMillis: Int64
     /// As written (`5m`), for reports.
     public let timespan: String
-    public let condition: Condition?
+    public internal(set) var condition: Condition?
     public let generate: Bool
     /// `aliases`: alias → base rule reference → the field it stands for in that rule's events.
     public let aliases: [String: [String: String]]

@@ -106,9 +106,10 @@ struct RulesCommand: ParsableCommand {
                     e.alreadyExists ? .usage : .output, e.description, at: .file(path: e.path), underlying: e)
             }
             if !quiet {
+                let set = RuleSet.load(monitoring: true)
                 let folders = Set(written.map { ($0 as NSString).deletingLastPathComponent }).sorted()
                 TerminalObserver.print([
-                    "crosstrail: \(written.count) rules written to \(directory.terminalSafe) (\(folders.joined(separator: ", ")))"
+                    "crosstrail: \(written.count) files (\(set.rules.count) rules, \(set.correlations.count) correlation rules) written to \(directory.terminalSafe) (\(folders.joined(separator: ", ")))"
                 ])
             }
         }
@@ -168,7 +169,7 @@ struct RulesCommand: ParsableCommand {
 
         func run() throws {
             let set = try RuleSet.loadRequiringBuiltins(directories: rules, monitoring: true)
-            print(RuleCoverage.markdown(set.rules, extra: Analyzer.statefulCoverage), terminator: "")
+            print(RuleCoverage.markdown(set, extra: Analyzer.statefulCoverage), terminator: "")
             if !set.errors.isEmpty { throw ExitCode(1) }
         }
     }

@@ -507,7 +507,7 @@ import Testing
             r.stderr.contains("crosstrail: 8 rules and 5 correlation rules from \(server.url)/archive/rules.tar.gz"))
         #expect(r.stderr.contains("installed in \(dir) (use: --rules \(dir))"))
         let list = try runCrossTrail(["rules", "list", "--rules", dir])
-        #expect(list.status == 0 && list.stdout.contains("5 correlation rules"), "\(list.stdout)")
+        #expect(list.status == 0 && list.stdout.contains("7 correlation rules"), "2 built-in and 5: \(list.stdout)")
         // Without the test CA the server is not trusted: a network failure, nothing installed elsewhere.
         let untrusted = try runCrossTrail([
             "rules", "update", server.url + "/archive/rules.tar.gz", "--folder", "suzaku/aws", "--dir", dir + "-2",
@@ -525,7 +525,7 @@ import Testing
         #expect(named.status == 0, "\(named.stderr)")
         #expect(FileManager.default.fileExists(atPath: data + "/crosstrail/rules/custom/SOURCE.json"))
         let byName = try runCrossTrail(["rules", "list", "--rules", "custom"], environment: ["XDG_DATA_HOME": data])
-        #expect(byName.status == 0 && byName.stdout.contains("5 correlation rules"), "\(byName.stderr)")
+        #expect(byName.status == 0 && byName.stdout.contains("7 correlation rules"), "\(byName.stderr)")
         for args in [
             ["rules", "list", "--rules", "/no/such/rules"],
             ["scan", ExitStatusTests.logs, "--rules", "nosuchset", "-q"],
@@ -564,10 +564,20 @@ import Testing
         let export = try runCrossTrail(["rules", "export", dir])
         #expect(export.status == 0, "\(export.stderr)")
         let builtins = try runCrossTrail(["rules", "list"]).stdout
-        let count = try #require(
-            builtins.split(separator: "\n").first { $0.hasSuffix("correlation rules") }?.split(separator: " ").first
-                .flatMap { Int($0) })
-        #expect(export.stderr.contains("crosstrail: \(count) rules written to \(dir)"), "\(export.stderr)")
+        // "261 rules, 2 correlation rules"
+        let counts = try #require(
+            builtins.split(separator: "\n").first { $0.hasSuffix("correlation rules") }?.split(separator: " ")
+                .compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) })
+        let (count, correlations) = (counts[0], counts[1])
+        #expect(correlations >= 2)
+        let files = (FileManager.default.enumerator(atPath: dir)?.compactMap { $0 as? String } ?? []).filter {
+            $0.hasSuffix(".yml")
+        }
+        #expect(
+            export.stderr.contains(
+                "crosstrail: \(files.count) files (\(count) rules, \(correlations) correlation rules) written to \(dir)"
+            ),
+            "\(export.stderr)")
 
         let (status, output) = try runPython(Self.pySigma, [dir])
         #expect(status == 0, "\(output)")
@@ -575,12 +585,14 @@ import Testing
             try JSONSerialization.jsonObject(
                 with: Data(output.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8))
                 as? [String: Any], "\(output)")
-        #expect(report["rules"] as? Int == count, "pySigma read every rule")
+        #expect(report["rules"] as? Int == count + correlations, "pySigma read every rule and correlation")
         #expect(report["count"] as? Int == 0, "\(report["problems"] ?? "")")
 
         // Read back as --rules they replace the built-ins one for one: the same rules, no errors.
         let again = try runCrossTrail(["rules", "list", "--rules", dir])
-        #expect(again.status == 0 && again.stdout.contains("\(count) rules, 0 correlation rules"), "\(again.stdout)")
+        #expect(
+            again.status == 0 && again.stdout.contains("\(count) rules, \(correlations) correlation rules"),
+            "\(again.stdout)")
         // An existing export is not overwritten without --force.
         let refused = try runCrossTrail(["rules", "export", dir])
         #expect(refused.status == 2 && refused.stderr.contains("already exists"), "\(refused.stderr)")

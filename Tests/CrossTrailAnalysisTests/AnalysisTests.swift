@@ -466,16 +466,61 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         return e
     }
 
-    @Test func burstsNeedTheThresholdWithinOneWindow() {
-        let observer = EventObserver(classification: Classification())
+    /// failed-login-burst is a built-in correlation rule: 5 failed sign-ins per identity in 10 minutes.
+    @Test func burstsNeedTheThresholdWithinOneWindow() throws {
+        let rules = RuleSet.load()
+        let observer = EventObserver(classification: Classification(), rules: rules)
         for i in 0..<6 { observer.accept(failedLogin(i, minute: i)) }  // 6 in one 10-minute window
         // Spread out:
         for i in 0..<4 { observer.accept(failedLogin(10 + i, minute: 30 + i * 20, email: "slow@x.example")) }
-        let f = Analyzer.scan(Inventory(), observer.observations).findings.filter { $0.rule == "failed-login-burst" }
+        // Four, then a fifth 11 minutes after the first:
+        for i in 0..<4 { observer.accept(failedLogin(20 + i, minute: 100 + i, email: "four@x.example")) }
+        observer.accept(failedLogin(24, minute: 111, email: "four@x.example"))
+        // Successful sign-ins do not count.
+        for i in 0..<6 {
+            var ok = failedLogin(30 + i, minute: i, email: "ok@x.example")
+            ok.outcome = Outcome(status: .success)
+            observer.accept(ok)
+        }
+        let f = Analyzer.scan(Inventory(), observer.observations, rules: rules).findings.filter {
+            $0.rule == "failed-login-burst"
+        }
+        let burst = try #require(f.first)
         #expect(f.count == 1)
-        #expect(f.first?.title == "6 failed logins in 10 minutes by mallory@x.example")
-        #expect(f.first?.evidence.events.count == 6)
-        #expect(f.first?.mitre == "T1110")
+        #expect(burst.title == "Repeated failed sign-ins by one identity: actor=mallory@x.example (6 events in 10m)")
+        #expect(burst.evidence.events.count == 6)
+        #expect(burst.mitre == "T1110" && burst.severity == .medium)
+        #expect(
+            !Analyzer.scan(Inventory(), observer.observations, rules: rules).findings.contains {
+                $0.rule == "failed-login-aws" || $0.rule == "failed-login-databricks"
+            }, "the base rules only feed the correlation")
+        // The old `stateful:` threshold still tunes it.
+        let dir = try TestPaths.temporaryDirectory("failed-login-threshold")
+        try Data("stateful: {failed_login_burst: 7}\n".utf8).write(to: dir.appendingPathComponent("settings.yml"))
+        let tuned = RuleSet.load(directories: [dir.path])
+        #expect(tuned.correlations.first { $0.id == "failed-login-burst" }?.condition?.description == "gte 7")
+    }
+
+    /// compute-launch-burst: 20 launches not refused, per identity in 10 minutes.
+    @Test func computeLaunchBurstCountsLaunchesThatWereNotRefused() {
+        let rules = RuleSet.load()
+        let observer = EventObserver(classification: Classification(), rules: rules)
+        for i in 0..<20 {
+            observer.accept(
+                event(
+                    "l\(i)", i / 4, plane: .aws, service: "ec2", action: "RunInstances", actor: session("ci", "miner")))
+        }
+        for i in 0..<25 {  // 19 launches and 6 refused
+            var e = event(
+                "r\(i)", i / 4, plane: .aws, service: "ec2", action: "RunInstances", actor: session("ci", "deploy"))
+            if i >= 19 { e.outcome = Outcome(status: .failure, errorCode: "Client.UnauthorizedOperation") }
+            observer.accept(e)
+        }
+        let f = Analyzer.scan(Inventory(), observer.observations, rules: rules).findings.filter {
+            $0.rule == "compute-launch-burst"
+        }
+        #expect(f.count == 1 && f.first?.evidence.events.count == 20)
+        #expect(f.first?.title.contains("miner") == true)
     }
 
     @Test func tokensAboveTheMaximumLifetime() throws {
@@ -602,7 +647,6 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         }
         var options = AnalysisOptions()
         options.stateful.classifiedReadsPerHour = 5
-        options.stateful.computeLaunches = 3
         let f = Analyzer.scan(inv, observer.observations, options: options).findings
         let volume = try #require(f.first { $0.rule == "classified-read-volume" })
         #expect(
@@ -611,7 +655,6 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
             ))
         #expect(volume.subjects.first?.person == "eve@x.example")
         #expect(volume.resources == ["s3://pii/"])
-        #expect(f.first { $0.rule == "compute-launch-burst" }?.evidence.events.count == 3)
         options.stateful.classifiedReadsPerHour = 6
         #expect(
             !Analyzer.scan(inv, observer.observations, options: options).findings.contains {

@@ -177,7 +177,7 @@ import Testing
         #expect(set.errors.isEmpty, "\(set.errors)")
         let unmapped = set.rules.filter { $0.mitre.isEmpty && $0.severity >= .medium }.map(\.id)
         #expect(unmapped.isEmpty, "rules at medium or above without an ATT&CK technique: \(unmapped)")
-        let table = RuleCoverage.markdown(set.rules, extra: Analyzer.statefulCoverage)
+        let table = RuleCoverage.markdown(set, extra: Analyzer.statefulCoverage)
         #expect(table.contains("| [T1562.008](https://attack.mitre.org/techniques/T1562/008/) |"))
         #expect(table.contains("`ec2-instance-credentials-elsewhere`"))
         // Every built-in rule carries what pySigma's validators and crosstrail's own conventions require.

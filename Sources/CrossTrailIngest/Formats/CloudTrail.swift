@@ -147,6 +147,11 @@ extension Normalizer {
                 outcome = Outcome(status: .failure, errorCode: "\(failed)Failure", errorMessage: f.errorMessage?.string)
             }
         }
+        if outcome.status == .success, let message = f.errorMessage?.string, !message.isEmpty {
+            // CloudTrail writes errorMessage only for a failed request; a shipper may have dropped the
+            // errorCode or responseElements beside it.
+            outcome = Outcome(status: .failure, errorMessage: message)
+        }
         let id = f.eventID?.string ?? Normalizer.contentID(raw)
         var e = AuditEvent(
             id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,
