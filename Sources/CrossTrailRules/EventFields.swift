@@ -69,6 +69,7 @@ public final class EventFields {
             default: return []
             }
         }
+        if lower == Self.keywordField { return keywordTexts }
         if lower == "requestparameters" || lower == "requestparams" || lower == "request_params" {
             return one(e.requestParameters)
         }
@@ -136,6 +137,20 @@ public final class EventFields {
         case "resources": return e.resources.map(\.id)
         default: return []
         }
+    }
+
+    /// The field keyword selections search (a name no rule can write: it starts with `|`).
+    static let keywordField = "|keywords"
+
+    /// Every text of the event a keyword search looks in: names, identity, addresses, user
+    /// agent, error, and the request, response and additional data as JSON text.
+    private var keywordTexts: [String] {
+        let e = event, a = event.actor
+        return [
+            e.action, e.service, a.key, a.displayName, a.arn, a.email, a.principalId, a.accessKeyId, a.sessionName,
+            a.sessionIssuer, e.sourceIPAddress, e.userAgent, e.outcome.errorCode, e.outcome.errorMessage, e.region,
+            e.account, e.workspace, e.requestParameters, e.responseElements, e.additionalEventData,
+        ].compactMap { $0 } + e.resources.map(\.id)
     }
 
     /// Whether crosstrail can give the field a value (unknown fields never match: rules that

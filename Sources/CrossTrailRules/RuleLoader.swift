@@ -8,7 +8,8 @@ import Yams
 /// and line.
 public enum RuleLoader {
     public static func load(yaml text: String, file: String) -> ([SigmaRule], [RuleError]) {
-        let loaded = loadAll(yaml: text, file: file)
+        var loaded = loadAll(yaml: text, file: file)
+        loaded.resolveDeferred()
         return (loaded.rules, loaded.errors)
     }
 
@@ -19,6 +20,9 @@ public enum RuleLoader {
         var filters = [SigmaFilter]()
         var settings = RuleSettings()
         var errors = [RuleError]()
+        /// Rules and filters using `expand`: parsed once every settings document (with the
+        /// placeholders) is read, wherever it is.
+        var deferred = [(document: Node, file: String)]()
 
         mutating func absorb(_ o: Loaded) {
             rules += o.rules
@@ -26,6 +30,50 @@ public enum RuleLoader {
             filters += o.filters
             settings.absorb(o.settings)
             errors += o.errors
+            deferred += o.deferred
+        }
+
+        /// Parses the deferred documents with the placeholders read so far.
+        mutating func resolveDeferred() {
+            for (doc, file) in deferred {
+                RuleLoader.parse(doc, file: file, placeholders: settings.placeholders, into: &self)
+            }
+            deferred = []
+            rules.sort { $0.file < $1.file || ($0.file == $1.file && $0.id < $1.id) }
+        }
+    }
+
+    /// Whether a rule or filter uses the `expand` modifier anywhere in its selections.
+    static func usesExpand(_ map: Node.Mapping) -> Bool {
+        func keys(_ n: Node) -> Bool {
+            switch n {
+            case .mapping(let m):
+                return m.contains { k, v in
+                    (k.string?.lowercased().split(separator: "|").dropFirst().contains("expand") ?? false) || keys(v)
+                }
+            case .sequence(let s): return s.contains(where: keys)
+            default: return false
+            }
+        }
+        return (map["detection"] ?? map["filter"]).map(keys) ?? false
+    }
+
+    /// Parses a filter or rule document into `out` (or its error).
+    static func parse(_ doc: Node, file: String, placeholders: [String: [String]], into out: inout Loaded) {
+        guard let map = doc.mapping else { return }
+        if map["filter"] != nil, map["detection"] == nil {
+            do {
+                out.filters.append(
+                    try SigmaFilter.parse(map, file: file, line: doc.mark?.line, placeholders: placeholders))
+            } catch {
+                out.errors.append(RuleError(file: file, line: error.line ?? doc.mark?.line, reason: error.reason))
+            }
+            return
+        }
+        do {
+            out.rules.append(try rule(doc, file: file, placeholders: placeholders))
+        } catch {
+            out.errors.append(RuleError(file: file, line: error.line ?? doc.mark.map { $0.line }, reason: error.reason))
         }
     }
 
@@ -55,24 +103,17 @@ public enum RuleLoader {
                 }
                 continue
             }
-            if let map = doc.mapping, map["filter"] != nil, map["detection"] == nil {
-                do { out.filters.append(try SigmaFilter.parse(map, file: file, line: doc.mark?.line)) } catch {
-                    out.errors.append(RuleError(file: file, line: error.line ?? doc.mark?.line, reason: error.reason))
-                }
-                continue
-            }
-            guard doc.mapping?["detection"] != nil else {
+            guard let map = doc.mapping, map["detection"] != nil || map["filter"] != nil else {
                 // Settings documents; anything else (Sigma collections' global parts) is skipped.
                 do { try out.settings.merge(doc, file: file) } catch {
                     out.errors.append(RuleError(file: file, line: error.line, reason: error.reason))
                 }
                 continue
             }
-            do {
-                out.rules.append(try rule(doc, file: file))
-            } catch {
-                out.errors.append(
-                    RuleError(file: file, line: error.line ?? doc.mark.map { $0.line }, reason: error.reason))
+            if usesExpand(map) {
+                out.deferred.append((doc, file))
+            } else {
+                parse(doc, file: file, placeholders: [:], into: &out)
             }
         }
         return out
@@ -81,7 +122,8 @@ public enum RuleLoader {
     /// Every `*.yml` / `*.yaml` under a directory, sorted by path.
     public static func load(directory: String) -> ([SigmaRule], [RuleError]) {
         var hasher = SHA256()
-        let loaded = loadAll(directory: directory, hasher: &hasher)
+        var loaded = loadAll(directory: directory, hasher: &hasher)
+        loaded.resolveDeferred()
         return (loaded.rules, loaded.errors)
     }
 
@@ -166,7 +208,8 @@ public enum RuleLoader {
     /// Named selections and the `condition` over them: a rule's `detection` or a filter's `filter`
     /// (`skipping` its other keys). `owner` names the block in the errors.
     static func selectionsAndCondition(
-        _ block: Node.Mapping, owner: String, at line: Int?, skipping: Set<String> = [], warnings: inout [String]
+        _ block: Node.Mapping, owner: String, at line: Int?, skipping: Set<String> = [],
+        placeholders: [String: [String]] = [:], warnings: inout [String]
     ) throws(RuleParseError) -> ([String: Selection], Condition) {
         var selections = [String: Selection]()
         var conditionText: String?
@@ -181,7 +224,7 @@ public enum RuleLoader {
                     "'timeframe' in a detection (Sigma 1 aggregation) is not supported; write a correlation rule (Docs/rules.md)",
                     line: k.mark?.line)
             }
-            selections[name] = try selection(v, name, &warnings)
+            selections[name] = try selection(v, name, placeholders, &warnings)
         }
         guard let conditionText else { throw RuleParseError("\(owner) has no condition", line: line) }
         do { return (selections, try Condition.parse(conditionText, names: selections.keys.sorted())) } catch {
@@ -189,7 +232,9 @@ public enum RuleLoader {
         }
     }
 
-    static func rule(_ doc: Node, file: String) throws(RuleParseError) -> SigmaRule {
+    static func rule(_ doc: Node, file: String, placeholders: [String: [String]] = [:]) throws(RuleParseError)
+        -> SigmaRule
+    {
         guard let map = doc.mapping else { throw RuleParseError("a rule must be a mapping") }
         guard let title = string(map["title"]) else { throw RuleParseError("rule has no title", line: doc.mark?.line) }
         let (id, uuid) = key(map, title: title)
@@ -199,7 +244,8 @@ public enum RuleLoader {
             throw RuleParseError("detection must be a mapping", line: map["detection"]?.mark?.line)
         }
         let (selections, condition) = try selectionsAndCondition(
-            detection, owner: "detection", at: map["detection"]?.mark?.line, warnings: &warnings)
+            detection, owner: "detection", at: map["detection"]?.mark?.line, placeholders: placeholders,
+            warnings: &warnings)
         let (mitre, tactics) = attack(map)
         let controls = controls(map)
         let examples = map["examples"]?.mapping
@@ -221,19 +267,25 @@ public enum RuleLoader {
             warnings: warnings)
     }
 
-    static func selection(_ v: Node, _ name: String, _ warnings: inout [String]) throws(RuleParseError) -> Selection {
+    static func selection(
+        _ v: Node, _ name: String, _ placeholders: [String: [String]], _ warnings: inout [String]
+    ) throws(RuleParseError) -> Selection {
         switch v {
         case .mapping(let m):
-            return Selection(alternatives: [try tests(m, &warnings)])
+            return Selection(alternatives: [try tests(m, placeholders, &warnings)])
+        case .sequence(let s) where !s.isEmpty && s.allSatisfy({ $0.scalar != nil }):
+            return try keywords(s.compactMap { $0.scalar?.string }, line: v.mark?.line)
+        case .scalar(let s):
+            return try keywords([s.string], line: v.mark?.line)
         case .sequence(let s):
             var alts = [[FieldTest]]()
             for item in s {
                 guard let m = item.mapping else {
                     throw RuleParseError(
-                        "selection '\(name)': keyword lists (full-text search) are not supported", line: item.mark?.line
-                    )
+                        "selection '\(name)': a list holds either keywords or field mappings, not both",
+                        line: item.mark?.line)
                 }
-                alts.append(try tests(m, &warnings))
+                alts.append(try tests(m, placeholders, &warnings))
             }
             return Selection(alternatives: alts)
         default:
@@ -241,7 +293,18 @@ public enum RuleLoader {
         }
     }
 
-    static func tests(_ m: Node.Mapping, _ warnings: inout [String]) throws(RuleParseError) -> [FieldTest] {
+    /// Keywords (full-text search): any of them inside any text of the event (`EventFields.keywordField`).
+    static func keywords(_ values: [String], line: Int?) throws(RuleParseError) -> Selection {
+        do {
+            return Selection(alternatives: [
+                [try FieldTest(field: EventFields.keywordField, op: .contains, all: false, values: values)]
+            ])
+        } catch { throw RuleParseError(error.reason, line: line) }
+    }
+
+    static func tests(
+        _ m: Node.Mapping, _ placeholders: [String: [String]], _ warnings: inout [String]
+    ) throws(RuleParseError) -> [FieldTest] {
         var out = [FieldTest]()
         for (k, v) in m {
             guard let key = k.string else { continue }
@@ -250,7 +313,7 @@ public enum RuleLoader {
             guard let field = parts.first, !field.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw RuleParseError("a selection key needs a field name", line: k.mark?.line)
             }
-            var op = FieldTest.Op.equals, all = false, cased = false
+            var op = FieldTest.Op.equals, all = false, cased = false, expand = false
             var regexOptions: NSRegularExpression.Options = []
             var transforms = [ValueTransform]()
             for mod in parts.dropFirst() {
@@ -268,13 +331,14 @@ public enum RuleLoader {
                 case "exists": op = .exists
                 case "cidr": op = .cidr
                 case "cased": cased = true
+                case "expand": expand = true
                 case "gt", "gte", "lt", "lte": op = .compare(FieldTest.Comparison(rawValue: mod.lowercased())!)
                 case "i" where op == .regex: regexOptions.insert(.caseInsensitive)
                 case "m" where op == .regex: regexOptions.insert(.anchorsMatchLines)
                 case "s" where op == .regex: regexOptions.insert(.dotMatchesLineSeparators)
                 default:
                     throw RuleParseError(
-                        "field modifier '\(mod)' is not supported (contains, startswith, endswith, re with i/m/s, all, fieldref, exists, cidr, gt, gte, lt, lte, cased, base64, base64offset, windash, wide, utf16, utf16le, utf16be)",
+                        "field modifier '\(mod)' is not supported (contains, startswith, endswith, re with i/m/s, all, fieldref, exists, cidr, gt, gte, lt, lte, cased, expand, base64, base64offset, windash, wide, utf16, utf16le, utf16be)",
                         line: k.mark?.line)
                 }
             }
@@ -286,6 +350,19 @@ public enum RuleLoader {
                     s.string == "null" || s.string == "~" || s.string.isEmpty && s.style == .plain ? nil : s.string
                 ]
             default: throw RuleParseError("field '\(field)' needs a value or a list of values", line: v.mark?.line)
+            }
+            if expand {
+                var expanded = [String?]()
+                for value in values {
+                    guard let value else {
+                        expanded.append(nil)
+                        continue
+                    }
+                    do { expanded += try RuleSettings.expand(value, placeholders).map(Optional.some) } catch {
+                        throw RuleParseError("field '\(field)|expand': \(error.reason)", line: v.mark?.line)
+                    }
+                }
+                values = expanded
             }
             if !transforms.isEmpty {
                 if transforms.contains(.base64offset) && op != .contains {

@@ -31,7 +31,8 @@ public struct RuleSet: Sendable {
 
     /// The rules and correlation rules of one YAML text, without the built-ins (tests, tools).
     public init(yaml text: String, file: String) {
-        let loaded = RuleLoader.loadAll(yaml: text, file: file)
+        var loaded = RuleLoader.loadAll(yaml: text, file: file)
+        loaded.resolveDeferred()
         self.init(rules: loaded.rules, errors: loaded.errors, settings: loaded.settings)
         adopt(loaded.correlations, filters: loaded.filters)
     }
@@ -57,6 +58,8 @@ public struct RuleSet: Sendable {
         var rules = [SigmaRule](), errors = [RuleError](), settings = RuleSettings()
         var correlations = [SigmaCorrelation]()
         var filters = [SigmaFilter]()
+        // Rules and filters using `expand` wait for every folder's placeholders.
+        var builtinDeferred = RuleLoader.Loaded(), deferred = RuleLoader.Loaded()
         var hasher = SHA256()
         if builtins {
             do {
@@ -66,6 +69,7 @@ public struct RuleSet: Sendable {
                 correlations = loaded.correlations.filter { monitoring || !$0.file.hasPrefix(monitoringFolder) }
                 filters = loaded.filters
                 errors = loaded.errors
+                builtinDeferred.deferred = loaded.deferred.filter { monitoring || !$0.file.hasPrefix(monitoringFolder) }
             } catch {
                 errors.append(RuleError(file: builtinFile, line: nil, reason: error.description))
             }
@@ -73,6 +77,7 @@ public struct RuleSet: Sendable {
         for dir in directories {
             let loaded = RuleLoader.loadAll(directory: dir, hasher: &hasher)
             settings.absorb(loaded.settings)
+            deferred.deferred += loaded.deferred
             for rule in loaded.rules {
                 if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
             }
@@ -85,6 +90,19 @@ public struct RuleSet: Sendable {
             }
             filters += loaded.filters
             errors += loaded.errors
+        }
+        // A built-in replaced by a folder's rule stays replaced; a folder's rule replaces a built-in.
+        if !builtinDeferred.deferred.isEmpty || !deferred.deferred.isEmpty {
+            builtinDeferred.settings = settings
+            builtinDeferred.resolveDeferred()
+            for rule in builtinDeferred.rules where !rules.contains(where: { $0.id == rule.id }) { rules.append(rule) }
+            deferred.settings = settings
+            deferred.resolveDeferred()
+            for rule in deferred.rules {
+                if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
+            }
+            filters += builtinDeferred.filters + deferred.filters
+            errors += builtinDeferred.errors + deferred.errors
         }
         // `stateful:` thresholds of the counting detections that became correlation rules still apply.
         for (key, id) in [

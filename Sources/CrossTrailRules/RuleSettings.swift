@@ -32,6 +32,8 @@ public struct RuleSettings: Sendable {
     public var stateful: [String: Int] = [:]
     /// Lists of the stateful rules by name (trusted accounts, approved locations).
     public var lists: [String: [String]] = [:]
+    /// Values of the `%name%` placeholders that the `expand` modifier replaces.
+    public var placeholders: [String: [String]] = [:]
 
     public static let statefulKeys: Set<String> = [
         "failed_login_burst", "secret_read_burst", "compute_launch_burst",
@@ -46,6 +48,42 @@ public struct RuleSettings: Sendable {
         allowlist += other.allowlist
         stateful.merge(other.stateful) { _, new in new }
         lists.merge(other.lists) { a, b in a + b }
+        placeholders.merge(other.placeholders) { a, b in a + b }
+    }
+
+    static func placeholderCharacter(_ c: Character) -> Bool {
+        c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-" || c == ".")
+    }
+
+    /// `value` with each `%name%` replaced by each of the placeholder's values (every
+    /// combination when there are several); a `%` not around a name is kept as written.
+    /// - Throws: a placeholder that is not defined, or more than 10,000 combinations.
+    static func expand(_ value: String, _ placeholders: [String: [String]]) throws(RuleParseError) -> [String] {
+        var results = [""]
+        var rest = Substring(value)
+        while let open = rest.firstIndex(of: "%") {
+            let after = rest.index(after: open)
+            guard let close = rest[after...].firstIndex(of: "%"), close > after,
+                rest[after..<close].allSatisfy(placeholderCharacter)
+            else {
+                results = results.map { $0 + rest[...open] }
+                rest = rest[after...]
+                continue
+            }
+            let name = String(rest[after..<close])
+            guard let values = placeholders[name] else {
+                throw RuleParseError(
+                    "placeholder '%\(name)%' is not defined: give its values in a settings document in a --rules folder (placeholders: {\(name): [...]})"
+                )
+            }
+            let prefix = rest[..<open]
+            results = results.flatMap { r in values.map { r + prefix + $0 } }
+            guard results.count <= 10_000 else {
+                throw RuleParseError("placeholders in '\(value)' expand to more than 10,000 values")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return results.map { $0 + rest }
     }
 
     mutating func merge(_ doc: Node, file: String) throws(RuleParseError) {
@@ -69,6 +107,23 @@ public struct RuleSettings: Sendable {
                     throw RuleParseError("\(key) must be a positive integer", line: v.mark?.line)
                 }
                 stateful[key] = n
+            }
+        }
+        if let p = map["placeholders"] {
+            guard let m = p.mapping else {
+                throw RuleParseError("placeholders must be a mapping of names to values", line: p.mark?.line)
+            }
+            for (k, v) in m {
+                guard let name = k.string, !name.isEmpty, name.allSatisfy(Self.placeholderCharacter) else {
+                    throw RuleParseError(
+                        "placeholder name '\(k.string ?? "?")' must be letters, digits, '_', '-' or '.'",
+                        line: k.mark?.line)
+                }
+                let values = v.sequence.map { $0.map(\.string) } ?? [v.string]
+                guard !values.isEmpty, !values.contains(nil) else {
+                    throw RuleParseError("placeholder '\(name)' needs a value or a list of values", line: v.mark?.line)
+                }
+                placeholders[name, default: []] += values.compactMap { $0 }
             }
         }
         if let list = map["allowlist"] {

@@ -24,7 +24,9 @@ public struct SigmaFilter: Sendable {
     let selections: [String: Selection]
     let condition: Condition
 
-    static func parse(_ map: Node.Mapping, file: String, line: Int?) throws(RuleParseError) -> SigmaFilter {
+    static func parse(_ map: Node.Mapping, file: String, line: Int?, placeholders: [String: [String]] = [:])
+        throws(RuleParseError) -> SigmaFilter
+    {
         func string(_ n: Node?) -> String? { n?.scalar?.string }
         guard let title = string(map["title"]) else { throw RuleParseError("filter has no title", line: line) }
         guard let body = map["filter"]?.mapping else {
@@ -38,7 +40,7 @@ public struct SigmaFilter: Sendable {
         }
         var warnings = [String]()
         let (selections, condition) = try RuleLoader.selectionsAndCondition(
-            body, owner: "filter", at: at, skipping: ["rules"], warnings: &warnings)
+            body, owner: "filter", at: at, skipping: ["rules"], placeholders: placeholders, warnings: &warnings)
         return SigmaFilter(
             id: RuleLoader.key(map, title: title).id, title: title, file: file, line: line, references: references,
             selections: selections, condition: condition)

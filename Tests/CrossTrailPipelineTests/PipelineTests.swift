@@ -362,7 +362,7 @@ enum Fixtures {
         #expect(record["sha256"] as? String == outcome.sha256 && record["url"] as? String == config.source)
         // The installed folder is a rule folder like any other.
         let set = RuleSet.load(directories: [dir], builtins: false)
-        #expect(set.errors.isEmpty && set.correlations.count == 5)
+        #expect(set.errors.isEmpty && set.correlations.count == 5, "\(set.errors)")
 
         // A pinned digest that does not match: refused, the installed copy untouched.
         var pinned = config

@@ -49,7 +49,8 @@ func cloudTrail(
     @Test func badModifierValuesAreLoadErrors() throws {
         for (detection, reason) in [
             ("eventName|cidr: notanaddress", "not an address range"), ("eventName|gt: many", "is not a number"),
-            ("eventName|exists: maybe", "takes true or false"), ("eventName|expand: '%x%'", "is not supported"),
+            ("eventName|exists: maybe", "takes true or false"),
+            ("eventName|expand: '%x%'", "placeholder '%x%' is not defined"),
             ("userAgent|base64offset: x", "only works with contains"),
             ("userAgent|windash|contains: ' -a -b -c -d'", "more than three dashes"),
         ] {
@@ -58,6 +59,76 @@ func cloudTrail(
             #expect(errors.first?.reason.contains(reason) == true, "\(detection): \(errors)")
             #expect(errors.first?.line == 5)
         }
+    }
+
+    /// `expand` replaces `%name%` with the values of a `placeholders:` settings document, which may
+    /// sit in another file or folder than the rule; other modifiers apply to the expanded values.
+    @Test func expandUsesPlaceholdersFromAnyRulesFolder() throws {
+        #expect(try RuleSettings.expand("%a%-%b%", ["a": ["1", "2"], "b": ["x"]]) == ["1-x", "2-x"])
+        #expect(try RuleSettings.expand("100% of %a%", ["a": ["b"]]) == ["100% of b"], "a lone % stays")
+        #expect(try RuleSettings.expand("no placeholders", [:]) == ["no placeholders"])
+        let root = try TestPaths.temporaryDirectory("expand")
+        let rules = root.appendingPathComponent("rules"), settings = root.appendingPathComponent("settings")
+        for d in [rules, settings] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        try """
+        title: Admin role changed a bucket policy
+        name: admin-bucket-policy
+        logsource: {product: aws, service: cloudtrail}
+        detection:
+          selection:
+            userIdentity.arn|expand: '%admins%'
+            eventSource|expand: '%storage%.amazonaws.com'
+          condition: selection
+        ---
+        title: Known automation
+        filter:
+          rules: [admin-bucket-policy]
+          selection:
+            userAgent|expand|contains: '%automation%'
+          condition: not selection
+        """.write(to: rules.appendingPathComponent("r.yml"), atomically: true, encoding: .utf8)
+        try """
+        placeholders:
+          admins: ['arn:aws:iam::111122223333:user/bob', 'arn:aws:iam::111122223333:user/root-ops']
+          storage: [s3, s3-outposts]
+          automation: terraform
+        """.write(to: settings.appendingPathComponent("placeholders.yml"), atomically: true, encoding: .utf8)
+        let set = RuleSet.load(directories: [rules.path, settings.path], builtins: false)
+        #expect(set.errors.isEmpty, "\(set.errors)")
+        let r = try #require(set.rules.first { $0.id == "admin-bucket-policy" })
+        #expect(r.filteredBy.count == 1)
+        #expect(r.matches(try event(cloudTrail())))
+        let terraform = cloudTrail().replacingOccurrences(
+            of: "aws-cli/2.15", with: "APN/1.0 HashiCorp/1.0 Terraform/1.9.8")
+        #expect(!r.matches(try event(terraform)), "the filter's expanded value")
+        #expect(!r.matches(try event(cloudTrail(source: "ec2.amazonaws.com"))))
+        let other = cloudTrail().replacingOccurrences(of: "user/bob", with: "user/alice")
+        #expect(!r.matches(try event(other)))
+        // Without the settings folder the placeholders are undefined: an error naming the file and line.
+        let missing = RuleSet.load(directories: [rules.path], builtins: false)
+        let error = try #require(missing.errors.first { $0.reason.contains("'%admins%' is not defined") })
+        #expect(error.file.hasSuffix("r.yml") && error.line == 6, "\(error)")
+    }
+
+    /// Keyword selections search every text of the event (names, identity, user agent, error,
+    /// request and response), case-insensitively, with wildcards.
+    @Test func keywordSelectionsSearchTheWholeEvent() throws {
+        let pacu = try event(
+            cloudTrail(extra: #""requestParameters":{"roleSessionName":"Pacu-kali"}"#).replacingOccurrences(
+                of: "aws-cli/2.15", with: "Boto3/1.9 Python/3.8 Linux/5.15-kali"))
+        let plain = try event(cloudTrail())
+        let r = try rule("  keywords:\n    - '*kali*'\n    - pacu\n  condition: keywords")
+        #expect(r.matches(pacu) && !r.matches(plain))
+        #expect(try rule("  keywords: 'pacu-KALI'\n  condition: keywords").matches(pacu), "in the request parameters")
+        #expect(try rule("  keywords: 'user/bob'\n  condition: keywords").matches(plain), "in the identity")
+        #expect(
+            try rule("  keywords: [PutBucketPolicy]\n  s: {eventSource: s3.amazonaws.com}\n  condition: keywords and s")
+                .matches(plain))
+        #expect(!(try rule("  keywords: [GetObject]\n  condition: keywords").matches(plain)))
+        let (_, errors) = RuleLoader.load(
+            yaml: "title: t\nid: t\ndetection:\n  k:\n    - x\n    - {eventName: y}\n  condition: k\n", file: "t.yml")
+        #expect(errors.first?.reason.contains("either keywords or field mappings") == true, "\(errors)")
+        #expect(errors.first?.line == 5)
     }
 
     /// The value transforms, with pySigma's results for the same inputs as the reference.

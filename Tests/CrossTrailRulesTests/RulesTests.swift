@@ -69,11 +69,10 @@ let trail =
         let cases: [(String, String, Int)] = [
             (
                 "title: x\ndetection:\n  s:\n    eventName|expand: '%admins%'\n  condition: s\n",
-                "field modifier 'expand' is not supported", 4
+                "placeholder '%admins%' is not defined", 4
             ),
             ("title: x\ndetection:\n  s:\n    eventName: x\n", "detection has no condition", 3),
             ("title: x\ndetection:\n  s:\n    eventName: x\n  condition: s and t\n", "unknown selection 't'", 5),
-            ("title: x\ndetection:\n  keywords:\n    - evil\n  condition: keywords\n", "keyword lists", 4),
             ("title: x\ndetection:\n  s:\n    eventName|re: '(['\n  condition: s\n", "invalid regular expression", 4),
             // Found by fuzzing (an index out of range before): keys without a field name.
             (
