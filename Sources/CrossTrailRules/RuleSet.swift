@@ -137,6 +137,8 @@ public struct RuleSet: Sendable {
         public var rule: String
         public var passed: Int
         public var failures: [String]
+        /// The rule carries no examples (published rule sets rarely do): nothing was tested.
+        public var untested: Bool { passed == 0 && failures.isEmpty }
     }
 
     /// Runs every rule's examples: each `match` event must match, each `nomatch` must not.
@@ -164,7 +166,7 @@ public struct RuleSet: Sendable {
                     }
                 }
             }
-            if rule.matchExamples.isEmpty { r.failures.append("no match example") }
+            if rule.matchExamples.isEmpty && !rule.nomatchExamples.isEmpty { r.failures.append("no match example") }
             return r
         }
     }

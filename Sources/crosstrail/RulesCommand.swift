@@ -188,7 +188,8 @@ struct RulesCommand: ParsableCommand {
             let set = try RuleSet.loadRequiringBuiltins(directories: rules, monitoring: true)
             let results = set.test()
             var failed = 0
-            for r in results {
+            let untested = results.filter(\.untested).count
+            for r in results where !r.untested {
                 if r.failures.isEmpty {
                     print("ok    \(r.rule) (\(r.passed) examples)")
                 } else {
@@ -198,7 +199,8 @@ struct RulesCommand: ParsableCommand {
             }
             for e in set.errors { print("ERROR \(e.description.terminalSafe)") }
             print(
-                "\(results.count - failed) of \(results.count) rules pass"
+                "\(results.count - untested - failed) of \(results.count - untested) rules with examples pass"
+                    + (untested == 0 ? "" : "; \(untested) have no examples (not tested)")
                     + (set.errors.isEmpty ? "" : "; \(set.errors.count) did not load"))
             if failed > 0 || !set.errors.isEmpty { throw ExitCode(1) }
         }

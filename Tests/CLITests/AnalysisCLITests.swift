@@ -165,10 +165,19 @@ import Testing
         #expect(withSettings.stdout.contains("Settings from --rules: baseline_days=9; trusted_accounts=[999988887777]"))
         let test = try runCrossTrail(["rules", "test"])
         #expect(test.status == 0)
-        let counts = test.stdout.firstMatch(of: /(\d+) of (\d+) rules pass/)
+        let counts = test.stdout.firstMatch(of: /(\d+) of (\d+) rules with examples pass\n/)
         #expect(
             counts != nil && counts?.1 == counts?.2 && Int(counts?.1 ?? "0") ?? 0 > 150,
-            "every built-in rule passes its examples")
+            "every built-in rule passes its examples: \(test.stdout.suffix(200))")
+        // A published rule without examples is untested, not failed; one without a match example is.
+        let published = try TestPaths.temporaryDirectory("published-rules")
+        try Data(
+            "title: no examples\nname: plain\ndetection:\n  s: {eventName: X}\n  condition: s\n".utf8
+        ).write(to: published.appendingPathComponent("plain.yml"))
+        let untested = try runCrossTrail(["rules", "test", "--rules", published.path])
+        #expect(
+            untested.status == 0 && untested.stdout.contains("; 1 have no examples (not tested)"), "\(untested.stdout)")
+        #expect(!untested.stdout.contains("FAIL  plain") && !untested.stdout.contains("ok    plain"))
         let dir = try TestPaths.temporaryDirectory("badrules")
         try Data("title: broken\ndetection:\n  s:\n    eventName|base64offset: x\n  condition: s\n".utf8).write(
             to: dir.appendingPathComponent("broken.yml"))
