@@ -70,8 +70,14 @@ public struct AWSConfig: Sendable {
         var endpoint = endpointURL ?? env["AWS_ENDPOINT_URL"]
         if let e = endpoint {
             while endpoint?.hasSuffix("/") == true { endpoint?.removeLast() }
-            guard e.hasPrefix("https://") || e.hasPrefix("http://") else {
-                throw ConfigError(kind: .option, description: "--endpoint-url must start with https:// (got \(e))")
+            guard e.lowercased().hasPrefix("https://"), let c = URLComponents(string: e), c.user == nil,
+                c.password == nil, c.host?.isEmpty == false
+            else {
+                throw ConfigError(
+                    kind: .option,
+                    description:
+                        "--endpoint-url must be an https:// URL without user information (got \(e)): requests carry signed credentials and are never sent without TLS"
+                )
             }
         }
         let host = endpoint.map { URLComponents(string: $0)?.host ?? "" } ?? ""

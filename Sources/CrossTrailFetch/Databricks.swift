@@ -14,6 +14,8 @@ public enum DatabricksAuth: Sendable {
 /// Calls to one workspace's REST API, with bearer tokens refreshed before they expire.
 public final class DatabricksClient {
     public let host: String
+    /// Scheme, host and port of `host`: the only place the token may go.
+    let origin: Origin
     let auth: DatabricksAuth
     public let http: HTTPClient
     private var accessToken: String?
@@ -24,10 +26,13 @@ public final class DatabricksClient {
     public init(host: String, auth: DatabricksAuth, http: HTTPClient) throws {
         var h = host
         while h.hasSuffix("/") { h.removeLast() }
-        guard h.hasPrefix("https://") || h.hasPrefix("http://") else {
-            throw FetchError("--host must be an https:// workspace URL (got \(host))")
+        guard let origin = Origin(h), origin.path.isEmpty, !origin.hasQuery else {
+            throw FetchError(
+                "--host must be an https:// workspace URL without user, path, query or fragment (got \(host)); the token is never sent without TLS"
+            )
         }
         self.host = h
+        self.origin = origin
         self.auth = auth
         self.http = http
     }
@@ -65,7 +70,7 @@ public final class DatabricksClient {
     public func call(_ method: String, _ path: String, query: [(String, String)] = [], json: Any? = nil, label: String)
         throws -> [String: Any]
     {
-        var url = host + path
+        var url = try sameOrigin(path, label: label)
         if !query.isEmpty {
             url += "?" + query.map { "\(SigV4.uriEncode($0.0))=\(SigV4.uriEncode($0.1))" }.joined(separator: "&")
         }
@@ -196,7 +201,13 @@ public final class DatabricksClient {
             var next = r["next_chunk_internal_link"] as? String
             for link in r["external_links"] as? [[String: Any]] ?? [] {
                 guard let url = link["external_link"] as? String else { continue }
-                // Presigned cloud storage URLs: no Authorization header may be sent with them.
+                // Presigned cloud storage URLs: fetched without the token, and only over HTTPS (a
+                // hostile response must not make crosstrail read file:// or plain-HTTP content).
+                guard Origin(url) != nil else {
+                    throw FetchError(
+                        "\(label) \(id): result chunk \(chunk) link is not an https:// URL (\(HTTPRequest.redact(url).prefix(200)))"
+                    )
+                }
                 let body = try http.send(HTTPRequest(url: url, label: "\(label) \(id) result chunk \(chunk)")).body
                 guard let data = try? JSONSerialization.jsonObject(with: Data(body)) as? [Any] else {
                     throw FetchError("\(label) \(id): result chunk \(chunk) is not a JSON array")
@@ -207,5 +218,47 @@ public final class DatabricksClient {
             guard let n = next else { break }
             result = try call("GET", n, label: "\(label) \(id) chunk \(chunk + 1)")
         }
+    }
+}
+
+/// The scheme, host and port of an `https://` URL with no user information; `path` is what
+/// follows the authority (without query or fragment).
+struct Origin: Equatable {
+    var host: String
+    var port: Int
+    var path: String
+    var hasQuery: Bool
+
+    init?(_ url: String) {
+        guard url.lowercased().hasPrefix("https://"), !url.contains("\\"),
+            !url.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }),
+            let c = URLComponents(string: url), c.scheme?.lowercased() == "https", c.user == nil, c.password == nil,
+            let host = c.host, !host.isEmpty, c.fragment == nil
+        else { return nil }
+        self.host = host.lowercased()
+        port = c.port ?? 443
+        path = c.percentEncodedPath
+        hasQuery = c.query != nil
+    }
+}
+
+extension DatabricksClient {
+    /// The URL for an API path or a link from a response: a path (`/api/...`) goes to the
+    /// workspace; an absolute link must be on the workspace's own scheme, host and port. Anything
+    /// else — another host, `//host/...`, `@host`, user information, a backslash — would send the
+    /// token elsewhere and is refused.
+    func sameOrigin(_ link: String, label: String) throws -> String {
+        let url: String
+        if link.hasPrefix("/") && !link.hasPrefix("//") {
+            url = host + link
+        } else {
+            url = link
+        }
+        guard let o = Origin(url), o.host == origin.host, o.port == origin.port else {
+            throw FetchError(
+                "\(label): the response points to \(HTTPRequest.redact(String(link.prefix(200)))), which is not on \(host); refusing to send the token there"
+            )
+        }
+        return url
     }
 }

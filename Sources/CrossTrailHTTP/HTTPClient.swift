@@ -79,10 +79,13 @@ public enum HTTPError: Error, CustomStringConvertible, Sendable {
     case status(label: String, url: String, code: Int, message: String)
     case setup(String)
     case file(String)
+    /// A request that would carry credentials over plain HTTP, or to a URL that is not HTTPS.
+    case insecure(label: String, url: String, reason: String)
 
     public var description: String {
         switch self {
-        case .transport(let label, let url, let reason): "\(label) (\(url)): \(reason)"
+        case .transport(let label, let url, let reason), .insecure(let label, let url, let reason):
+            "\(label) (\(url)): \(reason)"
         case .status(let label, let url, let code, let message):
             "\(label) (\(url)): HTTP \(code)" + (message.isEmpty ? "" : ": \(message)")
         case .setup(let s), .file(let s): s
@@ -183,6 +186,20 @@ public final class HTTPClient {
         }
     }
 
+    /// Credentials travel only over TLS: a request with an `Authorization` header (a bearer
+    /// token, a SigV4 signature, Basic client credentials) or an AWS session token must be
+    /// `https://`. Checked after `prepare` added them, for every request of every caller.
+    static func requireSecure(_ r: HTTPRequest) throws(HTTPError) {
+        let credentialed = r.headers.contains {
+            let name = $0.0.lowercased()
+            return name == "authorization" || name == "x-amz-security-token"
+        }
+        guard credentialed, !r.url.lowercased().hasPrefix("https://") else { return }
+        throw .insecure(
+            label: r.label, url: r.redactedURL,
+            reason: "refusing to send credentials without TLS: the URL must be https://")
+    }
+
     // MARK: retries
 
     private func withRetries<T>(
@@ -193,6 +210,7 @@ public final class HTTPClient {
         while true {
             var r = request
             try prepare?(&r)
+            try Self.requireSecure(r)
             var record = RequestRecord(
                 label: r.label, method: r.method, url: r.redactedURL, time: Self.now(), status: nil, attempt: n + 1,
                 error: nil)

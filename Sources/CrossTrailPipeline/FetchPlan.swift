@@ -175,7 +175,7 @@ public struct FetchPlan: Sendable {
         if let http = error as? HTTPError {
             var location: CrossTrailError.Location?
             switch http {
-            case .transport(_, let url, _): location = .url(url)
+            case .transport(_, let url, _), .insecure(_, let url, _): location = .url(url)
             case .status(_, let url, let code, _): location = .url(url, status: code)
             case .setup: location = nil
             case .file:

@@ -329,6 +329,73 @@ import Testing
             secrets: ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRETzz", "FwoGZXIvYXdzEXAMPLESESSIONTOKENzzSECRETzz"])
     }
 
+    /// A hostile statement API points its next chunk or its result links elsewhere: another port
+    /// (another origin), a scheme-relative or `@`-prefixed path that moves the host, plain HTTP,
+    /// `file://`. Each is refused with a message naming it; the token never reaches the other
+    /// server, and nothing is requested from it at all.
+    @Test func responseLinksNeverTakeTheTokenElsewhere() throws {
+        let tls = try TestTLS.make()
+        let server = try TestServer.fakeAPIs(tls)
+        let other = try TestServer.fakeAPIs(tls)
+        let otherPort = other.url.split(separator: ":").last.map(String.init) ?? ""
+        let cases: [(kind: String, link: String, inline: Bool)] = [
+            ("next", "https://127.0.0.1:\(otherPort)/api/2.0/sql/statements/st-0/result/chunks/1", true),
+            ("next", "//127.0.0.1:\(otherPort)/api/2.0/sql/statements/st-0/result/chunks/1", true),
+            ("next", "@127.0.0.1:\(otherPort)/api/2.0/sql/statements/st-0/result/chunks/1", true),
+            ("next", "http://127.0.0.1:{port}/api/2.0/sql/statements/st-0/result/chunks/1", true),
+            ("next", "https://user@127.0.0.1:{port}/api/2.0/sql/statements/st-0/result/chunks/1", true),
+            ("next", "\\127.0.0.1:\(otherPort)/api", true),
+            ("external", "file:///etc/passwd", false),
+            ("external", "http://127.0.0.1:\(otherPort)/presigned/st-0/0", false),
+        ]
+        for (i, c) in cases.enumerated() {
+            let (status, output) = try runPython(
+                """
+                import json, ssl, sys, urllib.request
+                req = urllib.request.Request(sys.argv[1] + "/_hostile", data=json.dumps({sys.argv[3]: sys.argv[4]}).encode(), method="POST")
+                urllib.request.urlopen(req, context=ssl.create_default_context(cafile=sys.argv[2])).read()
+                """, [server.url, tls.ca, c.kind, c.link])
+            #expect(status == 0, "\(output)")
+            let out = try TestPaths.temporaryDirectory("hostile-link-\(i)")
+            let r = try runCrossTrail(
+                [
+                    "fetch", "databricks", "--host", server.url, "--audit", "--warehouse-id", "wh1", "--since",
+                    "2026-08-01", "--until", "2026-08-02", "--out", out.path, "--ca-bundle", tls.ca, "--retries", "0",
+                ] + (c.inline ? ["--inline"] : []), environment: Self.dbxOAuth)
+            #expect(r.status == 5, "\(c.link): \(r.stderr)")
+            #expect(
+                r.stderr.contains("refusing to send the token there") || r.stderr.contains("is not an https:// URL"),
+                "\(c.link): \(r.stderr)")
+            try Self.expectNoSecrets(in: out, outputs: [r], secrets: ["sp-client-secret-do-not-print"])
+        }
+        #expect(try Self.serverLog(other, tls).filter { ($0["path"] as? String) != "/_log" }.isEmpty, "never contacted")
+        // Only the API (with the token) and nothing else was asked of the workspace.
+        let log = try Self.serverLog(server, tls).filter { ($0["path"] as? String)?.hasPrefix("/_") == false }
+        #expect(
+            log.allSatisfy {
+                ($0["path"] as? String)?.hasPrefix("/api/") == true
+                    || ($0["path"] as? String)?.hasPrefix("/oidc/") == true
+            }, "\(log)")
+    }
+
+    /// A workspace or endpoint given as plain HTTP (or with user information) is refused before
+    /// any request: credentials never travel without TLS.
+    @Test func credentialsNeverGoOverPlainHTTP() throws {
+        let out = try TestPaths.temporaryDirectory("plain-http")
+        for host in ["http://127.0.0.1:9", "https://user:pw@127.0.0.1:9", "https://127.0.0.1:9/path?x=1", "ftp://x"] {
+            let r = try runCrossTrail(
+                ["fetch", "databricks", "--host", host, "--inventory", "--out", out.path],
+                environment: ["DATABRICKS_TOKEN": "dapi-0123456789abcdef0123456789abcdef"])
+            #expect(r.status != 0 && r.stderr.contains("the token is never sent without TLS"), "\(host): \(r.stderr)")
+            #expect(!r.stderr.contains("dapi-0123456789abcdef0123456789abcdef"))
+        }
+        for endpoint in ["http://127.0.0.1:9", "https://key:secret@127.0.0.1:9"] {
+            let r = try runCrossTrail(
+                ["fetch", "iam", "--out", out.path, "--endpoint-url", endpoint], environment: Self.awsEnv)
+            #expect(r.status == 2 && r.stderr.contains("never sent without TLS"), "\(endpoint): \(r.stderr)")
+        }
+    }
+
     static func serverLog(_ server: TestServer, _ tls: TestTLS) throws -> [[String: Any]] {
         let (status, output) = try runPython(
             """

@@ -14,6 +14,9 @@ Faults are armed per path with POST /_faults {"path": "...", "kind": "...", "tim
   stall                : sleep 5 s before answering, N times
   403                  : answer 403 N times (not retryable)
 GET /_log returns every request seen (path, method, whether it carried Authorization).
+POST /_hostile {"next": LINK, "external": LINK} makes the SQL statement results point their next
+chunk or their external links at LINK (a hostile response: another host, plain HTTP, file://);
+"{port}" in LINK is this server's port.
 GET /archive/rules.tar.gz serves a rule-set archive shaped like GitHub's (one top folder), built
 from the vendored suzaku-rules fixtures plus entries that must never be installed (a path that
 climbs out, an absolute path, a symlink, a file outside the rules folder, a non-YAML file);
@@ -26,6 +29,7 @@ TOKEN = "dapi-test-token-0123456789abcdef"
 CLIENT_ID, CLIENT_SECRET = "sp-client-id", "sp-client-secret-do-not-print"
 lock = threading.Lock()
 faults = {}          # path -> [kind, remaining]
+hostile = {}         # "next" / "external" -> link the statement results point to
 log = []             # (method, path, has_auth)
 oauth_tokens = []    # issued tokens
 statements = {}      # id -> polls
@@ -145,6 +149,11 @@ class Handler(BaseHTTPRequestHandler):
             f = json.loads(data)
             with lock:
                 faults[f["path"]] = [f["kind"], f.get("times", 1)]
+            return self.send_json({"ok": True})
+        if path == "/_hostile":
+            with lock:
+                hostile.clear()
+                hostile.update(json.loads(data))
             return self.send_json({"ok": True})
         if path == "/_log":
             with lock:
@@ -275,6 +284,11 @@ class Handler(BaseHTTPRequestHandler):
                 result = {"chunk_index": 0, "data_array": rows[:4]}
                 if len(rows) > 4:
                     result["next_chunk_internal_link"] = f"/api/2.0/sql/statements/{sid}/result/chunks/1"
+            port = str(self.server.server_port)
+            if "next" in hostile:
+                result["next_chunk_internal_link"] = hostile["next"].replace("{port}", port)
+            if "external" in hostile and external:
+                result["external_links"][0]["external_link"] = hostile["external"].replace("{port}", port)
             return self.send_json({"statement_id": sid, "status": {"state": "SUCCEEDED"}, "manifest": manifest, "result": result})
         return self.send_json({"error_code": "ENDPOINT_NOT_FOUND", "message": path}, 404)
 
