@@ -25,9 +25,9 @@ public final class AWSClient: @unchecked Sendable {
         return try http.send(placeholder(r)) { $0 = SigV4.sign(r, credentials: creds, amzDate: SigV4.now()) }
     }
 
-    public func download(_ r: AWSRequest, to path: String) throws -> Download {
+    public func download(_ r: AWSRequest, to path: String, maxBytes: Int64 = .max) throws -> Download {
         let creds = config.credentials
-        return try http.download(placeholder(r), to: path) {
+        return try http.download(placeholder(r), to: path, maxBytes: maxBytes) {
             $0 = SigV4.sign(r, credentials: creds, amzDate: SigV4.now())
         }
     }
@@ -80,11 +80,12 @@ extension AWSClient {
     ) {
         var objects: [S3Object] = [], prefixes: [String] = []
         var token: String?
+        let label = "S3 ListObjectsV2 s3://\(bucket)/\(prefix)"
+        var pagination = Pagination(label)
         repeat {
             var q = [("list-type", "2"), ("prefix", prefix), ("max-keys", "1000")]
             if let delimiter { q.append(("delimiter", delimiter)) }
             if let token { q.append(("continuation-token", token)) }
-            let label = "S3 ListObjectsV2 s3://\(bucket)/\(prefix)"
             let doc = try parseXML(send(s3Request(bucket: bucket, query: q, label: label)), label)
             guard doc.name == "ListBucketResult" else {
                 throw FetchError("\(label): unexpected response <\(doc.name)>")
@@ -97,7 +98,7 @@ extension AWSClient {
                         lastModified: c["LastModified"]?.text ?? ""))
             }
             prefixes += doc.all("CommonPrefixes").compactMap { $0["Prefix"]?.text }
-            token = doc["IsTruncated"]?.text == "true" ? doc["NextContinuationToken"]?.text : nil
+            token = try pagination.next(doc["IsTruncated"]?.text == "true" ? doc["NextContinuationToken"]?.text : nil)
             if doc["IsTruncated"]?.text == "true" && token == nil {
                 throw FetchError("\(label): truncated listing without a continuation token")
             }
@@ -105,8 +106,11 @@ extension AWSClient {
         return (objects, prefixes)
     }
 
-    public func getObject(bucket: String, key: String, to path: String) throws -> Download {
-        try download(s3Request(bucket: bucket, key: key, label: "S3 GetObject s3://\(bucket)/\(key)"), to: path)
+    /// Downloads an object; a body longer than `maxBytes` (its listed size) is cut off and an error.
+    public func getObject(bucket: String, key: String, to path: String, maxBytes: Int64 = .max) throws -> Download {
+        try download(
+            s3Request(bucket: bucket, key: key, label: "S3 GetObject s3://\(bucket)/\(key)"), to: path,
+            maxBytes: maxBytes)
     }
 }
 
@@ -121,6 +125,7 @@ extension AWSClient {
         ]
         var marker: String?
         var page = 0
+        var pagination = Pagination("IAM GetAccountAuthorizationDetails")
         repeat {
             page += 1
             var form = [("Action", "GetAccountAuthorizationDetails"), ("Version", "2010-05-08"), ("MaxItems", "1000")]
@@ -138,7 +143,7 @@ extension AWSClient {
             for key in merged.keys.sorted() {
                 if let list = result[key] { merged[key, default: []] += (QueryXML.value(list) as? [Any]) ?? [] }
             }
-            marker = result["IsTruncated"]?.text == "true" ? result["Marker"]?.text : nil
+            marker = try pagination.next(result["IsTruncated"]?.text == "true" ? result["Marker"]?.text : nil)
         } while marker != nil
         return merged
     }
@@ -181,6 +186,7 @@ extension AWSClient {
     public func lookupEvents(start: Date, end: Date, page: (([Any]) throws -> Void)) throws {
         var token: String?
         var n = 0
+        var pagination = Pagination("CloudTrail LookupEvents \(config.region)")
         repeat {
             n += 1
             var body: [String: Any] = [
@@ -202,7 +208,7 @@ extension AWSClient {
                 throw FetchError("\(label): the response is not JSON")
             }
             try page(doc["Events"] as? [Any] ?? [])
-            token = doc["NextToken"] as? String
+            token = try pagination.next(doc["NextToken"] as? String)
         } while token != nil
     }
 }

@@ -22,6 +22,8 @@ public final class DatabricksClient {
     private var expires = Date.distantPast
     /// The clock, replaceable in tests.
     var now: () -> Date = Date.init
+    /// How long a SQL statement may stay PENDING or RUNNING before it is cancelled (seconds).
+    public var statementTimeout: Double = 3600
 
     public init(host: String, auth: DatabricksAuth, http: HTTPClient) throws {
         var h = host
@@ -111,15 +113,14 @@ public final class DatabricksClient {
         var items: [Any] = []
         var token: String?
         var page = 0
+        var pagination = Pagination(label)
         repeat {
             page += 1
             var q = query
             if let token { q.append(("page_token", token)) }
             let doc = try call("GET", path, query: q, label: "\(label) (page \(page))")
             items += doc[key] as? [Any] ?? []
-            let next = doc["next_page_token"] as? String
-            token = (next?.isEmpty ?? true) ? nil : next
-            if page > 100_000 { throw FetchError("\(label): more than 100,000 pages; stopping") }
+            token = try pagination.next(doc["next_page_token"] as? String)
         } while token != nil
         return items
     }
@@ -128,6 +129,7 @@ public final class DatabricksClient {
     public func scim(_ resource: String) throws -> [Any] {
         var items: [Any] = []
         var start = 1
+        var pagination = Pagination("Databricks SCIM \(resource)")
         while true {
             let doc = try call(
                 "GET", "/api/2.0/preview/scim/v2/\(resource)",
@@ -138,6 +140,7 @@ public final class DatabricksClient {
             let total = doc["totalResults"] as? Int ?? items.count
             if page.isEmpty || items.count >= total { break }
             start += page.count
+            _ = try pagination.next(String(start))
         }
         return items
     }
@@ -162,9 +165,17 @@ public final class DatabricksClient {
             throw FetchError("\(label): no statement_id in the response")
         }
         var delay = 0.5
+        let deadline = now().addingTimeInterval(statementTimeout)
         while true {
             let state = (doc["status"] as? [String: Any])?["state"] as? String ?? ""
             if state == "SUCCEEDED" { break }
+            guard now() < deadline else {
+                // Cancel it rather than leave the warehouse working for nobody.
+                _ = try? call("POST", "/api/2.0/sql/statements/\(id)/cancel", label: "\(label) \(id) cancel")
+                throw FetchError(
+                    "\(label) \(id): still \(state.isEmpty ? "not finished" : state) after \(Int(statementTimeout)) s (--statement-timeout); cancelled"
+                )
+            }
             if ["FAILED", "CANCELED", "CLOSED"].contains(state) {
                 let message =
                     ((doc["status"] as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
@@ -195,6 +206,7 @@ public final class DatabricksClient {
         }
         var result = doc["result"] as? [String: Any]
         var chunk = 0
+        var chunks = Pagination("\(label) \(id) result chunks")
         while let r = result {
             chunk += 1
             if let data = r["data_array"] as? [Any] { try rows(objects(data)) }
@@ -215,7 +227,7 @@ public final class DatabricksClient {
                 try rows(objects(data))
                 next = link["next_chunk_internal_link"] as? String ?? next
             }
-            guard let n = next else { break }
+            guard let n = try chunks.next(next) else { break }
             result = try call("GET", n, label: "\(label) \(id) chunk \(chunk + 1)")
         }
     }

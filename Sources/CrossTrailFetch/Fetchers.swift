@@ -101,6 +101,19 @@ public struct S3Fetch: Fetcher {
                 objects.append(o)
             }
         }
+        // A key that is also the folder of other keys (`a/b` beside `a/b/c`) cannot be both a file
+        // and a folder on disk: it is named in a warning and not fetched, the others are.
+        let folders = Set(
+            objects.flatMap { o in
+                o.key.indices.filter { o.key[$0] == "/" }.map { String(o.key[..<$0]) }
+            })
+        objects.removeAll { o in
+            guard folders.contains(o.key) else { return false }
+            run.warn(
+                "s3://\(bucket)/\(o.key): not fetched: the key is also the folder of other keys (\(o.key)/...), which a file system cannot hold both of"
+            )
+            return true
+        }
         var summary = FetchSummary()
         summary.listed = objects.count
         let todo = objects.filter { !run.isCurrent("s3://\(bucket)/\($0.key)", bytes: $0.size, etag: $0.etag) }
@@ -140,7 +153,7 @@ public struct S3Fetch: Fetcher {
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var lastProblem = ""
         for _ in 0..<2 {
-            let d = try client.getObject(bucket: bucket, key: o.key, to: path)
+            let d = try client.getObject(bucket: bucket, key: o.key, to: path, maxBytes: o.size)
             var problem: String?
             if d.bytes != o.size {
                 problem = "received \(d.bytes) bytes, the listing says \(o.size)"

@@ -81,10 +81,13 @@ public enum HTTPError: Error, CustomStringConvertible, Sendable {
     case file(String)
     /// A request that would carry credentials over plain HTTP, or to a URL that is not HTTPS.
     case insecure(label: String, url: String, reason: String)
+    /// A body longer than the caller allowed (an object's listed size): cut off, not retried.
+    case tooLarge(label: String, url: String, reason: String)
 
     public var description: String {
         switch self {
-        case .transport(let label, let url, let reason), .insecure(let label, let url, let reason):
+        case .transport(let label, let url, let reason), .insecure(let label, let url, let reason),
+            .tooLarge(let label, let url, let reason):
             "\(label) (\(url)): \(reason)"
         case .status(let label, let url, let code, let message):
             "\(label) (\(url)): HTTP \(code)" + (message.isEmpty ? "" : ": \(message)")
@@ -146,20 +149,30 @@ public final class HTTPClient {
 
     /// Streams a 2xx response body to `path` through a temporary file in the same folder, renamed
     /// into place only when complete; a failed or interrupted transfer leaves nothing at `path`.
-    public func download(_ request: HTTPRequest, to path: String, prepare: ((inout HTTPRequest) throws -> Void)? = nil)
-        throws -> Download
-    {
+    /// - Parameter maxBytes: the most the body may hold (an object's listed size): a longer or
+    ///   endless body is cut off at it and is an error, not retried.
+    public func download(
+        _ request: HTTPRequest, to path: String, maxBytes: Int64 = .max,
+        prepare: ((inout HTTPRequest) throws -> Void)? = nil
+    ) throws -> Download {
         try withRetries(request, prepare: prepare) { r in
             let part = PartialFiles.shared.create(for: path)
             guard let fh = FileHandle(forWritingAtPath: part) else {
                 PartialFiles.shared.remove(part)
                 throw HTTPError.file("cannot write \(part): \(String(cString: strerror(errno)))")
             }
-            let sink = Sink(file: fh)
+            let sink = Sink(file: fh, limit: maxBytes)
             let status: Int
             do { status = try perform(r, sink) } catch {
                 try? fh.close()
                 PartialFiles.shared.remove(part)
+                // The disk (full, read-only) is not the network: say so, and do not retry.
+                if let e = sink.fileError { throw HTTPError.file("writing \(path): \(e)") }
+                if sink.overLimit {
+                    throw HTTPError.tooLarge(
+                        label: r.label, url: r.redactedURL,
+                        reason: "the body is longer than the \(maxBytes) bytes expected; cut off and not kept")
+                }
                 throw error
             }
             try? fh.synchronize()
@@ -326,7 +339,13 @@ public final class HTTPClient {
                         ok = ok && ct_setopt_long(curl, CURLOPT_LOW_SPEED_LIMIT, 1) == CURLE_OK
                         ok = ok && ct_setopt_long(curl, CURLOPT_LOW_SPEED_TIME, options.stallSeconds) == CURLE_OK
                         ok = ok && ct_setopt_string(curl, CURLOPT_USERAGENT, options.userAgent) == CURLE_OK
-                        ok = ok && ct_setopt_string(curl, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK
+                        if sink.file == nil {
+                            ok = ok && ct_setopt_string(curl, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK
+                        } else {
+                            // Files are kept as the server stores them (their listed size and
+                            // checksum); a Content-Encoding is not undone, so it cannot inflate them.
+                            ok = ok && ct_setopt_long(curl, CURLOPT_HTTP_CONTENT_DECODING, 0) == CURLE_OK
+                        }
                         ok = ok && ct_setopt_slist(curl, CURLOPT_HTTPHEADER, headerList) == CURLE_OK
                         if let ca = options.caBundle {
                             ok = ok && ct_setopt_string(curl, CURLOPT_CAINFO, ca) == CURLE_OK
@@ -388,14 +407,20 @@ final class Sink {
         file = nil
     }
 
-    init(file: FileHandle) {
+    init(file: FileHandle, limit: Int64 = .max) {
         self.file = file
         memoryLimit = .max
+        fileLimit = limit
     }
+    var fileLimit: Int64 = .max
 
     /// Returns false to abort the transfer.
     func append(_ p: UnsafeRawBufferPointer) -> Bool {
         if let file {
+            guard count + Int64(p.count) <= fileLimit else {
+                overLimit = true
+                return false
+            }
             do { try file.write(contentsOf: Data(p)) } catch {
                 fileError = "\(error)"
                 return false

@@ -48,6 +48,8 @@ public struct FetchPlan: Sendable {
         public var warehouseID: String?
         /// Databricks results inline instead of as external links.
         public var inline = false
+        /// Seconds a Databricks SQL statement may stay pending or running before it is cancelled.
+        public var statementTimeout: Double = 3600
         public var tokenFile: String?
         public var http = HTTPOptions()
         public var jobs = 8
@@ -153,6 +155,7 @@ public struct FetchPlan: Sendable {
             ]
         case .databricks:
             let client = try DatabricksClient(host: try databricksHost(), auth: try databricksAuth(), http: try http())
+            client.statementTimeout = config.statementTimeout
             let warehouse = config.warehouseID ?? config.environment["DATABRICKS_WAREHOUSE_ID"]
             var list: [any Fetcher] = []
             if config.audit {
@@ -175,7 +178,7 @@ public struct FetchPlan: Sendable {
         if let http = error as? HTTPError {
             var location: CrossTrailError.Location?
             switch http {
-            case .transport(_, let url, _), .insecure(_, let url, _): location = .url(url)
+            case .transport(_, let url, _), .insecure(_, let url, _), .tooLarge(_, let url, _): location = .url(url)
             case .status(_, let url, let code, _): location = .url(url, status: code)
             case .setup: location = nil
             case .file:

@@ -92,6 +92,9 @@ struct FetchCommand: ParsableCommand {
     @Flag(help: "Databricks --audit: receive results inline instead of as external links (small periods).")
     var inline = false
 
+    @Option(help: "Databricks: seconds a SQL statement may stay pending or running before it is cancelled.")
+    var statementTimeout = 3600
+
     @Option(help: "Read the Databricks token from this file instead of DATABRICKS_TOKEN.")
     var tokenFile: String?
 
@@ -116,6 +119,7 @@ struct FetchCommand: ParsableCommand {
     func validate() throws {
         if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be between 1 and 64") }
         if retries < 0 { throw ValidationError("--retries cannot be negative") }
+        if statementTimeout < 1 { throw ValidationError("--statement-timeout must be at least 1 second") }
         if let since, let until, !(since < until) { throw ValidationError("--since must be before --until") }
         if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
             throw ValidationError("--ca-bundle \(caBundle) cannot be read")
@@ -142,6 +146,7 @@ struct FetchCommand: ParsableCommand {
             host, audit, inventory, warehouseId, inline
         )
         config.tokenFile = tokenFile
+        config.statementTimeout = Double(statementTimeout)
         config.http.caBundle = caBundle
         config.http.retries = retries
         config.http.stallSeconds = stallTimeout

@@ -378,6 +378,65 @@ import Testing
             }, "\(log)")
     }
 
+    /// Servers that never end: a page token repeated forever (LookupEvents, Databricks lists, S3
+    /// listings), a statement that stays pending, an object body longer than its listed size
+    /// (endless). Each stops with an error naming the cause, quickly; nothing partial is kept. A
+    /// key that is also a folder of other keys is a warning and the rest is fetched.
+    @Test func hostileServersAreBounded() throws {
+        let tls = try TestTLS.make()
+        let server = try TestServer.fakeAPIs(tls)
+        func hostile(_ settings: String) throws {
+            let (status, output) = try runPython(
+                """
+                import ssl, sys, urllib.request
+                req = urllib.request.Request(sys.argv[1] + "/_hostile", data=sys.argv[3].encode(), method="POST")
+                urllib.request.urlopen(req, context=ssl.create_default_context(cafile=sys.argv[2])).read()
+                """, [server.url, tls.ca, settings])
+            #expect(status == 0, "\(output)")
+        }
+        let dir = try TestPaths.temporaryDirectory("hostile-servers")
+        let aws = ["--endpoint-url", server.url, "--ca-bundle", tls.ca, "--retries", "0"]
+        let dbx = ["--host", server.url, "--ca-bundle", tls.ca, "--retries", "0", "--warehouse-id", "wh1"]
+        let cases: [(settings: String, args: [String], expect: String)] = [
+            (
+                #"{"lookup_loop": true}"#,
+                ["fetch", "cloudtrail", "--since", "2026-08-01", "--until", "2026-08-02"] + aws,
+                "returned page token \"0\" again"
+            ),
+            (
+                #"{"clusters_loop": true}"#, ["fetch", "databricks", "--inventory"] + dbx,
+                "returned page token \"p1\" again"
+            ),
+            (
+                #"{"pending": true}"#,
+                ["fetch", "databricks", "--audit", "--since", "2026-08-01", "--statement-timeout", "2"] + dbx,
+                "after 2 s (--statement-timeout); cancelled"
+            ),
+            ("{}", ["fetch", "s3://loop-bucket/"] + aws, "returned page token \"same\" again"),
+            ("{}", ["fetch", "s3://big-bucket/"] + aws, "longer than the 10 bytes expected"),
+        ]
+        for (i, c) in cases.enumerated() {
+            try hostile(c.settings)
+            let out = dir.appendingPathComponent("case-\(i)")
+            let started = Date()
+            let r = try runCrossTrail(
+                c.args + ["--out", out.path], environment: Self.awsEnv.merging(Self.dbxOAuth) { a, _ in a },
+                timeout: 120)
+            #expect(r.status == 5, "\(c.args[1]): \(r.stderr)")
+            #expect(r.stderr.contains(c.expect), "\(c.args[1]): \(r.stderr)")
+            #expect(Date().timeIntervalSince(started) < 60, "bounded: \(c.args[1])")
+        }
+        #expect(
+            !FileManager.default.fileExists(atPath: dir.appendingPathComponent("case-4/logs/big.json").path),
+            "the cut-off body is not kept")
+        try hostile("{}")
+        let out = dir.appendingPathComponent("folder")
+        let r = try runCrossTrail(["fetch", "s3://folder-bucket/", "--out", out.path] + aws, environment: Self.awsEnv)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("s3://folder-bucket/a/b: not fetched: the key is also the folder"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("a/b/c.json").path))
+    }
+
     /// A workspace or endpoint given as plain HTTP (or with user information) is refused before
     /// any request: credentials never travel without TLS.
     @Test func credentialsNeverGoOverPlainHTTP() throws {

@@ -16,7 +16,12 @@ Faults are armed per path with POST /_faults {"path": "...", "kind": "...", "tim
 GET /_log returns every request seen (path, method, whether it carried Authorization).
 POST /_hostile {"next": LINK, "external": LINK} makes the SQL statement results point their next
 chunk or their external links at LINK (a hostile response: another host, plain HTTP, file://);
-"{port}" in LINK is this server's port.
+"{port}" in LINK is this server's port. Other hostile switches (true): "lookup_loop" (LookupEvents
+returns the same NextToken forever), "clusters_loop" (clusters/list the same page token forever),
+"pending" (SQL statements never finish).
+A hostile S3 (path style, signed requests only) answers for three buckets: loop-bucket (ListObjectsV2
+truncated with the same continuation token forever), big-bucket (an object listed at 10 bytes whose
+body never ends) and folder-bucket (keys a/b and a/b/c.json).
 GET /archive/rules.tar.gz serves a rule-set archive shaped like GitHub's (one top folder), built
 from the vendored suzaku-rules fixtures plus entries that must never be installed (a path that
 climbs out, an absolute path, a symlink, a file outside the rules folder, a non-YAML file);
@@ -186,6 +191,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(rows[chunk * 4:(chunk + 1) * 4])
         if self.headers.get("X-Amz-Target", "").endswith("LookupEvents"):
             return self.lookup_events(json.loads(data or b"{}"))
+        if path.split("/")[1:2] and path.split("/")[1] in ("loop-bucket", "big-bucket", "folder-bucket"):
+            return self.hostile_s3(path, q)
         if not self.authorized():
             return self.send_json({"error_code": "UNAUTHENTICATED", "message": "Invalid access token."}, 401)
         return self.databricks(method, path, q, data)
@@ -206,7 +213,45 @@ class Handler(BaseHTTPRequestHandler):
         out = {"Events": events}
         if page < 1:
             out["NextToken"] = str(page + 1)
+        if hostile.get("lookup_loop"):
+            out["NextToken"] = "0"
         return self.send_json(out)
+
+    def hostile_s3(self, path, q):
+        if not self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential="):
+            return self.send_json({"error": "unsigned"}, 403)
+        parts = path.split("/", 2)
+        bucket, key = parts[1], (parts[2] if len(parts) > 2 else "")
+        if not key:
+            keys = {"loop-bucket": [("logs/a.json", 2)], "big-bucket": [("logs/big.json", 10)],
+                    "folder-bucket": [("a/b", 2), ("a/b/c.json", 2)]}[bucket]
+            contents = "".join(f"<Contents><Key>{k}</Key><Size>{n}</Size><ETag>\"x-1\"</ETag><LastModified>2026-08-01T00:00:00Z</LastModified></Contents>" for k, n in keys)
+            truncated = bucket == "loop-bucket"
+            body = (f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>{bucket}</Name><KeyCount>{len(keys)}</KeyCount>'
+                    f"{contents}<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
+                    + ("<NextContinuationToken>same</NextContinuationToken>" if truncated else "") + "</ListBucketResult>").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if bucket == "big-bucket":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for _ in range(100_000):  # about 400 MB, more than any client should take
+                    self.wfile.write(b"x" * 4096)
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+                pass
+            return
+        body = b"[]"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def databricks(self, method, path, q, data):
         scim = {"/api/2.0/preview/scim/v2/Users": USERS, "/api/2.0/preview/scim/v2/Groups": GROUPS,
@@ -218,6 +263,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json({"totalResults": len(items), "itemsPerPage": len(page), "startIndex": start, "Resources": page,
                                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]})
         if path == "/api/2.1/clusters/list":
+            if hostile.get("clusters_loop"):
+                return self.send_json({"clusters": CLUSTERS[:1], "next_page_token": "p1"})
             if q.get("page_token") == "p2":
                 return self.send_json({"clusters": CLUSTERS[2:]})
             return self.send_json({"clusters": CLUSTERS[:2], "next_page_token": "p2"})
@@ -274,7 +321,7 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json({"external_links": [{"chunk_index": chunk, "external_link": f"https://127.0.0.1:{self.server.server_port}/presigned/{sid}/{chunk}"}]})
                 return self.send_json({"chunk_index": chunk, "data_array": rows[chunk * 4:(chunk + 1) * 4]})
             st["polls"] += 1
-            if st["polls"] < 2:
+            if st["polls"] < 2 or hostile.get("pending"):
                 return self.send_json({"statement_id": sid, "status": {"state": "RUNNING"}})
             manifest = {"format": "JSON_ARRAY", "schema": {"column_count": len(columns), "columns": columns}, "total_chunk_count": 2}
             if external:

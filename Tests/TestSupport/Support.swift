@@ -275,6 +275,8 @@ public func runPython(_ script: String, _ args: [String], environment: [String: 
 }
 
 /// Runs the CLI with extra environment variables.
-public func runCrossTrail(_ arguments: [String], environment: [String: String]) throws -> CommandResult {
-    try runProcess(TestPaths.executable, arguments, environment: environment)
+public func runCrossTrail(_ arguments: [String], environment: [String: String], timeout: Double? = nil) throws
+    -> CommandResult
+{
+    try runProcess(TestPaths.executable, arguments, environment: environment, timeout: timeout)
 }
