@@ -74,8 +74,25 @@ public enum PackVerifier {
                     "\(Manifest.signatureName): the signature does not verify with \(Manifest.publicKeyName) (manifest changed)"
                 )
             }
+        } else if let signer = m.signedBy {
+            // The manifest says it was signed: a missing signature was removed, not never made.
+            r.signature = .invalid("missing, though the manifest names its signer \(signer)")
+            r.problems.append(
+                "\(Manifest.signatureName): missing, though \(Manifest.fileName) says the pack was signed by \(signer) (the signature was removed)"
+            )
         } else if requireSignature || trustedKey != nil {
             r.problems.append("\(Manifest.signatureName): missing (the pack is not signed)")
+        }
+        // A valid signature by another key than the one the manifest names is not the signer's.
+        if let signer = m.signedBy {
+            switch r.signature {
+            case .trusted(let fp), .untrusted(let fp):
+                if fp != signer {
+                    r.problems.append(
+                        "\(Manifest.signatureName): signed by \(fp), but \(Manifest.fileName) names \(signer)")
+                }
+            default: break
+            }
         }
         return finish(r, dir, m)
     }

@@ -88,31 +88,68 @@ public enum PackZip {
         let entries = try u16(eocd + 10)
         var at = try u32(eocd + 16)
         var roots = Set<String>()
+        var names = Set<String>(), folders = Set<String>()
+        // Where each entry's local record starts and ends: together they must fill the archive up
+        // to the central directory, so no bytes hide entries that only some unzip tools see.
+        var spans = [(start: Int, end: Int)]()
         var total = 0
         for n in 0..<entries {
             let entry = at
             guard try u32(at) == 0x0201_4b50 else {
                 throw ZipError(description: "\(zipPath): bad central directory entry \(n + 1) at byte \(at)")
             }
-            let method = try u16(at + 10), csize = try u32(at + 20), usize = try u32(at + 24)
+            let flags = try u16(at + 8), method = try u16(at + 10), csize = try u32(at + 20), usize = try u32(at + 24)
             let nameLen = try u16(at + 28), extraLen = try u16(at + 30), commentLen = try u16(at + 32)
             let local = try u32(at + 42)
             guard at + 46 + nameLen <= z.count else { throw ZipError(description: "\(zipPath): truncated entry name") }
-            let name = String(decoding: z[(at + 46)..<(at + 46 + nameLen)], as: UTF8.self)
+            let fullName = String(decoding: z[(at + 46)..<(at + 46 + nameLen)], as: UTF8.self)
             at += 46 + nameLen + extraLen + commentLen
+            // A folder entry (`pack/`, as zip -r writes): nothing to extract.
+            let isFolder = fullName.hasSuffix("/") && usize == 0 && csize == 0
+            let name = isFolder ? String(fullName.dropLast()) : fullName
             let parts = name.split(separator: "/", omittingEmptySubsequences: false)
             guard !name.hasPrefix("/"), !parts.contains(".."), !parts.contains(""), !name.contains("\\"),
                 !name.contains("\0")
             else {
                 throw ZipError(description: "\(zipPath): entry '\(name)' has an unsafe path")
             }
+            // Two entries with one name (or names differing only in case, one on case-insensitive
+            // disks) let different tools extract different files: refused, as is a name that is
+            // both a file and a folder.
+            guard isFolder || names.insert(name.lowercased()).inserted else {
+                throw ZipError(
+                    description:
+                        "\(zipPath): entry '\(name)' appears twice (different tools would extract different copies); refusing"
+                )
+            }
+            let lowered = parts.map { $0.lowercased() }
+            let parents = (1..<max(1, lowered.count)).map { lowered[..<$0].joined(separator: "/") }
+            if !isFolder && folders.contains(name.lowercased()) || parents.contains(where: names.contains) {
+                throw ZipError(description: "\(zipPath): '\(name)' is both a file and a folder; refusing")
+            }
+            folders.formUnion(parents)
             guard usize <= maxEntryBytes else {
                 throw ZipError(description: "\(zipPath): entry \(name) is larger than \(maxEntryBytes >> 20) MiB")
             }
-            let dataStart = local + 30 + (try u16(local + 26)) + (try u16(local + 28))
+            let localNameLen = try u16(local + 26)
+            let dataStart = local + 30 + localNameLen + (try u16(local + 28))
             guard try u32(local) == 0x0403_4b50, dataStart + csize <= z.count else {
                 throw ZipError(description: "\(zipPath): entry \(name) is truncated")
             }
+            // Tools that read local headers must see the same name as those that read the directory.
+            guard localNameLen == nameLen, Array(z[(local + 30)..<(local + 30 + nameLen)]) == Array(fullName.utf8)
+            else {
+                throw ZipError(
+                    description: "\(zipPath): entry '\(name)' has another name in its local header; refusing")
+            }
+            // Bit 3: a data descriptor (CRC and sizes, with or without its signature) follows the data.
+            var end = dataStart + csize
+            if flags & 0x8 != 0 {
+                let signed = end + 4 <= z.count ? try u32(end) == 0x0807_4b50 : false
+                end += signed ? 16 : 12
+            }
+            spans.append((local, end))
+            if isFolder { continue }
             let body = Array(z[dataStart..<(dataStart + csize)])
             var content: [UInt8]
             switch method {
@@ -141,6 +178,21 @@ public enum PackZip {
             guard FileManager.default.createFile(atPath: target, contents: Data(content)) else {
                 throw ZipError(description: "cannot write \(target)")
             }
+        }
+        spans.sort { $0.start < $1.start }
+        var expected = 0
+        for s in spans {
+            guard s.start == expected else {
+                throw ZipError(
+                    description:
+                        "\(zipPath): bytes \(expected)..<\(s.start) belong to no listed entry (a hidden or overlapping entry); refusing"
+                )
+            }
+            expected = s.end
+        }
+        guard expected == (try u32(eocd + 16)) else {
+            throw ZipError(
+                description: "\(zipPath): bytes before the central directory belong to no listed entry; refusing")
         }
         guard roots.count == 1, let root = roots.first else {
             throw ZipError(description: "\(zipPath): expected one pack folder, found \(roots.count)")

@@ -277,6 +277,89 @@ import Testing
                 atPath: dir.deletingLastPathComponent().appendingPathComponent("escaped.txt").path))
     }
 
+    /// ZIPs that different tools read differently are refused: a repeated entry name (also in
+    /// another case), a local header naming another file than the directory, bytes no entry
+    /// accounts for (a hidden entry), a name that is a file and a folder. Archives re-made by
+    /// other tools (folder entries, data descriptors) still verify.
+    @Test func ambiguousZipsAreRefused() throws {
+        let dir = try TestPaths.temporaryDirectory("zip-ambiguous")
+        let out = dir.appendingPathComponent("pack")
+        #expect(try Self.report(out, ["--zip"]).status == 0)
+        let zip = dir.appendingPathComponent("pack.zip").path
+        let script = #"""
+            import io, struct, sys, zipfile
+            src, dst, kind = sys.argv[1], sys.argv[2], sys.argv[3]
+            good = zipfile.ZipFile(src)
+            names = good.namelist()
+            def copy(z, skip=()):
+                for n in names:
+                    if n not in skip:
+                        z.writestr(n, good.read(n))
+            if kind in ("duplicate", "case", "both"):
+                with zipfile.ZipFile(dst, "w") as z:
+                    copy(z)
+                    forged = {"duplicate": "pack/findings.json", "case": "pack/FINDINGS.json", "both": "pack/findings.json/x"}[kind]
+                    z.writestr(forged, b"[]")
+            elif kind == "local-name":
+                data = bytearray(open(src, "rb").read())
+                i = data.index(b"pack/findings.json")  # the first occurrence is a local header
+                data[i + 5] = ord("F")
+                open(dst, "wb").write(bytes(data))
+            elif kind == "hidden":
+                data = bytearray(open(src, "rb").read())
+                eocd = data.rindex(b"PK\x05\x06")
+                cd = struct.unpack("<I", data[eocd + 16:eocd + 20])[0]
+                junk = b"PK\x03\x04" + b"\x00" * 26 + b"hidden entry"
+                data[cd:cd] = junk
+                eocd += len(junk)
+                data[eocd + 16:eocd + 20] = struct.pack("<I", cd + len(junk))
+                open(dst, "wb").write(bytes(data))
+            elif kind == "folders":
+                with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+                    z.writestr(zipfile.ZipInfo("pack/"), b"")
+                    copy(z)
+            elif kind == "descriptors":
+                class Unseekable(io.RawIOBase):
+                    def __init__(self, f): self.f = f
+                    def writable(self): return True
+                    def write(self, b): return self.f.write(b)
+                with open(dst, "wb") as f, zipfile.ZipFile(Unseekable(f), "w", zipfile.ZIP_DEFLATED) as z:
+                    copy(z)
+            """#
+        let cases: [(kind: String, refused: String?)] = [
+            ("duplicate", "appears twice"), ("case", "appears twice"), ("both", "is both a file and a folder"),
+            ("local-name", "another name in its local header"), ("hidden", "belong to no listed entry"),
+            ("folders", nil), ("descriptors", nil),
+        ]
+        for c in cases {
+            let target = dir.appendingPathComponent(c.kind + ".zip").path
+            let (rc, output) = try runPython(script, [zip, target, c.kind])
+            #expect(rc == 0, "\(c.kind): \(output)")
+            let v = try runCrossTrail(["verify", target])
+            if let refused = c.refused {
+                #expect(v.status == 1 && v.stdout.contains(refused), "\(c.kind): \(v.stdout)")
+                #expect(!v.stdout.contains("OK: the pack is intact"))
+            } else {
+                #expect(v.status == 0 && v.stdout.contains("OK: the pack is intact"), "\(c.kind): \(v.stdout)")
+            }
+        }
+    }
+
+    /// A signed pack whose signature files were removed is not intact: the manifest still names
+    /// its signer. A signature by another key than the one named is reported too.
+    @Test func removedSignaturesAreNamed() throws {
+        let dir = try TestPaths.temporaryDirectory("sig-removed")
+        let key = dir.appendingPathComponent("k.pem").path
+        #expect(try runCrossTrail(["keygen", "--out", key]).status == 0)
+        let out = dir.appendingPathComponent("pack")
+        #expect(try Self.report(out, ["--sign", key]).status == 0)
+        #expect(try runCrossTrail(["verify", out.path]).status == 0)
+        try FileManager.default.removeItem(at: out.appendingPathComponent("manifest.sig"))
+        let v = try runCrossTrail(["verify", out.path])
+        #expect(v.status == 1 && v.stdout.contains("the signature was removed"), "\(v.stdout)")
+        #expect(!v.stdout.contains("OK: the pack is intact"))
+    }
+
     @Test func digestsVerifyAndTamperingIsNamed() throws {
         let ok = try runCrossTrail(["verify-digests", Self.logs, "--public-keys", Self.keys])
         #expect(ok.status == 0, "\(ok.stdout)")
