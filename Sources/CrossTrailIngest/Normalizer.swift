@@ -47,9 +47,23 @@ final class Normalizer {
         notes.removeAll(keepingCapacity: true)
         guard v.isObject else { return .rejected("record is not a JSON object") }
         for format in RecordFormats.ordered where format.recognizes(v, container: container) {
-            return format.normalize(v, raw: raw, provenance: provenance, container: container, with: self)
+            let result = format.normalize(v, raw: raw, provenance: provenance, container: container, with: self)
+            guard case .event(var e) = result else { return result }
+            Self.redactFreeText(&e)
+            return .event(e)
         }
         return .rejected("not a recognized audit record (no eventName, actionName, action_name or operationName)")
+    }
+
+    /// Credentials quoted in free text — a user agent, an error message, an object key — are
+    /// replaced before any output or rule sees the event (request parameters are redacted where
+    /// they are written, as JSON).
+    static func redactFreeText(_ e: inout AuditEvent) {
+        if let ua = e.userAgent, let r = Redactor.redactText(ua) { e.userAgent = r }
+        if let m = e.outcome.errorMessage, let r = Redactor.redactText(m) { e.outcome.errorMessage = r }
+        for i in e.resources.indices {
+            if let r = Redactor.redactText(e.resources[i].id) { e.resources[i].id = r }
+        }
     }
 
     /// Calls `body` with the value as an object, parsing it first when it is JSON text.

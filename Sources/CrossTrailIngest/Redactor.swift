@@ -24,13 +24,13 @@ public enum Redactor {
     /// Kinds that are redacted in outputs but are not a leak by themselves: an access key id with
     /// no secret key beside it (IAM's own key management names key ids), and emails in identity
     /// fields (adding a user to a group names the user).
-    public static let benignKinds: Set<String> = ["aws-access-key-id", "email-identity"]
+    public static let benignKinds: Set<String> = ["aws-access-key-id", "email-identity", "secret-key-shape"]
 
     /// The text with every finding replaced, and the kinds found; nil when there was nothing.
     public static func redact(_ json: String) -> (text: String, kinds: [String])? {
         let possible = json.utf8.withContiguousStorageIfAvailable { mayContain($0) } ?? mayContain(Array(json.utf8))
-        guard possible else { return nil }
         let b = Array(json.utf8)
+        guard possible || containsSecretKeyShape(b) else { return nil }
         var out = [UInt8]()
         out.reserveCapacity(b.count)
         var kinds = Set<String>()
@@ -53,15 +53,24 @@ public enum Redactor {
             } else if isSecretKey(lastKey) && !isPlaceholder(content) {
                 out += token("secret", content)
                 kinds.insert("secret")
+            } else if let inner = embeddedJSON(content), let redacted = redact(inner) {
+                // JSON given as text (a policy, a Databricks parameter): its keys count too.
+                out += escapedJSONString(redacted.text)
+                kinds.formUnion(redacted.kinds)
             } else {
-                out += scan(content, key: lastKey, kinds: &kinds)
+                var value = scan(content, key: lastKey, kinds: &kinds)
+                if containsSecretKeyShape(value) {
+                    value = replaceSecretKeyShapes(value)
+                    kinds.insert("secret-key-shape")
+                }
+                out += value
             }
             if end < b.count { out.append(UInt8(ascii: "\"")) }
             i = end + 1
         }
         guard !kinds.isEmpty else { return nil }
         // An access key id is a leaked credential only with a secret access key beside it.
-        if kinds.contains("aws-access-key-id"), kinds.contains("secret") || containsSecretKeyShape(b) {
+        if kinds.contains("aws-access-key-id"), kinds.contains("secret") || kinds.contains("secret-key-shape") {
             kinds.insert("aws-access-key")
         }
         return (String(decoding: out, as: UTF8.self), kinds.sorted())
@@ -99,20 +108,12 @@ public enum Redactor {
 
     /// A 40-character base64 run (the shape of an AWS secret access key) that is not hex (a SHA-1).
     static func containsSecretKeyShape(_ b: [UInt8]) -> Bool {
-        func isB64(_ c: UInt8) -> Bool {
-            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 43 || c == 47
-        }
         var i = 0
         while i < b.count {
-            guard isB64(b[i]) else { i += 1; continue }
+            guard isBase64(b[i]) else { i += 1; continue }
             var e = i
-            while e < b.count, isB64(b[e]) { e += 1 }
-            if e - i == 40 {
-                let run = b[i..<e]
-                let upper = run.contains { $0 >= 65 && $0 <= 90 }, lower = run.contains { $0 >= 97 && $0 <= 122 }
-                let digit = run.contains { $0 >= 48 && $0 <= 57 }
-                if upper && lower && digit { return true }
-            }
+            while e < b.count, isBase64(b[e]) { e += 1 }
+            for at in i..<e where secretKeyShape(in: b, from: at, to: e) != nil { return true }
             i = e
         }
         return false
@@ -131,7 +132,89 @@ public enum Redactor {
 
     static let secretKeyWords = [
         "password", "passwd", "secret", "token", "privatekey", "private_key", "credential", "apikey", "api_key",
+        "authorization", "cookie",
     ]
+
+    /// Names that introduce a credential in `name=value` or `name: value` text (query strings,
+    /// command lines, error messages, object keys), lower case.
+    static let assignmentWords = [
+        "password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "api-key", "access_key", "secret_key",
+        "secret_access_key", "aws_secret_access_key", "aws_session_token", "authorization", "client_secret",
+    ].map { Array($0.utf8) }
+
+    /// A string value holding a JSON object or array as text (escaped), unescaped; nil otherwise.
+    static func embeddedJSON(_ content: [UInt8]) -> String? {
+        guard let first = content.first(where: { $0 != 32 }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        else { return nil }
+        let quoted = Data([UInt8(ascii: "\"")] + content + [UInt8(ascii: "\"")])
+        return (try? JSONSerialization.jsonObject(with: quoted, options: [.fragmentsAllowed])) as? String
+    }
+
+    /// `s` as the inside of a JSON string (escaped, without the quotes).
+    static func escapedJSONString(_ s: String) -> [UInt8] {
+        let data =
+            (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes]))
+            ?? Data("[\"\"]".utf8)
+        return Array(data.dropFirst(2).dropLast(2))
+    }
+
+    /// Free text that may quote a credential — a user agent, an error message, an object key or
+    /// another resource id — with each secret replaced (`redact`'s patterns, `name=value` and
+    /// `Bearer`/`Basic` credentials, and 40-character AWS secret keys); nil when there was none.
+    public static func redactText(_ s: String) -> String? {
+        let b = Array(s.utf8)
+        guard mayContain(b) || containsSecretKeyShape(b) else { return nil }
+        var kinds = Set<String>()
+        var out = scan(b, key: "", kinds: &kinds)
+        if containsSecretKeyShape(out) {
+            out = replaceSecretKeyShapes(out)
+            kinds.insert("secret")
+        }
+        return kinds.isEmpty ? nil : String(decoding: out, as: UTF8.self)
+    }
+
+    /// Replaces each 40-character base64 run with upper case, lower case and digits (an AWS
+    /// secret access key's shape) with a token. Keys contain `/`, and so do the paths around them
+    /// (`dumps/KEY/part-1`): any stretch of a run that starts and ends at a `/` boundary counts.
+    static func replaceSecretKeyShapes(_ b: [UInt8]) -> [UInt8] {
+        var out = [UInt8](), i = 0
+        while i < b.count {
+            guard isBase64(b[i]) else { out.append(b[i]); i += 1; continue }
+            var e = i
+            while e < b.count, isBase64(b[e]) { e += 1 }
+            var at = i
+            while at < e {
+                if let end = secretKeyShape(in: b, from: at, to: e) {
+                    out += token("secret", Array(b[at..<end]))
+                    at = end
+                } else {
+                    out.append(b[at])
+                    at += 1
+                }
+            }
+            i = e
+        }
+        return out
+    }
+
+    static func isBase64(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 43 || c == 47
+    }
+
+    /// The end of a secret-key shape starting at `at` inside the base64 run `[at, runEnd)`: 40
+    /// characters with upper case, lower case and digits, starting at the run's start or after
+    /// a `/`, ending at the run's end or before a `/`.
+    static func secretKeyShape(in b: [UInt8], from at: Int, to runEnd: Int) -> Int? {
+        let startsClean = at == 0 || !isBase64(b[at - 1]) || b[at - 1] == 47
+        guard startsClean, b[at] != 47, at + 40 <= runEnd else { return nil }
+        let end = at + 40
+        guard end == runEnd || b[end] == 47, b[end - 1] != 47 else { return nil }
+        let run = b[at..<end]
+        guard run.contains(where: { $0 >= 65 && $0 <= 90 }), run.contains(where: { $0 >= 97 && $0 <= 122 }),
+            run.contains(where: { $0 >= 48 && $0 <= 57 })
+        else { return nil }
+        return end
+    }
 
     static func isSecretKey(_ k: String) -> Bool {
         let compact = k.replacingOccurrences(of: "-", with: "_")
@@ -164,7 +247,7 @@ public enum Redactor {
     static let triggerWords = [
         "passw", "secret", "token", "private", "credential", "apikey", "api_key", "akia", "asia", "dapi",
         "string_value",
-        "bytes_value", "eyj", "://",
+        "bytes_value", "eyj", "://", "bearer", "basic", "authoriz", "pwd", "api-key", "access_key",
     ].map { Array($0.utf8) }
 
     /// One pass over the bytes: is there an '@', a run of 15+ digits (with separators), a
@@ -189,6 +272,7 @@ public enum Redactor {
                 // Trigger words start with one of a few letters: compare only there.
                 let f = c | 0x20
                 if f == 0x70 || f == 0x73 || f == 0x74 || f == 0x63 || f == 0x61 || f == 0x64 || f == 0x65 || c == 0x3a
+                    || f == 0x62
                 {
                     for w in triggerWords where w[0] == f && i + w.count <= n {
                         var k = 1
@@ -217,9 +301,58 @@ public enum Redactor {
         func isUpperDigit(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) }
         func isHex(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 102) }
         func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+        func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c | 0x20 : c }
+        func startsWord(_ w: [UInt8], at i: Int) -> Bool {
+            i + w.count <= s.count && (0..<w.count).allSatisfy { lower(s[i + $0]) == w[$0] }
+        }
+        /// The end of a credential value: up to space, quote, backslash (a JSON escape), `&`, `;`, `,`.
+        /// Secret-like: six characters or more, not a plain word (a digit, an upper-case letter after
+        /// the first character, or a symbol), so `password: required` stays readable.
+        func secretLike(_ v: ArraySlice<UInt8>) -> Bool {
+            v.count >= 6 && !isPlaceholder(Array(v))
+                && v.dropFirst().contains { !(($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 46) }
+        }
+        func valueEnd(_ from: Int) -> Int {
+            var e = from
+            while e < s.count, ![32, 34, 39, 92, 38, 59, 44, 9, 10, 13].contains(s[e]) { e += 1 }
+            return e
+        }
         while i < s.count {
             let c = s[i]
             let boundary = i == 0 || !isAlnum(s[i - 1])
+            // `password=…`, `token: …`, `aws_secret_access_key=…`: the value is a secret.
+            if boundary, let w = assignmentWords.first(where: { startsWord($0, at: i) }) {
+                var j = i + w.count
+                while j < s.count, s[j] == 32 { j += 1 }
+                if j < s.count, s[j] == UInt8(ascii: "=") || s[j] == UInt8(ascii: ":") {
+                    j += 1
+                    while j < s.count, s[j] == 32 { j += 1 }
+                    let e = valueEnd(j)
+                    if secretLike(s[j..<e]) {
+                        out += s[i..<j]
+                        out += token("secret", Array(s[j..<e]))
+                        kinds.insert("secret")
+                        i = e
+                        continue
+                    }
+                }
+            }
+            // `Bearer …` / `Basic …` credentials (HTTP Authorization values).
+            if boundary, startsWord(Array("bearer ".utf8), at: i) || startsWord(Array("basic ".utf8), at: i) {
+                var j = i + (lower(s[i]) == UInt8(ascii: "b") && lower(s[i + 1]) == UInt8(ascii: "e") ? 7 : 6)
+                while j < s.count, s[j] == 32 { j += 1 }
+                let e = valueEnd(j)
+                // A JWT after it is redacted as one (below).
+                if e - j >= 8, !s[j..<e].starts(with: Array("[redacted".utf8)),
+                    !s[j..<e].starts(with: Array("eyJ".utf8))
+                {
+                    out += s[i..<j]
+                    out += token("secret", Array(s[j..<e]))
+                    kinds.insert("secret")
+                    i = e
+                    continue
+                }
+            }
             // AWS access key ids.
             if boundary, i + 20 <= s.count,
                 s[i...].starts(with: Array("AKIA".utf8)) || s[i...].starts(with: Array("ASIA".utf8)),

@@ -11,6 +11,9 @@ import Testing
         "sp-client-secret-do-not-print", "PLANTEDREDACTIONKEY4", "PLANTEDPROFILESECRET5", "PLANTEDPASSWORD6",
         "AKIAPLANTED7EXAMPLE7",
         "dapiffffffffffffffffffffffffffffffff", "PLANTEDDBXSECRET8",
+        // Quoted in free text and nested JSON: a user agent, an error message, an object key, a
+        // policy given as JSON text, an Authorization parameter.
+        "PLANTEDBEARER10abc", "PLANTEDERRPW11", "PLANTEDKEYTOKEN12", "PLANTEDJSONPW13", "PLANTEDBASIC14xyz",
     ]
 
     @Test func noCommandLeaksAPlantedSecret() throws {
@@ -24,7 +27,15 @@ import Testing
              "eventID":"s-1","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","recipientAccountId":"111122223333",
              "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob","accountId":"111122223333","userName":"bob"},
              "requestParameters":{"userName":"carol","password":"PLANTEDPASSWORD6","token":"dapiffffffffffffffffffffffffffffffff","note":"leaked AKIAPLANTED7EXAMPLE7"},
-             "responseElements":{"accessKey":{"secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTEDSECRET1"}}}]}
+             "responseElements":{"accessKey":{"secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTEDSECRET1"}}},
+             {"eventVersion":"1.08","eventTime":"2026-08-01T10:05:00Z","eventSource":"s3.amazonaws.com","eventName":"PutObject",
+             "eventID":"s-2","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","recipientAccountId":"111122223333",
+             "userAgent":"curl/8.5 Authorization: Bearer PLANTEDBEARER10abc","errorCode":"AccessDenied",
+             "errorMessage":"invalid password=PLANTEDERRPW11 for this request",
+             "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob","accountId":"111122223333","userName":"bob"},
+             "requestParameters":{"bucketName":"dumps","key":"exports/token=PLANTEDKEYTOKEN12.txt",
+               "policy":"{\\"Statement\\":[],\\"password\\":\\"PLANTEDJSONPW13\\"}","Authorization":"Basic PLANTEDBASIC14xyz"},
+             "resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::dumps/exports/token=PLANTEDKEYTOKEN12.txt"}]}]}
             """
         try Data(ct.utf8).write(
             to: inputs.appendingPathComponent("111122223333_CloudTrail_us-east-1_20260801T1000Z_x.json"))

@@ -27,6 +27,45 @@ import Testing
         #expect(r.text.contains(token))
     }
 
+    /// Credentials quoted in free text (user agents, error messages, object keys) and inside JSON
+    /// given as text; words that only look like assignments stay.
+    @Test func freeTextAndNestedJSON() throws {
+        let ua = try #require(
+            Redactor.redactText("curl/8 Authorization: Bearer dapi0123456789abcdef0123456789abcdef x=1"))
+        #expect(!ua.contains("dapi0123") && ua.hasPrefix("curl/8 Authorization: Bearer [redacted:"))
+        let key = try #require(
+            Redactor.redactText("exports/aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY.txt"))
+        #expect(!key.contains("wJalrXUtnFEMI") && !key.contains("K7MDENG"), "\(key)")
+        let bare = try #require(Redactor.redactText("AccessDenied for wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here"))
+        #expect(!bare.contains("wJalrXUtnFEMI"), "a bare 40-character secret key shape")
+        let between = try #require(Redactor.redactText("dumps/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY/part-1.json"))
+        #expect(
+            !between.contains("K7MDENG") && between.hasPrefix("dumps/[redacted:") && between.hasSuffix("/part-1.json"))
+        let inParams = try #require(
+            Redactor.redact(#"{"bucketName":"b","key":"x/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY/y"}"#))
+        #expect(
+            !inParams.text.contains("K7MDENG") && inParams.kinds == ["secret-key-shape"], "redacted, no finding alone")
+        #expect(
+            try #require(Redactor.redactText("login failed: password=Hunter2Secret!")).contains(
+                "password=[redacted:secret:"))
+        #expect(try #require(Redactor.redactText("Basic dXNlcjpwYXNzd29yZA==")).hasPrefix("Basic [redacted:"))
+        for plain in [
+            "aws-cli/2.15.0 Python/3.11 Linux/6.1 exe/x86_64 prompt/off command/s3.cp",
+            "The password: required field is missing", "token: expired", "Invalid NextToken=AAAABBBB1111",
+            "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: s3:GetObject",
+            "2026/08/01/111122223333_CloudTrail_us-east-1_20260801T1000Z_abc.json.gz",
+        ] {
+            #expect(Redactor.redactText(plain) == nil, "\(plain)")
+        }
+        let nested = try #require(
+            Redactor.redact(#"{"policy":"{\"Version\":\"2012-10-17\",\"password\":\"Hunter2Secret!\"}","name":"x"}"#))
+        #expect(!nested.text.contains("Hunter2Secret!") && nested.kinds == ["secret"])
+        let outer = try #require(try JSONSerialization.jsonObject(with: Data(nested.text.utf8)) as? [String: Any])
+        let inner = try #require(outer["policy"] as? String)
+        #expect(try JSONSerialization.jsonObject(with: Data(inner.utf8)) is [String: Any], "still JSON text inside")
+        #expect(Redactor.redact(#"{"Authorization":"Basic dXNlcjpwYXNzd29yZA=="}"#)?.kinds == ["secret"])
+    }
+
     @Test func leavesOrdinaryParametersAlone() {
         for text in [
             #"{"bucketName":"acme-logs","key":"2026/08/01/part-0001.parquet","eventTime":1785577320000}"#,
