@@ -19,16 +19,16 @@ public enum AtomicFile {
             n += 1
             return n
         }
-        let ns = path as NSString
-        let folder = ns.deletingLastPathComponent
-        return (folder.isEmpty ? "" : folder + "/") + "." + ns.lastPathComponent + ".tmp-\(getpid())-\(n)"
+        let folder = PathText.parent(path)
+        return (folder.isEmpty ? "" : folder + "/") + "." + (path as NSString).lastPathComponent
+            + ".tmp-\(getpid())-\(n)"
     }
 
     /// Writes `bytes` to `path` whole.
     /// - Parameter createFolders: create the missing folders above `path` first.
     public static func write(_ bytes: some DataProtocol, to path: String, createFolders: Bool = false) throws(Failure) {
         if createFolders {
-            let folder = (path as NSString).deletingLastPathComponent
+            let folder = PathText.parent(path)
             if !folder.isEmpty {
                 do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch
                 {

@@ -150,7 +150,7 @@ public struct S3Fetch: Fetcher {
         let rel = SafePath.relative(o.key)
         let path = try SafePath.join(run.out, rel)
         try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            atPath: PathText.parent(path), withIntermediateDirectories: true)
         var lastProblem = ""
         for _ in 0..<2 {
             let d = try client.getObject(bucket: bucket, key: o.key, to: path, maxBytes: o.size)
@@ -325,7 +325,7 @@ public struct DatabricksAuditFetch: Fetcher {
             "databricks/system-access-audit/\(since.iso8601.prefix(19).replacingOccurrences(of: ":", with: ""))_\(until.iso8601.prefix(19).replacingOccurrences(of: ":", with: "")).jsonl"
         let path = try SafePath.join(run.out, rel)
         try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            atPath: PathText.parent(path), withIntermediateDirectories: true)
         let tmp = AtomicFile.temporaryPath(for: path)
         guard FileManager.default.createFile(atPath: tmp, contents: nil), let fh = FileHandle(forWritingAtPath: tmp)
         else {

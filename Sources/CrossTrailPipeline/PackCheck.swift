@@ -53,17 +53,29 @@ public enum PackCheck {
     /// and the public key next to it as `.pub`. Returns the public key's path and fingerprint.
     public static func generateKey(at path: String) throws -> (publicKey: String, fingerprint: String) {
         let key = Curve25519.Signing.PrivateKey()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw CrossTrailError(
-                .output, "cannot create \(path): \(String(cString: strerror(errno)))", at: .file(path: path))
-        }
         let pub = (path.hasSuffix(".pem") ? String(path.dropLast(4)) : path) + ".pub"
+        // Neither file is ever replaced: a public key may be one auditors already trust.
+        func create(_ file: String, mode: mode_t) throws -> FileHandle {
+            let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
+            guard fd >= 0 else {
+                let why = errno == EEXIST ? "it exists; not overwriting a key" : String(cString: strerror(errno))
+                throw CrossTrailError(
+                    errno == EEXIST ? .usage : .output, "cannot create \(file): \(why)", at: .file(path: file))
+            }
+            return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        }
+        let pubHandle = try create(pub, mode: 0o644)
+        let handle: FileHandle
+        do { handle = try create(path, mode: 0o600) } catch {
+            unlink(pub)
+            throw error
+        }
         do {
-            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             try handle.write(contentsOf: Data(PackKeys.pem(key).utf8))
-            try Data(PackKeys.pem(key.publicKey).utf8).write(to: URL(fileURLWithPath: pub))
+            try pubHandle.write(contentsOf: Data(PackKeys.pem(key.publicKey).utf8))
         } catch {
+            unlink(path)
+            unlink(pub)
             throw CrossTrailError(
                 .output, "cannot write the key pair \(path): \(error)", at: .file(path: path), underlying: error)
         }

@@ -85,6 +85,12 @@ public struct ReportPipeline: Sendable {
         let config = configuration
         try EventInput.requireReadable(config.paths)
         // Everything that can fail fast does, before any reading.
+        let existingZip = (config.out as NSString).standardizingPath + ".zip"
+        if config.zip && !config.replace && FileManager.default.fileExists(atPath: existingZip) {
+            throw CrossTrailError(
+                .usage, "\(existingZip) already exists; choose another --out or pass --force to replace it",
+                at: .file(path: existingZip))
+        }
         let key = try config.signingKey.map { path -> Curve25519.Signing.PrivateKey in
             try EventInput.requireReadable([path])
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {

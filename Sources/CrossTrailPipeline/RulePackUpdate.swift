@@ -78,7 +78,7 @@ public struct RulePackUpdate {
                 "\(directory) exists and is not a rule set `rules update` installed (no SOURCE.json); choose another --dir",
                 at: .file(path: directory))
         }
-        let parent = (directory as NSString).deletingLastPathComponent
+        let parent = PathText.parent(directory)
         do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
             throw CrossTrailError(.output, "cannot create \(parent): \(error)", at: .file(path: parent))
         }

@@ -20,7 +20,7 @@ public final class PackWriter: Sendable {
     public init(destination: String, replace: Bool) throws {
         let dest = (destination as NSString).standardizingPath
         let parent =
-            (dest as NSString).deletingLastPathComponent.isEmpty ? "." : (dest as NSString).deletingLastPathComponent
+            PathText.parent(dest).isEmpty ? "." : PathText.parent(dest)
         let name = (dest as NSString).lastPathComponent
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: dest, isDirectory: &isDir) && !replace {
@@ -47,7 +47,7 @@ public final class PackWriter: Sendable {
     public static func stagingPath(for destination: String) -> String {
         let dest = (destination as NSString).standardizingPath
         let parent =
-            (dest as NSString).deletingLastPathComponent.isEmpty ? "." : (dest as NSString).deletingLastPathComponent
+            PathText.parent(dest).isEmpty ? "." : PathText.parent(dest)
         return (parent as NSString).appendingPathComponent(
             ".\((dest as NSString).lastPathComponent).partial-\(getpid())")
     }

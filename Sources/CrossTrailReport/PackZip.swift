@@ -174,7 +174,7 @@ public enum PackZip {
             roots.insert(String(parts[0]))
             let target = (dir as NSString).appendingPathComponent(name)
             try FileManager.default.createDirectory(
-                atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                atPath: PathText.parent(target), withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: target, contents: Data(content)) else {
                 throw ZipError(description: "cannot write \(target)")
             }

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailIngest
 import CrossTrailModel
 import Crypto
@@ -148,7 +149,7 @@ public enum RuleLoader {
             files = e.compactMap { $0 as? String }.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
         } else {
             // A single rule file is a set of its own.
-            base = (directory as NSString).deletingLastPathComponent
+            base = PathText.parent(directory)
             files = [(directory as NSString).lastPathComponent]
         }
         for rel in files {

@@ -129,7 +129,7 @@ public struct RuleSet: Sendable {
     public static func builtinDirectory() throws(ResourceLocator.Missing) -> String {
         let readme = try ResourceLocator(bundleName: "crosstrail_CrossTrailRules.resources", folder: "Rules").path(
             "README.md")
-        return (readme as NSString).deletingLastPathComponent
+        return PathText.parent(readme)
     }
 
     /// Result of one rule's embedded examples.

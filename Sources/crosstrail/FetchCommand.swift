@@ -118,8 +118,13 @@ struct FetchCommand: ParsableCommand {
 
     func validate() throws {
         if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be between 1 and 64") }
-        if retries < 0 { throw ValidationError("--retries cannot be negative") }
-        if statementTimeout < 1 { throw ValidationError("--statement-timeout must be at least 1 second") }
+        if !(0...100).contains(retries) { throw ValidationError("--retries must be between 0 and 100") }
+        if !(1...604_800).contains(statementTimeout) {
+            throw ValidationError("--statement-timeout must be between 1 and 604800 seconds")
+        }
+        if !(1...86_400).contains(stallTimeout) || !(1...3600).contains(connectTimeout) {
+            throw ValidationError("--stall-timeout must be 1 to 86400 seconds, --connect-timeout 1 to 3600")
+        }
         if let since, let until, !(since < until) { throw ValidationError("--since must be before --until") }
         if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
             throw ValidationError("--ca-bundle \(caBundle) cannot be read")

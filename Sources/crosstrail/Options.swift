@@ -38,6 +38,8 @@ struct StoreOptions: ParsableArguments {
 
     @Option(help: "Seconds to wait for another run holding the store before giving up.")
     var lockTimeout: Double = 60
+
+    func validate() throws { try checkLockTimeout(lockTimeout) }
 }
 
 /// Where permissions and data classes come from.
@@ -72,7 +74,19 @@ struct ReadingOptions: ParsableArguments {
     var shard: Shard?
 
     func validate() throws {
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        try checkWorkers(workers)
+    }
+}
+
+/// `--workers`: 1 to 1,024 (more threads than that only cost memory).
+func checkWorkers(_ workers: Int?) throws {
+    if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers must be between 1 and 1024") }
+}
+
+/// Seconds to wait for the store's lock: 0 to a week (`--lock-timeout`).
+func checkLockTimeout(_ seconds: Double) throws {
+    if !(0...604_800).contains(seconds) {
+        throw ValidationError("--lock-timeout must be between 0 and 604800 seconds (a week)")
     }
 }
 
@@ -83,7 +97,8 @@ struct Shard: ExpressibleByArgument, Sendable {
 
     init?(argument: String) {
         let parts = argument.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else { return nil }
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), (1...100_000).contains(n), i >= 0, i < n
+        else { return nil }
         index = i
         count = n
     }

@@ -102,7 +102,19 @@ struct ReportCommand: ParsableCommand {
         if let period, ReportPeriod.parse(period) == nil {
             throw ValidationError("--period '\(period)' is not 2026Q3, 2026-08, 2026 or START..END")
         }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        try checkWorkers(workers)
+        // The pack replaces the folder at --out: never the folder crosstrail runs in, nor one above it.
+        let here = FileManager.default.currentDirectoryPath
+        let target = URL(fileURLWithPath: out, relativeTo: URL(fileURLWithPath: here, isDirectory: true))
+            .standardizedFileURL.resolvingSymlinksInPath().path
+        let cwd = URL(fileURLWithPath: here).resolvingSymlinksInPath().path
+        if out.trimmingCharacters(in: .whitespaces).isEmpty || target == "/" || cwd == target
+            || cwd.hasPrefix(target.hasSuffix("/") ? target : target + "/")
+        {
+            throw ValidationError(
+                "--out '\(out)' is the current folder or one above it; the pack replaces the folder it is written to: name a new one"
+            )
+        }
         // The pack replaces --out (with --force) and writes OUT.zip next to it.
         try refuseOverlaps(
             [("--out", out), ("--zip", zip ? (out as NSString).standardizingPath + ".zip" : nil)],

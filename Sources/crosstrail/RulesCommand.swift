@@ -1,5 +1,6 @@
 import ArgumentParser
 import CrossTrailAnalysis
+import CrossTrailBase
 import CrossTrailModel
 import CrossTrailPipeline
 import CrossTrailRules
@@ -107,7 +108,7 @@ struct RulesCommand: ParsableCommand {
             }
             if !quiet {
                 let set = RuleSet.load(monitoring: true)
-                let folders = Set(written.map { ($0 as NSString).deletingLastPathComponent }).sorted()
+                let folders = Set(written.map { PathText.parent($0) }).sorted()
                 TerminalObserver.print([
                     "crosstrail: \(written.count) files (\(set.rules.count) rules, \(set.correlations.count) correlation rules) written to \(directory.terminalSafe) (\(folders.joined(separator: ", ")))"
                 ])

@@ -34,8 +34,11 @@ struct SamplesCommand: ParsableCommand {
     var logsOnly = false
 
     func validate() throws {
-        if events < 0 || days < 1 || recordsPerFile < 1 {
-            throw ValidationError("--events, --days and --records-per-file must be positive")
+        if !(0...100_000_000).contains(events) || !(1...3650).contains(days)
+            || !(1...1_000_000).contains(recordsPerFile)
+        {
+            throw ValidationError(
+                "--events must be 0 to 100000000, --days 1 to 3650, --records-per-file 1 to 1000000")
         }
     }
 

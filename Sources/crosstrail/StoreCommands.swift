@@ -54,6 +54,7 @@ struct StoreCommand: ParsableCommand {
         var lockTimeout: Double = 60
 
         func validate() throws {
+            try checkLockTimeout(lockTimeout)
             try refuseOverlaps([("--into", into)], inputs: shards)
         }
 
@@ -179,6 +180,7 @@ struct FindingsCommand: ParsableCommand {
         var lockTimeout: Double = 60
 
         func validate() throws {
+            try checkLockTimeout(lockTimeout)
             if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why") }
             if let until, Timestamp(iso: until + "T00:00Z") == nil || until.count != 10 {
                 throw ValidationError("--until '\(until)' is not a date (YYYY-MM-DD)")
@@ -206,6 +208,8 @@ struct FindingsCommand: ParsableCommand {
 
         @Option(help: "Seconds to wait for another run holding the store.")
         var lockTimeout: Double = 60
+
+        func validate() throws { try checkLockTimeout(lockTimeout) }
 
         func run() throws {
             try CaseStore.using(store, lockTimeout: lockTimeout) { try $0.unsuppress(id) }

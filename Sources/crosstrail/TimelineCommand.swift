@@ -121,8 +121,15 @@ struct TimelineCommand: ParsableCommand {
                 throw ValidationError("--fields and --attribute need the logs, not --store")
             }
         }
-        if memory < 8 { throw ValidationError("--memory must be at least 8 (MiB)") }
-        if maxFileMib < 1 || maxRecordMib < 1 || maxDepth < 2 { throw ValidationError("limits must be positive") }
+        // Upper bounds keep `MiB << 20` and the parsers' allocations far from overflow.
+        if !(8...1_048_576).contains(memory) { throw ValidationError("--memory must be between 8 and 1048576 (MiB)") }
+        if !(1...1_048_576).contains(maxFileMib) {
+            throw ValidationError("--max-file-mib must be between 1 and 1048576")
+        }
+        if !(1...4095).contains(maxRecordMib) {
+            throw ValidationError("--max-record-mib must be between 1 and 4095 (the JSON parser's limit is 4 GiB)")
+        }
+        if !(2...65_536).contains(maxDepth) { throw ValidationError("--max-depth must be between 2 and 65536") }
         if !inventory.isEmpty && !attribute {
             throw ValidationError("--inventory and --classification apply with --attribute")
         }

@@ -463,3 +463,62 @@ import Testing
         #expect(piped.status == 0)
     }
 }
+
+/// Option values at the edges: numbers that would overflow or allocate without end are usage
+/// errors; short and relative output names work; outputs that must not be replaced are not.
+@Suite struct OptionEdgeCLITests {
+    static let logs = TestPaths.packageRoot.appendingPathComponent("Samples/logs").path
+
+    @Test func hugeNumbersAreUsageErrors() throws {
+        for (args, message) in [
+            (["timeline", Self.logs, "--workers", "9223372036854775807"], "--workers must be between 1 and 1024"),
+            (["timeline", Self.logs, "--max-depth", "9223372036854775807"], "--max-depth must be between"),
+            (["timeline", Self.logs, "--max-file-mib", "9223372036854775807"], "--max-file-mib must be between"),
+            (["timeline", Self.logs, "--max-record-mib", "99999999"], "--max-record-mib must be between"),
+            (["timeline", Self.logs, "--memory", "99999999999"], "--memory must be between"),
+            (["scan", Self.logs, "--workers", "0"], "--workers must be between 1 and 1024"),
+            (["scan", Self.logs, "--store", "/tmp/x.db", "--lock-timeout", "1e300"], "--lock-timeout must be between"),
+            (["report", Self.logs, "--out", "/tmp/never", "--workers", "100000"], "--workers must be between"),
+            (["samples", "--events", "99999999999"], "--events must be 0 to"),
+            (["fetch", "iam", "--out", "/tmp/never", "--retries", "99999999999"], "--retries must be between"),
+        ] {
+            let r = try runCrossTrail(args)
+            #expect(r.status == 2 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+    }
+
+    @Test func shortOutputNamesWorkAndTheCurrentFolderIsRefused() throws {
+        let dir = try TestPaths.temporaryDirectory("short-out")
+        let r = try runCrossTrail(["report", Self.logs, "--out", "x", "-q"], cwd: dir)
+        #expect(r.status == 0, "a one-letter --out: \(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x/manifest.json").path))
+        let t = try runCrossTrail(["timeline", Self.logs, "-o", "y", "-q"], cwd: dir)
+        #expect(t.status == 0 && FileManager.default.fileExists(atPath: dir.appendingPathComponent("y").path))
+        for out in [".", "..", "", "./"] {
+            let refused = try runCrossTrail(["report", Self.logs, "--out", out, "--force", "-q"], cwd: dir)
+            #expect(refused.status == 2 && refused.stderr.contains("current folder or one above it"), "\(out)")
+        }
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x/manifest.json").path))
+    }
+
+    @Test func keysAndZipsAreNeverReplacedSilently() throws {
+        let dir = try TestPaths.temporaryDirectory("no-replace")
+        let pub = dir.appendingPathComponent("k.pub")
+        try Data("a key auditors trust\n".utf8).write(to: pub)
+        let k = try runCrossTrail(["keygen", "--out", dir.appendingPathComponent("k.pem").path])
+        #expect(k.status == 2 && k.stderr.contains("k.pub: it exists"), "\(k.stderr)")
+        #expect(try String(contentsOf: pub, encoding: .utf8) == "a key auditors trust\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("k.pem").path))
+
+        let zip = dir.appendingPathComponent("pack.zip")
+        try Data("precious".utf8).write(to: zip)
+        let out = dir.appendingPathComponent("pack").path
+        let r = try runCrossTrail(["report", Self.logs, "--out", out, "--zip", "-q"])
+        #expect(r.status == 2 && r.stderr.contains("pack.zip already exists"), "\(r.stderr)")
+        #expect(try Data(contentsOf: zip) == Data("precious".utf8))
+        #expect(!FileManager.default.fileExists(atPath: out), "refused before anything is written")
+        let forced = try runCrossTrail(["report", Self.logs, "--out", out, "--zip", "--force", "-q"])
+        let written = try Data(contentsOf: zip)
+        #expect(forced.status == 0 && written.starts(with: [0x50, 0x4B]), "\(forced.stderr)")
+    }
+}
