@@ -1,6 +1,8 @@
+import CrossTrailIngest
 import CrossTrailModel
 import Foundation
 import GRDB
+import Glibc
 
 /// The embedded case store: one SQLite file (WAL) holding ingested files, events, findings and
 /// their history. Schema changes are named, append-only migrations. One writer at a time: a
@@ -37,7 +39,23 @@ public final class CaseStore: Sendable {
             }
         }
         do {
-            db = try DatabaseQueue(path: path, configuration: config)
+            db = try Self.openQueue(path, config)
+            // A store written by a newer crosstrail has migrations this one does not know: its
+            // tables may mean something else, so it is neither read nor written.
+            let unknown = try db.read { db -> [String] in
+                guard try db.tableExists("grdb_migrations") else { return [] }
+                let known = Set(Self.migrator.migrations)
+                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter {
+                    !known.contains($0)
+                }
+            }
+            guard unknown.isEmpty else {
+                if lockFD >= 0 { close(lockFD) }
+                throw CrossTrailError(
+                    .store,
+                    "\(path) was written by a newer crosstrail (schema migrations \(unknown.sorted().joined(separator: ", ")) are unknown to this one); upgrade crosstrail to use it",
+                    at: .file(path: path))
+            }
             if !readOnly { try Self.migrator.migrate(db) }
         } catch let e as DatabaseError {
             if lockFD >= 0 { close(lockFD) }
@@ -50,10 +68,42 @@ public final class CaseStore: Sendable {
         if lockFD >= 0 { close(lockFD) }  // closing releases the flock
     }
 
+    /// Opens the database. A store that may only be read (a read-only file or folder, an evidence
+    /// copy) cannot get the WAL index SQLite wants to create beside it: it is then opened as
+    /// immutable, which needs no write at all.
+    private static func openQueue(_ path: String, _ config: Configuration) throws -> DatabaseQueue {
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            if config.readonly {
+                _ = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+            }
+            return queue
+        } catch let e as DatabaseError
+            where config.readonly
+            && [ResultCode.SQLITE_READONLY, .SQLITE_CANTOPEN].contains(e.resultCode.primaryResultCode)
+        {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            let encoded = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute
+            guard let queue = try? DatabaseQueue(path: "file:\(encoded)?immutable=1", configuration: config),
+                (try? queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }) != nil
+            else { throw e }
+            return queue
+        }
+    }
+
     private static func acquireLock(_ lockPath: String, timeout: Double) throws -> Int32 {
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // Never through a symbolic link, and only a regular file: the lock file is truncated and
+        // written, so a link planted there must not aim that at another file.
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
         guard fd >= 0 else {
-            throw CrossTrailError(.store, "\(lockPath): cannot create lock file: \(String(cString: strerror(errno)))")
+            let why = errno == ELOOP ? "it is a symbolic link; remove it" : String(cString: strerror(errno))
+            throw CrossTrailError(.store, "\(lockPath): cannot use the lock file: \(why)", at: .file(path: lockPath))
+        }
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw CrossTrailError(
+                .store, "\(lockPath): the lock file is not a regular file; remove it", at: .file(path: lockPath))
         }
         let deadline = Date().addingTimeInterval(timeout)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -208,6 +258,58 @@ public final class CaseStore: Sendable {
 extension CaseStore {
     /// Adds another store's files and events (a shard's) to this one; events already present are
     /// skipped. Findings are not merged: scan the merged store to get them. One transaction.
+    /// Checks an attached shard (`other`) before anything of it is merged: written by a crosstrail
+    /// that knows its schema, every block decompresses, and every event points at a line inside
+    /// an existing block. A damaged shard is refused whole, naming what is wrong, rather than
+    /// leave a merged store whose queries fail or whose events silently vanish.
+    static func validateShard(_ db: Database, _ other: String) throws {
+        func damaged(_ why: String) -> CrossTrailError {
+            CrossTrailError(.store, "\(other): not merged: \(why)", at: .file(path: other))
+        }
+        let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM other.sqlite_master WHERE type = 'table'"))
+        guard ["blocks", "events", "actors", "files"].allSatisfy(tables.contains) else {
+            throw damaged("not a crosstrail case store (no blocks, events, actors or files table)")
+        }
+        if tables.contains("grdb_migrations") {
+            let known = Set(migrator.migrations)
+            let unknown = try String.fetchAll(db, sql: "SELECT identifier FROM other.grdb_migrations").filter {
+                !known.contains($0)
+            }
+            if !unknown.isEmpty {
+                throw damaged(
+                    "written by a newer crosstrail (schema migrations \(unknown.sorted().joined(separator: ", ")) are unknown to this one)"
+                )
+            }
+        }
+        var lineCounts = [Int64: Int]()
+        let blocks = try Row.fetchCursor(db, sql: "SELECT id, data FROM other.blocks")
+        while let b = try blocks.next() {
+            let id: Int64 = b["id"]
+            guard let data = b["data"] as Data?, let text = GzipCodec.decompress(Array(data), limit: 1 << 30) else {
+                throw damaged("block \(id) does not decompress")
+            }
+            lineCounts[id] = text.split(separator: 10, omittingEmptySubsequences: false).count
+        }
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, block, line_in_block FROM other.events")
+        var bad = 0
+        var first: String?
+        while let r = try rows.next() {
+            let block: Int64 = r["block"], line: Int64 = r["line_in_block"]
+            guard let count = lineCounts[block], line >= 0, line < Int64(count) else {
+                bad += 1
+                if first == nil {
+                    first =
+                        "event \(r["id"] as String? ?? "?") points at line \(line) of block \(block)"
+                        + (lineCounts[block].map { " (\($0) lines)" } ?? " (no such block)")
+                }
+                continue
+            }
+        }
+        if let first {
+            throw damaged("\(bad) event\(bad == 1 ? "" : "s") point outside their blocks; the first: \(first)")
+        }
+    }
+
     public func merge(from other: String) throws -> (files: Int, events: Int) {
         guard FileManager.default.fileExists(atPath: other) else {
             throw CrossTrailError(.inputMissing, "\(other): no such store", at: .file(path: other))
@@ -216,28 +318,42 @@ extension CaseStore {
         try db.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS other", arguments: [other])
             defer { try? db.execute(sql: "DETACH DATABASE other") }
+            try Self.validateShard(db, other)
             try db.inTransaction {
                 let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
+                let lastSeq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
                 try db.execute(
                     sql: """
                         INSERT OR IGNORE INTO actors (sig, key, name, email, arn, session_name, principal_id, access_key, run_as)
                         SELECT sig, key, name, email, arn, session_name, principal_id, access_key, run_as FROM other.actors
                         """)
-                // Blocks are copied whole (new ids); events keep their line in them.
-                let blocks = try Row.fetchAll(db, sql: "SELECT id, file, lines, data FROM other.blocks ORDER BY id")
-                for b in blocks {
+                // Blocks are copied whole (new ids, mapped in a temporary table); events keep their
+                // line in them. One join over the shard's events: linear in its size.
+                try db.execute(sql: "CREATE TEMP TABLE block_map (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
+                defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp.block_map") }
+                let blocks = try Row.fetchCursor(db, sql: "SELECT id, file, lines, data FROM other.blocks ORDER BY id")
+                while let b = try blocks.next() {
                     try db.execute(
                         sql: "INSERT INTO blocks (file, lines, data) VALUES (?, ?, ?)",
                         arguments: [b["file"] as String, b["lines"] as Int, b["data"] as Data])
-                    let newID = db.lastInsertedRowID
                     try db.execute(
-                        sql: """
-                            INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor, source_ip, block, line_in_block)
-                            SELECT e.id, e.time, e.content_hash, e.plane, e.service, e.action, e.outcome, a.id, e.source_ip, ?, e.line_in_block
-                            FROM other.events e JOIN other.actors oa ON oa.id = e.actor JOIN actors a ON a.sig = oa.sig
-                            WHERE e.block = ? ORDER BY e.seq
-                            """, arguments: [newID, b["id"] as Int64])
+                        sql: "INSERT INTO temp.block_map (old, new) VALUES (?, ?)",
+                        arguments: [b["id"] as Int64, db.lastInsertedRowID])
                 }
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO events (id, time, content_hash, plane, service, action, outcome, actor, source_ip, block, line_in_block)
+                        SELECT e.id, e.time, e.content_hash, e.plane, e.service, e.action, e.outcome, a.id, e.source_ip, m.new, e.line_in_block
+                        FROM other.events e JOIN temp.block_map m ON m.old = e.block
+                        JOIN other.actors oa ON oa.id = e.actor JOIN actors a ON a.sig = oa.sig
+                        ORDER BY e.seq
+                        """)
+                // Merging the same shard again adds no event: its copied blocks are dropped again.
+                try db.execute(
+                    sql: """
+                        DELETE FROM blocks WHERE id IN (SELECT new FROM temp.block_map)
+                        AND id NOT IN (SELECT DISTINCT block FROM events WHERE seq > ?)
+                        """, arguments: [lastSeq])
                 events = (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0) - before
                 try db.execute(
                     sql: """

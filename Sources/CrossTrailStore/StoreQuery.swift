@@ -66,8 +66,10 @@ extension CaseStore {
                         String(decoding: $0, as: UTF8.self)
                     }
                 }
-                guard index < lines.count else {
-                    throw CrossTrailError(.store, "\(path): event \(e.id) points past the end of block \(block)")
+                guard index >= 0, index < lines.count else {
+                    throw CrossTrailError(
+                        .store, "\(path): event \(e.id) points outside block \(block) (line \(index) of \(lines.count))"
+                    )
                 }
                 count += 1
                 try body(lines[index])

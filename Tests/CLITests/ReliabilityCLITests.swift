@@ -522,3 +522,116 @@ import Testing
         #expect(forced.status == 0 && written.starts(with: [0x50, 0x4B]), "\(forced.stderr)")
     }
 }
+
+/// Case stores that were tampered with, damaged, written by a newer crosstrail or only
+/// readable: refused or read, never a crash, a silent loss or a write through a planted link.
+@Suite struct HostileStoreCLITests {
+    static let logs = TestPaths.packageRoot.appendingPathComponent("Samples/logs").path
+
+    /// A fresh shard store of the Samples at `name` in `dir`.
+    static func shard(_ dir: URL, _ name: String) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        let r = try runCrossTrail(["scan", logs, "--store", path, "-q", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return path
+    }
+
+    static func sql(_ db: String, _ statement: String) throws {
+        let (rc, out) = try runPython(
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
+            [db, statement])
+        #expect(rc == 0, "\(out)")
+    }
+
+    @Test func damagedShardsAreRefusedWholeAndRemergingAddsNothing() throws {
+        let dir = try TestPaths.temporaryDirectory("hostile-shards")
+        let good = try Self.shard(dir, "good.db")
+        let into = dir.appendingPathComponent("into.db").path
+        #expect(try runCrossTrail(["store", "merge", "--into", into, good]).status == 0)
+        // The same shard again: no new event, no new block.
+        let again = try runCrossTrail(["store", "merge", "--into", into, good])
+        #expect(again.status == 0 && again.stderr.contains("0 new events"), "\(again.stderr)")
+        let info1 = try runCrossTrail(["store", "info", into]).stdout
+        let (rc, blocks) = try runPython(
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from blocks').fetchone()[0])",
+            [into])
+        let (_, shardBlocks) = try runPython(
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from blocks').fetchone()[0])",
+            [good])
+        #expect(rc == 0 && blocks == shardBlocks, "blocks \(blocks) after re-merging, shard has \(shardBlocks)")
+
+        for (name, damage, why) in [
+            (
+                "past.db", "update events set line_in_block = line_in_block + 100000 where seq % 7 = 0",
+                "point outside their blocks"
+            ),
+            ("negative.db", "update events set line_in_block = -5 where seq % 7 = 0", "point outside their blocks"),
+            ("noblock.db", "update events set block = 999999 where seq % 7 = 0", "(no such block)"),
+            ("rotten.db", "update blocks set data = x'1f8b0800deadbeef' where id = 1", "block 1 does not decompress"),
+            ("newer.db", "insert into grdb_migrations values ('v9-future-thing')", "written by a newer crosstrail"),
+        ] {
+            let bad = try Self.shard(dir, name)
+            try Self.sql(bad, damage)
+            let r = try runCrossTrail(["store", "merge", "--into", into, bad])
+            #expect(r.status == 6 && r.stderr.contains("not merged") && r.stderr.contains(why), "\(name): \(r.stderr)")
+            #expect(try runCrossTrail(["store", "info", into]).stdout == info1, "\(name): nothing of it was merged")
+        }
+        let q = try runCrossTrail(["timeline", "--store", into])
+        #expect(q.status == 0 && q.stdout.split(separator: "\n").count == 4038, "the merged store still reads whole")
+    }
+
+    @Test func aDamagedOrNewerStoreIsAnErrorNotACrash() throws {
+        let dir = try TestPaths.temporaryDirectory("hostile-store")
+        let store = try Self.shard(dir, "s.db")
+        try Self.sql(store, "update events set line_in_block = -5 where seq = 10")
+        let q = try runCrossTrail(["timeline", "--store", store])
+        #expect(q.status == 6 && q.stderr.contains("points outside block"), "\(q.status) \(q.stderr)")
+        let newer = try Self.shard(dir, "newer.db")
+        try Self.sql(newer, "insert into grdb_migrations values ('v9-future-thing')")
+        for args in [
+            ["store", "info", newer], ["scan", Self.logs, "--store", newer, "-q"], ["findings", "--store", newer],
+        ] {
+            let r = try runCrossTrail(args)
+            #expect(r.status == 6 && r.stderr.contains("written by a newer crosstrail"), "\(args): \(r.stderr)")
+        }
+    }
+
+    @Test func theLockFileIsNeverFollowedThroughALink() throws {
+        let dir = try TestPaths.temporaryDirectory("lock-link")
+        let victim = dir.appendingPathComponent("victim.txt")
+        try Data("keep me\n".utf8).write(to: victim)
+        let store = dir.appendingPathComponent("x.db").path
+        try FileManager.default.createSymbolicLink(atPath: store + ".lock", withDestinationPath: victim.path)
+        let r = try runCrossTrail(["scan", Self.logs, "--store", store, "-q"])
+        #expect(r.status == 6 && r.stderr.contains("symbolic link"), "\(r.stderr)")
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "keep me\n")
+        try FileManager.default.removeItem(atPath: store + ".lock")
+        try FileManager.default.createSymbolicLink(
+            atPath: store + ".lock", withDestinationPath: dir.appendingPathComponent("new").path)
+        #expect(try runCrossTrail(["scan", Self.logs, "--store", store, "-q"]).status == 6)
+        #expect(
+            !FileManager.default.fileExists(atPath: dir.appendingPathComponent("new").path),
+            "a dangling link creates nothing")
+    }
+
+    /// A store in a folder its reader may not write (an evidence copy): read as immutable.
+    @Test func aReadOnlyStoreIsStillReadable() throws {
+        let dir = try TestPaths.temporaryDirectory("ro-store")
+        let store = try Self.shard(dir, "r.db")
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+        chmod(store, 0o444)
+        chmod(dir.path, 0o555)
+        defer { chmod(dir.path, 0o755) }
+        // Root ignores permissions: read as the unprivileged `nobody` then.
+        func run(_ args: [String]) throws -> CommandResult {
+            guard getuid() == 0 else { return try runCrossTrail(args) }
+            let line = ([TestPaths.executable.path] + args).map { "'\($0)'" }.joined(separator: " ")
+            return try runProcess(
+                URL(fileURLWithPath: "/usr/sbin/runuser"), ["-u", "nobody", "--", "/bin/sh", "-c", line])
+        }
+        let info = try run(["store", "info", store])
+        #expect(info.status == 0 && info.stdout.contains("4038 events"), "\(info.stderr)")
+        let t = try run(["timeline", "--store", store])
+        #expect(t.status == 0 && t.stdout.split(separator: "\n").count == 4038, "\(t.stderr)")
+    }
+}
