@@ -114,10 +114,21 @@ public struct Ingestor: Sendable {
         }
         var names: [String] = []
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard bytes.first != UInt8(ascii: ".") else { continue }
+            // A name that is not UTF-8 cannot be opened through a Swift string: say so, with its bytes.
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                let shown = bytes.map {
+                    (32..<127).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0)
+                }
+                .joined()
+                diagnostics.append(
+                    Diagnostic(
+                        .error, file: (display.hasSuffix("/") ? display : display + "/") + shown,
+                        reason: "the file name is not valid UTF-8; not read (rename it to read it)"))
+                continue
             }
-            if !name.hasPrefix(".") { names.append(name) }
+            names.append(name)
         }
         closedir(handle)
         names.sort()

@@ -15,6 +15,8 @@ enum Escape {
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
             case "\t", "\n", "\r": out.unicodeScalars.append(u)
+            // Bidi overrides and zero-width characters are shown, not applied.
+            case _ where u.isDisplaySpoofing: out += "&lt;" + u.visibleCode.dropFirst().dropLast() + "&gt;"
             default: out.unicodeScalars.append(visible(u))
             }
         }
@@ -43,6 +45,9 @@ enum Escape {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case "<", ">", "&", "'", "\u{2028}", "\u{2029}": out += hexEscape(u.value)
+            // The page draws these values with textContent: a bidi override would still apply.
+            case _ where u.isDisplaySpoofing:
+                out += hexEscape(60) + u.visibleCode.dropFirst().dropLast() + hexEscape(62)
             default:
                 if u.value < 0x20 || u.value == 0x7F { out += hexEscape(u.value) } else { out.unicodeScalars.append(u) }
             }

@@ -337,10 +337,13 @@ public struct TableRenderer: TimelineRenderer {
                 out.append(contentsOf: cell.utf8)
                 out.append(32)
             } else {
-                out.append(contentsOf: clean.utf8)
+                // The last column is not padded, but one huge value must not make a line of it.
+                let w = TableRenderer.lastWidth
+                out.append(contentsOf: (clean.count > w ? String(clean.prefix(w - 1)) + "…" : clean).utf8)
             }
         }
     }
+    static let lastWidth = 200
 
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
         let outcome =

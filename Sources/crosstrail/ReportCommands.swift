@@ -103,6 +103,10 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("--period '\(period)' is not 2026Q3, 2026-08, 2026 or START..END")
         }
         try checkWorkers(workers)
+        // The pack replaces --out (with --force) and writes OUT.zip next to it.
+        try refuseOverlaps(
+            [("--out", out), ("--zip", zip ? (out as NSString).standardizingPath + ".zip" : nil)],
+            inputs: paths + inventory.paths + rules + [sign, digestKeys.publicKeys])
         // The pack replaces the folder at --out: never the folder crosstrail runs in, nor one above it.
         let here = FileManager.default.currentDirectoryPath
         let target = URL(fileURLWithPath: out, relativeTo: URL(fileURLWithPath: here, isDirectory: true))
@@ -115,10 +119,6 @@ struct ReportCommand: ParsableCommand {
                 "--out '\(out)' is the current folder or one above it; the pack replaces the folder it is written to: name a new one"
             )
         }
-        // The pack replaces --out (with --force) and writes OUT.zip next to it.
-        try refuseOverlaps(
-            [("--out", out), ("--zip", zip ? (out as NSString).standardizingPath + ".zip" : nil)],
-            inputs: paths + inventory.paths + rules + [sign, digestKeys.publicKeys])
     }
 
     func run() throws {

@@ -635,3 +635,60 @@ import Testing
         #expect(t.status == 0 && t.stdout.split(separator: "\n").count == 4038, "\(t.stderr)")
     }
 }
+
+/// Values built to read as something else — bidi overrides, zero-width characters, a huge value,
+/// a file name that is not UTF-8 — are shown for what they are in the terminal and the HTML.
+@Suite struct DisplaySpoofingCLITests {
+    static let spoofing: [Character] = ["\u{202E}", "\u{2066}", "\u{2069}", "\u{200B}", "\u{200D}", "\u{FEFF}"]
+
+    @Test func bidiAndZeroWidthCharactersAreShownNotApplied() throws {
+        let dir = try TestPaths.temporaryDirectory("spoof")
+        let logs = dir.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        func record(_ id: String, user: String, name: String = "StopLogging", key: String = "k") -> String {
+            let escapedUser = user.unicodeScalars.map {
+                $0.value > 127 ? String(format: "\\u%04x", $0.value) : String($0)
+            }
+            .joined()
+            return
+                #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"\#(name)","eventID":"\#(id)","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/\#(escapedUser)","accountId":"111122223333","userName":"\#(escapedUser)"},"requestParameters":{"name":"trail","key":"\#(key)"},"recipientAccountId":"111122223333"}"#
+        }
+        let lines = [
+            record("e1", user: "admin\u{202E}gnp.exe"), record("e2", user: "al\u{200B}i\u{200D}ce\u{FEFF}"),
+            record("e3", user: "\u{2066}root\u{2069}"),
+            record("e4", user: "bob", name: "GetObject", key: String(repeating: "x", count: 100_000)),
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: logs.appendingPathComponent("spoof.jsonl"))
+        let table = try runCrossTrail(["timeline", logs.path, "--format", "table"])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(!table.stdout.contains(where: Self.spoofing.contains), "no raw spoofing character in the table")
+        #expect(table.stdout.contains("admin<U+202E>gnp.exe"), "\(table.stdout.prefix(600))")
+        #expect(table.stdout.split(separator: "\n").allSatisfy { $0.count < 400 }, "a 100 KB value is cut")
+        let scan = try runCrossTrail(["scan", logs.path, "--format", "table"])
+        #expect(
+            !scan.stdout.contains(where: Self.spoofing.contains) && scan.stdout.contains("<U+202E>"), "\(scan.stdout)")
+        let pack = dir.appendingPathComponent("pack")
+        let report = try runCrossTrail(["report", logs.path, "--out", pack.path, "-q"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let html = try String(contentsOf: pack.appendingPathComponent("index.html"), encoding: .utf8)
+        #expect(!html.contains(where: Self.spoofing.contains), "no raw spoofing character in the page")
+        #expect(html.contains("&lt;U+202E&gt;") || html.contains("\\u003cU+202E\\u003e"))
+        #expect(try runCrossTrail(["verify", pack.path]).status == 0)
+    }
+
+    @Test func aFileNameThatIsNotUTF8IsNamedNotLost() throws {
+        let dir = try TestPaths.temporaryDirectory("non-utf8")
+        let record =
+            #"{"eventVersion":"1.08","eventTime":"2026-08-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"n1","awsRegion":"us-east-1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/a","accountId":"1"}}"#
+        let name: [UInt8] = Array((dir.path + "/b").utf8) + [0xFF, 0xFE] + Array(".json".utf8) + [0]
+        let fd = name.withUnsafeBufferPointer {
+            open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644)
+        }
+        #expect(fd >= 0)
+        _ = Array(record.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let r = try runCrossTrail(["timeline", dir.path, "--format", "jsonl"])
+        #expect(r.stderr.contains("b\\xFF\\xFE.json") && r.stderr.contains("not valid UTF-8"), "\(r.stderr)")
+        #expect(try runCrossTrail(["timeline", dir.path, "--strict", "-q"]).status == 3, "a diagnostic, counted")
+    }
+}
