@@ -140,7 +140,7 @@ let package = Package(
             name: "CrossTrailFuzzing",
             dependencies: [
                 "CrossTrailModel", "CrossTrailIngest", "CrossTrailInventory", "CrossTrailRules", "CrossTrailXML",
-                "CrossTrailFetch",
+                "CrossTrailFetch", "CrossTrailReport", "CrossTrailHTTP",
             ]
         ),
         .target(

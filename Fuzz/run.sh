@@ -11,7 +11,7 @@ SWIFT=${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-$(nproc)}
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ingest record csv json sigma policy xml inventory classification)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ingest record csv json sigma policy xml inventory classification time dupkeys zip url)
 
 echo "== building the harness (sanitizers: fuzzer, address)"
 "$SWIFT" build -c release --scratch-path "$ROOT/.build-fuzz" --product crosstrail-fuzz \

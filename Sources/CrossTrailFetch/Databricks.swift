@@ -235,17 +235,17 @@ public final class DatabricksClient {
 
 /// The scheme, host and port of an `https://` URL with no user information; `path` is what
 /// follows the authority (without query or fragment).
-struct Origin: Equatable {
-    var host: String
-    var port: Int
-    var path: String
-    var hasQuery: Bool
+public struct Origin: Equatable, Sendable {
+    public var host: String
+    public var port: Int
+    public var path: String
+    public var hasQuery: Bool
 
-    init?(_ url: String) {
+    public init?(_ url: String) {
         guard url.lowercased().hasPrefix("https://"), !url.contains("\\"),
             !url.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }),
             let c = URLComponents(string: url), c.scheme?.lowercased() == "https", c.user == nil, c.password == nil,
-            let host = c.host, !host.isEmpty, c.fragment == nil
+            let host = c.percentEncodedHost, !host.isEmpty, c.fragment == nil
         else { return nil }
         self.host = host.lowercased()
         port = c.port ?? 443

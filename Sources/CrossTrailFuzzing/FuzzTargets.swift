@@ -1,7 +1,9 @@
 import CrossTrailFetch
+import CrossTrailHTTP
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailReport
 import CrossTrailRules
 import CrossTrailXML
 import Foundation
@@ -12,7 +14,8 @@ import Foundation
 /// hangs and memory errors are the bugs.
 public enum FuzzTargets {
     public static let names = [
-        "ingest", "record", "csv", "json", "sigma", "policy", "xml", "inventory", "classification",
+        "ingest", "record", "csv", "json", "sigma", "policy", "xml", "inventory", "classification", "time",
+        "dupkeys", "zip", "url",
     ]
 
     /// Runs the harness `name` on `data`.
@@ -34,8 +37,55 @@ public enum FuzzTargets {
             if let node = try? XMLNode.parse(data, source: "fuzz.xml") { _ = QueryXML.value(node) }
         case "inventory": inventory(data, name: "export.json")
         case "classification": inventory(data, name: "classification.yaml")
+        case "time": time(String(decoding: data, as: UTF8.self))
+        case "dupkeys":
+            // The input twice as repeated top-level arrays: every repeated-key path of the readers.
+            ingest(Array(#"{"Records":"#.utf8) + data + Array(#","Records":"#.utf8) + data + Array("}".utf8))
+        case "zip": zip(data)
+        case "url": url(String(decoding: data, as: UTF8.self))
         default: fatalError("unknown fuzz target \(name); one of \(names.joined(separator: ", "))")
         }
+    }
+
+    /// Event times in every form the readers take: ISO text, and epoch milliseconds as digits, in
+    /// CloudTrail and Databricks records (range checks, impossible dates, offsets).
+    static func time(_ text: String) {
+        _ = Timestamp(iso: text)
+        let quoted = String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+        let normalizer = RecordNormalizer()
+        _ = normalizer.normalize(
+            #"{"eventVersion":"1.08","eventTime":\#(quoted),"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"t"}"#
+        )
+        if text.allSatisfy({ $0.isNumber || $0 == "-" }) && !text.isEmpty && text.count < 40 {
+            _ = normalizer.normalize(
+                #"{"version":"2.0","timestamp":\#(text),"serviceName":"clusters","actionName":"create","requestId":"r"}"#
+            )
+        }
+        _ = normalizer.normalize(
+            #"{"version":"2.0","timestamp":\#(quoted),"serviceName":"clusters","actionName":"create","requestId":"r"}"#)
+    }
+
+    /// `crosstrail verify PACK.zip`'s reader: refuses what it must, never writes outside its folder.
+    static func zip(_ data: [UInt8]) {
+        let path = scratch + "/input.zip", into = scratch + "/unzipped"
+        guard FileManager.default.createFile(atPath: path, contents: Data(data)) else { return }
+        try? FileManager.default.removeItem(atPath: into)
+        try? FileManager.default.createDirectory(atPath: into, withIntermediateDirectories: true)
+        _ = try? PackZip.extract(path, into: into)
+        try? FileManager.default.removeItem(atPath: into)
+    }
+
+    /// Links from API responses: the same-origin check a token depends on, and the redaction of
+    /// URLs and free text for the manifest and the outputs.
+    static func url(_ text: String) {
+        if let o = Origin(text), let host = Origin("https://workspace.example") {
+            // Nothing that is not exactly the workspace's origin may pass.
+            if o == host, !text.lowercased().hasPrefix("https://workspace.example") {
+                fatalError("a link to another origin passed as the workspace: \(text.debugDescription)")
+            }
+        }
+        _ = HTTPRequest.redact(text)
+        _ = Redactor.redactText(text)
     }
 
     /// A scratch folder per process (tmpfs when available): file-based parsers read real files.
