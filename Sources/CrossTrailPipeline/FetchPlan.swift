@@ -104,6 +104,7 @@ public struct FetchPlan: Sendable {
         }
         var httpOptions = config.http
         httpOptions.caBundle = httpOptions.caBundle ?? config.environment["AWS_CA_BUNDLE"]
+        if let ca = httpOptions.caBundle { try EventInput.requireRegularFile(ca, option: "--ca-bundle") }
         let options = httpOptions
         let http: @Sendable () throws -> HTTPClient = {
             let c = try HTTPClient(options: options)
@@ -211,11 +212,9 @@ public struct FetchPlan: Sendable {
     func databricksAuth() throws -> DatabricksAuth {
         let env = configuration.environment
         if let tokenFile = configuration.tokenFile {
-            try EventInput.requireReadable([tokenFile])
-            guard
-                let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(
-                    in: .whitespacesAndNewlines), !t.isEmpty
-            else {
+            let t = String(decoding: try EventInput.readOptionFile(tokenFile, option: "--token-file"), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !t.isEmpty else {
                 throw CrossTrailError(
                     .inputEmpty, "--token-file \(tokenFile) holds no token", at: .file(path: tokenFile))
             }

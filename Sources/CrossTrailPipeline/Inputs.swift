@@ -41,6 +41,28 @@ public struct EventInput: Sendable {
         }
     }
 
+    /// A small file an option names (a key, a token, a CA bundle, CloudTrail's public keys),
+    /// read whole: it must be a regular file (a FIFO would block the run, a device never end)
+    /// or a stream the shell made (`<(…)`).
+    public static func readOptionFile(_ path: String, option: String, maxBytes: Int = 16 << 20) throws -> [UInt8] {
+        try requireReadable([path])
+        do { return try JSON.readRegularFile(path: path, maxBytes: maxBytes) } catch {
+            throw CrossTrailError(
+                .inputUnreadable, "cannot read \(option) \(path): \(error.reason)", at: .file(path: path),
+                underlying: error)
+        }
+    }
+
+    /// A file an option names that another library opens (libcurl's CA bundle): checked to be a
+    /// regular file first, so that library cannot block on a FIFO.
+    public static func requireRegularFile(_ path: String, option: String) throws {
+        try requireReadable([path])
+        guard case .regular = FileKind.of(path) else {
+            throw CrossTrailError(
+                .inputUnreadable, "\(option) \(path) is not a regular file", at: .file(path: path))
+        }
+    }
+
     var filter: EventFilter {
         var filter = EventFilter()
         filter.since = since

@@ -21,9 +21,7 @@ public enum PackCheck {
             throw CrossTrailError(.inputMissing, "\(pack) does not exist", at: .file(path: pack))
         }
         let key = try trustedKey.map { path -> Curve25519.Signing.PublicKey in
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw CrossTrailError(.inputUnreadable, "cannot read \(path)", at: .file(path: path))
-            }
+            let pem = String(decoding: try EventInput.readOptionFile(path, option: "--trusted-key"), as: UTF8.self)
             do { return try PackKeys.publicKey(pem: pem, source: path) } catch {
                 throw CrossTrailError(.usage, "\(error)", at: .file(path: path), underlying: error)
             }

@@ -92,10 +92,7 @@ public struct ReportPipeline: Sendable {
                 at: .file(path: existingZip))
         }
         let key = try config.signingKey.map { path -> Curve25519.Signing.PrivateKey in
-            try EventInput.requireReadable([path])
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw CrossTrailError(.usage, "cannot read the signing key \(path)", at: .file(path: path))
-            }
+            let pem = String(decoding: try EventInput.readOptionFile(path, option: "--sign"), as: UTF8.self)
             do { return try PackKeys.privateKey(pem: pem, source: path) } catch {
                 throw CrossTrailError(.usage, "\(error)", at: .file(path: path), underlying: error)
             }
@@ -257,10 +254,8 @@ public enum PackArtifacts {
 public enum DigestKeys {
     /// - Throws: `CrossTrailError.usage` naming the file when it cannot be read or parsed.
     public static func load(_ path: String) throws -> [String: DigestValidator.PublicKey] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CrossTrailError(.usage, "cannot read --public-keys \(path)", at: .file(path: path))
-        }
-        do { return try DigestValidator.publicKeys(json: [UInt8](data), source: path) } catch {
+        let data = try EventInput.readOptionFile(path, option: "--public-keys")
+        do { return try DigestValidator.publicKeys(json: data, source: path) } catch {
             throw CrossTrailError(.usage, "\(error)", at: .file(path: path), underlying: error)
         }
     }

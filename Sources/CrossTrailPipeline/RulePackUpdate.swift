@@ -56,6 +56,7 @@ public struct RulePackUpdate {
     ///   folder cannot be written.
     public func run() throws -> Outcome {
         let c = configuration
+        if let ca = c.http.caBundle { try EventInput.requireRegularFile(ca, option: "--ca-bundle") }
         let known = Self.sources[c.source.lowercased()]
         let url = known?.url ?? c.source
         guard url.lowercased().hasPrefix("https://") else {

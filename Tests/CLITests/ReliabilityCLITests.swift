@@ -191,6 +191,39 @@ import Testing
         return (dir, dir.appendingPathComponent("logs").path, fifo)
     }
 
+    /// Files named by options (keys, tokens, CA bundles, CloudTrail's public keys) that are FIFOs
+    /// are refused at once, never opened to block.
+    @Test func optionFilesThatAreFifosAreRefused() throws {
+        let (dir, logs, _) = try Self.folders()
+        let fifo = dir.appendingPathComponent("option.pem").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let out = dir.appendingPathComponent("out").path
+        for (args, message) in [
+            (["report", logs, "--out", out, "--sign", fifo], "cannot read --sign"),
+            (["report", logs, "--out", out, "--public-keys", fifo], "cannot read --public-keys"),
+            (
+                [
+                    "verify", TestPaths.packageRoot.appendingPathComponent("Reports/evidence-2026-08").path,
+                    "--trusted-key", fifo,
+                ], "cannot read --trusted-key"
+            ),
+            (
+                [
+                    "fetch", "databricks", "--host", "https://x.example", "--inventory", "--out", out, "--token-file",
+                    fifo,
+                ], "cannot read --token-file"
+            ),
+            (["fetch", "iam", "--out", out, "--ca-bundle", fifo], "--ca-bundle \(fifo) is not a regular file"),
+            (
+                ["rules", "update", "suzaku", "--ca-bundle", fifo, "--dir", out],
+                "--ca-bundle \(fifo) is not a regular file"
+            ),
+        ] {
+            let r = try runCrossTrail(args, timeout: 30)
+            #expect(r.status == 4 && r.stderr.contains(message), "\(args): \(r.status) \(r.stderr)")
+        }
+    }
+
     @Test func timelineSkipsFifosInAFolderAndAsArguments() throws {
         let (dir, logs, fifo) = try Self.folders()
         defer { try? FileManager.default.removeItem(at: dir) }
