@@ -20,6 +20,7 @@ public enum AtomicFile {
             return n
         }
         let folder = PathText.parent(path)
+        StaleFiles.sweepOnce(folder: folder)
         return (folder.isEmpty ? "" : folder + "/") + "." + (path as NSString).lastPathComponent
             + ".tmp-\(getpid())-\(n)"
     }

@@ -34,6 +34,7 @@ public final class PackWriter: Sendable {
         }
         self.destination = dest
         staging = Self.stagingPath(for: dest)
+        StaleFiles.sweepOnce(folder: PathText.parent(staging))
         try? FileManager.default.removeItem(atPath: staging)
         try FileManager.default.createDirectory(
             atPath: staging, withIntermediateDirectories: false,

@@ -725,3 +725,27 @@ import Testing
         #expect(try runCrossTrail(["timeline", dir.path, "--strict", "-q"]).status == 3, "a diagnostic, counted")
     }
 }
+
+/// Leftovers of a run that was killed outright (SIGKILL, OOM, a full disk) are removed by the
+/// next run writing there; those of a run still alive are not.
+@Suite struct StaleLeftoverCLITests {
+    @Test func theNextRunRemovesDeadRunsLeftovers() throws {
+        let dir = try TestPaths.temporaryDirectory("stale")
+        var dead: Int32 = 4_000_000
+        while kill(dead, 0) == 0 || errno != ESRCH { dead -= 1 }
+        let alive = getpid()
+        let fm = FileManager.default
+        for name in [".pack.partial-\(dead)", ".pack.partial-\(dead).abandoned"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(name + "/sub"), withIntermediateDirectories: true)
+        }
+        try Data("x".utf8).write(to: dir.appendingPathComponent(".out.jsonl.tmp-\(dead)-3"))
+        try fm.createDirectory(
+            at: dir.appendingPathComponent(".pack.partial-\(alive)"), withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: dir.appendingPathComponent(".notes.tmp-backup"))
+        let logs = TestPaths.packageRoot.appendingPathComponent("Samples/logs").path
+        #expect(
+            try runCrossTrail(["report", logs, "--out", dir.appendingPathComponent("pack").path, "-q"]).status == 0)
+        let left = Set(try fm.contentsOfDirectory(atPath: dir.path))
+        #expect(left == ["pack", ".pack.partial-\(alive)", ".notes.tmp-backup"], "\(left.sorted())")
+    }
+}
