@@ -529,7 +529,12 @@ import Testing
         #expect(t.status == 0 && FileManager.default.fileExists(atPath: dir.appendingPathComponent("y").path))
         for out in [".", "..", "", "./"] {
             let refused = try runCrossTrail(["report", Self.logs, "--out", out, "--force", "-q"], cwd: dir)
-            #expect(refused.status == 2 && refused.stderr.contains("current folder or one above it"), "\(out)")
+            // A folder above may also hold the logs (a checkout under /tmp): then the overlap check names them first.
+            #expect(
+                refused.status == 2
+                    && (refused.stderr.contains("current folder or one above it")
+                        || refused.stderr.contains("contains the input")),
+                "\(out): \(refused.stderr)")
         }
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x/manifest.json").path))
     }
