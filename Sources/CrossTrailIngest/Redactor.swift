@@ -28,9 +28,11 @@ public enum Redactor {
 
     /// The text with every finding replaced, and the kinds found; nil when there was nothing.
     public static func redact(_ json: String) -> (text: String, kinds: [String])? {
-        let possible = json.utf8.withContiguousStorageIfAvailable { mayContain($0) } ?? mayContain(Array(json.utf8))
+        let possible =
+            json.utf8.withContiguousStorageIfAvailable { mayContain($0) || containsSecretKeyShape($0) } ?? true
+        guard possible else { return nil }
         let b = Array(json.utf8)
-        guard possible || containsSecretKeyShape(b) else { return nil }
+        guard mayContain(b) || containsSecretKeyShape(b) else { return nil }
         var out = [UInt8]()
         out.reserveCapacity(b.count)
         var kinds = Set<String>()
@@ -107,13 +109,16 @@ public enum Redactor {
     }
 
     /// A 40-character base64 run (the shape of an AWS secret access key) that is not hex (a SHA-1).
-    static func containsSecretKeyShape(_ b: [UInt8]) -> Bool {
-        var i = 0
-        while i < b.count {
+    static func containsSecretKeyShape<C: RandomAccessCollection>(_ b: C) -> Bool
+    where C.Element == UInt8, C.Index == Int {
+        var i = b.startIndex
+        while i < b.endIndex {
             guard isBase64(b[i]) else { i += 1; continue }
             var e = i
-            while e < b.count, isBase64(b[e]) { e += 1 }
-            for at in i..<e where secretKeyShape(in: b, from: at, to: e) != nil { return true }
+            while e < b.endIndex, isBase64(b[e]) { e += 1 }
+            if e - i >= 40 {
+                for at in i..<e where secretKeyShape(in: b, from: at, to: e) != nil { return true }
+            }
             i = e
         }
         return false
@@ -162,6 +167,10 @@ public enum Redactor {
     /// another resource id — with each secret replaced (`redact`'s patterns, `name=value` and
     /// `Bearer`/`Basic` credentials, and 40-character AWS secret keys); nil when there was none.
     public static func redactText(_ s: String) -> String? {
+        let possible =
+            s.utf8.withContiguousStorageIfAvailable { mayContain($0) || containsSecretKeyShape($0) }
+            ?? true
+        guard possible else { return nil }
         let b = Array(s.utf8)
         guard mayContain(b) || containsSecretKeyShape(b) else { return nil }
         var kinds = Set<String>()
@@ -204,8 +213,9 @@ public enum Redactor {
     /// The end of a secret-key shape starting at `at` inside the base64 run `[at, runEnd)`: 40
     /// characters with upper case, lower case and digits, starting at the run's start or after
     /// a `/`, ending at the run's end or before a `/`.
-    static func secretKeyShape(in b: [UInt8], from at: Int, to runEnd: Int) -> Int? {
-        let startsClean = at == 0 || !isBase64(b[at - 1]) || b[at - 1] == 47
+    static func secretKeyShape<C: RandomAccessCollection>(in b: C, from at: Int, to runEnd: Int) -> Int?
+    where C.Element == UInt8, C.Index == Int {
+        let startsClean = at == b.startIndex || !isBase64(b[at - 1]) || b[at - 1] == 47
         guard startsClean, b[at] != 47, at + 40 <= runEnd else { return nil }
         let end = at + 40
         guard end == runEnd || b[end] == 47, b[end - 1] != 47 else { return nil }
@@ -250,12 +260,28 @@ public enum Redactor {
         "bytes_value", "eyj", "://", "bearer", "basic", "authoriz", "pwd", "api-key", "access_key",
     ].map { Array($0.utf8) }
 
+    /// `triggerWords` by their first byte (lower case), so a byte is compared only with the words
+    /// that start with it.
+    static let triggersByFirst: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 256)
+        for w in triggerWords { table[Int(w[0])].append(w) }
+        return table
+    }()
+
+    /// Bit `b` set when a trigger word starts with byte `b`: the common case is one test per byte.
+    static let triggerGate: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: 4)
+        for w in triggerWords { bits[Int(w[0]) >> 6] |= 1 << UInt64(Int(w[0]) & 63) }
+        return bits
+    }()
+
     /// One pass over the bytes: is there an '@', a run of 15+ digits (with separators), a
     /// ddd-dd-dddd shape, or a trigger word (case-insensitive)? Most parameters have none.
     static func mayContain<C: RandomAccessCollection>(_ b: C) -> Bool where C.Element == UInt8, C.Index == Int {
         var run = 0, sepOK = false
         let n = b.endIndex
         var i = b.startIndex
+        let (gate, byFirst) = (triggerGate, triggersByFirst)
         while i < n {
             let c = b[i]
             if c == UInt8(ascii: "@") { return true }
@@ -269,12 +295,10 @@ public enum Redactor {
             } else {
                 run = 0
                 sepOK = false
-                // Trigger words start with one of a few letters: compare only there.
-                let f = c | 0x20
-                if f == 0x70 || f == 0x73 || f == 0x74 || f == 0x63 || f == 0x61 || f == 0x64 || f == 0x65 || c == 0x3a
-                    || f == 0x62
-                {
-                    for w in triggerWords where w[0] == f && i + w.count <= n {
+                // Only the trigger words starting with this letter are compared.
+                let f = Int(c | 0x20)
+                if (gate[f >> 6] >> UInt64(f & 63)) & 1 == 1 {
+                    for w in byFirst[f] where i + w.count <= n {
                         var k = 1
                         while k < w.count && (b[i + k] | 0x20) == w[k] { k += 1 }
                         if k == w.count { return true }
