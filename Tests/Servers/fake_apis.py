@@ -91,15 +91,17 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def send_json(self, obj, status=200, extra=None):
-        body = json.dumps(obj).encode()
+    def send_body(self, body, content_type, status=200, extra=None):
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
+
+    def send_json(self, obj, status=200, extra=None):
+        self.send_body(json.dumps(obj).encode(), "application/json", status, extra)
 
     def fault(self, path):
         with lock:
@@ -166,12 +168,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.fault(path):
             return
         if path == "/archive/rules.tar.gz":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/gzip")
-            self.send_header("Content-Length", str(len(RULES_ARCHIVE)))
-            self.end_headers()
-            self.wfile.write(RULES_ARCHIVE)
-            return
+            return self.send_body(RULES_ARCHIVE, "application/gzip")
         if path == "/archive/rules.tar.gz.sha256":
             return self.send_json({"sha256": hashlib.sha256(RULES_ARCHIVE).hexdigest()})
         if path == "/oidc/v1/token":
@@ -230,12 +227,7 @@ class Handler(BaseHTTPRequestHandler):
             body = (f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>{bucket}</Name><KeyCount>{len(keys)}</KeyCount>'
                     f"{contents}<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
                     + ("<NextContinuationToken>same</NextContinuationToken>" if truncated else "") + "</ListBucketResult>").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
+            return self.send_body(body, "application/xml")
         if bucket == "big-bucket":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -247,11 +239,7 @@ class Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
                 pass
             return
-        body = b"[]"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(b"[]", "application/json")
 
     def databricks(self, method, path, q, data):
         scim = {"/api/2.0/preview/scim/v2/Users": USERS, "/api/2.0/preview/scim/v2/Groups": GROUPS,
