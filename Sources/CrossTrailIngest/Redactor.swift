@@ -28,11 +28,8 @@ public enum Redactor {
 
     /// The text with every finding replaced, and the kinds found; nil when there was nothing.
     public static func redact(_ json: String) -> (text: String, kinds: [String])? {
-        let possible =
-            json.utf8.withContiguousStorageIfAvailable { mayContain($0) || containsSecretKeyShape($0) } ?? true
-        guard possible else { return nil }
+        guard mayContainSecret(json) else { return nil }
         let b = Array(json.utf8)
-        guard mayContain(b) || containsSecretKeyShape(b) else { return nil }
         var out = [UInt8]()
         out.reserveCapacity(b.count)
         var kinds = Set<String>()
@@ -167,12 +164,8 @@ public enum Redactor {
     /// another resource id — with each secret replaced (`redact`'s patterns, `name=value` and
     /// `Bearer`/`Basic` credentials, and 40-character AWS secret keys); nil when there was none.
     public static func redactText(_ s: String) -> String? {
-        let possible =
-            s.utf8.withContiguousStorageIfAvailable { mayContain($0) || containsSecretKeyShape($0) }
-            ?? true
-        guard possible else { return nil }
+        guard mayContainSecret(s) else { return nil }
         let b = Array(s.utf8)
-        guard mayContain(b) || containsSecretKeyShape(b) else { return nil }
         var kinds = Set<String>()
         var out = scan(b, key: "", kinds: &kinds)
         if containsSecretKeyShape(out) {
@@ -180,6 +173,13 @@ public enum Redactor {
             kinds.insert("secret")
         }
         return kinds.isEmpty ? nil : String(decoding: out, as: UTF8.self)
+    }
+
+    /// The one-pass prefilter of `redact` and `redactText`, on the string's own bytes (no copy
+    /// for native strings): a trigger word, an address, a long digit run or a secret-key shape.
+    static func mayContainSecret(_ s: String) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { mayContain($0) || containsSecretKeyShape($0) }
+            ?? { (b: [UInt8]) in mayContain(b) || containsSecretKeyShape(b) }(Array(s.utf8))
     }
 
     /// Replaces each 40-character base64 run with upper case, lower case and digits (an AWS
