@@ -60,6 +60,14 @@ public struct RuleSet: Sendable {
         var filters = [SigmaFilter]()
         // Rules and filters using `expand` wait for every folder's placeholders.
         var builtinDeferred = RuleLoader.Loaded(), deferred = RuleLoader.Loaded()
+        /// Adds a rule; one with the id of a rule already there replaces it when `replacing`.
+        func add(_ rule: SigmaRule, replacing: Bool = true) {
+            if let i = rules.firstIndex(where: { $0.id == rule.id }) {
+                if replacing { rules[i] = rule }
+            } else {
+                rules.append(rule)
+            }
+        }
         var hasher = SHA256()
         if builtins {
             do {
@@ -78,9 +86,7 @@ public struct RuleSet: Sendable {
             let loaded = RuleLoader.loadAll(directory: dir, hasher: &hasher)
             settings.absorb(loaded.settings)
             deferred.deferred += loaded.deferred
-            for rule in loaded.rules {
-                if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
-            }
+            for rule in loaded.rules { add(rule) }
             for c in loaded.correlations {
                 if let i = correlations.firstIndex(where: { $0.id == c.id }) {
                     correlations[i] = c
@@ -95,12 +101,10 @@ public struct RuleSet: Sendable {
         if !builtinDeferred.deferred.isEmpty || !deferred.deferred.isEmpty {
             builtinDeferred.settings = settings
             builtinDeferred.resolveDeferred()
-            for rule in builtinDeferred.rules where !rules.contains(where: { $0.id == rule.id }) { rules.append(rule) }
+            for rule in builtinDeferred.rules { add(rule, replacing: false) }
             deferred.settings = settings
             deferred.resolveDeferred()
-            for rule in deferred.rules {
-                if let i = rules.firstIndex(where: { $0.id == rule.id }) { rules[i] = rule } else { rules.append(rule) }
-            }
+            for rule in deferred.rules { add(rule) }
             filters += builtinDeferred.filters + deferred.filters
             errors += builtinDeferred.errors + deferred.errors
         }
