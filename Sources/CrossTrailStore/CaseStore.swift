@@ -42,19 +42,10 @@ public final class CaseStore: Sendable {
             db = try Self.openQueue(path, config)
             // A store written by a newer crosstrail has migrations this one does not know: its
             // tables may mean something else, so it is neither read nor written.
-            let unknown = try db.read { db -> [String] in
-                guard try db.tableExists("grdb_migrations") else { return [] }
-                let known = Set(Self.migrator.migrations)
-                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter {
-                    !known.contains($0)
-                }
-            }
-            guard unknown.isEmpty else {
+            if let newer = try db.read({ try Self.newerSchema($0, in: "main") }) {
                 if lockFD >= 0 { close(lockFD) }
                 throw CrossTrailError(
-                    .store,
-                    "\(path) was written by a newer crosstrail (schema migrations \(unknown.sorted().joined(separator: ", ")) are unknown to this one); upgrade crosstrail to use it",
-                    at: .file(path: path))
+                    .store, "\(path) was \(newer); upgrade crosstrail to use it", at: .file(path: path))
             }
             if !readOnly { try Self.migrator.migrate(db) }
         } catch let e as DatabaseError {
@@ -258,6 +249,22 @@ public final class CaseStore: Sendable {
 extension CaseStore {
     /// Adds another store's files and events (a shard's) to this one; events already present are
     /// skipped. Findings are not merged: scan the merged store to get them. One transaction.
+    /// Why the store in `schema` (`main`, or an attached one) was made by a newer crosstrail:
+    /// migrations this one does not know, whose tables may mean something else. Nil otherwise.
+    static func newerSchema(_ db: Database, in schema: String) throws -> String? {
+        let hasMigrations =
+            try Bool.fetchOne(
+                db, sql: "SELECT count(*) > 0 FROM \(schema).sqlite_master WHERE name = 'grdb_migrations'") ?? false
+        guard hasMigrations else { return nil }
+        let known = Set(migrator.migrations)
+        let unknown = try String.fetchAll(db, sql: "SELECT identifier FROM \(schema).grdb_migrations").filter {
+            !known.contains($0)
+        }
+        guard !unknown.isEmpty else { return nil }
+        return
+            "written by a newer crosstrail (schema migrations \(unknown.sorted().joined(separator: ", ")) are unknown to this one)"
+    }
+
     /// Checks an attached shard (`other`) before anything of it is merged: written by a crosstrail
     /// that knows its schema, every block decompresses, and every event points at a line inside
     /// an existing block. A damaged shard is refused whole, naming what is wrong, rather than
@@ -270,17 +277,7 @@ extension CaseStore {
         guard ["blocks", "events", "actors", "files"].allSatisfy(tables.contains) else {
             throw damaged("not a crosstrail case store (no blocks, events, actors or files table)")
         }
-        if tables.contains("grdb_migrations") {
-            let known = Set(migrator.migrations)
-            let unknown = try String.fetchAll(db, sql: "SELECT identifier FROM other.grdb_migrations").filter {
-                !known.contains($0)
-            }
-            if !unknown.isEmpty {
-                throw damaged(
-                    "written by a newer crosstrail (schema migrations \(unknown.sorted().joined(separator: ", ")) are unknown to this one)"
-                )
-            }
-        }
+        if let newer = try newerSchema(db, in: "other") { throw damaged(newer) }
         var lineCounts = [Int64: Int]()
         let blocks = try Row.fetchCursor(db, sql: "SELECT id, data FROM other.blocks")
         while let b = try blocks.next() {
