@@ -250,6 +250,68 @@ extern "C" int cj_record_spans(cj_parser *p, const uint8_t *buf, size_t len, con
   return finish(SUCCESS);
 }
 
+// MARK: content hash
+
+static inline uint64_t cj_mix(uint64_t a, uint64_t b) {
+  __uint128_t r = (__uint128_t)a * b;
+  return (uint64_t)(r >> 64) ^ (uint64_t)r;
+}
+
+static inline uint64_t cj_bytes_hash(const char *s, size_t n, uint64_t seed) {
+  uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ull);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) { h = cj_mix(h ^ load<uint64_t>(s + i), 0xA0761D6478BD642Full); }
+  uint64_t tail = 0;
+  if (i < n) { std::memcpy(&tail, s + i, n - i); }
+  return cj_mix(h ^ tail, 0xE7037ED1A0B428DBull);
+}
+
+static uint64_t cj_hash_element(dom::element e) {
+  switch (e.type()) {
+  case dom::element_type::OBJECT: {
+    // Members combine by addition, so the order they are written in does not matter.
+    uint64_t sum = 0, n = 0;
+    for (auto field : dom::object(e)) {
+      uint64_t k = cj_bytes_hash(field.key.data(), field.key.size(), 0x8EBC6AF09C88C6E3ull);
+      sum += cj_mix(k ^ cj_hash_element(field.value), 0x589965CC75374CC3ull);
+      n++;
+    }
+    return cj_mix(sum ^ (n << 3 | 1), 0x1D8E4E27C47D124Full);
+  }
+  case dom::element_type::ARRAY: {
+    uint64_t h = 0x2D358DCCAA6C78A5ull;
+    for (auto child : dom::array(e)) { h = cj_mix(h ^ cj_hash_element(child), 0x8BB84B93962EACC9ull); }
+    return h ^ 2;
+  }
+  case dom::element_type::STRING: {
+    std::string_view s = e.get_string().value_unsafe();
+    return cj_bytes_hash(s.data(), s.size(), 0x4B33A62ED433D4A3ull) ^ 3;
+  }
+  case dom::element_type::INT64:
+    return cj_mix(uint64_t(e.get_int64().value_unsafe()) ^ 0x4D5A2DA51DE1AA47ull, 0xA0761D6478BD642Full) ^ 4;
+  case dom::element_type::UINT64: {
+    uint64_t u = e.get_uint64().value_unsafe();
+    return cj_mix(u ^ 0x4D5A2DA51DE1AA47ull, 0xA0761D6478BD642Full) ^ (u > uint64_t(INT64_MAX) ? 5 : 4);
+  }
+  case dom::element_type::DOUBLE: {
+    double d = e.get_double().value_unsafe();
+    if (d >= -9.2e18 && d <= 9.2e18 && d == double(int64_t(d))) {
+      return cj_mix(uint64_t(int64_t(d)) ^ 0x4D5A2DA51DE1AA47ull, 0xA0761D6478BD642Full) ^ 4;
+    }
+    uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    return cj_mix(bits ^ 0x3C6EF372FE94F82Bull, 0xE7037ED1A0B428DBull) ^ 6;
+  }
+  case dom::element_type::BOOL:
+    return e.get_bool().value_unsafe() ? 0x7A2F1C3B5D4E6F81ull : 0x19E3B6C5D2A48F07ull;
+  case dom::element_type::NULL_VALUE:
+    return 0x6C8E9CF570932BD5ull;
+  }
+  return 0;
+}
+
+extern "C" uint64_t cj_content_hash(cj_value v) { return cj_hash_element(E(v)); }
+
 extern "C" bool cj_duplicate_key(cj_parser *p, cj_value v, const char **path, size_t *pathlen, cj_value *first, size_t *total) {
   auto &nodes = p->nodes;
   auto &stack = p->stack;

@@ -539,7 +539,7 @@ final class FileReader {
                 Diagnostic(.error, file: ctx.display, line: line, offset: offset, reason: "invalid JSON record: \(e)"))
         case .success(let v):
             let prov = Provenance(file: ctx.display, line: line, offset: offset, sha256: ctx.sha)
-            let result = normalizer.normalize(v, raw: bytes, provenance: prov, container: container)
+            let result = normalizer.normalize(v, provenance: prov, container: container)
             // Duplicate keys inside a record that is kept or rejected (one a filter leaves out is
             // not used): the record is read with each key's first value, and the reader is told.
             switch result {
@@ -553,7 +553,7 @@ final class FileReader {
             }
             switch result {
             case .event(var e):
-                e.contentHash = hash64(bytes)
+                e.contentHash = v.contentHash
                 stats.recordsRead += 1
                 stats.accepted += 1
                 stats.byFormat[e.format.rawValue, default: 0] += 1

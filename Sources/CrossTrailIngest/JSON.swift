@@ -135,6 +135,10 @@ struct JSONValue {
 
     var isObject: Bool { cj_type(raw) == Int32(CJ_OBJECT.rawValue) }
 
+    /// A hash of the content that ignores whitespace, key order and string escaping, so two
+    /// copies of one record reshaped by different shippers count as duplicates, not conflicts.
+    var contentHash: UInt64 { cj_content_hash(raw) }
+
     subscript(key: StaticString) -> JSONValue? {
         var out = cj_value()
         let found = key.withUTF8Buffer { k in

@@ -41,13 +41,13 @@ final class Normalizer {
 
     /// Detects the record's format from its keys (the first of `RecordFormats.ordered` that
     /// recognizes it) and normalizes it.
-    func normalize(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?)
+    func normalize(_ v: JSONValue, provenance: Provenance, container: SourceFormat?)
         -> Result
     {
         notes.removeAll(keepingCapacity: true)
         guard v.isObject else { return .rejected("record is not a JSON object") }
         for format in RecordFormats.ordered where format.recognizes(v, container: container) {
-            let result = format.normalize(v, raw: raw, provenance: provenance, container: container, with: self)
+            let result = format.normalize(v, provenance: provenance, container: container, with: self)
             guard case .event(var e) = result else { return result }
             Self.redactFreeText(&e)
             return .event(e)
@@ -190,9 +190,10 @@ final class Normalizer {
         return true
     }
 
-    /// A stable id for records that carry none: `h-` + 64-bit hash of the record's bytes.
-    static func contentID(_ raw: UnsafeRawBufferPointer) -> String {
-        "h-" + hex64(hash64(raw))
+    /// A stable id for records that carry none: `h-` + the record's 64-bit content hash (the same
+    /// for copies that differ only in whitespace, key order or escaping).
+    static func contentID(_ v: JSONValue) -> String {
+        "h-" + hex64(v.contentHash)
     }
 }
 
@@ -267,7 +268,7 @@ public final class RecordNormalizer {
                     return .failure(IngestError(path: source, reason: "invalid JSON: \(e)"))
                 case .success(let v):
                     let p = Provenance(file: source, line: nil, offset: 0, sha256: "")
-                    switch normalizer.normalize(v, raw: raw, provenance: p, container: nil) {
+                    switch normalizer.normalize(v, provenance: p, container: nil) {
                     case .event(let e): return .success(e)
                     case .rejected(let reason): return .failure(IngestError(path: source, reason: reason))
                     case .filtered, .digest: return .failure(IngestError(path: source, reason: "not an audit event"))

@@ -58,6 +58,36 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
         #expect(Set(rows.map { $0["format"] as! String }) == Set(SourceFormat.allCases.map(\.rawValue)))
     }
 
+    /// The same CloudTrail event delivered by S3 (compact, in a `Records` file) and re-shipped as a
+    /// JSON line (keys reordered, pretty whitespace, an escaped character, `1.0` for `1`) is one
+    /// event; a copy that really differs is kept and marked as a conflict.
+    @Test func reshapedCopiesAreDuplicatesAndRealDifferencesAreConflicts() throws {
+        let dir = try TestPaths.temporaryDirectory("reshaped")
+        let delivered = """
+            {"Records":[{"eventVersion":"1.08","eventTime":"2026-03-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventID":"11111111-2222-3333-4444-555555555555","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333"},"requestParameters":{"bucketName":"b","key":"k"},"readOnly":true,"managementEvent":false,"sourceIPAddress":"198.51.100.7","recipientAccountId":"111122223333","additionalEventData":{"bytesTransferredOut":1}},
+            {"eventVersion":"1.08","eventTime":"2026-03-01T10:00:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventID":"66666666-2222-3333-4444-555555555555","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333"},"requestParameters":{"bucketName":"b","key":"k"},"sourceIPAddress":"198.51.100.7"}]}
+            """
+        let reshipped = """
+            {"userIdentity": {"accountId": "111122223333", "arn": "arn:aws:iam::111122223333:user/alice", "type": "IAMUser"}, "eventID": "11111111-2222-3333-4444-555555555555", "eventName": "GetObject", "eventSource": "s3.amazonaws.com", "eventTime": "2026-03-01T10:00:00Z", "eventVersion": "1.08", "awsRegion": "us-east-1", "requestParameters": {"key": "k", "bucketName": "\\u0062"}, "readOnly": true, "managementEvent": false, "sourceIPAddress": "198.51.100.7", "recipientAccountId": "111122223333", "additionalEventData": {"bytesTransferredOut": 1.0}}
+            {"eventVersion":"1.08","eventTime":"2026-03-01T10:00:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventID":"66666666-2222-3333-4444-555555555555","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory","accountId":"111122223333"},"requestParameters":{"bucketName":"b","key":"k"},"sourceIPAddress":"198.51.100.7"}
+
+            """
+        try delivered.write(to: dir.appendingPathComponent("delivered.json"), atomically: true, encoding: .utf8)
+        try reshipped.write(to: dir.appendingPathComponent("reshipped.jsonl"), atomically: true, encoding: .utf8)
+        let (text, stats) = try buildTimeline([dir.path])
+        let rows = try #require(parseJSONLines(text))
+        #expect(stats.recordsRead == 4)
+        #expect(stats.duplicates == 1, "the reshaped copy of 1111… is the same event")
+        #expect(stats.idConflicts == 1, "6666… names a different actor in its second copy")
+        #expect(stats.reconciles)
+        #expect(rows.count == 3)
+        #expect(rows.filter { $0["id"] as? String == "11111111-2222-3333-4444-555555555555" }.count == 1)
+        let conflict = rows.filter { $0["id"] as? String == "66666666-2222-3333-4444-555555555555" }
+        #expect(conflict.count == 2)
+        #expect(conflict.compactMap { $0["idShared"] as? String } == ["conflict"])
+        #expect(stats.diagnostics.contains { $0.reason.contains("66666666-2222-3333-4444-555555555555") })
+    }
+
     @Test func databricksRequestPairIsKeptAndMarked() throws {
         let (text, stats) = try buildTimeline([Dataset.logs]) { $0.filter.actions = [Glob("start")] }
         let rows = try #require(parseJSONLines(text)).filter { ($0["requestId"] as? String) == "incident-start-0001" }

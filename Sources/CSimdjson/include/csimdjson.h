@@ -69,6 +69,12 @@ int cj_record_spans(cj_parser *p, const uint8_t *buf, size_t len, const char *co
 /// occurrences there are in all.
 bool cj_duplicate_key(cj_parser *p, cj_value v, const char **path, size_t *pathlen, cj_value *first, size_t *total);
 
+/// A 64-bit hash of an element's content that ignores what JSON leaves free: whitespace, the
+/// order of an object's keys, and how a string is escaped (`"\u0041"` and `"A"` hash alike).
+/// Integers hash by value, and a double holding an integer hashes as that integer (`1` and
+/// `1.0` alike). Two copies of one record written by different shippers hash the same.
+uint64_t cj_content_hash(cj_value v);
+
 #ifdef __cplusplus
 }
 #endif

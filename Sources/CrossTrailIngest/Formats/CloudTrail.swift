@@ -14,11 +14,11 @@ enum CloudTrailRecord: RecordFormat {
     }
 
     static func normalize(
-        _ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?,
+        _ v: JSONValue, provenance: Provenance, container: SourceFormat?,
         with n: Normalizer
     ) -> Normalizer.Result {
         n.cloudTrail(
-            v, raw: raw, provenance: provenance,
+            v, provenance: provenance,
             format: container == .cloudtrailDelivery ? .cloudtrailDelivery : .cloudtrailNDJSON)
     }
 }
@@ -98,7 +98,7 @@ extension Normalizer {
         }
     }
 
-    func cloudTrail(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, format: SourceFormat)
+    func cloudTrail(_ v: JSONValue, provenance: Provenance, format: SourceFormat)
         -> Result
     {
         let f = CloudTrailFields(v)
@@ -152,7 +152,7 @@ extension Normalizer {
             // errorCode or responseElements beside it.
             outcome = Outcome(status: .failure, errorMessage: message)
         }
-        let id = f.eventID?.string ?? Normalizer.contentID(raw)
+        let id = f.eventID?.string ?? Normalizer.contentID(v)
         var e = AuditEvent(
             id: id, time: time, plane: .aws, service: service, action: action, outcome: outcome,
             actor: actor, format: format, provenance: provenance)

@@ -10,7 +10,7 @@ enum CloudTrailDigestRecord: RecordFormat {
     }
 
     static func normalize(
-        _ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?,
+        _ v: JSONValue, provenance: Provenance, container: SourceFormat?,
         with n: Normalizer
     ) -> Normalizer.Result {
         .digest

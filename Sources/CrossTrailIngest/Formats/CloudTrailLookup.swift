@@ -8,7 +8,7 @@ enum CloudTrailLookupRecord: RecordFormat {
     }
 
     static func normalize(
-        _ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?,
+        _ v: JSONValue, provenance: Provenance, container: SourceFormat?,
         with n: Normalizer
     ) -> Normalizer.Result {
         guard let embedded = v["CloudTrailEvent"],
@@ -16,7 +16,7 @@ enum CloudTrailLookupRecord: RecordFormat {
                 switch n.nested.parse(embedded: text) {
                 case .success(let inner):
                     n.checkDuplicateKeys(inner, in: "CloudTrailEvent")
-                    return n.cloudTrail(inner, raw: text, provenance: provenance, format: .cloudtrailLookup)
+                    return n.cloudTrail(inner, provenance: provenance, format: .cloudtrailLookup)
                 case .failure(let e):
                     return .rejected("CloudTrailEvent is not valid JSON (\(e))")
                 }

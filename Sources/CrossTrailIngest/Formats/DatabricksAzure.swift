@@ -11,15 +11,15 @@ enum DatabricksAzureRecord: RecordFormat {
     }
 
     static func normalize(
-        _ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?,
+        _ v: JSONValue, provenance: Provenance, container: SourceFormat?,
         with n: Normalizer
     ) -> Normalizer.Result {
-        n.databricksAzure(v, raw: raw, provenance: provenance)
+        n.databricksAzure(v, provenance: provenance)
     }
 }
 
 extension Normalizer {
-    func databricksAzure(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
+    func databricksAzure(_ v: JSONValue, provenance: Provenance) -> Result {
         guard let tv = v["time"] else { return .rejected("no time") }
         let time: Timestamp
         switch eventTime(tv, field: "time", epochMillis: false) {
@@ -46,7 +46,7 @@ extension Normalizer {
         let service = props?["serviceName"]?.string ?? v["category"]?.string ?? "unknown"
         let requestId = props?["requestId"]?.string
         var e = AuditEvent(
-            id: requestId ?? props?["logId"]?.string ?? Normalizer.contentID(raw), time: time, plane: .databricks,
+            id: requestId ?? props?["logId"]?.string ?? Normalizer.contentID(v), time: time, plane: .databricks,
             service: service, action: action, outcome: databricksOutcome(code: code, message: message),
             actor: actor, format: .databricksAzure, provenance: provenance)
         e.sourceIPAddress = props?["sourceIPAddress"]?.string ?? v["callerIpAddress"]?.string

@@ -12,15 +12,15 @@ enum DatabricksDeliveryRecord: RecordFormat {
     }
 
     static func normalize(
-        _ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?,
+        _ v: JSONValue, provenance: Provenance, container: SourceFormat?,
         with n: Normalizer
     ) -> Normalizer.Result {
-        n.databricksDelivery(v, raw: raw, provenance: provenance)
+        n.databricksDelivery(v, provenance: provenance)
     }
 }
 
 extension Normalizer {
-    func databricksDelivery(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
+    func databricksDelivery(_ v: JSONValue, provenance: Provenance) -> Result {
         guard let tv = v["timestamp"] else { return .rejected("no timestamp") }
         let time: Timestamp
         switch eventTime(tv, field: "timestamp", epochMillis: true) {
@@ -37,7 +37,7 @@ extension Normalizer {
         let response = v["response"]
         let requestId = v["requestId"]?.string
         var e = AuditEvent(
-            id: requestId ?? Normalizer.contentID(raw), time: time, plane: .databricks,
+            id: requestId ?? Normalizer.contentID(v), time: time, plane: .databricks,
             service: strings.string(v["serviceName"]) ?? "unknown",
             action: strings.string(v["actionName"]) ?? "unknown",
             outcome: databricksOutcome(

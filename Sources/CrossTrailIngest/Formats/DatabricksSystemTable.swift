@@ -12,15 +12,15 @@ enum DatabricksSystemTableRecord: RecordFormat {
     }
 
     static func normalize(
-        _ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?,
+        _ v: JSONValue, provenance: Provenance, container: SourceFormat?,
         with n: Normalizer
     ) -> Normalizer.Result {
-        n.databricksSystemTable(v, raw: raw, provenance: provenance)
+        n.databricksSystemTable(v, provenance: provenance)
     }
 }
 
 extension Normalizer {
-    func databricksSystemTable(_ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance) -> Result {
+    func databricksSystemTable(_ v: JSONValue, provenance: Provenance) -> Result {
         guard let tv = v["event_time"] else { return .rejected("no event_time") }
         let time: Timestamp
         switch eventTime(tv, field: "event_time", epochMillis: true) {
@@ -45,7 +45,7 @@ extension Normalizer {
             code = r["status_code"]?.int64 ?? r["statusCode"]?.int64
             message = r["error_message"]?.string ?? r["errorMessage"]?.string
         }
-        let id = v["event_id"]?.string ?? v["request_id"]?.string ?? Normalizer.contentID(raw)
+        let id = v["event_id"]?.string ?? v["request_id"]?.string ?? Normalizer.contentID(v)
         var e = AuditEvent(
             id: id, time: time, plane: .databricks, service: v["service_name"]?.string ?? "unknown",
             action: v["action_name"]?.string ?? "unknown", outcome: databricksOutcome(code: code, message: message),

@@ -14,7 +14,7 @@ protocol RecordFormat {
     /// when it cannot be read, `.digest` for integrity files kept out of the timeline. `n` is the
     /// worker's normalizer: its caches, nested parsers and the filter.
     static func normalize(
-        _ v: JSONValue, raw: UnsafeRawBufferPointer, provenance: Provenance, container: SourceFormat?,
+        _ v: JSONValue, provenance: Provenance, container: SourceFormat?,
         with n: Normalizer
     ) -> Normalizer.Result
 }
