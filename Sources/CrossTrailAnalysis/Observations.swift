@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
@@ -8,6 +9,9 @@ import Foundation
 /// used which permissions, who touched classified data, and the events that link identities.
 public struct Observations: Sendable {
     public var events = 0
+    /// Records not observed because an identical record (same id, time and content) already was:
+    /// the same de-duplication the timeline applies, so counts and detections agree with it.
+    public var duplicates = 0
     public var first: Timestamp?
     public var last: Timestamp?
     /// Principal key (IAM user/role ARN, Databricks email or `sp:<id>`) → `service:Action` → uses.
@@ -187,6 +191,7 @@ public struct Observations: Sendable {
     /// Combines two workers' observations.
     public mutating func merge(_ o: Observations) {
         events += o.events
+        duplicates += o.duplicates
         if let f = o.first, first.map({ f < $0 }) ?? true { first = f }
         if let l = o.last, last.map({ $0 < l }) ?? true { last = l }
         for (k, m) in o.usage { usage[k, default: [:]].merge(m, uniquingKeysWith: +) }
@@ -272,16 +277,26 @@ public final class EventObserver: EventSink {
         "updateSharePermissions",
     ]
 
-    public init(classification: Classification, rules: RuleSet? = nil) {
+    /// Shared by the observers of one pass: records already observed.
+    private let seen: SeenEvents?
+
+    /// - Parameter seen: the pass's record of what was observed; an identical record seen again
+    ///   (a re-delivered file, one event in two exports) is counted in `duplicates`, not observed.
+    public init(classification: Classification, rules: RuleSet? = nil, seen: SeenEvents? = nil) {
         self.classification = classification
         self.matcher = rules.map(RuleMatcher.init)
         self.trusted = classification.trustedNetworks.compactMap(IPNetwork.init)
+        self.seen = seen
     }
 
     /// Set while observing an event that touched classified data.
     private var touchedClassified = false
 
     public func accept(_ e: AuditEvent) {
+        if let seen, !seen.firstSight(e) {
+            collected.duplicates += 1
+            return
+        }
         touchedClassified = false
         observe(e, into: &collected)
         for c in AuditCategory.of(e, classified: touchedClassified) {
@@ -544,12 +559,31 @@ public final class EventObserver: EventSink {
     }
 }
 
+/// The records one pass has observed, by id, time and content hash (8 bytes each), in 64 shards
+/// with a lock each so workers rarely wait for one another. Exact duplicates carry the same
+/// content, so which copy is observed does not change any result.
+public final class SeenEvents: Sendable {
+    private let shards: [Locked<Set<UInt64>>] = (0..<64).map { _ in Locked([]) }
+
+    public init() {}
+
+    /// True the first time a record with this id, time and content is offered.
+    public func firstSight(_ e: AuditEvent) -> Bool {
+        var id = e.id
+        let key = id.withUTF8 {
+            hash64(UnsafeRawBufferPointer($0), seed: UInt64(bitPattern: e.time.millis) ^ e.contentHash)
+        }
+        return shards[Int(key >> 58)].withLock { $0.insert(key).inserted }
+    }
+}
+
 /// One observer per ingest worker, merged at the end.
 public final class ObserverSet: @unchecked Sendable {
     private let lock = NSLock()
     private var list: [EventObserver] = []
     private let classification: Classification
     private let rules: RuleSet?
+    private let seen = SeenEvents()
 
     public init(classification: Classification, rules: RuleSet? = nil) {
         self.classification = classification
@@ -558,7 +592,7 @@ public final class ObserverSet: @unchecked Sendable {
 
     /// A new observer for a worker (pass as, or inside, an Ingestor sink factory).
     public func makeSink() -> EventObserver {
-        let o = EventObserver(classification: classification, rules: rules)
+        let o = EventObserver(classification: classification, rules: rules, seen: seen)
         lock.lock()
         list.append(o)
         lock.unlock()
@@ -582,7 +616,9 @@ public enum ObservationPass {
         progress: IngestProgress? = nil
     ) -> (Observations, IngestStats) {
         let set = ObserverSet(classification: classification, rules: rules)
-        let stats = ingestor.run(files: files, progress: progress) { _ in set.makeSink() }
-        return (set.merged, stats)
+        var stats = ingestor.run(files: files, progress: progress) { _ in set.makeSink() }
+        let obs = set.merged
+        stats.countDuplicates(obs.duplicates)
+        return (obs, stats)
     }
 }

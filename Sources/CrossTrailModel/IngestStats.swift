@@ -68,5 +68,11 @@ public struct IngestStats: Sendable, Codable {
     }
 
     /// True when every record read is accounted for.
+    /// Moves `n` accepted records to `duplicates` (a pass that de-duplicated them).
+    public mutating func countDuplicates(_ n: Int) {
+        accepted -= n
+        duplicates += n
+    }
+
     public var reconciles: Bool { recordsRead == accepted + filtered + rejected + duplicates }
 }

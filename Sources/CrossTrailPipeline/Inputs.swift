@@ -122,14 +122,18 @@ public struct EventInput: Sendable {
         let (changed, unchanged) = try StoreAccess.run(store) { try store.changedFiles(files) }
         let toRead = sinceLast ? changed : files
         let observers = ObserverSet(classification: classification, rules: rules)
-        let (result, stats) = try Self.reading(toRead, discovery: discovery, observer: observer, deduplicated: false) {
-            progress in
+        let ((result, obs), stats) = try Self.reading(
+            toRead, discovery: discovery, observer: observer, deduplicated: false
+        ) { progress in
             let r = try StoreAccess.run(store) {
                 try store.ingest(toRead, storing: changed, ingestor: ingestor, run: run, progress: progress) { _ in
                     observers.makeSink()
                 }
             }
-            return (r, r.stats)
+            let obs = observers.merged
+            var stats = r.stats
+            stats.countDuplicates(obs.duplicates)
+            return ((r, obs), stats)
         }
         var delta = StoreDelta()
         delta.filesStored = result.filesStored
@@ -137,7 +141,7 @@ public struct EventInput: Sendable {
         delta.filesUnchanged = unchanged.count
         delta.skippedUnchanged = sinceLast
         observer.storeIngested(delta)
-        return (observers.merged, stats, delta)
+        return (obs, stats, delta)
     }
 }
 

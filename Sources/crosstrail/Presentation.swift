@@ -86,7 +86,7 @@ enum RunSummary {
         var accounting =
             deduplicated
             ? "  records read \(s.recordsRead) = timeline \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected) + duplicates \(s.duplicates)"
-            : "  records read \(s.recordsRead) = analyzed \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected)"
+            : "  records read \(s.recordsRead) = analyzed \(s.accepted) + filtered \(s.filtered) + rejected \(s.rejected) + duplicates \(s.duplicates)"
         if !s.reconciles { accounting += "  (does not add up: please report)" }
         lines.append(accounting)
         var extras: [String] = []

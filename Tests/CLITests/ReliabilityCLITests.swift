@@ -343,7 +343,9 @@ import Testing
         #expect(try runCrossTrail(["timeline", root, "--format", "jsonl", "--strict", "-q"]).status == 3)
         let scan = try runCrossTrail(["scan", root, "--format", "json"], timeout: 60)
         #expect(scan.status == 0)
-        #expect(scan.stderr.contains("records read 4 = analyzed 4 + filtered 0 + rejected 0"), "\(scan.stderr)")
+        #expect(
+            scan.stderr.contains("records read 4 = analyzed 4 + filtered 0 + rejected 0 + duplicates 0"),
+            "\(scan.stderr)")
         // The StopLogging in the second array is seen by the rules.
         #expect(scan.stdout.contains("\"b2\""), "\(scan.stdout.prefix(500))")
         let pack = dir.appendingPathComponent("pack").path

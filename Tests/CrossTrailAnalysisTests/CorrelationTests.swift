@@ -514,3 +514,52 @@ import Testing
         #expect(limit.title.contains("nested-repetition") && limit.evidence.details["values"] == "1")
     }
 }
+
+/// The analysis pass de-duplicates as the timeline does: a re-delivered file (here also re-shaped
+/// by a shipper) adds no events, so a count-over-time rule does not fire on copies.
+@Suite struct AnalysisDeduplicationTests {
+    static func failedLogin(_ n: Int, second: Int) -> String {
+        """
+        {"eventVersion":"1.08","eventTime":"2026-08-01T10:00:\(String(format: "%02d", second))Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"fl-\(n)","awsRegion":"us-east-1","eventType":"AwsConsoleSignIn","sourceIPAddress":"198.51.100.7","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","userName":"alice"},"errorMessage":"Failed authentication","responseElements":{"ConsoleLogin":"Failure"}}
+        """
+    }
+
+    static func observe(_ files: [String: String]) throws -> (Observations, IngestStats, [Finding]) {
+        let dir = try TestPaths.temporaryDirectory("dedupe")
+        for (name, text) in files {
+            try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        var diagnostics: [Diagnostic] = []
+        let found = Ingestor.discover([dir.path], diagnostics: &diagnostics)
+        let rules = RuleSet.load()
+        let (obs, stats) = ObservationPass.run(
+            Ingestor(workers: 2), files: found, classification: Classification(), rules: rules)
+        return (obs, stats, Analyzer.scan(Inventory(), obs, rules: rules).findings)
+    }
+
+    @Test func redeliveredCopiesAreNotCountedTwice() throws {
+        let three = (1...3).map { Self.failedLogin($0, second: $0) }
+        // The copy: pretty-printed with its keys in another order, one object per line.
+        let reshaped = three.map { line -> String in
+            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8))
+            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+        let (obs, stats, findings) = try Self.observe([
+            "a.json": #"{"Records":["# + three.joined(separator: ",") + "]}",
+            "b.jsonl": reshaped.joined(separator: "\n") + "\n",
+        ])
+        #expect(stats.recordsRead == 6)
+        #expect(obs.events == 3 && obs.duplicates == 3)
+        #expect(stats.accepted == 3 && stats.duplicates == 3 && stats.reconciles)
+        #expect(!findings.contains { $0.rule == "failed-login-burst" }, "three sign-ins, each delivered twice")
+    }
+
+    /// The near miss: five distinct failures do make a burst.
+    @Test func distinctEventsStillCount() throws {
+        let five = (1...5).map { Self.failedLogin($0, second: $0) }
+        let (obs, stats, findings) = try Self.observe(["a.jsonl": five.joined(separator: "\n") + "\n"])
+        #expect(obs.events == 5 && obs.duplicates == 0 && stats.reconciles)
+        #expect(findings.contains { $0.rule == "failed-login-burst" })
+    }
+}
