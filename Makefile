@@ -38,7 +38,7 @@ demo: build
 	$(BIN) scan Samples/logs --inventory Samples/inventory --format json --quiet -o Reports/demo-findings.json
 	$(BIN) scan Samples/logs --inventory Samples/inventory --format table --quiet -o Reports/demo-findings.txt
 	$(BIN) report Samples/logs --inventory Samples/inventory --public-keys Samples/keys/cloudtrail-public-keys.json \
-		--period 2026-08 --generated-at 2026-09-01T00:00:00Z --out Reports/evidence-2026-08 --force
+		--period 2026-08-01..2026-08-03 --generated-at 2026-09-01T00:00:00Z --out Reports/evidence-2026-08 --force
 	$(BIN) verify Reports/evidence-2026-08
 	@echo
 	@echo "== The planted incident: everything alice@acme.example did, on both planes =="

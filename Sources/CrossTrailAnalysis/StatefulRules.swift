@@ -186,38 +186,32 @@ enum StatefulRules {
     static func gaps(_ obs: Observations, _ o: StatefulOptions) -> [Finding] {
         var out = [Finding]()
         for (source, hours) in obs.sourceHours.sorted(by: { $0.key < $1.key }) {
-            guard let first = hours.min(), let last = hours.max(), last - first >= 24 else { continue }
+            guard SourceCoverage.logsHourly(hours, coverage: o.gapCoverage), let first = hours.min(),
+                let last = hours.max()
+            else { continue }
             let coverage = Double(hours.count) / Double(last - first + 1)
-            guard coverage >= o.gapCoverage else { continue }
-            var h = first, gapStart: Int64?
-            while h <= last {
-                if hours.contains(h) {
-                    if let start = gapStart, h - start >= Int64(o.gapHours) {
-                        out.append(
-                            Finding(
-                                rule: "source-gap", severity: .medium,
-                                title:
-                                    "No events from \(source) for \(h - start) hours (\(Timestamp(millis: start * 3_600_000).iso8601) to \(Timestamp(millis: h * 3_600_000).iso8601))",
-                                subjects: [], resources: [source],
-                                evidence: Evidence(details: [
-                                    "hours with events": String(hours.count),
-                                    "coverage": String((coverage * 100).rounded() / 100),
-                                    "gap hours": String(h - start),
-                                ]),
-                                controls: [
-                                    ControlRef("SOC 2", "CC7.2"), ControlRef("ISO 27001:2022", "A.8.15"),
-                                    ControlRef("PCI DSS 4.0", "10.7.2"),
-                                    ControlRef("NIST 800-53", "AU-5"),
-                                ],
-                                remediation:
-                                    "Find out why the source went silent (logging stopped, delivery failed, export incomplete) and fetch the missing period.",
-                                mitre: "T1562.008", key: "\(source)|\(start)"))
-                    }
-                    gapStart = nil
-                } else if gapStart == nil {
-                    gapStart = h
-                }
-                h += 1
+            for gap in SourceCoverage.silentHours(
+                hours, source: source, from: first, to: last + 1, minHours: o.gapHours)
+            {
+                out.append(
+                    Finding(
+                        rule: "source-gap", severity: .medium,
+                        title:
+                            "No events from \(source) for \(gap.hours) hours (\(Timestamp(millis: gap.start * 3_600_000).iso8601) to \(Timestamp(millis: gap.end * 3_600_000).iso8601))",
+                        subjects: [], resources: [source],
+                        evidence: Evidence(details: [
+                            "hours with events": String(hours.count),
+                            "coverage": String((coverage * 100).rounded() / 100),
+                            "gap hours": String(gap.hours),
+                        ]),
+                        controls: [
+                            ControlRef("SOC 2", "CC7.2"), ControlRef("ISO 27001:2022", "A.8.15"),
+                            ControlRef("PCI DSS 4.0", "10.7.2"),
+                            ControlRef("NIST 800-53", "AU-5"),
+                        ],
+                        remediation:
+                            "Find out why the source went silent (logging stopped, delivery failed, export incomplete) and fetch the missing period.",
+                        mitre: "T1562.008", key: "\(source)|\(gap.start)"))
             }
         }
         return out

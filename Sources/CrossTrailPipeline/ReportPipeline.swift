@@ -56,7 +56,8 @@ public struct ReportPipeline: Sendable {
         /// Events in the timeline.
         public var events: Int
         public var openFindings: Int
-        public var controls: [ControlStatus: Int]
+        /// The control statuses, as every view of the pack counts them.
+        public var controls: ControlSummary
         /// The fingerprint of the signing key (nil when unsigned).
         public var signedBy: String?
         public var zip: String?
@@ -104,7 +105,8 @@ public struct ReportPipeline: Sendable {
         }
         if !unknown.isEmpty {
             throw CrossTrailError(
-                .usage, "unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa or nist"
+                .usage,
+                "unknown --framework \(unknown.joined(separator: ", ")); use soc2, iso27001, pci, hipaa, nist, cis, cis-aws-1.5, cis-aws-3.0 or securityhub"
             )
         }
         // The cleanup is registered before the staging folder exists: an interrupt at any moment
@@ -176,7 +178,8 @@ public struct ReportPipeline: Sendable {
             period: config.period,
             command: config.command, rulesHash: ruleSet.fingerprint)
         let pack = EvidencePack.assemble(
-            meta: meta, scan: scan, observations: obs, inventory: inv, stats: stats, rows: rows, timelineTotal: total,
+            meta: meta, scan: scan, observations: obs, inventory: inv, logsGiven: !config.paths.isEmpty, stats: stats,
+            rows: rows, timelineTotal: total,
             inputs: inputs, catalog: catalog, integrity: integrity)
 
         let manifest: Manifest
@@ -205,8 +208,7 @@ public struct ReportPipeline: Sendable {
                     .output, "\(error)", at: .file(path: writer.destination + ".zip"), underlying: error)
             }
         }
-        var controls: [ControlStatus: Int] = [:]
-        for c in pack.controls where c.inCatalog { controls[c.status, default: 0] += 1 }
+        let controls = ControlSummary(pack.controls)
         return Outcome(
             destination: writer.destination, files: manifest.files.count + 1, events: total,
             openFindings: pack.findings.filter { $0.status != "suppressed" }.count, controls: controls,

@@ -48,8 +48,13 @@ public struct EvidencePack: Sendable {
         public var firstDay: String
         public var lastDay: String
         public var daysWithEvents: Int
-        /// Days inside the source's span (or the period) without a single event.
+        /// Days of the period (or of the pack's span) without a single event.
         public var silentDays: [String]
+        /// How regularly the source logs: what its silences mean.
+        public var cadence: SourceCoverage.Cadence
+        /// Silent spans over the period: hours for a source that logs hourly, days for a daily one,
+        /// none for a sparse one (its silences are not judged).
+        public var gaps: [SourceCoverage.Gap]
     }
 
     public struct Day: Sendable, Hashable {
@@ -159,6 +164,8 @@ public struct EvidencePack: Sendable {
 
 /// The evidence facts a control's requirements are checked against.
 struct PackFacts {
+    /// Whether any log input was given (a pack of permissions alone assesses no logging control).
+    var logsGiven = true
     var events: Int
     var sources: Int
     var iamPrincipals: Int
@@ -166,48 +173,95 @@ struct PackFacts {
     var classified: Int
     var integrity: EvidencePack.Integrity?
     var categories: [AuditCategory: EventSample]
+    /// Silent days or hours of each source over the period.
+    var gaps: [SourceCoverage.Gap] = []
+    /// Sources that log densely enough for their silences to be judged (hourly or daily).
+    var judgedSources = 0
 
-    func evidence(_ k: ControlCatalog.EvidenceKind) -> ControlAssessment.Item? {
-        switch k {
-        case .logging:
-            guard events > 0 else { return nil }
-            return .init(
-                kind: "logging",
-                description:
-                    "\(events) events recorded from \(sources) source\(sources == 1 ? "" : "s") (timeline.jsonl)",
-                count: events, events: [])
-        case .inventory:
-            guard iamPrincipals + databricksPrincipals > 0 else { return nil }
-            return .init(
-                kind: "inventory",
-                description:
-                    "permissions of \(iamPrincipals) IAM principals and \(databricksPrincipals) Databricks principals evaluated",
-                count: iamPrincipals + databricksPrincipals, events: [])
-        case .classification:
-            guard classified > 0 else { return nil }
-            return .init(
-                kind: "classification", description: "\(classified) classified data locations (S3 prefixes and tables)",
-                count: classified, events: [])
-        case .digests:
-            guard let i = integrity, i.digestFiles > 0, i.problems.isEmpty else { return nil }
-            return .init(
-                kind: "digests",
-                description: "\(i.logFiles) log files verified against \(i.digestFiles) signed CloudTrail digest files",
-                count: i.verified, events: [])
-        }
+    /// Gaps as the reason names them: the first few, and how many in all.
+    var gapText: String {
+        let shown = gaps.prefix(3).map(\.description).joined(separator: "; ")
+        return gaps.count > 3 ? shown + "; and \(gaps.count - 3) more gaps (coverage section)" : shown
     }
 
-    func missingReason(_ k: ControlCatalog.EvidenceKind) -> String {
-        switch k {
-        case .logging: "no events in the period"
-        case .inventory: "no permission inventory given (--inventory)"
-        case .classification: "no data classification given (classification.yaml or tags)"
-        case .digests:
-            if let i = integrity, !i.problems.isEmpty {
-                "CloudTrail digest validation found \(i.problems.count) problem\(i.problems.count == 1 ? "" : "s")"
-            } else {
-                "CloudTrail digests not validated (--digests with --public-keys)"
+    var loggingItem: ControlAssessment.Item {
+        .init(
+            kind: "logging",
+            description:
+                "\(events) events recorded from \(sources) source\(sources == 1 ? "" : "s") (timeline.jsonl)"
+                + (gaps.isEmpty
+                    ? "; \(judgedSources) of \(sources) sources log densely and have no silent span in the period"
+                    : "; \(gaps.count) silent span\(gaps.count == 1 ? "" : "s") in the period"),
+            count: events, events: [])
+    }
+
+    func categoryItem(_ c: AuditCategory) -> ControlAssessment.Item {
+        let s = categories[c]
+        return .init(
+            kind: "events:" + c.rawValue, description: c.title + " recorded in the period", count: s?.count ?? 0,
+            events: s?.sortedIds ?? [])
+    }
+
+    func check(_ r: ControlCatalog.Requirement) -> RequirementCheck {
+        switch r {
+        case .logging, .events:
+            guard logsGiven else { return .notGiven("no audit logs given") }
+            guard events > 0 else { return .insufficient("no events recorded in the period", nil) }
+            guard judgedSources > 0 else {
+                return .insufficient(
+                    "no source logs densely enough (hourly, or \(SourceCoverage.denseDaily)+ events a day) to show that logging was continuous",
+                    loggingItem)
             }
+            guard !gaps.isEmpty else { return .met(loggingItem) }
+            return r == .logging
+                ? .failing("logging was not continuous: " + gapText, loggingItem)
+                : .insufficient("the events do not cover the whole period: " + gapText, loggingItem)
+        case .population(let c):
+            guard logsGiven else { return .notGiven("no audit logs given") }
+            let item = categoryItem(c)
+            return item.count > 0
+                ? .met(item)
+                : .insufficient(
+                    "no event of the kind the control is tested on (\(c.title.lowercased())) in the period", item)
+        case .inventory:
+            guard iamPrincipals + databricksPrincipals > 0 else {
+                return .notGiven("no permission inventory given (--inventory)")
+            }
+            return .met(
+                .init(
+                    kind: "inventory",
+                    description:
+                        "permissions of \(iamPrincipals) IAM principals and \(databricksPrincipals) Databricks principals evaluated",
+                    count: iamPrincipals + databricksPrincipals, events: []))
+        case .classification:
+            guard classified > 0 else {
+                return .notGiven("no data classification given (classification.yaml or tags)")
+            }
+            return .met(
+                .init(
+                    kind: "classification",
+                    description: "\(classified) classified data locations (S3 prefixes and tables)",
+                    count: classified, events: []))
+        case .digests:
+            guard let i = integrity else {
+                return .notGiven("CloudTrail digests not validated (--public-keys)")
+            }
+            let item = ControlAssessment.Item(
+                kind: "digests",
+                description: "\(i.logFiles) log files checked against \(i.digestFiles) signed CloudTrail digest files",
+                count: i.verified, events: [])
+            if !i.problems.isEmpty {
+                let n = i.problems.count
+                return .failing(
+                    "CloudTrail digest validation found \(n) problem\(n == 1 ? "" : "s"): "
+                        + i.problems.prefix(3).joined(separator: "; ") + (n > 3 ? "; …" : ""), item)
+            }
+            guard i.digestFiles > 0 else {
+                return .insufficient("no CloudTrail digest file among the logs to validate", item)
+            }
+            return .met(item)
+        case .external(let what):
+            return .notGiven("needs evidence crosstrail does not collect: \(what)")
         }
     }
 }
@@ -216,7 +270,7 @@ extension EvidencePack {
     /// Builds the pack's content from the analysis results and the first rows of the timeline.
     public static func assemble(
         meta: Meta, scan: ScanResult, observations obs: Observations, inventory inv: Inventory,
-        stats: IngestStats?, rows: [Row], timelineTotal: Int, inputs: [InputFile],
+        logsGiven: Bool = true, stats: IngestStats?, rows: [Row], timelineTotal: Int, inputs: [InputFile],
         catalog: ControlCatalog, integrity: Integrity?
     ) -> EvidencePack {
         var meta = meta
@@ -224,10 +278,12 @@ extension EvidencePack {
         meta.last = obs.last
         let (sources, days) = coverage(obs, period: meta.period)
         let facts = PackFacts(
-            events: obs.events, sources: sources.count, iamPrincipals: inv.iam.principals.count,
+            logsGiven: logsGiven, events: obs.events, sources: sources.count,
+            iamPrincipals: inv.iam.principals.count,
             databricksPrincipals: inv.databricks.principals.values.filter { $0.kind != .group }.count,
             classified: inv.classification.prefixes.count + inv.classification.tables.count,
-            integrity: integrity, categories: obs.categories)
+            integrity: integrity, categories: obs.categories, gaps: sources.flatMap(\.gaps),
+            judgedSources: sources.filter { $0.cadence != .sparse }.count)
         var run = Run()
         if let s = stats {
             run.files = s.files
@@ -249,29 +305,43 @@ extension EvidencePack {
 
     static func dayString(_ day: Int64) -> String { Timestamp(millis: day * 86_400_000).day }
 
+    /// The hours `[lo, hi)` the pack covers: the period, or the first to the last event's hour.
+    static func span(_ obs: Observations, period: ReportPeriod?) -> (lo: Int64, hi: Int64)? {
+        if let period {
+            return (period.start.millis / 3_600_000, (period.end.millis + 3_599_999) / 3_600_000)
+        }
+        guard let first = obs.first, let last = obs.last else { return nil }
+        return (first.millis / 3_600_000, last.millis / 3_600_000 + 1)
+    }
+
+    /// Events per source and day, and each source's silent days and spans over the pack's span.
     static func coverage(_ obs: Observations, period: ReportPeriod?) -> ([Source], [Day]) {
         var perDay: [Int64: (aws: Int, dbx: Int)] = [:]
         var sources: [Source] = []
+        let span = span(obs, period: period)
         for (id, days) in obs.sourceDays.sorted(by: { $0.key < $1.key }) {
             let plane = id.hasPrefix("aws:") ? "aws" : "databricks"
             for (d, n) in days {
                 if plane == "aws" { perDay[d, default: (0, 0)].aws += n } else { perDay[d, default: (0, 0)].dbx += n }
             }
             guard let first = days.keys.min(), let last = days.keys.max() else { continue }
-            let lo = period.map { $0.start.millis / 86_400_000 } ?? first
-            let hi = period.map { ($0.end.millis - 1) / 86_400_000 } ?? last
             var silent: [String] = []
-            if hi >= lo {
-                for d in lo...hi where days[d] == nil {
+            var gaps: [SourceCoverage.Gap] = []
+            if let span {
+                for d in (span.lo / 24)...((span.hi - 1) / 24) where days[d] == nil {
                     silent.append(dayString(d))
                     if silent.count >= 400 { break }
                 }
+                gaps = SourceCoverage.gaps(
+                    obs.sourceHours[id] ?? [], events: days.values.reduce(0, +), source: id, from: span.lo,
+                    to: span.hi)
             }
+            let cadence = SourceCoverage.cadence(obs.sourceHours[id] ?? [], events: days.values.reduce(0, +))
             sources.append(
                 Source(
                     id: id, plane: plane, events: days.values.reduce(0, +), firstDay: dayString(first),
-                    lastDay: dayString(last),
-                    daysWithEvents: days.count, silentDays: silent))
+                    lastDay: dayString(last), daysWithEvents: days.count, silentDays: silent, cadence: cadence,
+                    gaps: gaps))
         }
         let days = perDay.keys.sorted().map {
             Day(day: dayString($0), aws: perDay[$0]!.aws, databricks: perDay[$0]!.dbx)

@@ -26,9 +26,18 @@ public enum EvidenceXML {
                 [
                     "id": s.id, "plane": s.plane, "events": String(s.events), "first-day": s.firstDay,
                     "last-day": s.lastDay,
-                    "days-with-events": String(s.daysWithEvents),
+                    "days-with-events": String(s.daysWithEvents), "cadence": s.cadence.rawValue,
                 ])
             for d in s.silentDays { x.element("silent-day", d) }
+            for g in s.gaps {
+                x.empty(
+                    "gap",
+                    [
+                        "from": Timestamp(millis: g.start * 3_600_000).iso8601,
+                        "to": Timestamp(millis: g.end * 3_600_000).iso8601, "hours": String(g.hours),
+                        "unit": g.hourly ? "hour" : "day",
+                    ])
+            }
             x.raw("</source>\n")
         }
         for d in p.days {
@@ -58,7 +67,12 @@ public enum EvidenceXML {
         x.open("findings", ["count": String(p.findings.count)])
         x.raw("\n")
         for f in p.findings { finding(f, &x) }
-        x.raw("</findings>\n<controls>\n")
+        x.raw("</findings>\n")
+        let summary = ControlSummary(p.controls)
+        var counts = ["total": String(summary.total)]
+        for s in ControlStatus.allCases { counts[s.rawValue] = String(summary[s]) }
+        x.open("controls", counts)
+        x.raw("\n")
         for fw in p.frameworks {
             x.open("framework", ["name": fw.name, "title": fw.title])
             x.raw("\n")
@@ -74,6 +88,7 @@ public enum EvidenceXML {
                     x.raw("</evidence>")
                 }
                 for id in c.findings { x.empty("finding", ["ref": id]) }
+                for id in c.informational { x.empty("informational", ["ref": id]) }
                 for id in c.suppressed { x.empty("suppressed", ["ref": id]) }
                 x.raw("</control>\n")
             }

@@ -18,7 +18,7 @@ extension HTMLReport {
         table.timeline td{font-size:12px}table.controls ul{margin:0;padding-left:16px}
         .badge{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px;font-weight:600;text-transform:uppercase}
         .badge.sev-critical{background:var(--crit)}.badge.sev-high{background:var(--high)}.badge.sev-medium{background:var(--med)}.badge.sev-low{background:var(--low)}.badge.sev-info{background:var(--info)}
-        .badge.status{background:var(--muted)}.badge.st-satisfied{background:var(--ok)}.badge.st-not-satisfied{background:var(--high)}.badge.st-not-assessed{background:var(--info)}
+        .badge.status{background:var(--muted)}.badge.st-satisfied{background:var(--ok)}.badge.st-not-satisfied{background:var(--high)}.badge.st-insufficient-evidence{background:var(--med)}.badge.st-not-assessed{background:var(--info)}ul.reasons{margin:2px 0 0;padding-left:14px}
         h3.sev-critical{color:var(--crit)}h3.sev-high{color:var(--high)}h3.sev-medium{color:var(--med)}h3.sev-low{color:var(--low)}
         details.finding{border:1px solid var(--line);border-radius:6px;margin:6px 0;padding:6px 10px}details.finding summary{cursor:pointer;overflow-wrap:anywhere}
         .finding dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}.finding dd{margin:0;overflow-wrap:anywhere}

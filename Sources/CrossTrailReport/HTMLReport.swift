@@ -69,10 +69,15 @@ public enum HTMLReport {
             let n = open.filter { $0.severity == s }.count
             if n > 0 { card(String(n), s.rawValue, "sev-" + s.rawValue) }
         }
-        let by = Dictionary(grouping: p.controls.filter(\.inCatalog), by: \.status)
-        card(
-            "\(by[.satisfied]?.count ?? 0) / \(by[.notSatisfied]?.count ?? 0) / \(by[.notAssessed]?.count ?? 0)",
-            "controls satisfied / not satisfied / not assessed")
+        let summary = ControlSummary(p.controls)
+        var attributes = "data-total=\"\(summary.total)\""
+        for s in ControlStatus.allCases { attributes += " data-\(s.rawValue)=\"\(summary[s])\"" }
+        h.raw("<div class=\"card\" id=\"control-summary\" \(attributes)><div class=\"value\">")
+        h.text(ControlStatus.allCases.map { String(summary[$0]) }.joined(separator: " / "))
+        h.raw("</div><div class=\"label\">")
+        h.text(
+            "of \(summary.total) controls: " + ControlStatus.allCases.map(\.label).joined(separator: " / "))
+        h.raw("</div></div>\n")
         card(
             "\(p.run.recordsRead)",
             "records read; \(p.run.duplicates) duplicates, \(p.run.rejected) rejected, \(p.run.diagnostics) diagnostics",
@@ -93,7 +98,7 @@ public enum HTMLReport {
         h.raw("<section id=\"coverage\"><h2>Coverage</h2>\n")
         eventsChart(p.days, &h)
         h.raw(
-            "<table class=\"data\"><thead><tr><th>Source</th><th>Plane</th><th>Events</th><th>First day</th><th>Last day</th><th>Days with events</th><th>Days without events</th></tr></thead><tbody>\n"
+            "<table class=\"data\"><thead><tr><th>Source</th><th>Plane</th><th>Events</th><th>First day</th><th>Last day</th><th>Days with events</th><th>Days without events</th><th>Silent spans</th></tr></thead><tbody>\n"
         )
         for s in p.sources {
             h.raw("<tr>"); h.td(s.id); h.td(s.plane); h.td(String(s.events), cls: "num"); h.td(s.firstDay);
@@ -105,9 +110,17 @@ public enum HTMLReport {
                 : "\(s.silentDays.count): " + s.silentDays.prefix(12).joined(separator: ", ")
                     + (s.silentDays.count > 12 ? ", …" : "")
             h.td(silent, cls: s.silentDays.isEmpty ? "" : "warn")
+            let spans =
+                s.cadence == .sparse
+                ? "not judged (sparse source: fewer than \(SourceCoverage.denseDaily) events a day)"
+                : s.gaps.isEmpty
+                    ? "none (logs \(s.cadence.rawValue))"
+                    : s.gaps.prefix(8).map { String($0.description.dropFirst(s.id.count + 1)) }.joined(separator: "; ")
+                        + (s.gaps.count > 8 ? "; and \(s.gaps.count - 8) more" : "")
+            h.td(spans, cls: s.gaps.isEmpty ? "" : "warn")
             h.raw("</tr>\n")
         }
-        if p.sources.isEmpty { h.raw("<tr><td colspan=\"7\">No events in the period.</td></tr>\n") }
+        if p.sources.isEmpty { h.raw("<tr><td colspan=\"8\">No events in the period.</td></tr>\n") }
         h.raw("</tbody></table>\n")
         let gaps = p.findings.filter { $0.rule == "source-gap" }
         if !gaps.isEmpty {
@@ -179,6 +192,7 @@ public enum HTMLReport {
 
     static func controls(_ p: EvidencePack, _ h: inout HTML) {
         h.raw("<section id=\"controls\"><h2>Controls</h2>\n")
+        let byID = Dictionary(p.findings.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for fw in p.frameworks {
             let rows = p.controls.filter { $0.framework == fw.name }
             h.raw("<h3>"); h.text(fw.name + " — " + fw.title); h.raw("</h3>\n")
@@ -186,19 +200,32 @@ public enum HTMLReport {
                 "<table class=\"data controls\"><thead><tr><th>Control</th><th>Status</th><th>Evidence collected</th><th>Findings</th></tr></thead><tbody>\n"
             )
             for c in rows {
-                h.raw("<tr><td><strong>"); h.text(c.id); h.raw("</strong><br>"); h.text(c.title); h.raw("</td>")
-                h.raw("<td><span class=\"badge st-\(c.status.rawValue)\">"); h.text(c.status.rawValue);
-                h.raw("</span><br><small>"); h.text(c.reason); h.raw("</small></td><td><ul>")
+                h.raw("<tr data-status=\"\(c.status.rawValue)\"><td><strong>"); h.text(c.id); h.raw("</strong><br>");
+                h.text(c.title); h.raw("</td>")
+                h.raw("<td><span class=\"badge st-\(c.status.rawValue)\">"); h.text(c.status.label);
+                h.raw("</span><ul class=\"reasons\">")
+                for r in c.reasons { h.raw("<li><small>"); h.text(r); h.raw("</small></li>") }
+                h.raw("</ul></td><td><ul>")
                 for e in c.evidence {
                     h.raw("<li>"); h.text(e.description + (e.kind.hasPrefix("events:") ? ": \(e.count)" : ""))
                     if !e.events.isEmpty { h.raw("<br>"); eventLinks(Array(e.events.prefix(5)), &h) }
                     h.raw("</li>")
                 }
                 h.raw("</ul></td><td>")
-                for id in c.findings { h.raw("<a href=\"#"); h.text(id); h.raw("\">"); h.text(id); h.raw("</a> ") }
-                if !c.suppressed.isEmpty {
-                    h.raw("<br><small>suppressed: "); h.text(c.suppressed.joined(separator: ", ")); h.raw("</small>")
+                func links(_ label: String?, _ ids: [String]) {
+                    guard !ids.isEmpty else { return }
+                    if let label { h.raw("<br><small>"); h.text(label); h.raw("</small> ") }
+                    for id in ids {
+                        h.raw("<a href=\"#"); h.text(id); h.raw("\">"); h.text(id); h.raw("</a>")
+                        if let f = byID[id] {
+                            h.raw(" <small>"); h.text("(\(f.severity.rawValue), \(f.rule))"); h.raw("</small>")
+                        }
+                        h.raw(" ")
+                    }
                 }
+                links(nil, c.findings)
+                links("observations (informational):", c.informational)
+                links("accepted risk (suppressed):", c.suppressed)
                 h.raw("</td></tr>\n")
             }
             h.raw("</tbody></table>\n")

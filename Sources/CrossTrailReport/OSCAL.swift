@@ -39,6 +39,8 @@ public enum OSCALReport {
             [
                 "Automated evaluation of AWS CloudTrail and Databricks audit events, IAM and Databricks permissions, and data classification by crosstrail.",
                 "\(p.timelineTotal) events from \(p.sources.count) sources; \(p.findings.count) findings; \(assessed.count) controls assessed.",
+                "Controls: " + ControlSummary(p.controls).text
+                    + ". Insufficient evidence is written as not-satisfied with reason other: the inputs did not show the control operating.",
                 "Control ids: NIST SP 800-53 ids as in NIST's catalog; other frameworks prefixed (soc2-, iso27001-, pcidss-, hipaa-) with parentheses written as dots.",
             ], &x)
         x.element("start", (p.meta.period?.start ?? p.meta.first ?? p.meta.generatedAt).iso8601)
@@ -93,7 +95,15 @@ public enum OSCALReport {
             x.element("title", "\(c.framework) \(c.id): \(c.title)")
             paragraphs("description", [c.reason], &x)
             x.open("target", ["type": "objective-id", "target-id": controlID(c.framework, c.id) + "_obj"])
-            x.empty("status", ["state": c.status == .satisfied ? "satisfied" : "not-satisfied"])
+            x.open(
+                "status",
+                [
+                    "state": c.status == .satisfied ? "satisfied" : "not-satisfied",
+                    "reason": c.status == .satisfied ? "pass" : c.status == .notSatisfied ? "fail" : "other",
+                ])
+            x.raw("<remarks>")
+            x.element("p", c.status.label + ": " + c.reason)
+            x.raw("</remarks></status>")
             x.raw("</target>")
             x.empty("related-observation", ["observation-uuid": uuid("obs|control|" + c.framework + "|" + c.id)])
             for id in c.findings { x.empty("related-observation", ["observation-uuid": uuid("obs|finding|" + id)]) }

@@ -67,7 +67,10 @@ struct ReportCommand: ParsableCommand {
     )
     var generatedAt: Timestamp?
 
-    @Option(help: "Frameworks to include: soc2, iso27001, pci, hipaa, nist (repeatable; default all).")
+    @Option(
+        help:
+            "Frameworks to include: soc2, iso27001, pci, hipaa, nist (the default set), cis (CIS AWS 1.5 and 3.0 monitoring), cis-aws-3.0, securityhub (repeatable)."
+    )
     var framework: [String] = []
 
     @Option(help: "Directory of Sigma rules (YAML) besides the built-in ones; repeatable.")
@@ -145,7 +148,7 @@ struct ReportCommand: ParsableCommand {
         if !quiet {
             var lines = [
                 "crosstrail: evidence pack \(r.destination): \(r.files) files, \(r.events) events, \(r.openFindings) open findings; controls "
-                    + "\(r.controls[.satisfied] ?? 0) satisfied, \(r.controls[.notSatisfied] ?? 0) not satisfied, \(r.controls[.notAssessed] ?? 0) not assessed"
+                    + r.controls.text
             ]
             if let fp = r.signedBy { lines.append("  signed by \(fp); public key in \(Manifest.publicKeyName)") }
             if let zip = r.zip { lines.append("  zip: \(zip)") }
