@@ -70,7 +70,7 @@ let package = Package(
         ),
         .target(
             name: "CrossTrailTimeline",
-            dependencies: ["CrossTrailModel", "CrossTrailIngest", "CLZ4"]
+            dependencies: ["CrossTrailBase", "CrossTrailModel", "CrossTrailIngest", "CLZ4"]
         ),
         .target(
             name: "CrossTrailInventory",

@@ -238,6 +238,7 @@ public enum PackArtifacts {
         Artifact(name: "oscal-assessment-results.xml") { c, w in
             try w.write("oscal-assessment-results.xml", OSCALReport.render(c.pack))
         },
+        Artifact(name: "controls.csv") { c, w in try w.write("controls.csv", ControlsCSV.render(c.pack)) },
         Artifact(name: "evidence.xsd") { _, w in try w.copy(resource: "evidence.xsd") },
         Artifact(name: "oscal_assessment-results_schema.xsd") { _, w in
             try w.copy(resource: "oscal_assessment-results_schema.xsd")

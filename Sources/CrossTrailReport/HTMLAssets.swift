@@ -13,8 +13,8 @@ extension HTMLReport {
         svg.chart{width:100%;max-width:960px;height:auto}svg.chart.bars{width:460px;max-width:100%}svg.chart .axis{font-size:11px;fill:var(--muted)}
         rect.aws{fill:#e67e22}rect.dbx{fill:#2874a6}rect.bar{fill:#5d6d7e}.key{padding:0 6px;color:#fff;border-radius:3px}.key.aws{background:#e67e22}.key.dbx{background:#2874a6}
         rect.sev-critical{fill:var(--crit)}rect.sev-high{fill:var(--high)}rect.sev-medium{fill:var(--med)}rect.sev-low{fill:var(--low)}rect.sev-info{fill:var(--info)}
-        table.data{border-collapse:collapse;width:100%;margin:8px 0}table.data th,table.data td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-        table.data th{background:var(--alt);position:sticky;top:0}td.num{text-align:right;font-variant-numeric:tabular-nums}td.warn,p.warn{color:var(--med)}
+        table.data{border-collapse:collapse;width:100%;margin:8px 0}table.data th,table.data td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}table.data th{word-break:keep-all}table.timeline td,table.mono td{overflow-wrap:anywhere}
+        table.data th{background:var(--alt);position:sticky;top:0}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.nowrap{white-space:nowrap}.print-only{display:none}td.warn,p.warn{color:var(--med)}
         table.timeline td{font-size:12px}table.controls ul{margin:0;padding-left:16px}
         .badge{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px;font-weight:600;text-transform:uppercase}
         .badge.sev-critical{background:var(--crit)}.badge.sev-high{background:var(--high)}.badge.sev-medium{background:var(--med)}.badge.sev-low{background:var(--low)}.badge.sev-info{background:var(--info)}
@@ -28,7 +28,7 @@ extension HTMLReport {
         #graph line{stroke:#95a5a6}#graph line.time-window{stroke-dasharray:4 3}#graph line.ambiguous{stroke-dasharray:1 3}
         #graph circle{fill:#5d6d7e}#graph circle.person{fill:#1e8449}#graph circle.d1{fill:#2874a6}
         footer{margin-top:40px;color:var(--muted);border-top:1px solid var(--line)}
-        @media print{.no-print{display:none}body{max-width:none;padding:0}table.data th{position:static}details.finding{break-inside:avoid}}
+        @media print{.no-print{display:none}.print-only{display:block}body{max-width:none;padding:0}table.data th{position:static}details.finding{break-inside:avoid}}
         """
 
     /// The page's only script: timeline filtering and paging, the person graph, and links from
@@ -85,6 +85,9 @@ extension HTMLReport {
           if(g.truncated){var note=document.createElement('p');note.textContent='More identities are linked than shown here; see crosstrail whois.';box.appendChild(note);}
         }
         if(sel){sel.addEventListener('change',person);person();}
+        var status=document.getElementById('status');
+        if(status){status.addEventListener('change',function(){var v=status.value;
+          document.querySelectorAll('table.controls tr[data-status]').forEach(function(tr){tr.style.display=(!v||tr.getAttribute('data-status')===v)?'':'none';});});}
         window.addEventListener('beforeprint',function(){document.querySelectorAll('details').forEach(function(d){d.open=true;});});
         filter();
         document.body.setAttribute('data-ready','1');

@@ -101,8 +101,8 @@ public enum HTMLReport {
             "<table class=\"data\"><thead><tr><th>Source</th><th>Plane</th><th>Events</th><th>First day</th><th>Last day</th><th>Days with events</th><th>Days without events</th><th>Silent spans</th></tr></thead><tbody>\n"
         )
         for s in p.sources {
-            h.raw("<tr>"); h.td(s.id); h.td(s.plane); h.td(String(s.events), cls: "num"); h.td(s.firstDay);
-            h.td(s.lastDay)
+            h.raw("<tr>"); h.td(s.id); h.td(s.plane); h.td(String(s.events), cls: "num");
+            h.td(s.firstDay, cls: "nowrap"); h.td(s.lastDay, cls: "nowrap")
             h.td(String(s.daysWithEvents), cls: "num")
             let silent =
                 s.silentDays.isEmpty
@@ -192,6 +192,16 @@ public enum HTMLReport {
 
     static func controls(_ p: EvidencePack, _ h: inout HTML) {
         h.raw("<section id=\"controls\"><h2>Controls</h2>\n")
+        let summary = ControlSummary(p.controls)
+        h.raw(
+            "<div class=\"filters no-print\"><label for=\"status\">Status</label> <select id=\"status\"><option value=\"\">all \(summary.total)</option>"
+        )
+        for s in ControlStatus.allCases {
+            h.raw("<option value=\"\(s.rawValue)\">"); h.text("\(s.label) (\(summary[s]))"); h.raw("</option>")
+        }
+        h.raw(
+            "</select> <a href=\"controls.csv\" download>controls.csv</a> (every control with status, reasons, evidence and findings)</div>\n"
+        )
         let byID = Dictionary(p.findings.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for fw in p.frameworks {
             let rows = p.controls.filter { $0.framework == fw.name }
@@ -250,7 +260,11 @@ public enum HTMLReport {
     }
 
     static func timeline(_ p: EvidencePack, _ h: inout HTML) {
-        h.raw("<section id=\"timeline\"><h2>Timeline</h2>\n")
+        h.raw("<section id=\"timeline\"><h2>Timeline</h2>\n<p class=\"print-only\">")
+        h.text(
+            "A printed page shows one page of the timeline at most. The full timeline, \(p.timelineTotal) events, is timeline.jsonl in this pack (its SHA-256 is in manifest.json)."
+        )
+        h.raw("</p>\n")
         if p.timelineTotal > p.timeline.count {
             h.raw("<p class=\"warn\">");
             h.text(
@@ -367,11 +381,16 @@ public enum HTMLReport {
                 "<rect class=\"dbx\" x=\"\(f2(x))\" y=\"\(f2(height - ha - hd))\" width=\"\(f2(w))\" height=\"\(f2(hd))\"/></g>"
             )
         }
-        h.raw("<text x=\"\(Int(left))\" y=\"\(Int(height + bottom - 4))\" class=\"axis\">"); h.text(days.first!.day);
+        // Two date labels need about 150 units side by side; a narrower chart gets one label for both.
+        let span = bar * Double(days.count)
+        h.raw("<text x=\"\(Int(left))\" y=\"\(Int(height + bottom - 4))\" class=\"axis\">")
+        h.text(days.count == 1 ? days[0].day : span < 150 ? days.first!.day + " – " + days.last!.day : days.first!.day)
         h.raw("</text>")
-        h.raw(
-            "<text x=\"\(f2(left + bar * Double(days.count)))\" y=\"\(Int(height + bottom - 4))\" class=\"axis\" text-anchor=\"end\">"
-        ); h.text(days.last!.day); h.raw("</text>")
+        if days.count > 1 && span >= 150 {
+            h.raw(
+                "<text x=\"\(f2(left + span))\" y=\"\(Int(height + bottom - 4))\" class=\"axis\" text-anchor=\"end\">"
+            ); h.text(days.last!.day); h.raw("</text>")
+        }
         h.raw(
             "</svg><figcaption>Events per day: <span class=\"key aws\">AWS</span> <span class=\"key dbx\">Databricks</span></figcaption></figure>\n"
         )

@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailIngest
 import CrossTrailModel
 
@@ -284,26 +285,8 @@ public struct CSVRenderer: TimelineRenderer {
         ]
         for (i, c) in cells.enumerated() {
             if i > 0 { out.append(44) }
-            if let c { CSVRenderer.cell(c, &out) }
+            if let c { CSV.cell(c, &out) }
         }
-    }
-
-    static func cell(_ s: String, _ out: inout [UInt8]) {
-        var text = s
-        if let f = text.utf8.first,
-            f == UInt8(ascii: "=") || f == UInt8(ascii: "+") || f == UInt8(ascii: "@")
-                || (f == UInt8(ascii: "-") && text.count > 1 && !text.dropFirst().allSatisfy(\.isNumber))
-        {
-            text = "'" + text
-        }
-        let needsQuote = text.utf8.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
-        if !needsQuote { out.append(contentsOf: text.utf8); return }
-        out.append(34)
-        for c in text.utf8 {
-            if c == 34 { out.append(34) }
-            out.append(c)
-        }
-        out.append(34)
     }
 
     public func finish(shared: SharedID?, into out: inout [UInt8]) {

@@ -9,7 +9,7 @@ import Testing
     static var inventory: String { samples.appendingPathComponent("inventory").path }
     static var keys: String { samples.appendingPathComponent("keys/cloudtrail-public-keys.json").path }
     static let packFiles = [
-        "evidence.xml", "evidence.xsd", "findings.json", "index.html", "inputs.json", "manifest.json",
+        "controls.csv", "evidence.xml", "evidence.xsd", "findings.json", "index.html", "inputs.json", "manifest.json",
         "oscal-assessment-results.xml", "oscal_assessment-results_schema.xsd", "timeline.jsonl",
     ]
 
@@ -69,7 +69,7 @@ import Testing
 
         let v = try runCrossTrail(["verify", out.path])
         #expect(v.status == 0, "\(v.stdout)")
-        #expect(v.stdout.contains("files: 8 of 8 match the manifest"))
+        #expect(v.stdout.contains("files: 9 of 9 match the manifest"))
         #expect(v.stdout.contains("OK: the pack is intact"))
     }
 

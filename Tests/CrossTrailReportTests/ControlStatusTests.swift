@@ -237,6 +237,16 @@ import Testing
             #expect(xml.components(separatedBy: "status=\"\(s.rawValue)\"").count - 1 == summary[s], "\(s)")
         }
 
+        // controls.csv: a header and one row per control, with the same statuses.
+        let csv = ControlsCSV.render(p)
+        let lines = csv.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.first == Substring(ControlsCSV.columns.joined(separator: ",")))
+        #expect(lines.count == summary.total + 1)
+        for s in ControlStatus.allCases {
+            #expect(lines.dropFirst().filter { $0.contains(",\(s.rawValue),") }.count == summary[s], "\(s)")
+        }
+        #expect(csv.contains("\(f.id) (high, r)"))
+
         let oscal = OSCALReport.render(p)
         let satisfied = oscal.components(separatedBy: "<status reason=\"pass\" state=\"satisfied\">").count - 1
         let failed = oscal.components(separatedBy: "<status reason=\"fail\" state=\"not-satisfied\">").count - 1
@@ -244,5 +254,21 @@ import Testing
         #expect(satisfied == summary[.satisfied] && failed == summary[.notSatisfied])
         #expect(other == summary[.insufficientEvidence])
         #expect(oscal.contains("Controls: " + summary.text))
+    }
+}
+
+@Suite struct ControlsCSVTests {
+    /// A control's title or reason that a spreadsheet would run as a formula is defused, and a
+    /// cell with a comma, quote or newline is quoted.
+    @Test func hostileCellsAreQuotedAndDefused() throws {
+        var f = Finding(
+            rule: "=HYPERLINK(\"http://x\")", severity: .high, title: "t", subjects: [], resources: ["x"],
+            evidence: Evidence(), controls: [ControlRef("SOC 2", "@SUM(1,2)")], remediation: "")
+        f.status = "open"
+        let p = try ControlStatusTests.pack(Observations(), findings: [f])
+        let csv = ControlsCSV.render(p)
+        #expect(csv.contains("\"'@SUM(1,2)\""))
+        #expect(csv.contains("(high, =HYPERLINK(\"\"http://x\"\"))"), "a quote inside a cell is doubled")
+        #expect(!csv.contains("\n=") && !csv.contains(",=") && !csv.contains(",@") && !csv.contains(",+"))
     }
 }
