@@ -6,6 +6,7 @@ import CrossTrailInventory
 import CrossTrailModel
 import CrossTrailReport
 import CrossTrailRules
+import CrossTrailStore
 import CrossTrailTimeline
 import Crypto
 import Foundation
@@ -32,6 +33,8 @@ public struct ReportPipeline: Sendable {
         /// `aws cloudtrail list-public-keys` output: enables digest validation.
         public var cloudTrailPublicKeys: String?
         public var title = "crosstrail evidence pack"
+        /// A case store (opened read-only) whose suppressions are the findings accepted as risk.
+        public var store: String?
         public var workers: Int?
         /// The command line recorded in the pack (secrets already redacted).
         public var command = "crosstrail report"
@@ -132,7 +135,9 @@ public struct ReportPipeline: Sendable {
             files.isEmpty
             ? (Observations(), IngestStats())
             : ObservationPass.run(ingestor, files: files, classification: inv.classification, rules: ruleSet)
-        let scan = Analyzer.scan(inv, obs, rules: ruleSet)
+        var scan = Analyzer.scan(inv, obs, rules: ruleSet)
+        let acceptedRisks =
+            try config.store.map { try Self.acceptedRisks(in: $0, on: config.generatedAt, &scan) } ?? [:]
 
         // Pass 2: the attributed, deduplicated timeline, straight into the pack.
         var options = TimelineOptions()
@@ -180,7 +185,7 @@ public struct ReportPipeline: Sendable {
         let pack = EvidencePack.assemble(
             meta: meta, scan: scan, observations: obs, inventory: inv, logsGiven: !config.paths.isEmpty, stats: stats,
             rows: rows, timelineTotal: total,
-            inputs: inputs, catalog: catalog, integrity: integrity)
+            inputs: inputs, catalog: catalog, integrity: integrity, acceptedRisks: acceptedRisks)
 
         let manifest: Manifest
         do {
@@ -214,6 +219,25 @@ public struct ReportPipeline: Sendable {
             openFindings: pack.findings.filter { $0.status != "suppressed" }.count, controls: controls,
             signedBy: key.map { PackKeys.fingerprint($0.publicKey) }, zip: zipPath, stats: stats,
             inventoryDiagnostics: invDiags, ruleErrors: ruleSet.errors)
+    }
+}
+
+extension ReportPipeline {
+    /// Marks the findings a store's suppressions hold (those not expired on `day`) as suppressed
+    /// and returns why each was accepted: `reason (by AUTHOR, until DAY)`.
+    static func acceptedRisks(in store: String, on now: Timestamp, _ scan: inout ScanResult) throws -> [String: String]
+    {
+        try EventInput.requireReadable([store])
+        let suppressions = try CaseStore.using(store, readOnly: true) { try $0.suppressions() }
+        let today = now.day
+        var accepted = [String: String]()
+        for s in suppressions where s.until.map({ $0 >= today }) ?? true {
+            accepted[s.finding] = s.reason + " (by \(s.author)" + (s.until.map { ", until \($0)" } ?? "") + ")"
+        }
+        for i in scan.findings.indices where accepted[scan.findings[i].id] != nil {
+            scan.findings[i].status = FindingStatus.suppressed.rawValue
+        }
+        return accepted.filter { id, _ in scan.findings.contains { $0.id == id } }
     }
 }
 

@@ -299,10 +299,12 @@ extension ControlCatalog {
             status = .satisfied
             reasons.append("every required evidence was collected and no finding is open against the control")
         }
-        let suppressed = findings.filter { $0.status == "suppressed" }
+        let suppressed = findings.filter { $0.status == "suppressed" }.sorted { $0.id < $1.id }
         if !suppressed.isEmpty {
+            let why = suppressed.compactMap { f in facts.acceptedRisks[f.id].map { "\(f.id) \(f.rule): \($0)" } }
             reasons.append(
-                "\(suppressed.count) finding\(suppressed.count == 1 ? "" : "s") accepted as risk (suppressed)")
+                "\(suppressed.count) finding\(suppressed.count == 1 ? "" : "s") accepted as risk (suppressed)"
+                    + (why.isEmpty ? "" : ": " + why.joined(separator: "; ")))
         }
         return ControlAssessment(
             framework: framework, id: c.id, title: c.title, status: status, reasons: reasons, evidence: items,

@@ -177,6 +177,8 @@ struct PackFacts {
     var gaps: [SourceCoverage.Gap] = []
     /// Sources that log densely enough for their silences to be judged (hourly or daily).
     var judgedSources = 0
+    /// Finding id → why it was accepted as risk (a case store's suppression).
+    var acceptedRisks: [String: String] = [:]
 
     /// Gaps as the reason names them: the first few, and how many in all.
     var gapText: String {
@@ -271,7 +273,7 @@ extension EvidencePack {
     public static func assemble(
         meta: Meta, scan: ScanResult, observations obs: Observations, inventory inv: Inventory,
         logsGiven: Bool = true, stats: IngestStats?, rows: [Row], timelineTotal: Int, inputs: [InputFile],
-        catalog: ControlCatalog, integrity: Integrity?
+        catalog: ControlCatalog, integrity: Integrity?, acceptedRisks: [String: String] = [:]
     ) -> EvidencePack {
         var meta = meta
         meta.first = obs.first
@@ -283,7 +285,7 @@ extension EvidencePack {
             databricksPrincipals: inv.databricks.principals.values.filter { $0.kind != .group }.count,
             classified: inv.classification.prefixes.count + inv.classification.tables.count,
             integrity: integrity, categories: obs.categories, gaps: sources.flatMap(\.gaps),
-            judgedSources: sources.filter { $0.cadence != .sparse }.count)
+            judgedSources: sources.filter { $0.cadence != .sparse }.count, acceptedRisks: acceptedRisks)
         var run = Run()
         if let s = stats {
             run.files = s.files

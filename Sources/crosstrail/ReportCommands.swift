@@ -85,6 +85,12 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var digestKeys: DigestKeyOptions
 
+    @Option(
+        help:
+            "Case store (read only) whose suppressions mark findings as accepted risk: shown under their controls with the reason, author and end date, and not counted against them."
+    )
+    var store: String?
+
     @Option(help: "Title of the report.")
     var title = "crosstrail evidence pack"
 
@@ -109,7 +115,7 @@ struct ReportCommand: ParsableCommand {
         // The pack replaces --out (with --force) and writes OUT.zip next to it.
         try refuseOverlaps(
             [("--out", out), ("--zip", zip ? (out as NSString).standardizingPath + ".zip" : nil)],
-            inputs: paths + inventory.paths + rules + [sign, digestKeys.publicKeys])
+            inputs: paths + inventory.paths + rules + [sign, digestKeys.publicKeys, store])
         // The pack replaces the folder at --out: never the folder crosstrail runs in, nor one above it.
         let here = FileManager.default.currentDirectoryPath
         let target = URL(fileURLWithPath: out, relativeTo: URL(fileURLWithPath: here, isDirectory: true))
@@ -138,6 +144,7 @@ struct ReportCommand: ParsableCommand {
         config.monitoring = monitoring
         config.cloudTrailPublicKeys = digestKeys.publicKeys
         config.title = title
+        config.store = store
         config.workers = workers
         config.command = commandLineForRecords()
         let interrupt = InterruptCleanup(message: "interrupted; no pack was written")

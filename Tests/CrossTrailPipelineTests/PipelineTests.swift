@@ -85,6 +85,54 @@ enum Fixtures {
         #expect(observer.calls.contains("started 0"), "unchanged files are not read")
     }
 
+    /// A finding suppressed in the case store is accepted risk in the pack: listed under its
+    /// controls with the reason, author and end date, and not counted against them; an expired
+    /// suppression counts again.
+    @Test func storeSuppressionsAreAcceptedRiskInThePack() throws {
+        let dir = try TestPaths.temporaryDirectory("pipeline-accepted")
+        let store = dir.appendingPathComponent("case.db").path
+        var scan = ScanPipeline.Configuration(
+            events: EventInput(paths: [Fixtures.logs]), inventory: InventoryInput(paths: [Fixtures.inventory]))
+        scan.store = store
+        let findings = try ScanPipeline(scan).run().result.findings
+        // The finding that alone fails SOC 2 CC6.6.
+        let target = try #require(
+            findings.first { f in
+                f.controls.contains(ControlRef("SOC 2", "CC6.6"))
+                    && findings.filter { $0.controls.contains(ControlRef("SOC 2", "CC6.6")) }.count == 1
+            })
+        try CaseStore.using(store) {
+            try $0.suppress(target.id, reason: "office egress range, reviewed", author: "ciso", until: "2026-12-31")
+        }
+        func pack(_ name: String, store: String?, at time: String) throws -> String {
+            var config = ReportPipeline.Configuration(
+                paths: [Fixtures.logs], inventory: InventoryInput(paths: [Fixtures.inventory]),
+                out: dir.appendingPathComponent(name).path, generatedAt: try #require(Timestamp(iso: time)),
+                toolVersion: "0.0.0-test")
+            config.period = ReportPeriod.parse("2026-08-01..2026-08-03")
+            config.store = store
+            _ = try ReportPipeline(config).run()
+            return try String(contentsOfFile: config.out + "/evidence.xml", encoding: .utf8)
+        }
+        func control(_ xml: String) throws -> String {
+            let start = try #require(xml.range(of: "<control id=\"CC6.6\""))
+            let end = try #require(xml.range(of: "</control>", range: start.upperBound..<xml.endIndex))
+            return String(xml[start.lowerBound..<end.upperBound])
+        }
+        let without = try control(pack("plain", store: nil, at: "2026-09-01T00:00:00Z"))
+        #expect(without.contains("status=\"not-satisfied\"") && without.contains("<finding ref=\"\(target.id)\"/>"))
+        let with = try control(pack("accepted", store: store, at: "2026-09-01T00:00:00Z"))
+        #expect(!with.contains("status=\"not-satisfied\""), "\(with)")
+        #expect(with.contains("<suppressed ref=\"\(target.id)\"/>"))
+        #expect(with.contains("office egress range, reviewed (by ciso, until 2026-12-31)"))
+        let expired = try control(pack("expired", store: store, at: "2027-01-15T00:00:00Z"))
+        #expect(expired.contains("status=\"not-satisfied\""), "the suppression ended on 2026-12-31")
+        // A store that does not exist is an input error, not an empty list of suppressions.
+        #expect(throws: CrossTrailError.self) {
+            _ = try pack("missing", store: dir.appendingPathComponent("nope.db").path, at: "2026-09-01T00:00:00Z")
+        }
+    }
+
     @Test func unusableInputsAreTypedErrors() throws {
         func code(_ config: ScanPipeline.Configuration) -> CrossTrailError.Code? {
             do { _ = try ScanPipeline(config).run(); return nil } catch let e as CrossTrailError { return e.code } catch
