@@ -13,7 +13,7 @@ APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev liblz4-dev libsqlite3-d
 # crosstrail's; moto's server stands in for S3 and IAM; pySigma validates exported rules (Python
 # module=package pairs).
 TEST_APT_PACKAGES = chromium fonts-dejavu-core openssl python3 python3-pip
-TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server] sigma.validation=pysigma
+TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server] sigma.validation=pysigma jsonschema=jsonschema regex=regex
 
 .PHONY: setup test-setup build demo test lint format bench samples fuzz tsan clean
 

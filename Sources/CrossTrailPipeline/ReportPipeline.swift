@@ -263,6 +263,18 @@ public enum PackArtifacts {
             try w.write("oscal-assessment-results.xml", OSCALReport.render(c.pack))
         },
         Artifact(name: "controls.csv") { c, w in try w.write("controls.csv", ControlsCSV.render(c.pack)) },
+        Artifact(name: OSCALDocuments.resultsFile) { c, w in
+            try w.write(OSCALDocuments.resultsFile, OSCALDocuments.text(OSCALDocuments.results(c.pack)))
+        },
+        Artifact(name: OSCALDocuments.planFile) { c, w in
+            try w.write(OSCALDocuments.planFile, OSCALDocuments.text(OSCALDocuments.plan(c.pack)))
+        },
+        Artifact(name: OSCALDocuments.sspFile) { c, w in
+            try w.write(OSCALDocuments.sspFile, OSCALDocuments.text(OSCALDocuments.ssp(c.pack)))
+        },
+        Artifact(name: OSCALDocuments.catalogFile) { c, w in
+            try w.write(OSCALDocuments.catalogFile, OSCALDocuments.text(OSCALDocuments.catalog(c.pack)))
+        },
         Artifact(name: "evidence.xsd") { _, w in try w.copy(resource: "evidence.xsd") },
         Artifact(name: "oscal_assessment-results_schema.xsd") { _, w in
             try w.copy(resource: "oscal_assessment-results_schema.xsd")

@@ -3,13 +3,13 @@ import CrossTrailModel
 import Crypto
 import Foundation
 
-/// `oscal-assessment-results.xml`: NIST OSCAL 1.0.6 assessment results for the period — one
+/// `oscal-assessment-results.xml`: NIST OSCAL 1.2.3 assessment results for the period — one
 /// observation per crosstrail finding and per control's evidence set (pointing at the pack's
 /// files), and one OSCAL finding per assessed control with status satisfied or not-satisfied.
-/// UUIDs are derived from content (name-based), so the same inputs give the same document.
+/// UUIDs are RFC 4122 version 5 (name-based), so the same inputs give the same document.
 public enum OSCALReport {
     public static let namespace = "http://csrc.nist.gov/ns/oscal/1.0"
-    public static let oscalVersion = "1.0.6"
+    public static let oscalVersion = "1.2.3"
     static let propNamespace = "urn:crosstrail"
 
     public static func render(_ p: EvidencePack) -> String {
@@ -26,8 +26,8 @@ public enum OSCALReport {
         x.empty("prop", ["name": "tool", "ns": propNamespace, "value": "crosstrail " + p.meta.toolVersion])
         x.empty("prop", ["name": "rules-hash", "ns": propNamespace, "value": p.meta.rulesHash])
         x.raw("</metadata>\n")
-        // The assessment plan is the pack's own description of what was assessed.
-        x.empty("import-ap", ["href": "evidence.xml"])
+        // The plan in the pack (which imports the system description, which imports the catalog).
+        x.empty("import-ap", ["href": OSCALDocuments.planFile])
         x.raw("\n")
 
         let assessed = p.controls.filter { $0.status != .notAssessed }
@@ -155,9 +155,16 @@ public enum OSCALReport {
         return token
     }
 
-    /// A name-based UUID (version 5 layout, SHA-256 of the name): stable for the same content.
-    static func uuid(_ name: String) -> String {
-        var b = Array(SHA256.hash(data: Data(("crosstrail|" + name).utf8)).prefix(16))
+    /// crosstrail's namespace for name-based UUIDs: uuid5(NAMESPACE_URL, "urn:crosstrail:oscal").
+    static let uuidNamespace: [UInt8] = [
+        0x4a, 0xb7, 0xe4, 0x7c, 0x3d, 0xd1, 0x54, 0xfe, 0x89, 0xfb, 0x61, 0x4c, 0xc3, 0x5c, 0x34, 0xa3,
+    ]
+
+    /// An RFC 4122 version 5 UUID (SHA-1 of the namespace and the name), stable for the same content.
+    static func uuid(_ name: String) -> String { uuid5(namespace: uuidNamespace, name: "crosstrail|" + name) }
+
+    static func uuid5(namespace: [UInt8], name: String) -> String {
+        var b = Array(Insecure.SHA1.hash(data: Data(namespace + Array(name.utf8))).prefix(16))
         b[6] = (b[6] & 0x0F) | 0x50
         b[8] = (b[8] & 0x3F) | 0x80
         let c = Array(Hex.encode(b))

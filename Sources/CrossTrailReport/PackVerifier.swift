@@ -129,7 +129,65 @@ public enum PackVerifier {
         } catch {
             r.problems.append("schema: \(error)")
         }
+        r.problems += oscalReferences(in: dir).map { "oscal: " + $0 }
         return r
+    }
+
+    /// The OSCAL chain resolves inside the pack: results → plan → system → catalog, and every
+    /// control the plan and the results review is in the catalog. Packs without OSCAL JSON
+    /// (made by older versions) are not checked.
+    static func oscalReferences(in dir: String) -> [String] {
+        func load(_ name: String) -> [String: Any]? {
+            guard let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name))
+            else { return nil }
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        }
+        guard
+            FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(OSCALDocuments.resultsFile))
+        else { return [] }
+        var problems: [String] = []
+        let chain: [(file: String, root: String, key: String, target: String?)] = [
+            (OSCALDocuments.resultsFile, "assessment-results", "import-ap", OSCALDocuments.planFile),
+            (OSCALDocuments.planFile, "assessment-plan", "import-ssp", OSCALDocuments.sspFile),
+            (OSCALDocuments.sspFile, "system-security-plan", "import-profile", OSCALDocuments.catalogFile),
+            (OSCALDocuments.catalogFile, "catalog", "", nil),
+        ]
+        var documents: [String: [String: Any]] = [:]
+        for link in chain {
+            guard let doc = load(link.file)?[link.root] as? [String: Any] else {
+                problems.append("\(link.file): missing or not an OSCAL \(link.root) document")
+                continue
+            }
+            documents[link.file] = doc
+            guard let target = link.target else { continue }
+            let href = (doc[link.key] as? [String: Any])?["href"] as? String
+            if href != target {
+                problems.append("\(link.file): \(link.key) is \(href.map { "'\($0)'" } ?? "missing"), not \(target)")
+            }
+        }
+        guard let catalog = documents[OSCALDocuments.catalogFile] else { return problems }
+        var known = Set<String>()
+        for group in catalog["groups"] as? [[String: Any]] ?? [] {
+            for control in group["controls"] as? [[String: Any]] ?? [] {
+                if let id = control["id"] as? String { known.insert(id) }
+            }
+        }
+        func reviewed(_ selections: Any?) -> [String] {
+            ((selections as? [String: Any])?["control-selections"] as? [[String: Any]] ?? []).flatMap {
+                ($0["include-controls"] as? [[String: Any]] ?? []).compactMap { $0["control-id"] as? String }
+            }
+        }
+        var named = reviewed(documents[OSCALDocuments.planFile]?["reviewed-controls"])
+        for result in documents[OSCALDocuments.resultsFile]?["results"] as? [[String: Any]] ?? [] {
+            named += reviewed(result["reviewed-controls"])
+        }
+        let missing = Set(named).subtracting(known).sorted()
+        if !missing.isEmpty {
+            problems.append(
+                "\(missing.count) reviewed control\(missing.count == 1 ? "" : "s") not in \(OSCALDocuments.catalogFile): "
+                    + missing.prefix(10).joined(separator: ", "))
+        }
+        return problems
     }
 
     /// The pack's XML documents and the schema each must satisfy.

@@ -14,7 +14,13 @@ struct ReportCommand: ParsableCommand {
             complete):
               index.html                    self-contained report (offline, prints to PDF)
               evidence.xml, evidence.xsd    the same content as XML, and its schema
-              oscal-assessment-results.xml  NIST OSCAL 1.0.6 assessment results (+ schema)
+              controls.csv                  every control: status, reasons, evidence,
+                                            findings
+              oscal-assessment-results.json NIST OSCAL 1.2.3 assessment results (also
+                                            as .xml, with its schema), importing
+              oscal-assessment-plan.json    the plan, which imports
+              oscal-ssp.json                the system assessed, which imports
+              oscal-catalog.json            every control the pack cites
               timeline.jsonl                every event of the period, attributed to
                                             people
               findings.json                 the findings (as `scan --format json`)

@@ -10,7 +10,8 @@ import Testing
     static var keys: String { samples.appendingPathComponent("keys/cloudtrail-public-keys.json").path }
     static let packFiles = [
         "controls.csv", "evidence.xml", "evidence.xsd", "findings.json", "index.html", "inputs.json", "manifest.json",
-        "oscal-assessment-results.xml", "oscal_assessment-results_schema.xsd", "timeline.jsonl",
+        "oscal-assessment-plan.json", "oscal-assessment-results.json", "oscal-assessment-results.xml",
+        "oscal-catalog.json", "oscal-ssp.json", "oscal_assessment-results_schema.xsd", "timeline.jsonl",
     ]
 
     static func report(_ out: URL, _ extra: [String] = []) throws -> CommandResult {
@@ -69,7 +70,27 @@ import Testing
 
         let v = try runCrossTrail(["verify", out.path])
         #expect(v.status == 0, "\(v.stdout)")
-        #expect(v.stdout.contains("files: 9 of 9 match the manifest"))
+        #expect(v.stdout.contains("files: 13 of 13 match the manifest"))
+
+        // OSCAL 1.2.3 JSON: each document valid against NIST's schema, each import resolving in the
+        // pack (results → plan → system → catalog), every reviewed control in the pack's catalog.
+        let validator = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/oscal-1.2.3/validate.py").path
+        let valid = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", validator, out.path])
+        #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
+        #expect(valid.stdout.contains("oscal-assessment-results.json: valid"))
+        // The validator is not a rubber stamp: a version-1 UUID and a dangling import fail it.
+        let bad = dir.appendingPathComponent("tampered")
+        try FileManager.default.copyItem(at: out, to: bad)
+        let results = bad.appendingPathComponent("oscal-assessment-results.json")
+        var text = try String(contentsOf: results, encoding: .utf8)
+        let firstUUID = try #require(text.firstMatch(of: try Regex("[0-9a-f]{8}-[0-9a-f]{4}-5")))
+        text.replaceSubrange(firstUUID.range, with: String(text[firstUUID.range].dropLast()) + "1")
+        text = text.replacingOccurrences(of: "\"oscal-assessment-plan.json\"", with: "\"plan-elsewhere.json\"")
+        try text.write(to: results, atomically: true, encoding: .utf8)
+        let rejected = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", validator, bad.path])
+        #expect(rejected.status == 1)
+        #expect(rejected.stdout.contains("oscal-assessment-results.json: 2 problems"), "\(rejected.stdout)")
+        #expect(rejected.stdout.contains("import-ap 'plan-elsewhere.json' does not resolve"))
         #expect(v.stdout.contains("OK: the pack is intact"))
     }
 

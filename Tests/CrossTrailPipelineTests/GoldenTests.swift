@@ -85,7 +85,8 @@ import Testing
         _ = try ReportPipeline(config).run()
         for name in [
             "evidence.xml", "oscal-assessment-results.xml", "findings.json", "inputs.json", "index.html",
-            "timeline.jsonl",
+            "timeline.jsonl", "controls.csv", "oscal-assessment-results.json", "oscal-assessment-plan.json",
+            "oscal-ssp.json", "oscal-catalog.json",
         ] {
             try Self.check("pack.\(name)", try String(contentsOfFile: config.out + "/" + name, encoding: .utf8))
         }

@@ -272,3 +272,41 @@ import Testing
         #expect(!csv.contains("\n=") && !csv.contains(",=") && !csv.contains(",@") && !csv.contains(",+"))
     }
 }
+
+/// `verify` follows the OSCAL chain: each import resolves in the pack and every reviewed
+/// control is in the pack's catalog.
+@Suite struct OSCALChainTests {
+    @Test func brokenReferencesAreProblems() throws {
+        var f = Finding(
+            rule: "r", severity: .high, title: "t", subjects: [], resources: ["x"], evidence: Evidence(),
+            controls: [ControlRef("SOC 2", "CC6.1")], remediation: "")
+        f.status = "open"
+        let p = try ControlStatusTests.pack(ControlStatusTests.observations(), findings: [f])
+        let dir = try TestPaths.temporaryDirectory("oscal-chain")
+        func write(_ name: String, _ doc: OSCALDocuments.Object) throws {
+            try OSCALDocuments.text(doc).write(
+                to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        try write(OSCALDocuments.resultsFile, OSCALDocuments.results(p))
+        try write(OSCALDocuments.planFile, OSCALDocuments.plan(p))
+        try write(OSCALDocuments.sspFile, OSCALDocuments.ssp(p))
+        var catalog = OSCALDocuments.catalog(p)
+        try write(OSCALDocuments.catalogFile, catalog)
+        #expect(PackVerifier.oscalReferences(in: dir.path).isEmpty)
+        // The plan points elsewhere, and the catalog lost SOC 2's controls.
+        var plan = OSCALDocuments.plan(p)
+        var body = plan["assessment-plan"] as! [String: Any]
+        body["import-ssp"] = ["href": "https://example.invalid/ssp.json"]
+        plan["assessment-plan"] = body
+        try write(OSCALDocuments.planFile, plan)
+        var c = catalog["catalog"] as! [String: Any]
+        c["groups"] = (c["groups"] as! [[String: Any]]).filter { ($0["id"] as? String) != "soc2" }
+        catalog["catalog"] = c
+        try write(OSCALDocuments.catalogFile, catalog)
+        let problems = PackVerifier.oscalReferences(in: dir.path)
+        #expect(
+            problems.contains { $0.contains("import-ssp is 'https://example.invalid/ssp.json', not oscal-ssp.json") })
+        #expect(
+            problems.contains { $0.contains("not in oscal-catalog.json") && $0.contains("soc2-cc6.1") }, "\(problems)")
+    }
+}

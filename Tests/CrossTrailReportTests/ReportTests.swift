@@ -134,6 +134,13 @@ import Testing
         #expect(a == b && a != c)
         let re = try Regex("^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
         #expect(a.wholeMatch(of: re) != nil)
+        // RFC 4122's algorithm, checked against Python's uuid.uuid5 (DNS namespace, "www.example.com").
+        let dns: [UInt8] = [
+            0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
+        ]
+        #expect(OSCALReport.uuid5(namespace: dns, name: "www.example.com") == "2ed6657d-e927-568b-95e1-2665a8aea6a2")
+        // and crosstrail's own namespace: uuid5(uuid5(NAMESPACE_URL, "urn:crosstrail:oscal"), "crosstrail|x").
+        #expect(a == "ff3e97da-c40b-530c-a3d6-195415745f99")
     }
 }
 
