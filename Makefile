@@ -21,10 +21,16 @@ TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto
 setup:
 	@./scripts/install-deps.sh $(APT_PACKAGES)
 
+# compliance-trestle loads the packs' OSCAL strictly; it goes into its own folder (not the system's
+# site-packages), so its pins cannot clash with the AWS CLI's.
+TRESTLE = compliance-trestle==5.2.0
+TRESTLE_DIR = .build-python/trestle
+
 ## Install what the tests need besides the build (Chromium, OpenSSL, the AWS CLI, moto's server).
 test-setup: setup
 	@./scripts/install-deps.sh $(TEST_APT_PACKAGES)
 	@./scripts/install-pip.sh $(TEST_PIP_PACKAGES)
+	@./scripts/install-pip-target.sh $(TRESTLE_DIR) $(TRESTLE)
 
 build: setup
 	$(SWIFT) build -c $(CONFIG) --product crosstrail

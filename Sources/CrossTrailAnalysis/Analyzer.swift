@@ -20,6 +20,15 @@ public enum Analyzer {
     /// The stateful detections `scan` runs besides the Sigma rules (Docs/rules.md describes each).
     public static var statefulRuleIDs: [String] { StatefulRules.ids.sorted() }
 
+    /// The permission checks written in Swift (the inventory, and the identity graph across
+    /// planes): with the stateful detections and the Sigma rules, every check a scan runs.
+    public static let permissionRuleIDs: [String] = [
+        "cross-plane-instance-profile", "dbx-broad-group-data-grant", "dbx-broad-group-manage",
+        "dbx-manage-runs-as-admin", "dbx-too-many-admins", "flat-access-classified", "iam-admin-equivalent",
+        "iam-broad-wildcard", "iam-privilege-escalation", "iam-unused-permissions", "iam-wildcard-on-classified",
+        "uc-all-privileges",
+    ]
+
     /// The stateful detections' ATT&CK and Stratus Red Team techniques (for coverage tables).
     public static let statefulCoverage: [(id: String, techniques: [String], stratus: [String])] = [
         (

@@ -182,10 +182,11 @@ public struct ReportPipeline: Sendable {
             title: config.title, toolVersion: config.toolVersion, generatedAt: config.generatedAt,
             period: config.period,
             command: config.command, rulesHash: ruleSet.fingerprint)
-        let pack = EvidencePack.assemble(
+        var pack = EvidencePack.assemble(
             meta: meta, scan: scan, observations: obs, inventory: inv, logsGiven: !config.paths.isEmpty, stats: stats,
             rows: rows, timelineTotal: total,
             inputs: inputs, catalog: catalog, integrity: integrity, acceptedRisks: acceptedRisks)
+        pack.checks = Self.checks(ruleSet, scan)
 
         let manifest: Manifest
         do {
@@ -223,6 +224,21 @@ public struct ReportPipeline: Sendable {
 }
 
 extension ReportPipeline {
+    /// Every check the scan ran and its findings: Sigma rules (not those that only feed a
+    /// correlation), correlations, and the built-in detections.
+    static func checks(_ rules: RuleSet, _ scan: ScanResult) -> [EvidencePack.Check] {
+        var count = [String: Int]()
+        for f in scan.findings { count[f.rule, default: 0] += 1 }
+        func check(_ id: String, _ kind: EvidencePack.Check.Kind, _ title: String?) -> EvidencePack.Check {
+            EvidencePack.Check(
+                id: id, kind: kind, title: title, findings: count[id] ?? 0, skipped: scan.skippedRules.contains(id))
+        }
+        var out = rules.rules.filter { !rules.correlationOnly.contains($0.id) }.map { check($0.id, .sigma, $0.title) }
+        out += rules.correlations.map { check($0.id, .correlation, $0.title) }
+        out += (Analyzer.statefulRuleIDs + Analyzer.permissionRuleIDs).map { check($0, .detection, nil) }
+        return out.sorted { $0.id < $1.id }
+    }
+
     /// Marks the findings a store's suppressions hold (those not expired on `day`) as suppressed
     /// and returns why each was accepted: `reason (by AUTHOR, until DAY)`.
     static func acceptedRisks(in store: String, on now: Timestamp, _ scan: inout ScanResult) throws -> [String: String]

@@ -126,6 +126,27 @@ public struct EvidencePack: Sendable {
         public init() {}
     }
 
+    /// One check the scan ran (a Sigma rule, a correlation, a built-in detection) and how it came out.
+    public struct Check: Sendable, Hashable {
+        public enum Kind: String, Sendable { case sigma, correlation, detection }
+        public var id: String
+        public var kind: Kind
+        /// Sigma rules' and correlations' titles; nil for built-in detections (Docs/rules.md).
+        public var title: String?
+        /// Findings of this check in the pack.
+        public var findings: Int
+        /// The check could not run on these inputs (an event rule without events).
+        public var skipped: Bool
+
+        public init(id: String, kind: Kind, title: String?, findings: Int, skipped: Bool) {
+            self.id = id
+            self.kind = kind
+            self.title = title
+            self.findings = findings
+            self.skipped = skipped
+        }
+    }
+
     /// The result of CloudTrail digest validation, when digests were checked.
     public struct Integrity: Sendable, Hashable {
         public var digestFiles: Int
@@ -155,6 +176,8 @@ public struct EvidencePack: Sendable {
     public var run: Run
     public var integrity: Integrity?
     public var categories: [AuditCategory: EventSample]
+    /// Every check the scan ran, those that passed included.
+    public var checks: [Check] = []
 
     /// At most this many timeline rows are embedded in index.html and evidence.xml.
     public static let rowLimit = 50_000

@@ -26,6 +26,7 @@ public enum HTMLReport {
         coverage(p, &h)
         findings(p, &h)
         controls(p, &h)
+        checks(p, &h)
         identities(p, &h)
         timeline(p, &h)
         inputs(p, &h)
@@ -51,7 +52,7 @@ public enum HTMLReport {
         h.dt("Rules hash", p.meta.rulesHash)
         h.dt("Command", p.meta.command)
         h.raw(
-            "</dl>\n<nav class=\"no-print\"><a href=\"#coverage\">Coverage</a> <a href=\"#findings\">Findings</a> <a href=\"#controls\">Controls</a> <a href=\"#identities\">Identities</a> <a href=\"#timeline\">Timeline</a> <a href=\"#inputs\">Inputs</a></nav></header>\n"
+            "</dl>\n<nav class=\"no-print\"><a href=\"#coverage\">Coverage</a> <a href=\"#findings\">Findings</a> <a href=\"#controls\">Controls</a> <a href=\"#checks\">Checks</a> <a href=\"#identities\">Identities</a> <a href=\"#timeline\">Timeline</a> <a href=\"#inputs\">Inputs</a></nav></header>\n"
         )
     }
 
@@ -243,6 +244,35 @@ public enum HTMLReport {
         h.raw("</section>\n")
     }
 
+    /// Every check that ran: those that raised findings, those that passed, those that could not run.
+    static func checks(_ p: EvidencePack, _ h: inout HTML) {
+        guard !p.checks.isEmpty else { return }
+        let raised = p.checks.filter { $0.findings > 0 }
+        let skipped = p.checks.filter { $0.findings == 0 && $0.skipped }
+        let passed = p.checks.filter { $0.findings == 0 && !$0.skipped }
+        h.raw("<section id=\"checks\"><h2>Checks</h2>\n<p>")
+        h.text(
+            "\(p.checks.count) checks ran (Sigma rules, correlations and built-in detections): \(raised.count) raised findings, \(passed.count) passed, \(skipped.count) could not run on these inputs."
+        )
+        h.raw("</p>\n")
+        func table(_ summary: String, _ list: [EvidencePack.Check], open: Bool) {
+            guard !list.isEmpty else { return }
+            h.raw(open ? "<details open>" : "<details>"); h.raw("<summary>"); h.text(summary); h.raw("</summary>")
+            h.raw(
+                "<table class=\"data\"><thead><tr><th>Check</th><th>Kind</th><th>Title</th><th>Findings</th></tr></thead><tbody>\n"
+            )
+            for c in list {
+                h.raw("<tr>"); h.td(c.id); h.td(c.kind.rawValue); h.td(c.title ?? "built-in (Docs/rules.md)");
+                h.td(String(c.findings), cls: "num"); h.raw("</tr>\n")
+            }
+            h.raw("</tbody></table></details>\n")
+        }
+        table("Raised findings (\(raised.count))", raised, open: true)
+        table("Passed: ran and found nothing (\(passed.count))", passed, open: false)
+        table("Could not run on these inputs (\(skipped.count))", skipped, open: false)
+        h.raw("</section>\n")
+    }
+
     static func identities(_ p: EvidencePack, _ h: inout HTML) {
         h.raw("<section id=\"identities\"><h2>Identities</h2>\n")
         if p.people.isEmpty {
@@ -285,8 +315,25 @@ public enum HTMLReport {
             """)
     }
 
+    /// The pack's other files, each named in manifest.json with its SHA-256.
+    static let packFiles: [(String, String)] = [
+        ("timeline.jsonl", "every event of the period"), ("findings.json", "the findings"),
+        ("controls.csv", "every control with status, reasons and evidence"),
+        ("evidence.xml", "this report as XML (schema evidence.xsd)"),
+        ("oscal-assessment-results.json", "OSCAL 1.2.3 assessment results (also .xml)"),
+        ("oscal-assessment-plan.json", "the OSCAL plan the results import"),
+        ("oscal-ssp.json", "the OSCAL system description the plan imports"),
+        ("oscal-catalog.json", "the controls cited, as an OSCAL catalog"), ("inputs.json", "every input file"),
+        ("manifest.json", "SHA-256 of every file (signed: manifest.sig)"),
+    ]
+
     static func inputs(_ p: EvidencePack, _ h: inout HTML) {
-        h.raw("<section id=\"inputs\"><h2>Inputs and run</h2>\n<dl class=\"meta\">")
+        h.raw("<section id=\"inputs\"><h2>Inputs and run</h2>\n<p>Files of this pack: ")
+        for (i, f) in packFiles.enumerated() {
+            if i > 0 { h.raw(" · ") }
+            h.raw("<a href=\"\(f.0)\">\(f.0)</a> <small>"); h.text(f.1); h.raw("</small>")
+        }
+        h.raw("</p>\n<dl class=\"meta\">")
         let r = p.run
         h.dt(
             "Records",

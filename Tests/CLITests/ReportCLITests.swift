@@ -91,6 +91,21 @@ import Testing
         #expect(rejected.status == 1)
         #expect(rejected.stdout.contains("oscal-assessment-results.json: 2 problems"), "\(rejected.stdout)")
         #expect(rejected.stdout.contains("import-ap 'plan-elsewhere.json' does not resolve"))
+
+        // compliance-trestle (installed by `make test-setup`) loads all four in its strict models,
+        // and rejects the tampered results.
+        let trestle = TestPaths.packageRoot.appendingPathComponent(".build-python/trestle").path
+        try #require(
+            FileManager.default.fileExists(atPath: trestle + "/trestle"),
+            "compliance-trestle is not installed in \(trestle): run `make test-setup`")
+        let loader = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/oscal-1.2.3/trestle_load.py").path
+        let loaded = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", loader, out.path], environment: ["PYTHONPATH": trestle])
+        #expect(loaded.status == 0, "\(loaded.stdout)\(loaded.stderr)")
+        #expect(loaded.stdout.components(separatedBy: " loaded").count - 1 == 4, "\(loaded.stdout)")
+        let refused = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", loader, bad.path], environment: ["PYTHONPATH": trestle])
+        #expect(refused.status == 1 && refused.stdout.contains("oscal-assessment-results.json rejected"))
         #expect(v.stdout.contains("OK: the pack is intact"))
     }
 

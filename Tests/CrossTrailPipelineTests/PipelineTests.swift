@@ -1,3 +1,4 @@
+import CrossTrailAnalysis
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
@@ -571,5 +572,42 @@ enum Fixtures {
         #expect(cited.count > 100)
         let missing = cited.filter { !catalog.contains($0) }.map(\.description).sorted()
         #expect(missing.isEmpty, "cited but not in controls.yaml: \(missing)")
+    }
+}
+
+/// The pack's list of checks is complete: every detection written in Swift is in it, and it
+/// shows the checks that passed besides those that raised findings.
+@Suite struct PackChecksTests {
+    @Test func everyBuiltInDetectionIsListed() throws {
+        #expect(Set(Analyzer.statefulRuleIDs).isDisjoint(with: Analyzer.permissionRuleIDs))
+        let known = Set(Analyzer.statefulRuleIDs + Analyzer.permissionRuleIDs)
+        let dir = TestPaths.packageRoot.appendingPathComponent("Sources/CrossTrailAnalysis")
+        let literal = try Regex(#"rule: "([a-z0-9-]+)""#)
+        var found = Set<String>()
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".swift") {
+            let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+            for m in text.matches(of: literal) { found.insert(String(m.output[1].substring!)) }
+        }
+        // rule-regex-time-limit reports a rule that hit its time limit: not a check of the estate.
+        found.remove("rule-regex-time-limit")
+        #expect(found.count > 25)
+        #expect(
+            found.subtracting(known).isEmpty, "detections missing from the lists: \(found.subtracting(known).sorted())")
+    }
+
+    @Test func checksThatPassedAreListed() throws {
+        let rules = RuleSet.load(monitoring: true)
+        var discovery = [Diagnostic]()
+        let files = Ingestor.discover([Fixtures.logs], diagnostics: &discovery)
+        let (inv, _) = Inventory.load(paths: [Fixtures.inventory])
+        let (obs, _) = ObservationPass.run(
+            Ingestor(workers: 2), files: files, classification: inv.classification, rules: rules)
+        let scan = Analyzer.scan(inv, obs, rules: rules)
+        let checks = ReportPipeline.checks(rules, scan)
+        #expect(Set(checks.map(\.id)).count == checks.count)
+        #expect(checks.filter { $0.findings > 0 }.map(\.findings).reduce(0, +) == scan.findings.count)
+        #expect(checks.contains { $0.findings == 0 && !$0.skipped && $0.kind == .sigma })
+        #expect(checks.contains { $0.id == "iam-admin-equivalent" && $0.kind == .detection && $0.findings > 0 })
+        #expect(!checks.contains { rules.correlationOnly.contains($0.id) }, "base rules of correlations are not checks")
     }
 }
