@@ -229,13 +229,26 @@ extension ReportPipeline {
     static func checks(_ rules: RuleSet, _ scan: ScanResult) -> [EvidencePack.Check] {
         var count = [String: Int]()
         for f in scan.findings { count[f.rule, default: 0] += 1 }
-        func check(_ id: String, _ kind: EvidencePack.Check.Kind, _ title: String?) -> EvidencePack.Check {
+        func check(_ id: String, _ kind: EvidencePack.Check.Kind, _ title: String?, _ confidence: String)
+            -> EvidencePack.Check
+        {
             EvidencePack.Check(
-                id: id, kind: kind, title: title, findings: count[id] ?? 0, skipped: scan.skippedRules.contains(id))
+                id: id, kind: kind, title: title, findings: count[id] ?? 0, skipped: scan.skippedRules.contains(id),
+                confidence: confidence)
         }
-        var out = rules.rules.filter { !rules.correlationOnly.contains($0.id) }.map { check($0.id, .sigma, $0.title) }
-        out += rules.correlations.map { check($0.id, .correlation, $0.title) }
-        out += (Analyzer.statefulRuleIDs + Analyzer.permissionRuleIDs).map { check($0, .detection, nil) }
+        var out = rules.rules.filter { !rules.correlationOnly.contains($0.id) }.map {
+            check($0.id, .sigma, $0.title, EvidencePack.Check.confidence(sigmaStatus: $0.metadata.status))
+        }
+        // A correlation is as sure as its weakest base rule.
+        let byID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let rank = ["low": 0, "unrated": 1, "medium": 2, "high": 3]
+        out += rules.correlations.map { c in
+            let levels = c.ruleIDs.map { EvidencePack.Check.confidence(sigmaStatus: byID[$0]?.metadata.status) }
+            return check(c.id, .correlation, c.title, levels.min { rank[$0]! < rank[$1]! } ?? "unrated")
+        }
+        // Permission checks evaluate the policies themselves; detections over time use tunable thresholds.
+        out += Analyzer.permissionRuleIDs.map { check($0, .detection, nil, "high") }
+        out += Analyzer.statefulRuleIDs.map { check($0, .detection, nil, "medium") }
         return out.sorted { $0.id < $1.id }
     }
 

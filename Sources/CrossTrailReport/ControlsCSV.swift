@@ -13,8 +13,13 @@ public enum ControlsCSV {
         CSV.row(columns, &out)
         let byID = Dictionary(p.findings.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         func findings(_ ids: [String]) -> String {
-            ids.map { id in byID[id].map { "\(id) (\($0.severity.rawValue), \($0.rule))" } ?? id }
-                .joined(separator: " | ")
+            ids.map { id in
+                byID[id].map { f in
+                    "\(id) (\(f.severity.rawValue), \(f.rule)"
+                        + (p.confidence(ofRule: f.rule).map { ", confidence \($0)" } ?? "") + ")"
+                } ?? id
+            }
+            .joined(separator: " | ")
         }
         for c in p.controls {
             CSV.row(

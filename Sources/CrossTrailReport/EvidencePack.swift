@@ -137,15 +137,34 @@ public struct EvidencePack: Sendable {
         public var findings: Int
         /// The check could not run on these inputs (an event rule without events).
         public var skipped: Bool
+        /// How far its findings can be trusted not to be false positives: high, medium, low or
+        /// unrated (see `confidence(sigmaStatus:)`).
+        public var confidence: String
 
-        public init(id: String, kind: Kind, title: String?, findings: Int, skipped: Bool) {
+        public init(id: String, kind: Kind, title: String?, findings: Int, skipped: Bool, confidence: String) {
             self.id = id
             self.kind = kind
             self.title = title
             self.findings = findings
             self.skipped = skipped
+            self.confidence = confidence
+        }
+
+        /// A Sigma rule's `status` as confidence, by Sigma's own definitions: stable (no known
+        /// false positives over a long time in several environments) → high, test (may need
+        /// tuning) → medium, experimental (may lead to false positives) → low.
+        public static func confidence(sigmaStatus: String?) -> String {
+            switch sigmaStatus?.lowercased() {
+            case "stable": "high"
+            case "test": "medium"
+            case "experimental": "low"
+            default: "unrated"
+            }
         }
     }
+
+    /// The confidence of a rule's findings (from the checks), nil when the rule is not listed.
+    public func confidence(ofRule rule: String) -> String? { checks.first { $0.id == rule }?.confidence }
 
     /// The result of CloudTrail digest validation, when digests were checked.
     public struct Integrity: Sendable, Hashable {

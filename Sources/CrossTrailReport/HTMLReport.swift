@@ -229,7 +229,9 @@ public enum HTMLReport {
                     for id in ids {
                         h.raw("<a href=\"#"); h.text(id); h.raw("\">"); h.text(id); h.raw("</a>")
                         if let f = byID[id] {
-                            h.raw(" <small>"); h.text("(\(f.severity.rawValue), \(f.rule))"); h.raw("</small>")
+                            let confidence = p.confidence(ofRule: f.rule).map { ", confidence \($0)" } ?? ""
+                            h.raw(" <small>"); h.text("(\(f.severity.rawValue), \(f.rule)\(confidence))");
+                            h.raw("</small>")
                         }
                         h.raw(" ")
                     }
@@ -259,11 +261,11 @@ public enum HTMLReport {
             guard !list.isEmpty else { return }
             h.raw(open ? "<details open>" : "<details>"); h.raw("<summary>"); h.text(summary); h.raw("</summary>")
             h.raw(
-                "<table class=\"data\"><thead><tr><th>Check</th><th>Kind</th><th>Title</th><th>Findings</th></tr></thead><tbody>\n"
+                "<table class=\"data\"><thead><tr><th>Check</th><th>Kind</th><th>Title</th><th>Confidence</th><th>Findings</th></tr></thead><tbody>\n"
             )
             for c in list {
                 h.raw("<tr>"); h.td(c.id); h.td(c.kind.rawValue); h.td(c.title ?? "built-in (Docs/rules.md)");
-                h.td(String(c.findings), cls: "num"); h.raw("</tr>\n")
+                h.td(c.confidence); h.td(String(c.findings), cls: "num"); h.raw("</tr>\n")
             }
             h.raw("</tbody></table></details>\n")
         }

@@ -52,6 +52,10 @@ import Testing
         #expect(
             oscal.contains("<status reason=\"fail\" state=\"not-satisfied\">")
                 && oscal.contains("<status reason=\"pass\" state=\"satisfied\">"))
+        // Findings under a control show their severity, rule and confidence.
+        let page = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
+        #expect(page.contains("(critical, cross-plane-instance-profile, confidence high)"))
+        #expect(page.contains("checks ran (Sigma rules, correlations and built-in detections)"))
         // The Samples cover 2 days of August: no logging control is satisfied for the month.
         #expect(evidence.contains("<control id=\"AU-12\" in-catalog=\"true\" status=\"not-satisfied\">"))
         #expect(evidence.contains("silent 2026-08-03 to 2026-08-31 (29 days)"))

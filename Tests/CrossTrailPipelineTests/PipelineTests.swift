@@ -609,5 +609,15 @@ enum Fixtures {
         #expect(checks.contains { $0.findings == 0 && !$0.skipped && $0.kind == .sigma })
         #expect(checks.contains { $0.id == "iam-admin-equivalent" && $0.kind == .detection && $0.findings > 0 })
         #expect(!checks.contains { rules.correlationOnly.contains($0.id) }, "base rules of correlations are not checks")
+        // Confidence: Sigma's status for rules, the weakest base rule for correlations.
+        let byID = Dictionary(uniqueKeysWithValues: checks.map { ($0.id, $0) })
+        for r in rules.rules where byID[r.id] != nil {
+            let expected =
+                ["stable": "high", "test": "medium", "experimental": "low"][r.metadata.status ?? ""] ?? "unrated"
+            #expect(byID[r.id]?.confidence == expected, "\(r.id)")
+        }
+        #expect(byID["iam-admin-equivalent"]?.confidence == "high" && byID["s3-mass-delete"]?.confidence == "medium")
+        #expect(Set(checks.map(\.confidence)).isSubset(of: ["high", "medium", "low", "unrated"]))
+        #expect(checks.contains { $0.kind == .correlation && $0.confidence != "unrated" })
     }
 }
