@@ -73,12 +73,17 @@ public enum SourceCoverage {
         case sparse
     }
 
+    /// The UTC days (since the epoch) of a set of hours.
+    static func days(of hours: Set<Int64>) -> Set<Int64> {
+        Set(hours.map { $0 >= 0 ? $0 / 24 : ($0 - 23) / 24 })
+    }
+
     /// Events per active day from which a source counts as logging daily.
     public static let denseDaily = 24
 
     public static func cadence(_ hours: Set<Int64>, events: Int, coverage: Double = 0.8) -> Cadence {
         if logsHourly(hours, coverage: coverage) { return .hourly }
-        let days = Set(hours.map { $0 >= 0 ? $0 / 24 : ($0 - 23) / 24 }).count
+        let days = days(of: hours).count
         return days > 0 && events >= denseDaily * days ? .daily : .sparse
     }
 
@@ -95,7 +100,7 @@ public enum SourceCoverage {
         case .hourly: return silentHours(hours, source: source, from: lo, to: hi, minHours: minHours)
         case .daily: break
         }
-        let days = Set(hours.map { $0 >= 0 ? $0 / 24 : ($0 - 23) / 24 })
+        let days = days(of: hours)
         var out = [Gap](), start: Int64?
         let firstDay = lo / 24, lastDay = (hi - 1) / 24
         var d = firstDay

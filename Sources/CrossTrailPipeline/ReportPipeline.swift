@@ -229,26 +229,25 @@ extension ReportPipeline {
     static func checks(_ rules: RuleSet, _ scan: ScanResult) -> [EvidencePack.Check] {
         var count = [String: Int]()
         for f in scan.findings { count[f.rule, default: 0] += 1 }
-        func check(_ id: String, _ kind: EvidencePack.Check.Kind, _ title: String?, _ confidence: String)
-            -> EvidencePack.Check
-        {
+        func check(
+            _ id: String, _ kind: EvidencePack.Check.Kind, _ title: String?, _ confidence: EvidencePack.Confidence
+        ) -> EvidencePack.Check {
             EvidencePack.Check(
                 id: id, kind: kind, title: title, findings: count[id] ?? 0, skipped: scan.skippedRules.contains(id),
                 confidence: confidence)
         }
         var out = rules.rules.filter { !rules.correlationOnly.contains($0.id) }.map {
-            check($0.id, .sigma, $0.title, EvidencePack.Check.confidence(sigmaStatus: $0.metadata.status))
+            check($0.id, .sigma, $0.title, EvidencePack.Confidence(sigmaStatus: $0.metadata.status))
         }
         // A correlation is as sure as its weakest base rule.
         let byID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let rank = ["low": 0, "unrated": 1, "medium": 2, "high": 3]
         out += rules.correlations.map { c in
-            let levels = c.ruleIDs.map { EvidencePack.Check.confidence(sigmaStatus: byID[$0]?.metadata.status) }
-            return check(c.id, .correlation, c.title, levels.min { rank[$0]! < rank[$1]! } ?? "unrated")
+            let levels = c.ruleIDs.map { EvidencePack.Confidence(sigmaStatus: byID[$0]?.metadata.status) }
+            return check(c.id, .correlation, c.title, levels.min() ?? .unrated)
         }
         // Permission checks evaluate the policies themselves; detections over time use tunable thresholds.
-        out += Analyzer.permissionRuleIDs.map { check($0, .detection, nil, "high") }
-        out += Analyzer.statefulRuleIDs.map { check($0, .detection, nil, "medium") }
+        out += Analyzer.permissionRuleIDs.map { check($0, .detection, nil, .high) }
+        out += Analyzer.statefulRuleIDs.map { check($0, .detection, nil, .medium) }
         return out.sorted { $0.id < $1.id }
     }
 
@@ -292,18 +291,6 @@ public enum PackArtifacts {
             try w.write("oscal-assessment-results.xml", OSCALReport.render(c.pack))
         },
         Artifact(name: "controls.csv") { c, w in try w.write("controls.csv", ControlsCSV.render(c.pack)) },
-        Artifact(name: OSCALDocuments.resultsFile) { c, w in
-            try w.write(OSCALDocuments.resultsFile, OSCALDocuments.text(OSCALDocuments.results(c.pack)))
-        },
-        Artifact(name: OSCALDocuments.planFile) { c, w in
-            try w.write(OSCALDocuments.planFile, OSCALDocuments.text(OSCALDocuments.plan(c.pack)))
-        },
-        Artifact(name: OSCALDocuments.sspFile) { c, w in
-            try w.write(OSCALDocuments.sspFile, OSCALDocuments.text(OSCALDocuments.ssp(c.pack)))
-        },
-        Artifact(name: OSCALDocuments.catalogFile) { c, w in
-            try w.write(OSCALDocuments.catalogFile, OSCALDocuments.text(OSCALDocuments.catalog(c.pack)))
-        },
         Artifact(name: "evidence.xsd") { _, w in try w.copy(resource: "evidence.xsd") },
         Artifact(name: "oscal_assessment-results_schema.xsd") { _, w in
             try w.copy(resource: "oscal_assessment-results_schema.xsd")
@@ -315,6 +302,24 @@ public enum PackArtifacts {
             try w.write("findings.json", text)
         },
         Artifact(name: "inputs.json") { c, w in try w.write("inputs.json", PrettyJSON.encode(c.pack.inputs)) },
+        Artifact(name: OSCALDocuments.planFile) { c, w in
+            try w.write(OSCALDocuments.planFile, OSCALDocuments.text(OSCALDocuments.plan(c.pack)))
+        },
+        Artifact(name: OSCALDocuments.sspFile) { c, w in
+            try w.write(OSCALDocuments.sspFile, OSCALDocuments.text(OSCALDocuments.ssp(c.pack)))
+        },
+        Artifact(name: OSCALDocuments.catalogFile) { c, w in
+            try w.write(OSCALDocuments.catalogFile, OSCALDocuments.text(OSCALDocuments.catalog(c.pack)))
+        },
+        // Last: the results name the other files' SHA-256 (back-matter resources).
+        Artifact(name: OSCALDocuments.resultsFile) { c, w in
+            var hashes = [String: String]()
+            for name in OSCALDocuments.evidenceFiles {
+                hashes[name] = try Manifest.sha256(file: w.path(name)).1
+            }
+            try w.write(
+                OSCALDocuments.resultsFile, OSCALDocuments.text(OSCALDocuments.results(c.pack, hashes: hashes)))
+        },
     ]
 }
 

@@ -16,7 +16,7 @@ public enum ControlsCSV {
             ids.map { id in
                 byID[id].map { f in
                     "\(id) (\(f.severity.rawValue), \(f.rule)"
-                        + (p.confidence(ofRule: f.rule).map { ", confidence \($0)" } ?? "") + ")"
+                        + (p.confidence(ofRule: f.rule).map { ", confidence \($0.rawValue)" } ?? "") + ")"
                 } ?? id
             }
             .joined(separator: " | ")

@@ -137,11 +137,10 @@ public struct EvidencePack: Sendable {
         public var findings: Int
         /// The check could not run on these inputs (an event rule without events).
         public var skipped: Bool
-        /// How far its findings can be trusted not to be false positives: high, medium, low or
-        /// unrated (see `confidence(sigmaStatus:)`).
-        public var confidence: String
+        /// How far its findings can be trusted not to be false positives.
+        public var confidence: Confidence
 
-        public init(id: String, kind: Kind, title: String?, findings: Int, skipped: Bool, confidence: String) {
+        public init(id: String, kind: Kind, title: String?, findings: Int, skipped: Bool, confidence: Confidence) {
             self.id = id
             self.kind = kind
             self.title = title
@@ -149,22 +148,31 @@ public struct EvidencePack: Sendable {
             self.skipped = skipped
             self.confidence = confidence
         }
+    }
 
-        /// A Sigma rule's `status` as confidence, by Sigma's own definitions: stable (no known
-        /// false positives over a long time in several environments) → high, test (may need
-        /// tuning) → medium, experimental (may lead to false positives) → low.
-        public static func confidence(sigmaStatus: String?) -> String {
+    /// How far a check's findings can be trusted not to be false positives (lowest first).
+    public enum Confidence: String, Sendable, Hashable, Comparable, CaseIterable {
+        case low, unrated, medium, high
+
+        /// A Sigma rule's `status`, by Sigma's own definitions: stable (no known false positives
+        /// over a long time in several environments) → high, test (may need tuning) → medium,
+        /// experimental (may lead to false positives) → low.
+        public init(sigmaStatus: String?) {
             switch sigmaStatus?.lowercased() {
-            case "stable": "high"
-            case "test": "medium"
-            case "experimental": "low"
-            default: "unrated"
+            case "stable": self = .high
+            case "test": self = .medium
+            case "experimental": self = .low
+            default: self = .unrated
             }
+        }
+
+        public static func < (a: Confidence, b: Confidence) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
         }
     }
 
     /// The confidence of a rule's findings (from the checks), nil when the rule is not listed.
-    public func confidence(ofRule rule: String) -> String? { checks.first { $0.id == rule }?.confidence }
+    public func confidence(ofRule rule: String) -> Confidence? { checks.first { $0.id == rule }?.confidence }
 
     /// The result of CloudTrail digest validation, when digests were checked.
     public struct Integrity: Sendable, Hashable {
@@ -369,6 +377,7 @@ extension EvidencePack {
                 if plane == "aws" { perDay[d, default: (0, 0)].aws += n } else { perDay[d, default: (0, 0)].dbx += n }
             }
             guard let first = days.keys.min(), let last = days.keys.max() else { continue }
+            let events = days.values.reduce(0, +), hours = obs.sourceHours[id] ?? []
             var silent: [String] = []
             var gaps: [SourceCoverage.Gap] = []
             if let span {
@@ -376,15 +385,13 @@ extension EvidencePack {
                     silent.append(dayString(d))
                     if silent.count >= 400 { break }
                 }
-                gaps = SourceCoverage.gaps(
-                    obs.sourceHours[id] ?? [], events: days.values.reduce(0, +), source: id, from: span.lo,
-                    to: span.hi)
+                gaps = SourceCoverage.gaps(hours, events: events, source: id, from: span.lo, to: span.hi)
             }
-            let cadence = SourceCoverage.cadence(obs.sourceHours[id] ?? [], events: days.values.reduce(0, +))
             sources.append(
                 Source(
-                    id: id, plane: plane, events: days.values.reduce(0, +), firstDay: dayString(first),
-                    lastDay: dayString(last), daysWithEvents: days.count, silentDays: silent, cadence: cadence,
+                    id: id, plane: plane, events: events, firstDay: dayString(first),
+                    lastDay: dayString(last), daysWithEvents: days.count, silentDays: silent,
+                    cadence: SourceCoverage.cadence(hours, events: events),
                     gaps: gaps))
         }
         let days = perDay.keys.sorted().map {

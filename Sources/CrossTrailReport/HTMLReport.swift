@@ -229,7 +229,7 @@ public enum HTMLReport {
                     for id in ids {
                         h.raw("<a href=\"#"); h.text(id); h.raw("\">"); h.text(id); h.raw("</a>")
                         if let f = byID[id] {
-                            let confidence = p.confidence(ofRule: f.rule).map { ", confidence \($0)" } ?? ""
+                            let confidence = p.confidence(ofRule: f.rule).map { ", confidence \($0.rawValue)" } ?? ""
                             h.raw(" <small>"); h.text("(\(f.severity.rawValue), \(f.rule)\(confidence))");
                             h.raw("</small>")
                         }
@@ -265,7 +265,7 @@ public enum HTMLReport {
             )
             for c in list {
                 h.raw("<tr>"); h.td(c.id); h.td(c.kind.rawValue); h.td(c.title ?? "built-in (Docs/rules.md)");
-                h.td(c.confidence); h.td(String(c.findings), cls: "num"); h.raw("</tr>\n")
+                h.td(c.confidence.rawValue); h.td(String(c.findings), cls: "num"); h.raw("</tr>\n")
             }
             h.raw("</tbody></table></details>\n")
         }

@@ -15,6 +15,8 @@ public enum OSCALDocuments {
     public static let sspFile = "oscal-ssp.json"
     public static let planFile = "oscal-assessment-plan.json"
     public static let resultsFile = "oscal-assessment-results.json"
+    /// The pack files the results cite as evidence, with their SHA-256 in back-matter.
+    public static let evidenceFiles = ["controls.csv", "evidence.xml", "findings.json", "timeline.jsonl"]
 
     public typealias Object = [String: Any]
 
@@ -164,11 +166,16 @@ public enum OSCALDocuments {
 
     /// The results: one observation per crosstrail finding and per control's evidence, one
     /// OSCAL finding per assessed control.
-    public static func results(_ p: EvidencePack) -> Object {
+    /// - Parameter hashes: SHA-256 of pack files (`evidenceFiles`): each becomes a back-matter
+    ///   resource with its hash, and evidence links to it point at the resource (`#uuid`).
+    public static func results(_ p: EvidencePack, hashes: [String: String] = [:]) -> Object {
         let label = p.meta.period?.label ?? "events"
         let assessed = p.controls.filter { $0.status != .notAssessed }
         let notAssessed = p.controls.filter { $0.status == .notAssessed }
-        func evidence(_ href: String, _ text: String) -> Object { ["href": href, "description": text] }
+        func resource(_ file: String) -> String { uuid("resource|" + file) }
+        func evidence(_ href: String, _ text: String) -> Object {
+            ["href": hashes[href] == nil ? href : "#" + resource(href), "description": text]
+        }
         var observations: [Object] = []
         for f in p.findings {
             var o: Object = [
@@ -248,14 +255,23 @@ public enum OSCALDocuments {
             result["remarks"] =
                 "Not assessed: " + notAssessed.map { "\($0.framework) \($0.id) (\($0.reason))" }.joined(separator: "; ")
         }
-        return [
-            "assessment-results": [
-                "uuid": uuid("ar|" + label + "|" + p.meta.generatedAt.iso8601),
-                "metadata": metadata(p, "\(p.meta.title): \(label)"),
-                "import-ap": ["href": planFile],
-                "results": [result],
-            ]
+        var document: Object = [
+            "uuid": uuid("ar|" + label + "|" + p.meta.generatedAt.iso8601),
+            "metadata": metadata(p, "\(p.meta.title): \(label)"),
+            "import-ap": ["href": planFile],
+            "results": [result],
         ]
+        if !hashes.isEmpty {
+            document["back-matter"] = [
+                "resources": hashes.keys.sorted().map { file -> Object in
+                    [
+                        "uuid": resource(file), "title": file,
+                        "rlinks": [["href": file, "hashes": [["algorithm": "SHA-256", "value": hashes[file]!]]]],
+                    ]
+                }
+            ]
+        }
+        return ["assessment-results": document]
     }
 
     /// Pretty, key-sorted JSON (deterministic bytes).

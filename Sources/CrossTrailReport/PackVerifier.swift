@@ -165,6 +165,20 @@ public enum PackVerifier {
                 problems.append("\(link.file): \(link.key) is \(href.map { "'\($0)'" } ?? "missing"), not \(target)")
             }
         }
+        // Back-matter resources name pack files with their SHA-256: each must match the file.
+        let backMatter = documents[OSCALDocuments.resultsFile]?["back-matter"] as? [String: Any]
+        for resource in backMatter?["resources"] as? [[String: Any]] ?? [] {
+            for link in resource["rlinks"] as? [[String: Any]] ?? [] {
+                guard let href = link["href"] as? String, !href.contains("/") else { continue }
+                for hash in link["hashes"] as? [[String: Any]] ?? [] {
+                    let actual = try? Manifest.sha256(file: (dir as NSString).appendingPathComponent(href)).1
+                    if hash["value"] as? String != actual {
+                        problems.append(
+                            "\(OSCALDocuments.resultsFile): the SHA-256 it gives for \(href) does not match the file")
+                    }
+                }
+            }
+        }
         guard let catalog = documents[OSCALDocuments.catalogFile] else { return problems }
         var known = Set<String>()
         for group in catalog["groups"] as? [[String: Any]] ?? [] {

@@ -614,10 +614,10 @@ enum Fixtures {
         for r in rules.rules where byID[r.id] != nil {
             let expected =
                 ["stable": "high", "test": "medium", "experimental": "low"][r.metadata.status ?? ""] ?? "unrated"
-            #expect(byID[r.id]?.confidence == expected, "\(r.id)")
+            #expect(byID[r.id]?.confidence.rawValue == expected, "\(r.id)")
         }
-        #expect(byID["iam-admin-equivalent"]?.confidence == "high" && byID["s3-mass-delete"]?.confidence == "medium")
-        #expect(Set(checks.map(\.confidence)).isSubset(of: ["high", "medium", "low", "unrated"]))
-        #expect(checks.contains { $0.kind == .correlation && $0.confidence != "unrated" })
+        #expect(byID["iam-admin-equivalent"]?.confidence == .high && byID["s3-mass-delete"]?.confidence == .medium)
+        #expect(checks.contains { $0.kind == .correlation && $0.confidence != .unrated })
+        #expect(EvidencePack.Confidence.low < .unrated && EvidencePack.Confidence.medium < .high)
     }
 }

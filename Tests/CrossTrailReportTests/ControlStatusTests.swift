@@ -308,5 +308,14 @@ import Testing
             problems.contains { $0.contains("import-ssp is 'https://example.invalid/ssp.json', not oscal-ssp.json") })
         #expect(
             problems.contains { $0.contains("not in oscal-catalog.json") && $0.contains("soc2-cc6.1") }, "\(problems)")
+        // A hash in the results' back-matter that does not match its file.
+        try "[]".write(to: dir.appendingPathComponent("findings.json"), atomically: true, encoding: .utf8)
+        try write(
+            OSCALDocuments.resultsFile,
+            OSCALDocuments.results(p, hashes: ["findings.json": String(repeating: "0", count: 64)]))
+        #expect(
+            PackVerifier.oscalReferences(in: dir.path).contains {
+                $0.contains("the SHA-256 it gives for findings.json does not match the file")
+            })
     }
 }

@@ -48,6 +48,32 @@ def main(pack):
                 errors.append(href)
         problems += len(errors)
         print(f"{name}: {'valid' if not errors else f'{len(errors)} problems'}")
+    # The results' back-matter names pack files with their SHA-256: each must match the file, and
+    # every "#uuid" evidence link must name one of those resources.
+    import hashlib
+    with open(os.path.join(pack, "oscal-assessment-results.json")) as f:
+        results = json.load(f)["assessment-results"]
+    resources = {r["uuid"]: r for r in results.get("back-matter", {}).get("resources", [])}
+    for r in resources.values():
+        for link in r.get("rlinks", []):
+            for h in link.get("hashes", []):
+                with open(os.path.join(pack, link["href"]), "rb") as f:
+                    actual = hashlib.sha256(f.read()).hexdigest()
+                if h["algorithm"] != "SHA-256" or h["value"] != actual:
+                    print(f"back-matter: {link['href']} hash {h['value']} does not match the file ({actual})")
+                    problems += 1
+    links = [
+        e["href"]
+        for res in results["results"]
+        for o in res.get("observations", [])
+        for e in o.get("relevant-evidence", [])
+        if e["href"].startswith("#")
+    ]
+    dangling = sorted({h for h in links if h[1:] not in resources})
+    if dangling or not resources:
+        print(f"evidence links without a back-matter resource: {dangling[:5]} ({len(resources)} resources)")
+        problems += 1
+    print(f"evidence: {len(links)} links to {len(resources)} hashed pack files")
     # Every control the results and the plan name is in the pack's catalog.
     with open(os.path.join(pack, "oscal-catalog.json")) as f:
         catalog = {c["id"] for g in json.load(f)["catalog"]["groups"] for c in g["controls"]}
