@@ -88,7 +88,13 @@ import Testing
             "timeline.jsonl", "controls.csv", "oscal-assessment-results.json", "oscal-assessment-plan.json",
             "oscal-ssp.json", "oscal-catalog.json",
         ] {
-            try Self.check("pack.\(name)", try String(contentsOfFile: config.out + "/" + name, encoding: .utf8))
+            var text = try String(contentsOfFile: config.out + "/" + name, encoding: .utf8)
+            if name == "oscal-assessment-results.json" {
+                // The hashes of the pack's files cover their absolute input paths (which differ per
+                // checkout); validate.py and verify check them against the files.
+                text = text.replacing(try Regex(#""value" : "[0-9a-f]{64}""#), with: #""value" : "<sha256>""#)
+            }
+            try Self.check("pack.\(name)", text)
         }
     }
 }
