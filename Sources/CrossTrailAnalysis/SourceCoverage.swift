@@ -20,9 +20,13 @@ public enum SourceCoverage {
             self.hourly = hourly
         }
 
-        /// `aws:1111:eu-west-1 silent 2026-08-03 to 2026-08-31 (29 days)`, or with hours
-        /// (`2026-08-05 03:00Z to 08:00Z (5 hours)`) when the span does not fall on whole days.
-        public var description: String {
+        /// `aws:1111:eu-west-1 silent 2026-08-03 to 2026-08-31 (29 days)`.
+        public var description: String { "\(source) \(span)" }
+
+        /// The silence without the source: `silent 2026-08-03 to 2026-08-31 (29 days)`, or with
+        /// hours (`silent 2026-08-05 03:00Z to 2026-08-05 08:00Z (5 hours)`) when the span does not
+        /// fall on whole days.
+        public var span: String {
             func hour(_ h: Int64) -> String {
                 let t = Timestamp(millis: h * 3_600_000).iso8601
                 return t.prefix(10) + " " + t.dropFirst(11).prefix(5) + "Z"
@@ -31,9 +35,9 @@ public enum SourceCoverage {
                 let days = hours / 24
                 let from = Timestamp(millis: start * 3_600_000).day
                 let to = Timestamp(millis: end * 3_600_000 - 1).day
-                return days == 1 ? "\(source) silent on \(from)" : "\(source) silent \(from) to \(to) (\(days) days)"
+                return days == 1 ? "silent on \(from)" : "silent \(from) to \(to) (\(days) days)"
             }
-            return "\(source) silent \(hour(start)) to \(hour(end)) (\(hours) hour\(hours == 1 ? "" : "s"))"
+            return "silent \(hour(start)) to \(hour(end)) (\(hours) hour\(hours == 1 ? "" : "s"))"
         }
     }
 

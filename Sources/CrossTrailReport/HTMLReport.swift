@@ -116,7 +116,7 @@ public enum HTMLReport {
                 ? "not judged (sparse source: fewer than \(SourceCoverage.denseDaily) events a day)"
                 : s.gaps.isEmpty
                     ? "none (logs \(s.cadence.rawValue))"
-                    : s.gaps.prefix(8).map { String($0.description.dropFirst(s.id.count + 1)) }.joined(separator: "; ")
+                    : s.gaps.prefix(8).map(\.span).joined(separator: "; ")
                         + (s.gaps.count > 8 ? "; and \(s.gaps.count - 8) more" : "")
             h.td(spans, cls: s.gaps.isEmpty ? "" : "warn")
             h.raw("</tr>\n")

@@ -100,6 +100,7 @@ public enum PackVerifier {
     private static func finish(_ report: Report, _ dir: String, _ m: Manifest) -> Report {
         var r = report
         var listed = Set<String>()
+        var digests = [String: String]()
         for f in m.files {
             listed.insert(f.path)
             // A manifest entry may not point outside the pack.
@@ -114,6 +115,7 @@ public enum PackVerifier {
             guard let (size, digest) = try? Manifest.sha256(file: path) else {
                 r.problems.append("\(f.path): unreadable"); continue
             }
+            digests[f.path] = digest
             if digest != f.sha256 || size != f.bytes {
                 r.problems.append("\(f.path): modified (SHA-256 \(digest), manifest says \(f.sha256))")
             } else {
@@ -129,14 +131,15 @@ public enum PackVerifier {
         } catch {
             r.problems.append("schema: \(error)")
         }
-        r.problems += oscalReferences(in: dir).map { "oscal: " + $0 }
+        r.problems += oscalReferences(in: dir, digests: digests).map { "oscal: " + $0 }
         return r
     }
 
     /// The OSCAL chain resolves inside the pack: results → plan → system → catalog, and every
     /// control the plan and the results review is in the catalog. Packs without OSCAL JSON
-    /// (made by older versions) are not checked.
-    static func oscalReferences(in dir: String) -> [String] {
+    /// (made by older versions) are not checked. `digests`: SHA-256 of pack files already
+    /// computed (the manifest check), so a large timeline is not read twice.
+    static func oscalReferences(in dir: String, digests: [String: String] = [:]) -> [String] {
         func load(_ name: String) -> [String: Any]? {
             guard let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name))
             else { return nil }
@@ -171,7 +174,8 @@ public enum PackVerifier {
             for link in resource["rlinks"] as? [[String: Any]] ?? [] {
                 guard let href = link["href"] as? String, !href.contains("/") else { continue }
                 for hash in link["hashes"] as? [[String: Any]] ?? [] {
-                    let actual = try? Manifest.sha256(file: (dir as NSString).appendingPathComponent(href)).1
+                    let actual =
+                        digests[href] ?? (try? Manifest.sha256(file: (dir as NSString).appendingPathComponent(href)).1)
                     if hash["value"] as? String != actual {
                         problems.append(
                             "\(OSCALDocuments.resultsFile): the SHA-256 it gives for \(href) does not match the file")
