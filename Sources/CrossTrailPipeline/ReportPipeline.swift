@@ -277,6 +277,16 @@ public enum PackArtifacts {
         public var scan: ScanResult
         public var inventory: Inventory
         public var events: Int
+
+        /// The pack's findings in a findings format.
+        func findings(_ reporter: some FindingsReporter) throws -> String {
+            var text = ""
+            let doc = FindingsDocument(
+                result: scan, inventory: inventory, events: events, generatedAt: pack.meta.generatedAt,
+                checks: pack.checks)
+            try reporter.write(doc) { text += $0 }
+            return text
+        }
     }
 
     public struct Artifact: Sendable {
@@ -295,11 +305,9 @@ public enum PackArtifacts {
         Artifact(name: "oscal_assessment-results_schema.xsd") { _, w in
             try w.copy(resource: "oscal_assessment-results_schema.xsd")
         },
-        Artifact(name: "findings.json") { c, w in
-            var text = ""
-            try JSONFindingsReporter().write(FindingsDocument(result: c.scan, inventory: c.inventory, events: c.events))
-            { text += $0 }
-            try w.write("findings.json", text)
+        Artifact(name: "findings.json") { c, w in try w.write("findings.json", c.findings(JSONFindingsReporter())) },
+        Artifact(name: "findings.ocsf.jsonl") { c, w in
+            try w.write("findings.ocsf.jsonl", c.findings(OCSFFindingsReporter()))
         },
         Artifact(name: "inputs.json") { c, w in try w.write("inputs.json", PrettyJSON.encode(c.pack.inputs)) },
         Artifact(name: OSCALDocuments.planFile) { c, w in

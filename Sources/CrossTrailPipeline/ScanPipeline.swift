@@ -2,6 +2,7 @@ import CrossTrailAnalysis
 import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
+import CrossTrailReport
 import CrossTrailRules
 import CrossTrailStore
 import Foundation
@@ -47,6 +48,8 @@ public struct ScanPipeline: Sendable {
         public var events: Int
         /// What the run changed in the store (nil without one).
         public var storeDelta: StoreDelta?
+        /// Every check the scan ran (Sigma rules, correlations, built-in detections).
+        public var checks: [EvidencePack.Check] = []
 
         /// Any inventory, rule or log diagnostic (what `--strict` fails on).
         public var hasDiagnostics: Bool {
@@ -131,7 +134,7 @@ public struct ScanPipeline: Sendable {
         return Outcome(
             result: result, resolved: resolved, inventory: inv, inventoryDiagnostics: invDiags,
             ruleErrors: ruleSet.errors,
-            stats: stats, events: obs.events, storeDelta: delta)
+            stats: stats, events: obs.events, storeDelta: delta, checks: ReportPipeline.checks(ruleSet, result))
     }
 }
 

@@ -1,10 +1,10 @@
 /// Escaping for every context a log string can reach in a report. Log strings are untrusted:
 /// they may hold markup, quotes, `]]>`, control characters or odd Unicode.
-enum Escape {
+public enum Escape {
     /// Text and attribute values in HTML (and XML): `& < > " '` become character references and
     /// characters XML forbids or a reader cannot see (C0/C1 controls, DEL, U+FFFE/U+FFFF) become
     /// visible symbols, so the text is shown as text and the document stays well-formed.
-    static func markup(_ s: String) -> String {
+    public static func markup(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count + 16)
         for u in s.unicodeScalars {

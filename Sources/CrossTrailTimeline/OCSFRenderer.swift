@@ -1,72 +1,47 @@
+import CrossTrailIngest
 import CrossTrailModel
 
-/// OCSF 1.1 JSONL: API Activity (class 6003) for API calls, Authentication (class 3002) for
-/// console and Databricks logins.
+/// OCSF 1.6.0 JSON Lines with the `cloud` and `datetime` profiles declared: Authentication
+/// (3002), Account Change (3001), Group Management (3006), User Access Management (3005),
+/// Datastore Activity (6005) where the event is one (`OCSFEventClass`), API Activity (6003) for
+/// every other call. Each line validates strictly against its class (Docs/formats.md); what OCSF
+/// has no attribute for is under `unmapped`.
 public struct OCSFRenderer: TimelineRenderer {
     public static let identifier = "ocsf"
     public init() {}
 
-    static let loginActions: Set<String> = [
-        "ConsoleLogin", "login", "tokenLogin", "samlLogin", "oidcBrowserLogin", "aadBrowserLogin", "aadTokenLogin",
-        "jwtLogin", "mfaLogin", "passwordVerifyAuthentication", "certLogin", "oidcTokenAuthorization",
-        "databricksOAuthLogin",
-    ]
-
-    /// OCSF activity_id for API Activity: 1 Create, 2 Read, 3 Update, 4 Delete, 99 Other.
-    static func apiActivity(_ action: String) -> (Int, String) {
-        let a = action.lowercased()
-        func has(_ prefixes: [String]) -> Bool { prefixes.contains { a.hasPrefix($0) } }
-        if has([
-            "create", "put", "run", "start", "add", "generate", "register", "import", "upload", "submit", "issue",
-            "copy",
-        ]) {
-            return (1, "Create")
-        }
-        if has([
-            "get", "list", "describe", "lookup", "head", "read", "search", "download", "select", "export", "fetch",
-            "view", "check",
-        ]) {
-            return (2, "Read")
-        }
-        if has([
-            "update", "modify", "edit", "change", "set", "attach", "detach", "enable", "disable", "associate",
-            "replace", "restart", "resize", "grant", "revoke", "stop", "reset", "rotate", "tag", "untag", "change",
-        ]) {
-            return (3, "Update")
-        }
-        if has(["delete", "remove", "terminate", "destroy", "purge", "drop", "schedulekeydeletion", "permanentdelete"])
-        {
-            return (4, "Delete")
-        }
-        return (99, "Other")
-    }
-
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
-        let isAuth =
-            OCSFRenderer.loginActions.contains(e.action)
-            && (e.service == "signin" || e.service == "accounts" || e.plane == .databricks)
-        let classUID = isAuth ? 3002 : 6003
-        let (activityID, activityName) = isAuth ? (1, "Logon") : OCSFRenderer.apiActivity(e.action)
-        let statusID = e.outcome.status == .success ? 1 : (e.outcome.status == .failure ? 2 : 0)
+        let cls = OCSFEventClass.of(e)
+        let info = cls.classInfo
+        let activity = cls.activity
+        let (statusID, status): (Int64, String) =
+            switch e.outcome.status {
+            case .success: (1, "Success")
+            case .failure: (2, "Failure")
+            case .unknown: (0, "Unknown")
+            }
         out.append(123)
         var o = JSONObjectWriter()
-        o.int("class_uid", Int64(classUID), &out)
-        o.string("class_name", isAuth ? "Authentication" : "API Activity", &out)
-        o.int("category_uid", isAuth ? 3 : 6, &out)
-        o.string("category_name", isAuth ? "Identity & Access Management" : "Application Activity", &out)
-        o.int("activity_id", Int64(activityID), &out)
-        o.string("activity_name", activityName, &out)
-        o.int("type_uid", Int64(classUID * 100 + activityID), &out)
+        o.int("class_uid", info.uid, &out)
+        o.string("class_name", info.name, &out)
+        o.int("category_uid", info.category, &out)
+        o.string("category_name", info.categoryName, &out)
+        o.int("activity_id", activity.id, &out)
+        o.string("activity_name", activity.name, &out)
+        o.int("type_uid", info.uid * 100 + activity.id, &out)
+        o.string("type_name", info.name + ": " + (activity.id == 99 ? "Other" : activity.name), &out)
         o.int("time", e.time.millis, &out)
         o.key("time_dt", &out); out.append(34); e.time.appendISO8601(to: &out); out.append(34)
         o.int("severity_id", 1, &out)
         o.string("severity", "Informational", &out)
-        o.int("status_id", Int64(statusID), &out)
-        o.string("status", statusID == 1 ? "Success" : (statusID == 2 ? "Failure" : "Unknown"), &out)
+        o.int("status_id", statusID, &out)
+        o.string("status", status, &out)
         o.string("status_code", e.outcome.errorCode, &out)
         o.string("status_detail", e.outcome.errorMessage, &out)
+        o.string("message", Self.message(e), &out)
         o.object("metadata", &out) { m, out in
-            m.string("version", "1.1.0", &out)
+            m.string("version", OCSF.version, &out)
+            m.strings("profiles", OCSF.profiles, &out)
             m.string("uid", e.id, &out)
             m.string("correlation_uid", e.requestId, &out)
             m.object("product", &out) { p, out in
@@ -74,57 +49,165 @@ public struct OCSFRenderer: TimelineRenderer {
                 p.string("vendor_name", e.plane.vendor, &out)
             }
             m.string("log_name", e.format.rawValue, &out)
+            m.string("log_provider", e.plane.logProduct, &out)
             m.string("original_time", e.time.iso8601, &out)
         }
         o.object("actor", &out) { a, out in
-            a.object("user", &out) { u, out in OCSFRenderer.user(e.actor, &u, &out) }
-            if e.actor.sessionIssuer != nil || e.actor.mfa != nil {
+            a.object("user", &out) { u, out in Self.user(e.actor, e.plane, &u, &out) }
+            if e.actor.sessionIssuer != nil || e.actor.mfa != nil || e.actor.sessionName != nil {
                 a.object("session", &out) { s, out in
+                    s.string("uid", e.actor.sessionName, &out)
                     s.string("issuer", e.actor.sessionIssuer, &out)
                     s.bool("is_mfa", e.actor.mfa, &out)
-                    s.string("uid", e.actor.sessionName, &out)
+                    s.string("credential_uid", e.actor.accessKeyId, &out)
                 }
             }
-            a.string("invoked_by", e.actor.runAs, &out)
-        }
-        if isAuth {
-            o.object("user", &out) { u, out in OCSFRenderer.user(e.actor, &u, &out) }
-            o.bool("is_mfa", e.actor.mfa, &out)
+            // AWS `invokedBy`: the service that made the call for the identity.
+            if e.plane == .aws { a.string("app_name", e.actor.runAs, &out) }
         }
         o.object("api", &out) { api, out in
             api.string("operation", e.action, &out)
             api.object("service", &out) { sv, out in sv.string("name", e.service, &out) }
             if let rid = e.requestId { api.object("request", &out) { rq, out in rq.string("uid", rid, &out) } }
         }
-        o.object("src_endpoint", &out) { src, out in
-            src.string("ip", e.sourceIPAddress, &out)
-            src.string("svc_name", e.vpcEndpointId, &out)
-        }
+        o.object("src_endpoint", &out) { src, out in Self.sourceEndpoint(e, &src, &out) }
         if let ua = e.userAgent { o.object("http_request", &out) { h, out in h.string("user_agent", ua, &out) } }
         o.object("cloud", &out) { c, out in
             c.string("provider", e.plane.vendor, &out)
             c.string("region", e.region, &out)
-            if let acct = e.account { c.object("account", &out) { ac, out in ac.string("uid", acct, &out) } }
+            if let acct = e.account { c.object("account", &out) { ac, out in Self.account(acct, e.plane, &ac, &out) } }
         }
-        if !e.resources.isEmpty { o.resources("resources", e.resources, idKey: "uid", &out) }
-        o.object("unmapped", &out) { u, out in
-            u.string("workspace", e.workspace, &out)
-            u.key("source", &out)
-            JSONLRenderer.provenance(e.provenance, &out)
+        Self.classAttributes(cls, e, &o, &out)
+        // Left open: finish() may add the shared-id mark before closing it and the line.
+        o.key("unmapped", &out)
+        out.append(123)
+        var u = JSONObjectWriter()
+        u.string("format", e.format.rawValue, &out)
+        u.string("actor_kind", e.actor.kind.rawValue, &out)
+        u.string("actor_key", e.actor.key, &out)
+        u.string("event_type", e.eventType, &out)
+        u.bool("read_only", e.readOnly, &out)
+        u.string("tls_version", e.tlsVersion, &out)
+        u.string("workspace", e.workspace, &out)
+        if e.plane == .databricks { u.string("run_as", e.actor.runAs, &out) }
+        u.string("on_behalf_of", e.actor.onBehalfOf, &out)
+        u.key("source", &out)
+        JSONLRenderer.provenance(e.provenance, &out)
+    }
+
+    /// What only the event's class has: the user a login or account change is about, the group,
+    /// the privileges, the data store.
+    static func classAttributes(
+        _ cls: OCSFEventClass, _ e: AuditEvent, _ o: inout JSONObjectWriter, _ out: inout [UInt8]
+    ) {
+        switch cls {
+        case .authentication(_, let proto):
+            o.object("user", &out) { u, out in user(e.actor, e.plane, &u, &out) }
+            o.object("service", &out) { s, out in s.string("name", e.service, &out) }
+            o.bool("is_mfa", e.actor.mfa, &out)
+            if let proto {
+                o.int("auth_protocol_id", proto.id, &out)
+                o.string("auth_protocol", proto.name, &out)
+            }
+        case .accountChange(_, let name, let policy):
+            o.object("user", &out) { u, out in target(name, e, &u, &out) }
+            if let policy { o.object("policy", &out) { p, out in p.string("uid", policy, &out) } }
+        case .groupManagement(_, let group, let member, let privileges):
+            o.object("group", &out) { g, out in g.string("name", group, &out) }
+            if let member { o.object("user", &out) { u, out in target(member, e, &u, &out) } }
+            if !privileges.isEmpty { o.strings("privileges", privileges, &out) }
+        case .userAccess(_, let name, let privileges, let resource):
+            o.object("user", &out) { u, out in target(name, e, &u, &out) }
+            o.strings("privileges", privileges, &out)
+            if let resource {
+                o.object("resource", &out) { r, out in
+                    r.string("uid", resource, &out)
+                    r.string("type", "securable", &out)
+                }
+            }
+        case .datastore(_, let bucket, let table):
+            if let bucket {
+                o.int("type_id", 2, &out)
+                o.string("type", "Databucket", &out)
+                o.object("databucket", &out) { b, out in
+                    b.int("type_id", 1, &out)
+                    b.string("type", "S3", &out)
+                    b.string("name", bucket, &out)
+                }
+            } else if let table {
+                o.int("type_id", 3, &out)
+                o.string("type", "Table", &out)
+                o.object("table", &out) { t, out in t.string("name", table, &out) }
+            }
+        case .api:
+            if !e.resources.isEmpty { o.resources("resources", e.resources, idKey: "uid", &out) }
         }
     }
 
-    /// OCSF User object fields.
-    static func user(_ a: Actor, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
-        w.string("uid", a.key, &out)
+    static func message(_ e: AuditEvent) -> String {
+        var message = "\(e.actor.displayName) \(e.service):\(e.action)"
+        if e.outcome.status == .failure { message += " failed" + (e.outcome.errorCode.map { " (\($0))" } ?? "") }
+        if let r = e.resources.first { message += " on \(r.id)" }
+        return message
+    }
+
+    /// An IP address as `ip`; a service name in its place (`ec2.amazonaws.com`, `AWS Internal`) as
+    /// `name`; the VPC endpoint as `uid`. A record without any of them gets `name: "unknown"`: the
+    /// attribute is required and one of those is required in it.
+    static func sourceEndpoint(_ e: AuditEvent, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
+        var named = false
+        if let source = e.sourceIPAddress {
+            if IPAddress(source) != nil { w.string("ip", source, &out) } else { w.string("name", source, &out) }
+            named = true
+        }
+        if let vpce = e.vpcEndpointId {
+            w.string("uid", vpce, &out)
+            named = true
+        }
+        if !named { w.string("name", "unknown", &out) }
+    }
+
+    /// OCSF User object for the actor.
+    static func user(_ a: Actor, _ plane: Plane, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
+        let type = OCSF.userType(a.kind)
+        w.string("uid", a.arn ?? a.principalId ?? a.key, &out)
         w.string("name", a.displayName, &out)
-        w.string("type", a.kind.rawValue, &out)
+        w.int("type_id", type.id, &out)
+        w.string("type", type.caption, &out)
         w.string("email_addr", a.email, &out)
-        w.string("credential_uid", a.accessKeyId, &out)
-        if let acct = a.accountId { w.object("account", &out) { ac, out in ac.string("uid", acct, &out) } }
+        if let key = a.accessKeyId {
+            w.key("programmatic_credentials", &out)
+            out.append(91)
+            JSONObjectWriter.object(&out) { c, out in
+                c.string("uid", key, &out)
+                c.string("type", plane == .aws ? "AWS Access Key" : "Databricks Token", &out)
+            }
+            out.append(93)
+        }
+        if let acct = a.accountId { w.object("account", &out) { ac, out in account(acct, plane, &ac, &out) } }
+    }
+
+    /// The user an account, group or access change is about: named by the request.
+    static func target(_ name: String, _ e: AuditEvent, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
+        w.string("name", name, &out)
+        if name.contains("@") { w.string("email_addr", name, &out) }
+        if let acct = e.account { w.object("account", &out) { ac, out in account(acct, e.plane, &ac, &out) } }
+    }
+
+    /// An AWS account (type 10), or a Databricks account (type 99, "Databricks Account").
+    static func account(_ id: String, _ plane: Plane, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
+        let type = OCSF.accountType(plane)
+        w.string("uid", id, &out)
+        w.int("type_id", type.id, &out)
+        w.string("type", type.caption, &out)
     }
 
     public func finish(shared: SharedID?, into out: inout [UInt8]) {
-        JSONLRenderer().finish(shared: shared, into: &out)
+        if let shared {
+            out.append(contentsOf: ",\"id_shared\":\"".utf8)
+            out.append(contentsOf: shared.rawValue.utf8)
+            out.append(34)
+        }
+        out.append(contentsOf: "}}\n".utf8)
     }
 }

@@ -83,6 +83,17 @@ struct JSONObjectWriter {
         out.append(contentsOf: (v ? "true" : "false").utf8)
     }
 
+    /// Writes `"k":["…",…]`.
+    mutating func strings(_ k: StaticString, _ list: [String], _ out: inout [UInt8]) {
+        key(k, &out)
+        out.append(91)
+        for (i, s) in list.enumerated() {
+            if i > 0 { out.append(44) }
+            appendJSONString(s, &out)
+        }
+        out.append(93)
+    }
+
     /// Writes `"k":{…}` with `body` filling the nested object.
     mutating func object(
         _ k: StaticString, _ out: inout [UInt8], _ body: (inout JSONObjectWriter, inout [UInt8]) -> Void
@@ -240,6 +251,8 @@ public struct TimesketchRenderer: TimelineRenderer {
         let (micros, overflow) = e.time.millis.multipliedReportingOverflow(by: 1000)
         o.int("timestamp", overflow ? (e.time.millis < 0 ? .min : .max) : micros, &out)
         o.string("timestamp_desc", "Event Time", &out)
+        // What Timesketch analyzers and tags key on.
+        o.string("data_type", e.plane == .aws ? "aws:cloudtrail:event" : "databricks:audit:event", &out)
         o.string("event_id", e.id, &out)
         o.string("plane", e.plane.rawValue, &out)
         o.string("service", e.service, &out)
@@ -253,7 +266,7 @@ public struct TimesketchRenderer: TimelineRenderer {
         o.string("account", e.account, &out)
         o.string("region", e.region, &out)
         o.string("workspace", e.workspace, &out)
-        o.string("resources", e.resources.isEmpty ? nil : e.resources.map(\.id).joined(separator: " "), &out)
+        if !e.resources.isEmpty { o.strings("resources", e.resources.map(\.id), &out) }
         o.string("source_file", e.provenance.file, &out)
         o.int("source_offset", Int64(e.provenance.offset), &out)
     }
@@ -264,7 +277,9 @@ public struct TimesketchRenderer: TimelineRenderer {
 }
 
 /// CSV with a fixed header; fields quoted when needed (RFC 4180). Cells that a spreadsheet would
-/// run as a formula (`=`, `+`, `-`, `@` first) are prefixed with `'`.
+/// run as a formula (`=`, `+`, `-`, `@` first) are prefixed with `'`. Account and workspace ids
+/// are always quoted (text, so readers that honour quoting keep leading zeros); `resources` is one cell
+/// holding a JSON array of ids (ids may contain spaces).
 public struct CSVRenderer: TimelineRenderer {
     public static let identifier = "csv"
     public init() {}
@@ -275,17 +290,30 @@ public struct CSVRenderer: TimelineRenderer {
     ]
 
     public func header() -> [UInt8] { Array((CSVRenderer.columns.joined(separator: ",") + "\n").utf8) }
+    /// Numeric-looking identifiers kept as text: AWS account and Databricks workspace ids.
+    static let textColumns = Set(["account", "workspace"].compactMap { columns.firstIndex(of: $0) })
+
+    static func jsonArray(_ resources: [Resource]) -> String {
+        var out: [UInt8] = [91]
+        for (i, r) in resources.enumerated() {
+            if i > 0 { out.append(44) }
+            appendJSONString(r.id, &out)
+        }
+        out.append(93)
+        return String(decoding: out, as: UTF8.self)
+    }
 
     public func render(_ e: AuditEvent, into out: inout [UInt8]) {
         let cells: [String?] = [
             e.time.iso8601, e.id, e.plane.rawValue, e.service, e.action, e.outcome.status.rawValue,
             e.outcome.errorCode, e.actor.kind.rawValue, e.actor.key, e.actor.displayName, e.sourceIPAddress,
-            e.userAgent, e.account, e.region, e.workspace, e.resources.map(\.id).joined(separator: " "),
+            e.userAgent, e.account, e.region, e.workspace, e.resources.isEmpty ? nil : Self.jsonArray(e.resources),
             e.requestId, e.provenance.file, e.provenance.line.map(String.init), String(e.provenance.offset),
         ]
         for (i, c) in cells.enumerated() {
             if i > 0 { out.append(44) }
-            if let c { CSV.cell(c, &out) }
+            guard let c else { continue }
+            if Self.textColumns.contains(i) { CSV.quoted(c, &out) } else { CSV.cell(c, &out) }
         }
     }
 

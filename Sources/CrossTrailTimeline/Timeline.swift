@@ -45,8 +45,13 @@ public enum Timeline {
         let filter = options.filter
         var ingestor = Ingestor(filter: filter, limits: options.limits, workers: workers)
         // Decode only what the output shows (filters add what they need in the reader).
+        // OCSF reads the request to pick the class (the user an account change is about).
         ingestor.detail =
-            options.format == .jsonl ? options.fields.detail : EventDetail.all.subtracting(.requestParameters)
+            switch options.format {
+            case .jsonl: options.fields.detail
+            case .ocsf: EventDetail.all
+            default: EventDetail.all.subtracting(.requestParameters)
+            }
         var stats = ingestor.run(files: files, progress: progress) { w in
             let c = RunCollector(
                 worker: w, renderer: renderer, filter: filter, budget: budget, spillDir: spillDir,

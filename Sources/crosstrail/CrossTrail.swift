@@ -56,10 +56,6 @@ struct CrossTrail: ParsableCommand {
     }
 }
 
-enum CrossTrailVersion {
-    static let current = "0.1.0"
-}
-
 extension ExitCode {
     init(_ status: ExitStatus) { self.init(status.rawValue) }
 }

@@ -52,6 +52,18 @@ struct ScanCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Write the findings to this file instead of standard output.")
     var output: String?
 
+    @Option(
+        help:
+            "Time stamped on the findings in OCSF, SARIF, JUnit and ASFF output (ISO 8601; default now). Same inputs and time give identical bytes."
+    )
+    var generatedAt: Timestamp?
+
+    @Option(help: "With --format asff: the AWS account Security Hub imports into (its ProductArn).")
+    var asffAccount: String?
+
+    @Option(help: "With --format asff: the region Security Hub imports into.")
+    var asffRegion: String?
+
     @Option(help: "Exit with status 1 when a finding is at or above this severity: info, low, medium, high, critical.")
     var failOn: Severity?
 
@@ -86,6 +98,16 @@ struct ScanCommand: ParsableCommand {
             throw ValidationError("give log PATHs, --inventory DIR, or both")
         }
         if sinceLast && store.store == nil { throw ValidationError("--since-last needs --store") }
+        if format?.reporter == ASFFFindingsReporter.self {
+            guard let account = asffAccount, account.count == 12, account.allSatisfy(\.isASCII),
+                account.allSatisfy(\.isNumber)
+            else { throw ValidationError("--format asff needs --asff-account with a 12-digit AWS account id") }
+            guard let region = asffRegion, !region.isEmpty,
+                region.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
+            else { throw ValidationError("--format asff needs --asff-region (for example us-east-1)") }
+        } else if asffAccount != nil || asffRegion != nil {
+            throw ValidationError("--asff-account and --asff-region go with --format asff")
+        }
         if store.store != nil && paths.contains("-") {
             throw ValidationError("--store cannot record standard input; save it to a file")
         }
@@ -116,8 +138,13 @@ struct ScanCommand: ParsableCommand {
             format?.reporter
             ?? (ReportFormat.default(writingTo: output) == .table
                 ? TableFindingsReporter.self : JSONFindingsReporter.self)
+        var document = FindingsDocument(
+            outcome, generatedAt: generatedAt ?? Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000)))
+        document.failOn = failOn
+        if let asffAccount, let asffRegion { document.securityHub = (asffAccount, asffRegion) }
+        if reporter.needsLocations { document.locations = config.events.locate(document.evidenceEvents) }
         let out = try TextOutput(path: output)
-        try reporter.init().write(FindingsDocument(outcome), to: out.write)
+        try reporter.init().write(document, to: out.write)
         try out.finish()
         if !quiet { summarize(outcome) }
         if strict && outcome.hasDiagnostics { throw ExitCode(.diagnostics) }

@@ -53,7 +53,11 @@ import Testing
         let outcome = try ScanPipeline(config).run()
         for reporter in FindingsReporters.all {
             var text = ""
-            try reporter.init().write(FindingsDocument(outcome)) { text += $0 }
+            var document = FindingsDocument(outcome, generatedAt: Timestamp(iso: "2026-09-01T00:00:00Z")!)
+            document.failOn = .high
+            document.securityHub = ("111122223333", "us-east-1")
+            if reporter.needsLocations { document.locations = config.events.locate(document.evidenceEvents) }
+            try reporter.init().write(document) { text += $0 }
             try Self.check("scan.\(reporter.identifier)", text)
         }
     }
