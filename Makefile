@@ -10,10 +10,12 @@ BIN = .build/$(CONFIG)/crosstrail
 APT_PACKAGES = libsimdjson-dev libdeflate-dev zlib1g-dev liblz4-dev libsqlite3-dev sqlite3 libxml2-dev libcurl4-openssl-dev libicu-dev pkg-config
 # What only the tests need: headless Chromium renders the HTML report; OpenSSL makes the test CA
 # and checks signatures independently; the AWS CLI's digest validator and botocore's signer check
-# crosstrail's; moto's server stands in for S3 and IAM; pySigma validates exported rules (Python
+# crosstrail's; moto's server stands in for S3 and IAM; pySigma validates exported rules;
+# ocsf-json-schema, xmlschema and junitparser validate the OCSF and JUnit outputs (Python
 # module=package pairs).
 TEST_APT_PACKAGES = chromium fonts-dejavu-core openssl python3 python3-pip
-TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server] sigma.validation=pysigma jsonschema=jsonschema regex=regex
+TEST_PIP_PACKAGES = awscli=awscli botocore=botocore boto3=boto3 moto.server=moto[server] sigma.validation=pysigma jsonschema=jsonschema regex=regex \
+	ocsf_json_schema=ocsf-json-schema==1.2.0 xmlschema=xmlschema==4.3.2 junitparser=junitparser==5.0.3
 
 .PHONY: setup test-setup build demo test lint format bench samples fuzz tsan clean
 

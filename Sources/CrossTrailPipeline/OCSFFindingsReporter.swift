@@ -52,7 +52,8 @@ public struct OCSFFindingsReporter: FindingsReporter {
             info["related_events_count"] = f.evidence.events.count
         }
         var evidences: [FindingsFormatting.Object] = f.subjects.map { s in
-            var user: FindingsFormatting.Object = ["name": s.name, "type_id": 99, "type": s.kind]
+            let type = subjectType(s.kind)
+            var user: FindingsFormatting.Object = ["name": s.name, "type_id": type.id, "type": type.caption]
             if let arn = s.arn { user["uid"] = arn }
             if let email = s.email { user["email_addr"] = email }
             var e: FindingsFormatting.Object = ["name": "subject", "actor": ["user": user]]
@@ -106,6 +107,17 @@ public struct OCSFFindingsReporter: FindingsReporter {
             ]
         }
         return a
+    }
+
+    /// OCSF user type of a finding's subject: people and users 1, service principals 4, root 2;
+    /// roles, groups, instance profiles 99 with crosstrail's kind.
+    static func subjectType(_ kind: String) -> (id: Int, caption: String) {
+        switch kind {
+        case "iamUser", "databricksUser", "person": (1, "User")
+        case "servicePrincipal": (4, "Service")
+        case "root": (2, "Admin")
+        default: (99, kind)
+        }
     }
 
     static func unmapped(_ f: Finding) -> FindingsFormatting.Object {

@@ -320,6 +320,7 @@ public enum HTMLReport {
     /// The pack's other files, each named in manifest.json with its SHA-256.
     static let packFiles: [(String, String)] = [
         ("timeline.jsonl", "every event of the period"), ("findings.json", "the findings"),
+        ("findings.ocsf.jsonl", "the findings as OCSF 1.6.0 Detection Findings (Security Hub, SIEMs)"),
         ("controls.csv", "every control with status, reasons and evidence"),
         ("evidence.xml", "this report as XML (schema evidence.xsd)"),
         ("oscal-assessment-results.json", "OSCAL 1.2.3 assessment results (also .xml)"),

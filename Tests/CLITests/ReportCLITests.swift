@@ -9,7 +9,9 @@ import Testing
     static var inventory: String { samples.appendingPathComponent("inventory").path }
     static var keys: String { samples.appendingPathComponent("keys/cloudtrail-public-keys.json").path }
     static let packFiles = [
-        "controls.csv", "evidence.xml", "evidence.xsd", "findings.json", "index.html", "inputs.json", "manifest.json",
+        "controls.csv", "evidence.xml", "evidence.xsd", "findings.json", "findings.ocsf.jsonl", "index.html",
+        "inputs.json",
+        "manifest.json",
         "oscal-assessment-plan.json", "oscal-assessment-results.json", "oscal-assessment-results.xml",
         "oscal-catalog.json", "oscal-ssp.json", "oscal_assessment-results_schema.xsd", "timeline.jsonl",
     ]
@@ -74,7 +76,12 @@ import Testing
 
         let v = try runCrossTrail(["verify", out.path])
         #expect(v.status == 0, "\(v.stdout)")
-        #expect(v.stdout.contains("files: 13 of 13 match the manifest"))
+        #expect(v.stdout.contains("files: 14 of 14 match the manifest"))
+
+        // The findings as OCSF Detection Findings validate strictly.
+        let ocsf = try OutputFormatsCLITests.validate(
+            "ocsf-1.6.0", ["--expect-classes", "2004", out.appendingPathComponent("findings.ocsf.jsonl").path])
+        #expect(ocsf.status == 0, "\(ocsf.stdout)\(ocsf.stderr)")
 
         // OSCAL 1.2.3 JSON: each document valid against NIST's schema, each import resolving in the
         // pack (results → plan → system → catalog), every reviewed control in the pack's catalog.

@@ -90,7 +90,7 @@ import Testing
         for name in [
             "evidence.xml", "oscal-assessment-results.xml", "findings.json", "inputs.json", "index.html",
             "timeline.jsonl", "controls.csv", "oscal-assessment-results.json", "oscal-assessment-plan.json",
-            "oscal-ssp.json", "oscal-catalog.json",
+            "oscal-ssp.json", "oscal-catalog.json", "findings.ocsf.jsonl",
         ] {
             var text = try String(contentsOfFile: config.out + "/" + name, encoding: .utf8)
             if name == "oscal-assessment-results.json" {

@@ -129,7 +129,8 @@ def finding_problems(f, where):
         for i, entry in enumerate(t):
             parts = entry.split("/") if isinstance(entry, str) else [""]
             if parts[0] not in NAMESPACES or len(parts) > 3 or not all(parts):
-                yield f"{p}.Types[{i}]", f"{entry!r} is not namespace[/category[/classifier]] of an ASFF namespace"
+                form = "namespace[/category[/classifier]] of an ASFF namespace"
+                yield f"{p}.Types[{i}]", f"{entry!r} is not {form}"
     if len(json.dumps(f, separators=(",", ":")).encode()) > FINDING_BYTES:
         yield where, "the finding is larger than 240 KB"
 
