@@ -24,9 +24,11 @@ public struct ASFFFindingsReporter: FindingsReporter {
         _ f: Finding, _ doc: FindingsDocument, _ hub: (account: String, region: String)
     ) -> FindingsFormatting.Object {
         let now = doc.generatedAt.iso8601
-        let account =
+        // A custom integration imports into its own account: `AwsAccountId` is that account
+        // (Security Hub refuses another); the account the finding is about goes in ProductFields.
+        let about =
             f.subjects.lazy.compactMap { $0.arn.flatMap(FindingsFormatting.account(ofARN:)) }.first
-            ?? f.resources.lazy.compactMap(FindingsFormatting.account(ofARN:)).first ?? hub.account
+            ?? f.resources.lazy.compactMap(FindingsFormatting.account(ofARN:)).first
         let (workflow, record): (String, String) =
             switch f.lifecycle {
             case .suppressed?: ("SUPPRESSED", "ACTIVE")
@@ -40,7 +42,7 @@ public struct ASFFFindingsReporter: FindingsReporter {
             "ProductName": "crosstrail",
             "CompanyName": "crosstrail",
             "GeneratorId": FindingsFormatting.cut("crosstrail/" + f.rule, 512),
-            "AwsAccountId": account,
+            "AwsAccountId": hub.account,
             "Types": [type(f, doc.check(f.rule))],
             "CreatedAt": now,
             "UpdatedAt": now,
@@ -50,7 +52,7 @@ public struct ASFFFindingsReporter: FindingsReporter {
             "Resources": resources(f, hub.region),
             "Workflow": ["Status": workflow],
             "RecordState": record,
-            "ProductFields": productFields(f),
+            "ProductFields": productFields(f, about: about),
         ]
         if !f.remediation.isEmpty {
             out["Remediation"] = ["Recommendation": ["Text": FindingsFormatting.cut(f.remediation, 512)]]
@@ -126,9 +128,11 @@ public struct ASFFFindingsReporter: FindingsReporter {
         }
     }
 
-    /// Up to 50 string pairs: the rule, the evidence events, the store status.
-    static func productFields(_ f: Finding) -> [String: String] {
+    /// Up to 50 string pairs: the rule, the account the finding is about, the evidence events,
+    /// the store status.
+    static func productFields(_ f: Finding, about account: String?) -> [String: String] {
         var p = ["crosstrail/rule": f.rule, "crosstrail/findingId": f.id]
+        if let account { p["crosstrail/awsAccountId"] = account }
         if let technique = f.mitre { p["crosstrail/mitre"] = technique }
         if !f.evidence.events.isEmpty {
             p["crosstrail/evidenceEvents"] = FindingsFormatting.cut(

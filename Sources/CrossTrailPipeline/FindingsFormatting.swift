@@ -34,7 +34,7 @@ extension Finding {
     /// One paragraph: the title, the chain of reasoning, and the evidence counts.
     var summaryText: String {
         var parts = [title]
-        if !evidence.chain.isEmpty { parts.append("Chain: " + evidence.chain.joined(separator: " → ")) }
+        if !evidence.chain.isEmpty { parts.append("Chain: " + evidence.chain.joined(separator: "; ")) }
         if !evidence.events.isEmpty { parts.append("\(evidence.events.count) evidence event(s).") }
         if !evidence.inventory.isEmpty { parts.append("Inventory: " + evidence.inventory.joined(separator: "; ")) }
         return parts.joined(separator: " ")

@@ -83,7 +83,7 @@ public struct SARIFFindingsReporter: FindingsReporter {
         }
         var rule: FindingsFormatting.Object = [
             "id": id,
-            "shortDescription": ["text": check?.title ?? example.title],
+            "shortDescription": ["text": check?.title ?? "crosstrail built-in check \(id) (Docs/rules.md)"],
             "defaultConfiguration": ["level": level(example.severity)],
             "properties": properties,
         ]
@@ -98,7 +98,7 @@ public struct SARIFFindingsReporter: FindingsReporter {
         var primary: FindingsFormatting.Object
         if let (id, at) = located.first {
             primary = ["physicalLocation": physical(at), "message": ["text": "evidence event \(id)"]]
-        } else if let entry = f.evidence.inventory.first, let file = entry.components(separatedBy: ": ").first {
+        } else if let (entry, file) = inventoryFile(f, doc) {
             primary = [
                 "physicalLocation": ["artifactLocation": ["uri": uri(file)]],
                 "message": ["text": FindingsFormatting.cut(entry, 1000)],
@@ -144,6 +144,14 @@ public struct SARIFFindingsReporter: FindingsReporter {
             }
         }
         return result
+    }
+
+    /// The first inventory evidence entry that names an inventory file, with that file.
+    static func inventoryFile(_ f: Finding, _ doc: FindingsDocument) -> (String, String)? {
+        for entry in f.evidence.inventory {
+            if let file = doc.inventory.files.first(where: { entry.contains($0.path) }) { return (entry, file.path) }
+        }
+        return nil
     }
 
     static func properties(_ f: Finding) -> FindingsFormatting.Object {

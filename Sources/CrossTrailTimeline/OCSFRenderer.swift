@@ -90,6 +90,11 @@ public struct OCSFRenderer: TimelineRenderer {
         u.string("tls_version", e.tlsVersion, &out)
         u.string("workspace", e.workspace, &out)
         if e.plane == .databricks { u.string("run_as", e.actor.runAs, &out) }
+        // Classes without `resources` keep the event's resources here (the object a read was of).
+        switch cls {
+        case .api, .userAccess: break
+        default: if !e.resources.isEmpty { u.resources("resources", e.resources, idKey: "uid", &out) }
+        }
         u.string("on_behalf_of", e.actor.onBehalfOf, &out)
         u.key("source", &out)
         JSONLRenderer.provenance(e.provenance, &out)

@@ -179,9 +179,11 @@ func buildTimeline(_ paths: [String], _ configure: (inout TimelineOptions) -> Vo
             })
         let login = try #require(rows.first { ($0["api"] as? [String: Any])?["operation"] as? String == "tokenLogin" })
         #expect(login["class_uid"] as? Int == 3002)
+        // An S3 object read with its bucket is Datastore Activity (Read); a bucket-level call is API Activity.
         let get = try #require(rows.first { ($0["api"] as? [String: Any])?["operation"] as? String == "GetObject" })
-        #expect(get["class_uid"] as? Int == 6003)
-        #expect(get["activity_id"] as? Int == 2)
+        #expect(get["class_uid"] as? Int == 6005)
+        #expect(get["activity_id"] as? Int == 1)
+        #expect((get["databucket"] as? [String: Any])?["type_id"] as? Int == 1)
         let stop = try #require(rows.first { ($0["api"] as? [String: Any])?["operation"] as? String == "StopLogging" })
         #expect(stop["activity_id"] as? Int == 3)
     }
