@@ -156,6 +156,34 @@ import Testing
         #expect(v.stdout.contains("\(good) lines valid of \(good)"), "\(v.stdout.prefix(3000))")
     }
 
+    /// Findings drawn from hostile records (control characters, markup, huge and odd values)
+    /// still validate in every findings format.
+    @Test func findingsOfHostileInputValidateInEveryFormat() throws {
+        let (dir, _, _) = try ExtremeTimeCLITests.hostileLogs()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let logs = dir.appendingPathComponent("logs").path
+        // A record whose strings try to break each format: markup, quotes, control characters.
+        let nasty = #"</failure><x a=\"]]>\u0001\u001b[31m\" & \u202e"#
+        let record = """
+            {"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAX","arn":"arn:aws:iam::012345678901:user/\(nasty)","accountId":"012345678901","userName":"\(nasty)"},"eventTime":"2026-08-01T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"\(nasty)","requestParameters":{"name":"arn:aws:cloudtrail:us-east-1:012345678901:trail/\(nasty)"},"eventID":"nasty-1","eventType":"AwsApiCall","recipientAccountId":"012345678901"}
+            """
+        try record.write(toFile: logs + "/nasty.jsonl", atomically: true, encoding: .utf8)
+        for (format, validator, extra) in [
+            ("ocsf", "ocsf-1.6.0", [String]()), ("sarif", "sarif-2.1.0", []), ("junit", "junit", []),
+            ("asff", "asff", ["--asff-account", "111122223333", "--asff-region", "us-east-1"]),
+        ] {
+            let out = dir.appendingPathComponent("findings.\(format)").path
+            let r = try runCrossTrail(
+                ["scan", logs, "--format", format, "-o", out, "--quiet", "--generated-at", "2026-09-01T00:00:00Z"]
+                    + extra, timeout: 120)
+            #expect(r.status == 0, "\(format): \(r.stderr.prefix(2000))")
+            let text = try String(contentsOfFile: out, encoding: .utf8)
+            #expect(text.contains("StopLogging") || text.contains("ct-logging-stopped"), "\(format)")
+            let v = try Self.validate(validator, [out])
+            #expect(v.status == 0, "\(format): \(v.stdout.prefix(3000))\(v.stderr.prefix(2000))")
+        }
+    }
+
     static func scan(_ format: String, _ out: String, _ extra: [String] = []) throws -> CommandResult {
         try runCrossTrail(
             [
