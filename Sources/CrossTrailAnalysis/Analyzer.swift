@@ -29,6 +29,42 @@ public enum Analyzer {
         "uc-all-privileges",
     ]
 
+    /// A title for each built-in check (permission checks and stateful detections), as Sigma
+    /// rules have one: what findings formats show as the rule's name (Docs/analysis.md, rules.md).
+    public static let builtinTitles: [String: String] = [
+        "cross-plane-instance-profile": "Workspace principals reach classified S3 data through an instance profile",
+        "dbx-broad-group-data-grant": "Everyone holds data privileges on a Unity Catalog securable",
+        "dbx-broad-group-manage": "Everyone can manage a workspace object",
+        "dbx-manage-runs-as-admin": "Manage rights on a cluster or job that runs as an admin",
+        "dbx-too-many-admins": "More workspace admins than allowed",
+        "flat-access-classified": "Many can read classified data, few do",
+        "iam-admin-equivalent": "IAM principal is administrator-equivalent",
+        "iam-broad-wildcard": "IAM principal holds wildcard actions on every resource",
+        "iam-privilege-escalation": "IAM privilege-escalation path",
+        "iam-unused-permissions": "IAM services granted but unused in the period",
+        "iam-wildcard-on-classified": "Wildcard IAM grant reads classified data",
+        "uc-all-privileges": "ALL PRIVILEGES on a catalog or schema",
+        "classified-first-access": "First read of classified data by an identity",
+        "classified-read-off-network": "Classified data read outside the private network",
+        "classified-read-outside-allowed": "Classified data read by an identity outside the allowed groups",
+        "classified-read-spike": "Spike in reads of classified data",
+        "classified-read-volume": "Large volume of classified data read",
+        "ct-data-events-dropped": "CloudTrail data events removed from a trail",
+        "dbx-delta-sharing-new-address": "Delta Sharing recipient used from a new address",
+        "dbx-init-script-unapproved": "Cluster init script outside the approved list",
+        "dbx-token-lifetime-above-max": "Databricks token created with a lifetime above the maximum",
+        "dbx-uc-denied-burst": "Burst of Unity Catalog permission denials",
+        "denied-sensitive-attempts": "Repeated denied attempts at sensitive actions",
+        "destruction-burst": "Burst of destructive calls by one identity",
+        "ec2-instance-credentials-elsewhere": "EC2 instance credentials used outside the instance",
+        "enumeration-burst": "Burst of discovery calls by one identity",
+        "s3-cross-account-policy": "S3 bucket policy grants another account",
+        "s3-mass-delete": "Mass deletion of S3 objects",
+        "secret-read-burst": "Burst of secret reads by one identity",
+        "sensitive-data-in-logs": "Secrets or personal data written into audit logs",
+        "source-gap": "An audit log source went silent",
+    ]
+
     /// The stateful detections' ATT&CK and Stratus Red Team techniques (for coverage tables).
     public static let statefulCoverage: [(id: String, techniques: [String], stratus: [String])] = [
         (

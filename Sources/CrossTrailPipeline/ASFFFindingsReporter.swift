@@ -35,18 +35,22 @@ public struct ASFFFindingsReporter: FindingsReporter {
             case .resolved?: ("RESOLVED", "ARCHIVED")
             default: ("NEW", "ACTIVE")
             }
+        let types = Self.types(f, doc.check(f.rule))
+        let severity: FindingsFormatting.Object = ["Label": label(f.severity), "Original": f.severity.rawValue]
+        var provider: FindingsFormatting.Object = ["Severity": severity, "Types": types]
         var out: FindingsFormatting.Object = [
             "SchemaVersion": "2018-10-08",
             "Id": f.id,
-            "ProductArn": "arn:aws:securityhub:\(hub.region):\(hub.account):product/\(hub.account)/default",
+            "ProductArn":
+                "arn:\(partition(hub.region)):securityhub:\(hub.region):\(hub.account):product/\(hub.account)/default",
             "ProductName": "crosstrail",
             "CompanyName": "crosstrail",
             "GeneratorId": FindingsFormatting.cut("crosstrail/" + f.rule, 512),
             "AwsAccountId": hub.account,
-            "Types": [type(f, doc.check(f.rule))],
+            "Types": types,
             "CreatedAt": now,
             "UpdatedAt": now,
-            "Severity": ["Label": label(f.severity), "Original": f.severity.rawValue],
+            "Severity": severity,
             "Title": FindingsFormatting.cut(f.title, 256),
             "Description": FindingsFormatting.cut(f.summaryText, 1024),
             "Resources": resources(f, hub.region),
@@ -64,12 +68,19 @@ public struct ASFFFindingsReporter: FindingsReporter {
             ]
         }
         if let confidence = doc.check(f.rule)?.confidence, confidence != .unrated {
-            out["Confidence"] =
+            provider["Confidence"] =
                 switch confidence {
                 case .high: 90
                 case .medium: 60
                 default: 30
                 }
+        }
+        // Security Hub takes a provider's Severity, Types and Confidence from here on later
+        // imports too (the top-level ones are the customer's to change).
+        out["FindingProviderFields"] = provider
+        if let seen = f.observed {
+            out["FirstObservedAt"] = seen.first.iso8601
+            out["LastObservedAt"] = seen.last.iso8601
         }
         return out
     }
@@ -85,16 +96,32 @@ public struct ASFFFindingsReporter: FindingsReporter {
         }
     }
 
-    /// `namespace/category`: permission checks are configuration checks (classified data:
-    /// sensitive data identifications), detections with an ATT&CK technique are TTPs, other
-    /// detections unusual behaviours.
-    static func type(_ f: Finding, _ check: EvidencePack.Check?) -> String {
-        if f.rule.contains("classified") || f.rule.hasPrefix("pii") { return "Sensitive Data Identifications/PII" }
+    /// ASFF `Types` (`namespace/category`): permission checks are configuration checks;
+    /// detections name their ATT&CK tactics (`TTPs/Defense Evasion`; exfiltration and impact are
+    /// `Effects`), else unusual behaviour.
+    static func types(_ f: Finding, _ check: EvidencePack.Check?) -> [String] {
         if Analyzer.permissionRuleIDs.contains(f.rule) {
-            return "Software and Configuration Checks/AWS Security Best Practices"
+            return ["Software and Configuration Checks/AWS Security Best Practices"]
         }
-        if f.mitre != nil { return "TTPs" }
-        return "Unusual Behaviors/User"
+        let tactics = (check?.tactics ?? []).compactMap { slug -> String? in
+            guard let t = ATTACKTactic.named(slug) else { return nil }
+            switch t.id {
+            case "TA0010": return "Effects/Data Exfiltration"
+            case "TA0040":
+                return f.mitre?.hasPrefix("T1496") == true ? "Effects/Resource Consumption" : "Effects/Data Destruction"
+            case "TA0043", "TA0042": return "TTPs"
+            default: return "TTPs/" + t.name
+            }
+        }
+        if !tactics.isEmpty { return Array(tactics.uniqued().prefix(50)) }
+        return [f.mitre != nil ? "TTPs" : "Unusual Behaviors/User"]
+    }
+
+    /// The AWS partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
+    static func partition(_ region: String) -> String {
+        if region.hasPrefix("cn-") { return "aws-cn" }
+        if region.hasPrefix("us-gov-") { return "aws-us-gov" }
+        return "aws"
     }
 
     /// The subjects (IAM principals, Databricks identities) and resources, 1 to 32 of them.
@@ -131,12 +158,13 @@ public struct ASFFFindingsReporter: FindingsReporter {
     /// Up to 50 string pairs: the rule, the account the finding is about, the evidence events,
     /// the store status.
     static func productFields(_ f: Finding, about account: String?) -> [String: String] {
-        var p = ["crosstrail/rule": f.rule, "crosstrail/findingId": f.id]
+        var p = ["crosstrail/rule": FindingsFormatting.cut(f.rule, 2048), "crosstrail/findingId": f.id]
         if let account { p["crosstrail/awsAccountId"] = account }
         if let technique = f.mitre { p["crosstrail/mitre"] = technique }
         if !f.evidence.events.isEmpty {
+            // Values hold at most 2,048 characters.
             p["crosstrail/evidenceEvents"] = FindingsFormatting.cut(
-                f.evidence.events.prefix(20).joined(separator: " "), 4096)
+                f.evidence.events.prefix(20).joined(separator: " "), 2048)
             p["crosstrail/evidenceEventCount"] = String(f.evidence.events.count)
         }
         if let status = f.status { p["crosstrail/storeStatus"] = status }

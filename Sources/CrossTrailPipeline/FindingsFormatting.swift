@@ -12,9 +12,19 @@ enum FindingsFormatting {
         return String(decoding: try JSONSerialization.data(withJSONObject: value, options: options), as: UTF8.self)
     }
 
-    /// Text cut to `limit` characters (with `…`), for formats with length limits.
+    /// Text cut to at most `limit` UTF-16 code units (what AWS's length limits count), at a
+    /// Unicode scalar boundary, ending with `…` when cut.
     static func cut(_ s: String, _ limit: Int) -> String {
-        s.count <= limit ? s : String(s.prefix(limit - 1)) + "…"
+        guard s.utf16.count > limit else { return s }
+        var out = String.UnicodeScalarView()
+        var units = 0
+        for u in s.unicodeScalars {
+            let n = u.value > 0xFFFF ? 2 : 1
+            if units + n > limit - 1 { break }
+            out.append(u)
+            units += n
+        }
+        return String(out) + "…"
     }
 
     /// The AWS account an ARN names (`arn:aws:iam::123456789012:role/x` → `123456789012`).
@@ -28,6 +38,14 @@ enum FindingsFormatting {
 }
 
 extension Finding {
+    /// The first and last evidence event times, when the rule recorded them.
+    var observed: (first: Timestamp, last: Timestamp)? {
+        guard let first = evidence.details["first"].flatMap(Timestamp.init(iso:)),
+            let last = evidence.details["last"].flatMap(Timestamp.init(iso:))
+        else { return nil }
+        return (first, last)
+    }
+
     /// The store lifecycle, when a case store reconciled the finding.
     var lifecycle: FindingStatus? { status.flatMap(FindingStatus.init(rawValue:)) }
 

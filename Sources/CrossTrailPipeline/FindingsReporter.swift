@@ -34,11 +34,18 @@ public struct FindingsDocument: Sendable {
     /// When the findings were made (`--generated-at`, else now): the time formats stamp on them.
     public var generatedAt: Timestamp
     /// Every check the scan ran, with its title and confidence.
-    public var checks: [EvidencePack.Check]
+    public var checks: [EvidencePack.Check] {
+        didSet { checksByID = Dictionary(checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) }
+    }
     /// Where evidence events were read (for reporters with `needsLocations`).
     public var locations: [String: Provenance] = [:]
     /// `--fail-on`: what fails a CI job (JUnit failures).
     public var failOn: Severity?
+    /// The log and inventory paths read (a result with nothing else to point at names one).
+    public var inputs: [String] = []
+    /// SARIF `automationDetails.id` category: separate uploads (per account, per job) do not
+    /// close each other's alerts.
+    public var category: String?
     /// The AWS account and region Security Hub imports into (ASFF `ProductArn`).
     public var securityHub: (account: String, region: String)?
 
@@ -52,6 +59,7 @@ public struct FindingsDocument: Sendable {
         self.events = events
         self.generatedAt = generatedAt
         self.checks = checks
+        checksByID = Dictionary(checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     public init(_ outcome: ScanPipeline.Outcome, generatedAt: Timestamp) {
@@ -69,9 +77,7 @@ public struct FindingsDocument: Sendable {
     /// The check each finding's rule is (nil for a rule no longer run: a store's resolved finding).
     public func check(_ rule: String) -> EvidencePack.Check? { checksByID[rule] }
 
-    private var checksByID: [String: EvidencePack.Check] {
-        Dictionary(checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-    }
+    private var checksByID: [String: EvidencePack.Check] = [:]
 }
 
 /// The findings formats, in the order `--help` lists them.

@@ -46,24 +46,28 @@ public struct OCSFFindingsReporter: FindingsReporter {
             "created_time_dt": doc.generatedAt.iso8601,
             "product": ["name": "crosstrail", "vendor_name": "crosstrail", "version": CrossTrailVersion.current],
         ]
-        if let technique = f.mitre { info["attacks"] = [attack(technique)] }
+        if let technique = f.mitre { info["attacks"] = [attack(technique, tactic: check?.tactics.first)] }
+        if let seen = f.observed {
+            info["first_seen_time"] = seen.first.millis
+            info["first_seen_time_dt"] = seen.first.iso8601
+            info["last_seen_time"] = seen.last.millis
+            info["last_seen_time_dt"] = seen.last.iso8601
+        }
         if !f.evidence.events.isEmpty {
             info["related_events"] = f.evidence.events.prefix(evidenceCap).map { ["uid": $0] }
             info["related_events_count"] = f.evidence.events.count
         }
         var evidences: [FindingsFormatting.Object] = f.subjects.map { s in
-            let type = subjectType(s.kind)
+            let type = OCSF.userType(s.kind)
             var user: FindingsFormatting.Object = ["name": s.name, "type_id": type.id, "type": type.caption]
             if let arn = s.arn { user["uid"] = arn }
-            if let email = s.email { user["email_addr"] = email }
+            if let email = s.email, OCSF.isEmail(email) { user["email_addr"] = email }
             var e: FindingsFormatting.Object = ["name": "subject", "actor": ["user": user]]
             if let person = s.person { e["data"] = ["person": person] }
             return e
         }
         evidences += f.evidence.events.prefix(evidenceCap).map { id in
-            var data: FindingsFormatting.Object = ["event_id": id]
-            if let at = doc.locations[id] { data["source"] = SARIFFindingsReporter.locationText(at) }
-            return ["uid": id, "name": "event", "data": data]
+            ["uid": id, "name": "event", "data": ["event_id": id]]
         }
         if !f.evidence.inventory.isEmpty {
             evidences.append(["name": "inventory", "data": ["entries": f.evidence.inventory]])
@@ -80,6 +84,8 @@ public struct OCSFFindingsReporter: FindingsReporter {
             "severity_id": severity.id, "severity": severity.caption,
             "status_id": status, "status": statusName,
             "message": f.title,
+            // Informational findings are observations, not alerts (Docs/reports.md).
+            "is_alert": f.severity > .info && f.lifecycle != .resolved,
             "finding_info": info,
             "metadata": [
                 "version": OCSF.version, "profiles": ["datetime"], "uid": f.id,
@@ -94,12 +100,16 @@ public struct OCSFFindingsReporter: FindingsReporter {
         return out
     }
 
-    /// ATT&CK technique (`T1078`) or sub-technique (`T1555.006`, with its parent technique).
-    static func attack(_ id: String) -> FindingsFormatting.Object {
+    /// ATT&CK technique (`T1078`) or sub-technique (`T1555.006`, with its parent technique),
+    /// with the rule's tactic when it names one.
+    static func attack(_ id: String, tactic: String?) -> FindingsFormatting.Object {
         let parent = id.split(separator: ".").first.map(String.init) ?? id
         var a: FindingsFormatting.Object = [
             "technique": ["uid": parent, "src_url": "https://attack.mitre.org/techniques/\(parent)/"]
         ]
+        if let t = tactic.flatMap(ATTACKTactic.named) {
+            a["tactic"] = ["uid": t.id, "name": t.name, "src_url": "https://attack.mitre.org/tactics/\(t.id)/"]
+        }
         if parent != id {
             a["sub_technique"] = [
                 "uid": id,
@@ -107,17 +117,6 @@ public struct OCSFFindingsReporter: FindingsReporter {
             ]
         }
         return a
-    }
-
-    /// OCSF user type of a finding's subject: people and users 1, service principals 4, root 2;
-    /// roles, groups, instance profiles 99 with crosstrail's kind.
-    static func subjectType(_ kind: String) -> (id: Int, caption: String) {
-        switch kind {
-        case "iamUser", "databricksUser", "person": (1, "User")
-        case "servicePrincipal": (4, "Service")
-        case "root": (2, "Admin")
-        default: (99, kind)
-        }
     }
 
     static func unmapped(_ f: Finding) -> FindingsFormatting.Object {

@@ -230,24 +230,26 @@ extension ReportPipeline {
         var count = [String: Int]()
         for f in scan.findings { count[f.rule, default: 0] += 1 }
         func check(
-            _ id: String, _ kind: EvidencePack.Check.Kind, _ title: String?, _ confidence: EvidencePack.Confidence
+            _ id: String, _ kind: EvidencePack.Check.Kind, _ title: String?, _ confidence: EvidencePack.Confidence,
+            _ tactics: [String] = []
         ) -> EvidencePack.Check {
             EvidencePack.Check(
                 id: id, kind: kind, title: title, findings: count[id] ?? 0, skipped: scan.skippedRules.contains(id),
-                confidence: confidence)
+                confidence: confidence, tactics: tactics)
         }
         var out = rules.rules.filter { !rules.correlationOnly.contains($0.id) }.map {
-            check($0.id, .sigma, $0.title, EvidencePack.Confidence(sigmaStatus: $0.metadata.status))
+            check(
+                $0.id, .sigma, $0.title, EvidencePack.Confidence(sigmaStatus: $0.metadata.status), $0.metadata.tactics)
         }
         // A correlation is as sure as its weakest base rule.
         let byID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         out += rules.correlations.map { c in
             let levels = c.ruleIDs.map { EvidencePack.Confidence(sigmaStatus: byID[$0]?.metadata.status) }
-            return check(c.id, .correlation, c.title, levels.min() ?? .unrated)
+            return check(c.id, .correlation, c.title, levels.min() ?? .unrated, c.tactics)
         }
         // Permission checks evaluate the policies themselves; detections over time use tunable thresholds.
-        out += Analyzer.permissionRuleIDs.map { check($0, .detection, nil, .high) }
-        out += Analyzer.statefulRuleIDs.map { check($0, .detection, nil, .medium) }
+        out += Analyzer.permissionRuleIDs.map { check($0, .detection, Analyzer.builtinTitles[$0], .high) }
+        out += Analyzer.statefulRuleIDs.map { check($0, .detection, Analyzer.builtinTitles[$0], .medium) }
         return out.sorted { $0.id < $1.id }
     }
 

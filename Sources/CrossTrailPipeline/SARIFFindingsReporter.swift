@@ -18,7 +18,9 @@ public struct SARIFFindingsReporter: FindingsReporter {
     public init() {}
 
     public func write(_ doc: FindingsDocument, to write: (String) -> Void) throws {
-        let findings = doc.all
+        // Resolved findings are left out: code scanning closes an alert whose result is gone,
+        // and a result marked `absent` would still show as open.
+        let findings = doc.all.filter { $0.lifecycle != .resolved }
         let ruleIDs = Array(Set(findings.map(\.rule))).sorted()
         let index = Dictionary(uniqueKeysWithValues: ruleIDs.enumerated().map { ($1, $0) })
         let rules = ruleIDs.map { id in Self.rule(id, doc.check(id), findings.first { $0.rule == id }!) }
@@ -34,7 +36,7 @@ public struct SARIFFindingsReporter: FindingsReporter {
                             "semanticVersion": CrossTrailVersion.current, "rules": rules,
                         ] as FindingsFormatting.Object
                     ],
-                    "automationDetails": ["id": "crosstrail/scan/"],
+                    "automationDetails": ["id": "crosstrail/" + (doc.category.map { $0 + "/" } ?? "scan/")],
                     "invocations": [
                         ["executionSuccessful": true, "endTimeUtc": doc.generatedAt.iso8601]
                     ],
@@ -83,7 +85,11 @@ public struct SARIFFindingsReporter: FindingsReporter {
         }
         var rule: FindingsFormatting.Object = [
             "id": id,
-            "shortDescription": ["text": check?.title ?? "crosstrail built-in check \(id) (Docs/rules.md)"],
+            "name": id.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map {
+                $0.prefix(1).uppercased() + $0.dropFirst()
+            }
+            .joined(),
+            "shortDescription": ["text": check?.title ?? example.title],
             "defaultConfiguration": ["level": level(example.severity)],
             "properties": properties,
         ]
@@ -95,24 +101,23 @@ public struct SARIFFindingsReporter: FindingsReporter {
 
     static func result(_ f: Finding, ruleIndex: Int, _ doc: FindingsDocument) -> FindingsFormatting.Object {
         let located = f.evidence.events.compactMap { id in doc.locations[id].map { (id, $0) } }
+        // Every result has a file (GitHub code scanning rejects an upload with one that has not):
+        // the first evidence event, else the inventory file its evidence names or the export
+        // of its plane, else the first input.
         var primary: FindingsFormatting.Object
         if let (id, at) = located.first {
             primary = ["physicalLocation": physical(at), "message": ["text": "evidence event \(id)"]]
-        } else if let (entry, file) = inventoryFile(f, doc) {
-            primary = [
-                "physicalLocation": ["artifactLocation": ["uri": uri(file)]],
-                "message": ["text": FindingsFormatting.cut(entry, 1000)],
-            ]
         } else {
-            primary = [:]
+            let (file, text) = fallbackFile(f, doc)
+            primary = [
+                "physicalLocation": ["artifactLocation": ["uri": uri(file)], "region": ["startLine": 1]],
+                "message": ["text": FindingsFormatting.cut(text, 1000)],
+            ]
         }
         // Logical locations: the resources, else the subjects.
         let logical = (f.resources.isEmpty ? f.subjects.map { $0.arn ?? $0.name } : f.resources).prefix(10)
         if !logical.isEmpty {
             primary["logicalLocations"] = logical.map { ["fullyQualifiedName": $0, "kind": "resource"] }
-        }
-        if primary.isEmpty {
-            primary["logicalLocations"] = [["fullyQualifiedName": f.rule, "kind": "module"]]
         }
         var result: FindingsFormatting.Object = [
             "ruleId": f.rule,
@@ -136,8 +141,7 @@ public struct SARIFFindingsReporter: FindingsReporter {
             result["baselineState"] =
                 switch state {
                 case .new, .reopened: "new"
-                case .open, .suppressed: "unchanged"
-                case .resolved: "absent"
+                case .open, .suppressed, .resolved: "unchanged"
                 }
             if state == .suppressed {
                 result["suppressions"] = [["kind": "external", "status": "accepted"]]
@@ -146,12 +150,21 @@ public struct SARIFFindingsReporter: FindingsReporter {
         return result
     }
 
-    /// The first inventory evidence entry that names an inventory file, with that file.
-    static func inventoryFile(_ f: Finding, _ doc: FindingsDocument) -> (String, String)? {
+    /// The file a finding without a located event points at, and why: an inventory file an
+    /// evidence entry names; else the export of the subject's plane (IAM for IAM principals,
+    /// Databricks otherwise); else the first inventory file or input.
+    static func fallbackFile(_ f: Finding, _ doc: FindingsDocument) -> (file: String, text: String) {
+        let files = doc.inventory.files
         for entry in f.evidence.inventory {
-            if let file = doc.inventory.files.first(where: { entry.contains($0.path) }) { return (entry, file.path) }
+            if let file = files.first(where: { entry.contains($0.path) }) { return (file.path, entry) }
         }
-        return nil
+        let aws = f.subjects.contains { $0.kind.hasPrefix("iam") || $0.kind == "instanceProfile" || $0.arn != nil }
+        let plane = files.first {
+            aws ? $0.kind.hasPrefix("aws") : !$0.kind.hasPrefix("aws") && $0.kind != "classification"
+        }
+        let why = f.evidence.inventory.first ?? f.title
+        if let file = plane ?? files.first { return (file.path, why) }
+        return (doc.inputs.first ?? "-", why)
     }
 
     static func properties(_ f: Finding) -> FindingsFormatting.Object {
@@ -168,15 +181,16 @@ public struct SARIFFindingsReporter: FindingsReporter {
         return p
     }
 
+    /// The event's file and region. A region addresses the file's own bytes: for a compressed
+    /// file the offset (into the decompressed records) moves to `properties`, and the line is
+    /// the record's line when the file is line-oriented, else 1.
     static func physical(_ p: Provenance) -> FindingsFormatting.Object {
-        var region: FindingsFormatting.Object = ["byteOffset": p.offset]
-        if let line = p.line { region["startLine"] = line }
-        return ["artifactLocation": ["uri": uri(p.file)], "region": region]
-    }
-
-    /// `file:line` or `file@offset`, for text.
-    static func locationText(_ p: Provenance) -> String {
-        p.line.map { "\(p.file):\($0)" } ?? "\(p.file)@\(p.offset)"
+        let compressed = p.file.hasSuffix(".gz")
+        var region: FindingsFormatting.Object = ["startLine": p.line ?? 1]
+        if !compressed { region["byteOffset"] = p.offset }
+        var location: FindingsFormatting.Object = ["artifactLocation": ["uri": uri(p.file)], "region": region]
+        if compressed { location["properties"] = ["decompressedByteOffset": p.offset] }
+        return location
     }
 
     /// A path as a URI reference: relative paths stay relative (to where crosstrail ran),

@@ -131,7 +131,7 @@ public struct EvidencePack: Sendable {
         public enum Kind: String, Sendable { case sigma, correlation, detection }
         public var id: String
         public var kind: Kind
-        /// Sigma rules' and correlations' titles; nil for built-in detections (Docs/rules.md).
+        /// The rule's title (Sigma rules, correlations, and the built-in checks' titles).
         public var title: String?
         /// Findings of this check in the pack.
         public var findings: Int
@@ -139,14 +139,20 @@ public struct EvidencePack: Sendable {
         public var skipped: Bool
         /// How far its findings can be trusted not to be false positives.
         public var confidence: Confidence
+        /// ATT&CK tactics from the rule's tags (`defense-evasion`), for the findings formats.
+        public var tactics: [String]
 
-        public init(id: String, kind: Kind, title: String?, findings: Int, skipped: Bool, confidence: Confidence) {
+        public init(
+            id: String, kind: Kind, title: String?, findings: Int, skipped: Bool, confidence: Confidence,
+            tactics: [String] = []
+        ) {
             self.id = id
             self.kind = kind
             self.title = title
             self.findings = findings
             self.skipped = skipped
             self.confidence = confidence
+            self.tactics = tactics
         }
     }
 

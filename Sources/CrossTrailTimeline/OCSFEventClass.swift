@@ -13,7 +13,7 @@ enum OCSFEventClass {
     /// Group Management (3006): membership and the group's own lifecycle and policies.
     case groupManagement(Activity, group: String, user: String?, privileges: [String])
     /// User Access Management (3005): privileges assigned to or revoked from one principal.
-    case userAccess(Activity, user: String, privileges: [String], resource: String?)
+    case userAccess(Activity, user: String, privileges: [String], resource: Resource?)
     /// Datastore Activity (6005): reads and writes of S3 objects and Unity Catalog tables.
     case datastore(Activity, bucket: String?, table: String?)
     /// API Activity (6003): everything else.
@@ -81,8 +81,8 @@ enum OCSFEventClass {
     // MARK: AWS
 
     static func iam(_ e: AuditEvent) -> OCSFEventClass? {
-        let user = e.resources.first { $0.type == "iamUser" }?.id
-        let group = e.resources.first { $0.type == "iamGroup" }?.id
+        let user = e.resources.first { $0.type == "iamUser" && !$0.id.isEmpty }?.id
+        let group = e.resources.first { $0.type == "iamGroup" && !$0.id.isEmpty }?.id
         let policy = e.resources.first { $0.type == "arn" && $0.id.contains(":policy/") }?.id
         if let group {
             let change: Activity? =
@@ -100,7 +100,7 @@ enum OCSFEventClass {
             }
         }
         // ChangePassword names no user: the caller changes its own.
-        let target = e.action == "ChangePassword" ? e.actor.displayName : user
+        let target = e.action == "ChangePassword" && !e.actor.displayName.isEmpty ? e.actor.displayName : user
         guard let target else { return nil }
         let change: Activity? =
             switch e.action {
@@ -138,7 +138,8 @@ enum OCSFEventClass {
             switch r.type {
             case "s3Bucket": bucket = r.id
             case "s3Object": bucket = bucket ?? r.id.split(separator: "/", maxSplits: 1).first.map(String.init)
-            case "AWS::S3::Bucket": bucket = bucket ?? String(r.id.split(separator: ":").last ?? "")
+            case "AWS::S3::Bucket":
+                bucket = bucket ?? r.id.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init)
             default: break
             }
         }
@@ -163,8 +164,8 @@ enum OCSFEventClass {
 
     static func accounts(_ e: AuditEvent) -> OCSFEventClass? {
         let p = params(e)
-        let user = p?["targetUserName"]?.string
-        let group = p?["targetGroupName"]?.string
+        let user = p?["targetUserName"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        let group = p?["targetGroupName"]?.string.flatMap { $0.isEmpty ? nil : $0 }
         switch e.action {
         case "add", "createUser":
             return user.map { .accountChange(Activity(1, "Create"), user: $0, policy: nil) }
@@ -203,11 +204,11 @@ enum OCSFEventClass {
             // (several principals, or adds and removes together) stays API Activity.
             var changes = p?["changes"]
             if let text = changes?.string { changes = try? JSON.parse(text: text) }
-            guard let list = changes?.array, list.count == 1, let principal = list[0]["principal"]?.string else {
-                return nil
-            }
+            guard let list = changes?.array, list.count == 1, let principal = list[0]["principal"]?.string,
+                !principal.isEmpty
+            else { return nil }
             let add = list[0]["add"]?.strings ?? [], remove = list[0]["remove"]?.strings ?? []
-            let securable = e.resources.first { $0.type == "securable" }?.id
+            let securable = e.resources.first { $0.type == "securable" }
             if !add.isEmpty, remove.isEmpty {
                 return .userAccess(
                     Activity(1, "Assign Privileges"), user: principal, privileges: add, resource: securable)

@@ -116,7 +116,12 @@ public struct OCSFRenderer: TimelineRenderer {
             }
         case .accountChange(_, let name, let policy):
             o.object("user", &out) { u, out in target(name, e, &u, &out) }
-            if let policy { o.object("policy", &out) { p, out in p.string("uid", policy, &out) } }
+            if let policy {
+                o.key("policies", &out)
+                out.append(91)
+                JSONObjectWriter.object(&out) { p, out in p.string("uid", policy, &out) }
+                out.append(93)
+            }
         case .groupManagement(_, let group, let member, let privileges):
             o.object("group", &out) { g, out in g.string("name", group, &out) }
             if let member { o.object("user", &out) { u, out in target(member, e, &u, &out) } }
@@ -124,12 +129,7 @@ public struct OCSFRenderer: TimelineRenderer {
         case .userAccess(_, let name, let privileges, let resource):
             o.object("user", &out) { u, out in target(name, e, &u, &out) }
             o.strings("privileges", privileges, &out)
-            if let resource {
-                o.object("resource", &out) { r, out in
-                    r.string("uid", resource, &out)
-                    r.string("type", "securable", &out)
-                }
-            }
+            if let resource { o.resources("resources", [resource], idKey: "uid", &out) }
         case .datastore(_, let bucket, let table):
             if let bucket {
                 o.int("type_id", 2, &out)
@@ -162,7 +162,7 @@ public struct OCSFRenderer: TimelineRenderer {
     static func sourceEndpoint(_ e: AuditEvent, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
         var named = false
         if let source = e.sourceIPAddress {
-            if IPAddress(source) != nil { w.string("ip", source, &out) } else { w.string("name", source, &out) }
+            if OCSF.isIP(source) { w.string("ip", source, &out) } else { w.string("name", source, &out) }
             named = true
         }
         if let vpce = e.vpcEndpointId {
@@ -174,18 +174,23 @@ public struct OCSFRenderer: TimelineRenderer {
 
     /// OCSF User object for the actor.
     static func user(_ a: Actor, _ plane: Plane, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
-        let type = OCSF.userType(a.kind)
+        let type = OCSF.userType(a.kind.rawValue)
         w.string("uid", a.arn ?? a.principalId ?? a.key, &out)
         w.string("name", a.displayName, &out)
         w.int("type_id", type.id, &out)
         w.string("type", type.caption, &out)
-        w.string("email_addr", a.email, &out)
+        w.string("email_addr", a.email.flatMap { OCSF.isEmail($0) ? $0 : nil }, &out)
         if let key = a.accessKeyId {
             w.key("programmatic_credentials", &out)
             out.append(91)
             JSONObjectWriter.object(&out) { c, out in
                 c.string("uid", key, &out)
-                c.string("type", plane == .aws ? "AWS Access Key" : "Databricks Token", &out)
+                let type =
+                    switch plane {
+                    case .aws: "AWS Access Key"
+                    case .databricks: "Databricks Token"
+                    }
+                c.string("type", type, &out)
             }
             out.append(93)
         }
@@ -195,7 +200,7 @@ public struct OCSFRenderer: TimelineRenderer {
     /// The user an account, group or access change is about: named by the request.
     static func target(_ name: String, _ e: AuditEvent, _ w: inout JSONObjectWriter, _ out: inout [UInt8]) {
         w.string("name", name, &out)
-        if name.contains("@") { w.string("email_addr", name, &out) }
+        if OCSF.isEmail(name) { w.string("email_addr", name, &out) }
         if let acct = e.account { w.object("account", &out) { ac, out in account(acct, e.plane, &ac, &out) } }
     }
 

@@ -251,8 +251,15 @@ public struct TimesketchRenderer: TimelineRenderer {
         let (micros, overflow) = e.time.millis.multipliedReportingOverflow(by: 1000)
         o.int("timestamp", overflow ? (e.time.millis < 0 ? .min : .max) : micros, &out)
         o.string("timestamp_desc", "Event Time", &out)
-        // What Timesketch analyzers and tags key on.
-        o.string("data_type", e.plane == .aws ? "aws:cloudtrail:event" : "databricks:audit:event", &out)
+        // What Timesketch analyzers and tags key on: plaso's and Timesketch's CloudTrail analyzer
+        // use `aws:cloudtrail:entry` and `event_name`.
+        let dataType =
+            switch e.plane {
+            case .aws: "aws:cloudtrail:entry"
+            case .databricks: "databricks:audit:event"
+            }
+        o.string("data_type", dataType, &out)
+        o.string("event_name", e.action, &out)
         o.string("event_id", e.id, &out)
         o.string("plane", e.plane.rawValue, &out)
         o.string("service", e.service, &out)

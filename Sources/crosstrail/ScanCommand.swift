@@ -58,6 +58,12 @@ struct ScanCommand: ParsableCommand {
     )
     var generatedAt: Timestamp?
 
+    @Option(
+        help:
+            "With --format sarif: a category for the run (automationDetails.id crosstrail/CATEGORY/), so uploads per account or job do not close each other's alerts."
+    )
+    var sarifCategory: String?
+
     @Option(help: "With --format asff: the AWS account Security Hub imports into (its ProductArn).")
     var asffAccount: String?
 
@@ -108,6 +114,14 @@ struct ScanCommand: ParsableCommand {
         } else if asffAccount != nil || asffRegion != nil {
             throw ValidationError("--asff-account and --asff-region go with --format asff")
         }
+        if let sarifCategory {
+            guard format?.reporter == SARIFFindingsReporter.self else {
+                throw ValidationError("--sarif-category goes with --format sarif")
+            }
+            guard !sarifCategory.isEmpty,
+                sarifCategory.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+            else { throw ValidationError("--sarif-category takes letters, digits, '-', '_' and '.'") }
+        }
         if store.store != nil && paths.contains("-") {
             throw ValidationError("--store cannot record standard input; save it to a file")
         }
@@ -141,6 +155,8 @@ struct ScanCommand: ParsableCommand {
         var document = FindingsDocument(
             outcome, generatedAt: generatedAt ?? Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000)))
         document.failOn = failOn
+        document.inputs = paths.filter { $0 != "-" } + inventory.paths.compactMap { $0 }
+        document.category = sarifCategory
         if let asffAccount, let asffRegion { document.securityHub = (asffAccount, asffRegion) }
         if reporter.needsLocations { document.locations = config.events.locate(document.evidenceEvents) }
         let out = try TextOutput(path: output)

@@ -97,6 +97,10 @@ import Testing
             dbx(
                 "dbx-table-read", "unityCatalog", "generateTemporaryTableCredential",
                 #"{"table_id":"7d1c","operation":"READ"}"#, status: 403),
+            dbx("dbx-empty-target", "accounts", "add", #"{"targetUserName":""}"#),
+            // Values OCSF's types refuse: a non-ASCII "email", an IPv4-mapped address with a
+            // leading zero (both stay names).
+            #"{"version":"2.0","timestamp":1785578400000,"sourceIPAddress":"::ffff:010.1.2.3","userIdentity":{"email":"jürgen@acme.example"},"serviceName":"accounts","actionName":"setAdmin","requestId":"dbx-odd","requestParams":{"targetUserName":"bob@corp"},"response":{"statusCode":200}}"#,
         ].joined(separator: "\n")
         let logs = dir.appendingPathComponent("logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -108,6 +112,7 @@ import Testing
         #expect(r.stderr.contains("rejected 0"), "\(r.stderr)")
         let v = try Self.validate("ocsf-1.6.0", ["--expect-classes", "3001,3002,3005,3006,6003,6005", out])
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
+        #expect(!v.stdout.contains("deprecated"), "\(v.stdout)")
         var classOf = [String: (Int, String)]()
         for row in try Self.lines(out) {
             let meta = try #require(row["metadata"] as? [String: Any])
@@ -124,6 +129,7 @@ import Testing
             "dbx-set-admin": (3005, "Assign Privileges"), "dbx-set-admin-no-user": (6003, "Update"),
             "dbx-grant": (3005, "Assign Privileges"), "dbx-grant-mixed": (6003, "Update"),
             "dbx-saml": (3002, "Logon"), "dbx-logout": (3002, "Logoff"), "dbx-table-read": (6005, "Read"),
+            "dbx-empty-target": (6003, "Create"), "dbx-odd": (3005, "Assign Privileges"),
         ]
         for (id, want) in expected {
             let got = classOf[id]
@@ -134,6 +140,11 @@ import Testing
             uniquingKeysWith: { a, _ in a })
         let denied = try #require(rows["delete-object-denied"])
         #expect(denied["status"] as? String == "Failure" && denied["status_code"] as? String == "AccessDenied")
+        let odd = try #require(rows["dbx-odd"])
+        #expect((odd["src_endpoint"] as? [String: Any])?["name"] as? String == "::ffff:010.1.2.3")
+        let oddUser = try #require((odd["actor"] as? [String: Any])?["user"] as? [String: Any])
+        #expect(oddUser["name"] as? String == "jürgen@acme.example" && oddUser["email_addr"] == nil)
+        #expect((odd["user"] as? [String: Any])?["email_addr"] == nil)
         let grant = try #require(rows["dbx-grant"])
         #expect(grant["privileges"] as? [String] == ["SELECT"])
         #expect((grant["user"] as? [String: Any])?["name"] as? String == "account users")
@@ -142,6 +153,25 @@ import Testing
         #expect(svc["name"] as? String == "cloudformation.amazonaws.com" && svc["ip"] == nil)
         let cloud = try #require(rows["create-user"]?["cloud"] as? [String: Any])
         #expect((cloud["account"] as? [String: Any])?["uid"] as? String == "012345678901")
+    }
+
+    /// Real records nobody here wrote (Panther's rule-test samples: trimmed, placeholder ids,
+    /// addresses like `06.237.252.245`): every accepted one validates, across the classes.
+    @Test func ocsfOfRealPublicSamplesValidates() throws {
+        let dir = try TestPaths.temporaryDirectory("ocsf-panther")
+        let panther = TestPaths.packageRoot.appendingPathComponent("Tests/CrossTrailIngestTests/Fixtures/panther")
+        for (file, classes) in [
+            ("panther_cloudtrail_unique_logs.json", "3001,3002,3006,6003,6005"),
+            ("panther_databricks_unique_logs.json", "3001,3002,3006,6003"),
+        ] {
+            let out = dir.appendingPathComponent(file + ".ocsf").path
+            let r = try runCrossTrail(
+                ["timeline", panther.appendingPathComponent(file).path, "--format", "ocsf", "-o", out])
+            #expect(r.status == 0, "\(file): \(r.stderr.prefix(1000))")
+            let v = try Self.validate("ocsf-1.6.0", ["--expect-classes", classes, out])
+            #expect(v.status == 0, "\(file): \(v.stdout.prefix(3000))")
+            #expect(!v.stdout.contains("deprecated"), "\(v.stdout)")
+        }
     }
 
     @Test func ocsfOfHostileInputValidates() throws {
@@ -232,15 +262,19 @@ import Testing
         let run = try #require((log["runs"] as? [[String: Any]])?.first)
         let results = try #require(run["results"] as? [[String: Any]])
         #expect(!results.isEmpty)
-        // Evidence events point at the log file and offset they were read from.
+        // Every result has a file and line; evidence events point at the log file they were read
+        // from, with their offset in the decompressed records (a region would address the gzip bytes).
         let located = results.compactMap {
             (($0["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
         }
-        let eventLocated = located.filter { (($0["region"] as? [String: Any])?["byteOffset"]) != nil }
+        #expect(located.count == results.count)
+        #expect(located.allSatisfy { ($0["region"] as? [String: Any])?["startLine"] is Int })
+        let eventLocated = located.filter { ($0["properties"] as? [String: Any])?["decompressedByteOffset"] != nil }
         #expect(!eventLocated.isEmpty)
         for l in eventLocated {
             let uri = try #require((l["artifactLocation"] as? [String: Any])?["uri"] as? String)
-            #expect(uri.hasPrefix("file://" + Self.logs), "\(uri)")
+            #expect(uri.hasPrefix("file://" + Self.logs) && uri.hasSuffix(".gz"), "\(uri)")
+            #expect((l["region"] as? [String: Any])?["byteOffset"] == nil)
         }
         #expect(results.allSatisfy { $0["baselineState"] == nil }, "no store: no baseline")
 

@@ -131,6 +131,16 @@ def finding_problems(f, where):
             if parts[0] not in NAMESPACES or len(parts) > 3 or not all(parts):
                 form = "namespace[/category[/classifier]] of an ASFF namespace"
                 yield f"{p}.Types[{i}]", f"{entry!r} is not {form}"
+    # ProductFields: at most 50 pairs, keys up to 128 and values up to 2,048 characters (the
+    # model's documentation; counted in UTF-16 units, as AWS's Java services count them).
+    fields = f.get("ProductFields") if isinstance(f.get("ProductFields"), dict) else {}
+    if len(fields) > 50:
+        yield f"{where}.ProductFields", f"{len(fields)} pairs; at most 50"
+    for key, value in fields.items():
+        if len(key.encode("utf-16-le")) // 2 > 128:
+            yield f"{where}.ProductFields", f"key {key[:40]!r}... is longer than 128 characters"
+        if isinstance(value, str) and len(value.encode("utf-16-le")) // 2 > 2048:
+            yield f"{where}.ProductFields.{key}", "value is longer than 2048 characters"
     if len(json.dumps(f, separators=(",", ":")).encode()) > FINDING_BYTES:
         yield where, "the finding is larger than 240 KB"
 

@@ -69,10 +69,16 @@ def result_problems(run, r):
         index = dig(result, "ruleIndex")
         if isinstance(index, int) and index >= 0 and (index >= len(rules) or rules[index] != rule_id):
             yield pointer(*where, "ruleIndex"), f"{index} does not point at rule {rule_id!r}"
+        # GitHub code scanning rejects the whole upload when a result has no file and line
+        # (sarif-sdk's GitHub rules GH1001 artifactLocation.uri, GH1003 region.startLine).
         locations = listed(dig(result, "locations"))
-        if not any(dig(loc, "physicalLocation", "artifactLocation", "uri") or dig(loc, "logicalLocations")
-                   for loc in locations):
-            yield pointer(*where, "locations"), "no location has an artifactLocation.uri or logicalLocations"
+        if not locations:
+            yield pointer(*where, "locations"), "result has no location"
+        for j, loc in enumerate(locations):
+            if not dig(loc, "physicalLocation", "artifactLocation", "uri"):
+                yield pointer(*where, "locations", j), "no physicalLocation.artifactLocation.uri"
+            elif not isinstance(dig(loc, "physicalLocation", "region", "startLine"), int):
+                yield pointer(*where, "locations", j), "no physicalLocation.region.startLine"
         if not (dig(result, "partialFingerprints") or dig(result, "fingerprints")):
             yield pointer(*where), "result has neither partialFingerprints nor fingerprints"
 
