@@ -21,12 +21,28 @@ struct EscalationPath: Sendable {
         case passableRole(service: String)
         /// Customer managed policies attached to the principal (or any policy via a wildcard).
         case ownPolicies
+        /// Existing resources of a service the inventory does not list (instances, stacks,
+        /// notebooks): `arn` with `ACCOUNT` for the account, e.g. `arn:aws:ec2:*:ACCOUNT:instance/*`.
+        case existing(arn: String)
+    }
+
+    /// A path through a resource that already exists and runs as a role (an instance, a stack, a
+    /// notebook): the export cannot list such resources, only the roles that could back one. The
+    /// path applies when such a role exists (a role trusting `service`, with an instance profile
+    /// when `instanceProfile`), and the finding names it.
+    struct Backing: Sendable {
+        var service: String
+        var instanceProfile = false
+        var what: String
     }
 
     var id: String
     var name: String
     var steps: [(action: String, target: Target)]
     var how: String
+    /// The principal kinds the path is open to (roles cannot join groups).
+    var only: IAMPrincipal.Kind? = nil
+    var backing: Backing? = nil
 
     static let all: [EscalationPath] = [
         .init(
@@ -95,11 +111,13 @@ struct EscalationPath: Sendable {
             how: "write an inline *:* policy on its own role"),
         .init(
             id: "add-user-to-group", name: "AddUserToGroup", steps: [("iam:AddUserToGroup", .anyGroup)],
-            how: "add itself to a more privileged group"),
+            how: "add itself to a more privileged group", only: .user),
+        // A trust policy that names the principal's ARN lets it assume the role in the same
+        // account without any sts:AssumeRole grant of its own (pathfinding.cloud iam-012).
         .init(
-            id: "update-assume-role-policy", name: "UpdateAssumeRolePolicy + sts:AssumeRole",
-            steps: [("iam:UpdateAssumeRolePolicy", .anyRole), ("sts:AssumeRole", .anyRole)],
-            how: "let itself assume a more privileged role, then assume it"),
+            id: "update-assume-role-policy", name: "UpdateAssumeRolePolicy",
+            steps: [("iam:UpdateAssumeRolePolicy", .anyRole)],
+            how: "rewrite a more privileged role's trust policy to name itself, then assume the role"),
         .init(
             id: "passrole-lambda", name: "PassRole + lambda:CreateFunction + lambda:InvokeFunction",
             steps: [
@@ -147,6 +165,60 @@ struct EscalationPath: Sendable {
                 ("sagemaker:CreateNotebookInstance", .any), ("sagemaker:CreatePresignedNotebookInstanceUrl", .any),
             ],
             how: "open a notebook running as a more privileged role"),
+        .init(
+            id: "passrole-sagemaker-training-job", name: "PassRole + sagemaker:CreateTrainingJob",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "sagemaker.amazonaws.com")),
+                ("sagemaker:CreateTrainingJob", .any),
+            ],
+            how: "run a training job whose container code runs as a more privileged role"),
+        .init(
+            id: "passrole-sagemaker-processing-job", name: "PassRole + sagemaker:CreateProcessingJob",
+            steps: [
+                ("iam:PassRole", .passableRole(service: "sagemaker.amazonaws.com")),
+                ("sagemaker:CreateProcessingJob", .any),
+            ],
+            how: "run a processing job whose container code runs as a more privileged role"),
+        .init(
+            id: "ssm-send-command", name: "ssm:SendCommand on an instance with a role",
+            steps: [("ssm:SendCommand", .existing(arn: "arn:aws:ec2:*:ACCOUNT:instance/*"))],
+            how: "run commands on an instance and use its instance profile's credentials",
+            backing: Backing(service: "ec2.amazonaws.com", instanceProfile: true, what: "an instance")),
+        .init(
+            id: "ssm-start-session", name: "ssm:StartSession on an instance with a role",
+            steps: [("ssm:StartSession", .existing(arn: "arn:aws:ec2:*:ACCOUNT:instance/*"))],
+            how: "open a shell on an instance and use its instance profile's credentials",
+            backing: Backing(service: "ec2.amazonaws.com", instanceProfile: true, what: "an instance")),
+        .init(
+            id: "ec2-instance-connect", name: "ec2-instance-connect:SendSSHPublicKey",
+            steps: [("ec2-instance-connect:SendSSHPublicKey", .existing(arn: "arn:aws:ec2:*:ACCOUNT:instance/*"))],
+            how: "push an SSH key to an instance, log in, and use its instance profile's credentials",
+            backing: Backing(service: "ec2.amazonaws.com", instanceProfile: true, what: "an instance")),
+        .init(
+            id: "ec2-serial-console", name: "ec2-instance-connect:SendSerialConsoleSSHPublicKey",
+            steps: [
+                (
+                    "ec2-instance-connect:SendSerialConsoleSSHPublicKey",
+                    .existing(arn: "arn:aws:ec2:*:ACCOUNT:instance/*")
+                )
+            ],
+            how: "log in on an instance's serial console and use its instance profile's credentials",
+            backing: Backing(service: "ec2.amazonaws.com", instanceProfile: true, what: "an instance")),
+        .init(
+            id: "cloudformation-update-stack", name: "cloudformation:UpdateStack on a stack with a role",
+            steps: [("cloudformation:UpdateStack", .existing(arn: "arn:aws:cloudformation:*:ACCOUNT:stack/*"))],
+            how: "change the template of a stack that runs with a more privileged service role",
+            backing: Backing(service: "cloudformation.amazonaws.com", what: "a stack")),
+        .init(
+            id: "sagemaker-presigned-notebook-url", name: "sagemaker:CreatePresignedNotebookInstanceUrl",
+            steps: [
+                (
+                    "sagemaker:CreatePresignedNotebookInstanceUrl",
+                    .existing(arn: "arn:aws:sagemaker:*:ACCOUNT:notebook-instance/*")
+                )
+            ],
+            how: "open an existing notebook running as a more privileged role",
+            backing: Backing(service: "sagemaker.amazonaws.com", what: "a notebook instance")),
     ]
 
     /// A name no real resource has: only a wildcard grant reaches it.
@@ -185,6 +257,15 @@ struct EscalationPath: Sendable {
             lists.withLock { $0[key] = value }
             return value
         }
+    }
+
+    /// Roles of `p`'s account (not `p`) that could back the path's existing resource.
+    func backingRoles(for p: IAMPrincipal, in iam: IAMInventory) -> [IAMPrincipal] {
+        guard let b = backing else { return [] }
+        return iam.roles.values.filter { r in
+            r.account == p.account && r.arn != p.arn && (!b.instanceProfile || !r.instanceProfiles.isEmpty)
+                && r.trust.contains { $0.effect == .allow && ($0.principals["Service"] ?? []).contains(b.service) }
+        }.sorted { $0.arn < $1.arn }
     }
 
     static func candidates(_ t: Target, for p: IAMPrincipal, index: AccountIndex) -> Candidates {
@@ -226,6 +307,8 @@ struct EscalationPath: Sendable {
             return Candidates(
                 probe: "arn:aws:iam::\(acct):role/\(probe)", real: trusting,
                 family: index.family("arn:aws:iam::\(acct):role/*"))
+        case .existing(let arn):
+            return Candidates(probe: arn.replacingOccurrences(of: "ACCOUNT", with: acct), real: [])
         case .ownPolicies:
             var attached = p.attached
             for g in iam.groups(of: p) { attached += g.attached }

@@ -108,7 +108,9 @@ struct PermissionRules {
         var out = [Finding]()
         var admins = Set<String>()
         out += iamAdmins(&admins)
-        out += escalationPaths(skipping: admins)
+        let escalations = escalationPaths(skipping: admins)
+        out += escalations
+        out += assumeRoleChains(admins: admins, escalations: escalations)
         out += broadWildcards(skipping: admins)
         out += wildcardOnClassified()
         out += databricksAdmins()
@@ -191,6 +193,9 @@ struct PermissionRules {
             guard statements.contains(where: { $0.effect == .allow }) else { continue }
             let boundary = inv.iam.boundary(for: p)
             for path in EscalationPath.all {
+                if let only = path.only, p.kind != only { continue }
+                let backing = path.backingRoles(for: p, in: inv.iam)
+                if path.backing != nil && backing.isEmpty { continue }
                 var level = AccessDecision.Level.allowed
                 var chain = [String](), cited = [PolicyStatement]()
                 for step in path.steps {
@@ -210,7 +215,8 @@ struct PermissionRules {
                     // The probe first: a wildcard grant answers for every real resource at once.
                     if let probe = c.probe {
                         let d = PolicyEvaluator.evaluate(
-                            statements, boundary: boundary, action: stepAction, resource: .resource(probe))
+                            statements, boundary: boundary, action: stepAction, resource: .resource(probe),
+                            at: inv.iam.assessedAt)
                         best = (d, "any (wildcard)")
                     }
                     let named = c.family.map { f in relevant.filter { $0.resources.overlaps(f) } } ?? relevant
@@ -218,7 +224,8 @@ struct PermissionRules {
                         for r in c.real
                         where r.arn != c.excluding && named.contains(where: { $0.resources.overlaps(r.pattern) }) {
                             let d = PolicyEvaluator.evaluate(
-                                statements, boundary: boundary, action: stepAction, resource: r.pattern)
+                                statements, boundary: boundary, action: stepAction, resource: r.pattern,
+                                at: inv.iam.assessedAt)
                             if best == nil || d.level > best!.0.level { best = (d, r.arn) }
                             if d.level == .allowed { break }
                         }
@@ -231,10 +238,18 @@ struct PermissionRules {
                     )
                 }
                 guard level > .denied else { continue }
+                if let b = path.backing {
+                    let names = backing.prefix(3).map(\.arn).joined(separator: ", ")
+                    chain.append(
+                        "needs \(b.what) running as a role trusting \(b.service) (the inventory cannot list them): "
+                            + names + (backing.count > 3 ? " and \(backing.count - 3) more" : ""))
+                }
                 chain.append("then: \(path.how)")
+                // Through a resource the inventory cannot show, the path is as sure as that resource.
                 out.append(
                     Finding(
-                        rule: "iam-privilege-escalation", severity: level == .allowed ? .high : .medium,
+                        rule: "iam-privilege-escalation",
+                        severity: level == .allowed && path.backing == nil ? .high : .medium,
                         title: "\(p.kind.rawValue) \(p.name) can escalate privileges via \(path.name)"
                             + (level == .conditional ? " (under conditions)" : ""),
                         subjects: [subject(p)], resources: ["escalation:\(path.id)"],
@@ -245,6 +260,99 @@ struct PermissionRules {
                             "Remove or scope \(path.steps.map(\.action).joined(separator: " + ")) for \(p.name) to specific resources, or add a permissions boundary that denies them.",
                         mitre: "T1098"))
             }
+        }
+        return out
+    }
+
+    /// Principals that reach a more powerful role by assuming roles: each hop is a trust policy
+    /// that names the principal's ARN (enough on its own in the same account), or names its
+    /// account (`root`, the id) or `*` while its own policies allow `sts:AssumeRole` on the role.
+    /// The end is an administrator-equivalent role or one with an escalation path. Principals
+    /// already reported as administrators or escalators are not repeated.
+    func assumeRoleChains(admins: Set<String>, escalations: [Finding]) -> [Finding] {
+        let iam = inv.iam
+        var powerful = [String: String]()
+        for arn in admins { powerful[arn] = "is administrator-equivalent" }
+        for f in escalations where f.severity == .high {
+            if let arn = f.subjects.first?.arn, powerful[arn] == nil {
+                powerful[arn] = "can escalate privileges (\(f.evidence.details["path"] ?? "path"))"
+            }
+        }
+        guard !powerful.isEmpty else { return [] }
+        let assume = IAMPattern.action("sts:AssumeRole")
+        // Who each role's trust names: exact principal ARNs, and whole accounts or everyone.
+        var named = [String: [(role: IAMPrincipal, statement: PolicyStatement)]]()
+        var accountWide = [String: [(role: IAMPrincipal, statement: PolicyStatement)]]()
+        for r in iam.roles.values.sorted(by: { $0.arn < $1.arn }) {
+            for t in r.trust where t.effect == .allow && !t.notPrincipal && t.actions.overlaps(assume) {
+                for v in (t.principals["AWS"] ?? []) + (t.principals["*"] ?? []) {
+                    if v == "*" {
+                        accountWide["*", default: []].append((r, t))
+                    } else if v == r.account || v == "arn:aws:iam::\(r.account):root" {
+                        accountWide[r.account, default: []].append((r, t))
+                    } else {
+                        named[v, default: []].append((r, t))
+                    }
+                }
+            }
+        }
+        let flagged = Set(escalations.compactMap { $0.subjects.first?.arn }).union(admins)
+        func hops(from p: IAMPrincipal) -> [(role: IAMPrincipal, level: AccessDecision.Level, why: String)] {
+            var out = [(role: IAMPrincipal, level: AccessDecision.Level, why: String)]()
+            for (r, t) in named[p.arn] ?? [] where r.arn != p.arn && r.account == p.account {
+                let v = t.verdict(at: iam.assessedAt)
+                guard v != .never else { continue }
+                out.append((r, v == .holds ? .allowed : .conditional, "its trust policy names \(p.name)"))
+            }
+            let wide = (accountWide[p.account] ?? []) + (accountWide["*"] ?? [])
+            guard !wide.isEmpty,
+                iam.identityStatements(for: p).contains(where: { $0.effect == .allow && $0.actions.overlaps(assume) })
+            else { return out }
+            for (r, t) in wide where r.arn != p.arn {
+                let v = t.verdict(at: iam.assessedAt)
+                let d = iam.evaluate(p, action: "sts:AssumeRole", resource: r.arn)
+                guard v != .never, d.level > .denied else { continue }
+                out.append(
+                    (
+                        r, min(d.level, v == .holds ? .allowed : .conditional),
+                        "its trust policy allows the account and \(d.reason)"
+                    ))
+            }
+            return out
+        }
+        var out = [Finding]()
+        for p in iam.principals where p.kind != .group && !flagged.contains(p.arn) {
+            // Breadth first, at most 5 hops: the first powerful role reached, and how.
+            var seen: Set<String> = [p.arn]
+            var queue: [(IAMPrincipal, [String], AccessDecision.Level)] = [(p, [], .allowed)]
+            var found: (IAMPrincipal, [String], AccessDecision.Level)?
+            while !queue.isEmpty && found == nil {
+                let (at, chain, level) = queue.removeFirst()
+                guard chain.count < 5 else { continue }
+                for h in hops(from: at) where seen.insert(h.role.arn).inserted {
+                    let next = chain + ["\(at.name) assumes role \(h.role.name): \(h.why)"]
+                    let nextLevel = min(level, h.level)
+                    if powerful[h.role.arn] != nil {
+                        found = (h.role, next, nextLevel)
+                        break
+                    }
+                    queue.append((h.role, next, nextLevel))
+                }
+            }
+            guard let (end, chain, level) = found else { continue }
+            out.append(
+                Finding(
+                    rule: "iam-privilege-escalation", severity: level == .allowed ? .high : .medium,
+                    title: "\(p.kind.rawValue) \(p.name) can escalate privileges by assuming role \(end.name)"
+                        + (level == .conditional ? " (under conditions)" : ""),
+                    subjects: [subject(p)], resources: ["escalation:assume-role-chain"],
+                    evidence: Evidence(
+                        inventory: [], chain: chain + ["role \(end.name) \(powerful[end.arn] ?? "")"],
+                        details: ["path": "assume-role-chain", "decision": level.name, "hops": String(chain.count)]),
+                    controls: Controls.privilegedAccess,
+                    remediation:
+                        "Narrow the trust policies along the chain to the principals that need them, or remove \(p.name)'s sts:AssumeRole grant.",
+                    mitre: "T1098"))
         }
         return out
     }

@@ -1,4 +1,5 @@
 import CrossTrailIngest
+import CrossTrailModel
 
 /// An IAM user, group or role from `aws iam get-account-authorization-details`.
 public struct IAMPrincipal: Sendable, Hashable {
@@ -50,6 +51,11 @@ public struct IAMInventory: Sendable {
     private var statementIndex: [String: [PolicyStatement]] = [:]
     private var boundaryIndex: [String: [PolicyStatement]] = [:]
     private var groupsByAccountName: [String: IAMPrincipal] = [:]
+
+    /// When permissions are judged: Conditions on the time (`aws:CurrentTime`, a fresh token's
+    /// `aws:TokenIssueTime`) are decided for this instant. Loading sets it to now; a run with
+    /// `--generated-at` sets that time, so the same inputs give the same judgments.
+    public var assessedAt: Timestamp?
 
     public init() {}
 
@@ -105,7 +111,7 @@ public struct IAMInventory: Sendable {
     public func evaluate(_ p: IAMPrincipal, action: String, resource: String) -> AccessDecision {
         PolicyEvaluator.evaluate(
             identityStatements(for: p), boundary: boundary(for: p),
-            action: .action(action), resource: .resource(resource))
+            action: .action(action), resource: .resource(resource), at: assessedAt)
     }
 
     /// The roles an instance profile carries.

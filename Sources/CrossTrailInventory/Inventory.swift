@@ -38,6 +38,7 @@ public struct Inventory: Sendable {
         }
         inv.databricks.finishLoading()
         inv.classification.addStorageLocations(inv.databricks.securables)
+        inv.iam.assessedAt = Timestamp(millis: Int64(Date().timeIntervalSince1970 * 1000))
         return (inv, diags)
     }
 

@@ -1,4 +1,5 @@
 import CrossTrailIngest
+import CrossTrailModel
 import Foundation
 
 /// Where a statement comes from, so every decision can cite the policy that made it.
@@ -69,11 +70,13 @@ public final class PolicyStatement: Sendable, Hashable {
     public let notPrincipal: Bool
     /// The `Condition` block as JSON text; present means the statement applies only sometimes.
     public let condition: String?
+    /// The block, parsed: what can be decided offline (`PolicyCondition`).
+    public let conditionBlock: PolicyCondition?
     public let source: PolicyRef
 
     public init(
         sid: String?, effect: Effect, actions: PatternSet, resources: PatternSet, principals: [String: [String]],
-        notPrincipal: Bool, condition: String?, source: PolicyRef
+        notPrincipal: Bool, condition: String?, conditionBlock: PolicyCondition? = nil, source: PolicyRef
     ) {
         self.sid = sid
         self.effect = effect
@@ -82,6 +85,7 @@ public final class PolicyStatement: Sendable, Hashable {
         self.principals = principals
         self.notPrincipal = notPrincipal
         self.condition = condition
+        self.conditionBlock = conditionBlock
         self.source = source
     }
 
@@ -89,10 +93,17 @@ public final class PolicyStatement: Sendable, Hashable {
     public func with(source: PolicyRef) -> PolicyStatement {
         PolicyStatement(
             sid: sid, effect: effect, actions: actions, resources: resources, principals: principals,
-            notPrincipal: notPrincipal, condition: condition, source: source)
+            notPrincipal: notPrincipal, condition: condition, conditionBlock: conditionBlock, source: source)
     }
 
     public var isConditional: Bool { condition != nil }
+
+    /// Whether the statement applies at `time` (nil: conditions are not decided).
+    public func verdict(at time: Timestamp?) -> PolicyCondition.Verdict {
+        guard isConditional else { return .holds }
+        guard let time, let conditionBlock else { return .unknown }
+        return conditionBlock.verdict(at: time)
+    }
 
     public static func == (a: PolicyStatement, b: PolicyStatement) -> Bool { a === b }
     public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
@@ -160,11 +171,16 @@ public enum PolicyDocument {
                 for (k, v) in p.sortedMembers { principals[k] = v.strings }
             }
             var condition: String?
-            if let c = s["Condition"], let members = c.object, !members.isEmpty { condition = c.text }
+            var block: PolicyCondition?
+            if let c = s["Condition"], let members = c.object, !members.isEmpty {
+                condition = c.text
+                block = PolicyCondition(c)
+            }
             out.append(
                 PolicyStatement(
                     sid: s["Sid"]?.string, effect: effect, actions: actions, resources: resources,
-                    principals: principals, notPrincipal: s["NotPrincipal"] != nil, condition: condition, source: source
+                    principals: principals, notPrincipal: s["NotPrincipal"] != nil, condition: condition,
+                    conditionBlock: block, source: source
                 ))
         }
         return out

@@ -51,13 +51,17 @@ public enum PolicyEvaluator {
     /// part of it counts (the principal can reach some of that data), while a Deny must cover all
     /// of it. Service control policies, resource policies and session policies are not part of
     /// an inventory export and are not evaluated.
+    ///
+    /// With `at`, Conditions decidable offline are decided at that time (`PolicyCondition`): a
+    /// statement whose condition cannot hold then does not apply, one whose condition holds
+    /// applies as if unconditional; the rest stay conditional.
     public static func evaluate(
         _ statements: [PolicyStatement], boundary: [PolicyStatement]? = nil,
-        action: IAMPattern, resource: IAMPattern
+        action: IAMPattern, resource: IAMPattern, at time: Timestamp? = nil
     ) -> AccessDecision {
-        var decision = evaluateOne(statements, action: action, resource: resource)
+        var decision = evaluateOne(statements, action: action, resource: resource, at: time)
         if let boundary, decision.level > .denied {
-            let b = evaluateOne(boundary, action: action, resource: resource)
+            let b = evaluateOne(boundary, action: action, resource: resource, at: time)
             if b.level == .denied {
                 decision.level = .denied
                 decision.blockedByBoundary = true
@@ -70,11 +74,15 @@ public enum PolicyEvaluator {
         return decision
     }
 
-    private static func evaluateOne(_ statements: [PolicyStatement], action: IAMPattern, resource: IAMPattern)
-        -> AccessDecision
-    {
+    private static func evaluateOne(
+        _ statements: [PolicyStatement], action: IAMPattern, resource: IAMPattern, at time: Timestamp?
+    ) -> AccessDecision {
         var allows = [PolicyStatement](), denies = [PolicyStatement]()
+        var holds = Set<ObjectIdentifier>()
         for s in statements {
+            let verdict = s.verdict(at: time)
+            if verdict == .never { continue }
+            if verdict == .holds { holds.insert(ObjectIdentifier(s)) }
             switch s.effect {
             case .deny:
                 if s.actions.covers(action) && s.resources.covers(resource) { denies.append(s) }
@@ -82,15 +90,15 @@ public enum PolicyEvaluator {
                 if s.actions.overlaps(action) && s.resources.overlaps(resource) { allows.append(s) }
             }
         }
-        if denies.contains(where: { !$0.isConditional }) {
+        func certain(_ s: PolicyStatement) -> Bool { holds.contains(ObjectIdentifier(s)) }
+        if denies.contains(where: certain) {
             return AccessDecision(
-                level: .denied, allowedBy: allows, deniedBy: denies.filter { !$0.isConditional },
-                blockedByBoundary: false)
+                level: .denied, allowedBy: allows, deniedBy: denies.filter(certain), blockedByBoundary: false)
         }
         if allows.isEmpty {
             return AccessDecision(level: .denied, allowedBy: [], deniedBy: [], blockedByBoundary: false)
         }
-        let unconditional = allows.filter { !$0.isConditional }
+        let unconditional = allows.filter(certain)
         if !unconditional.isEmpty && denies.isEmpty {
             return AccessDecision(level: .allowed, allowedBy: unconditional, deniedBy: [], blockedByBoundary: false)
         }

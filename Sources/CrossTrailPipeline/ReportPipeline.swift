@@ -122,7 +122,9 @@ public struct ReportPipeline: Sendable {
         }
         let cloudTrailKeys = try config.cloudTrailPublicKeys.map { try DigestKeys.load($0) }
 
-        let (inv, invDiags) = try config.inventory.load(observer: observer)
+        var (inv, invDiags) = try config.inventory.load(observer: observer)
+        // Permissions are judged at the pack's time: same inputs and time, same judgments.
+        inv.iam.assessedAt = config.generatedAt
         let ruleSet = try RuleSet.loadRequiringBuiltins(
             directories: config.ruleDirectories, monitoring: config.monitoring)
         if !ruleSet.errors.isEmpty { observer.ruleErrors(ruleSet.errors) }

@@ -26,6 +26,8 @@ public struct ScanPipeline: Sendable {
         public var minSeverity: Severity = .info
         /// The command line recorded with the store's run.
         public var command = "scan"
+        /// When permissions are judged (policy Conditions on the time); nil: now.
+        public var assessedAt: Timestamp?
 
         public init(events: EventInput, inventory: InventoryInput) {
             self.events = events
@@ -76,7 +78,8 @@ public struct ScanPipeline: Sendable {
     public func run(observer: any PipelineObserver = SilentObserver()) throws -> Outcome {
         let config = configuration
         try EventInput.requireReadable(config.events.paths)
-        let (inv, invDiags) = try config.inventory.load(observer: observer)
+        var (inv, invDiags) = try config.inventory.load(observer: observer)
+        if let at = config.assessedAt { inv.iam.assessedAt = at }
         let ruleSet = try RuleSet.loadRequiringBuiltins(
             directories: config.ruleDirectories, monitoring: config.monitoring)
         if !ruleSet.errors.isEmpty { observer.ruleErrors(ruleSet.errors) }

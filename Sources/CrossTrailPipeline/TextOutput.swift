@@ -1,4 +1,5 @@
 import CrossTrailBase
+import CrossTrailIngest
 import CrossTrailModel
 import Foundation
 
@@ -17,7 +18,16 @@ public final class TextOutput {
     /// - Throws: `CrossTrailError.output` (exit 6) when the file cannot be created.
     public init(path: String?) throws {
         self.path = path
-        if let path {
+        // A device or pipe named as the output (`-o /dev/null`, `-o /dev/stdout`, a FIFO) is
+        // written in place: renaming a file over it would replace the device itself.
+        if let path, [.characterDevice, .fifo].contains(FileKind.of(path)) {
+            guard let h = FileHandle(forWritingAtPath: path) else {
+                throw CrossTrailError(
+                    .output, "cannot write \(path): \(String(cString: strerror(errno)))", at: .file(path: path))
+            }
+            handle = h
+            temporary = nil
+        } else if let path {
             let tmp = AtomicFile.temporaryPath(for: path)
             guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp)
             else {
@@ -57,7 +67,10 @@ public final class TextOutput {
                 .output, "cannot write \(path ?? "standard output"): \(writeError)", at: path.map { .file(path: $0) },
                 underlying: writeError)
         }
-        guard let path, let temporary else { return }
+        guard let path, let temporary else {
+            if path != nil { try handle.close() }
+            return
+        }
         try handle.close()
         do { try AtomicFile.commit(temporary, to: path) } catch {
             throw CrossTrailError(.output, "\(error)", at: .file(path: path), underlying: error)

@@ -54,7 +54,7 @@ struct ScanCommand: ParsableCommand {
 
     @Option(
         help:
-            "Time stamped on the findings in OCSF, SARIF, JUnit and ASFF output (ISO 8601; default now). Same inputs and time give identical bytes."
+            "Time of the assessment (ISO 8601; default now): policy Conditions on the time are decided for it, and OCSF, SARIF, JUnit and ASFF output is stamped with it. Same inputs and time give identical bytes."
     )
     var generatedAt: Timestamp?
 
@@ -144,6 +144,7 @@ struct ScanCommand: ParsableCommand {
         config.sinceLast = sinceLast
         config.minSeverity = minSeverity
         config.command = "scan " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        config.assessedAt = generatedAt
         let observer = TerminalObserver(quiet: quiet)
         defer { observer.finish() }
         let outcome = try ScanPipeline(config).run(observer: observer)

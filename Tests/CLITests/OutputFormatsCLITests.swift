@@ -363,3 +363,32 @@ import Testing
         #expect(p.stdout.contains("4038 rows"), "\(p.stdout)")
     }
 }
+
+/// `-o` naming a device or a pipe writes into it: renaming a finished file over it would replace
+/// the device (run as root, `scan -o /dev/null` used to turn /dev/null into a regular file).
+@Suite struct OutputIntoPipesCLITests {
+    @Test func findingsWrittenIntoAFifoLeaveItAFifo() throws {
+        let dir = try TestPaths.temporaryDirectory("out-fifo")
+        let fifo = dir.appendingPathComponent("out.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let copy = dir.appendingPathComponent("copy.sarif").path
+        // A reader on the other end, as a shell pipeline would have.
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = ["-c", "exec cat \"$0\" > \"$1\"", fifo, copy]
+        reader.standardOutput = FileHandle.nullDevice
+        reader.standardError = FileHandle.nullDevice
+        try reader.run()
+        let r = try runCrossTrail(
+            ["scan", ReportCLITests.logs, "--format", "sarif", "-o", fifo, "--quiet"], timeout: 120)
+        var st = stat()
+        let stillFifo = lstat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
+        // Replaced, the FIFO never gets a writer: stop the reader rather than wait forever.
+        if !stillFifo { kill(reader.processIdentifier, SIGKILL) }
+        reader.waitUntilExit()
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(stillFifo, "the FIFO is still a FIFO")
+        let text = try String(contentsOfFile: copy, encoding: .utf8)
+        #expect(text.contains("\"version\" : \"2.1.0\""))
+    }
+}

@@ -1,0 +1,168 @@
+import CrossTrailAnalysis
+import CrossTrailInventory
+import CrossTrailModel
+import Foundation
+import TestSupport
+import Testing
+
+/// BishopFox's iam-vulnerable, every module deployed, as an authorization-details export: each
+/// principal the lab builds to escalate must be found (its `privesc*` paths and the `fn*` cases
+/// other tools miss), and none of its `fp*` traps may be flagged (Tests/.../iam-vulnerable).
+@Suite struct EscalationCatalogueTests {
+    static let dir = TestPaths.packageRoot.appendingPathComponent(
+        "Tests/CrossTrailInventoryTests/Fixtures/iam-vulnerable")
+
+    struct Expected: Decodable {
+        var expected: String
+        var path: String?
+    }
+
+    @Test func iamVulnerableEscalatorsFoundAndTrapsNotFlagged() throws {
+        let expected = try JSONDecoder().decode(
+            [String: Expected].self, from: Data(contentsOf: Self.dir.appendingPathComponent("expected.json")))
+        let (inv, diags) = Inventory.load(paths: [Self.dir.appendingPathComponent("authorization-details.json").path])
+        #expect(diags.isEmpty, "\(diags)")
+        #expect(inv.iam.principals.count == expected.count, "every principal of the lab is in the export")
+        let found = Analyzer.scan(inv, Observations()).findings.filter {
+            $0.rule == "iam-privilege-escalation" || $0.rule == "iam-admin-equivalent"
+        }
+        let flagged = Dictionary(grouping: found, by: { $0.subjects.first?.arn ?? "" })
+        var missed = [String](), wrong = [String]()
+        for (arn, e) in expected.sorted(by: { $0.key < $1.key }) {
+            let hits = flagged[arn] ?? []
+            if e.expected == "escalation" && hits.isEmpty { missed.append("\(arn) (\(e.path ?? "admin"))") }
+            if e.expected == "none" && !hits.isEmpty {
+                wrong.append("\(arn): " + hits.map { $0.evidence.details["path"] ?? $0.rule }.joined(separator: ", "))
+            }
+        }
+        let escalators = expected.values.filter { $0.expected == "escalation" }.count
+        #expect(missed.isEmpty, "missed \(missed.count) of \(escalators):\n\(missed.joined(separator: "\n"))")
+        #expect(wrong.isEmpty, "flagged \(wrong.count) traps:\n\(wrong.joined(separator: "\n"))")
+    }
+}
+
+/// A role with an inline policy and a trust policy given as JSON statements.
+func role(_ name: String, trust: String, policy: String? = nil, instanceProfile: Bool = false) -> String {
+    let inline =
+        policy.map {
+            #"[{"PolicyName": "inline", "PolicyDocument": {"Statement": [\#($0)]}}]"#
+        } ?? "[]"
+    let profiles =
+        instanceProfile
+        ? #"[{"InstanceProfileName": "\#(name)-profile", "Arn": "arn:aws:iam::111122223333:instance-profile/\#(name)-profile", "Roles": []}]"#
+        : "[]"
+    return
+        #"{"RoleName": "\#(name)", "Arn": "arn:aws:iam::111122223333:role/\#(name)", "AssumeRolePolicyDocument": {"Statement": [\#(trust)]}, "RolePolicyList": \#(inline), "AttachedManagedPolicies": [], "InstanceProfileList": \#(profiles)}"#
+}
+
+let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
+
+/// Conditions decided offline, and the new paths, each with near misses.
+@Suite struct OfflineConditionAndPathTests {
+    func decision(_ condition: String, effect: String = "Allow") throws -> String? {
+        let inv = try inventory(
+            user:
+                #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*", "Condition": \#(condition)}"#
+                + (effect == "Deny"
+                    ? #", {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": \#(condition)}"# : ""))
+        return findings(inv).first { $0.evidence.details["path"] == "create-policy-version" }?.evidence.details[
+            "decision"]
+    }
+
+    @Test func timeConditionsAreDecidedAtTheAssessmentTime() throws {
+        // A date long past: LessThan can never hold again, GreaterThan always holds now.
+        #expect(try decision(#"{"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}"#) == nil)
+        #expect(try decision(#"{"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}"#) == "allowed")
+        #expect(try decision(#"{"DateLessThan": {"aws:CurrentTime": "2099-01-01T00:00:00Z"}}"#) == "allowed")
+        #expect(try decision(#"{"NumericLessThan": {"aws:EpochTime": "1577836801"}}"#) == nil)
+        #expect(try decision(#"{"DateGreaterThanIfExists": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}"#) == "allowed")
+        // Every clause must hold; one that depends on the request keeps it conditional.
+        #expect(
+            try decision(
+                #"{"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}, "StringEquals": {"aws:PrincipalTag/team": "x"}}"#
+            ) == "conditional")
+        #expect(try decision(#"{"Bool": {"aws:SecureTransport": "true"}}"#) == "allowed")
+        #expect(try decision(#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#) == "conditional")
+        // An unparseable date decides nothing.
+        #expect(try decision(#"{"DateLessThan": {"aws:CurrentTime": "soon"}}"#) == "conditional")
+        // A Deny whose date has passed no longer applies; one that holds now denies.
+        #expect(
+            try decision(#"{"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}"#, effect: "Deny") == nil,
+            "the allow itself has the same past condition")
+        let denyPast = try inventory(
+            user:
+                #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"}, {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}"#
+        )
+        #expect(paths(findings(denyPast)).contains("create-policy-version"))
+        let denyNow = try inventory(
+            user:
+                #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"}, {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}"#
+        )
+        #expect(!paths(findings(denyNow)).contains("create-policy-version"))
+    }
+
+    @Test func existingResourcePathsNeedARoleThatCouldBackThem() throws {
+        let ssm = #"{"Effect": "Allow", "Action": "ssm:sendCommand", "Resource": "*"}"#
+        let ec2Trust =
+            #"{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}"#
+        let withProfile = try inventory(
+            user: ssm, roles: role("app", trust: ec2Trust, policy: adminPolicy, instanceProfile: true))
+        let f = try #require(findings(withProfile).first { $0.evidence.details["path"] == "ssm-send-command" })
+        #expect(f.severity == .medium, "the instance itself is not in the inventory")
+        #expect(f.evidence.chain.contains { $0.contains("arn:aws:iam::111122223333:role/app") })
+        // No role an instance could run as: nothing to take over.
+        let noProfile = try inventory(user: ssm, roles: role("app", trust: ec2Trust, policy: adminPolicy))
+        #expect(!paths(findings(noProfile)).contains("ssm-send-command"))
+        // SendCommand denied on instances: not flagged.
+        let denied = try inventory(
+            user: ssm + #", {"Effect": "Deny", "Action": "ssm:SendCommand", "Resource": "arn:aws:ec2:*:*:instance/*"}"#,
+            roles: role("app", trust: ec2Trust, policy: adminPolicy, instanceProfile: true))
+        #expect(!paths(findings(denied)).contains("ssm-send-command"))
+    }
+
+    @Test func assumeRoleChainsReachAdministrators() throws {
+        let assume = #"{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}"#
+        let trustsAccount =
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}"#
+        let trustsDev =
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/dev"}, "Action": "sts:AssumeRole"}"#
+        let trustsOther =
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}"#
+        func chain(_ user: String, _ roles: String) throws -> Finding? {
+            try findings(inventory(user: user, roles: roles)).first {
+                $0.evidence.details["path"] == "assume-role-chain" && $0.subjects.first?.name == "dev"
+            }
+        }
+        // The account is trusted and dev may call sts:AssumeRole: it reaches the admin role.
+        let direct = try #require(try chain(assume, role("admin", trust: trustsAccount, policy: adminPolicy)))
+        #expect(direct.severity == .high)
+        // Two hops: a role naming dev, which an admin role names in turn; no grant needed.
+        let hop =
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/jump"}, "Action": "sts:AssumeRole"}"#
+        let twoHops = try #require(
+            try chain(
+                #"{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}"#,
+                role("jump", trust: trustsDev) + "," + role("admin", trust: hop, policy: adminPolicy)))
+        #expect(twoHops.evidence.details["hops"] == "2")
+        // Near misses: another account trusted; the account trusted but no sts:AssumeRole; an
+        // assumable role that is not powerful; a trust whose date condition has passed.
+        #expect(try chain(assume, role("admin", trust: trustsOther, policy: adminPolicy)) == nil)
+        #expect(
+            try chain(
+                #"{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}"#,
+                role("admin", trust: trustsAccount, policy: adminPolicy)) == nil)
+        #expect(
+            try chain(
+                assume,
+                role(
+                    "reader", trust: trustsAccount,
+                    policy: #"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}"#))
+                == nil)
+        let expired =
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/dev"}, "Action": "sts:AssumeRole", "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}"#
+        #expect(
+            try chain(
+                #"{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}"#,
+                role("admin", trust: expired, policy: adminPolicy)) == nil)
+    }
+}
