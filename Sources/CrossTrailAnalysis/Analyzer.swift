@@ -25,8 +25,8 @@ public enum Analyzer {
     public static let permissionRuleIDs: [String] = [
         "cross-plane-instance-profile", "dbx-broad-group-data-grant", "dbx-broad-group-manage",
         "dbx-manage-runs-as-admin", "dbx-too-many-admins", "flat-access-classified", "iam-admin-equivalent",
-        "iam-broad-wildcard", "iam-privilege-escalation", "iam-unused-permissions", "iam-wildcard-on-classified",
-        "uc-all-privileges",
+        "iam-broad-wildcard", "iam-credentials-exposure", "iam-data-exfiltration", "iam-privilege-escalation",
+        "iam-resource-exposure", "iam-unused-permissions", "iam-wildcard-on-classified", "uc-all-privileges",
     ]
 
     /// A title for each built-in check (permission checks and stateful detections), as Sigma
@@ -41,6 +41,9 @@ public enum Analyzer {
         "iam-admin-equivalent": "IAM principal is administrator-equivalent",
         "iam-broad-wildcard": "IAM principal holds wildcard actions on every resource",
         "iam-privilege-escalation": "IAM privilege-escalation path",
+        "iam-data-exfiltration": "IAM principal reads data without a resource constraint",
+        "iam-credentials-exposure": "IAM principal obtains credentials without a resource constraint",
+        "iam-resource-exposure": "IAM principal manages permissions without a resource constraint",
         "iam-unused-permissions": "IAM services granted but unused in the period",
         "iam-wildcard-on-classified": "Wildcard IAM grant reads classified data",
         "uc-all-privileges": "ALL PRIVILEGES on a catalog or schema",

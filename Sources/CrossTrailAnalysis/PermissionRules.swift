@@ -111,6 +111,7 @@ struct PermissionRules {
         let escalations = escalationPaths(skipping: admins)
         out += escalations
         out += assumeRoleChains(admins: admins, escalations: escalations)
+        out += riskCategories(skipping: admins)
         out += broadWildcards(skipping: admins)
         out += wildcardOnClassified()
         out += databricksAdmins()

@@ -120,6 +120,51 @@ let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
         #expect(!paths(findings(denied)).contains("ssm-send-command"))
     }
 
+    @Test func riskCategoriesNeedAnUnconstrainedResource() throws {
+        func category(_ statements: String, _ rule: String) throws -> Finding? {
+            try findings(inventory(user: statements)).first { $0.rule == rule }
+        }
+        let wide = try #require(
+            try category(
+                #"{"Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": "*"}"#,
+                "iam-data-exfiltration"))
+        #expect(wide.severity == .medium && wide.evidence.details["actions"] == "s3:GetObject kms:Decrypt")
+        // Every object of every bucket is still every resource; one bucket is not.
+        #expect(
+            try category(
+                #"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*"}"#, "iam-data-exfiltration"
+            ) != nil)
+        #expect(
+            try category(
+                #"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}"#,
+                "iam-data-exfiltration") == nil)
+        // A Deny in another statement removes it; a condition nobody can decide offline lowers it.
+        #expect(
+            try category(
+                #"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::*"}"#,
+                "iam-data-exfiltration") == nil)
+        let conditional = try #require(
+            try category(
+                #"{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "x"}}}"#,
+                "iam-data-exfiltration"))
+        #expect(conditional.severity == .low)
+        #expect(
+            try category(
+                #"{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}"#, "iam-credentials-exposure")
+                != nil)
+        #expect(
+            try category(
+                #"{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "arn:aws:iam::111122223333:user/dev"}"#,
+                "iam-credentials-exposure") == nil)
+        #expect(
+            try category(
+                #"{"Effect": "Allow", "Action": "s3:PutBucketPolicy", "Resource": "*"}"#, "iam-resource-exposure")
+                != nil)
+        #expect(
+            try category(#"{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}"#, "iam-resource-exposure")
+                == nil)
+    }
+
     @Test func assumeRoleChainsReachAdministrators() throws {
         let assume = #"{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}"#
         let trustsAccount =
@@ -164,5 +209,63 @@ let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
             try chain(
                 #"{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}"#,
                 role("admin", trust: expired, policy: adminPolicy)) == nil)
+    }
+}
+
+/// cloudsplaining's risk categories on the same export: crosstrail reports at least the
+/// principals cloudsplaining 0.9.1 puts in each (administrators once, as administrators), except
+/// cloudsplaining's false positives, each for a stated reason.
+@Suite struct CloudsplainingCategoryTests {
+    struct Recorded: Decodable { var categories: [String: [String]] }
+
+    /// Principals cloudsplaining flags wrongly, and why.
+    static let cloudsplainingMistakes: [String: String] = [
+        "role/fp1-allow-and-deny-role": "a Deny in the same policy removes the actions",
+        "user/fp1-allow-and-deny-user": "a Deny in the same policy removes the actions",
+        "role/fp2-allow-and-deny-multiple-policies-role": "a Deny in another policy removes the actions",
+        "user/fp2-allow-and-deny-multiple-policies-user": "a Deny in another policy removes the actions",
+    ]
+
+    /// Escalation only: these principals hold the permission (a resource-exposure risk) but
+    /// cannot use it on themselves.
+    static let escalationMistakes: [String: String] = [
+        "role/privesc7-AttachUserPolicy-role": "a role cannot attach a user policy to itself",
+        "role/privesc8-AttachGroupPolicy-role": "a role is in no group",
+        "role/privesc10-PutUserPolicy-role": "a role cannot put a user policy on itself",
+        "role/privesc11-PutGroupPolicy-role": "a role is in no group",
+        "role/privesc13-AddUserToGroup-role": "a role cannot join a group",
+        "user/privesc9-AttachRolePolicy-user": "no role trusts the user",
+        "user/privesc12-PutRolePolicy-user": "no role trusts the user",
+    ]
+
+    @Test func everyPrincipalCloudsplainingReportsIsReportedOrAKnownMistake() throws {
+        let dir = EscalationCatalogueTests.dir
+        let recorded = try JSONDecoder().decode(
+            Recorded.self, from: Data(contentsOf: dir.appendingPathComponent("cloudsplaining-0.9.1.json")))
+        let (inv, _) = Inventory.load(paths: [dir.appendingPathComponent("authorization-details.json").path])
+        let findings = Analyzer.scan(inv, Observations()).findings
+        func principals(_ rule: String) -> Set<String> {
+            Set(
+                findings.filter { $0.rule == rule }.compactMap {
+                    $0.subjects.first?.arn?.split(separator: ":").last.map(String.init)
+                })
+        }
+        let admins = principals("iam-admin-equivalent")
+        #expect(!admins.isEmpty)
+        for (category, rule) in [
+            ("PrivilegeEscalation", "iam-privilege-escalation"), ("DataExfiltration", "iam-data-exfiltration"),
+            ("CredentialsExposure", "iam-credentials-exposure"), ("ResourceExposure", "iam-resource-exposure"),
+        ] {
+            let theirs = Set(try #require(recorded.categories[category]))
+            let ours = principals(rule)
+            #expect(!ours.isEmpty, "\(category)")
+            let mistakes = Self.cloudsplainingMistakes.merging(
+                category == "PrivilegeEscalation" ? Self.escalationMistakes : [:], uniquingKeysWith: { a, _ in a })
+            let missing = theirs.subtracting(ours).subtracting(admins).filter { mistakes[$0] == nil }
+            #expect(missing.isEmpty, "\(category): cloudsplaining reports \(missing.sorted()), crosstrail does not")
+            // And the mistakes stay mistakes: none of them is reported in that category.
+            let mistaken = ours.filter { mistakes[$0] != nil }
+            #expect(mistaken.isEmpty, "\(category): \(mistaken.sorted())")
+        }
     }
 }

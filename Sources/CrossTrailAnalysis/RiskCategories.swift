@@ -1,0 +1,126 @@
+import CrossTrailInventory
+import CrossTrailModel
+
+/// cloudsplaining's risk categories, judged on each principal's effective permissions (every
+/// policy merged, explicit Denies and boundaries applied, Conditions decided where they can be)
+/// rather than one policy at a time: which sensitive actions a principal may perform on any
+/// resource. Administrator-equivalent principals are reported once, by `iam-admin-equivalent`.
+struct RiskCategory: Sendable {
+    var rule: String
+    var name: String
+    var severity: Severity
+    var actions: [String]
+    var why: String
+    var remediation: String
+
+    /// Reads that hand data out: S3 objects, parameters, secrets, and KMS decryption (which
+    /// cloudsplaining's list lacks).
+    static let dataExfiltration = RiskCategory(
+        rule: "iam-data-exfiltration", name: "read data without a resource constraint", severity: .medium,
+        actions: [
+            "s3:GetObject", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
+            "secretsmanager:GetSecretValue", "kms:Decrypt",
+        ],
+        why: "reads objects, parameters or secrets anywhere, or decrypts with any key",
+        remediation: "Limit the reads to the buckets, parameter paths, secrets and keys the principal needs.")
+
+    /// Calls that mint or reveal credentials (cloudsplaining's list, its `gamelist:` typos fixed).
+    static let credentialsExposure = RiskCategory(
+        rule: "iam-credentials-exposure", name: "obtain credentials without a resource constraint",
+        severity: .medium,
+        actions: [
+            "airflow:CreateCliToken", "airflow:CreateWebLoginToken", "appsync:CreateApiKey", "chime:CreateApiKey",
+            "cloud9:CreateEnvironmentToken", "codeartifact:GetAuthorizationToken", "codepipeline:PollForJobs",
+            "cognito-identity:GetOpenIdToken", "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+            "cognito-identity:GetCredentialsForIdentity", "cognito-idp:GetSigningCertificate",
+            "connect:GetFederationToken", "connect:GetFederationTokens", "ec2:GetPasswordData",
+            "ecr:GetAuthorizationToken", "ecr-public:GetAuthorizationToken",
+            "emr-containers:GetManagedEndpointSessionCredentials",
+            "finspace-api:GetProgrammaticAccessCredentials", "gamelift:RequestUploadCredentials",
+            "gamelift:GetInstanceAccess", "gamelift:GetComputeAccess", "gamelift:GetComputeAuthToken",
+            "grafana:CreateWorkspaceApiKey", "iam:CreateAccessKey", "iam:CreateLoginProfile",
+            "iam:CreateServiceSpecificCredential", "iam:ResetServiceSpecificCredential", "iam:UpdateAccessKey",
+            "license-manager:GetAccessToken", "lightsail:GetInstanceAccessDetails",
+            "lightsail:DownloadDefaultKeyPair", "lightsail:CreateBucketAccessKey",
+            "lightsail:GetRelationalDatabaseMasterUserPassword", "mediapackage:RotateChannelCredentials",
+            "mediapackage:RotateIngestEndpointCredentials", "rds-db:Connect", "redshift:GetClusterCredentials",
+            "redshift:GetClusterCredentialsWithIAM", "redshift-serverless:GetCredentials", "sso:GetRoleCredentials",
+            "sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:GetFederationToken",
+            "sts:GetSessionToken",
+        ],
+        why: "mints or reads credentials for any resource (access keys, passwords, tokens, role sessions)",
+        remediation:
+            "Limit credential-issuing calls to the principal's own resources, or move them to a break-glass role.")
+
+    /// Changes to who may access a resource: policies, ACLs, grants, sharing (AWS's access level
+    /// "Permissions management").
+    static let resourceExposure = RiskCategory(
+        rule: "iam-resource-exposure", name: "manage permissions without a resource constraint",
+        severity: .medium, actions: permissionsManagementActions.sorted(),
+        why: "changes resource policies, ACLs, grants or role passing anywhere, so it can expose any resource",
+        remediation:
+            "Limit policy, ACL and grant changes to the resources the principal manages; deny public and cross-account sharing with an SCP."
+    )
+
+    static let all = [dataExfiltration, credentialsExposure, resourceExposure]
+
+    /// A resource only a wildcard grant reaches, in the form the action's service uses (S3 and IAM
+    /// have no region, IAM and S3 no account in some forms), so a Deny on `arn:aws:s3:::*` covers it.
+    static func probe(for action: String, account: String) -> String {
+        let service = action.split(separator: ":").first.map(String.init) ?? "*"
+        let name = EscalationPath.probe
+        switch service {
+        case "s3": return "arn:aws:s3:::\(name)/\(name)"
+        case "iam": return "arn:aws:iam::\(account):user/\(name)"
+        case "sts": return "arn:aws:iam::\(account):role/\(name)"
+        default: return "arn:aws:\(service):us-east-1:\(account):\(name)"
+        }
+    }
+}
+
+extension PermissionRules {
+    func riskCategories(skipping admins: Set<String>) -> [Finding] {
+        var out = [Finding]()
+        let patterns = RiskCategory.all.map { c in c.actions.map { ($0, IAMPattern.action($0)) } }
+        for p in inv.iam.principals where p.kind != .group && !admins.contains(p.arn) {
+            let statements = inv.iam.identityStatements(for: p)
+            let allows = statements.filter { $0.effect == .allow }
+            guard !allows.isEmpty else { continue }
+            let boundary = inv.iam.boundary(for: p)
+            for (category, actions) in zip(RiskCategory.all, patterns) {
+                var allowed = [(String, AccessDecision)]()
+                for (name, pattern) in actions where allows.contains(where: { $0.actions.overlaps(pattern) }) {
+                    let probe = IAMPattern.resource(RiskCategory.probe(for: name, account: p.account))
+                    let d = PolicyEvaluator.evaluate(
+                        statements, boundary: boundary, action: pattern, resource: probe, at: inv.iam.assessedAt)
+                    if d.level > .denied { allowed.append((name, d)) }
+                }
+                guard !allowed.isEmpty else { continue }
+                let level = allowed.map(\.1.level).max() ?? .conditional
+                let sure = allowed.filter { $0.1.level == .allowed }.map(\.0)
+                let shown = (sure.isEmpty ? allowed.map(\.0) : sure)
+                out.append(
+                    Finding(
+                        rule: category.rule, severity: level == .allowed ? category.severity : .low,
+                        title: "\(p.kind.rawValue) \(p.name) can \(category.name): "
+                            + shown.prefix(5).joined(separator: ", ")
+                            + (shown.count > 5 ? " and \(shown.count - 5) more" : "")
+                            + (level == .conditional ? " (under conditions)" : ""),
+                        subjects: [subject(p)], resources: ["aws-account:\(p.account)"],
+                        evidence: Evidence(
+                            inventory: cite(allowed.flatMap(\.1.allowedBy)),
+                            chain: [
+                                "\(p.name) \(category.why): "
+                                    + allowed.map { "\($0.0) \($0.1.level.name)" }.joined(separator: ", ")
+                            ],
+                            details: [
+                                "actions": allowed.map(\.0).joined(separator: " "), "count": String(allowed.count),
+                                "decision": level.name,
+                            ]),
+                        controls: Controls.privilegedAccess,
+                        remediation: category.remediation))
+            }
+        }
+        return out
+    }
+}
