@@ -259,13 +259,17 @@ struct EscalationPath: Sendable {
         }
     }
 
-    /// Roles of `p`'s account (not `p`) that could back the path's existing resource.
-    func backingRoles(for p: IAMPrincipal, in iam: IAMInventory) -> [IAMPrincipal] {
+    /// Roles of `p`'s account (not `p`) that could back the path's existing resource (listed
+    /// once per account and kind of resource).
+    func backingRoles(for p: IAMPrincipal, index: AccountIndex) -> [String] {
         guard let b = backing else { return [] }
-        return iam.roles.values.filter { r in
-            r.account == p.account && r.arn != p.arn && (!b.instanceProfile || !r.instanceProfiles.isEmpty)
-                && r.trust.contains { $0.effect == .allow && ($0.principals["Service"] ?? []).contains(b.service) }
-        }.sorted { $0.arn < $1.arn }
+        let iam = index.iam
+        return index.list("backs \(b.service) \(b.instanceProfile)", p.account) {
+            iam.roles.values.filter { r in
+                r.account == p.account && (!b.instanceProfile || !r.instanceProfiles.isEmpty)
+                    && r.trust.contains { $0.effect == .allow && ($0.principals["Service"] ?? []).contains(b.service) }
+            }.map(\.arn)
+        }.map(\.arn).filter { $0 != p.arn }
     }
 
     static func candidates(_ t: Target, for p: IAMPrincipal, index: AccountIndex) -> Candidates {

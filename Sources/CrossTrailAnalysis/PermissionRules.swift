@@ -195,8 +195,6 @@ struct PermissionRules {
             let boundary = inv.iam.boundary(for: p)
             for path in EscalationPath.all {
                 if let only = path.only, p.kind != only { continue }
-                let backing = path.backingRoles(for: p, in: inv.iam)
-                if path.backing != nil && backing.isEmpty { continue }
                 var level = AccessDecision.Level.allowed
                 var chain = [String](), cited = [PolicyStatement]()
                 for step in path.steps {
@@ -240,7 +238,9 @@ struct PermissionRules {
                 }
                 guard level > .denied else { continue }
                 if let b = path.backing {
-                    let names = backing.prefix(3).map(\.arn).joined(separator: ", ")
+                    let backing = path.backingRoles(for: p, index: memo.accounts(inv.iam))
+                    if backing.isEmpty { continue }
+                    let names = backing.prefix(3).joined(separator: ", ")
                     chain.append(
                         "needs \(b.what) running as a role trusting \(b.service) (the inventory cannot list them): "
                             + names + (backing.count > 3 ? " and \(backing.count - 3) more" : ""))

@@ -79,22 +79,43 @@ struct RiskCategory: Sendable {
 }
 
 extension PermissionRules {
+    /// Principals with the same policies (the same groups and attachments) get the same answers:
+    /// they are computed once per set of statements, boundary and account.
+    private struct PolicySetKey: Hashable {
+        var account: String
+        var statements: [ObjectIdentifier]
+        var boundary: [ObjectIdentifier]?
+    }
+
     func riskCategories(skipping admins: Set<String>) -> [Finding] {
         var out = [Finding]()
-        let patterns = RiskCategory.all.map { c in c.actions.map { ($0, IAMPattern.action($0)) } }
+        // Each category's actions by service, so a principal's statements name the few to test.
+        let byService = RiskCategory.all.map { c in
+            Dictionary(grouping: c.actions.enumerated().map { ($1, IAMPattern.action($1), $0) }) {
+                String($0.0.split(separator: ":").first ?? "").lowercased()
+            }
+        }
+        var memo = [PolicySetKey: [[(String, AccessDecision)]]]()
         for p in inv.iam.principals where p.kind != .group && !admins.contains(p.arn) {
             let statements = inv.iam.identityStatements(for: p)
-            let allows = statements.filter { $0.effect == .allow }
+            // Only an Allow whose resources hold a wildcard (or NotResource) can reach every resource.
+            let allows = statements.filter {
+                $0.effect == .allow
+                    && ($0.resources.negated || $0.resources.patterns.contains { $0.text.contains("*") })
+            }
             guard !allows.isEmpty else { continue }
             let boundary = inv.iam.boundary(for: p)
-            for (category, actions) in zip(RiskCategory.all, patterns) {
-                var allowed = [(String, AccessDecision)]()
-                for (name, pattern) in actions where allows.contains(where: { $0.actions.overlaps(pattern) }) {
-                    let probe = IAMPattern.resource(RiskCategory.probe(for: name, account: p.account))
-                    let d = PolicyEvaluator.evaluate(
-                        statements, boundary: boundary, action: pattern, resource: probe, at: inv.iam.assessedAt)
-                    if d.level > .denied { allowed.append((name, d)) }
+            let key = PolicySetKey(
+                account: p.account, statements: statements.map(ObjectIdentifier.init),
+                boundary: boundary?.map(ObjectIdentifier.init))
+            let answers =
+                memo[key]
+                ?? byService.map { services in
+                    allowedActions(
+                        services, allows: allows, statements: statements, boundary: boundary, account: p.account)
                 }
+            memo[key] = answers
+            for (category, allowed) in zip(RiskCategory.all, answers) {
                 guard !allowed.isEmpty else { continue }
                 let level = allowed.map(\.1.level).max() ?? .conditional
                 let sure = allowed.filter { $0.1.level == .allowed }.map(\.0)
@@ -122,5 +143,35 @@ extension PermissionRules {
             }
         }
         return out
+    }
+
+    /// The category's actions the statements allow on a resource only a wildcard reaches. Only
+    /// services an Allow names are tested (all of them for `*` or `NotAction`).
+    private func allowedActions(
+        _ byService: [String: [(String, IAMPattern, Int)]], allows: [PolicyStatement], statements: [PolicyStatement],
+        boundary: [PolicyStatement]?, account: String
+    ) -> [(String, AccessDecision)] {
+        var services = Set<String>()
+        var everything = false
+        for s in allows {
+            if s.actions.negated { everything = true; break }
+            for a in s.actions.patterns {
+                let service = a.text.split(separator: ":", maxSplits: 1).first.map { String($0).lowercased() } ?? "*"
+                if service.contains("*") || service.contains("?") { everything = true; break }
+                services.insert(service)
+            }
+            if everything { break }
+        }
+        let candidates = everything ? byService.values.flatMap { $0 } : services.flatMap { byService[$0] ?? [] }
+        var allowed = [(String, AccessDecision)]()
+        // In the category's own order (the title shows the first few).
+        for (name, pattern, _) in candidates.sorted(by: { $0.2 < $1.2 })
+        where allows.contains(where: { $0.actions.overlaps(pattern) }) {
+            let probe = IAMPattern.resource(RiskCategory.probe(for: name, account: account))
+            let d = PolicyEvaluator.evaluate(
+                statements, boundary: boundary, action: pattern, resource: probe, at: inv.iam.assessedAt)
+            if d.level > .denied { allowed.append((name, d)) }
+        }
+        return allowed
     }
 }

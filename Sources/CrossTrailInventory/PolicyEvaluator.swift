@@ -77,28 +77,32 @@ public enum PolicyEvaluator {
     private static func evaluateOne(
         _ statements: [PolicyStatement], action: IAMPattern, resource: IAMPattern, at time: Timestamp?
     ) -> AccessDecision {
+        // The matching statements; a condition that cannot hold drops one, one that holds (or no
+        // condition) makes it certain. Conditions are judged only for statements that match.
         var allows = [PolicyStatement](), denies = [PolicyStatement]()
-        var holds = Set<ObjectIdentifier>()
+        var unconditional = [PolicyStatement](), certainDenies = [PolicyStatement]()
         for s in statements {
-            let verdict = s.verdict(at: time)
-            if verdict == .never { continue }
-            if verdict == .holds { holds.insert(ObjectIdentifier(s)) }
             switch s.effect {
             case .deny:
-                if s.actions.covers(action) && s.resources.covers(resource) { denies.append(s) }
+                guard s.actions.covers(action) && s.resources.covers(resource) else { continue }
+                let v = s.verdict(at: time)
+                if v == .never { continue }
+                denies.append(s)
+                if v == .holds { certainDenies.append(s) }
             case .allow:
-                if s.actions.overlaps(action) && s.resources.overlaps(resource) { allows.append(s) }
+                guard s.actions.overlaps(action) && s.resources.overlaps(resource) else { continue }
+                let v = s.verdict(at: time)
+                if v == .never { continue }
+                allows.append(s)
+                if v == .holds { unconditional.append(s) }
             }
         }
-        func certain(_ s: PolicyStatement) -> Bool { holds.contains(ObjectIdentifier(s)) }
-        if denies.contains(where: certain) {
-            return AccessDecision(
-                level: .denied, allowedBy: allows, deniedBy: denies.filter(certain), blockedByBoundary: false)
+        if !certainDenies.isEmpty {
+            return AccessDecision(level: .denied, allowedBy: allows, deniedBy: certainDenies, blockedByBoundary: false)
         }
         if allows.isEmpty {
             return AccessDecision(level: .denied, allowedBy: [], deniedBy: [], blockedByBoundary: false)
         }
-        let unconditional = allows.filter(certain)
         if !unconditional.isEmpty && denies.isEmpty {
             return AccessDecision(level: .allowed, allowedBy: unconditional, deniedBy: [], blockedByBoundary: false)
         }
