@@ -209,12 +209,16 @@ struct PermissionRules {
                     let stepAction = IAMPattern.action(step.action)
                     let relevant = statements.filter { $0.effect == .allow && $0.actions.overlaps(stepAction) }
                     if relevant.isEmpty { level = .denied; break }
+                    // The statements the step's action can reach (Denies too): the evaluator's answer
+                    // is the same over them, and each resource is evaluated against far fewer.
+                    let forStep = statements.filter { $0.actions.overlaps(stepAction) }
+                    let stepBoundary = boundary?.filter { $0.actions.overlaps(stepAction) }
                     let c = EscalationPath.candidates(step.target, for: p, index: memo.accounts(inv.iam))
                     var best: (AccessDecision, String)?
                     // The probe first: a wildcard grant answers for every real resource at once.
                     if let probe = c.probe {
                         let d = PolicyEvaluator.evaluate(
-                            statements, boundary: boundary, action: stepAction, resource: .resource(probe),
+                            forStep, boundary: stepBoundary, action: stepAction, resource: .resource(probe),
                             at: inv.iam.assessedAt)
                         best = (d, "any (wildcard)")
                     }
@@ -223,7 +227,7 @@ struct PermissionRules {
                         for r in c.real
                         where r.arn != c.excluding && named.contains(where: { $0.resources.overlaps(r.pattern) }) {
                             let d = PolicyEvaluator.evaluate(
-                                statements, boundary: boundary, action: stepAction, resource: r.pattern,
+                                forStep, boundary: stepBoundary, action: stepAction, resource: r.pattern,
                                 at: inv.iam.assessedAt)
                             if best == nil || d.level > best!.0.level { best = (d, r.arn) }
                             if d.level == .allowed { break }

@@ -164,12 +164,27 @@ extension PermissionRules {
         }
         let candidates = everything ? byService.values.flatMap { $0 } : services.flatMap { byService[$0] ?? [] }
         var allowed = [(String, AccessDecision)]()
+        // Actions reached by the same statements on the same kind of resource get the same answer
+        // (a `*` grant reaches hundreds of them): evaluated once per statement set and probe.
+        struct Reach: Hashable {
+            var statements: [Int]
+            var boundary: [Int]?
+            var probe: String
+        }
+        var answers = [Reach: AccessDecision]()
         // In the category's own order (the title shows the first few).
         for (name, pattern, _) in candidates.sorted(by: { $0.2 < $1.2 })
         where allows.contains(where: { $0.actions.overlaps(pattern) }) {
-            let probe = IAMPattern.resource(RiskCategory.probe(for: name, account: account))
-            let d = PolicyEvaluator.evaluate(
-                statements, boundary: boundary, action: pattern, resource: probe, at: inv.iam.assessedAt)
+            let probe = RiskCategory.probe(for: name, account: account)
+            let reaching = statements.indices.filter { statements[$0].actions.overlaps(pattern) }
+            let boundaryReaching = boundary.map { b in b.indices.filter { b[$0].actions.overlaps(pattern) } }
+            let key = Reach(statements: reaching, boundary: boundaryReaching, probe: probe)
+            let d =
+                answers[key]
+                ?? PolicyEvaluator.evaluate(
+                    reaching.map { statements[$0] }, boundary: boundaryReaching.map { $0.map { boundary![$0] } },
+                    action: pattern, resource: IAMPattern.resource(probe), at: inv.iam.assessedAt)
+            answers[key] = d
             if d.level > .denied { allowed.append((name, d)) }
         }
         return allowed
