@@ -25,7 +25,8 @@ public enum Analyzer {
     public static let permissionRuleIDs: [String] = [
         "cross-plane-instance-profile", "dbx-broad-group-data-grant", "dbx-broad-group-manage",
         "dbx-manage-runs-as-admin", "dbx-too-many-admins", "flat-access-classified", "iam-admin-equivalent",
-        "iam-broad-wildcard", "iam-credentials-exposure", "iam-data-exfiltration", "iam-privilege-escalation",
+        "iam-broad-wildcard", "iam-credentials-exposure", "iam-data-exfiltration", "iam-permissive-trust",
+        "iam-privilege-escalation",
         "iam-resource-exposure", "iam-unused-permissions", "iam-wildcard-on-classified", "uc-all-privileges",
     ]
 
@@ -42,6 +43,7 @@ public enum Analyzer {
         "iam-broad-wildcard": "IAM principal holds wildcard actions on every resource",
         "iam-privilege-escalation": "IAM privilege-escalation path",
         "iam-data-exfiltration": "IAM principal reads data without a resource constraint",
+        "iam-permissive-trust": "IAM role anyone or another account can assume",
         "iam-credentials-exposure": "IAM principal obtains credentials without a resource constraint",
         "iam-resource-exposure": "IAM principal manages permissions without a resource constraint",
         "iam-unused-permissions": "IAM services granted but unused in the period",

@@ -269,3 +269,51 @@ let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
         }
     }
 }
+
+@Suite struct PermissiveTrustTests {
+    func trust(_ statement: String) throws -> Finding? {
+        try findings(inventory(user: adminPolicy, roles: role("target", trust: statement))).first {
+            $0.rule == "iam-permissive-trust"
+        }
+    }
+
+    @Test func anyoneOrAnotherAccountWithoutANamingConditionIsReported() throws {
+        let anyone = try #require(
+            try trust(#"{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}"#))
+        #expect(anyone.severity == .high && anyone.title.contains("any AWS principal"))
+        let foreign = try #require(
+            try trust(
+                #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}"#
+            ))
+        #expect(foreign.severity == .medium && foreign.title.contains("999999999999"))
+        // Another condition (a source address): reported, low.
+        let narrowed = try #require(
+            try trust(
+                #"{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}"#
+            ))
+        #expect(narrowed.severity == .low)
+        // Near misses: an external id (Databricks' cross-account role), the organisation, the
+        // role's own account, a service, and a trust whose date has passed.
+        #expect(
+            try trust(
+                #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::414351767826:root"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "abc"}}}"#
+            ) == nil)
+        #expect(
+            try trust(
+                #"{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-123"}}}"#
+            ) == nil)
+        #expect(
+            try trust(
+                #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}"#
+            )
+                == nil)
+        #expect(
+            try trust(
+                #"{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}"#)
+                == nil)
+        #expect(
+            try trust(
+                #"{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}"#
+            ) == nil)
+    }
+}
