@@ -303,8 +303,17 @@ struct PermissionRules {
             }
         }
         let flagged = Set(escalations.compactMap { $0.subjects.first?.arn }).union(admins)
-        func hops(from p: IAMPrincipal) -> [(role: IAMPrincipal, level: AccessDecision.Level, why: String)] {
-            var out = [(role: IAMPrincipal, level: AccessDecision.Level, why: String)]()
+        typealias Hop = (role: IAMPrincipal, level: AccessDecision.Level, why: String)
+        // A role's onward hops are the same whichever principal reached it: worked out once.
+        var known = [String: [Hop]]()
+        func hops(from p: IAMPrincipal) -> [Hop] {
+            if let hops = known[p.arn] { return hops }
+            let hops = onward(from: p)
+            known[p.arn] = hops
+            return hops
+        }
+        func onward(from p: IAMPrincipal) -> [Hop] {
+            var out = [Hop]()
             for (r, t) in named[p.arn] ?? [] where r.arn != p.arn && r.account == p.account {
                 let v = t.verdict(at: iam.assessedAt)
                 guard v != .never else { continue }

@@ -17,7 +17,9 @@ extension PermissionRules {
                 for v in (t.principals["AWS"] ?? []) + (t.principals["*"] ?? []) {
                     if v == "*" {
                         anyone.append(t)
-                    } else if let account = Self.accountOf(v), account != r.account {
+                    } else if let account = (AWSAccountID.isValid(v) ? v : AWSAccountID.of(arn: v)),
+                        account != r.account
+                    {
                         foreign.append((account, t))
                     }
                 }
@@ -51,20 +53,9 @@ extension PermissionRules {
     /// A condition that narrows the callers to a known party: an external id (the confused-deputy
     /// protection third parties such as Databricks use), the organisation, accounts or ARNs.
     static func namesWhoMayAssume(_ t: PolicyStatement) -> Bool {
-        guard let c = t.condition?.lowercased() else { return false }
-        return [
+        guard let keys = t.conditionBlock?.keys else { return false }
+        return !keys.isDisjoint(with: [
             "sts:externalid", "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourceaccount",
-        ]
-        .contains { c.contains($0) }
-    }
-
-    /// The account an AWS principal value names: an id, or an ARN's account field.
-    static func accountOf(_ principal: String) -> String? {
-        if principal.count == 12, principal.allSatisfy(\.isNumber) { return principal }
-        let parts = principal.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 6, parts[0] == "arn", parts[4].count == 12, parts[4].allSatisfy(\.isNumber) else {
-            return nil
-        }
-        return String(parts[4])
+        ])
     }
 }

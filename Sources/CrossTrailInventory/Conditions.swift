@@ -27,6 +27,9 @@ public struct PolicyCondition: Sendable, Hashable {
     /// The block as JSON text, for evidence.
     public let text: String
 
+    /// The condition keys the block tests, lower-case (`sts:externalid`).
+    public var keys: Set<String> { Set(clauses.map(\.key)) }
+
     init?(_ json: JSON) {
         guard let members = json.object, !members.isEmpty else { return nil }
         var clauses: [Clause] = []

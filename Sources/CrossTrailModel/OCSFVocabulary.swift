@@ -98,3 +98,19 @@ public enum ATTACKTactic {
         all[slug.lowercased().replacingOccurrences(of: "_", with: "-")]
     }
 }
+
+/// AWS account ids in principals and ARNs.
+public enum AWSAccountID {
+    /// True for a 12-digit account id.
+    public static func isValid(_ s: some StringProtocol) -> Bool {
+        s.count == 12 && s.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// The account an ARN names (`arn:aws:iam::123456789012:role/x` → `123456789012`); nil when
+    /// the text is not an ARN or its account field is not 12 digits.
+    public static func of(arn: String) -> String? {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 6, parts[0] == "arn", isValid(parts[4]) else { return nil }
+        return String(parts[4])
+    }
+}

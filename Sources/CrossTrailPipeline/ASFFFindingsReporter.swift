@@ -27,8 +27,8 @@ public struct ASFFFindingsReporter: FindingsReporter {
         // A custom integration imports into its own account: `AwsAccountId` is that account
         // (Security Hub refuses another); the account the finding is about goes in ProductFields.
         let about =
-            f.subjects.lazy.compactMap { $0.arn.flatMap(FindingsFormatting.account(ofARN:)) }.first
-            ?? f.resources.lazy.compactMap(FindingsFormatting.account(ofARN:)).first
+            f.subjects.lazy.compactMap { $0.arn.flatMap { AWSAccountID.of(arn: $0) } }.first
+            ?? f.resources.lazy.compactMap { AWSAccountID.of(arn: $0) }.first
         let (workflow, record): (String, String) =
             switch f.lifecycle {
             case .suppressed?: ("SUPPRESSED", "ACTIVE")

@@ -26,15 +26,6 @@ enum FindingsFormatting {
         }
         return String(out) + "…"
     }
-
-    /// The AWS account an ARN names (`arn:aws:iam::123456789012:role/x` → `123456789012`).
-    static func account(ofARN arn: String) -> String? {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 6, parts[0] == "arn", parts[4].count == 12, parts[4].allSatisfy(\.isNumber) else {
-            return nil
-        }
-        return String(parts[4])
-    }
 }
 
 extension Finding {

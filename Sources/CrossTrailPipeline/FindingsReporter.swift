@@ -35,7 +35,7 @@ public struct FindingsDocument: Sendable {
     public var generatedAt: Timestamp
     /// Every check the scan ran, with its title and confidence.
     public var checks: [EvidencePack.Check] {
-        didSet { checksByID = Dictionary(checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) }
+        didSet { checksByID = Self.index(checks) }
     }
     /// Where evidence events were read (for reporters with `needsLocations`).
     public var locations: [String: Provenance] = [:]
@@ -59,7 +59,7 @@ public struct FindingsDocument: Sendable {
         self.events = events
         self.generatedAt = generatedAt
         self.checks = checks
-        checksByID = Dictionary(checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        checksByID = Self.index(checks)
     }
 
     public init(_ outcome: ScanPipeline.Outcome, generatedAt: Timestamp) {
@@ -78,6 +78,10 @@ public struct FindingsDocument: Sendable {
     public func check(_ rule: String) -> EvidencePack.Check? { checksByID[rule] }
 
     private var checksByID: [String: EvidencePack.Check] = [:]
+
+    private static func index(_ checks: [EvidencePack.Check]) -> [String: EvidencePack.Check] {
+        Dictionary(checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
 }
 
 /// The findings formats, in the order `--help` lists them.

@@ -14,7 +14,6 @@ public struct JUnitFindingsReporter: FindingsReporter {
     struct Case {
         var id: String
         var kind: String
-        var title: String?
         var skipped: Bool
         var failing: [Finding]
         var passing: [Finding]
@@ -27,12 +26,12 @@ public struct JUnitFindingsReporter: FindingsReporter {
         }
         let byRule = Dictionary(grouping: doc.all, by: \.rule)
         var cases = doc.checks.map {
-            Case(id: $0.id, kind: $0.kind.rawValue, title: $0.title, skipped: $0.skipped, failing: [], passing: [])
+            Case(id: $0.id, kind: $0.kind.rawValue, skipped: $0.skipped, failing: [], passing: [])
         }
         // Findings of a rule this run did not list (a store's resolved findings of a removed rule).
         let listed = Set(cases.map(\.id))
         cases += byRule.keys.filter { !listed.contains($0) }.sorted().map {
-            Case(id: $0, kind: "other", title: nil, skipped: false, failing: [], passing: [])
+            Case(id: $0, kind: "other", skipped: false, failing: [], passing: [])
         }
         for i in cases.indices {
             let found = byRule[cases[i].id] ?? []

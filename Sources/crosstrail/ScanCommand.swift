@@ -105,9 +105,9 @@ struct ScanCommand: ParsableCommand {
         }
         if sinceLast && store.store == nil { throw ValidationError("--since-last needs --store") }
         if format?.reporter == ASFFFindingsReporter.self {
-            guard let account = asffAccount, account.count == 12, account.allSatisfy(\.isASCII),
-                account.allSatisfy(\.isNumber)
-            else { throw ValidationError("--format asff needs --asff-account with a 12-digit AWS account id") }
+            guard let account = asffAccount, AWSAccountID.isValid(account) else {
+                throw ValidationError("--format asff needs --asff-account with a 12-digit AWS account id")
+            }
             guard let region = asffRegion, !region.isEmpty,
                 region.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
             else { throw ValidationError("--format asff needs --asff-region (for example us-east-1)") }
