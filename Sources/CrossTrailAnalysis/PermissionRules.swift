@@ -193,7 +193,8 @@ struct PermissionRules {
         for p in inv.iam.principals where !admins.contains(p.arn) {
             let statements = inv.iam.identityStatements(for: p)
             guard statements.contains(where: { $0.effect == .allow }) else { continue }
-            let boundary = inv.iam.boundary(for: p)
+            let ceilings = inv.iam.ceilings(for: p)
+            let context = inv.iam.context(for: p)
             for path in EscalationPath.all {
                 if let only = path.only, p.kind != only { continue }
                 var level = AccessDecision.Level.allowed
@@ -213,14 +214,14 @@ struct PermissionRules {
                     // The statements the step's action can reach (Denies too): the evaluator's answer
                     // is the same over them, and each resource is evaluated against far fewer.
                     let forStep = statements.filter { $0.actions.overlaps(stepAction) }
-                    let stepBoundary = boundary?.filter { $0.actions.overlaps(stepAction) }
+                    let stepCeilings = ceilings.map { $0.filter { $0.actions.overlaps(stepAction) } }
                     let c = EscalationPath.candidates(step.target, for: p, index: memo.accounts(inv.iam))
                     var best: (AccessDecision, String)?
                     // The probe first: a wildcard grant answers for every real resource at once.
                     if let probe = c.probe {
                         let d = PolicyEvaluator.evaluate(
-                            forStep, boundary: stepBoundary, action: stepAction, resource: .resource(probe),
-                            at: inv.iam.assessedAt)
+                            forStep, ceilings: stepCeilings, action: stepAction, resource: .resource(probe),
+                            context: context)
                         best = (d, "any (wildcard)")
                     }
                     let named = c.family.map { f in relevant.filter { $0.resources.overlaps(f) } } ?? relevant
@@ -228,8 +229,8 @@ struct PermissionRules {
                         for r in c.real
                         where r.arn != c.excluding && named.contains(where: { $0.resources.overlaps(r.pattern) }) {
                             let d = PolicyEvaluator.evaluate(
-                                forStep, boundary: stepBoundary, action: stepAction, resource: r.pattern,
-                                at: inv.iam.assessedAt)
+                                forStep, ceilings: stepCeilings, action: stepAction, resource: r.pattern,
+                                context: context)
                             if best == nil || d.level > best!.0.level { best = (d, r.arn) }
                             if d.level == .allowed { break }
                         }
@@ -314,17 +315,22 @@ struct PermissionRules {
         }
         func onward(from p: IAMPrincipal) -> [Hop] {
             var out = [Hop]()
+            let context = iam.context(for: p)
+            // A trust policy naming the principal grants without its identity policies; the
+            // organisation's SCPs still bound it (a boundary does not bound such a grant).
+            let orgCeilings = iam.ceilings(for: p).filter { $0.kind != .boundary }
             for (r, t) in named[p.arn] ?? [] where r.arn != p.arn && r.account == p.account {
-                let v = t.verdict(at: iam.assessedAt)
-                guard v != .never else { continue }
-                out.append((r, v == .holds ? .allowed : .conditional, "its trust policy names \(p.name)"))
+                let d = PolicyEvaluator.evaluate(
+                    [t], ceilings: orgCeilings, action: assume, resource: .resource(r.arn), context: context)
+                guard d.level > .denied else { continue }
+                out.append((r, d.level, "its trust policy names \(p.name)"))
             }
             let wide = (accountWide[p.account] ?? []) + (accountWide["*"] ?? [])
             guard !wide.isEmpty,
                 iam.identityStatements(for: p).contains(where: { $0.effect == .allow && $0.actions.overlaps(assume) })
             else { return out }
             for (r, t) in wide where r.arn != p.arn {
-                let v = t.verdict(at: iam.assessedAt)
+                let v = t.verdict(in: context)
                 let d = iam.evaluate(p, action: "sts:AssumeRole", resource: r.arn)
                 guard v != .never, d.level > .denied else { continue }
                 out.append(

@@ -84,7 +84,8 @@ extension PermissionRules {
     private struct PolicySetKey: Hashable {
         var account: String
         var statements: [ObjectIdentifier]
-        var boundary: [ObjectIdentifier]?
+        var ceilings: [[ObjectIdentifier]]
+        var principal: String?
     }
 
     func riskCategories(skipping admins: Set<String>) -> [Finding] {
@@ -104,15 +105,21 @@ extension PermissionRules {
                     && ($0.resources.negated || $0.resources.patterns.contains { $0.text.contains("*") })
             }
             guard !allows.isEmpty else { continue }
-            let boundary = inv.iam.boundary(for: p)
+            let ceilings = inv.iam.ceilings(for: p)
+            let context = inv.iam.context(for: p)
+            // Principals with the same policies get the same answers, unless a Condition tests
+            // which principal asks.
             let key = PolicySetKey(
                 account: p.account, statements: statements.map(ObjectIdentifier.init),
-                boundary: boundary?.map(ObjectIdentifier.init))
+                ceilings: ceilings.map { $0.statements.map(ObjectIdentifier.init) },
+                principal: (statements + ceilings.flatMap(\.statements)).contains(where: \.testsPrincipal)
+                    ? p.arn : nil)
             let answers =
                 memo[key]
                 ?? byService.map { services in
                     allowedActions(
-                        services, allows: allows, statements: statements, boundary: boundary, account: p.account)
+                        services, allows: allows, statements: statements, ceilings: ceilings, context: context,
+                        account: p.account)
                 }
             memo[key] = answers
             for (category, allowed) in zip(RiskCategory.all, answers) {
@@ -149,7 +156,7 @@ extension PermissionRules {
     /// services an Allow names are tested (all of them for `*` or `NotAction`).
     private func allowedActions(
         _ byService: [String: [(String, IAMPattern, Int)]], allows: [PolicyStatement], statements: [PolicyStatement],
-        boundary: [PolicyStatement]?, account: String
+        ceilings: [PolicyCeiling], context: PolicyCondition.Context, account: String
     ) -> [(String, AccessDecision)] {
         var services = Set<String>()
         var everything = false
@@ -168,7 +175,7 @@ extension PermissionRules {
         // (a `*` grant reaches hundreds of them): evaluated once per statement set and probe.
         struct Reach: Hashable {
             var statements: [Int]
-            var boundary: [Int]?
+            var ceilings: [[Int]]
             var probe: String
         }
         var answers = [Reach: AccessDecision]()
@@ -177,13 +184,20 @@ extension PermissionRules {
         where allows.contains(where: { $0.actions.overlaps(pattern) }) {
             let probe = RiskCategory.probe(for: name, account: account)
             let reaching = statements.indices.filter { statements[$0].actions.overlaps(pattern) }
-            let boundaryReaching = boundary.map { b in b.indices.filter { b[$0].actions.overlaps(pattern) } }
-            let key = Reach(statements: reaching, boundary: boundaryReaching, probe: probe)
+            let ceilingsReaching = ceilings.map { c in
+                c.statements.indices.filter { c.statements[$0].actions.overlaps(pattern) }
+            }
+            let key = Reach(statements: reaching, ceilings: ceilingsReaching, probe: probe)
             let d =
                 answers[key]
                 ?? PolicyEvaluator.evaluate(
-                    reaching.map { statements[$0] }, boundary: boundaryReaching.map { $0.map { boundary![$0] } },
-                    action: pattern, resource: IAMPattern.resource(probe), at: inv.iam.assessedAt)
+                    reaching.map { statements[$0] },
+                    ceilings: zip(ceilings, ceilingsReaching).map { c, keep in
+                        var c = c
+                        c.statements = keep.map { c.statements[$0] }
+                        return c
+                    },
+                    action: pattern, resource: IAMPattern.resource(probe), context: context)
             answers[key] = d
             if d.level > .denied { allowed.append((name, d)) }
         }

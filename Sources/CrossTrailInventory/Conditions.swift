@@ -5,8 +5,32 @@ import CrossTrailModel
 /// someone trying to use the permission now: the condition keys whose value at the assessment
 /// time is known (`aws:CurrentTime`, `aws:EpochTime`, and `aws:TokenIssueTime`, which is "now" for
 /// credentials issued now) and the ones the caller controls (`aws:SecureTransport`: a caller can
-/// always use TLS). Everything else stays undecided ("conditional", shown with the condition).
+/// always use TLS). With a `Context` naming the principal, the keys that describe the principal
+/// (`aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalOrgID`, `aws:PrincipalIsAWSService`)
+/// are decided too: the usual exceptions of service and resource control policies ("deny unless
+/// the break-glass role", "deny unless our organisation"). Everything else stays undecided
+/// ("conditional", shown with the condition).
 public struct PolicyCondition: Sendable, Hashable {
+    /// What is known about a request made by one principal now.
+    public struct Context: Sendable, Hashable {
+        public var time: Timestamp?
+        /// The IAM user or role (for a role session: the role's ARN, as `aws:PrincipalArn` is).
+        public var principalArn: String?
+        public var principalAccount: String?
+        /// The principal's organisation, when the Organizations export lists its account.
+        public var principalOrgID: String?
+
+        public init(
+            time: Timestamp? = nil, principalArn: String? = nil, principalAccount: String? = nil,
+            principalOrgID: String? = nil
+        ) {
+            self.time = time
+            self.principalArn = principalArn
+            self.principalAccount = principalAccount
+            self.principalOrgID = principalOrgID
+        }
+    }
+
     /// One `Operator: {key: [values]}` entry. All clauses of a block must hold.
     struct Clause: Sendable, Hashable {
         var op: String
@@ -44,11 +68,24 @@ public struct PolicyCondition: Sendable, Hashable {
         self.text = json.text
     }
 
+    /// The keys that describe the calling principal: a statement testing one of them can answer
+    /// differently for principals with the same policies.
+    static let principalKeys: Set<String> = [
+        "aws:principalarn", "aws:principalaccount", "aws:principalorgid", "aws:principalisawsservice",
+    ]
+
+    /// Whether the block tests the calling principal (see `Context`).
+    public var testsPrincipal: Bool { clauses.contains { Self.principalKeys.contains($0.key) } }
+
     /// The verdict at `time`: never if any clause cannot hold, holds if every clause holds.
-    public func verdict(at time: Timestamp) -> Verdict {
+    public func verdict(at time: Timestamp) -> Verdict { verdict(in: Context(time: time)) }
+
+    /// The verdict for a request in `context`: never if any clause cannot hold, holds if every
+    /// clause holds.
+    public func verdict(in context: Context) -> Verdict {
         var all = Verdict.holds
         for c in clauses {
-            switch Self.verdict(c, at: time) {
+            switch Self.verdict(c, in: context) {
             case .never: return .never
             case .unknown: all = .unknown
             case .holds: break
@@ -57,12 +94,26 @@ public struct PolicyCondition: Sendable, Hashable {
         return all
     }
 
-    static func verdict(_ c: Clause, at now: Timestamp) -> Verdict {
+    static func verdict(_ c: Clause, in context: Context) -> Verdict {
         var op = c.op
         let ifExists = op.hasSuffix("IfExists")
         if ifExists { op.removeLast("IfExists".count) }
         // ForAnyValue:/ForAllValues: apply to multivalued keys; none of the keys decided here is.
         guard !op.contains(":") else { return .unknown }
+        switch c.key {
+        case "aws:principalarn": return compare(strings: op, context.principalArn, c.values)
+        case "aws:principalaccount": return compare(strings: op, context.principalAccount, c.values)
+        case "aws:principalorgid":
+            // Known only for accounts the export lists; another organisation is never known to hold.
+            return compare(strings: op, context.principalOrgID, c.values)
+        case "aws:principalisawsservice":
+            // Users and roles are never AWS service principals.
+            guard op == "Bool", context.principalArn != nil else { return .unknown }
+            let values = c.values.map { $0.lowercased() }
+            return values.contains("false") ? .holds : values.contains("true") ? .never : .unknown
+        default: break
+        }
+        guard let now = context.time else { return .unknown }
         switch c.key {
         case "aws:currenttime", "aws:tokenissuetime":
             guard op.hasPrefix("Date") else { return .unknown }
@@ -82,6 +133,28 @@ public struct PolicyCondition: Sendable, Hashable {
         default:
             return .unknown
         }
+    }
+
+    /// The string and ARN operators on a key whose value is known: `StringEquals`,
+    /// `StringNotEquals`, `StringEqualsIgnoreCase`, `StringNotEqualsIgnoreCase`, `StringLike`,
+    /// `StringNotLike`, `ArnEquals`, `ArnLike`, `ArnNotEquals`, `ArnNotLike` (the ARN operators as
+    /// their glob, which is how they compare segments). Unknown when the value is not known.
+    static func compare(strings op: String, _ value: String?, _ against: [String]) -> Verdict {
+        guard let value, !against.isEmpty else { return .unknown }
+        let match: (String) -> Bool
+        var negated = false
+        switch op {
+        case "StringEquals", "ArnEquals": match = { $0 == value }
+        case "StringNotEquals", "ArnNotEquals": match = { $0 == value }; negated = true
+        case "StringEqualsIgnoreCase": match = { $0.lowercased() == value.lowercased() }
+        case "StringNotEqualsIgnoreCase": match = { $0.lowercased() == value.lowercased() }; negated = true
+        case "StringLike", "ArnLike": match = { IAMPattern.resource($0).matches(value) }
+        case "StringNotLike", "ArnNotLike": match = { IAMPattern.resource($0).matches(value) }; negated = true
+        default: return .unknown
+        }
+        // A value holding a policy variable (`${aws:username}`) is not known offline.
+        if against.contains(where: { $0.contains("${") }) { return .unknown }
+        return against.contains(where: match) != negated ? .holds : .never
     }
 
     /// `Equals`, `NotEquals`, `LessThan`, `LessThanEquals`, `GreaterThan`, `GreaterThanEquals`

@@ -49,7 +49,10 @@ public struct IAMInventory: Sendable {
     /// Indexes rebuilt after each merge: users then roles by ARN, and each one's statements.
     public private(set) var principals: [IAMPrincipal] = []
     private var statementIndex: [String: [PolicyStatement]] = [:]
-    private var boundaryIndex: [String: [PolicyStatement]] = [:]
+    private var ceilingIndex: [String: [PolicyCeiling]] = [:]
+    /// The AWS Organizations export, when one was read: its SCPs and RCPs bound the principals of
+    /// member accounts.
+    public private(set) var organization = Organization()
     private var groupsByAccountName: [String: IAMPrincipal] = [:]
 
     /// When permissions are judged: Conditions on the time (`aws:CurrentTime`, a fresh token's
@@ -98,20 +101,45 @@ public struct IAMInventory: Sendable {
         return out
     }
 
-    public func boundary(for p: IAMPrincipal) -> [PolicyStatement]? {
-        guard let arn = p.boundaryArn else { return nil }
-        if let known = boundaryIndex[p.arn] { return known }
-        return (policies[arn]?.statements ?? []).map { s in
-            var ref = s.source
-            ref.kind = .boundary
-            return s.with(source: ref)
+    /// What bounds the principal's identity policies: its permissions boundary, then the SCPs of
+    /// every level of the organisation above its account and the account's RCPs (not for the
+    /// management account, nor for service-linked roles, which AWS exempts).
+    public func ceilings(for p: IAMPrincipal) -> [PolicyCeiling] {
+        ceilingIndex[p.arn] ?? collectCeilings(for: p)
+    }
+
+    private func collectCeilings(for p: IAMPrincipal) -> [PolicyCeiling] {
+        var out: [PolicyCeiling] = []
+        if let arn = p.boundaryArn {
+            let statements = (policies[arn]?.statements ?? []).map { s in
+                var ref = s.source
+                ref.kind = .boundary
+                return s.with(source: ref)
+            }
+            out.append(PolicyCeiling(kind: .boundary, name: "the permissions boundary", statements: statements))
         }
+        if !p.arn.contains(":role/aws-service-role/") { out += organization.ceilings(forAccount: p.account) }
+        return out
+    }
+
+    /// What is known of a request the principal makes at the assessment time, for Conditions.
+    public func context(for p: IAMPrincipal) -> PolicyCondition.Context {
+        PolicyCondition.Context(
+            time: assessedAt, principalArn: p.arn, principalAccount: p.account,
+            principalOrgID: organization.contains(account: p.account) ? organization.id : nil)
     }
 
     public func evaluate(_ p: IAMPrincipal, action: String, resource: String) -> AccessDecision {
         PolicyEvaluator.evaluate(
-            identityStatements(for: p), boundary: boundary(for: p),
-            action: .action(action), resource: .resource(resource), at: assessedAt)
+            identityStatements(for: p), ceilings: ceilings(for: p),
+            action: .action(action), resource: .resource(resource), context: context(for: p))
+    }
+
+    /// Merges an AWS Organizations export (`Organization`). Returns problems found.
+    public mutating func merge(organization doc: JSON) -> [String] {
+        let problems = organization.merge(doc)
+        rebuildIndexes()
+        return problems
     }
 
     /// The roles an instance profile carries.
@@ -221,10 +249,10 @@ public struct IAMInventory: Sendable {
         }
         principals = users.values.sorted { $0.arn < $1.arn } + roles.values.sorted { $0.arn < $1.arn }
         statementIndex = [:]
-        boundaryIndex = [:]
+        ceilingIndex = [:]
         for p in principals {
             statementIndex[p.arn] = collectStatements(for: p)
-            boundaryIndex[p.arn] = boundary(for: p)
+            ceilingIndex[p.arn] = collectCeilings(for: p)
         }
     }
 

@@ -18,7 +18,8 @@ public struct Inventory: Sendable {
     /// Principals, policies, ACLs, grants, clusters and data classes known so far: what a file
     /// added is the difference before and after reading it.
     var entryCount: Int {
-        iam.users.count + iam.roles.count + iam.groups.count + iam.policies.count + databricks.principals.count
+        iam.users.count + iam.roles.count + iam.groups.count + iam.policies.count + iam.organization.entryCount
+            + databricks.principals.count
             + databricks.acls.count + databricks.grants.count + databricks.clusters.count
             + classification.prefixes.count + classification.tables.count + classification.trustedNetworks.count
     }
@@ -136,6 +137,10 @@ public struct Inventory: Sendable {
         if doc["UserDetailList"] != nil || doc["RoleDetailList"] != nil || doc["GroupDetailList"] != nil {
             note(iam.merge(authorizationDetails: doc))
             return "aws-authorization-details"
+        }
+        if doc["Organization"] != nil || (doc["Policies"]?.array?.first?["PolicySummary"] != nil) {
+            note(iam.merge(organization: doc))
+            return "aws-organizations"
         }
         if let resources = doc["Resources"]?.array {
             note(databricks.mergeSCIM(resources))

@@ -6,6 +6,8 @@ import Foundation
 public struct PolicyRef: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Codable {
         case inline, managed, groupInline = "group-inline", groupManaged = "group-managed", boundary, trust
+        /// Service and resource control policies (AWS Organizations), resource-based policies.
+        case scp, rcp, resource
     }
 
     public var kind: Kind
@@ -23,7 +25,13 @@ public struct PolicyRef: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        var s = "\(kind.rawValue) policy \(arn ?? name)"
+        var s: String
+        switch kind {
+        case .scp: s = "SCP \(name)"
+        case .rcp: s = "RCP \(name)"
+        case .resource: s = "resource policy of \(arn ?? name)"
+        default: s = "\(kind.rawValue) policy \(arn ?? name)"
+        }
         if let group { s += " (via group \(group))" }
         return s
     }
@@ -100,10 +108,18 @@ public final class PolicyStatement: Sendable, Hashable {
 
     /// Whether the statement applies at `time` (nil: conditions are not decided).
     public func verdict(at time: Timestamp?) -> PolicyCondition.Verdict {
-        guard isConditional else { return .holds }
-        guard let time, let conditionBlock else { return .unknown }
-        return conditionBlock.verdict(at: time)
+        verdict(in: PolicyCondition.Context(time: time))
     }
+
+    /// Whether the statement applies to a request in `context`.
+    public func verdict(in context: PolicyCondition.Context) -> PolicyCondition.Verdict {
+        guard isConditional else { return .holds }
+        guard let conditionBlock else { return .unknown }
+        return conditionBlock.verdict(in: context)
+    }
+
+    /// Whether the statement's Condition tests the calling principal (`PolicyCondition.Context`).
+    public var testsPrincipal: Bool { conditionBlock?.testsPrincipal ?? false }
 
     public static func == (a: PolicyStatement, b: PolicyStatement) -> Bool { a === b }
     public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }

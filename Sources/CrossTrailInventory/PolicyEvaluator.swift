@@ -25,13 +25,24 @@ public struct AccessDecision: Sendable, Hashable {
     public var allowedBy: [PolicyStatement]
     /// The explicit Deny statements that apply (with or without Conditions).
     public var deniedBy: [PolicyStatement]
-    /// Set when the identity policies allow but the permissions boundary does not.
-    public var blockedByBoundary: Bool
+    /// Set when the identity policies allow but a ceiling (the permissions boundary, service or
+    /// resource control policies) does not: what blocked it.
+    public var blockedBy: PolicyCeiling.Kind?
+    /// What blocked it, for evidence ("the permissions boundary", "the SCPs attached to ou-…").
+    public var blockedByName: String?
+
+    public var blockedByBoundary: Bool { blockedBy == .boundary }
+
+    init(level: Level, allowedBy: [PolicyStatement], deniedBy: [PolicyStatement]) {
+        self.level = level
+        self.allowedBy = allowedBy
+        self.deniedBy = deniedBy
+    }
 
     public var reason: String {
         switch level {
         case .denied:
-            if blockedByBoundary { return "not allowed by the permissions boundary" }
+            if let blockedByName { return "not allowed by \(blockedByName)" }
             if let d = deniedBy.first { return "explicitly denied by \(d.source)" }
             return "no statement allows it (implicit deny)"
         case .conditional:
@@ -43,28 +54,67 @@ public struct AccessDecision: Sendable, Hashable {
     }
 }
 
+/// A set of policies that bounds what identity policies grant without granting anything: the
+/// permissions boundary, the service control policies attached at one level of the organisation
+/// (root, an OU, the account), or the resource control policies. An action must be allowed by
+/// every ceiling, and a Deny in any of them wins.
+public struct PolicyCeiling: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, Codable { case boundary, scp, rcp }
+
+    public var kind: Kind
+    /// What it is, for evidence: "the permissions boundary", "the SCPs attached to ou-ab12-x (Workloads)".
+    public var name: String
+    public var statements: [PolicyStatement]
+    /// The services whose actions it bounds (RCPs: the services they support); nil for all.
+    public var services: Set<String>?
+
+    public init(kind: Kind, name: String, statements: [PolicyStatement]) {
+        self.kind = kind
+        self.name = name
+        self.statements = statements
+    }
+
+    /// The same ceiling over only the statements `keep` selects (those that can reach an action).
+    public func filter(_ keep: (PolicyStatement) -> Bool) -> PolicyCeiling {
+        var out = self
+        out.statements = statements.filter(keep)
+        return out
+    }
+
+    /// Whether it bounds the action (a wildcard service may be one of its services).
+    func applies(to action: IAMPattern) -> Bool {
+        guard let services else { return true }
+        let service = action.text.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? "*"
+        return service.contains("*") || service.contains("?") || services.contains(service)
+    }
+}
+
 public enum PolicyEvaluator {
-    /// Evaluates identity policies (and an optional permissions boundary) the way IAM does
-    /// within one account: an explicit Deny wins, then any Allow, else implicit deny.
+    /// Evaluates identity policies under their ceilings (permissions boundary, SCPs, RCPs) the
+    /// way IAM does within one account: an explicit Deny anywhere wins; then the identity
+    /// policies must allow and every ceiling must allow too; else implicit deny.
     ///
     /// `resource` may be a pattern (`arn:aws:s3:::bucket/prefix/*`): an Allow that reaches any
     /// part of it counts (the principal can reach some of that data), while a Deny must cover all
-    /// of it. Service control policies, resource policies and session policies are not part of
-    /// an inventory export and are not evaluated.
+    /// of it. Resource policies and session policies are not evaluated here.
     ///
-    /// With `at`, Conditions decidable offline are decided at that time (`PolicyCondition`): a
-    /// statement whose condition cannot hold then does not apply, one whose condition holds
-    /// applies as if unconditional; the rest stay conditional.
+    /// Conditions decidable offline are decided in `context` (`PolicyCondition`): a statement
+    /// whose condition cannot hold then does not apply, one whose condition holds applies as if
+    /// unconditional; the rest stay conditional.
     public static func evaluate(
-        _ statements: [PolicyStatement], boundary: [PolicyStatement]? = nil,
-        action: IAMPattern, resource: IAMPattern, at time: Timestamp? = nil
+        _ statements: [PolicyStatement], boundary: [PolicyStatement]? = nil, ceilings: [PolicyCeiling] = [],
+        action: IAMPattern, resource: IAMPattern, context: PolicyCondition.Context = .init()
     ) -> AccessDecision {
-        var decision = evaluateOne(statements, action: action, resource: resource, at: time)
-        if let boundary, decision.level > .denied {
-            let b = evaluateOne(boundary, action: action, resource: resource, at: time)
+        var decision = evaluateOne(statements, action: action, resource: resource, context: context)
+        let all =
+            (boundary.map { [PolicyCeiling(kind: .boundary, name: "the permissions boundary", statements: $0)] }
+                ?? []) + ceilings
+        for ceiling in all where decision.level > .denied && ceiling.applies(to: action) {
+            let b = evaluateOne(ceiling.statements, action: action, resource: resource, context: context)
             if b.level == .denied {
                 decision.level = .denied
-                decision.blockedByBoundary = true
+                decision.blockedBy = ceiling.kind
+                decision.blockedByName = ceiling.name
                 decision.deniedBy += b.deniedBy
             } else if b.level == .conditional {
                 decision.level = .conditional
@@ -74,8 +124,16 @@ public enum PolicyEvaluator {
         return decision
     }
 
+    /// The same, at `time` with no principal named (tests, trust policies).
+    public static func evaluate(
+        _ statements: [PolicyStatement], boundary: [PolicyStatement]? = nil,
+        action: IAMPattern, resource: IAMPattern, at time: Timestamp?
+    ) -> AccessDecision {
+        evaluate(statements, boundary: boundary, action: action, resource: resource, context: .init(time: time))
+    }
+
     private static func evaluateOne(
-        _ statements: [PolicyStatement], action: IAMPattern, resource: IAMPattern, at time: Timestamp?
+        _ statements: [PolicyStatement], action: IAMPattern, resource: IAMPattern, context: PolicyCondition.Context
     ) -> AccessDecision {
         // The matching statements; a condition that cannot hold drops one, one that holds (or no
         // condition) makes it certain. Conditions are judged only for statements that match.
@@ -85,29 +143,28 @@ public enum PolicyEvaluator {
             switch s.effect {
             case .deny:
                 guard s.actions.covers(action) && s.resources.covers(resource) else { continue }
-                let v = s.verdict(at: time)
+                let v = s.verdict(in: context)
                 if v == .never { continue }
                 denies.append(s)
                 if v == .holds { certainDenies.append(s) }
             case .allow:
                 guard s.actions.overlaps(action) && s.resources.overlaps(resource) else { continue }
-                let v = s.verdict(at: time)
+                let v = s.verdict(in: context)
                 if v == .never { continue }
                 allows.append(s)
                 if v == .holds { unconditional.append(s) }
             }
         }
         if !certainDenies.isEmpty {
-            return AccessDecision(level: .denied, allowedBy: allows, deniedBy: certainDenies, blockedByBoundary: false)
+            return AccessDecision(level: .denied, allowedBy: allows, deniedBy: certainDenies)
         }
         if allows.isEmpty {
-            return AccessDecision(level: .denied, allowedBy: [], deniedBy: [], blockedByBoundary: false)
+            return AccessDecision(level: .denied, allowedBy: [], deniedBy: [])
         }
         if !unconditional.isEmpty && denies.isEmpty {
-            return AccessDecision(level: .allowed, allowedBy: unconditional, deniedBy: [], blockedByBoundary: false)
+            return AccessDecision(level: .allowed, allowedBy: unconditional, deniedBy: [])
         }
         return AccessDecision(
-            level: .conditional, allowedBy: unconditional.isEmpty ? allows : unconditional, deniedBy: denies,
-            blockedByBoundary: false)
+            level: .conditional, allowedBy: unconditional.isEmpty ? allows : unconditional, deniedBy: denies)
     }
 }
