@@ -23,7 +23,8 @@ public enum Analyzer {
     /// The permission checks written in Swift (the inventory, and the identity graph across
     /// planes): with the stateful detections and the Sigma rules, every check a scan runs.
     public static let permissionRuleIDs: [String] = [
-        "cross-plane-instance-profile", "dbx-broad-group-data-grant", "dbx-broad-group-manage",
+        "aws-resource-external-access", "aws-resource-public", "cross-plane-instance-profile",
+        "dbx-broad-group-data-grant", "dbx-broad-group-manage",
         "dbx-manage-runs-as-admin", "dbx-too-many-admins", "flat-access-classified", "iam-admin-equivalent",
         "iam-broad-wildcard", "iam-credentials-exposure", "iam-data-exfiltration", "iam-permissive-trust",
         "iam-privilege-escalation",
@@ -33,6 +34,8 @@ public enum Analyzer {
     /// A title for each built-in check (permission checks and stateful detections), as Sigma
     /// rules have one: what findings formats show as the rule's name (Docs/analysis.md, rules.md).
     public static let builtinTitles: [String: String] = [
+        "aws-resource-external-access": "Resource policy grants an account outside the zone of trust",
+        "aws-resource-public": "AWS resource open to everyone by its resource policy or ACL",
         "cross-plane-instance-profile": "Workspace principals reach classified S3 data through an instance profile",
         "dbx-broad-group-data-grant": "Everyone holds data privileges on a Unity Catalog securable",
         "dbx-broad-group-manage": "Everyone can manage a workspace object",

@@ -113,6 +113,7 @@ struct PermissionRules {
         out += assumeRoleChains(admins: admins, escalations: escalations)
         out += riskCategories(skipping: admins)
         out += permissiveTrust()
+        out += resourceExposure()
         out += broadWildcards(skipping: admins)
         out += wildcardOnClassified()
         out += databricksAdmins()

@@ -6,7 +6,8 @@ extension PermissionRules {
     /// to `*` (any AWS principal) or to a foreign account, with no condition naming who may (an
     /// `sts:ExternalId`, organisation, account or ARN condition): high for anyone, medium for
     /// another account, low when another condition applies. Trusting the role's own account
-    /// delegates to that account's IAM policies and is not reported (the chains follow it).
+    /// delegates to that account's IAM policies and is not reported (the chains follow it), nor is
+    /// another account of the same organisation when an Organizations export lists both.
     func permissiveTrust() -> [Finding] {
         let assume = IAMPattern.action("sts:AssumeRole")
         var out = [Finding]()
@@ -18,7 +19,7 @@ extension PermissionRules {
                     if v == "*" {
                         anyone.append(t)
                     } else if let account = (AWSAccountID.isValid(v) ? v : AWSAccountID.of(arn: v)),
-                        account != r.account
+                        account != r.account, !inv.iam.organization.bothMembers(account, r.account)
                     {
                         foreign.append((account, t))
                     }
@@ -51,11 +52,10 @@ extension PermissionRules {
     }
 
     /// A condition that narrows the callers to a known party: an external id (the confused-deputy
-    /// protection third parties such as Databricks use), the organisation, accounts or ARNs.
+    /// protection third parties such as Databricks use), the organisation, accounts or ARNs
+    /// (`PolicyCondition.narrowsCaller`).
     static func namesWhoMayAssume(_ t: PolicyStatement) -> Bool {
-        guard let keys = t.conditionBlock?.keys else { return false }
-        return !keys.isDisjoint(with: [
-            "sts:externalid", "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourceaccount",
-        ])
+        // A network is not a party: anyone in it may assume the role (reported, low).
+        t.conditionBlock?.narrowsCaller(byNetwork: false) ?? false
     }
 }

@@ -125,14 +125,28 @@ public struct AWSConfig: Sendable {
             return region.hasPrefix("cn-")
                 ? "https://iam.cn-north-1.amazonaws.com.cn"
                 : region.hasPrefix("us-gov-") ? "https://iam.us-gov.amazonaws.com" : "https://iam.amazonaws.com"
+        case "organizations":
+            // Global, served from one region per partition.
+            return region.hasPrefix("cn-")
+                ? "https://organizations.cn-northwest-1.amazonaws.com.cn"
+                : region.hasPrefix("us-gov-")
+                    ? "https://organizations.us-gov-west-1.amazonaws.com"
+                    : "https://organizations.us-east-1.amazonaws.com"
         default: return "https://\(service).\(region).amazonaws.com" + (region.hasPrefix("cn-") ? ".cn" : "")
         }
     }
 
-    /// The signing region for a service (IAM is global, signed in us-east-1 on the aws partition).
+    /// The signing region for a service (IAM and Organizations are global, signed in us-east-1 on
+    /// the aws partition).
     public func signingRegion(_ service: String) -> String {
-        guard service == "iam" else { return region }
-        return region.hasPrefix("cn-") ? "cn-north-1" : region.hasPrefix("us-gov-") ? "us-gov-west-1" : "us-east-1"
+        switch service {
+        case "iam":
+            return region.hasPrefix("cn-") ? "cn-north-1" : region.hasPrefix("us-gov-") ? "us-gov-west-1" : "us-east-1"
+        case "organizations":
+            return region.hasPrefix("cn-")
+                ? "cn-northwest-1" : region.hasPrefix("us-gov-") ? "us-gov-west-1" : "us-east-1"
+        default: return region
+        }
     }
 }
 

@@ -29,6 +29,14 @@ public struct PolicyCondition: Sendable, Hashable {
             self.principalAccount = principalAccount
             self.principalOrgID = principalOrgID
         }
+
+        /// Anyone outside: a principal of another account and another organisation than any a
+        /// policy names. What a resource policy open to everyone is judged for.
+        public static func outsider(at time: Timestamp?) -> Context {
+            Context(
+                time: time, principalArn: "arn:aws:iam::000000000000:user/anyone", principalAccount: "000000000000",
+                principalOrgID: "o-outsider")
+        }
     }
 
     /// One `Operator: {key: [values]}` entry. All clauses of a block must hold.
@@ -73,6 +81,29 @@ public struct PolicyCondition: Sendable, Hashable {
     static let principalKeys: Set<String> = [
         "aws:principalarn", "aws:principalaccount", "aws:principalorgid", "aws:principalisawsservice",
     ]
+
+    /// Keys that name who may call: an external id, the organisation, accounts, ARNs, the source
+    /// resource or account of a service acting for someone, a VPC or VPC endpoint.
+    static let callerKeys: Set<String> = [
+        "sts:externalid", "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
+        "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:sourceorgid", "aws:sourceorgpaths",
+        "aws:sourcevpce", "aws:sourcevpc", "aws:userid", "aws:username", "kms:calleraccount", "aws:sourceip",
+    ]
+
+    /// Whether the block narrows the callers to a known party: a positive operator (`StringEquals`,
+    /// `ArnLike`, `IpAddress`…, not a `…Not…` one, which admits everyone else) on a key naming who
+    /// may call. An `aws:SourceIp` range that is the whole internet narrows nothing; with
+    /// `byNetwork` false no network (source address, VPC, VPC endpoint) counts as naming who.
+    public func narrowsCaller(byNetwork: Bool = true) -> Bool {
+        clauses.contains { c in
+            guard Self.callerKeys.contains(c.key), !c.op.contains("Not"), c.op != "Null", !c.values.isEmpty else {
+                return false
+            }
+            if !byNetwork && ["aws:sourceip", "aws:sourcevpc", "aws:sourcevpce"].contains(c.key) { return false }
+            if c.key == "aws:sourceip" { return !c.values.contains { $0 == "0.0.0.0/0" || $0 == "::/0" } }
+            return !c.values.contains("*")
+        }
+    }
 
     /// Whether the block tests the calling principal (see `Context`).
     public var testsPrincipal: Bool { clauses.contains { Self.principalKeys.contains($0.key) } }
@@ -126,6 +157,10 @@ public struct PolicyCondition: Sendable, Hashable {
             }
             guard op.hasPrefix("Numeric") else { return .unknown }
             return compare(op.dropFirst(7), seconds, c.values.map { Int64($0) })
+        case "aws:sourceip":
+            // The whole internet holds for every caller (one can always come over IPv4 or IPv6).
+            guard op == "IpAddress" else { return .unknown }
+            return c.values.contains { $0 == "0.0.0.0/0" || $0 == "::/0" } ? .holds : .unknown
         case "aws:securetransport":
             // A caller chooses TLS: `true` can always be met. `false` (plain HTTP) is not decided.
             guard op == "Bool" else { return .unknown }

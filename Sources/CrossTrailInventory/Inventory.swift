@@ -8,18 +8,20 @@ public struct Inventory: Sendable {
     public var iam = IAMInventory()
     public var databricks = DatabricksInventory()
     public var classification = Classification()
+    /// Resource-based policies (S3 bucket policies and ACLs, SQS, SNS, KMS…).
+    public var resources = ResourcePolicies()
     /// Every file read, with what it was taken for.
     public var files: [InventoryFile] = []
 
     public init() {}
 
-    public var isEmpty: Bool { iam.isEmpty && databricks.isEmpty && classification.isEmpty }
+    public var isEmpty: Bool { iam.isEmpty && databricks.isEmpty && classification.isEmpty && resources.isEmpty }
 
     /// Principals, policies, ACLs, grants, clusters and data classes known so far: what a file
     /// added is the difference before and after reading it.
     var entryCount: Int {
         iam.users.count + iam.roles.count + iam.groups.count + iam.policies.count + iam.organization.entryCount
-            + databricks.principals.count
+            + resources.policies.count + databricks.principals.count
             + databricks.acls.count + databricks.grants.count + databricks.clusters.count
             + classification.prefixes.count + classification.tables.count + classification.trustedNetworks.count
     }
@@ -141,6 +143,14 @@ public struct Inventory: Sendable {
         if doc["Organization"] != nil || (doc["Policies"]?.array?.first?["PolicySummary"] != nil) {
             note(iam.merge(organization: doc))
             return "aws-organizations"
+        }
+        if doc["ResourcePolicies"] != nil {
+            note(resources.merge(export: doc, path: path))
+            return "aws-resource-policies"
+        }
+        if let items = doc["configurationItems"]?.array {
+            note(resources.merge(configItems: items, path: path))
+            return "aws-config-snapshot"
         }
         if let resources = doc["Resources"]?.array {
             note(databricks.mergeSCIM(resources))

@@ -54,6 +54,9 @@ public struct Organization: Sendable {
     /// Whether the export lists the account as a member.
     public func contains(account: String) -> Bool { accounts.contains(account) }
 
+    /// Whether the export lists both accounts: inside the organisation's zone of trust.
+    public func bothMembers(_ a: String, _ b: String) -> Bool { accounts.contains(a) && accounts.contains(b) }
+
     /// The account's path from the root: root id, OU ids, the account id.
     func path(of account: String) -> [String] {
         var path = [account]

@@ -10,10 +10,15 @@ public struct FetchPlan: Sendable {
     public enum Source: Sendable, Equatable {
         case s3(bucket: String, prefix: String)
         case iam
+        /// AWS Organizations: the tree, SCPs and RCPs (`organizations.json`).
+        case organizations
+        /// S3 bucket policies, ACLs and Block Public Access; KMS key policies (`resource-policies.json`).
+        case resourcePolicies
         case cloudtrail
         case databricks
 
-        /// `s3://BUCKET/PREFIX`, `iam`, `cloudtrail` or `databricks`; nil for anything else.
+        /// `s3://BUCKET/PREFIX`, `iam`, `organizations`, `resource-policies`, `cloudtrail` or
+        /// `databricks`; nil for anything else.
         public init?(_ text: String) {
             if text.hasPrefix("s3://") {
                 let rest = text.dropFirst(5)
@@ -24,6 +29,8 @@ public struct FetchPlan: Sendable {
             }
             switch text {
             case "iam": self = .iam
+            case "organizations": self = .organizations
+            case "resource-policies": self = .resourcePolicies
             case "cloudtrail": self = .cloudtrail
             case "databricks": self = .databricks
             default: return nil
@@ -146,6 +153,10 @@ public struct FetchPlan: Sendable {
             ]
         case .iam:
             return [IAMFetch(client: AWSClient(config: try awsConfig(), http: try http()))]
+        case .organizations:
+            return [OrganizationsFetch(client: AWSClient(config: try awsConfig(), http: try http()))]
+        case .resourcePolicies:
+            return [ResourcePoliciesFetch(client: AWSClient(config: try awsConfig(), http: try http()))]
         case .cloudtrail:
             guard let start else {
                 throw CrossTrailError(.usage, "fetch cloudtrail needs --since (LookupEvents keeps 90 days)")

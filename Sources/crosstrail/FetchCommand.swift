@@ -16,6 +16,11 @@ struct FetchCommand: ParsableCommand {
                                    day folders of that range are listed
               iam                  IAM GetAccountAuthorizationDetails →
                                    iam-authorization-details.json
+              organizations        AWS Organizations: accounts, OUs, SCPs and RCPs with
+                                   their targets → organizations.json (management or
+                                   delegated administrator account)
+              resource-policies    S3 bucket policies, ACLs and Block Public Access, KMS
+                                   key policies → resource-policies.json
               cloudtrail           CloudTrail LookupEvents (last 90 days of management
                                    events) → lookup-events JSON
               databricks           with --audit: system.access.audit rows as JSON lines
@@ -50,7 +55,7 @@ struct FetchCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "s3://BUCKET/PREFIX, iam, cloudtrail or databricks.")
+    @Argument(help: "s3://BUCKET/PREFIX, iam, organizations, resource-policies, cloudtrail or databricks.")
     var source: FetchPlan.Source
 
     @Option(help: "Folder to write to (created if needed).")

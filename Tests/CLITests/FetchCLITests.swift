@@ -141,6 +141,78 @@ import Testing
         #expect(try runCrossTrail(["verify", pack.path]).status == 0)
     }
 
+    /// AWS Organizations (JSON 1.1) and resource policies (S3 REST, S3 Control, KMS JSON 1.1, STS
+    /// Query) from moto over TLS, read back by the inventory and judged: a public bucket policy, a
+    /// public ACL that Block Public Access does not ignore, a KMS key granted to an outside account,
+    /// and the management account, which SCPs never bound.
+    @Test func organizationsAndResourcePoliciesFromMotoOverTLS() throws {
+        let tls = try TestTLS.make()
+        let moto = try TestServer.moto(tls)
+        let script = """
+            import boto3, json, sys
+            kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                      aws_secret_access_key="x", verify=sys.argv[2])
+            org = boto3.client("organizations", **kw)
+            org.create_organization(FeatureSet="ALL")
+            root = org.list_roots()["Roots"][0]["Id"]
+            ou = org.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]["Id"]
+            acct = org.create_account(Email="a@example.com", AccountName="prod")["CreateAccountStatus"]["AccountId"]
+            org.move_account(AccountId=acct, SourceParentId=root, DestinationParentId=ou)
+            org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+            org.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+            deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+            p = org.create_policy(Content=json.dumps(deny), Description="d", Name="DenyIAM", Type="SERVICE_CONTROL_POLICY")
+            org.attach_policy(PolicyId=p["Policy"]["PolicySummary"]["Id"], TargetId=ou)
+            iam = boto3.client("iam", **kw)
+            iam.create_user(UserName="admin")
+            iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+            s3 = boto3.client("s3", **kw)
+            s3.create_bucket(Bucket="acme-web"); s3.create_bucket(Bucket="acme-acl"); s3.create_bucket(Bucket="acme-quiet")
+            s3.put_bucket_policy(Bucket="acme-web", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-web/*"}]}))
+            s3.put_bucket_acl(Bucket="acme-acl", ACL="public-read")
+            s3.put_public_access_block(Bucket="acme-acl", PublicAccessBlockConfiguration={"BlockPublicAcls": True,
+                "IgnorePublicAcls": False, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+            s3.put_bucket_policy(Bucket="acme-quiet", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::acme-quiet/*",
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+            kms = boto3.client("kms", **kw)
+            kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:Decrypt", "Resource": "*"}]}))
+            print("seeded")
+            """
+        let (status, output) = try runPython(script, [moto.url, tls.ca])
+        #expect(status == 0, "\(output)")
+        let inv = try TestPaths.temporaryDirectory("fetch-policies")
+        for source in ["organizations", "resource-policies", "iam"] {
+            let r = try runCrossTrail(
+                ["fetch", source, "--out", inv.path, "--endpoint-url", moto.url, "--ca-bundle", tls.ca],
+                environment: Self.awsEnv)
+            #expect(r.status == 0, "\(source): \(r.stderr)")
+        }
+        let org = try String(contentsOf: inv.appendingPathComponent("organizations.json"), encoding: .utf8)
+        #expect(org.contains("DenyIAM") && org.contains("RCPFullAWSAccess") && org.contains("\"ParentId\""))
+        let findingsFile = inv.deletingLastPathComponent().appendingPathComponent(inv.lastPathComponent + ".json")
+        let scan = try runCrossTrail(["scan", "--inventory", inv.path, "--format", "json", "-o", findingsFile.path])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        #expect(!scan.stderr.contains("warning"), "every file is read: \(scan.stderr)")
+        let doc = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: findingsFile)) as? [String: Any])
+        let findings = try #require(doc["findings"] as? [[String: Any]])
+        let titles = Set(findings.compactMap { $0["title"] as? String })
+        #expect(titles.contains("S3 bucket acme-web is open to everyone"), "\(titles)")
+        #expect(titles.contains("S3 bucket acme-acl is open to everyone"), "\(titles)")
+        #expect(!titles.contains { $0.contains("acme-quiet") }, "a Deny-only policy opens nothing")
+        #expect(
+            titles.contains {
+                $0.hasPrefix("KMS key arn:aws:kms:us-east-1:")
+                    && $0.hasSuffix("grants account 444455556666 outside the organisation")
+            }, "\(titles)")
+        #expect(
+            titles.contains("user admin is administrator-equivalent"), "the management account is not bounded by SCPs")
+    }
+
     @Test func untrustedCertificatesFail() throws {
         let tls = try TestTLS.make()
         let moto = try TestServer.moto(tls)

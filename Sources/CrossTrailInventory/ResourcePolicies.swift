@@ -1,0 +1,172 @@
+import CrossTrailIngest
+import CrossTrailModel
+
+/// A resource-based policy (S3 bucket, KMS key, SQS queue, SNS topic, Lambda function, Secrets
+/// Manager secret, ECR repository…) and, for S3 buckets, the Block Public Access settings and the
+/// ACL grants to everyone.
+public struct ResourcePolicy: Sendable {
+    public var arn: String
+    /// The AWS Config resource type: `AWS::S3::Bucket`, `AWS::KMS::Key`, `AWS::SQS::Queue`…
+    public var type: String
+    /// The account owning it (S3 ARNs do not name one).
+    public var account: String
+    public var statements: [PolicyStatement]
+    /// S3 Block Public Access of the bucket merged with the account's: `RestrictPublicBuckets`
+    /// neutralises a public policy, `IgnorePublicAcls` public ACL grants.
+    public var restrictPublicBuckets = false
+    public var ignorePublicAcls = false
+    /// ACL grants to `AllUsers` or `AuthenticatedUsers`: (grantee, permission).
+    public var publicGrants: [(grantee: String, permission: String)] = []
+    /// The file it was read from.
+    public var source: String
+
+    /// The S3 bucket name, for buckets.
+    public var bucket: String? { arn.hasPrefix("arn:aws:s3:::") ? String(arn.dropFirst(13)) : nil }
+}
+
+/// Resource-based policies from two exports, recognised by content:
+/// - crosstrail's `resource-policies.json` (`crosstrail fetch resource-policies` writes it):
+///   `{"ResourcePolicies": [{"Arn", "Type", "Account", "Policy", "PublicAccessBlock", "Grants"}]}`,
+///   where `Policy` is the document (object or the JSON string the APIs return),
+///   `PublicAccessBlock` the `PublicAccessBlockConfiguration` of `s3api get-public-access-block`
+///   and `Grants` the `Grants` of `s3api get-bucket-acl`; an entry with `"Type":
+///   "AWS::S3::AccountPublicAccessBlock"` holds the account's settings.
+/// - AWS Config snapshots and configuration item lists (`configurationItems`): S3 buckets
+///   (`supplementaryConfiguration.BucketPolicy`, `PublicAccessBlockConfiguration`,
+///   `AccessControlList`), the account's `AWS::S3::AccountPublicAccessBlock`, and the
+///   `Policy` of SQS queues and SNS topics.
+public struct ResourcePolicies: Sendable {
+    public private(set) var policies: [ResourcePolicy] = []
+    /// Account → its S3 Block Public Access (restrictPublicBuckets, ignorePublicAcls).
+    private var accountBlocks: [String: (restrict: Bool, ignoreAcls: Bool)] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { policies.isEmpty }
+
+    /// The policies with the account-level S3 Block Public Access applied to their buckets.
+    public var effective: [ResourcePolicy] {
+        policies.map { p in
+            guard p.type == "AWS::S3::Bucket", let block = accountBlocks[p.account] else { return p }
+            var p = p
+            p.restrictPublicBuckets = p.restrictPublicBuckets || block.restrict
+            p.ignorePublicAcls = p.ignorePublicAcls || block.ignoreAcls
+            return p
+        }
+    }
+
+    /// crosstrail's export. Returns problems; every readable entry is kept.
+    public mutating func merge(export doc: JSON, path: String) -> [String] {
+        var problems: [String] = []
+        for (i, e) in (doc["ResourcePolicies"]?.array ?? []).enumerated() {
+            guard let arn = e["Arn"]?.string, let type = e["Type"]?.string else {
+                problems.append("resource policy \(i + 1) has no Arn and Type; skipped")
+                continue
+            }
+            let account = e["Account"]?.string ?? AWSAccountID.of(arn: arn) ?? ""
+            if type == "AWS::S3::AccountPublicAccessBlock" {
+                let block = Self.block(e["PublicAccessBlock"])
+                accountBlocks[account] = (block.restrict, block.ignoreAcls)
+                continue
+            }
+            add(
+                arn: arn, type: type, account: account, policy: e["Policy"], block: e["PublicAccessBlock"],
+                grants: Self.grants(apiGrants: e["Grants"]), path: path, index: i, problems: &problems)
+        }
+        return problems
+    }
+
+    /// An AWS Config snapshot or list of configuration items.
+    public mutating func merge(configItems items: [JSON], path: String) -> [String] {
+        var problems: [String] = []
+        for (i, item) in items.enumerated() {
+            guard let type = item["resourceType"]?.string else { continue }
+            let account = item["awsAccountId"]?.string ?? ""
+            let supplementary = item["supplementaryConfiguration"]
+            switch type {
+            case "AWS::S3::AccountPublicAccessBlock":
+                let block = Self.block(Self.object(item["configuration"]))
+                accountBlocks[account] = (block.restrict, block.ignoreAcls)
+            case "AWS::S3::Bucket":
+                let name = item["resourceName"]?.string ?? item["resourceId"]?.string ?? ""
+                let arn = item["ARN"]?.string ?? "arn:aws:s3:::\(name)"
+                let acl = Self.object(supplementary?["AccessControlList"])
+                add(
+                    arn: arn, type: type, account: account,
+                    policy: Self.object(supplementary?["BucketPolicy"])?["policyText"],
+                    block: Self.object(supplementary?["PublicAccessBlockConfiguration"]),
+                    grants: Self.grants(configACL: acl), path: path, index: i, problems: &problems)
+            case "AWS::SQS::Queue", "AWS::SNS::Topic":
+                guard let arn = item["ARN"]?.string ?? item["resourceId"]?.string else { continue }
+                let configuration = Self.object(item["configuration"])
+                let policy =
+                    configuration?["Policy"] ?? configuration?["policy"] ?? configuration?["Attributes"]?["Policy"]
+                add(
+                    arn: arn, type: type, account: account, policy: policy, block: nil, grants: [], path: path,
+                    index: i, problems: &problems)
+            default:
+                continue
+            }
+        }
+        return problems
+    }
+
+    private mutating func add(
+        arn: String, type: String, account: String, policy: JSON?, block: JSON?,
+        grants: [(grantee: String, permission: String)], path: String, index: Int, problems: inout [String]
+    ) {
+        var statements: [PolicyStatement] = []
+        if let policy, policy != .null, policy.string?.isEmpty != true {
+            do {
+                statements = try PolicyDocument.statements(
+                    from: policy, source: PolicyRef(kind: .resource, name: arn, arn: arn))
+            } catch {
+                problems.append("entry \(index + 1) (\(arn)): \(error.reason)")
+                return
+            }
+        }
+        guard !statements.isEmpty || !grants.isEmpty || block != nil else { return }
+        let b = Self.block(block)
+        policies.append(
+            ResourcePolicy(
+                arn: arn, type: type, account: account, statements: statements, restrictPublicBuckets: b.restrict,
+                ignorePublicAcls: b.ignoreAcls, publicGrants: grants, source: path))
+    }
+
+    /// A value AWS Config stores either as an object or as JSON text.
+    static func object(_ v: JSON?) -> JSON? {
+        guard let v else { return nil }
+        if let text = v.string { return try? JSON.parse(text: text) }
+        return v == .null ? nil : v
+    }
+
+    static func block(_ v: JSON?) -> (restrict: Bool, ignoreAcls: Bool) {
+        (
+            v?["RestrictPublicBuckets"]?.bool ?? v?["restrictPublicBuckets"]?.bool ?? false,
+            v?["IgnorePublicAcls"]?.bool ?? v?["ignorePublicAcls"]?.bool ?? false
+        )
+    }
+
+    static let publicGroups = [
+        "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
+        "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
+    ]
+
+    /// `get-bucket-acl` grants to everyone.
+    static func grants(apiGrants: JSON?) -> [(grantee: String, permission: String)] {
+        (apiGrants?.array ?? []).compactMap { g in
+            guard let uri = g["Grantee"]?["URI"]?.string, let who = publicGroups[uri] else { return nil }
+            return (who, g["Permission"]?.string ?? "?")
+        }
+    }
+
+    /// AWS Config's `AccessControlList` grants to everyone (`grantee` is a group name or a URI).
+    static func grants(configACL: JSON?) -> [(grantee: String, permission: String)] {
+        (configACL?["grantList"]?.array ?? []).compactMap { g in
+            let grantee = g["grantee"]?.string ?? g["grantee"]?["identifier"]?.string ?? ""
+            let who = publicGroups[grantee] ?? (["AllUsers", "AuthenticatedUsers"].contains(grantee) ? grantee : nil)
+            guard let who else { return nil }
+            return (who, g["permission"]?.string?.uppercased() ?? "?")
+        }
+    }
+}

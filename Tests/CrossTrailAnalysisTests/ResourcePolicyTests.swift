@@ -1,0 +1,207 @@
+import CrossTrailAnalysis
+import CrossTrailInventory
+import CrossTrailModel
+import Foundation
+import TestSupport
+import Testing
+
+/// Resource-based policies and S3 ACLs: what is open to everyone, what reaches accounts outside
+/// the zone of trust, and the near misses real accounts are full of (TLS-only denies, service
+/// principals scoped to a source, organisation perimeters, Block Public Access).
+@Suite struct ResourcePolicyTests {
+    /// Loads files (name → content) as an inventory folder, as `--inventory` does.
+    func load(_ files: [String: String]) throws -> (Inventory, [Diagnostic]) {
+        let dir = try TestPaths.temporaryDirectory("resource-policies")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, text) in files {
+            try Data(text.utf8).write(to: dir.appendingPathComponent(name))
+        }
+        var (inv, diags) = Inventory.load(paths: [dir.path])
+        inv.iam.assessedAt = Timestamp(iso: "2026-09-01T00:00:00Z")
+        return (inv, diags)
+    }
+
+    /// crosstrail's export with one bucket policy, as the APIs return it (a JSON string).
+    func bucket(_ name: String, _ statements: String, block: String? = nil, grants: String? = nil) -> String {
+        let doc = #"{"Version": "2012-10-17", "Statement": [\#(statements)]}"#
+        let quoted = "\"" + doc.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        return
+            #"{"Arn": "arn:aws:s3:::\#(name)", "Type": "AWS::S3::Bucket", "Account": "111122223333", "Policy": \#(quoted)"#
+            + (block.map { #", "PublicAccessBlock": \#($0)"# } ?? "") + (grants.map { #", "Grants": \#($0)"# } ?? "")
+            + "}"
+    }
+
+    func export(_ entries: String...) -> String { #"{"ResourcePolicies": [\#(entries.joined(separator: ","))]}"# }
+
+    func exposure(_ files: [String: String]) throws -> [Finding] {
+        let (inv, diags) = try load(files)
+        #expect(diags.isEmpty, "\(diags)")
+        return Analyzer.scan(inv, Observations()).findings.filter { $0.rule.hasPrefix("aws-resource-") }
+    }
+
+    let read = #""Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*""#
+
+    @Test func publicPoliciesAreFound() throws {
+        let cases: [(String, String)] = [
+            ("Principal *", #"{"Effect": "Allow", "Principal": "*", \#(read)}"#),
+            ("AWS *", #"{"Effect": "Allow", "Principal": {"AWS": "*"}, \#(read)}"#),
+            (
+                "TLS only",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"Bool": {"aws:SecureTransport": "true"}}}"#
+            ),
+            (
+                "NotPrincipal",
+                #"{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, \#(read)}"#
+            ),
+            (
+                "whole internet",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"IpAddress": {"aws:SourceIp": ["0.0.0.0/0"]}}}"#
+            ),
+            (
+                "everyone but",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-acme"}}}"#
+            ),
+        ]
+        for (name, statement) in cases {
+            let f = try exposure(["r.json": export(bucket("b", statement))])
+            #expect(f.map(\.rule) == ["aws-resource-public"], "\(name): \(f.map(\.title))")
+            #expect(f.first?.severity == .high, "\(name)")
+            #expect(f.first?.evidence.inventory.first?.contains("resource policy of arn:aws:s3:::b") == true, "\(name)")
+        }
+        // A condition that does not say who, and is not decided offline (a Referer anyone can send).
+        let referer = try exposure([
+            "r.json": export(
+                bucket(
+                    "b",
+                    #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringLike": {"aws:Referer": "https://acme.example/*"}}}"#
+                ))
+        ])
+        #expect(referer.first?.severity == .medium && referer.first?.evidence.details["decision"] == "conditional")
+    }
+
+    @Test func aClassifiedBucketOpenToEveryoneIsCritical() throws {
+        let classification = "s3:\n  - prefix: s3://b/customers/\n    class: pii\n"
+        let f = try exposure([
+            "r.json": export(bucket("b", #"{"Effect": "Allow", "Principal": "*", \#(read)}"#)),
+            "classes.yaml": classification,
+        ])
+        #expect(f.first?.severity == .critical)
+        #expect(f.first?.title == "S3 bucket b is open to everyone and holds pii data")
+    }
+
+    @Test func nearMissesAreNotFlagged() throws {
+        let cases: [(String, String)] = [
+            (
+                "deny plain HTTP",
+                #"{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}"#
+            ),
+            (
+                "organisation",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-acme"}}}"#
+            ),
+            (
+                "VPC endpoint",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}"#
+            ),
+            (
+                "office range",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}"#
+            ),
+            (
+                "service for a trail",
+                #"{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/AWSLogs/*", "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/t"}}}"#
+            ),
+            ("own account", #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, \#(read)}"#),
+            ("own role", #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/etl"}, \#(read)}"#),
+            (
+                "expired",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}"#
+            ),
+            (
+                "denied to all",
+                #"{"Effect": "Allow", "Principal": "*", \#(read)}, {"Effect": "Deny", "Principal": "*", "Action": "s3:Get*", "Resource": "*"}"#
+            ),
+        ]
+        for (name, statement) in cases {
+            let f = try exposure(["r.json": export(bucket("b", statement))])
+            #expect(f.isEmpty, "\(name): \(f.map(\.title))")
+        }
+    }
+
+    @Test func blockPublicAccessNeutralisesPublicPoliciesAndACLs() throws {
+        let open = #"{"Effect": "Allow", "Principal": "*", \#(read)}"#
+        let allUsers =
+            #"[{"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}]"#
+        let restrict =
+            #"{"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}"#
+        #expect(try exposure(["r.json": export(bucket("b", open, block: restrict, grants: allUsers))]).isEmpty)
+        let accountBlock =
+            #"{"Arn": "arn:aws:s3:us-east-1:111122223333:account", "Type": "AWS::S3::AccountPublicAccessBlock", "Account": "111122223333", "PublicAccessBlock": \#(restrict)}"#
+        #expect(try exposure(["r.json": export(bucket("b", open, grants: allUsers), accountBlock)]).isEmpty)
+        // Blocking new policies (BlockPublicPolicy) does not stop a public policy already there.
+        let onlyNew = #"{"BlockPublicPolicy": true, "BlockPublicAcls": true}"#
+        let f = try exposure(["r.json": export(bucket("b", open, block: onlyNew, grants: allUsers))])
+        #expect(f.first?.evidence.details["acl"] == "AllUsers:READ")
+        #expect(f.first?.evidence.details["actions"] == "s3:GetObject")
+    }
+
+    @Test func accountsOutsideTheZoneOfTrustAreExternal() throws {
+        let partner = bucket(
+            "b",
+            #"{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::444455556666:role/reader", "777788889999"]}, \#(read)}"#
+        )
+        let f = try exposure(["r.json": export(partner)])
+        #expect(f.map(\.rule) == ["aws-resource-external-access"])
+        #expect(f.first?.severity == .medium)
+        #expect(f.first?.evidence.details["accounts"] == "444455556666 777788889999")
+        // The same grant to an account of the organisation is inside the zone of trust.
+        let org = organization([], accounts: ["111122223333", "444455556666", "777788889999"])
+        #expect(try exposure(["r.json": export(partner), "organizations.json": org]).isEmpty)
+        let half = organization([], accounts: ["111122223333", "444455556666"])
+        let g = try exposure(["r.json": export(partner), "organizations.json": half])
+        #expect(g.first?.evidence.details["accounts"] == "777788889999")
+        #expect(g.first?.title.hasSuffix("outside the organisation") == true)
+    }
+
+    @Test func awsConfigSnapshotsAreRead() throws {
+        func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        let acl = quoted(
+            #"{"grantSet":null,"grantList":[{"grantee":{"id":"abc","displayName":null},"permission":"FullControl"},{"grantee":"AllUsers","permission":"Read"}],"owner":{"displayName":null,"id":"abc"},"isRequesterCharged":false}"#
+        )
+        let queuePolicy = quoted(
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:111122223333:jobs"}]}"#
+        )
+        let privateBucketPolicy = quoted(
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/etl"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::private/*"}]}"#
+        )
+        let snapshot = #"""
+            {"fileVersion": "1.0", "configSnapshotId": "0d2c1c4c", "configurationItems": [
+              {"configurationItemVersion": "1.3", "configurationItemCaptureTime": "2026-08-01T00:00:00.000Z", "awsAccountId": "111122223333", "configurationItemStatus": "OK", "resourceType": "AWS::S3::Bucket", "resourceId": "acme-web", "resourceName": "acme-web", "ARN": "arn:aws:s3:::acme-web", "awsRegion": "us-east-1", "configuration": {"name": "acme-web"},
+               "supplementaryConfiguration": {"AccessControlList": \#(acl), "BucketPolicy": {"policyText": null}, "PublicAccessBlockConfiguration": {"blockPublicAcls": false, "ignorePublicAcls": false, "blockPublicPolicy": false, "restrictPublicBuckets": false}}},
+              {"configurationItemVersion": "1.3", "awsAccountId": "111122223333", "resourceType": "AWS::S3::Bucket", "resourceId": "private", "resourceName": "private", "ARN": "arn:aws:s3:::private",
+               "supplementaryConfiguration": {"BucketPolicy": {"policyText": \#(privateBucketPolicy)}}},
+              {"configurationItemVersion": "1.3", "awsAccountId": "111122223333", "resourceType": "AWS::SQS::Queue", "resourceId": "jobs", "ARN": "arn:aws:sqs:us-east-1:111122223333:jobs", "configuration": {"QueueArn": "arn:aws:sqs:us-east-1:111122223333:jobs", "Policy": \#(queuePolicy)}},
+              {"configurationItemVersion": "1.3", "awsAccountId": "111122223333", "resourceType": "AWS::EC2::Instance", "resourceId": "i-1", "configuration": {}}
+            ]}
+            """#
+        let f = try exposure(["config.json": snapshot]).sorted { $0.resources[0] < $1.resources[0] }
+        #expect(
+            f.map(\.title) == [
+                "S3 bucket acme-web is open to everyone",
+                "SQS queue arn:aws:sqs:us-east-1:111122223333:jobs is open to everyone",
+            ])
+        #expect(f.first?.evidence.details["acl"] == "AllUsers:READ")
+    }
+
+    @Test func aPolicyThatDoesNotParseIsNamedWithItsFileAndTheRestIsKept() throws {
+        let bad =
+            #"{"Arn": "arn:aws:s3:::broken", "Type": "AWS::S3::Bucket", "Account": "111122223333", "Policy": "{not json"}"#
+        let (inv, diags) = try load([
+            "r.json": export(bad, bucket("b", #"{"Effect": "Allow", "Principal": "*", \#(read)}"#))
+        ])
+        #expect(diags.count == 1)
+        #expect(diags.first?.file.hasSuffix("r.json") == true)
+        #expect(diags.first?.reason.contains("arn:aws:s3:::broken") == true, "\(diags)")
+        #expect(Analyzer.scan(inv, Observations()).findings.contains { $0.rule == "aws-resource-public" })
+    }
+}
