@@ -54,9 +54,10 @@ public struct S3Object: Sendable, Hashable, Codable {
 
 extension AWSClient {
     func s3Request(
-        bucket: String, key: String = "", query: [(String, String)] = [], method: String = "GET", label: String
+        bucket: String, key: String = "", query: [(String, String)] = [], method: String = "GET", label: String,
+        region: String? = nil
     ) -> AWSRequest {
-        let region = config.region
+        let region = region ?? config.region
         // Buckets with dots cannot use virtual-hosted TLS names: path style for them too.
         if config.pathStyle || bucket.contains(".") {
             let base = config.endpointURL ?? "https://s3.\(region).amazonaws.com"

@@ -139,16 +139,16 @@ public struct ResourcePoliciesFetch: Fetcher {
                 "Type": "AWS::S3::AccountPublicAccessBlock", "Account": account, "PublicAccessBlock": block,
             ])
         }
-        for bucket in try client.listBuckets() {
+        for (bucket, region) in try client.listBuckets() {
             var e: [String: Any] = ["Arn": "arn:aws:s3:::\(bucket)", "Type": "AWS::S3::Bucket", "Account": account]
-            e["Policy"] = try client.s3Subresource(bucket, "policy", missing: "NoSuchBucketPolicy")
+            e["Policy"] = try client.s3Subresource(bucket, "policy", missing: "NoSuchBucketPolicy", region: region)
                 .map { String(decoding: $0, as: UTF8.self) }
             if let xml = try client.s3Subresource(
-                bucket, "publicAccessBlock", missing: "NoSuchPublicAccessBlockConfiguration")
+                bucket, "publicAccessBlock", missing: "NoSuchPublicAccessBlockConfiguration", region: region)
             {
                 e["PublicAccessBlock"] = try S3XML.publicAccessBlock(xml, label: "S3 GetPublicAccessBlock \(bucket)")
             }
-            if let xml = try client.s3Subresource(bucket, "acl", missing: nil) {
+            if let xml = try client.s3Subresource(bucket, "acl", missing: nil, region: region) {
                 e["Grants"] = try S3XML.grants(xml, label: "S3 GetBucketAcl \(bucket)")
             }
             entries.append(e)
@@ -203,9 +203,10 @@ extension AWSClient {
         return account
     }
 
-    /// ListBuckets (the account's buckets, every page).
-    func listBuckets() throws -> [String] {
-        var out: [String] = []
+    /// ListBuckets (the account's buckets, every page), with each bucket's region when S3 names it
+    /// (`BucketRegion`): a bucket's subresources are asked of its own region's endpoint.
+    func listBuckets() throws -> [(name: String, region: String?)] {
+        var out: [(name: String, region: String?)] = []
         var token: String?
         var pagination = Pagination("S3 ListBuckets")
         repeat {
@@ -219,7 +220,9 @@ extension AWSClient {
             guard doc.name == "ListAllMyBucketsResult" else {
                 throw FetchError("S3 ListBuckets: unexpected response <\(doc.name)>")
             }
-            out += (doc["Buckets"]?.all("Bucket") ?? []).compactMap { $0["Name"]?.text }
+            out += (doc["Buckets"]?.all("Bucket") ?? []).compactMap { b in
+                b["Name"].map { ($0.text, b["BucketRegion"]?.text) }
+            }
             token = try pagination.next(doc["ContinuationToken"]?.text)
         } while token != nil
         return out
@@ -227,10 +230,10 @@ extension AWSClient {
 
     /// A bucket subresource (`?policy`, `?acl`, `?publicAccessBlock`); nil when S3 answers 404 with
     /// the error code that means "none set".
-    func s3Subresource(_ bucket: String, _ name: String, missing: String?) throws -> [UInt8]? {
+    func s3Subresource(_ bucket: String, _ name: String, missing: String?, region: String?) throws -> [UInt8]? {
         let label = "S3 Get \(name) \(bucket)"
         do {
-            return try send(s3Request(bucket: bucket, query: [(name, "")], label: label)).body
+            return try send(s3Request(bucket: bucket, query: [(name, "")], label: label, region: region)).body
         } catch let e as HTTPError where e.statusCode == 404 {
             if let missing, "\(e)".contains(missing) { return nil }
             throw e
