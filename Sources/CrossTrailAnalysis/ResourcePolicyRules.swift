@@ -16,54 +16,101 @@ extension PermissionRules {
     /// public policy or ACL, as S3 enforces it.
     func resourceExposure() -> [Finding] {
         var out = [Finding]()
-        let classifiedBuckets = Dictionary(
-            grouping: inv.classification.prefixes, by: \.bucket)
+        let classifiedBuckets = Dictionary(grouping: inv.classification.prefixes, by: \.bucket)
+        let org = inv.iam.organization
         for r in inv.resources.effective {
-            // Judged for someone outside: "everyone but the organisation" holds for them.
-            let now = PolicyCondition.Context.outsider(at: inv.iam.assessedAt)
-            let denies = r.statements.filter {
-                $0.effect == .deny && Self.everyone($0) && $0.verdict(in: now) == .holds
+            // Denies of the policy itself, and of the organisation's RCPs over the resource's account.
+            let rcps = org.ceilings(forAccount: r.account).filter {
+                $0.kind == .rcp && $0.services?.contains(Self.service(r.type)) != false
             }
-            var publicStatements = [PolicyStatement](), external = [(String, PolicyStatement, Bool)]()
-            for s in r.statements where s.effect == .allow {
-                guard s.verdict(at: inv.iam.assessedAt) != .never else { continue }
-                // Every action the statement allows is refused to everyone by a Deny: nothing left.
-                if !s.actions.negated
-                    && s.actions.patterns.allSatisfy({ a in
-                        denies.contains { $0.actions.covers(a) && $0.resources.isEverything }
-                    })
-                {
-                    continue
-                }
+            let denies =
+                r.statements.filter { $0.effect == .deny } + rcps.flatMap(\.statements).filter { $0.effect == .deny }
+            let outsider = PolicyCondition.Context.outsider(at: inv.iam.assessedAt)
+            var publicStatements = [(PolicyStatement, Bool)](), external = [(String, PolicyStatement, Bool)]()
+            func addExternal(_ account: String, _ s: PolicyStatement, arn: String?) {
+                guard account != r.account, !org.bothMembers(account, r.account) else { return }
+                // Judged for a principal of that account (outside the organisation when the export says so).
+                let caller = PolicyCondition.Context(
+                    time: inv.iam.assessedAt, principalArn: arn, principalAccount: account,
+                    principalOrgID: org.isEmpty ? nil : org.contains(account: account) ? org.id : "o-outsider")
+                let level = Self.judge(s, denies: denies, context: caller, account: account)
+                if level > .denied { external.append((account, s, level == .allowed)) }
+            }
+            for s in r.statements where s.effect == .allow && s.verdict(at: inv.iam.assessedAt) != .never {
                 if Self.everyone(s) {
-                    if !(s.conditionBlock?.narrowsCaller() ?? false) && s.verdict(in: now) != .never {
-                        publicStatements.append(s)
+                    if s.conditionBlock?.narrowsCaller() ?? false {
+                        // Open to `*` but only for the parties a condition names: those outside are external.
+                        for account in s.conditionBlock?.namedCallers.accounts ?? [] {
+                            addExternal(account, s, arn: nil)
+                        }
+                        continue
                     }
+                    let level = Self.judge(s, denies: denies, context: outsider, account: nil)
+                    if level > .denied { publicStatements.append((s, level == .allowed)) }
                     continue
                 }
                 for v in s.principals["AWS"] ?? [] {
-                    guard let account = AWSAccountID.isValid(v) ? v : AWSAccountID.of(arn: v),
-                        account != r.account, !inv.iam.organization.bothMembers(account, r.account)
-                    else { continue }
-                    // Judged for a principal of that account.
-                    let caller = PolicyCondition.Context(
-                        time: inv.iam.assessedAt, principalArn: AWSAccountID.isValid(v) ? nil : v,
-                        principalAccount: account)
-                    let verdict = s.verdict(in: caller)
-                    if verdict != .never { external.append((account, s, verdict == .holds)) }
+                    guard let account = AWSAccountID.isValid(v) ? v : AWSAccountID.of(arn: v) else { continue }
+                    // `:root` is the whole account: any of its principals, whatever its ARN.
+                    addExternal(account, s, arn: AWSAccountID.isValid(v) || v.hasSuffix(":root") ? nil : v)
                 }
             }
             let aclGrants = r.ignorePublicAcls ? [] : r.publicGrants
             let classes = r.bucket.map { classifiedBuckets[$0] ?? [] } ?? []
-            if (!publicStatements.isEmpty && !r.restrictPublicBuckets) || !aclGrants.isEmpty {
+            let publicPolicy = !publicStatements.isEmpty
+            if (publicPolicy && !r.restrictPublicBuckets) || !aclGrants.isEmpty {
                 let statements = r.restrictPublicBuckets ? [] : publicStatements
-                out.append(publicFinding(r, statements: statements, acl: aclGrants, classes: classes, now: now))
+                out.append(publicFinding(r, statements: statements, acl: aclGrants, classes: classes))
             }
-            if !external.isEmpty {
+            // RestrictPublicBuckets on a bucket whose policy is public limits it to the owner's
+            // account and AWS services: other accounts lose their grants too.
+            if !external.isEmpty && !(publicPolicy && r.restrictPublicBuckets) {
                 out.append(externalFinding(r, external: external))
             }
         }
         return out
+    }
+
+    /// What a caller gets from an Allow after the Denies that reach it: denied when a Deny that
+    /// holds for the caller covers every action and resource the Allow names, conditional when
+    /// such a Deny depends on something undecided (or the Allow does).
+    static func judge(
+        _ s: PolicyStatement, denies: [PolicyStatement], context: PolicyCondition.Context, account: String?
+    ) -> AccessDecision.Level {
+        let v = s.verdict(in: context)
+        guard v != .never else { return .denied }
+        var level: AccessDecision.Level = v == .holds ? .allowed : .conditional
+        for d in denies where reaches(d, account: account) {
+            let dv = d.verdict(in: context)
+            guard dv != .never else { continue }
+            let covered =
+                !s.actions.negated && s.actions.patterns.allSatisfy { d.actions.covers($0) }
+                && (s.resources.negated
+                    ? d.resources.isEverything : s.resources.patterns.allSatisfy { d.resources.covers($0) })
+            guard covered else { continue }
+            if dv == .holds { return .denied }
+            level = .conditional
+        }
+        return level
+    }
+
+    /// Whether a Deny names the caller: everyone, the caller's account (or one of its ARNs), and
+    /// for `NotPrincipal` everyone but the listed, unless one of them is in the caller's account
+    /// (then that principal keeps the access). `account` nil is anyone outside.
+    static func reaches(_ d: PolicyStatement, account: String?) -> Bool {
+        let listed = (d.principals["AWS"] ?? []) + (d.principals["*"] ?? [])
+        func inCallerAccount(_ v: String) -> Bool {
+            guard let account else { return false }
+            return v == account || AWSAccountID.of(arn: v) == account
+        }
+        if d.notPrincipal { return !listed.contains(where: inCallerAccount) }
+        return listed.contains("*") || listed.contains(where: inCallerAccount)
+    }
+
+    /// The service a resource type belongs to (`AWS::S3::Bucket` → `s3`), for RCPs.
+    static func service(_ type: String) -> String {
+        let parts = type.split(separator: ":", omittingEmptySubsequences: true)
+        return parts.count >= 2 ? parts[1].lowercased() : type.lowercased()
     }
 
     /// Allows (or denies) every principal: `*`, `{"AWS": "*"}`, or `NotPrincipal`.
@@ -72,10 +119,11 @@ extension PermissionRules {
     }
 
     private func publicFinding(
-        _ r: ResourcePolicy, statements: [PolicyStatement], acl: [(grantee: String, permission: String)],
-        classes: [Classification.Prefix], now: PolicyCondition.Context
+        _ r: ResourcePolicy, statements judged: [(PolicyStatement, Bool)], acl: [(grantee: String, permission: String)],
+        classes: [Classification.Prefix]
     ) -> Finding {
-        let sure = statements.contains { $0.verdict(in: now) == .holds } || !acl.isEmpty
+        let statements = judged.map(\.0)
+        let sure = judged.contains(where: \.1) || !acl.isEmpty
         let actions = statements.map(\.actions.text).uniqued()
         let dataClasses = Set(classes.map(\.dataClass)).sorted()
         let severity: Severity = !sure ? .medium : dataClasses.isEmpty ? .high : .critical

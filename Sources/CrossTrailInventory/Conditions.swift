@@ -30,13 +30,21 @@ public struct PolicyCondition: Sendable, Hashable {
             self.principalOrgID = principalOrgID
         }
 
-        /// Anyone outside: a principal of another account and another organisation than any a
-        /// policy names. What a resource policy open to everyone is judged for.
+        /// Anyone outside: whoever an attacker can be, in an account and organisation of their
+        /// own, or anonymous. What a resource policy open to everyone is judged for: a condition
+        /// on the caller holds when some outsider can meet it (a wildcard they can match, a
+        /// `…Not…` list they are not in, an `…IfExists` an anonymous caller skips) and never when
+        /// it names fixed callers.
         public static func outsider(at time: Timestamp?) -> Context {
-            Context(
+            var c = Context(
                 time: time, principalArn: "arn:aws:iam::000000000000:user/anyone", principalAccount: "000000000000",
                 principalOrgID: "o-outsider")
+            c.isOutsider = true
+            return c
         }
+
+        /// Set for `outsider`: principal keys are the attacker's to choose.
+        public internal(set) var isOutsider = false
     }
 
     /// One `Operator: {key: [values]}` entry. All clauses of a block must hold.
@@ -67,7 +75,7 @@ public struct PolicyCondition: Sendable, Hashable {
         var clauses: [Clause] = []
         for (op, keys) in json.sortedMembers {
             for (key, values) in keys.sortedMembers {
-                clauses.append(Clause(op: op, key: key.lowercased(), values: values.strings))
+                clauses.append(Clause(op: op, key: key.lowercased(), values: values.policyValues))
             }
             // An operator with no keys constrains nothing.
             if keys.object?.isEmpty ?? true { clauses.append(Clause(op: op, key: "", values: [])) }
@@ -88,21 +96,53 @@ public struct PolicyCondition: Sendable, Hashable {
         "sts:externalid", "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
         "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:sourceorgid", "aws:sourceorgpaths",
         "aws:sourcevpce", "aws:sourcevpc", "aws:userid", "aws:username", "kms:calleraccount", "aws:sourceip",
+        // Access only through the owner's S3 access points (the documented delegation pattern).
+        "s3:dataaccesspointaccount", "s3:dataaccesspointarn",
     ]
 
     /// Whether the block narrows the callers to a known party: a positive operator (`StringEquals`,
     /// `ArnLike`, `IpAddress`…, not a `…Not…` one, which admits everyone else) on a key naming who
-    /// may call. An `aws:SourceIp` range that is the whole internet narrows nothing; with
-    /// `byNetwork` false no network (source address, VPC, VPC endpoint) counts as naming who.
+    /// may call, with fixed values (as S3 defines "public": no wildcard or policy variable, except
+    /// organisation paths under a fixed organisation). `…IfExists` and `ForAllValues:` clauses
+    /// hold when the key is absent (an anonymous caller) and narrow nothing. An `aws:SourceIp`
+    /// range that is the whole internet narrows nothing; with `byNetwork` false no network (source
+    /// address, VPC, VPC endpoint) counts as naming who.
     public func narrowsCaller(byNetwork: Bool = true) -> Bool {
         clauses.contains { c in
-            guard Self.callerKeys.contains(c.key), !c.op.contains("Not"), c.op != "Null", !c.values.isEmpty else {
-                return false
-            }
+            guard Self.callerKeys.contains(c.key), !c.op.contains("Not"), !c.op.hasPrefix("Null"),
+                !c.op.hasSuffix("IfExists"), !c.op.hasPrefix("ForAllValues:"), !c.values.isEmpty
+            else { return false }
             if !byNetwork && ["aws:sourceip", "aws:sourcevpc", "aws:sourcevpce"].contains(c.key) { return false }
             if c.key == "aws:sourceip" { return !c.values.contains { $0 == "0.0.0.0/0" || $0 == "::/0" } }
-            return !c.values.contains("*")
+            return c.values.allSatisfy { v in
+                if c.key == "aws:principalorgpaths" || c.key == "aws:sourceorgpaths" {
+                    // `o-abc/r-def/ou-*`: the organisation is fixed.
+                    let head = v.split(separator: "/").first.map(String.init) ?? ""
+                    return head.hasPrefix("o-") && !head.contains { "*?$".contains($0) }
+                }
+                return !v.contains { "*?".contains($0) } && !v.contains("${")
+            }
         }
+    }
+
+    /// The accounts and organisations a positive condition on the caller names with fixed
+    /// values (`aws:PrincipalAccount`, the accounts of `aws:PrincipalArn`, `aws:PrincipalOrgID`):
+    /// who a statement open to `*` is really for.
+    public var namedCallers: (accounts: [String], organizations: [String]) {
+        var accounts: [String] = [], orgs: [String] = []
+        for c in clauses
+        where !c.op.contains("Not") && !c.op.hasSuffix("IfExists") && !c.op.hasPrefix("ForAllValues:")
+            && !c.op.hasPrefix("Null")
+        {
+            let fixed = c.values.filter { !$0.contains { "*?".contains($0) } && !$0.contains("${") }
+            switch c.key {
+            case "aws:principalaccount": accounts += fixed.filter(AWSAccountID.isValid)
+            case "aws:principalarn": accounts += fixed.compactMap(AWSAccountID.of(arn:))
+            case "aws:principalorgid": orgs += fixed
+            default: break
+            }
+        }
+        return (accounts, orgs)
     }
 
     /// Whether the block tests the calling principal (see `Context`).
@@ -131,6 +171,12 @@ public struct PolicyCondition: Sendable, Hashable {
         if ifExists { op.removeLast("IfExists".count) }
         // ForAnyValue:/ForAllValues: apply to multivalued keys; none of the keys decided here is.
         guard !op.contains(":") else { return .unknown }
+        if context.isOutsider && ["aws:principalarn", "aws:principalaccount", "aws:principalorgid"].contains(c.key) {
+            // An anonymous caller has no principal keys: `…IfExists` holds for it.
+            if ifExists || op == "Null" { return .holds }
+            let open = c.values.contains { $0.contains { "*?".contains($0) } || $0.contains("${") }
+            return op.contains("Not") ? (c.values.contains("*") ? .never : .holds) : (open ? .holds : .never)
+        }
         switch c.key {
         case "aws:principalarn": return compare(strings: op, context.principalArn, c.values)
         case "aws:principalaccount": return compare(strings: op, context.principalAccount, c.values)
@@ -139,7 +185,7 @@ public struct PolicyCondition: Sendable, Hashable {
             return compare(strings: op, context.principalOrgID, c.values)
         case "aws:principalisawsservice":
             // Users and roles are never AWS service principals.
-            guard op == "Bool", context.principalArn != nil else { return .unknown }
+            guard op == "Bool", context.principalArn != nil || context.principalAccount != nil else { return .unknown }
             let values = c.values.map { $0.lowercased() }
             return values.contains("false") ? .holds : values.contains("true") ? .never : .unknown
         default: break
@@ -209,7 +255,24 @@ public struct PolicyCondition: Sendable, Hashable {
         default: return .unknown
         }
         // A time that is past stays past: `LessThan` a past date can never hold again. An
-        // `Equals` on one instant is as good as never.
-        return vs.contains(where: test) ? .holds : .never
+        // `Equals` on one instant is as good as never. A `GreaterThan` a future date holds later:
+        // undecided, not never.
+        if vs.contains(where: test) { return .holds }
+        return op.hasPrefix("GreaterThan") ? .unknown : .never
+    }
+}
+
+extension JSON {
+    /// A policy value or list of values as text: strings, and numbers and booleans written
+    /// without quotes (`"aws:SourceAccount": 111122223333`, `"aws:SecureTransport": true`), as IAM
+    /// reads them.
+    var policyValues: [String] {
+        switch self {
+        case .array(let a): return a.flatMap(\.policyValues)
+        case .string(let s): return [s]
+        case .bool(let b): return [b ? "true" : "false"]
+        case .number(let n): return [n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)]
+        default: return []
+        }
     }
 }

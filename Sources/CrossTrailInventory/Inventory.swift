@@ -21,7 +21,7 @@ public struct Inventory: Sendable {
     /// added is the difference before and after reading it.
     var entryCount: Int {
         iam.users.count + iam.roles.count + iam.groups.count + iam.policies.count + iam.organization.entryCount
-            + resources.policies.count + databricks.principals.count
+            + resources.entryCount + databricks.principals.count
             + databricks.acls.count + databricks.grants.count + databricks.clusters.count
             + classification.prefixes.count + classification.tables.count + classification.trustedNetworks.count
     }

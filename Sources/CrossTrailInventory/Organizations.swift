@@ -51,6 +51,10 @@ public struct Organization: Sendable {
     /// Accounts, OUs and policy attachments read (an inventory file's entry count).
     var entryCount: Int { accounts.count + parents.count + attached.values.reduce(0) { $0 + $1.count } }
 
+    /// Member accounts, and service and resource control policies attached (for summaries).
+    public var accountCount: Int { accounts.count }
+    public var policyCount: Int { Set(attached.values.flatMap { $0.map(\.id) }).count }
+
     /// Whether the export lists the account as a member.
     public func contains(account: String) -> Bool { accounts.contains(account) }
 
@@ -91,6 +95,7 @@ public struct Organization: Sendable {
                     kind: .rcp, name: "the RCPs on \(describe(account))'s resources (\(names(of: rcps)))",
                     statements: [Self.allowAll] + denies)
                 ceiling.services = Self.rcpServices
+                ceiling.resourceAccount = account
                 out.append(ceiling)
             }
         }
@@ -181,6 +186,17 @@ public struct Organization: Sendable {
         if let rootTypes {
             scpsEnabled = scpsEnabled && rootTypes.contains(PolicyType.scp.rawValue)
             rcpsEnabled = rcpsEnabled && rootTypes.contains(PolicyType.rcp.rawValue)
+        }
+        // AWS's semantics, but rarely what an export means: said, so a partial export is noticed.
+        for (target, list) in attached.sorted(by: { $0.key < $1.key })
+        where accounts.contains(target) || names[target] != nil || parents[target] != nil {
+            let scps = list.filter { $0.type == .scp }
+            if scpsEnabled && !scps.isEmpty && !scps.contains(where: { $0.statements.contains { $0.effect == .allow } })
+            {
+                problems.append(
+                    "no SCP attached to \(describe(target)) allows anything (\(names(of: scps))): every action of the accounts below it is denied"
+                )
+            }
         }
         return problems
     }

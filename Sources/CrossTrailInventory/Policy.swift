@@ -184,7 +184,7 @@ public enum PolicyDocument {
             let principalJSON = s["Principal"] ?? s["NotPrincipal"]
             if let p = principalJSON {
                 if case .string(let v) = p { principals["*"] = [v] }
-                for (k, v) in p.sortedMembers { principals[k] = v.strings }
+                for (k, v) in p.sortedMembers { principals[k] = v.policyValues }
             }
             var condition: String?
             var block: PolicyCondition?

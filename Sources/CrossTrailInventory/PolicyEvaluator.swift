@@ -67,6 +67,9 @@ public struct PolicyCeiling: Sendable, Hashable {
     public var statements: [PolicyStatement]
     /// The services whose actions it bounds (RCPs: the services they support); nil for all.
     public var services: Set<String>?
+    /// RCPs: the account whose resources it bounds. A question about any resource (`*`) or about
+    /// another account's is not bounded by it.
+    public var resourceAccount: String?
 
     public init(kind: Kind, name: String, statements: [PolicyStatement]) {
         self.kind = kind
@@ -81,8 +84,12 @@ public struct PolicyCeiling: Sendable, Hashable {
         return out
     }
 
-    /// Whether it bounds the action (a wildcard service may be one of its services).
-    func applies(to action: IAMPattern) -> Bool {
+    /// Whether it bounds the request (a wildcard service may be one of its services).
+    func applies(to action: IAMPattern, on resource: IAMPattern) -> Bool {
+        if let resourceAccount {
+            if resource.isWildcardAll { return false }
+            if let other = AWSAccountID.of(arn: resource.text), other != resourceAccount { return false }
+        }
         guard let services else { return true }
         let service = action.text.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? "*"
         return service.contains("*") || service.contains("?") || services.contains(service)
@@ -109,7 +116,7 @@ public enum PolicyEvaluator {
         let all =
             (boundary.map { [PolicyCeiling(kind: .boundary, name: "the permissions boundary", statements: $0)] }
                 ?? []) + ceilings
-        for ceiling in all where decision.level > .denied && ceiling.applies(to: action) {
+        for ceiling in all where decision.level > .denied && ceiling.applies(to: action, on: resource) {
             let b = evaluateOne(ceiling.statements, action: action, resource: resource, context: context)
             if b.level == .denied {
                 decision.level = .denied

@@ -42,7 +42,10 @@ public struct ResourcePolicies: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { policies.isEmpty }
+    public var isEmpty: Bool { policies.isEmpty && accountBlocks.isEmpty }
+
+    /// Resources and account settings read (an inventory file's entry count).
+    var entryCount: Int { policies.count + accountBlocks.count }
 
     /// The policies with the account-level S3 Block Public Access applied to their buckets.
     public var effective: [ResourcePolicy] {
@@ -63,7 +66,13 @@ public struct ResourcePolicies: Sendable {
                 problems.append("resource policy \(i + 1) has no Arn and Type; skipped")
                 continue
             }
-            let account = e["Account"]?.string ?? AWSAccountID.of(arn: arn) ?? ""
+            guard let account = e["Account"]?.string ?? AWSAccountID.of(arn: arn), AWSAccountID.isValid(account)
+            else {
+                problems.append(
+                    "resource policy \(i + 1) (\(arn)) has no Account (S3 ARNs do not name one); skipped: whose account it is decides what is external"
+                )
+                continue
+            }
             if type == "AWS::S3::AccountPublicAccessBlock" {
                 let block = Self.block(e["PublicAccessBlock"])
                 accountBlocks[account] = (block.restrict, block.ignoreAcls)
@@ -79,8 +88,22 @@ public struct ResourcePolicies: Sendable {
     /// An AWS Config snapshot or list of configuration items.
     public mutating func merge(configItems items: [JSON], path: String) -> [String] {
         var problems: [String] = []
+        // History files list every change: only the latest state of each resource counts, and a
+        // deleted or no longer recorded resource not at all.
+        var latest: [String: (time: String, index: Int)] = [:]
         for (i, item) in items.enumerated() {
             guard let type = item["resourceType"]?.string else { continue }
+            let key = type + "|" + (item["resourceId"]?.string ?? item["ARN"]?.string ?? String(i))
+            let time = item["configurationItemCaptureTime"]?.string ?? ""
+            if let seen = latest[key], seen.time > time { continue }
+            latest[key] = (time, i)
+        }
+        let gone: Set<String> = ["ResourceDeleted", "ResourceNotRecorded", "ResourceDeletedNotRecorded"]
+        for (i, item) in items.enumerated() {
+            guard let type = item["resourceType"]?.string,
+                latest[type + "|" + (item["resourceId"]?.string ?? item["ARN"]?.string ?? String(i))]?.index == i,
+                !gone.contains(item["configurationItemStatus"]?.string ?? "")
+            else { continue }
             let account = item["awsAccountId"]?.string ?? ""
             let supplementary = item["supplementaryConfiguration"]
             switch type {
@@ -96,6 +119,12 @@ public struct ResourcePolicies: Sendable {
                     policy: Self.object(supplementary?["BucketPolicy"])?["policyText"],
                     block: Self.object(supplementary?["PublicAccessBlockConfiguration"]),
                     grants: Self.grants(configACL: acl), path: path, index: i, problems: &problems)
+            case "AWS::KMS::Key", "AWS::Lambda::Function":
+                // The key policy and the function's resource policy are supplementary configuration.
+                guard let arn = item["ARN"]?.string else { continue }
+                add(
+                    arn: arn, type: type, account: account, policy: Self.object(supplementary?["Policy"]), block: nil,
+                    grants: [], path: path, index: i, problems: &problems)
             case "AWS::SQS::Queue", "AWS::SNS::Topic":
                 guard let arn = item["ARN"]?.string ?? item["resourceId"]?.string else { continue }
                 let configuration = Self.object(item["configuration"])
@@ -125,7 +154,8 @@ public struct ResourcePolicies: Sendable {
                 return
             }
         }
-        guard !statements.isEmpty || !grants.isEmpty || block != nil else { return }
+        // A bucket with no policy, ACL grant or block is still a resource assessed (and closed).
+        guard !statements.isEmpty || !grants.isEmpty || block != nil || type == "AWS::S3::Bucket" else { return }
         let b = Self.block(block)
         policies.append(
             ResourcePolicy(
@@ -140,8 +170,11 @@ public struct ResourcePolicies: Sendable {
         return v == .null ? nil : v
     }
 
+    /// Block Public Access settings: the configuration itself, or `get-public-access-block`'s
+    /// whole output (`{"PublicAccessBlockConfiguration": {…}}`).
     static func block(_ v: JSON?) -> (restrict: Bool, ignoreAcls: Bool) {
-        (
+        let v = v?["PublicAccessBlockConfiguration"] ?? v
+        return (
             v?["RestrictPublicBuckets"]?.bool ?? v?["restrictPublicBuckets"]?.bool ?? false,
             v?["IgnorePublicAcls"]?.bool ?? v?["ignorePublicAcls"]?.bool ?? false
         )

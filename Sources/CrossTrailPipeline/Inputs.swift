@@ -158,7 +158,7 @@ public struct InventoryInput: Sendable {
     public var isEmpty: Bool { paths.isEmpty && classification == nil }
 
     /// Loads the inventory. A path that does not exist, cannot be read or adds no principal,
-    /// policy, ACL, grant, cluster or data class (an empty export, a folder of unrecognized files)
+    /// policy, organisation, resource, ACL, grant, cluster or data class (an empty export, a folder of unrecognized files)
     /// is an error (exit 4): read as "no permissions", it would report a clean estate and
     /// resolve every permission finding in a case store. So is a classification file that
     /// cannot be read as one.
@@ -177,8 +177,9 @@ public struct InventoryInput: Sendable {
                 .inputEmpty,
                 "\(what) \(root) adds nothing to the inventory (\(found) file\(found == 1 ? "" : "s") read"
                     + (isRoot
-                        ? "; crosstrail reads IAM authorization details, Databricks SCIM, permissions, grants, "
-                            + "clusters, tags and classification YAML: Docs/formats.md)" : ")") + why,
+                        ? "; crosstrail reads IAM authorization details, AWS Organizations exports, resource policies, "
+                            + "AWS Config snapshots, Databricks SCIM, permissions, grants, clusters, tags and "
+                            + "classification YAML: Docs/formats.md)" : ")") + why,
                 at: .file(path: root))
         }
         for root in paths { try requireEntries(root, "--inventory", isRoot: true) }

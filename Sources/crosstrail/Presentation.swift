@@ -22,6 +22,10 @@ final class TerminalObserver: PipelineObserver {
                 + "\(inv.databricks.users.count) Databricks users, \(inv.databricks.groups.count) groups, \(inv.databricks.grants.count) grants, "
                 + "\(inv.databricks.acls.count) ACLs, \(inv.databricks.clusters.count) clusters; "
                 + "\(inv.classification.prefixes.count) classified prefixes, \(inv.classification.tables.count) classified tables"
+                + (inv.iam.organization.isEmpty
+                    ? ""
+                    : "; \(inv.iam.organization.accountCount) organisation accounts, \(inv.iam.organization.policyCount) SCPs/RCPs")
+                + (inv.resources.isEmpty ? "" : "; \(inv.resources.policies.count) resource policies")
         ]
         if !inv.iam.unresolvedPolicies.isEmpty {
             lines.append(

@@ -192,7 +192,9 @@ func withOrganization(_ inv: Inventory, _ json: String) throws -> Inventory {
                           {"PolicySummary": {"Id": "p-deny", "Name": "DenyAll", "Type": "SERVICE_CONTROL_POLICY"}, "Content": "{\"Statement\": [{\"Effect\": \"Deny\", \"Action\": \"*\", \"Resource\": \"*\"}]}", "Targets": [{"TargetId": "111122223333"}]}]}
             """#
         let problems = inv.iam.merge(organization: try JSON.parse(text: doc))
-        #expect(problems.count == 1 && problems[0].contains("Broken"), "\(problems)")
+        #expect(problems.count == 2 && problems[0].contains("Broken"), "\(problems)")
+        #expect(
+            problems[1].contains("no SCP attached to 111122223333 allows anything"), "a level that denies all is said")
         #expect(!findings(inv).contains { $0.rule == "iam-admin-equivalent" })
     }
 }

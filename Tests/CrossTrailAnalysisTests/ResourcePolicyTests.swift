@@ -205,3 +205,159 @@ import Testing
         #expect(Analyzer.scan(inv, Observations()).findings.contains { $0.rule == "aws-resource-public" })
     }
 }
+
+/// Cases from an adversarial review against IAM Access Analyzer's and S3's definitions.
+extension ResourcePolicyTests {
+    func rules(_ statements: String, _ extra: [String: String] = [:]) throws -> [Finding] {
+        try exposure(["r.json": export(bucket("b", statements))].merging(extra) { a, _ in a })
+    }
+
+    @Test func wildcardsAbsentKeysAndArraysNameNobody() throws {
+        let cases: [(String, String)] = [
+            (
+                "any VPC",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringLike": {"aws:SourceVpc": "vpc-*"}}}"#
+            ),
+            (
+                "any account's role",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/reader"}}}"#
+            ),
+            (
+                "IfExists",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-acme"}}}"#
+            ),
+            (
+                "ForAllValues",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"ForAllValues:StringLike": {"aws:PrincipalOrgPaths": "o-acme/*"}}}"#
+            ),
+            ("array", #"{"Effect": "Allow", "Principal": {"AWS": ["*"]}, \#(read)}"#),
+        ]
+        for (name, statement) in cases {
+            #expect(try rules(statement).map(\.rule) == ["aws-resource-public"], "\(name)")
+        }
+    }
+
+    @Test func documentedPrivatePatternsAreNotPublic() throws {
+        let cases: [(String, String)] = [
+            (
+                "denied outside the organisation",
+                #"{"Effect": "Allow", "Principal": {"AWS": "*"}, \#(read)}, {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-acme"}}}"#
+            ),
+            (
+                "access points only",
+                #"{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"StringEquals": {"s3:DataAccessPointAccount": "111122223333"}}}"#
+            ),
+            (
+                "source account as a number",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringEquals": {"aws:SourceAccount": 111122223333}}}"#
+            ),
+            (
+                "own account named",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}"#
+            ),
+            (
+                "organisation paths",
+                #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-acme/r-ab12/ou-*"}}}"#
+            ),
+        ]
+        for (name, statement) in cases {
+            #expect(try rules(statement).isEmpty, "\(name)")
+        }
+    }
+
+    @Test func undecidedDeniesAndLaterGrantsAreConditional() throws {
+        let later = try rules(
+            #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}}"#
+        )
+        #expect(later.first?.evidence.details["decision"] == "conditional", "a grant that starts later is not never")
+        let vpce = try rules(
+            #"{"Effect": "Allow", "Principal": "*", \#(read)}, {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}"#
+        )
+        #expect(vpce.first?.evidence.details["decision"] == "conditional")
+        #expect(vpce.first?.severity == .medium)
+    }
+
+    @Test func externalGrantsAreJudgedForTheGrantedAccount() throws {
+        func external(_ statements: String) throws -> Finding? {
+            try rules(statements).first { $0.rule == "aws-resource-external-access" }
+        }
+        // `:root` is the whole account: a condition on which of its roles still grants the account.
+        let roles = try external(
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, \#(read), "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:role/data-*"}}}"#
+        )
+        #expect(roles?.evidence.details["accounts"] == "444455556666")
+        // A Deny for everyone outside two accounts leaves the partner its grant.
+        let kept = try external(
+            #"{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, \#(read)}, {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}}}"#
+        )
+        #expect(kept?.evidence.details["decision"] == "allowed")
+        let notPrincipal = try external(
+            #"{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, \#(read)}, {"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::444455556666:role/reader", "arn:aws:iam::111122223333:root"]}, "Action": "s3:*", "Resource": "*"}"#
+        )
+        #expect(notPrincipal != nil, "role/reader of the partner keeps the access")
+        // Open to `*` for a named foreign account: external, not public.
+        let named = try rules(
+            #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"StringEquals": {"aws:PrincipalAccount": "444455556666"}}}"#
+        )
+        #expect(named.map(\.rule) == ["aws-resource-external-access"])
+        #expect(try external(#"{"Effect": "Allow", "Principal": {"AWS": 444455556666}, \#(read)}"#) != nil, "a number")
+    }
+
+    @Test func restrictPublicBucketsAlsoCutsOtherAccountsOfAPublicPolicy() throws {
+        let restrict = #"{"PublicAccessBlockConfiguration": {"RestrictPublicBuckets": true, "IgnorePublicAcls": true}}"#
+        let both =
+            #"{"Effect": "Allow", "Principal": "*", \#(read)}, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, \#(read)}"#
+        #expect(try exposure(["r.json": export(bucket("b", both, block: restrict))]).isEmpty)
+        // Without a public statement the partner's grant stands.
+        let partner = #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, \#(read)}"#
+        #expect(try exposure(["r.json": export(bucket("b", partner, block: restrict))]).count == 1)
+    }
+
+    @Test func theOrganisationsRCPsCloseItsResources() throws {
+        let perimeter = (
+            type: "RESOURCE_CONTROL_POLICY", name: "DataPerimeter", targets: ["r-root"],
+            statements:
+                #"{"Effect": "Deny", "Principal": "*", "Action": ["s3:*", "kms:*"], "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-acme"}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}"#
+        )
+        let open =
+            #"{"Effect": "Allow", "Principal": "*", \#(read)}, {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, \#(read)}"#
+        #expect(try rules(open).count == 2)
+        #expect(try rules(open, ["organizations.json": organization([perimeter])]).isEmpty)
+        // The management account's resources are not bounded by RCPs.
+        let management = organization([perimeter], management: "111122223333", accounts: [])
+        #expect(try rules(open, ["organizations.json": management]).count == 2)
+    }
+
+    @Test func configHistoryKeepsTheLatestStateAndKMSAndLambdaPoliciesAreRead() throws {
+        func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        let open = quoted(
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}"#)
+        let partner = quoted(
+            #"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"lambda:InvokeFunction","Resource":"*"}]}"#
+        )
+        let history = #"""
+            {"configurationItems": [
+              {"configurationItemCaptureTime": "2026-07-01T00:00:00.000Z", "awsAccountId": "111122223333", "resourceType": "AWS::SQS::Queue", "resourceId": "q", "ARN": "arn:aws:sqs:us-east-1:111122223333:q", "configuration": {"Policy": \#(open)}},
+              {"configurationItemCaptureTime": "2026-08-01T00:00:00.000Z", "awsAccountId": "111122223333", "resourceType": "AWS::SQS::Queue", "resourceId": "q", "ARN": "arn:aws:sqs:us-east-1:111122223333:q", "configuration": {}},
+              {"configurationItemStatus": "ResourceDeleted", "awsAccountId": "111122223333", "resourceType": "AWS::SNS::Topic", "resourceId": "t", "ARN": "arn:aws:sns:us-east-1:111122223333:t", "configuration": {"Policy": \#(open)}},
+              {"awsAccountId": "111122223333", "resourceType": "AWS::Lambda::Function", "resourceId": "fn", "ARN": "arn:aws:lambda:us-east-1:111122223333:function:fn", "supplementaryConfiguration": {"Policy": \#(partner)}}
+            ]}
+            """#
+        let f = try exposure(["history.json": history])
+        #expect(
+            f.map(\.title) == [
+                "Lambda function arn:aws:lambda:us-east-1:111122223333:function:fn grants account 444455556666 outside account 111122223333"
+            ])
+    }
+
+    @Test func aBucketWithoutItsAccountIsSaidAndSkipped() throws {
+        let noAccount = #"{"Arn": "arn:aws:s3:::x", "Type": "AWS::S3::Bucket", "Policy": {"Statement": []}}"#
+        let (_, diags) = try load(["r.json": export(noAccount)])
+        #expect(diags.first?.reason.contains("has no Account") == true, "\(diags)")
+        // A locked-down account is an assessed resource, not an empty inventory.
+        let block =
+            #"{"Arn": "arn:aws:s3:us-east-1:111122223333:account", "Type": "AWS::S3::AccountPublicAccessBlock", "Account": "111122223333", "PublicAccessBlock": {"RestrictPublicBuckets": true}}"#
+        let (inv, d2) = try load(["r.json": export(block, bucket("quiet", ""))])
+        #expect(d2.isEmpty && !inv.resources.isEmpty && inv.resources.policies.count == 1)
+    }
+}
