@@ -339,7 +339,7 @@ public enum AccessQuery {
         let rules = PermissionRules(inv: inv, obs: Observations(), graph: IdentityGraph(), options: AnalysisOptions())
         var out = [AccessAnswer]()
         for p in inv.iam.principals {
-            let d = inv.iam.evaluate(p, action: action, resource: arn)
+            let d = inv.evaluate(p, action: action, resource: arn)
             guard d.level > .denied else { continue }
             out.append(
                 AccessAnswer(

@@ -433,7 +433,7 @@ struct PermissionRules {
         var out = [Finding]()
         for prefix in inv.classification.prefixes {
             for p in inv.iam.principals {
-                let d = inv.iam.evaluate(p, action: "s3:GetObject", resource: prefix.objectARN)
+                let d = inv.evaluate(p, action: "s3:GetObject", resource: prefix.objectARN)
                 guard d.level > .denied else { continue }
                 let wildcard = d.allowedBy.filter { s in
                     s.actions.negated
@@ -467,7 +467,7 @@ struct PermissionRules {
     /// IAM users and roles that can read a classified prefix (boundaries and denies honoured).
     func iamReaders(of prefix: Classification.Prefix) -> [(IAMPrincipal, AccessDecision)] {
         inv.iam.principals.compactMap { p in
-            let d = inv.iam.evaluate(p, action: "s3:GetObject", resource: prefix.objectARN)
+            let d = inv.evaluate(p, action: "s3:GetObject", resource: prefix.objectARN)
             return d.level > .denied ? (p, d) : nil
         }
     }
@@ -676,7 +676,7 @@ struct PermissionRules {
             guard !users.isEmpty else { continue }
             for role in roles {
                 for prefix in inv.classification.prefixes {
-                    let d = inv.iam.evaluate(role, action: "s3:GetObject", resource: prefix.objectARN)
+                    let d = inv.evaluate(role, action: "s3:GetObject", resource: prefix.objectARN)
                     guard d.level > .denied else { continue }
                     let allowed = Set(prefix.allowedGroups)
                     let outside = users.filter { u in

@@ -37,7 +37,7 @@ extension PermissionRules {
                 if level > .denied { external.append((account, s, level == .allowed)) }
             }
             for s in r.statements where s.effect == .allow && s.verdict(at: inv.iam.assessedAt) != .never {
-                if Self.everyone(s) {
+                if s.isForEveryone {
                     if s.conditionBlock?.narrowsCaller() ?? false {
                         // Open to `*` but only for the parties a condition names: those outside are external.
                         for account in s.conditionBlock?.namedCallers.accounts ?? [] {
@@ -111,11 +111,6 @@ extension PermissionRules {
     static func service(_ type: String) -> String {
         let parts = type.split(separator: ":", omittingEmptySubsequences: true)
         return parts.count >= 2 ? parts[1].lowercased() : type.lowercased()
-    }
-
-    /// Allows (or denies) every principal: `*`, `{"AWS": "*"}`, or `NotPrincipal`.
-    static func everyone(_ s: PolicyStatement) -> Bool {
-        s.notPrincipal || (s.principals["*"] ?? []).contains("*") || (s.principals["AWS"] ?? []).contains("*")
     }
 
     private func publicFinding(

@@ -37,6 +37,8 @@ public struct ResourcePolicy: Sendable {
 ///   `Policy` of SQS queues and SNS topics.
 public struct ResourcePolicies: Sendable {
     public private(set) var policies: [ResourcePolicy] = []
+    /// ARN → index in `policies` (the last read wins).
+    private var index: [String: Int] = [:]
     /// Account → its S3 Block Public Access (restrictPublicBuckets, ignorePublicAcls).
     private var accountBlocks: [String: (restrict: Bool, ignoreAcls: Bool)] = [:]
 
@@ -46,6 +48,9 @@ public struct ResourcePolicies: Sendable {
 
     /// Resources and account settings read (an inventory file's entry count).
     var entryCount: Int { policies.count + accountBlocks.count }
+
+    /// The policy of a resource, by ARN.
+    public func policy(arn: String) -> ResourcePolicy? { index[arn].map { policies[$0] } }
 
     /// The policies with the account-level S3 Block Public Access applied to their buckets.
     public var effective: [ResourcePolicy] {
@@ -157,6 +162,7 @@ public struct ResourcePolicies: Sendable {
         // A bucket with no policy, ACL grant or block is still a resource assessed (and closed).
         guard !statements.isEmpty || !grants.isEmpty || block != nil || type == "AWS::S3::Bucket" else { return }
         let b = Self.block(block)
+        self.index[arn] = policies.count
         policies.append(
             ResourcePolicy(
                 arn: arn, type: type, account: account, statements: statements, restrictPublicBuckets: b.restrict,

@@ -1,4 +1,5 @@
 import CrossTrailAnalysis
+import CrossTrailIngest
 import CrossTrailInventory
 import CrossTrailModel
 import Foundation
@@ -359,5 +360,82 @@ extension ResourcePolicyTests {
             #"{"Arn": "arn:aws:s3:us-east-1:111122223333:account", "Type": "AWS::S3::AccountPublicAccessBlock", "Account": "111122223333", "PublicAccessBlock": {"RestrictPublicBuckets": true}}"#
         let (inv, d2) = try load(["r.json": export(block, bucket("quiet", ""))])
         #expect(d2.isEmpty && !inv.resources.isEmpty && inv.resources.policies.count == 1)
+    }
+}
+
+/// Bucket policies in a principal's effective access: `who-can` and the classified-data rules.
+extension ResourcePolicyTests {
+    /// dev (`s3:*` on everything), role etl (no S3 policy), role reader (reads `b/*`), and a bucket
+    /// policy on `b` made of `statements`.
+    func access(_ statements: String, account: String = "111122223333") throws -> Inventory {
+        var inv = try inventory(
+            user: #"{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}"#,
+            roles: role(
+                "etl",
+                trust:
+                    #"{"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}"#)
+                + ","
+                + role(
+                    "reader",
+                    trust:
+                        #"{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}"#,
+                    policy: #"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}"#))
+        let doc =
+            #"{"ResourcePolicies": [{"Arn": "arn:aws:s3:::b", "Type": "AWS::S3::Bucket", "Account": "\#(account)", "Policy": {"Statement": [\#(statements)]}}]}"#
+        let problems = inv.resources.merge(export: try JSON.parse(text: doc), path: "r.json")
+        #expect(problems.isEmpty)
+        return inv
+    }
+
+    func readers(_ inv: Inventory) -> [String: String] {
+        Dictionary(
+            AccessQuery.whoCan(target: "s3://b/customers/", resource: "", inv).filter { $0.plane == "aws" }.map {
+                (String($0.principal.split(separator: "/").last ?? ""), $0.decision)
+            }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test func aBucketPolicyDenyWinsAndItsExceptionsAreDecidedPerPrincipal() throws {
+        #expect(readers(try access("")) == ["dev": "allowed", "reader": "allowed"])
+        let onlyReader =
+            #"{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringNotLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/reader"]}}}"#
+        #expect(readers(try access(onlyReader)) == ["reader": "allowed"])
+        let wholeAccount =
+            #"{"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}"#
+        #expect(readers(try access(wholeAccount)).isEmpty)
+        let vpce =
+            #"{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}"#
+        #expect(readers(try access(vpce)) == ["dev": "conditional", "reader": "conditional"])
+        // A Deny on another bucket, or a bucket of another account, changes nothing here.
+        let elsewhere =
+            #"{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::other/*"}"#
+        #expect(readers(try access(elsewhere)) == ["dev": "allowed", "reader": "allowed"])
+        #expect(readers(try access(wholeAccount, account: "444455556666")) == ["dev": "allowed", "reader": "allowed"])
+    }
+
+    @Test func aBucketPolicyNamingARoleGrantsItWithoutItsIAMPolicies() throws {
+        let grant =
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/etl"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}"#
+        let r = try access(grant)
+        #expect(readers(r)["etl"] == "allowed")
+        let via = AccessQuery.whoCan(target: "s3://b/customers/", resource: "", r).first {
+            $0.principal.hasSuffix("role/etl")
+        }
+        #expect(via?.via.first?.contains("resource policy of arn:aws:s3:::b") == true, "\(String(describing: via))")
+        // Naming the account delegates to IAM: etl gets nothing from it.
+        let account =
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}"#
+        #expect(readers(try access(account))["etl"] == nil)
+    }
+
+    @Test func aRestrictiveBucketPolicyEndsTheClassifiedDataFinding() throws {
+        var open = try access("")
+        try open.classification.merge(yaml: "s3:\n  - prefix: s3://b/customers/\n    class: pii\n", file: "c.yaml")
+        #expect(findings(open).contains { $0.rule == "iam-wildcard-on-classified" && $0.subjects.first?.name == "dev" })
+        var closed = try access(
+            #"{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/reader"}}}"#
+        )
+        try closed.classification.merge(yaml: "s3:\n  - prefix: s3://b/customers/\n    class: pii\n", file: "c.yaml")
+        #expect(
+            !findings(closed).contains { $0.rule == "iam-wildcard-on-classified" && $0.subjects.first?.name == "dev" })
     }
 }
