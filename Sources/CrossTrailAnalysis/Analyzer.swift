@@ -396,16 +396,21 @@ public enum AccessQuery {
             }
             return out.sorted { ($0.principal, $0.decision) < ($1.principal, $1.decision) }
         }
+        // Column masks and row filters shape what SELECT returns; reading the files bypasses them.
+        let protection = rules.ucTable(securable)?.protectionText
         var out = rules.tableReaders(securable.lowercased()).map {
             AccessAnswer(
                 plane: "databricks", kind: $0.principal.kind.rawValue, principal: $0.principal.name, decision: "SELECT",
-                via: [$0.via])
+                via: [$0.via]
+                    + (protection.map { ["sees what the \($0) allow it (their logic is not evaluated)"] } ?? []))
         }
         // The table's files, read directly through IAM (instance profiles included).
         for prefix in inv.classification.prefixes where prefix.source == "storage of table \(securable.lowercased())" {
             out += whoCan(action: "s3:GetObject", resource: prefix.objectARN, inv).map { a in
                 var a = a
-                a.via.append("reads the table's storage \(prefix.uri) directly")
+                a.via.append(
+                    "reads the table's storage \(prefix.uri) directly"
+                        + (protection.map { ", past its \($0)" } ?? ""))
                 return a
             }
         }

@@ -501,6 +501,9 @@ struct PermissionRules {
     }
 
     /// Is a securable (or anything under it) classified?
+    /// The Unity Catalog table, when the inventory has it (owner, storage, masks, row filter).
+    func ucTable(_ name: String) -> UCSecurable? { inv.databricks.securables["table:\(name.lowercased())"] }
+
     func classifiedTables(under securable: String, type: String) -> [Classification.Table] {
         inv.classification.tables.values.filter { t in
             switch type {
@@ -518,20 +521,34 @@ struct PermissionRules {
             let risky = g.privileges.filter { Self.dataPrivileges.contains($0.uppercased()) }
             guard !risky.isEmpty else { continue }
             let classified = classifiedTables(under: g.securable, type: g.securableType)
+            // Tables whose every classified column is masked show everyone only what the masks
+            // allow: still reported (the masks' logic is not evaluated), one level lower.
+            let exposed = classified.filter { !(ucTable($0.name)?.masksAll($0.columns) ?? false) }
+            let masked = classified.filter { ucTable($0.name)?.masksAll($0.columns) ?? false }
+            var details = [
+                "classified tables": classified.map { "\($0.name) (\($0.dataClass))" }.joined(separator: ", ")
+            ]
+            if !masked.isEmpty {
+                details["masked"] = masked.compactMap { t in ucTable(t.name)?.protectionText.map { "\(t.name): \($0)" }
+                }
+                .joined(separator: "; ")
+            }
             out.append(
                 Finding(
-                    rule: "dbx-broad-group-data-grant", severity: classified.isEmpty ? .medium : .high,
+                    rule: "dbx-broad-group-data-grant",
+                    severity: classified.isEmpty || exposed.isEmpty ? .medium : .high,
                     title:
                         "everyone (\(g.principal)) holds \(risky.joined(separator: ", ")) on \(g.securableType) \(g.securable)"
-                        + (classified.isEmpty ? "" : ", which holds classified tables"),
+                        + (classified.isEmpty
+                            ? ""
+                            : exposed.isEmpty
+                                ? ", which holds classified tables whose classified columns are all masked"
+                                : ", which holds classified tables"),
                     subjects: [Subject(kind: "databricksGroup", name: g.principal)],
                     resources: ["\(g.securableType):\(g.securable)"],
                     evidence: Evidence(
                         inventory: ["\(g.source): \(g.principal) \(g.privileges.joined(separator: ","))"],
-                        details: [
-                            "classified tables": classified.map { "\($0.name) (\($0.dataClass))" }.joined(
-                                separator: ", ")
-                        ]),
+                        details: details),
                     controls: Controls.dataAccess,
                     remediation:
                         "Revoke \(risky.joined(separator: ", ")) from \(g.principal) on \(g.securable); grant them to the groups that need the data."

@@ -95,6 +95,28 @@ public struct UCSecurable: Sendable, Hashable {
     public var roleArn: String?
     /// External locations: the storage credential they use.
     public var credentialName: String?
+    /// Tables: the row filter function (`row_filter.function_name`).
+    public var rowFilter: String?
+    /// Tables: column (lowercased) → its mask function (`columns[].mask.function_name`).
+    public var columnMasks: [String: String] = [:]
+
+    /// The classified columns a mask covers, and those it does not (`columns` lowercased).
+    public func masking(_ columns: [String]) -> (masked: [String], unmasked: [String]) {
+        let lower = columns.map { $0.lowercased() }
+        return (lower.filter { columnMasks[$0] != nil }, lower.filter { columnMasks[$0] == nil })
+    }
+
+    /// Every classified column is masked: readers see what the mask functions let them (the
+    /// functions' logic is not evaluated offline). False when the class names no column.
+    public func masksAll(_ columns: [String]) -> Bool { !columns.isEmpty && masking(columns).unmasked.isEmpty }
+
+    /// "column mask f on email; row filter g", for evidence; nil without either.
+    public var protectionText: String? {
+        var parts = Dictionary(grouping: columnMasks.keys.sorted(), by: { columnMasks[$0]! }).sorted { $0.key < $1.key }
+            .map { "column mask \($0.key) on \($0.value.joined(separator: ", "))" }
+        if let rowFilter { parts.append("row filter \(rowFilter)") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
 }
 
 /// The Databricks side of the inventory.

@@ -194,11 +194,19 @@ extension DatabricksInventory {
         for s in list {
             guard let name = (s["full_name"] ?? s["name"])?.string else { continue }
             let key = "\(type):\(name.lowercased())"
-            securables[key] = UCSecurable(
+            var securable = UCSecurable(
                 type: type, fullName: name.lowercased(), owner: s["owner"]?.string,
                 storageLocation: s["storage_location"]?.string ?? s["url"]?.string,
                 roleArn: s["aws_iam_role"]?["role_arn"]?.string,
                 credentialName: s["credential_name"]?.string?.lowercased())
+            // Unity Catalog's fine-grained controls, as GET /api/2.1/unity-catalog/tables returns them.
+            securable.rowFilter = s["row_filter"]?["function_name"]?.string ?? s["row_filter"]?["name"]?.string
+            for c in s["columns"]?.array ?? [] {
+                if let column = c["name"]?.string, let f = c["mask"]?["function_name"]?.string {
+                    securable.columnMasks[column.lowercased()] = f
+                }
+            }
+            securables[key] = securable
         }
     }
 }

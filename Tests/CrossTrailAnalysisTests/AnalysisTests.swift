@@ -666,3 +666,55 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
             })
     }
 }
+
+/// Unity Catalog column masks and row filters: SELECT shows what they allow; reading the table's
+/// files through an instance profile's role goes past them.
+@Suite struct UnityCatalogMaskTests {
+    func inventory(masks: String, tags: [String]) throws -> Inventory {
+        let columns = tags.map {
+            #"{"catalog_name":"main","schema_name":"crm","table_name":"people","column_name":"\#($0)","tag_name":"pii","tag_value":""}"#
+        }
+        let iam = #"""
+            {"UserDetailList": [], "GroupDetailList": [], "Policies": [], "RoleDetailList": [
+              {"RoleName": "lake", "Arn": "arn:aws:iam::111122223333:role/lake", "AssumeRolePolicyDocument": {"Statement": []},
+               "RolePolicyList": [{"PolicyName": "read", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::lake/*"}]}}],
+               "AttachedManagedPolicies": [], "InstanceProfileList": []}]}
+            """#
+        return try databricksInventory(
+            [
+                "scim.json":
+                    #"{"Resources":[{"id":"1","userName":"ann@x.example","groups":[]},{"id":"2","userName":"ben@x.example","groups":[]}]}"#,
+                "unity-catalog/grants/catalog/main.json":
+                    #"{"privilege_assignments":[{"principal":"account users","privileges":["USE_CATALOG","USE_SCHEMA","SELECT"]}]}"#,
+                "unity-catalog/tables.json":
+                    #"{"tables":[{"full_name":"main.crm.people","owner":"ann@x.example","storage_location":"s3://lake/people/","columns":[\#(masks)]}]}"#,
+                "tags/column_tags.json": "[" + columns.joined(separator: ",") + "]",
+            ], iam: iam)
+    }
+
+    let masked =
+        #"{"name":"email","type_name":"STRING","mask":{"function_name":"main.sec.mask_email","using_column_names":[]}},{"name":"ssn","type_name":"STRING","mask":{"function_name":"main.sec.mask_ssn"}},{"name":"id","type_name":"LONG"}"#
+
+    @Test func everyClassifiedColumnMaskedLowersTheBroadGrantAndSaysHow() throws {
+        let all = try inventory(masks: masked, tags: ["email", "ssn"])
+        let f = try #require(findings(all).first { $0.rule == "dbx-broad-group-data-grant" })
+        #expect(f.severity == .medium)
+        #expect(f.title.hasSuffix("whose classified columns are all masked"), "\(f.title)")
+        #expect(f.evidence.details["masked"]?.contains("column mask main.sec.mask_email on email") == true)
+        // One classified column without a mask: everyone reads it.
+        let some = try inventory(masks: masked, tags: ["email", "ssn", "id"])
+        #expect(findings(some).first { $0.rule == "dbx-broad-group-data-grant" }?.severity == .high)
+        // No mask at all: as before.
+        let none = try inventory(masks: #"{"name":"email","type_name":"STRING"}"#, tags: ["email"])
+        #expect(findings(none).first { $0.rule == "dbx-broad-group-data-grant" }?.severity == .high)
+    }
+
+    @Test func whoCanSaysWhatTheMasksShapeAndWhatGoesPastThem() throws {
+        let inv = try inventory(masks: masked, tags: ["email", "ssn"])
+        let answers = AccessQuery.whoCan(target: "main.crm.people", resource: "", inv)
+        let ben = try #require(answers.first { $0.principal == "ben@x.example" })
+        #expect(ben.via.contains { $0.contains("column mask main.sec.mask_email on email") })
+        let role = try #require(answers.first { $0.principal.hasSuffix("role/lake") })
+        #expect(role.via.last?.contains("directly, past its column mask") == true, "\(role.via)")
+    }
+}
