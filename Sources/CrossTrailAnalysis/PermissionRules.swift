@@ -199,7 +199,7 @@ struct PermissionRules {
             for path in EscalationPath.all {
                 if let only = path.only, p.kind != only { continue }
                 var level = AccessDecision.Level.allowed
-                var chain = [String](), cited = [PolicyStatement]()
+                var chain = [String](), cited = [PolicyStatement](), unmet = [String]()
                 for step in path.steps {
                     if case .own = step.target, p.kind == .user,
                         step.action.hasPrefix("iam:") && step.action.contains("Role")
@@ -217,6 +217,7 @@ struct PermissionRules {
                     let forStep = statements.filter { $0.actions.overlaps(stepAction) }
                     let stepCeilings = ceilings.map { $0.filter { $0.actions.overlaps(stepAction) } }
                     let c = EscalationPath.candidates(step.target, for: p, index: memo.accounts(inv.iam))
+                    if let missing = c.unmet { unmet.append(missing) }
                     var best: (AccessDecision, String)?
                     // The probe first: a wildcard grant answers for every real resource at once.
                     if let probe = c.probe {
@@ -246,23 +247,36 @@ struct PermissionRules {
                 guard level > .denied else { continue }
                 if let b = path.backing {
                     let backing = path.backingRoles(for: p, index: memo.accounts(inv.iam))
-                    if backing.isEmpty { continue }
+                    if backing.isEmpty {
+                        unmet.append(
+                            "no role in account \(p.account) trusts \(b.service)"
+                                + (b.instanceProfile ? " with an instance profile" : "")
+                                + ": no \(b.what) runs as a role today")
+                    }
                     let names = backing.prefix(3).joined(separator: ", ")
-                    chain.append(
-                        "needs \(b.what) running as a role trusting \(b.service) (the inventory cannot list them): "
-                            + names + (backing.count > 3 ? " and \(backing.count - 3) more" : ""))
+                    if !backing.isEmpty {
+                        chain.append(
+                            "needs \(b.what) running as a role trusting \(b.service) (the inventory cannot list them): "
+                                + names + (backing.count > 3 ? " and \(backing.count - 3) more" : ""))
+                    }
                 }
+                chain += unmet.map { "latent: \($0)" }
                 chain.append("then: \(path.how)")
-                // Through a resource the inventory cannot show, the path is as sure as that resource.
+                // Through a resource the inventory cannot show, the path is as sure as that
+                // resource; with a prerequisite missing today, it is latent.
                 out.append(
                     Finding(
                         rule: "iam-privilege-escalation",
-                        severity: level == .allowed && path.backing == nil ? .high : .medium,
+                        severity: !unmet.isEmpty ? .low : level == .allowed && path.backing == nil ? .high : .medium,
                         title: "\(p.kind.rawValue) \(p.name) can escalate privileges via \(path.name)"
-                            + (level == .conditional ? " (under conditions)" : ""),
+                            + (level == .conditional ? " (under conditions)" : "")
+                            + (unmet.isEmpty ? "" : " (latent)"),
                         subjects: [subject(p)], resources: ["escalation:\(path.id)"],
                         evidence: Evidence(
-                            inventory: cite(cited), chain: chain, details: ["path": path.id, "decision": level.name]),
+                            inventory: cite(cited), chain: chain,
+                            details: ["path": path.id, "decision": level.name].merging(
+                                unmet.isEmpty ? [:] : ["latent": unmet.joined(separator: "; ")]
+                            ) { a, _ in a }),
                         controls: Controls.privilegedAccess,
                         remediation:
                             "Remove or scope \(path.steps.map(\.action).joined(separator: " + ")) for \(p.name) to specific resources, or add a permissions boundary that denies them.",

@@ -80,9 +80,20 @@ func paths(_ f: [Finding]) -> Set<String> {
     }
 
     @Test func passRoleStarWithRunInstancesIsFlagged() throws {
-        let inv = try inventory(
-            user: #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}"#)
-        #expect(paths(findings(inv)) == ["passrole-ec2"])
+        let user = #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}"#
+        let ec2Role = role(
+            "app",
+            trust: #"{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}"#,
+            policy: adminPolicy, instanceProfile: true)
+        let f = findings(try inventory(user: user, roles: ec2Role)).filter { $0.rule == "iam-privilege-escalation" }
+        #expect(paths(f) == ["passrole-ec2"])
+        #expect(f.first?.severity == .high)
+        // With no role EC2 could run as, the path is latent: reported low, with the reason.
+        let latent = findings(try inventory(user: user)).filter { $0.rule == "iam-privilege-escalation" }
+        #expect(paths(latent) == ["passrole-ec2"] && latent.first?.severity == .low)
+        #expect(
+            latent.first?.evidence.details["latent"]?.contains(
+                "no role in account 111122223333 trusts ec2.amazonaws.com") == true)
     }
 
     @Test func passRoleLimitedToARoleEC2CannotUseIsNotFlagged() throws {
@@ -142,8 +153,12 @@ func paths(_ f: [Finding]) -> Set<String> {
         let f = findings(
             try inventory(
                 user:
-                    #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}"#
-            ))
+                    #"{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}"#,
+                roles: role(
+                    "app",
+                    trust:
+                        #"{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}"#,
+                    instanceProfile: true)))
         let esc = try #require(f.first { $0.rule == "iam-privilege-escalation" })
         #expect(esc.severity == .medium)
         #expect(esc.evidence.details["decision"] == "conditional")
@@ -180,7 +195,10 @@ func paths(_ f: [Finding]) -> Set<String> {
             })
         #expect(
             Set(f.filter { $0.subjects.first?.name == "biden" }.compactMap { $0.evidence.details["path"] })
-                == ["passrole-lambda", "passrole-lambda-event-source", "update-function-code"])
+                == [
+                    "passrole-lambda", "passrole-lambda-event-source", "passrole-lambda-add-permission",
+                    "update-function-code",
+                ])
         #expect(f.allSatisfy { !$0.id.isEmpty && !$0.controls.isEmpty && !$0.remediation.isEmpty })
     }
 }

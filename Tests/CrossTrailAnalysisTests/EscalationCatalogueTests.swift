@@ -110,9 +110,12 @@ let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
         let f = try #require(findings(withProfile).first { $0.evidence.details["path"] == "ssm-send-command" })
         #expect(f.severity == .medium, "the instance itself is not in the inventory")
         #expect(f.evidence.chain.contains { $0.contains("arn:aws:iam::111122223333:role/app") })
-        // No role an instance could run as: nothing to take over.
+        // No role an instance could run as: nothing to take over today; latent, low, and said why.
         let noProfile = try inventory(user: ssm, roles: role("app", trust: ec2Trust, policy: adminPolicy))
-        #expect(!paths(findings(noProfile)).contains("ssm-send-command"))
+        let latent = try #require(findings(noProfile).first { $0.evidence.details["path"] == "ssm-send-command" })
+        #expect(latent.severity == .low && latent.title.hasSuffix("(latent)"))
+        #expect(
+            latent.evidence.details["latent"]?.contains("trusts ec2.amazonaws.com with an instance profile") == true)
         // SendCommand denied on instances: not flagged.
         let denied = try inventory(
             user: ssm + #", {"Effect": "Deny", "Action": "ssm:SendCommand", "Resource": "arn:aws:ec2:*:*:instance/*"}"#,
@@ -315,5 +318,111 @@ let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
             try trust(
                 #"{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}"#
             ) == nil)
+    }
+}
+
+/// pathfinding.cloud's paths added from its catalogue (ids in the `how`): each found with exactly
+/// its permissions and a role that fits, and not found when one permission is missing.
+@Suite struct PathfindingCatalogueTests {
+    /// (path id, actions besides PassRole, PassRole needed, the service the role trusts, instance profile)
+    static let cases: [(id: String, actions: [String], passRole: Bool, service: String, profile: Bool)] = [
+        (
+            "passrole-ecs-service", ["ecs:RegisterTaskDefinition", "ecs:CreateService"], true,
+            "ecs-tasks.amazonaws.com", false
+        ),
+        ("passrole-ec2-spot", ["ec2:RequestSpotInstances"], true, "ec2.amazonaws.com", true),
+        (
+            "passrole-lambda-add-permission", ["lambda:CreateFunction", "lambda:AddPermission"], true,
+            "lambda.amazonaws.com", false
+        ),
+        (
+            "passrole-codebuild-batch", ["codebuild:CreateProject", "codebuild:StartBuildBatch"], true,
+            "codebuild.amazonaws.com", false
+        ),
+        ("passrole-glue-job", ["glue:CreateJob", "glue:StartJobRun"], true, "glue.amazonaws.com", false),
+        ("passrole-glue-job-trigger", ["glue:CreateJob", "glue:CreateTrigger"], true, "glue.amazonaws.com", false),
+        ("passrole-glue-session", ["glue:CreateSession", "glue:RunStatement"], true, "glue.amazonaws.com", false),
+        (
+            "passrole-ssm-automation", ["ssm:CreateDocument", "ssm:StartAutomationExecution"], true,
+            "ssm.amazonaws.com", false
+        ),
+        ("passrole-apprunner", ["apprunner:CreateService"], true, "tasks.apprunner.amazonaws.com", false),
+        ("passrole-batch", ["batch:RegisterJobDefinition", "batch:SubmitJob"], true, "ecs-tasks.amazonaws.com", false),
+        (
+            "passrole-emr-serverless", ["emr-serverless:CreateApplication", "emr-serverless:StartJobRun"], true,
+            "emr-serverless.amazonaws.com", false
+        ),
+        (
+            "passrole-kinesisanalytics", ["kinesisanalytics:CreateApplication", "kinesisanalytics:StartApplication"],
+            true, "kinesisanalytics.amazonaws.com", false
+        ),
+        (
+            "passrole-cloudformation-stackset",
+            ["cloudformation:CreateStackSet", "cloudformation:CreateStackInstances"], true,
+            "cloudformation.amazonaws.com", false
+        ),
+        (
+            "passrole-datapipeline",
+            ["datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition", "datapipeline:ActivatePipeline"],
+            true, "datapipeline.amazonaws.com", false
+        ),
+        (
+            "cloudformation-change-set", ["cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"], false,
+            "cloudformation.amazonaws.com", false
+        ),
+        ("codebuild-start-build", ["codebuild:StartBuild"], false, "codebuild.amazonaws.com", false),
+        ("codebuild-start-build-batch", ["codebuild:StartBuildBatch"], false, "codebuild.amazonaws.com", false),
+        (
+            "ec2-user-data", ["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"], false,
+            "ec2.amazonaws.com", true
+        ),
+        (
+            "ec2-launch-template", ["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"], false,
+            "ec2.amazonaws.com", true
+        ),
+        ("ecs-execute-command", ["ecs:ExecuteCommand", "ecs:DescribeTasks"], false, "ecs-tasks.amazonaws.com", false),
+        ("batch-submit-job-override", ["batch:SubmitJob"], false, "ecs-tasks.amazonaws.com", false),
+        ("apprunner-update-service", ["apprunner:UpdateService"], false, "tasks.apprunner.amazonaws.com", false),
+        (
+            "sagemaker-lifecycle-config",
+            [
+                "sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:StopNotebookInstance",
+                "sagemaker:UpdateNotebookInstance", "sagemaker:StartNotebookInstance",
+            ], false, "sagemaker.amazonaws.com", false
+        ),
+        ("update-function-code", ["lambda:UpdateFunctionCode"], false, "lambda.amazonaws.com", false),
+        ("update-dev-endpoint", ["glue:UpdateDevEndpoint"], false, "glue.amazonaws.com", false),
+        ("ecs-run-task-override", ["ecs:RunTask"], true, "ecs-tasks.amazonaws.com", false),
+        ("ecs-start-task-override", ["ecs:StartTask"], true, "ecs-tasks.amazonaws.com", false),
+        ("glue-update-job", ["glue:UpdateJob", "glue:StartJobRun"], true, "glue.amazonaws.com", false),
+    ]
+
+    func found(_ actions: [String], service: String, profile: Bool) throws -> [Finding] {
+        let list = actions.map { "\"\($0)\"" }.joined(separator: ", ")
+        let trust = #"{"Effect": "Allow", "Principal": {"Service": "\#(service)"}, "Action": "sts:AssumeRole"}"#
+        return findings(
+            try inventory(
+                user: #"{"Effect": "Allow", "Action": [\#(list)], "Resource": "*"}"#,
+                roles: role("worker", trust: trust, policy: adminPolicy, instanceProfile: profile))
+        ).filter { $0.rule == "iam-privilege-escalation" }
+    }
+
+    @Test func eachPathIsFoundWithItsPermissionsAndNotWithoutOne() throws {
+        for c in Self.cases {
+            let actions = (c.passRole ? ["iam:PassRole"] : []) + c.actions
+            let all = try found(actions, service: c.service, profile: c.profile)
+            let hit = all.first { $0.evidence.details["path"] == c.id }
+            #expect(hit != nil, "\(c.id) not found: \(all.compactMap { $0.evidence.details["path"] })")
+            #expect(hit?.evidence.details["latent"] == nil, "\(c.id): a fitting role exists")
+            // Passing a role to a new resource is sure; an existing resource is as sure as its existence.
+            #expect(
+                hit?.severity
+                    == (c.passRole && !c.id.contains("override") && c.id != "glue-update-job" ? .high : .medium),
+                "\(c.id)")
+            for missing in actions {
+                let fewer = try found(actions.filter { $0 != missing }, service: c.service, profile: c.profile)
+                #expect(!fewer.contains { $0.evidence.details["path"] == c.id }, "\(c.id) without \(missing)")
+            }
+        }
     }
 }
