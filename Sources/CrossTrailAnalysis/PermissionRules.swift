@@ -300,7 +300,6 @@ struct PermissionRules {
                 powerful[arn] = "can escalate privileges (\(f.evidence.details["path"] ?? "path"))"
             }
         }
-        guard !powerful.isEmpty else { return [] }
         let assume = IAMPattern.action("sts:AssumeRole")
         // Who each role's trust names: exact principal ARNs, and whole accounts or everyone.
         var named = [String: [(role: IAMPrincipal, statement: PolicyStatement)]]()
@@ -358,6 +357,11 @@ struct PermissionRules {
         }
         var out = [Finding]()
         for p in iam.principals where p.kind != .group && !flagged.contains(p.arn) {
+            if let f = modifiesAssumableRole(p, hops: hops(from: p)) {
+                out.append(f)
+                continue
+            }
+            guard !powerful.isEmpty else { continue }
             // Breadth first, at most 5 hops: the first powerful role reached, and how.
             var seen: Set<String> = [p.arn]
             var queue: [(IAMPrincipal, [String], AccessDecision.Level)] = [(p, [], .allowed)]
@@ -391,6 +395,45 @@ struct PermissionRules {
                     mitre: "T1098"))
         }
         return out
+    }
+
+    /// pathfinding.cloud iam-014/016/017: a role the principal can assume, and can give more
+    /// permissions first — attach a policy to it, write an inline policy on it, or write a new
+    /// default version of a customer policy attached to it — all on that same role.
+    func modifiesAssumableRole(
+        _ p: IAMPrincipal, hops: [(role: IAMPrincipal, level: AccessDecision.Level, why: String)]
+    ) -> Finding? {
+        for h in hops {
+            var grants: [(String, AccessDecision)] = []
+            for action in ["iam:AttachRolePolicy", "iam:PutRolePolicy"] {
+                let d = inv.iam.evaluate(p, action: action, resource: h.role.arn)
+                if d.level > .denied { grants.append(("\(action) on role \(h.role.name)", d)) }
+            }
+            for policy in h.role.attached where !policy.hasPrefix("arn:aws:iam::aws:") {
+                let d = inv.iam.evaluate(p, action: "iam:CreatePolicyVersion", resource: policy)
+                if d.level > .denied { grants.append(("iam:CreatePolicyVersion on \(policy), attached to it", d)) }
+            }
+            guard let best = grants.max(by: { $0.1.level < $1.1.level }) else { continue }
+            let level = min(best.1.level, h.level)
+            return Finding(
+                rule: "iam-privilege-escalation", severity: level == .allowed ? .high : .medium,
+                title:
+                    "\(p.kind.rawValue) \(p.name) can escalate privileges via a role it can assume and modify (\(h.role.name))"
+                    + (level == .conditional ? " (under conditions)" : ""),
+                subjects: [subject(p)], resources: ["escalation:modify-assumable-role"],
+                evidence: Evidence(
+                    inventory: cite(best.1.allowedBy),
+                    chain: [
+                        "\(best.0): \(best.1.reason)", "\(p.name) assumes role \(h.role.name): \(h.why)",
+                        "then: give role \(h.role.name) AdministratorAccess and assume it",
+                    ],
+                    details: ["path": "modify-assumable-role", "decision": level.name, "role": h.role.arn]),
+                controls: Controls.privilegedAccess,
+                remediation:
+                    "Remove \(p.name)'s permission to change role \(h.role.name)'s policies, or take \(p.name) out of its trust policy.",
+                mitre: "T1098")
+        }
+        return nil
     }
 
     /// Services whose `service:*` on every resource is a finding by itself.

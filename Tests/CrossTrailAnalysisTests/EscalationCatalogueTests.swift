@@ -426,3 +426,61 @@ let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
         }
     }
 }
+
+/// pathfinding.cloud iam-014/016/017: the role must be one the principal can assume *and* modify.
+@Suite struct ModifyAssumableRoleTests {
+    let trustsDev =
+        #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/dev"}, "Action": "sts:AssumeRole"}"#
+    let trustsAccount =
+        #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}"#
+
+    func path(_ user: String, roles: String, policies: String = "") throws -> Finding? {
+        try findings(inventory(user: user, roles: roles, policies: policies)).first {
+            $0.evidence.details["path"] == "modify-assumable-role"
+        }
+    }
+
+    @Test func attachOrPutOnTheAssumableRole() throws {
+        for action in ["iam:AttachRolePolicy", "iam:PutRolePolicy"] {
+            let f = try path(
+                #"{"Effect": "Allow", "Action": "\#(action)", "Resource": "arn:aws:iam::111122223333:role/deploy"}"#,
+                roles: role("deploy", trust: trustsDev))
+            #expect(f?.severity == .high, "\(action)")
+            #expect(f?.evidence.details["role"] == "arn:aws:iam::111122223333:role/deploy")
+        }
+        // Account trust: assumable only with dev's own sts:AssumeRole grant.
+        let modify =
+            #"{"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "arn:aws:iam::111122223333:role/deploy"}"#
+        #expect(try path(modify, roles: role("deploy", trust: trustsAccount)) == nil)
+        let assume =
+            #", {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::111122223333:role/deploy"}"#
+        #expect(try path(modify + assume, roles: role("deploy", trust: trustsAccount)) != nil)
+    }
+
+    @Test func aNewVersionOfAPolicyAttachedToTheAssumableRole() throws {
+        let arn = "arn:aws:iam::111122223333:policy/deploy-policy"
+        let deploy =
+            #"{"RoleName": "deploy", "Arn": "arn:aws:iam::111122223333:role/deploy", "AssumeRolePolicyDocument": {"Statement": [\#(trustsDev)]}, "RolePolicyList": [], "AttachedManagedPolicies": [{"PolicyArn": "\#(arn)"}], "InstanceProfileList": []}"#
+        let policy = managedPolicy(arn, #"{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}"#)
+        let f = try path(
+            #"{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "\#(arn)"}"#, roles: deploy,
+            policies: policy)
+        #expect(f?.evidence.chain.first?.contains("iam:CreatePolicyVersion on \(arn)") == true)
+    }
+
+    @Test func nearMisses() throws {
+        // Modifying a role it cannot assume, or assuming a role it cannot modify.
+        let other =
+            #"{"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "arn:aws:iam::111122223333:role/other"}"#
+        #expect(
+            try path(other, roles: role("deploy", trust: trustsDev) + "," + role("other", trust: trustsAccount)) == nil)
+        #expect(
+            try path(
+                #"{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}"#,
+                roles: role("deploy", trust: trustsDev)) == nil)
+        // Denied on that role.
+        let denied =
+            #"{"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "*"}, {"Effect": "Deny", "Action": "iam:AttachRolePolicy", "Resource": "arn:aws:iam::111122223333:role/deploy"}"#
+        #expect(try path(denied, roles: role("deploy", trust: trustsDev)) == nil)
+    }
+}
