@@ -48,8 +48,8 @@ import Testing
         #expect(kills >= 1, "at least one run must have been killed mid-way")
         // A run killed before it created the store's tables (a loaded machine) stored nothing.
         let created =
-            FileManager.default.fileExists(atPath: db)
-            && (try sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events'")) == "1"
+            try FileManager.default.fileExists(atPath: db)
+            && sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events'") == "1"
         let partial = created ? Int(try sqlite(db, "SELECT count(*) FROM events")) ?? -1 : 0
         #expect(partial >= 0 && partial <= expected)
         let final = try runCrossTrail([
