@@ -190,10 +190,11 @@ struct PermissionRules {
     }
 
     func escalationPaths(skipping admins: Set<String>) -> [Finding] {
-        var out = [Finding]()
-        for p in inv.iam.principals where !admins.contains(p.arn) {
+        // Principals are independent: evaluated on every core, reported in their order.
+        return inv.iam.principals.filter { !admins.contains($0.arn) }.concurrentMap { p -> [Finding] in
+            var out = [Finding]()
             let statements = inv.iam.identityStatements(for: p)
-            guard statements.contains(where: { $0.effect == .allow }) else { continue }
+            guard statements.contains(where: { $0.effect == .allow }) else { return [] }
             let ceilings = inv.iam.ceilings(for: p)
             let context = inv.iam.context(for: p)
             for path in EscalationPath.all {
@@ -202,11 +203,11 @@ struct PermissionRules {
                 var chain = [String](), cited = [PolicyStatement](), unmet = [String]()
                 for step in path.steps {
                     if case .own = step.target, p.kind == .user,
-                        step.action.hasPrefix("iam:") && step.action.contains("Role")
+                        step.action.hasPrefix("iam:") && step.action.firstRange(of: "Role") != nil
                     {
                         level = .denied; break
                     }
-                    if case .own = step.target, p.kind == .role, step.action.contains("User") { level = .denied; break }
+                    if case .own = step.target, p.kind == .role, step.action.firstRange(of: "User") != nil { level = .denied; break }
                     if case .ownGroups = step.target, p.kind != .user { level = .denied; break }
                     // Only statements that can allow the step matter; most principals have none.
                     let stepAction = IAMPattern.action(step.action)
@@ -282,8 +283,8 @@ struct PermissionRules {
                             "Remove or scope \(path.steps.map(\.action).joined(separator: " + ")) for \(p.name) to specific resources, or add a permissions boundary that denies them.",
                         mitre: "T1098"))
             }
-        }
-        return out
+            return out
+        }.flatMap { $0 }
     }
 
     /// Principals that reach a more powerful role by assuming roles: each hop is a trust policy

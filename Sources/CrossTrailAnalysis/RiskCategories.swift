@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailInventory
 import CrossTrailModel
 
@@ -96,15 +97,19 @@ extension PermissionRules {
                 String($0.0.split(separator: ":").first ?? "").lowercased()
             }
         }
-        var memo = [PolicySetKey: [[(String, AccessDecision)]]]()
-        for p in inv.iam.principals where p.kind != .group && !admins.contains(p.arn) {
+        let memo = Locked([PolicySetKey: [[(String, AccessDecision)]]]())
+        // Principals are independent: evaluated on every core, reported in their order.
+        let candidates = inv.iam.principals.filter { $0.kind != .group && !admins.contains($0.arn) }
+        return candidates.concurrentMap { p -> [Finding] in
+            var out = [Finding]()
             let statements = inv.iam.identityStatements(for: p)
             // Only an Allow whose resources hold a wildcard (or NotResource) can reach every resource.
             let allows = statements.filter {
                 $0.effect == .allow
-                    && ($0.resources.negated || $0.resources.patterns.contains { $0.text.contains("*") })
+                    && ($0.resources.negated
+                        || $0.resources.patterns.contains { $0.text.utf8.contains(UInt8(ascii: "*")) })
             }
-            guard !allows.isEmpty else { continue }
+            guard !allows.isEmpty else { return [] }
             let ceilings = inv.iam.ceilings(for: p)
             let context = inv.iam.context(for: p)
             // Principals with the same policies get the same answers, unless a Condition tests
@@ -115,13 +120,13 @@ extension PermissionRules {
                 principal: (statements + ceilings.flatMap(\.statements)).contains(where: \.testsPrincipal)
                     ? p.arn : nil)
             let answers =
-                memo[key]
+                memo.withLock { $0[key] }
                 ?? byService.map { services in
                     allowedActions(
                         services, allows: allows, statements: statements, ceilings: ceilings, context: context,
                         account: p.account)
                 }
-            memo[key] = answers
+            memo.withLock { $0[key] = answers }
             for (category, allowed) in zip(RiskCategory.all, answers) {
                 guard !allowed.isEmpty else { continue }
                 let level = allowed.map(\.1.level).max() ?? .conditional
@@ -148,8 +153,8 @@ extension PermissionRules {
                         controls: Controls.privilegedAccess,
                         remediation: category.remediation))
             }
-        }
-        return out
+            return out
+        }.flatMap { $0 }
     }
 
     /// The category's actions the statements allow on a resource only a wildcard reaches. Only
