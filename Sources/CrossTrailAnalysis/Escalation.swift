@@ -380,6 +380,9 @@ struct EscalationPath: Sendable {
             backing: backing)
     }
 
+    /// Each path's step actions as patterns, made once (not per principal).
+    static let stepPatterns: [[IAMPattern]] = all.map { $0.steps.map { IAMPattern.action($0.action) } }
+
     /// A name no real resource has: only a wildcard grant reaches it.
     static let probe = "crosstrail-probe-\u{7f}"
 

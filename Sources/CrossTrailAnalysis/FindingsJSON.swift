@@ -1,3 +1,4 @@
+import CrossTrailBase
 import CrossTrailInventory
 import CrossTrailModel
 import Foundation
@@ -21,19 +22,31 @@ public enum FindingsJSON {
 
     /// Streams the document: one compact finding per line inside the array, so memory does not
     /// grow with a second copy of every finding. Keys sorted, as everywhere.
+    /// The findings' encoding: compact, sorted keys (same input, same bytes).
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
     public static func write(
         _ r: ScanResult, resolved: [Finding] = [], inventory: Inventory, events: Int, to write: (String) -> Void
     ) throws {
         var by = [String: Int]()
         for f in r.findings { by[f.severity.rawValue, default: 0] += 1 }
         let all = r.findings + resolved
-        let compact = JSONEncoder()
-        compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let compact = encoder()
         func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try compact.encode(v), as: UTF8.self) }
         write("{\n\"findings\": [")
-        for (i, f) in all.enumerated() {
-            write(i == 0 ? "\n  " : ",\n  ")
-            write(try json(f))
+        // Encoded on every core a block at a time (memory stays one block), written in order.
+        var i = 0
+        for start in stride(from: 0, to: all.count, by: 2048) {
+            let block = Array(all[start..<min(start + 2048, all.count)])
+            for encoded in block.concurrentMap({ f in Result { try Self.encoder().encode(f) } }) {
+                write(i == 0 ? "\n  " : ",\n  ")
+                write(String(decoding: try encoded.get(), as: UTF8.self))
+                i += 1
+            }
         }
         write(all.isEmpty ? "],\n" : "\n],\n")
         write("\"flatness\": [")

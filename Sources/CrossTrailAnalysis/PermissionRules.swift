@@ -197,20 +197,22 @@ struct PermissionRules {
             guard statements.contains(where: { $0.effect == .allow }) else { return [] }
             let ceilings = inv.iam.ceilings(for: p)
             let context = inv.iam.context(for: p)
-            for path in EscalationPath.all {
+            for (pathIndex, path) in EscalationPath.all.enumerated() {
                 if let only = path.only, p.kind != only { continue }
                 var level = AccessDecision.Level.allowed
                 var chain = [String](), cited = [PolicyStatement](), unmet = [String]()
-                for step in path.steps {
+                for (stepIndex, step) in path.steps.enumerated() {
                     if case .own = step.target, p.kind == .user,
                         step.action.hasPrefix("iam:") && step.action.firstRange(of: "Role") != nil
                     {
                         level = .denied; break
                     }
-                    if case .own = step.target, p.kind == .role, step.action.firstRange(of: "User") != nil { level = .denied; break }
+                    if case .own = step.target, p.kind == .role, step.action.firstRange(of: "User") != nil {
+                        level = .denied; break
+                    }
                     if case .ownGroups = step.target, p.kind != .user { level = .denied; break }
                     // Only statements that can allow the step matter; most principals have none.
-                    let stepAction = IAMPattern.action(step.action)
+                    let stepAction = EscalationPath.stepPatterns[pathIndex][stepIndex]
                     let relevant = statements.filter { $0.effect == .allow && $0.actions.overlaps(stepAction) }
                     if relevant.isEmpty { level = .denied; break }
                     // The statements the step's action can reach (Denies too): the evaluator's answer

@@ -17,6 +17,8 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
 
     public let text: String
     let tokens: [Token]
+    /// No wildcard and no variable: a concrete string (most actions and ARNs asked about).
+    let isConcrete: Bool
 
     /// Actions compare case-insensitively (`s3:getobject` = `s3:GetObject`); ARNs do not.
     public init(_ text: String, caseInsensitive: Bool) {
@@ -42,6 +44,7 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
             i += 1
         }
         tokens = out
+        isConcrete = out.allSatisfy(\.isChar)
     }
 
     public static func action(_ s: String) -> IAMPattern { IAMPattern(s, caseInsensitive: true) }
@@ -55,6 +58,9 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
     /// Whether some string matches both patterns.
     public func overlaps(_ other: IAMPattern) -> Bool {
         if isWildcardAll || other.isWildcardAll { return true }
+        // A concrete side: whether the other pattern matches it (no table needed).
+        if other.isConcrete { return Self.glob(tokens, other.tokens, variableMatchesAny: true) }
+        if isConcrete { return Self.glob(other.tokens, tokens, variableMatchesAny: true) }
         let a = tokens, b = other.tokens
         // Literal heads and tails must agree; most pairs of unrelated ARNs fail here at once.
         var lo = 0
@@ -82,7 +88,9 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
     public func covers(_ other: IAMPattern) -> Bool {
         if isWildcardAll { return true }
         let a = tokens, b = other.tokens
+        // A variable's value is unknown: it never proves coverage.
         if a.contains(.variable) { return false }
+        if other.isConcrete { return Self.glob(a, b, variableMatchesAny: false) }
         var lo = 0
         while lo < a.count, lo < b.count, a[lo] != .any, b[lo].isChar || a[lo] == .one {
             if a[lo] == .one ? !(b[lo] == .one || b[lo].isChar) : a[lo] != b[lo] { return false }
@@ -95,6 +103,38 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
             if j == b.count { return false }
             if a[i] == .one { return (b[j] == .one || b[j].isChar) && next(i + 1, j + 1) }
             return a[i] == b[j] && next(i + 1, j + 1)
+        }
+    }
+
+    /// Whether `pattern` matches the concrete `text` (all `.char` tokens): `*` any run, `?` one
+    /// character, a variable any run when `variableMatchesAny`, else nothing. Linear-time
+    /// backtracking to the last `*`, no allocation.
+    static func glob(_ pattern: [Token], _ text: [Token], variableMatchesAny: Bool) -> Bool {
+        pattern.withUnsafeBufferPointer { p in
+            text.withUnsafeBufferPointer { t in
+                var i = 0, j = 0, star = -1, mark = 0
+                while j < t.count {
+                    if i < p.count {
+                        switch p[i] {
+                        case .any:
+                            star = i; mark = j; i += 1; continue
+                        case .variable:
+                            guard variableMatchesAny else { return false }
+                            star = i; mark = j; i += 1; continue
+                        case .one:
+                            i += 1; j += 1; continue
+                        case .char(let c):
+                            if case .char(let d) = t[j], c == d { i += 1; j += 1; continue }
+                        }
+                    }
+                    guard star >= 0 else { return false }
+                    i = star + 1
+                    mark += 1
+                    j = mark
+                }
+                while i < p.count, p[i] == .any || (variableMatchesAny && p[i] == .variable) { i += 1 }
+                return i == p.count
+            }
         }
     }
 

@@ -120,3 +120,32 @@ func decide(_ policy: String, _ action: String, _ resource: String, boundary: St
         #expect(throws: PolicyDocumentError.self) { try statements(#"{"Version":"2012-10-17"}"#) }
     }
 }
+
+/// The concrete-string fast path of `IAMPattern` against a regular expression of the pattern.
+@Suite struct IAMPatternGlobTests {
+    @Test func matchingAConcreteStringAgreesWithARegularExpression() throws {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [Character] = ["a", "b", ":"]
+        func random(_ n: Int, wild: Bool) -> String {
+            String(
+                (0..<n).map { _ in
+                    wild && Bool.random(using: &rng) ? (Bool.random() ? "*" : "?") : alphabet.randomElement()!
+                })
+        }
+        for _ in 0..<3000 {
+            let pattern = random(Int.random(in: 0...6), wild: true)
+            let text = random(Int.random(in: 0...7), wild: false)
+            let regex = "^" + pattern.map { $0 == "*" ? ".*" : $0 == "?" ? "." : String($0) }.joined() + "$"
+            let expected = text.range(of: regex, options: .regularExpression) != nil
+            let p = IAMPattern.resource(pattern), t = IAMPattern.resource(text)
+            #expect(p.overlaps(t) == expected, "\(pattern) ~ \(text)")
+            #expect(t.overlaps(p) == expected, "\(text) ~ \(pattern)")
+            #expect(p.covers(t) == expected, "\(pattern) ⊇ \(text)")
+        }
+        // Variables: may match (overlaps), never prove coverage.
+        let v = IAMPattern.resource("arn:aws:s3:::b/${aws:username}/*")
+        #expect(v.overlaps(.resource("arn:aws:s3:::b/alice/x")))
+        #expect(!v.covers(.resource("arn:aws:s3:::b/alice/x")))
+        #expect(!v.overlaps(.resource("arn:aws:s3:::c/alice/x")))
+    }
+}
