@@ -20,8 +20,6 @@ public enum FindingsJSON {
         var links: Int
     }
 
-    /// Streams the document: one compact finding per line inside the array, so memory does not
-    /// grow with a second copy of every finding. Keys sorted, as everywhere.
     /// The findings' encoding: compact, sorted keys (same input, same bytes).
     static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
@@ -29,6 +27,8 @@ public enum FindingsJSON {
         return e
     }
 
+    /// Streams the document: one compact finding per line inside the array, so memory does not
+    /// grow with a second copy of every finding. Keys sorted, as everywhere.
     public static func write(
         _ r: ScanResult, resolved: [Finding] = [], inventory: Inventory, events: Int, to write: (String) -> Void
     ) throws {

@@ -320,7 +320,8 @@ struct PermissionRules {
                 }
             }
         }
-        let flagged = Set(escalations.compactMap { $0.subjects.first?.arn }).union(admins)
+        // Principals with a latent path only (low) are still followed through roles.
+        let flagged = Set(escalations.filter { $0.severity > .low }.compactMap { $0.subjects.first?.arn }).union(admins)
         typealias Hop = (role: IAMPrincipal, level: AccessDecision.Level, why: String)
         // A role's onward hops are the same whichever principal reached it: worked out once.
         var known = [String: [Hop]]()
@@ -334,8 +335,8 @@ struct PermissionRules {
             var out = [Hop]()
             let context = iam.context(for: p)
             // A trust policy naming the principal grants without its identity policies; the
-            // organisation's SCPs still bound it (a boundary does not bound such a grant).
-            let orgCeilings = iam.ceilings(for: p).filter { $0.kind != .boundary }
+            // organisation's SCPs still bound it, and a role's boundary (a user's does not).
+            let orgCeilings = iam.ceilings(for: p).filter { p.kind != .user || $0.kind != .boundary }
             for (r, t) in named[p.arn] ?? [] where r.arn != p.arn && r.account == p.account {
                 let d = PolicyEvaluator.evaluate(
                     [t], ceilings: orgCeilings, action: assume, resource: .resource(r.arn), context: context)
@@ -360,10 +361,7 @@ struct PermissionRules {
         }
         var out = [Finding]()
         for p in iam.principals where p.kind != .group && !flagged.contains(p.arn) {
-            if let f = modifiesAssumableRole(p, hops: hops(from: p)) {
-                out.append(f)
-                continue
-            }
+            if let f = modifiesAssumableRole(p, hops: hops(from: p)) { out.append(f) }
             guard !powerful.isEmpty else { continue }
             // Breadth first, at most 5 hops: the first powerful role reached, and how.
             var seen: Set<String> = [p.arn]
@@ -406,6 +404,7 @@ struct PermissionRules {
     func modifiesAssumableRole(
         _ p: IAMPrincipal, hops: [(role: IAMPrincipal, level: AccessDecision.Level, why: String)]
     ) -> Finding? {
+        var best: Finding?
         for h in hops {
             var grants: [(String, AccessDecision)] = []
             for action in ["iam:AttachRolePolicy", "iam:PutRolePolicy"] {
@@ -416,18 +415,20 @@ struct PermissionRules {
                 let d = inv.iam.evaluate(p, action: "iam:CreatePolicyVersion", resource: policy)
                 if d.level > .denied { grants.append(("iam:CreatePolicyVersion on \(policy), attached to it", d)) }
             }
-            guard let best = grants.max(by: { $0.1.level < $1.1.level }) else { continue }
-            let level = min(best.1.level, h.level)
-            return Finding(
+            guard let grant = grants.max(by: { $0.1.level < $1.1.level }) else { continue }
+            let level = min(grant.1.level, h.level)
+            // The surest hop wins (the first of equals, in the hops' order).
+            if best != nil && (best?.evidence.details["decision"] == "allowed" || level == .conditional) { continue }
+            best = Finding(
                 rule: "iam-privilege-escalation", severity: level == .allowed ? .high : .medium,
                 title:
                     "\(p.kind.rawValue) \(p.name) can escalate privileges via a role it can assume and modify (\(h.role.name))"
                     + (level == .conditional ? " (under conditions)" : ""),
                 subjects: [subject(p)], resources: ["escalation:modify-assumable-role"],
                 evidence: Evidence(
-                    inventory: cite(best.1.allowedBy),
+                    inventory: cite(grant.1.allowedBy),
                     chain: [
-                        "\(best.0): \(best.1.reason)", "\(p.name) assumes role \(h.role.name): \(h.why)",
+                        "\(grant.0): \(grant.1.reason)", "\(p.name) assumes role \(h.role.name): \(h.why)",
                         "then: give role \(h.role.name) AdministratorAccess and assume it",
                     ],
                     details: ["path": "modify-assumable-role", "decision": level.name, "role": h.role.arn]),
@@ -436,7 +437,7 @@ struct PermissionRules {
                     "Remove \(p.name)'s permission to change role \(h.role.name)'s policies, or take \(p.name) out of its trust policy.",
                 mitre: "T1098")
         }
-        return nil
+        return best
     }
 
     /// Services whose `service:*` on every resource is a finding by itself.
@@ -582,9 +583,13 @@ struct PermissionRules {
             guard !risky.isEmpty else { continue }
             let classified = classifiedTables(under: g.securable, type: g.securableType)
             // Tables whose every classified column is masked show everyone only what the masks
-            // allow: still reported (the masks' logic is not evaluated), one level lower.
-            let exposed = classified.filter { !(ucTable($0.name)?.masksAll($0.columns) ?? false) }
-            let masked = classified.filter { ucTable($0.name)?.masksAll($0.columns) ?? false }
+            // allow through SELECT: still reported (the masks' logic is not evaluated), one level
+            // lower. Masks do not shape MODIFY, file access or MANAGE (which can drop them).
+            let onlySelect = risky.allSatisfy { $0.uppercased() == "SELECT" }
+            let isMasked = { (t: Classification.Table) in onlySelect && (ucTable(t.name)?.masksAll(t.columns) ?? false)
+            }
+            let exposed = classified.filter { !isMasked($0) }
+            let masked = classified.filter(isMasked)
             var details = [
                 "classified tables": classified.map { "\($0.name) (\($0.dataClass))" }.joined(separator: ", ")
             ]

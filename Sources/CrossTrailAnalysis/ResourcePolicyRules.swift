@@ -33,18 +33,16 @@ extension PermissionRules {
                 let caller = PolicyCondition.Context(
                     time: inv.iam.assessedAt, principalArn: arn, principalAccount: account,
                     principalOrgID: org.isEmpty ? nil : org.contains(account: account) ? org.id : "o-outsider")
-                let level = Self.judge(s, denies: denies, context: caller, account: account)
+                let level = Self.judge(s, denies: denies, context: caller, account: account, arn: arn)
                 if level > .denied { external.append((account, s, level == .allowed)) }
             }
             for s in r.statements where s.effect == .allow && s.verdict(at: inv.iam.assessedAt) != .never {
                 if s.isForEveryone {
-                    if s.conditionBlock?.narrowsCaller() ?? false {
-                        // Open to `*` but only for the parties a condition names: those outside are external.
-                        for account in s.conditionBlock?.namedCallers.accounts ?? [] {
-                            addExternal(account, s, arn: nil)
-                        }
-                        continue
+                    // Open to `*` for the parties a condition names: those outside are external.
+                    for account in Set(s.conditionBlock?.namedCallers.accounts ?? []).sorted() {
+                        addExternal(account, s, arn: nil)
                     }
+                    if s.conditionBlock?.narrowsCaller() ?? false { continue }
                     let level = Self.judge(s, denies: denies, context: outsider, account: nil)
                     if level > .denied { publicStatements.append((s, level == .allowed)) }
                     continue
@@ -75,12 +73,13 @@ extension PermissionRules {
     /// holds for the caller covers every action and resource the Allow names, conditional when
     /// such a Deny depends on something undecided (or the Allow does).
     static func judge(
-        _ s: PolicyStatement, denies: [PolicyStatement], context: PolicyCondition.Context, account: String?
+        _ s: PolicyStatement, denies: [PolicyStatement], context: PolicyCondition.Context, account: String?,
+        arn: String? = nil
     ) -> AccessDecision.Level {
         let v = s.verdict(in: context)
         guard v != .never else { return .denied }
         var level: AccessDecision.Level = v == .holds ? .allowed : .conditional
-        for d in denies where reaches(d, account: account) {
+        for d in denies where reaches(d, account: account, arn: arn) {
             let dv = d.verdict(in: context)
             guard dv != .never else { continue }
             let covered =
@@ -94,17 +93,15 @@ extension PermissionRules {
         return level
     }
 
-    /// Whether a Deny names the caller: everyone, the caller's account (or one of its ARNs), and
-    /// for `NotPrincipal` everyone but the listed, unless one of them is in the caller's account
-    /// (then that principal keeps the access). `account` nil is anyone outside.
-    static func reaches(_ d: PolicyStatement, account: String?) -> Bool {
+    /// Whether a Deny names the caller: everyone, the caller's whole account (its id or
+    /// `:root`), or the caller's own ARN — a Deny on another principal of that account does not
+    /// reach it. `NotPrincipal` reaches everyone but the listed, unless one of them is in the
+    /// caller's account (then that principal keeps the access). `account` nil is anyone outside.
+    static func reaches(_ d: PolicyStatement, account: String?, arn: String? = nil) -> Bool {
         let listed = (d.principals["AWS"] ?? []) + (d.principals["*"] ?? [])
-        func inCallerAccount(_ v: String) -> Bool {
-            guard let account else { return false }
-            return v == account || AWSAccountID.of(arn: v) == account
-        }
-        if d.notPrincipal { return !listed.contains(where: inCallerAccount) }
-        return listed.contains("*") || listed.contains(where: inCallerAccount)
+        guard let account else { return d.notPrincipal || listed.contains("*") }
+        if d.notPrincipal { return !listed.contains { $0 == account || AWSAccountID.of(arn: $0) == account } }
+        return listed.contains { $0 == "*" || $0 == account || $0 == "arn:aws:iam::\(account):root" || $0 == arn }
     }
 
     /// The service a resource type belongs to (`AWS::S3::Bucket` → `s3`), for RCPs.

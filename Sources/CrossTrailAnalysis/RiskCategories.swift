@@ -90,7 +90,6 @@ extension PermissionRules {
     }
 
     func riskCategories(skipping admins: Set<String>) -> [Finding] {
-        var out = [Finding]()
         // Each category's actions by service, so a principal's statements name the few to test.
         let byService = RiskCategory.all.map { c in
             Dictionary(grouping: c.actions.enumerated().map { ($1, IAMPattern.action($1), $0) }) {

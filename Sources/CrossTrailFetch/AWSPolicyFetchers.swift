@@ -106,17 +106,9 @@ public struct OrganizationsFetch: Fetcher {
             }
         }
         doc["Policies"] = policies
-        let data = try JSONSerialization.data(
-            withJSONObject: doc, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        let rel = "organizations.json"
-        try FetchRun.writeAtomically(data, to: try SafePath.join(run.out, rel))
-        try run.record(key: "organizations:export", file: rel)
-        var s = FetchSummary()
-        s.fetched = 1
-        s.bytes = Int64(data.count)
-        s.files = [rel]
-        s.listed = accounts.count + units.count + policies.count
-        return s
+        return try run.writeExport(
+            doc, as: "organizations.json", key: "organizations:export",
+            listed: accounts.count + units.count + policies.count)
     }
 }
 
@@ -172,18 +164,9 @@ public struct ResourcePoliciesFetch: Fetcher {
                 "Account": m["AWSAccountId"] as? String ?? account, "Policy": policy["Policy"] as? String ?? NSNull(),
             ])
         }
-        let data = try JSONSerialization.data(
-            withJSONObject: ["ResourcePolicies": entries],
-            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        let rel = "resource-policies.json"
-        try FetchRun.writeAtomically(data, to: try SafePath.join(run.out, rel))
-        try run.record(key: "resource-policies:export", file: rel)
-        var s = FetchSummary()
-        s.fetched = 1
-        s.bytes = Int64(data.count)
-        s.files = [rel]
-        s.listed = entries.count
-        return s
+        return try run.writeExport(
+            ["ResourcePolicies": entries], as: "resource-policies.json", key: "resource-policies:export",
+            listed: entries.count)
     }
 }
 
@@ -220,12 +203,34 @@ extension AWSClient {
             guard doc.name == "ListAllMyBucketsResult" else {
                 throw FetchError("S3 ListBuckets: unexpected response <\(doc.name)>")
             }
-            out += (doc["Buckets"]?.all("Bucket") ?? []).compactMap { b in
-                b["Name"].map { ($0.text, b["BucketRegion"]?.text) }
+            // Names and regions from the response go into host names: only what S3 allows.
+            for b in doc["Buckets"]?.all("Bucket") ?? [] {
+                guard let name = b["Name"]?.text, Self.isBucketName(name) else {
+                    throw FetchError("S3 ListBuckets: a bucket name S3 does not allow in the response; stopping")
+                }
+                let region = b["BucketRegion"]?.text
+                if let region, !Self.isRegion(region) {
+                    throw FetchError("S3 ListBuckets: bucket \(name) has an invalid region in the response; stopping")
+                }
+                out.append((name, region))
             }
             token = try pagination.next(doc["ContinuationToken"]?.text)
         } while token != nil
         return out
+    }
+
+    /// S3's bucket naming rules: 3–63 lower-case letters, digits, dots and hyphens, starting and
+    /// ending with a letter or digit.
+    static func isBucketName(_ s: String) -> Bool {
+        (3...63).contains(s.utf8.count)
+            && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 }
+            && s.first.map { $0.isLetter || $0.isNumber } == true && s.last.map { $0.isLetter || $0.isNumber } == true
+    }
+
+    /// An AWS region name (`us-east-1`, `cn-north-1`): lower-case letters, digits and hyphens.
+    static func isRegion(_ s: String) -> Bool {
+        (1...32).contains(s.utf8.count)
+            && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
     }
 
     /// A bucket subresource (`?policy`, `?acl`, `?publicAccessBlock`); nil when S3 answers 404 with

@@ -244,6 +244,23 @@ final class SharedState: @unchecked Sendable {
 
 // MARK: - IAM, LookupEvents
 
+extension FetchRun {
+    /// Writes one JSON export (pretty, sorted keys, the AWS CLI's look) into the folder
+    /// atomically, records it in the manifest under `key`, and returns its summary.
+    func writeExport(_ object: Any, as rel: String, key: String, listed: Int) throws -> FetchSummary {
+        let data = try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try FetchRun.writeAtomically(data, to: try SafePath.join(out, rel))
+        try record(key: key, file: rel)
+        var s = FetchSummary()
+        s.fetched = 1
+        s.bytes = Int64(data.count)
+        s.files = [rel]
+        s.listed = listed
+        return s
+    }
+}
+
 /// Writes `iam-authorization-details.json` (the AWS CLI's shape) into the output folder.
 public struct IAMFetch: Fetcher {
     public var client: AWSClient
@@ -252,19 +269,11 @@ public struct IAMFetch: Fetcher {
 
     public func fetch(into run: FetchRun, progress: (@Sendable (FetchSummary) -> Void)? = nil) throws -> FetchSummary {
         let details = try client.accountAuthorizationDetails()
-        let data = try JSONSerialization.data(
-            withJSONObject: details, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        let rel = "iam-authorization-details.json"
-        try FetchRun.writeAtomically(data, to: try SafePath.join(run.out, rel))
-        try run.record(key: "iam:GetAccountAuthorizationDetails", file: rel)
-        var s = FetchSummary()
-        s.fetched = 1
-        s.bytes = Int64(data.count)
-        s.files = [rel]
-        s.listed = ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"].reduce(0) {
-            $0 + ((details[$1] as? [Any])?.count ?? 0)
-        }
-        return s
+        return try run.writeExport(
+            details, as: "iam-authorization-details.json", key: "iam:GetAccountAuthorizationDetails",
+            listed: ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"].reduce(0) {
+                $0 + ((details[$1] as? [Any])?.count ?? 0)
+            })
     }
 }
 

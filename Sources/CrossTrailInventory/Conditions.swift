@@ -137,7 +137,8 @@ public struct PolicyCondition: Sendable, Hashable {
             let fixed = c.values.filter { !$0.contains { "*?".contains($0) } && !$0.contains("${") }
             switch c.key {
             case "aws:principalaccount": accounts += fixed.filter(AWSAccountID.isValid)
-            case "aws:principalarn": accounts += fixed.compactMap(AWSAccountID.of(arn:))
+            // An ARN pattern whose account is fixed (`arn:aws:iam::444455556666:role/*`) names it.
+            case "aws:principalarn": accounts += c.values.compactMap(AWSAccountID.of(arn:))
             case "aws:principalorgid": orgs += fixed
             default: break
             }
@@ -174,7 +175,13 @@ public struct PolicyCondition: Sendable, Hashable {
         if context.isOutsider && ["aws:principalarn", "aws:principalaccount", "aws:principalorgid"].contains(c.key) {
             // An anonymous caller has no principal keys: `…IfExists` holds for it.
             if ifExists || op == "Null" { return .holds }
-            let open = c.values.contains { $0.contains { "*?".contains($0) } || $0.contains("${") }
+            // A wildcard the outsider can match: for ARNs, only one that leaves the account open.
+            let open = c.values.contains { v in
+                guard v.contains(where: { "*?".contains($0) }) || v.contains("${") else { return false }
+                guard c.key == "aws:principalarn" else { return true }
+                let account = v.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(4).first
+                return account.map { !AWSAccountID.isValid($0) } ?? true
+            }
             return op.contains("Not") ? (c.values.contains("*") ? .never : .holds) : (open ? .holds : .never)
         }
         switch c.key {

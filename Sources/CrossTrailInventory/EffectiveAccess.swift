@@ -36,13 +36,14 @@ extension Inventory {
     /// the inventory has it: a Deny there that applies to the principal (conditions decided for
     /// it, `aws:PrincipalArn` exceptions included) wins over its IAM policies, and an Allow naming
     /// the principal (or everyone) grants without them, as IAM's same-account evaluation does —
-    /// still within the organisation's SCPs. Resources in other accounts, or without a policy in
+    /// still within the organisation's SCPs (and a role's permissions boundary). Resources in other accounts, or without a policy in
     /// the inventory, are judged on identity policies alone.
     public func evaluate(_ p: IAMPrincipal, action: String, resource: String) -> AccessDecision {
         var d = iam.evaluate(p, action: action, resource: resource)
         guard let rp = resources.policy(covering: resource), rp.account == p.account else { return d }
         let context = iam.context(for: p)
         let a = IAMPattern.action(action), r = IAMPattern.resource(resource)
+        var undecidedDeny = false
         for s in rp.statements
         where s.effect == .deny && s.applies(to: p.arn, account: p.account, applyingAccount: true)
             && s.actions.covers(a) && s.resources.covers(r)
@@ -53,6 +54,7 @@ extension Inventory {
                 denied.blockedByName = "the resource policy of \(rp.arn)"
                 return denied
             case .unknown:
+                undecidedDeny = true
                 if d.level == .allowed { d.level = .conditional }
                 d.deniedBy.append(s)
             case .never: break
@@ -60,17 +62,20 @@ extension Inventory {
         }
         guard d.level < .allowed, !d.deniedBy.contains(where: { $0.effect == .deny && $0.source.kind != .resource })
         else { return d }
-        // Granted by the resource policy itself, within the organisation's SCPs.
+        // Granted by the resource policy itself, within the organisation's SCPs (and, for a
+        // role, its permissions boundary: only a grant naming a user is not bounded by one).
         let grants = rp.statements.filter {
             $0.effect == .allow && $0.applies(to: p.arn, account: p.account, applyingAccount: false)
         }
         guard !grants.isEmpty else { return d }
         let g = PolicyEvaluator.evaluate(
-            grants, ceilings: iam.ceilings(for: p).filter { $0.kind != .boundary }, action: a, resource: r,
-            context: context)
+            grants, ceilings: iam.ceilings(for: p).filter { p.kind != .user || $0.kind != .boundary }, action: a,
+            resource: r, context: context)
         guard g.level > d.level else { return d }
         var granted = g
         granted.deniedBy += d.deniedBy
+        // A Deny left undecided still may apply: the grant is no surer than it.
+        if undecidedDeny { granted.level = min(granted.level, .conditional) }
         return granted
     }
 }

@@ -107,8 +107,8 @@ public struct IAMPattern: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether `pattern` matches the concrete `text` (all `.char` tokens): `*` any run, `?` one
-    /// character, a variable any run when `variableMatchesAny`, else nothing. Linear-time
-    /// backtracking to the last `*`, no allocation.
+    /// character, a variable any run when `variableMatchesAny`, else nothing. Backtracking to the
+    /// last `*` only (O(pattern × text) at worst, linear in practice), no allocation.
     static func glob(_ pattern: [Token], _ text: [Token], variableMatchesAny: Bool) -> Bool {
         pattern.withUnsafeBufferPointer { p in
             text.withUnsafeBufferPointer { t in

@@ -103,7 +103,7 @@ public struct Organization: Sendable {
     }
 
     private func describe(_ id: String) -> String {
-        names[id].map { "\(id) (\($0))".replacingOccurrences(of: "((", with: "(") } ?? id
+        names[id].map { "\(id) (\($0))" } ?? id
     }
 
     private func names(of policies: [OrgPolicy]) -> String {

@@ -109,7 +109,12 @@ public struct ResourcePolicies: Sendable {
                 latest[type + "|" + (item["resourceId"]?.string ?? item["ARN"]?.string ?? String(i))]?.index == i,
                 !gone.contains(item["configurationItemStatus"]?.string ?? "")
             else { continue }
-            let account = item["awsAccountId"]?.string ?? ""
+            guard let account = item["awsAccountId"]?.string, AWSAccountID.isValid(account) else {
+                problems.append(
+                    "configuration item \(i + 1) (\(type)) has no valid awsAccountId; skipped: whose account it is decides what is external"
+                )
+                continue
+            }
             let supplementary = item["supplementaryConfiguration"]
             switch type {
             case "AWS::S3::AccountPublicAccessBlock":
@@ -162,11 +167,16 @@ public struct ResourcePolicies: Sendable {
         // A bucket with no policy, ACL grant or block is still a resource assessed (and closed).
         guard !statements.isEmpty || !grants.isEmpty || block != nil || type == "AWS::S3::Bucket" else { return }
         let b = Self.block(block)
-        self.index[arn] = policies.count
-        policies.append(
-            ResourcePolicy(
-                arn: arn, type: type, account: account, statements: statements, restrictPublicBuckets: b.restrict,
-                ignorePublicAcls: b.ignoreAcls, publicGrants: grants, source: path))
+        let policy = ResourcePolicy(
+            arn: arn, type: type, account: account, statements: statements, restrictPublicBuckets: b.restrict,
+            ignorePublicAcls: b.ignoreAcls, publicGrants: grants, source: path)
+        // The same resource read twice (two snapshots, Config and an export): the last read counts.
+        if let i = self.index[arn] {
+            policies[i] = policy
+        } else {
+            self.index[arn] = policies.count
+            policies.append(policy)
+        }
     }
 
     /// A value AWS Config stores either as an object or as JSON text.

@@ -722,6 +722,16 @@ func databricksInventory(_ files: [String: String], iam: String? = nil) throws -
         // One classified column without a mask: everyone reads it.
         let some = try inventory(masks: masked, tags: ["email", "ssn", "id"])
         #expect(findings(some).first { $0.rule == "dbx-broad-group-data-grant" }?.severity == .high)
+        // Masks shape SELECT only: MODIFY on the same tables is not lowered.
+        let modify = try databricksInventory(
+            [
+                "unity-catalog/grants/catalog/main.json":
+                    #"{"privilege_assignments":[{"principal":"account users","privileges":["MODIFY"]}]}"#,
+                "unity-catalog/tables.json": #"{"tables":[{"full_name":"main.crm.people","columns":[\#(masked)]}]}"#,
+                "tags/column_tags.json":
+                    #"[{"catalog_name":"main","schema_name":"crm","table_name":"people","column_name":"email","tag_name":"pii","tag_value":""}]"#,
+            ])
+        #expect(findings(modify).first { $0.rule == "dbx-broad-group-data-grant" }?.severity == .high)
         // No mask at all: as before.
         let none = try inventory(masks: #"{"name":"email","type_name":"STRING"}"#, tags: ["email"])
         #expect(findings(none).first { $0.rule == "dbx-broad-group-data-grant" }?.severity == .high)

@@ -439,3 +439,45 @@ extension ResourcePolicyTests {
             !findings(closed).contains { $0.rule == "iam-wildcard-on-classified" && $0.subjects.first?.name == "dev" })
     }
 }
+
+/// Regressions from a review of the resource-policy and SCP work.
+extension ResourcePolicyTests {
+    @Test func anUndecidedBucketDenyCapsAGrantOfTheBucketPolicy() throws {
+        let grantAndDeny =
+            #"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/etl"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}, {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}"#
+        #expect(readers(try access(grantAndDeny))["etl"] == "conditional")
+    }
+
+    @Test func aRolesBoundaryStillBoundsABucketPolicyGrantNamingIt() throws {
+        let b = "arn:aws:iam::111122223333:policy/boundary"
+        var inv = try inventory(
+            user: #"{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}"#,
+            roles:
+                #"{"RoleName": "etl", "Arn": "arn:aws:iam::111122223333:role/etl", "AssumeRolePolicyDocument": {"Statement": []}, "RolePolicyList": [], "AttachedManagedPolicies": [], "InstanceProfileList": [], "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": "\#(b)"}}"#,
+            policies: managedPolicy(b, #"{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}"#), boundary: b)
+        let doc =
+            #"{"ResourcePolicies": [{"Arn": "arn:aws:s3:::b", "Type": "AWS::S3::Bucket", "Account": "111122223333", "Policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:role/etl", "arn:aws:iam::111122223333:user/dev"]}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}]}"#
+        _ = inv.resources.merge(export: try JSON.parse(text: doc), path: "r.json")
+        let who = readers(inv)
+        #expect(who["etl"] == nil, "the role's boundary allows no S3")
+        #expect(who["dev"] == "allowed", "a grant naming a user is not bounded by its boundary")
+    }
+
+    @Test func theSameResourceReadTwiceIsOneResource() throws {
+        let open = export(bucket("b", #"{"Effect": "Allow", "Principal": "*", \#(read)}"#))
+        let f = try exposure(["a.json": open, "b.json": open])
+        #expect(f.count == 1)
+    }
+
+    @Test func aDenyOnAnotherRoleOfTheAccountLeavesTheAccountsGrant() throws {
+        let f = try rules(
+            #"{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, \#(read)}, {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::444455556666:role/b"}, "Action": "s3:*", "Resource": "*"}"#
+        )
+        #expect(f.map(\.rule) == ["aws-resource-external-access"])
+        // A role pattern in one fixed account is that account, not the public.
+        let pattern = try rules(
+            #"{"Effect": "Allow", "Principal": "*", \#(read), "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:role/*"}}}"#
+        )
+        #expect(pattern.map(\.rule) == ["aws-resource-external-access"], "\(pattern.map(\.title))")
+    }
+}

@@ -289,3 +289,20 @@ import Testing
                 == "AccessDenied: no way")
     }
 }
+
+/// Bucket names and regions from a ListBuckets response go into host names: only what S3 allows.
+@Suite struct ListBucketsNameTests {
+    @Test func onlyValidNamesAndRegionsPass() {
+        for good in ["acme-trail", "a.b-c", "abc", "logs.2026"] { #expect(AWSClient.isBucketName(good), "\(good)") }
+        for bad in [
+            "ab", "Acme", "a_b", "host:443/", "-abc", "abc-", "a b", String(repeating: "a", count: 64),
+            "evil.example/x",
+        ] {
+            #expect(!AWSClient.isBucketName(bad), "\(bad)")
+        }
+        #expect(AWSClient.isRegion("us-east-1") && AWSClient.isRegion("cn-north-1"))
+        #expect(
+            !AWSClient.isRegion("us-east-1.evil.example") && !AWSClient.isRegion("") && !AWSClient.isRegion("US-EAST-1")
+        )
+    }
+}
