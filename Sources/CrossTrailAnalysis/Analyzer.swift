@@ -26,7 +26,8 @@ public enum Analyzer {
         "aws-resource-external-access", "aws-resource-public", "cross-plane-instance-profile",
         "dbx-broad-group-data-grant", "dbx-broad-group-manage",
         "dbx-manage-runs-as-admin", "dbx-too-many-admins", "flat-access-classified", "iam-admin-equivalent",
-        "iam-broad-wildcard", "iam-credentials-exposure", "iam-data-exfiltration", "iam-permissive-trust",
+        "iam-broad-wildcard", "iam-credentials-exposure", "iam-data-exfiltration", "iam-infrastructure-modification",
+        "iam-permissive-trust",
         "iam-privilege-escalation",
         "iam-resource-exposure", "iam-unused-permissions", "iam-wildcard-on-classified", "uc-all-privileges",
     ]
@@ -47,6 +48,7 @@ public enum Analyzer {
         "iam-privilege-escalation": "IAM privilege-escalation path",
         "iam-data-exfiltration": "IAM principal reads data without a resource constraint",
         "iam-permissive-trust": "IAM role anyone or another account can assume",
+        "iam-infrastructure-modification": "IAM principal modifies infrastructure without a resource constraint",
         "iam-credentials-exposure": "IAM principal obtains credentials without a resource constraint",
         "iam-resource-exposure": "IAM principal manages permissions without a resource constraint",
         "iam-unused-permissions": "IAM services granted but unused in the period",

@@ -112,6 +112,7 @@ struct PermissionRules {
         out += escalations
         out += assumeRoleChains(admins: admins, escalations: escalations)
         out += riskCategories(skipping: admins)
+        out += infrastructureModification(skipping: admins)
         out += permissiveTrust()
         out += resourceExposure()
         out += broadWildcards(skipping: admins)

@@ -258,6 +258,7 @@ let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
         for (category, rule) in [
             ("PrivilegeEscalation", "iam-privilege-escalation"), ("DataExfiltration", "iam-data-exfiltration"),
             ("CredentialsExposure", "iam-credentials-exposure"), ("ResourceExposure", "iam-resource-exposure"),
+            ("InfrastructureModification", "iam-infrastructure-modification"),
         ] {
             let theirs = Set(try #require(recorded.categories[category]))
             let ours = principals(rule)
@@ -482,5 +483,42 @@ let adminPolicy = #"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
         let denied =
             #"{"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "*"}, {"Effect": "Deny", "Action": "iam:AttachRolePolicy", "Resource": "arn:aws:iam::111122223333:role/deploy"}"#
         #expect(try path(denied, roles: role("deploy", trust: trustsDev)) == nil)
+    }
+}
+
+/// cloudsplaining's Infrastructure Modification: writes on any resource, with near misses.
+@Suite struct InfrastructureModificationTests {
+    func finding(_ statements: String) throws -> Finding? {
+        try findings(inventory(user: statements)).first { $0.rule == "iam-infrastructure-modification" }
+    }
+
+    @Test func writesOnAnyResourceAreFoundAndCounted() throws {
+        let f = try #require(
+            try finding(#"{"Effect": "Allow", "Action": ["ec2:CreateVpc", "ec2:Describe*"], "Resource": "*"}"#))
+        #expect(f.severity == .low && f.evidence.details["count"] == "1" && f.evidence.details["services"] == "ec2")
+        #expect(f.evidence.chain.first?.contains("ec2:CreateVpc") == true)
+        let many = try #require(try finding(#"{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}"#))
+        #expect(Int(many.evidence.details["count"] ?? "") ?? 0 > 20)
+    }
+
+    @Test func nearMisses() throws {
+        // Reads only, a named resource, a Deny of the writes, an expired grant.
+        #expect(try finding(#"{"Effect": "Allow", "Action": ["ec2:Describe*", "s3:Get*"], "Resource": "*"}"#) == nil)
+        #expect(
+            try finding(
+                #"{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/t"}"#
+            ) == nil)
+        #expect(
+            try finding(
+                #"{"Effect": "Allow", "Action": "ec2:CreateVpc", "Resource": "*"}, {"Effect": "Deny", "Action": "ec2:*", "Resource": "*"}"#
+            ) == nil)
+        #expect(
+            try finding(
+                #"{"Effect": "Allow", "Action": "ec2:CreateVpc", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}"#
+            ) == nil)
+        // Actions that cannot be limited to a resource are not "missing a constraint".
+        #expect(
+            try finding(#"{"Effect": "Allow", "Action": ["ec2:BundleInstance", "s3:CreateJob"], "Resource": "*"}"#)
+                == nil)
     }
 }
