@@ -50,10 +50,11 @@ extension PermissionRules {
                     && $0.verdict(at: inv.iam.assessedAt) != .never
             }
             guard !allows.isEmpty else { return [] }
+            let context = inv.iam.context(for: p)
             var sure = Set<String>(), maybe = Set<String>()
             for s in allows {
                 let names = InfrastructureModification.actions(of: s, cache: cache)
-                if s.verdict(in: inv.iam.context(for: p)) == .holds {
+                if s.verdict(in: context) == .holds {
                     sure.formUnion(names)
                 } else {
                     maybe.formUnion(names)
@@ -64,7 +65,6 @@ extension PermissionRules {
             // Where a Deny or a ceiling could reach an action, the evaluator decides it.
             let denies = statements.filter { $0.effect == .deny }
             let ceilings = inv.iam.ceilings(for: p)
-            let context = inv.iam.context(for: p)
             var allowed = [(String, AccessDecision.Level)]()
             for name in (sure.union(maybe)).sorted() {
                 let pattern = IAMPattern.action(name)
